@@ -1,0 +1,103 @@
+/* mero-sync-protocol.h: vtable of a SYNC_PROTOCOL plugin.
+ *
+ * A sync protocol is a sans-IO state machine (DESIGN §3): the host feeds
+ * it the bytes that arrived on its stream together with the current time,
+ * pulls the bytes it wants to send, and calls it back at its next
+ * deadline.  It never touches sockets, clocks or randomness itself (time
+ * comes in as arguments; randomness through MeroHostServices).
+ *
+ * The SyncManager asks every loaded protocol for its cost on a handshake
+ * and runs the cheapest applicable one, falling back to the next on
+ * failure. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include <mero-sdk/mero-host-services.h>
+
+G_BEGIN_DECLS
+
+/* Returned by cost() when the protocol cannot serve this handshake. */
+#define MERO_SYNC_COST_NOT_APPLICABLE UINT64_MAX
+
+/* A deadline of "none". */
+#define MERO_SYNC_NO_DEADLINE INT64_MAX
+
+/* What the two sides know of a context when they start (DESIGN §9). */
+typedef struct {
+  uint32_t struct_size;
+  uint32_t reserved;
+  uint8_t root_hash[32];      /* all zero = uninitialised */
+  const uint8_t *heads;       /* n_heads * 32 bytes */
+  size_t n_heads;
+  uint64_t entity_count;
+  uint32_t max_depth;
+  uint32_t reserved2;
+} MeroSyncHandshake;
+
+typedef enum {
+  MERO_SYNC_ROLE_INITIATOR = 0,
+  MERO_SYNC_ROLE_RESPONDER = 1,
+} MeroSyncRole;
+
+typedef enum {
+  MERO_SYNC_STATUS_RUNNING = 0,
+  MERO_SYNC_STATUS_DONE = 1,
+  MERO_SYNC_STATUS_FAILED = 2,
+} MeroSyncStatus;
+
+typedef struct {
+  uint32_t struct_size;
+  uint32_t role;              /* MeroSyncRole */
+  uint8_t context_id[32];
+  const char *peer_id;        /* base58 PeerId of the remote side */
+  const MeroSyncHandshake *local;
+  const MeroSyncHandshake *remote;
+  MeroStateHandle *state;     /* use with host->state */
+  int64_t now_us;             /* session start, monotonic */
+} MeroSyncSessionParams;
+
+typedef struct _MeroSyncSession MeroSyncSession;
+
+typedef struct {
+  uint64_t messages_sent;
+  uint64_t messages_received;
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+  uint64_t round_trips;
+  uint64_t entities_transferred;
+} MeroSyncSessionStats;
+
+typedef struct _MeroSyncProtocolVTable MeroSyncProtocolVTable;
+
+struct _MeroSyncProtocolVTable {
+  uint32_t struct_size;
+  uint32_t reserved;
+
+  /* Stream protocol id, e.g. "/calimero/stream/hash/1". */
+  const char *protocol_id;
+
+  /* Relative cost of syncing from @local to @remote (lower is cheaper),
+   * or MERO_SYNC_COST_NOT_APPLICABLE.  Pure: no side effects. */
+  uint64_t (*cost) (void *plugin_data, const MeroSyncHandshake *local,
+                    const MeroSyncHandshake *remote);
+
+  MeroSyncSession *(*session_new) (void *plugin_data, const MeroSyncSessionParams *params,
+                                   GError **error);
+  /* Bytes from the peer; may be any split of the stream. */
+  gboolean (*recv) (MeroSyncSession *session, const uint8_t *data, size_t len, int64_t now_us,
+                    GError **error);
+  /* Next bytes to write, (transfer full), or NULL when there are none. */
+  GBytes *(*pull_send) (MeroSyncSession *session);
+  /* Monotonic time (us) at which handle_deadline must be called, or
+   * MERO_SYNC_NO_DEADLINE. */
+  int64_t (*next_deadline) (MeroSyncSession *session);
+  gboolean (*handle_deadline) (MeroSyncSession *session, int64_t now_us, GError **error);
+  MeroSyncStatus (*status) (MeroSyncSession *session);
+  void (*get_stats) (MeroSyncSession *session, MeroSyncSessionStats *out);
+  /* NULL-safe. */
+  void (*session_free) (MeroSyncSession *session);
+};
+
+G_END_DECLS
