@@ -4,7 +4,30 @@
  * builders below make keys, one per kind of record, so every record kind
  * has exactly one layout and one column.  Layouts are fixed-width
  * big-endian where they carry numbers, so byte order is the natural order.
- * Changing a layout is a storage format change (bump MERO_STORE_FORMAT). */
+ * Changing a layout is a storage format change (bump MERO_STORE_FORMAT).
+ *
+ * Layouts (column: bytes):
+ *   meta(name)             META:        0x01 || name
+ *   context meta(ctx)      META:        0x02 || ctx[32]
+ *   (store-internal)       META:        0x00 || ...   reserved, never built here
+ *   config(name)           CONFIG:      name
+ *   identity(name)         IDENTITY:    name
+ *   state(ctx, entity)     STATE:       ctx[32] || entity[32]
+ *   delta(ctx, delta)      DELTA:       ctx[32] || delta[32]
+ *   blob(id)               BLOBS:       id[32]
+ *   application(id)        APPLICATION: id[32]
+ *   alias(kind, scope, n)  ALIAS:       kind || scope[32] || name
+ *   group(id, rec, suffix) GROUP:       id[32] || rec || suffix
+ *   generic(scope, frag)   GENERIC:     scope[32] || fragment
+ *
+ * Names are non-empty, valid UTF-8, without the terminating NUL.
+ *
+ * Bounds: fixed-width builders cannot overflow and return the key by
+ * value.  Builders with a variable part (names, suffixes, fragments) may
+ * be fed data that came from a user or a peer, so an oversized or invalid
+ * input is not a programmer error: they return FALSE and leave @key
+ * untouched (check the result).  A NULL @key or NULL id is a programmer
+ * error (g_return_val_if_fail). */
 #pragma once
 
 #include <glib.h>
@@ -28,6 +51,21 @@ typedef enum {
 
 #define MERO_KEY_MAX 160
 
+/* Version of the on-disk layout (key layouts, value encoding, the crypto
+ * record).  Stored in the crypto record of encrypted stores. */
+#define MERO_STORE_FORMAT 1
+
+/* Width of every id (context, entity, delta, blob, application, group,
+ * scope). */
+#define MERO_KEY_ID_LEN 32
+
+/* Tag bytes of the META column.  0x00 is reserved for the store itself
+ * (the crypto record); the façade refuses caller keys that start with it
+ * and hides them from iteration. */
+#define MERO_KEY_META_TAG_RESERVED 0x00
+#define MERO_KEY_META_TAG_NAME 0x01
+#define MERO_KEY_META_TAG_CONTEXT 0x02
+
 typedef struct {
   MeroColumn column;
   guint16 len;
@@ -37,5 +75,44 @@ typedef struct {
 const char *mero_column_name (MeroColumn column);
 /* NULL-terminated list of all column names, index = MeroColumn. */
 const char *const *mero_column_names (void);
+
+/* Record keys. */
+gboolean mero_key_meta (MeroKey *key, const char *name);
+MeroKey mero_key_context_meta (const guint8 ctx[MERO_KEY_ID_LEN]);
+gboolean mero_key_config (MeroKey *key, const char *name);
+gboolean mero_key_identity (MeroKey *key, const char *name);
+MeroKey mero_key_state (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 entity[MERO_KEY_ID_LEN]);
+MeroKey mero_key_delta (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 delta[MERO_KEY_ID_LEN]);
+MeroKey mero_key_blob (const guint8 blob[MERO_KEY_ID_LEN]);
+MeroKey mero_key_application (const guint8 app[MERO_KEY_ID_LEN]);
+gboolean mero_key_alias (MeroKey *key, guint8 kind, const guint8 scope[MERO_KEY_ID_LEN],
+                         const char *name);
+/* @suffix may be NULL when @suffix_len is 0. */
+gboolean mero_key_group (MeroKey *key, const guint8 group[MERO_KEY_ID_LEN], guint8 record,
+                         const guint8 *suffix, gsize suffix_len);
+gboolean mero_key_generic (MeroKey *key, const guint8 scope[MERO_KEY_ID_LEN],
+                           const guint8 *fragment, gsize fragment_len);
+
+/* Prefix keys for mero_store_iter_new().  A prefix selects every key of
+ * its column that starts with its bytes. */
+MeroKey mero_key_prefix_column (MeroColumn column);      /* the whole column */
+MeroKey mero_key_prefix_meta_names (void);               /* every meta(name) */
+MeroKey mero_key_prefix_context_metas (void);            /* every context meta */
+MeroKey mero_key_prefix_state (const guint8 ctx[MERO_KEY_ID_LEN]);  /* a context's state */
+MeroKey mero_key_prefix_deltas (const guint8 ctx[MERO_KEY_ID_LEN]); /* a context's deltas */
+MeroKey mero_key_prefix_aliases (guint8 kind);
+MeroKey mero_key_prefix_aliases_in_scope (guint8 kind, const guint8 scope[MERO_KEY_ID_LEN]);
+MeroKey mero_key_prefix_group (const guint8 group[MERO_KEY_ID_LEN]);
+MeroKey mero_key_prefix_group_record (const guint8 group[MERO_KEY_ID_LEN], guint8 record);
+MeroKey mero_key_prefix_generic (const guint8 scope[MERO_KEY_ID_LEN]);
+
+/* A key from raw bytes, e.g. one returned by mero_store_iter_key(), to
+ * seek to or to read back.  FALSE if @len exceeds MERO_KEY_MAX, @column is
+ * out of range, or the bytes are a reserved META key (tag 0x00). */
+gboolean mero_key_from_bytes (MeroKey *key, MeroColumn column, const guint8 *bytes, gsize len);
+
+gboolean mero_key_equal (const MeroKey *a, const MeroKey *b);
+/* TRUE if @key is in @prefix's column and starts with its bytes. */
+gboolean mero_key_has_prefix (const MeroKey *key, const MeroKey *prefix);
 
 G_END_DECLS

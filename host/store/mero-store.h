@@ -35,12 +35,29 @@ typedef struct {
   const char *key_file;      /* for KEY_FILE */
   gboolean sync_writes;      /* fsync the WAL on every commit */
   guint64 cache_bytes;       /* backend block cache hint; 0 = default */
+  /* Argon2id cost used when a passphrase-encrypted store is created
+   * (crypto_pwhash opslimit / memlimit in bytes); 0 = libsodium's
+   * MODERATE.  Tests set crypto_pwhash_OPSLIMIT_MIN/MEMLIMIT_MIN.  An
+   * existing store always uses the parameters stored with it. */
+  guint64 argon2_ops_limit;
+  guint64 argon2_mem_limit;
 } MeroStoreOptions;
 
 /* Opens (creating if needed) the database at @path through @backend.
- * @plugin_data is the backend plugin's data from its init.
+ * @plugin_data is the backend plugin's data from its init.  @backend must
+ * stay valid until the store is closed (the store keeps the pointer).
+ * @options may be NULL (plaintext, defaults).
  * Errors: MERO_STORE_ERROR_* (LOCKED, WRONG_KEY, NEEDS_KEY, ...).  On a
- * key error nothing in the database is touched. */
+ * key error nothing in the database is touched.
+ *   - encrypted store, no key                -> NEEDS_KEY
+ *   - encrypted store, wrong passphrase/file -> WRONG_KEY
+ *   - key given, non-empty plaintext store   -> NOT_ENCRYPTED
+ *   - key given, empty store                 -> the store becomes encrypted
+ *   - bad key file (size, mode), missing method in @backend -> INVALID
+ *
+ * Keys passed to any function below must come from the builders of
+ * mero-store-keys.h (column in range, reserved META keys refused:
+ * programmer errors, checked with g_return_val_if_fail). */
 MeroStore *mero_store_open (const MeroStorageBackendVTable *backend, void *plugin_data,
                             const char *path, const MeroStoreOptions *options,
                             GError **error);
@@ -57,7 +74,9 @@ gboolean mero_store_put_bytes (MeroStore *store, const MeroKey *key, GBytes *val
                                GError **error);
 gboolean mero_store_delete (MeroStore *store, const MeroKey *key, GError **error);
 
-/* Atomic batches. */
+/* Atomic batches.  put/delete copy their arguments (values are sealed
+ * right away in an encrypted store).  count is the number of operations
+ * added so far. */
 MeroStoreBatch *mero_store_batch_new (MeroStore *store);
 void mero_store_batch_put (MeroStoreBatch *batch, const MeroKey *key, const guint8 *value,
                            gsize value_len);
