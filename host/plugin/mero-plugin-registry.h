@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <mero-sdk.h>
 
+#include "metrics/mero-metrics.h"
+
 G_BEGIN_DECLS
 
 typedef struct _MeroPluginRegistry MeroPluginRegistry;
@@ -81,6 +83,33 @@ const MeroLoadedTeeVerifier *mero_plugin_registry_get_tee_verifier (
 
 const char *mero_plugin_kind_to_string (MeroPluginKind kind);
 const char *mero_plugin_status_to_string (MeroPluginStatus status);
+
+/* Additions beyond the first interface. */
+
+/* Plugins named in @names (NULL-terminated, copied; NULL clears) are listed
+ * as DISABLED by later loads and their modules are never opened. */
+void mero_plugin_registry_set_disabled (MeroPluginRegistry *registry, const char *const *names);
+/* Where plugins' counters/gauges and the loader's own metrics go (NULL =
+ * the default instance).  Call before loading; a reference is taken. */
+void mero_plugin_registry_set_metrics (MeroPluginRegistry *registry, MeroMetrics *metrics);
+/* State access handed to SYNC_PROTOCOL plugins at init (borrowed; must
+ * outlive the registry).  Call before loading. */
+void mero_plugin_registry_set_state_access (MeroPluginRegistry *registry,
+                                            const MeroStateAccess *state);
+/* (transfer none) the row of the plugin recorded under @name (loaded,
+ * failed or disabled; a loaded one wins over a failed duplicate), or NULL. */
+const MeroPluginInfo *mero_plugin_registry_lookup (MeroPluginRegistry *registry,
+                                                   const char *name);
+/* "abi-major" etc. for a MeroPluginError code, "none" for 0. */
+const char *mero_plugin_error_code_to_string (int code);
+
+/* Log domain and structured fields of the loader's warnings. */
+#define MERO_PLUGIN_LOADER_LOG_DOMAIN "merod-plugin-loader"
+#define MERO_PLUGIN_LOADER_FIELD_FILE "MERO_PLUGIN_FILE"
+#define MERO_PLUGIN_LOADER_FIELD_ERROR "MERO_PLUGIN_ERROR_CODE"
+/* Metrics the loader maintains. */
+#define MERO_PLUGIN_METRIC_FAILURES "mero_plugin_load_failures_total" /* {reason="abi-major"} */
+#define MERO_PLUGIN_METRIC_LOADED "mero_plugins_loaded"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroPluginRegistry, mero_plugin_registry_free)
 
