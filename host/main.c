@@ -1,1 +1,406 @@
-int main (void) { return 0; }
+/* main.c: the merod command line.
+ *
+ *   merod init [--home DIR] [--force]
+ *   merod run [--home DIR] [--bus=session|system|none]
+ *   merod config get KEY | set KEY VALUE   [--home DIR]
+ *   merod plugins [--home DIR]
+ *   merod --version
+ *
+ * Exit status: 0 success or clean stop, 1 runtime failure, 2 bad or
+ * missing configuration or bad usage. */
+#define G_LOG_DOMAIN "merod"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "config/mero-config.h"
+#include "mero-build-config.h"
+#include "node/mero-home.h"
+#include "node/mero-node-plugins.h"
+#include "node/mero-node.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_CONFIG 2
+
+typedef int (*CommandFunc) (int argc, char **argv);
+
+static void
+setup_i18n (void)
+{
+  /* MERO_LOCALEDIR lets the build tree's catalogues be used before
+   * installation (tests, meson devenv). */
+  const char *localedir = g_getenv ("MERO_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : MERO_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+static int
+print_error (const GError *error)
+{
+  g_printerr ("merod: %s\n", error->message);
+  return error->domain == MERO_CONFIG_ERROR || error->domain == G_OPTION_ERROR ? EXIT_CONFIG
+                                                                                 : EXIT_RUNTIME;
+}
+
+static GOptionContext *
+command_context (const char *parameter, const char *summary, const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter);
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return context;
+}
+
+static gboolean
+parse_command (GOptionContext *context, int *argc, char ***argv, int *status)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *status = print_error (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* merod init ------------------------------------------------------------ */
+
+static int
+command_init (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  gboolean force = FALSE;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      N_("Rewrite an existing configuration (the identity is kept)"), NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context =
+      command_context (NULL, _("Create a node home: a documented merod.conf and the node "
+                               "identity. Prints the node's PeerId."),
+                       entries);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MeroIdentity) identity = NULL;
+  g_autofree char *peer_id = NULL;
+  int status = 0;
+
+  if (!parse_command (context, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    {
+      g_printerr (_("merod: unexpected argument “%s”\n"), argv[1]);
+      return EXIT_CONFIG;
+    }
+  if (home == NULL)
+    home = mero_config_default_home ();
+  identity = mero_home_init (home, force, &error);
+  if (identity == NULL)
+    return print_error (error);
+  peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (identity));
+  g_printerr (_("Initialised the node home %s\n"), home);
+  g_print ("%s\n", peer_id);
+  return 0;
+}
+
+/* merod run ------------------------------------------------------------- */
+
+typedef struct {
+  GMainLoop *loop;
+  int status;
+} RunState;
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  RunState *state = user_data;
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "stopping", "MESSAGE",
+                    "stopping on signal");
+  g_main_loop_quit (state->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_node_started (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RunState *state = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!mero_node_start_finish (NULL, result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        state->status = print_error (error);
+      g_main_loop_quit (state->loop);
+    }
+}
+
+static GSource *
+add_signal (int signum, RunState *state)
+{
+  GSource *source = g_unix_signal_source_new (signum);
+
+  g_source_set_callback (source, on_signal, state, NULL);
+  g_source_attach (source, NULL);
+  return source;
+}
+
+static int
+command_run (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  g_autofree char *bus = NULL;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { "bus", 0, 0, G_OPTION_ARG_STRING, &bus,
+      N_("D-Bus bus to own network.calimero.Node1 on: session, system or none "
+         "(default: dbus.bus from merod.conf)"),
+      N_("BUS") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      NULL, _("Run the node until SIGINT or SIGTERM. A missing or empty home is initialised "
+              "first."),
+      entries);
+  MeroNodeOptions options = { 0 };
+  g_autoptr (MeroNode) node = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GError) error = NULL;
+  RunState state = { 0 };
+  GSource *sigint;
+  GSource *sigterm;
+
+  if (!parse_command (context, &argc, &argv, &state.status))
+    return state.status;
+  if (argc > 1)
+    {
+      g_printerr (_("merod: unexpected argument “%s”\n"), argv[1]);
+      return EXIT_CONFIG;
+    }
+  if (bus != NULL)
+    {
+      if (!mero_config_bus_from_string (bus, &options.bus))
+        {
+          g_printerr (_("merod: invalid value “%s” for --bus: expected session, system or "
+                        "none\n"),
+                      bus);
+          return EXIT_CONFIG;
+        }
+      options.bus_set = TRUE;
+    }
+  options.home = home;
+
+  loop = g_main_loop_new (NULL, FALSE);
+  state.loop = loop;
+  sigint = add_signal (SIGINT, &state);
+  sigterm = add_signal (SIGTERM, &state);
+
+  node = mero_node_new (&options);
+  mero_node_start_async (node, NULL, on_node_started, &state);
+  g_main_loop_run (loop);
+
+  g_source_destroy (sigint);
+  g_source_unref (sigint);
+  g_source_destroy (sigterm);
+  g_source_unref (sigterm);
+  if (!mero_node_stop (node, &error))
+    {
+      g_printerr (_("merod: stopping the node: %s\n"), error->message);
+      return EXIT_RUNTIME;
+    }
+  if (state.status == 0)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "stopped", "MESSAGE",
+                      "stopped");
+  return state.status;
+}
+
+/* merod config ---------------------------------------------------------- */
+
+static int
+command_config (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      N_("get SECTION.KEY | set SECTION.KEY VALUE"),
+      _("Read or change one key of merod.conf. Values are validated as at start-up; "
+        "comments are kept."),
+      entries);
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!parse_command (context, &argc, &argv, &status))
+    return status;
+  if (home == NULL)
+    home = mero_config_default_home ();
+  path = mero_config_path_for_home (home);
+
+  if (argc == 3 && g_str_equal (argv[1], "get"))
+    {
+      g_autofree char *value = mero_config_get_value (path, argv[2], &error);
+
+      if (value == NULL)
+        return print_error (error);
+      g_print ("%s\n", value);
+      return 0;
+    }
+  if (argc == 4 && g_str_equal (argv[1], "set"))
+    {
+      if (!mero_config_set_value (path, argv[2], argv[3], &error))
+        return print_error (error);
+      return 0;
+    }
+  g_printerr (_("Usage: merod config get SECTION.KEY | set SECTION.KEY VALUE\n"));
+  return EXIT_CONFIG;
+}
+
+/* merod plugins --------------------------------------------------------- */
+
+static int
+command_plugins (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node, for [plugins] disabled (default: $XDG_DATA_HOME/merod)"),
+      N_("DIR") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      NULL, _("List the plugins in the search path with their kind, version, file and "
+              "status, and why each failed plugin was refused. No running node is needed."),
+      entries);
+  g_autofree char *path = NULL;
+  g_autoptr (MeroConfig) config = NULL;
+  g_autoptr (MeroPluginRegistry) registry = NULL;
+  g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) plugins = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!parse_command (context, &argc, &argv, &status))
+    return status;
+  if (home == NULL)
+    home = mero_config_default_home ();
+  path = mero_config_path_for_home (home);
+  /* Without a home there is nothing disabled; with a broken config the
+   * user must hear about it. */
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      config = mero_config_load (path, &error);
+      if (config == NULL)
+        return print_error (error);
+    }
+
+  registry = mero_plugin_registry_new ();
+  mero_node_load_plugins (registry,
+                          config != NULL ? (const char *const *) config->plugins_disabled : NULL,
+                          skipped);
+  plugins = mero_plugin_registry_list (registry);
+
+  g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
+           _("FILE"));
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      const MeroPluginInfo *info = g_ptr_array_index (plugins, i);
+
+      g_print ("%-20s %-16s %-10s %-9s %s\n", info->name ? info->name : "-",
+               mero_plugin_kind_to_string (info->kind), info->version ? info->version : "-",
+               mero_plugin_status_to_string (info->status),
+               info->module_file ? info->module_file : info->metadata_file);
+      if (info->error_message != NULL)
+        g_print ("    %s\n", info->error_message);
+    }
+  for (guint i = 0; i < skipped->len; i++)
+    {
+      const char *file = g_ptr_array_index (skipped, i);
+      g_autofree char *base = g_path_get_basename (file);
+
+      base[strlen (base) - strlen (".plugin")] = '\0';
+      g_print ("%-20s %-16s %-10s %-9s %s\n", base, "-", "-",
+               mero_plugin_status_to_string (MERO_PLUGIN_STATUS_DISABLED), file);
+    }
+  return 0;
+}
+
+/* dispatch -------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  CommandFunc func;
+  const char *help;
+} commands[] = {
+  { "init", command_init, N_("Create a node home and print its PeerId") },
+  { "run", command_run, N_("Run the node") },
+  { "config", command_config, N_("Read or change merod.conf") },
+  { "plugins", command_plugins, N_("List plugins and their status") },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n", _("Usage: merod COMMAND [OPTIONS]"));
+  fprintf (out, "\n%s\n", _("Commands:"));
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].help));
+  fprintf (out, "\n%s\n", _("Run “merod COMMAND --help” for the options of a command."));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *prgname = NULL;
+
+  setup_i18n ();
+  if (sodium_init () < 0)
+    {
+      g_printerr ("merod: libsodium failed to initialise\n");
+      return EXIT_RUNTIME;
+    }
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return EXIT_CONFIG;
+    }
+  if (g_str_equal (argv[1], "--version") || g_str_equal (argv[1], "version"))
+    {
+      g_print ("merod %s\n", MERO_VERSION);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")
+      || g_str_equal (argv[1], "help"))
+    {
+      print_usage (stdout);
+      return 0;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        /* GOption prints "merod run" in --help and errors. */
+        prgname = g_strdup_printf ("merod %s", commands[i].name);
+        g_set_prgname (prgname);
+        argv[1] = argv[0];
+        return commands[i].func (argc - 1, argv + 1);
+      }
+  g_printerr (_("merod: unknown command “%s”\n"), argv[1]);
+  print_usage (stderr);
+  return EXIT_CONFIG;
+}

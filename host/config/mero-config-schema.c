@@ -1,0 +1,201 @@
+/* mero-config-schema.c: every merod.conf key, its type, bounds, default
+ * and documentation.  Adding a key means adding one row here and a field
+ * in MeroConfig; loading, `config get/set` and `merod init` follow. */
+#include "config/mero-config-schema.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "net/mero-peer-id.h"
+
+static gboolean
+check_non_empty (const char *value, char **expected)
+{
+  if (value[0] != '\0')
+    return TRUE;
+  *expected = g_strdup (_("a non-empty string"));
+  return FALSE;
+}
+
+static gboolean
+check_plugin_name (const char *value, char **expected)
+{
+  gboolean ok = value[0] != '\0';
+
+  for (const char *p = value; *p != '\0'; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-')
+      ok = FALSE;
+  if (!ok)
+    *expected = g_strdup (_("a plugin name ([a-z0-9-]+)"));
+  return ok;
+}
+
+static gboolean
+check_ip_address (const char *value, char **expected)
+{
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (value);
+
+  if (address != NULL)
+    return TRUE;
+  *expected = g_strdup (_("an IPv4 or IPv6 address"));
+  return FALSE;
+}
+
+/* host:port or [v6]:port, numeric host: the admin API must not depend on
+ * name resolution at start-up. */
+static gboolean
+check_host_port (const char *value, char **expected)
+{
+  const char *colon = strrchr (value, ':');
+  g_autofree char *host = NULL;
+  guint64 port = 0;
+  g_autoptr (GInetAddress) address = NULL;
+
+  if (colon != NULL && g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    {
+      host = g_strndup (value, colon - value);
+      if (host[0] == '[' && g_str_has_suffix (host, "]"))
+        {
+          char *inner = g_strndup (host + 1, strlen (host) - 2);
+
+          g_free (host);
+          host = inner;
+        }
+      else if (strchr (host, ':') != NULL)
+        {
+          g_clear_pointer (&host, g_free);
+        }
+      if (host != NULL)
+        address = g_inet_address_new_from_string (host);
+    }
+  if (address != NULL)
+    return TRUE;
+  *expected = g_strdup (_("ADDRESS:PORT, e.g. 127.0.0.1:2528 or [::1]:2528"));
+  return FALSE;
+}
+
+/* A bootstrap peer must name the peer it dials, or Noise cannot check it. */
+static gboolean
+check_bootstrap_multiaddr (const char *value, char **expected)
+{
+  const char *p2p = g_strrstr (value, "/p2p/");
+  g_autoptr (MeroPeerId) peer_id = NULL;
+
+  if (value[0] == '/' && p2p != NULL)
+    peer_id = mero_peer_id_parse (p2p + 5, NULL);
+  if (peer_id != NULL)
+    return TRUE;
+  *expected = g_strdup (_("a multiaddr ending in /p2p/<PeerId>"));
+  return FALSE;
+}
+
+static const char *const encryption_choices[] = { "none", "passphrase", "key-file", NULL };
+static const char *const bus_choices[] = { "session", "system", "none", NULL };
+
+static const char *const sections[] = {
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", NULL,
+};
+
+#define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
+
+static const MeroConfigKey keys[] = {
+  { "node", "name", MERO_CONFIG_TYPE_STRING, TRUE, NULL,
+    N_("Human-readable name of this node, shown to peers and in logs."),
+    FIELD (node_name), 0, 0, NULL, check_non_empty },
+
+  { "network", "port", MERO_CONFIG_TYPE_UINT, TRUE, "2428",
+    N_("TCP port for libp2p connections (1-65535)."),
+    FIELD (network_port), 1, 65535, NULL, NULL },
+  { "network", "listen", MERO_CONFIG_TYPE_LIST, FALSE, "0.0.0.0;::;",
+    N_("IPv4 and IPv6 addresses to listen on, separated by “;”."),
+    FIELD (network_listen), 0, 0, NULL, check_ip_address },
+  { "network", "bootstrap", MERO_CONFIG_TYPE_LIST, FALSE, "",
+    N_("Peers to dial at start-up, as multiaddrs ending in /p2p/<PeerId>, separated by “;”."),
+    FIELD (network_bootstrap), 0, 0, NULL, check_bootstrap_multiaddr },
+  { "network", "mdns", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
+    N_("Discover peers on the local network with mDNS (true or false)."),
+    FIELD (network_mdns), 0, 0, NULL, NULL },
+
+  { "store", "backend", MERO_CONFIG_TYPE_STRING, TRUE, "store-rocksdb",
+    N_("Storage backend plugin: store-rocksdb (on disk) or store-memory (nothing is kept)."),
+    FIELD (store_backend), 0, 0, NULL, check_plugin_name },
+  { "store", "path", MERO_CONFIG_TYPE_STRING, TRUE, "data",
+    N_("Database directory, relative to the home directory unless absolute."),
+    FIELD (store_path), 0, 0, NULL, check_non_empty },
+  { "store", "encryption", MERO_CONFIG_TYPE_ENUM, FALSE, "none",
+    N_("Encryption of values at rest: none, passphrase (taken from the environment variable "
+       "MERO_STORE_PASSPHRASE) or key-file (see key_file)."),
+    FIELD (store_encryption), 0, 0, encryption_choices, NULL },
+  { "store", "key_file", MERO_CONFIG_TYPE_STRING, FALSE, "",
+    N_("With encryption=key-file: file holding the 32-byte key (raw or 64 hex digits)."),
+    FIELD (store_key_file), 0, 0, NULL, NULL },
+  { "store", "cache_mb", MERO_CONFIG_TYPE_UINT, FALSE, "8",
+    N_("Block cache of the storage backend in MiB (0 = backend default)."),
+    FIELD (store_cache_mb), 0, 65536, NULL, NULL },
+
+  { "server", "listen", MERO_CONFIG_TYPE_STRING, FALSE, "127.0.0.1:2528",
+    N_("Address and port of the HTTP admin and JSON-RPC server."),
+    FIELD (server_listen), 0, 0, NULL, check_host_port },
+
+  { "dbus", "bus", MERO_CONFIG_TYPE_ENUM, FALSE, "session",
+    N_("Bus on which the node owns network.calimero.Node1: session, system or none."),
+    FIELD (dbus_bus), 0, 0, bus_choices, NULL },
+
+  { "plugins", "disabled", MERO_CONFIG_TYPE_LIST, FALSE, "",
+    N_("Plugins not to load, by name, separated by “;”."),
+    FIELD (plugins_disabled), 0, 0, NULL, check_plugin_name },
+
+  { "sync", "interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "30",
+    N_("Seconds between periodic synchronisations of each context."),
+    FIELD (sync_interval_secs), 1, 86400, NULL, NULL },
+
+  { "gc", "interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "43200",
+    N_("Seconds between garbage-collection passes over tombstones."),
+    FIELD (gc_interval_secs), 60, 604800, NULL, NULL },
+};
+
+static const struct {
+  const char *section;
+  const char *comment;
+} section_comments[] = {
+  { "node", N_("This node.") },
+  { "network", N_("Peer-to-peer networking (libp2p).") },
+  { "store", N_("Where and how the node keeps its data.") },
+  { "server", N_("Local HTTP server.") },
+  { "dbus", N_("D-Bus control interface.") },
+  { "plugins", N_("Plugins found in MERO_PLUGIN_DIR and the installed plugin directory.") },
+  { "sync", N_("State synchronisation between peers.") },
+  { "gc", N_("Garbage collection.") },
+};
+
+const char *const *
+mero_config_schema_sections (void)
+{
+  return sections;
+}
+
+const char *
+mero_config_schema_section_comment (const char *section)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (section_comments); i++)
+    if (g_str_equal (section_comments[i].section, section))
+      return section_comments[i].comment;
+  return NULL;
+}
+
+const MeroConfigKey *
+mero_config_schema_keys (gsize *n_keys)
+{
+  *n_keys = G_N_ELEMENTS (keys);
+  return keys;
+}
+
+const MeroConfigKey *
+mero_config_schema_lookup (const char *section, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (g_str_equal (keys[i].section, section) && g_str_equal (keys[i].key, key))
+      return &keys[i];
+  return NULL;
+}

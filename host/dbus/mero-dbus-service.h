@@ -1,0 +1,50 @@
+/* mero-dbus-service.h: the node on D-Bus.
+ *
+ * Exports network.calimero.Node1 (data/dbus/network.calimero.Node1.xml,
+ * code from gdbus-codegen) at /network/calimero/Node1 and owns the
+ * well-known name network.calimero.Node1 without queueing: a second node
+ * on the same bus is refused instead of waiting for the name.  Later
+ * interfaces (contexts, blobs, …) are exported on the same connection
+ * through mero_dbus_service_get_connection(). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "plugin/mero-plugin-registry.h"
+
+G_BEGIN_DECLS
+
+#define MERO_DBUS_NAME "network.calimero.Node1"
+#define MERO_DBUS_PATH "/network/calimero/Node1"
+
+#define MERO_DBUS_SERVICE_ERROR (mero_dbus_service_error_quark ())
+GQuark mero_dbus_service_error_quark (void);
+
+typedef enum {
+  MERO_DBUS_SERVICE_ERROR_NAME_TAKEN = 1,
+  MERO_DBUS_SERVICE_ERROR_BUS = 2,
+} MeroDBusServiceError;
+
+typedef struct _MeroDBusService MeroDBusService;
+
+/* @registry is borrowed and must outlive the service. */
+MeroDBusService *mero_dbus_service_new (GBusType bus_type, const char *peer_id,
+                                        const char *version, const char *home_dir,
+                                        MeroPluginRegistry *registry);
+/* Connects, exports and requests the name; completes once the name is
+ * ours (or refused).  Never blocks the main loop. */
+void mero_dbus_service_start_async (MeroDBusService *service, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean mero_dbus_service_start_finish (MeroDBusService *service, GAsyncResult *result,
+                                         GError **error);
+/* NULL until started. */
+GDBusConnection *mero_dbus_service_get_connection (MeroDBusService *service);
+/* Releases the name, unexports and drops the connection; NULL-safe. */
+void mero_dbus_service_free (MeroDBusService *service);
+
+/* (transfer floating) a(sssss) of the registry's plugins. */
+GVariant *mero_dbus_service_plugins_to_variant (MeroPluginRegistry *registry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroDBusService, mero_dbus_service_free)
+
+G_END_DECLS

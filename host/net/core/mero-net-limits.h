@@ -1,0 +1,74 @@
+/* mero-net-limits.h: every bound the sans-IO network cores enforce.
+ *
+ * Anything a remote peer can make us allocate, buffer or loop over is
+ * capped by one of these constants, so a hostile peer costs at most a
+ * known amount of memory and work per connection.  Values that must match
+ * js-libp2p or a spec say where they come from. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* --- unsigned varint (multiformats/unsigned-varint) --- */
+
+/* The spec caps varints at 9 bytes, i.e. 63 bits of value. */
+#define MERO_VARINT_MAX_BYTES 9
+#define MERO_VARINT_MAX_VALUE G_GUINT64_CONSTANT (0x7fffffffffffffff)
+
+/* --- multiaddr --- */
+
+/* Longest binary multiaddr we accept; real ones are well under 100 bytes. */
+#define MERO_MULTIADDR_MAX_BYTES 1024
+/* Longest text multiaddr we accept (p2p values grow by ~1.4 in base58). */
+#define MERO_MULTIADDR_MAX_TEXT 2048
+/* Most components (protocol/value pairs) in one multiaddr. */
+#define MERO_MULTIADDR_MAX_COMPONENTS 16
+/* A DNS name is at most 255 octets (RFC 1035). */
+#define MERO_MULTIADDR_MAX_DNS_NAME 255
+/* A PeerId multihash: identity of a <= 42-byte key protobuf (2 + 42) or
+ * sha2-256 (34); leave room for other small multihashes. */
+#define MERO_MULTIADDR_MAX_P2P_BYTES 64
+/* base58btc text of MERO_MULTIADDR_MAX_P2P_BYTES bytes is at most 88
+ * characters; anything longer cannot decode to an acceptable value. */
+#define MERO_MULTIADDR_MAX_P2P_TEXT 88
+
+/* --- length-prefixed frames (uvarint length || payload) --- */
+
+/* Absolute ceiling for any length-prefixed frame (DESIGN §7: 8 MiB). A
+ * decoder is created with its own, usually smaller, maximum. */
+#define MERO_LP_FRAME_MAX_PAYLOAD (8u * 1024u * 1024u)
+
+/* --- multistream-select 1.0 --- */
+
+/* js: MAX_PROTOCOL_LENGTH; counts the text and its trailing newline. */
+#define MERO_MULTISTREAM_MAX_LINE 1024
+/* js reads the length of a line from at most two varint bytes. */
+#define MERO_MULTISTREAM_MAX_VARINT_BYTES 2
+/* Lines a responder answers (na, ls, header) before giving up, and
+ * proposals an initiator may be configured with. */
+#define MERO_MULTISTREAM_MAX_ROUNDS 32
+
+/* --- yamux (spec: yamux/README.md, reference §2.5) --- */
+
+#define MERO_YAMUX_HEADER_SIZE 12
+/* Initial send and receive window of every stream, in each direction. */
+#define MERO_YAMUX_INITIAL_WINDOW 262144u
+/* js caps its Data frames at 64 KiB including the header; so do we. */
+#define MERO_YAMUX_MAX_DATA_PAYLOAD (65536u - MERO_YAMUX_HEADER_SIZE)
+/* js allows 1000 inbound and 1000 outbound streams per connection. */
+#define MERO_YAMUX_DEFAULT_MAX_STREAMS 1000u
+/* The spec allows at most 256 outbound streams awaiting their ACK. */
+#define MERO_YAMUX_MAX_ACK_BACKLOG 256u
+/* Bytes an application may queue on one stream beyond what the send
+ * window lets out; stream_write accepts less once this is full. */
+#define MERO_YAMUX_MAX_STREAM_SEND_QUEUE (256u * 1024u)
+/* Control frames (ping ACKs, window updates, RSTs) waiting to be pulled.
+ * A peer that makes us answer faster than the host drains us is cut off. */
+#define MERO_YAMUX_MAX_CONTROL_BACKLOG (64u * 1024u)
+/* How long an outgoing ping may stay unanswered (js: 10 s ping timeout). */
+#define MERO_YAMUX_PING_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* js keepAliveInterval. */
+#define MERO_YAMUX_KEEPALIVE_INTERVAL_US (30 * G_USEC_PER_SEC)
+
+G_END_DECLS

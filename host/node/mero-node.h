@@ -1,0 +1,50 @@
+/* mero-node.h: a running node, bootstrapped in dependency order.
+ *
+ *   home lock → (first run: init) → config → identity → plugins
+ *   → store (opened on a worker thread) → D-Bus name → "ready"
+ *
+ * Everything after the plugins is asynchronous so the main loop keeps
+ * serving signals while the store opens.  Errors carry their domain:
+ * MERO_CONFIG_ERROR means a bad or missing configuration (merod exits 2),
+ * anything else a runtime failure (exit 1). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "config/mero-config.h"
+#include "node/mero-identity.h"
+#include "plugin/mero-plugin-registry.h"
+#include "store/mero-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MeroNode MeroNode;
+
+typedef struct {
+  const char *home;            /* NULL = mero_config_default_home () */
+  gboolean bus_set;            /* TRUE: @bus overrides [dbus] bus */
+  MeroConfigBus bus;
+} MeroNodeOptions;
+
+MeroNode *mero_node_new (const MeroNodeOptions *options);
+/* Stops the node if it is still running (see mero_node_stop); NULL-safe. */
+void mero_node_free (MeroNode *node);
+
+void mero_node_start_async (MeroNode *node, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean mero_node_start_finish (MeroNode *node, GAsyncResult *result, GError **error);
+
+/* Releases the D-Bus name, flushes and closes the store, drops the lock.
+ * Safe to call on a node whose start failed or is still pending. */
+gboolean mero_node_stop (MeroNode *node, GError **error);
+
+const char *mero_node_get_home (MeroNode *node);
+/* NULL before the identity is loaded. */
+const MeroIdentity *mero_node_get_identity (MeroNode *node);
+const MeroConfig *mero_node_get_config (MeroNode *node);
+MeroPluginRegistry *mero_node_get_registry (MeroNode *node);
+MeroStore *mero_node_get_store (MeroNode *node);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNode, mero_node_free)
+
+G_END_DECLS
