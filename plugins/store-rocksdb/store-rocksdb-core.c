@@ -296,29 +296,27 @@ static gboolean
 rdb_get (MeroBackendDb *db, MeroBackendSnapshot *snapshot, uint32_t column, const uint8_t *key,
          size_t key_len, GBytes **value, GError **error)
 {
-  rocksdb_pinnableslice_t *slice;
-  const char *data;
-  size_t len;
+  char *data;
+  size_t len = 0;
   char *err = NULL;
 
   g_return_val_if_fail (column_ok (db, column), FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
 
   *value = NULL;
-  slice = rocksdb_get_pinned_cf (db->db,
-                                 snapshot != NULL ? snapshot->read_options : db->read_options,
-                                 db->columns[column], (const char *) key, key_len, &err);
+  /* Not rocksdb_get_pinned_cf: a pinned slice refers to the block cache
+   * and memtables, and callers may keep a value after closing the
+   * database.  rocksdb_get_cf's malloc()ed copy is handed out as is. */
+  data = rocksdb_get_cf (db->db, snapshot != NULL ? snapshot->read_options : db->read_options,
+                         db->columns[column], (const char *) key, key_len, &len, &err);
   if (err != NULL)
     {
       set_rocksdb_error (error, db->path, "get", err);
       return FALSE;
     }
-  if (slice == NULL)
+  if (data == NULL)
     return TRUE;
-  /* Hand out the pinned bytes themselves: no copy. */
-  data = rocksdb_pinnableslice_value (slice, &len);
-  *value = g_bytes_new_with_free_func (data, len, (GDestroyNotify) rocksdb_pinnableslice_destroy,
-                                       slice);
+  *value = g_bytes_new_with_free_func (data, len, rocksdb_free, data);
   return TRUE;
 }
 
