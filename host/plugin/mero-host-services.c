@@ -97,7 +97,7 @@ host_counter_add (const MeroHostServices *host, const char *name, const char *la
     return;
   if (!mero_metrics_counter_add (self->metrics, name, labels, delta, &error))
     g_log_structured (MERO_HOST_LOG_DOMAIN_PLUGINS, G_LOG_LEVEL_WARNING,
-                      MERO_HOST_LOG_FIELD_PLUGIN, "%s", self->plugin_name,
+                      MERO_HOST_LOG_FIELD_PLUGIN, self->plugin_name,
                       "MESSAGE", "plugin %s: counter update rejected: %s",
                       self->plugin_name, error->message);
 }
@@ -113,7 +113,7 @@ host_gauge_set (const MeroHostServices *host, const char *name, const char *labe
     return;
   if (!mero_metrics_gauge_set (self->metrics, name, labels, value, &error))
     g_log_structured (MERO_HOST_LOG_DOMAIN_PLUGINS, G_LOG_LEVEL_WARNING,
-                      MERO_HOST_LOG_FIELD_PLUGIN, "%s", self->plugin_name,
+                      MERO_HOST_LOG_FIELD_PLUGIN, self->plugin_name,
                       "MESSAGE", "plugin %s: gauge update rejected: %s",
                       self->plugin_name, error->message);
 }

@@ -273,8 +273,8 @@ record_failure_locked (MeroPluginRegistry *registry, MeroPluginEntry *entry,
   memset (&entry->vtable, 0, sizeof entry->vtable);
 
   g_log_structured (MERO_PLUGIN_LOADER_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-                    MERO_PLUGIN_LOADER_FIELD_FILE, "%s", entry->info.metadata_file,
-                    MERO_PLUGIN_LOADER_FIELD_ERROR, "%s",
+                    MERO_PLUGIN_LOADER_FIELD_FILE, entry->info.metadata_file,
+                    MERO_PLUGIN_LOADER_FIELD_ERROR,
                     mero_plugin_error_code_to_string (error->code),
                     "MESSAGE", "Plugin “%s” not loaded (%s): %s", entry->info.name,
                     mero_plugin_error_code_to_string (error->code), error->message);
@@ -307,8 +307,7 @@ open_and_check (MeroPluginEntry *entry, const MeroPluginMetadata *metadata, GErr
   if (!g_module_symbol (entry->module, MERO_PLUGIN_ENTRY_SYMBOL, &symbol) || symbol == NULL)
     {
       g_set_error (error, MERO_PLUGIN_ERROR, MERO_PLUGIN_ERROR_MISSING_SYMBOL,
-                   "%s: module does not export %s(): %s", file, MERO_PLUGIN_ENTRY_SYMBOL,
-                   g_module_error ());
+                   "%s: module does not export %s()", file, MERO_PLUGIN_ENTRY_SYMBOL);
       return FALSE;
     }
   /* dlsym returns an object pointer; POSIX guarantees it converts to a
@@ -337,7 +336,7 @@ init_plugin (MeroPluginRegistry *registry, MeroPluginEntry *entry, GError **erro
     {
       if (plugin_error != NULL)
         g_log_structured (MERO_PLUGIN_LOADER_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-                          MERO_PLUGIN_LOADER_FIELD_FILE, "%s", entry->info.module_file,
+                          MERO_PLUGIN_LOADER_FIELD_FILE, entry->info.module_file,
                           "MESSAGE", "Plugin “%s” init succeeded but set an error: %s",
                           entry->info.name, plugin_error->message);
       return TRUE;
@@ -416,7 +415,7 @@ load_file_locked (MeroPluginRegistry *registry, const char *metadata_file,
     {
       entry->info.status = MERO_PLUGIN_STATUS_DISABLED;
       g_log_structured (MERO_PLUGIN_LOADER_LOG_DOMAIN, G_LOG_LEVEL_INFO,
-                        MERO_PLUGIN_LOADER_FIELD_FILE, "%s", metadata_file,
+                        MERO_PLUGIN_LOADER_FIELD_FILE, metadata_file,
                         "MESSAGE", "Plugin “%s” is disabled; not loaded", metadata->name);
       return TRUE;
     }
@@ -443,7 +442,7 @@ load_file_locked (MeroPluginRegistry *registry, const char *metadata_file,
 
   publish_locked (registry, entry);
   g_log_structured (MERO_PLUGIN_LOADER_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-                    MERO_PLUGIN_LOADER_FIELD_FILE, "%s", metadata_file,
+                    MERO_PLUGIN_LOADER_FIELD_FILE, metadata_file,
                     "MESSAGE", "Plugin “%s” %s (%s) loaded from %s", entry->info.name,
                     entry->info.version, mero_plugin_kind_to_string (entry->info.kind),
                     entry->info.module_file);
@@ -488,7 +487,7 @@ list_metadata_files (const char *dir)
     {
       /* A missing directory is normal (nothing installed yet). */
       g_log_structured (MERO_PLUGIN_LOADER_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-                        MERO_PLUGIN_LOADER_FIELD_FILE, "%s", dir,
+                        MERO_PLUGIN_LOADER_FIELD_FILE, dir,
                         "MESSAGE", "Skipping plugin directory %s: %s", dir, error->message);
       return g_steal_pointer (&files);
     }

@@ -1,0 +1,403 @@
+/* test-abi.c: the ABI 1 freeze.
+ *
+ * Every number below was computed once from the ABI 1 headers on
+ * x86_64 (LP64, System V) and written down by hand.  If one of these
+ * assertions fails, a change broke binary compatibility with plugins built
+ * against ABI 1: structs may only grow at the end (and then only the sizes
+ * change, never an offset), enum values and error codes never change.
+ * Layout numbers are only meaningful on the ABI they were taken on, so the
+ * layout tests skip elsewhere; the value tests run everywhere. */
+#include <stddef.h>
+#include <string.h>
+
+#include <mero-sdk.h>
+
+#if defined(__x86_64__) && defined(__LP64__)
+#define ABI_IS_FROZEN_TARGET 1
+#else
+#define ABI_IS_FROZEN_TARGET 0
+#endif
+
+#define SKIP_UNLESS_LP64()                                                             \
+  G_STMT_START                                                                         \
+  {                                                                                    \
+    if (!ABI_IS_FROZEN_TARGET)                                                         \
+      {                                                                                \
+        g_test_skip ("layout numbers are frozen for x86_64 LP64 only");                \
+        return;                                                                        \
+      }                                                                                \
+  }                                                                                    \
+  G_STMT_END
+
+#define CHECK_SIZE(type, size) g_assert_cmpuint (sizeof (type), ==, (size))
+#define CHECK_MEMBER(type, member, offset, size)                                       \
+  G_STMT_START                                                                         \
+  {                                                                                    \
+    g_assert_cmpuint (offsetof (type, member), ==, (offset));                          \
+    g_assert_cmpuint (sizeof (((type *) NULL)->member), ==, (size));                   \
+  }                                                                                    \
+  G_STMT_END
+
+static void
+test_state_entity (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroStateEntity, 192);
+  CHECK_MEMBER (MeroStateEntity, struct_size, 0, 4);
+  CHECK_MEMBER (MeroStateEntity, crdt_type, 4, 4);
+  CHECK_MEMBER (MeroStateEntity, id, 8, 32);
+  CHECK_MEMBER (MeroStateEntity, parent_id, 40, 32);
+  CHECK_MEMBER (MeroStateEntity, own_hash, 72, 32);
+  CHECK_MEMBER (MeroStateEntity, full_hash, 104, 32);
+  CHECK_MEMBER (MeroStateEntity, created_at, 136, 8);
+  CHECK_MEMBER (MeroStateEntity, updated_at, 144, 8);
+  CHECK_MEMBER (MeroStateEntity, deleted_at, 152, 8);
+  CHECK_MEMBER (MeroStateEntity, data, 160, 8);
+  CHECK_MEMBER (MeroStateEntity, data_len, 168, 8);
+  CHECK_MEMBER (MeroStateEntity, child_ids, 176, 8);
+  CHECK_MEMBER (MeroStateEntity, n_children, 184, 8);
+}
+
+static void
+test_state_access (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroStateAccess, 40);
+  CHECK_MEMBER (MeroStateAccess, struct_size, 0, 4);
+  CHECK_MEMBER (MeroStateAccess, reserved, 4, 4);
+  CHECK_MEMBER (MeroStateAccess, get_root_hash, 8, 8);
+  CHECK_MEMBER (MeroStateAccess, get_entity, 16, 8);
+  CHECK_MEMBER (MeroStateAccess, merge_entity, 24, 8);
+  CHECK_MEMBER (MeroStateAccess, count_entities, 32, 8);
+}
+
+static void
+test_host_services (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroHostServices, 88);
+  CHECK_MEMBER (MeroHostServices, struct_size, 0, 4);
+  CHECK_MEMBER (MeroHostServices, abi_major, 4, 4);
+  CHECK_MEMBER (MeroHostServices, abi_minor, 8, 4);
+  CHECK_MEMBER (MeroHostServices, reserved, 12, 4);
+  CHECK_MEMBER (MeroHostServices, host_version, 16, 8);
+  CHECK_MEMBER (MeroHostServices, log, 24, 8);
+  CHECK_MEMBER (MeroHostServices, now_monotonic_us, 32, 8);
+  CHECK_MEMBER (MeroHostServices, now_real_us, 40, 8);
+  CHECK_MEMBER (MeroHostServices, random_bytes, 48, 8);
+  CHECK_MEMBER (MeroHostServices, counter_add, 56, 8);
+  CHECK_MEMBER (MeroHostServices, gauge_set, 64, 8);
+  CHECK_MEMBER (MeroHostServices, state, 72, 8);
+  CHECK_MEMBER (MeroHostServices, host_data, 80, 8);
+}
+
+static void
+test_plugin_descriptor (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroPluginDescriptor, 64);
+  CHECK_MEMBER (MeroPluginDescriptor, abi_major, 0, 4);
+  CHECK_MEMBER (MeroPluginDescriptor, abi_minor, 4, 4);
+  CHECK_MEMBER (MeroPluginDescriptor, struct_size, 8, 4);
+  CHECK_MEMBER (MeroPluginDescriptor, kind, 12, 4);
+  CHECK_MEMBER (MeroPluginDescriptor, name, 16, 8);
+  CHECK_MEMBER (MeroPluginDescriptor, version, 24, 8);
+  CHECK_MEMBER (MeroPluginDescriptor, license, 32, 8);
+  CHECK_MEMBER (MeroPluginDescriptor, vtable, 40, 8);
+  CHECK_MEMBER (MeroPluginDescriptor, init, 48, 8);
+  CHECK_MEMBER (MeroPluginDescriptor, finalize, 56, 8);
+}
+
+static void
+test_backend_open_options (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroBackendOpenOptions, 16);
+  CHECK_MEMBER (MeroBackendOpenOptions, struct_size, 0, 4);
+  CHECK_MEMBER (MeroBackendOpenOptions, flags, 4, 4);
+  CHECK_MEMBER (MeroBackendOpenOptions, cache_bytes, 8, 8);
+}
+
+static void
+test_storage_backend_v_table (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroStorageBackendVTable, 184);
+  CHECK_MEMBER (MeroStorageBackendVTable, struct_size, 0, 4);
+  CHECK_MEMBER (MeroStorageBackendVTable, reserved, 4, 4);
+  CHECK_MEMBER (MeroStorageBackendVTable, open, 8, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, close, 16, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, flush, 24, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, get, 32, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, put, 40, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, delete_key, 48, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, batch_new, 56, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, batch_put, 64, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, batch_delete, 72, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, batch_commit, 80, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, batch_free, 88, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, snapshot_new, 96, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, snapshot_free, 104, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_new, 112, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_seek_first, 120, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_seek, 128, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_valid, 136, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_next, 144, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_key, 152, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_value, 160, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_check, 168, 8);
+  CHECK_MEMBER (MeroStorageBackendVTable, iter_free, 176, 8);
+}
+
+static void
+test_sync_handshake (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroSyncHandshake, 72);
+  CHECK_MEMBER (MeroSyncHandshake, struct_size, 0, 4);
+  CHECK_MEMBER (MeroSyncHandshake, reserved, 4, 4);
+  CHECK_MEMBER (MeroSyncHandshake, root_hash, 8, 32);
+  CHECK_MEMBER (MeroSyncHandshake, heads, 40, 8);
+  CHECK_MEMBER (MeroSyncHandshake, n_heads, 48, 8);
+  CHECK_MEMBER (MeroSyncHandshake, entity_count, 56, 8);
+  CHECK_MEMBER (MeroSyncHandshake, max_depth, 64, 4);
+  CHECK_MEMBER (MeroSyncHandshake, reserved2, 68, 4);
+}
+
+static void
+test_sync_session_params (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroSyncSessionParams, 80);
+  CHECK_MEMBER (MeroSyncSessionParams, struct_size, 0, 4);
+  CHECK_MEMBER (MeroSyncSessionParams, role, 4, 4);
+  CHECK_MEMBER (MeroSyncSessionParams, context_id, 8, 32);
+  CHECK_MEMBER (MeroSyncSessionParams, peer_id, 40, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, local, 48, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, remote, 56, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, state, 64, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, now_us, 72, 8);
+}
+
+static void
+test_sync_session_stats (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroSyncSessionStats, 48);
+  CHECK_MEMBER (MeroSyncSessionStats, messages_sent, 0, 8);
+  CHECK_MEMBER (MeroSyncSessionStats, messages_received, 8, 8);
+  CHECK_MEMBER (MeroSyncSessionStats, bytes_sent, 16, 8);
+  CHECK_MEMBER (MeroSyncSessionStats, bytes_received, 24, 8);
+  CHECK_MEMBER (MeroSyncSessionStats, round_trips, 32, 8);
+  CHECK_MEMBER (MeroSyncSessionStats, entities_transferred, 40, 8);
+}
+
+static void
+test_sync_protocol_v_table (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroSyncProtocolVTable, 88);
+  CHECK_MEMBER (MeroSyncProtocolVTable, struct_size, 0, 4);
+  CHECK_MEMBER (MeroSyncProtocolVTable, reserved, 4, 4);
+  CHECK_MEMBER (MeroSyncProtocolVTable, protocol_id, 8, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, cost, 16, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, session_new, 24, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, recv, 32, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, pull_send, 40, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, next_deadline, 48, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, handle_deadline, 56, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, status, 64, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, get_stats, 72, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, session_free, 80, 8);
+}
+
+static void
+test_tee_verdict (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroTeeVerdict, 128);
+  CHECK_MEMBER (MeroTeeVerdict, struct_size, 0, 4);
+  CHECK_MEMBER (MeroTeeVerdict, tcb_status, 4, 4);
+  CHECK_MEMBER (MeroTeeVerdict, measurement, 8, 48);
+  CHECK_MEMBER (MeroTeeVerdict, measurement_len, 56, 8);
+  CHECK_MEMBER (MeroTeeVerdict, report_data, 64, 64);
+}
+
+static void
+test_tee_verifier_v_table (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroTeeVerifierVTable, 24);
+  CHECK_MEMBER (MeroTeeVerifierVTable, struct_size, 0, 4);
+  CHECK_MEMBER (MeroTeeVerifierVTable, reserved, 4, 4);
+  CHECK_MEMBER (MeroTeeVerifierVTable, quote_format, 8, 8);
+  CHECK_MEMBER (MeroTeeVerifierVTable, verify, 16, 8);
+}
+
+static void
+test_versions (void)
+{
+  g_assert_cmpint (MERO_PLUGIN_ABI_MAJOR, ==, 1);
+  g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 0);
+  g_assert_cmpstr (MERO_PLUGIN_ENTRY_SYMBOL, ==, "mero_plugin_get_descriptor");
+  g_assert_true (MERO_SDK_CHECK_VERSION (0, 0, 0));
+  g_assert_true (MERO_SDK_CHECK_VERSION (MERO_SDK_VERSION_MAJOR, MERO_SDK_VERSION_MINOR,
+                                         MERO_SDK_VERSION_MICRO));
+  g_assert_false (MERO_SDK_CHECK_VERSION (MERO_SDK_VERSION_MAJOR + 1, 0, 0));
+  {
+    g_autofree char *v = g_strdup_printf ("%d.%d.%d", MERO_SDK_VERSION_MAJOR,
+                                          MERO_SDK_VERSION_MINOR, MERO_SDK_VERSION_MICRO);
+
+    g_assert_cmpstr (v, ==, MERO_SDK_VERSION_STRING);
+  }
+}
+
+static void
+test_enums (void)
+{
+  g_assert_cmpint (MERO_PLUGIN_KIND_INVALID, ==, 0);
+  g_assert_cmpint (MERO_PLUGIN_KIND_SYNC_PROTOCOL, ==, 1);
+  g_assert_cmpint (MERO_PLUGIN_KIND_STORAGE_BACKEND, ==, 2);
+  g_assert_cmpint (MERO_PLUGIN_KIND_TEE_VERIFIER, ==, 3);
+
+  g_assert_cmpint (MERO_LOG_LEVEL_ERROR, ==, 0);
+  g_assert_cmpint (MERO_LOG_LEVEL_WARNING, ==, 1);
+  g_assert_cmpint (MERO_LOG_LEVEL_INFO, ==, 2);
+  g_assert_cmpint (MERO_LOG_LEVEL_DEBUG, ==, 3);
+
+  g_assert_cmpint (MERO_BACKEND_OPEN_CREATE, ==, 1);
+  g_assert_cmpint (MERO_BACKEND_OPEN_SYNC_WRITES, ==, 2);
+
+  g_assert_cmpint (MERO_SYNC_ROLE_INITIATOR, ==, 0);
+  g_assert_cmpint (MERO_SYNC_ROLE_RESPONDER, ==, 1);
+  g_assert_cmpint (MERO_SYNC_STATUS_RUNNING, ==, 0);
+  g_assert_cmpint (MERO_SYNC_STATUS_DONE, ==, 1);
+  g_assert_cmpint (MERO_SYNC_STATUS_FAILED, ==, 2);
+  g_assert_cmpuint (MERO_SYNC_COST_NOT_APPLICABLE, ==, G_MAXUINT64);
+  g_assert_cmpint (MERO_SYNC_NO_DEADLINE, ==, G_MAXINT64);
+
+  g_assert_cmpint (MERO_TEE_TCB_UP_TO_DATE, ==, 0);
+  g_assert_cmpint (MERO_TEE_TCB_OUT_OF_DATE, ==, 1);
+  g_assert_cmpint (MERO_TEE_TCB_REVOKED, ==, 2);
+  g_assert_cmpint (MERO_TEE_TCB_UNKNOWN, ==, 3);
+}
+
+static void
+test_error_codes (void)
+{
+  g_assert_cmpint (MERO_PLUGIN_ERROR_NOT_FOUND, ==, 1);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_BAD_METADATA, ==, 2);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_UNSAFE_FILE, ==, 3);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_OPEN_FAILED, ==, 4);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_MISSING_SYMBOL, ==, 5);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_ABI_MAJOR, ==, 6);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_ABI_MINOR, ==, 7);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_SHORT_STRUCT, ==, 8);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_BAD_KIND, ==, 9);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_METADATA_MISMATCH, ==, 10);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_MISSING_METHOD, ==, 11);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_INIT_FAILED, ==, 12);
+  g_assert_cmpint (MERO_PLUGIN_ERROR_DUPLICATE, ==, 13);
+
+  g_assert_cmpint (MERO_STORE_ERROR_FAILED, ==, 1);
+  g_assert_cmpint (MERO_STORE_ERROR_IO, ==, 2);
+  g_assert_cmpint (MERO_STORE_ERROR_CORRUPT, ==, 3);
+  g_assert_cmpint (MERO_STORE_ERROR_LOCKED, ==, 4);
+  g_assert_cmpint (MERO_STORE_ERROR_WRONG_KEY, ==, 5);
+  g_assert_cmpint (MERO_STORE_ERROR_NEEDS_KEY, ==, 6);
+  g_assert_cmpint (MERO_STORE_ERROR_NOT_ENCRYPTED, ==, 7);
+  g_assert_cmpint (MERO_STORE_ERROR_INVALID, ==, 8);
+
+  g_assert_cmpint (MERO_SYNC_ERROR_FAILED, ==, 1);
+  g_assert_cmpint (MERO_SYNC_ERROR_PROTOCOL, ==, 2);
+  g_assert_cmpint (MERO_SYNC_ERROR_LIMIT, ==, 3);
+  g_assert_cmpint (MERO_SYNC_ERROR_TIMEOUT, ==, 4);
+  g_assert_cmpint (MERO_SYNC_ERROR_UNSUPPORTED, ==, 5);
+  g_assert_cmpint (MERO_SYNC_ERROR_STATE, ==, 6);
+
+  g_assert_cmpint (MERO_TEE_ERROR_FAILED, ==, 1);
+  g_assert_cmpint (MERO_TEE_ERROR_MALFORMED, ==, 2);
+  g_assert_cmpint (MERO_TEE_ERROR_SIGNATURE, ==, 3);
+  g_assert_cmpint (MERO_TEE_ERROR_POLICY, ==, 4);
+  g_assert_cmpint (MERO_TEE_ERROR_REPORT_DATA, ==, 5);
+}
+
+/* Quarks are identified by their strings: these are part of the ABI too,
+ * since host and plugins each compute them. */
+static void
+test_error_domains (void)
+{
+  g_assert_cmpstr (g_quark_to_string (MERO_PLUGIN_ERROR), ==, "mero-plugin-error-quark");
+  g_assert_cmpstr (g_quark_to_string (MERO_STORE_ERROR), ==, "mero-store-error-quark");
+  g_assert_cmpstr (g_quark_to_string (MERO_SYNC_ERROR), ==, "mero-sync-error-quark");
+  g_assert_cmpstr (g_quark_to_string (MERO_TEE_ERROR), ==, "mero-tee-error-quark");
+}
+
+/* What MERO_PLUGIN_DEFINE writes. */
+static gboolean
+define_init (const MeroHostServices *host, void **plugin_data, GError **error)
+{
+  return TRUE;
+}
+
+static const MeroTeeVerifierVTable define_vtable = {
+  .struct_size = sizeof (MeroTeeVerifierVTable),
+};
+
+MERO_PLUGIN_DEFINE (abi_probe, MERO_PLUGIN_KIND_TEE_VERIFIER, "abi-probe", "1.2.3", "MIT",
+                    &define_vtable, define_init, NULL);
+
+static void
+test_plugin_define (void)
+{
+  const MeroPluginDescriptor *d = mero_plugin_abi_probe_get_descriptor ();
+
+  g_assert_cmpuint (d->abi_major, ==, MERO_PLUGIN_ABI_MAJOR);
+  g_assert_cmpuint (d->abi_minor, ==, MERO_PLUGIN_ABI_MINOR);
+  g_assert_cmpuint (d->struct_size, ==, sizeof (MeroPluginDescriptor));
+  g_assert_cmpuint (d->kind, ==, MERO_PLUGIN_KIND_TEE_VERIFIER);
+  g_assert_cmpstr (d->name, ==, "abi-probe");
+  g_assert_cmpstr (d->version, ==, "1.2.3");
+  g_assert_cmpstr (d->license, ==, "MIT");
+  g_assert_true (d->vtable == &define_vtable);
+  g_assert_true (d->init == define_init);
+  g_assert_null (d->finalize);
+  /* Without MERO_PLUGIN_STATIC the exported entry point is written too. */
+  g_assert_true (mero_plugin_get_descriptor () == d);
+}
+
+static void
+test_host_services_has (void)
+{
+  MeroHostServices host = { .struct_size = G_STRUCT_OFFSET (MeroHostServices, counter_add) };
+
+  g_assert_true (MERO_HOST_SERVICES_HAS (&host, random_bytes));
+  g_assert_false (MERO_HOST_SERVICES_HAS (&host, counter_add));
+  host.struct_size = sizeof host;
+  g_assert_true (MERO_HOST_SERVICES_HAS (&host, host_data));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/abi/struct/MeroStateEntity", test_state_entity);
+  g_test_add_func ("/abi/struct/MeroStateAccess", test_state_access);
+  g_test_add_func ("/abi/struct/MeroHostServices", test_host_services);
+  g_test_add_func ("/abi/struct/MeroPluginDescriptor", test_plugin_descriptor);
+  g_test_add_func ("/abi/struct/MeroBackendOpenOptions", test_backend_open_options);
+  g_test_add_func ("/abi/struct/MeroStorageBackendVTable", test_storage_backend_v_table);
+  g_test_add_func ("/abi/struct/MeroSyncHandshake", test_sync_handshake);
+  g_test_add_func ("/abi/struct/MeroSyncSessionParams", test_sync_session_params);
+  g_test_add_func ("/abi/struct/MeroSyncSessionStats", test_sync_session_stats);
+  g_test_add_func ("/abi/struct/MeroSyncProtocolVTable", test_sync_protocol_v_table);
+  g_test_add_func ("/abi/struct/MeroTeeVerdict", test_tee_verdict);
+  g_test_add_func ("/abi/struct/MeroTeeVerifierVTable", test_tee_verifier_v_table);
+  g_test_add_func ("/abi/versions", test_versions);
+  g_test_add_func ("/abi/enums", test_enums);
+  g_test_add_func ("/abi/error-codes", test_error_codes);
+  g_test_add_func ("/abi/error-domains", test_error_domains);
+  g_test_add_func ("/abi/plugin-define", test_plugin_define);
+  g_test_add_func ("/abi/host-services-has", test_host_services_has);
+  return g_test_run ();
+}

@@ -1,0 +1,22 @@
+/* broken-newer-minor: built against a newer minor of ABI 1 than the host has. */
+#include "echo-core.h"
+
+static const MeroPluginDescriptor descriptor = {
+  .abi_major = MERO_PLUGIN_ABI_MAJOR,
+  .abi_minor = MERO_PLUGIN_ABI_MINOR + 1,
+  .struct_size = sizeof (MeroPluginDescriptor),
+  .kind = MERO_PLUGIN_KIND_SYNC_PROTOCOL,
+  .name = "broken-newer-minor",
+  .version = "0.1.0",
+  .license = "Apache-2.0",
+  .vtable = &test_echo_vtable,
+  .init = test_echo_init,
+  .finalize = test_echo_finalize,
+};
+
+MERO_PLUGIN_EXPORT const MeroPluginDescriptor *mero_plugin_get_descriptor (void);
+MERO_PLUGIN_EXPORT const MeroPluginDescriptor *
+mero_plugin_get_descriptor (void)
+{
+  return &descriptor;
+}
