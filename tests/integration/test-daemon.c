@@ -1,0 +1,450 @@
+/* test-daemon.c: real merod processes on a private D-Bus (GTestDBus).
+ *
+ * Covers `merod init`, `merod run` (D-Bus name, properties, ListPlugins,
+ * meroctl, SIGTERM → exit 0, restart, second instance refused, name
+ * already taken), broken configs (exit 2 naming file and key),
+ * `merod config get/set`, the identity file mode, and the German
+ * translation.  Every wait is bounded (MERO_TEST_TIMEOUT_MS). */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mero-test-daemon.h"
+
+#define NODE_NAME "network.calimero.Node1"
+#define NODE_PATH "/network/calimero/Node1"
+#define NODE_IFACE "network.calimero.Node1"
+
+typedef struct {
+  GTestDBus *bus;
+  GDBusConnection *connection;
+  char *tmp;
+  char *home;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (f->bus);
+  f->connection = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (f->bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  f->tmp = mero_test_make_tmpdir ("merod-it-XXXXXX");
+  f->home = g_build_filename (f->tmp, "home", NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_object_unref (f->connection);
+  g_test_dbus_down (f->bus);
+  g_object_unref (f->bus);
+  mero_test_remove_tree (f->tmp);
+  g_free (f->home);
+  g_free (f->tmp);
+}
+
+static int
+run_merod (const char *const *args, const char *const *envp, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, envp,
+                                     MERO_TEST_TIMEOUT_MS, out, err, &status));
+  return status;
+}
+
+/* `merod init` and returns the PeerId it printed. */
+static char *
+init_home (Fixture *f)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = run_merod ((const char *[]) { "init", "--home", f->home, NULL }, NULL, &out,
+                          &err);
+
+  g_assert_cmpint (status, ==, 0);
+  g_strstrip (out);
+  return g_steal_pointer (&out);
+}
+
+static MeroTestDaemon *
+start_node (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  MeroTestDaemon *daemon =
+      mero_test_daemon_spawn ((const char *[]) { "run", "--home", f->home, NULL }, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
+  return daemon;
+}
+
+static void
+stop_node (MeroTestDaemon *daemon)
+{
+  int status = -1;
+
+  mero_test_daemon_send_signal (daemon, SIGTERM);
+  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (daemon), "stopped"));
+}
+
+static char *
+get_string_property (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      f->connection, NODE_NAME, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NODE_IFACE, name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+static void
+test_init (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *key = g_build_filename (f->home, "identity.key", NULL);
+  g_autofree char *conf = g_build_filename (f->home, "merod.conf", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  GStatBuf st;
+
+  g_assert_true (g_str_has_prefix (peer_id, "12D3KooW"));
+  g_assert_cmpuint (strlen (peer_id), ==, 52);
+  g_assert_cmpint (g_stat (key, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_test (conf, G_FILE_TEST_IS_REGULAR));
+
+  /* A second init refuses; --force keeps the identity. */
+  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, NULL }, NULL, NULL,
+                              &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "--force"));
+  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, "--force", NULL },
+                              NULL, &out, NULL),
+                   ==, 0);
+  g_strstrip (out);
+  g_assert_cmpstr (out, ==, peer_id);
+}
+
+static void
+test_run_dbus (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autoptr (MeroTestDaemon) daemon = start_node (f);
+  g_autofree char *prop_peer = get_string_property (f, "PeerId");
+  g_autofree char *prop_version = get_string_property (f, "Version");
+  g_autofree char *prop_home = get_string_property (f, "HomeDir");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariantIter) iter = NULL;
+  const char *name, *kind, *version, *file, *status;
+  guint found = 0;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *store_dir = g_build_filename (f->home, "data", NULL);
+  int exit_status = -1;
+
+  g_assert_cmpstr (prop_peer, ==, peer_id);
+  g_assert_cmpstr (prop_version, !=, "");
+  g_assert_cmpstr (prop_home, ==, f->home);
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (daemon), peer_id));
+
+  reply = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE,
+                                       "ListPlugins", NULL, G_VARIANT_TYPE ("(a(sssss))"),
+                                       G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(a(sssss))", &iter);
+  while (g_variant_iter_next (iter, "(&s&s&s&s&s)", &name, &kind, &version, &file, &status))
+    if (g_str_equal (name, "store-rocksdb") || g_str_equal (name, "store-memory"))
+      {
+        g_assert_cmpstr (status, ==, "loaded");
+        g_assert_cmpstr (kind, ==, "storage-backend");
+        g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+        found++;
+      }
+  g_assert_cmpuint (found, ==, 2);
+
+  /* meroctl against the same bus (DBUS_SESSION_BUS_ADDRESS from GTestDBus). */
+  g_assert_true (mero_test_run_sync (
+      (const char *[]) { mero_test_meroctl_path (), "info", NULL }, NULL, MERO_TEST_TIMEOUT_MS,
+      &out, &err, &exit_status));
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_nonnull (strstr (out, peer_id));
+  g_assert_nonnull (strstr (out, f->home));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_true (mero_test_run_sync (
+      (const char *[]) { mero_test_meroctl_path (), "plugins", NULL }, NULL,
+      MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_nonnull (strstr (out, "store-rocksdb"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A second node on the same home is refused, naming home and pid. */
+  {
+    g_autofree char *pid = g_strdup_printf ("pid %d", (int) mero_test_daemon_get_pid (daemon));
+
+    exit_status = run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                             NULL, NULL, &err);
+    g_assert_cmpint (exit_status, ==, 1);
+    g_assert_nonnull (strstr (err, "already in use"));
+    g_assert_nonnull (strstr (err, f->home));
+    g_assert_nonnull (strstr (err, pid));
+    g_clear_pointer (&err, g_free);
+  }
+
+  stop_node (daemon);
+  g_clear_pointer (&daemon, mero_test_daemon_free);
+  g_assert_true (g_file_test (store_dir, G_FILE_TEST_IS_DIR));
+  {
+    g_autofree char *current = g_build_filename (store_dir, "CURRENT", NULL);
+
+    g_assert_true (g_file_test (current, G_FILE_TEST_IS_REGULAR));
+  }
+
+  /* meroctl without a node says so. */
+  g_assert_true (mero_test_run_sync (
+      (const char *[]) { mero_test_meroctl_path (), "info", NULL }, NULL, MERO_TEST_TIMEOUT_MS,
+      &out, &err, &exit_status));
+  g_assert_cmpint (exit_status, ==, 1);
+  g_assert_nonnull (strstr (err, "no node"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The store reopens and the node comes back with the same identity. */
+  daemon = start_node (f);
+  g_clear_pointer (&prop_peer, g_free);
+  prop_peer = get_string_property (f, "PeerId");
+  g_assert_cmpstr (prop_peer, ==, peer_id);
+  stop_node (daemon);
+}
+
+static void
+test_first_run_initialises (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MeroTestDaemon) daemon = start_node (f);
+  g_autofree char *key = g_build_filename (f->home, "identity.key", NULL);
+  g_autofree char *prop_peer = get_string_property (f, "PeerId");
+  g_autofree char *out = NULL;
+
+  g_assert_true (g_file_test (key, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_str_has_prefix (prop_peer, "12D3KooW"));
+  stop_node (daemon);
+  /* `merod init --force` reports the same PeerId the node used. */
+  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, "--force", NULL },
+                              NULL, &out, NULL),
+                   ==, 0);
+  g_strstrip (out);
+  g_assert_cmpstr (out, ==, prop_peer);
+}
+
+static void
+test_name_taken (Fixture *f, gconstpointer data)
+{
+  g_autoptr (MeroTestDaemon) daemon = start_node (f);
+  g_autofree char *other = g_build_filename (f->tmp, "other", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", other, NULL }, NULL, NULL,
+                              &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "network.calimero.Node1 is already owned"));
+  stop_node (daemon);
+}
+
+/* Writes the default config, then replaces the line starting with
+ * @prefix by @line (NULL deletes it). */
+static char *
+break_config (Fixture *f, const char *prefix, const char *line)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *conf = g_build_filename (f->home, "merod.conf", NULL);
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *out = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (conf, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], prefix))
+        {
+          if (line != NULL)
+            g_string_append_printf (out, "%s\n", line);
+          continue;
+        }
+      g_string_append_printf (out, "%s\n", lines[i]);
+    }
+  text = g_string_free (out, FALSE);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  return g_steal_pointer (&conf);
+}
+
+static void
+assert_run_fails_on_config (Fixture *f, const char *conf, const char *key, const char *value)
+{
+  g_autofree char *err = NULL;
+  int status = run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                          NULL, NULL, &err);
+
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, conf));
+  if (key != NULL)
+    g_assert_nonnull (strstr (err, key));
+  if (value != NULL)
+    g_assert_nonnull (strstr (err, value));
+}
+
+static void
+test_bad_value (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = break_config (f, "port=", "port=twenty");
+
+  assert_run_fails_on_config (f, conf, "network.port", "twenty");
+}
+
+static void
+test_missing_key (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = break_config (f, "backend=", NULL);
+
+  assert_run_fails_on_config (f, conf, "store.backend", NULL);
+}
+
+static void
+test_unparseable (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = break_config (f, "[network]", "[network");
+
+  assert_run_fails_on_config (f, conf, NULL, NULL);
+}
+
+static void
+test_missing_config (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = break_config (f, "port=", NULL);
+
+  g_assert_cmpint (g_unlink (conf), ==, 0);
+  assert_run_fails_on_config (f, conf, NULL, NULL);
+}
+
+static void
+test_config_get_set (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *conf = g_build_filename (f->home, "merod.conf", NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+                                                 "network.port", "2600", NULL },
+                              NULL, NULL, NULL),
+                   ==, 0);
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "get",
+                                                 "network.port", NULL },
+                              NULL, &out, NULL),
+                   ==, 0);
+  g_assert_cmpstr (out, ==, "2600\n");
+
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+                                                 "network.port", "99999", NULL },
+                              NULL, NULL, &err),
+                   ==, 2);
+  g_assert_nonnull (strstr (err, "network.port"));
+  g_assert_nonnull (strstr (err, "99999"));
+  g_assert_nonnull (strstr (err, conf));
+
+  g_assert_true (g_file_get_contents (conf, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "port=2600"));
+  g_assert_nonnull (strstr (contents, "# TCP port"));
+}
+
+static void
+test_identity_readable (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *key = g_build_filename (f->home, "identity.key", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                              NULL, NULL, &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, key));
+  g_assert_nonnull (strstr (err, "chmod 600"));
+}
+
+static void
+test_german (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *err = NULL;
+  g_autofree char *localedir = g_strdup (g_getenv ("MERO_LOCALEDIR"));
+  g_autofree char *mo = NULL;
+  g_autofree char *env_dir = NULL;
+
+  g_assert_nonnull (localedir);
+  /* meson's i18n module lays the build tree out like an installed one. */
+  mo = g_build_filename (localedir, "de", "LC_MESSAGES", "merod.mo", NULL);
+  g_assert_true (g_file_test (mo, G_FILE_TEST_IS_REGULAR));
+  env_dir = g_strconcat ("MERO_LOCALEDIR=", localedir, NULL);
+
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "get", "nope.key",
+                                                 NULL },
+                              (const char *[]) { "LANGUAGE=de", "LC_ALL=C.UTF-8", env_dir,
+                                                 NULL },
+                              NULL, &err),
+                   ==, 2);
+  g_test_message ("stderr: %s", err);
+  g_assert_nonnull (strstr (err, "unbekannter Schlüssel „nope.key“"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/daemon/init", test_init);
+  ADD ("/daemon/run-dbus", test_run_dbus);
+  ADD ("/daemon/first-run-initialises", test_first_run_initialises);
+  ADD ("/daemon/name-taken", test_name_taken);
+  ADD ("/daemon/config/bad-value", test_bad_value);
+  ADD ("/daemon/config/missing-key", test_missing_key);
+  ADD ("/daemon/config/unparseable", test_unparseable);
+  ADD ("/daemon/config/missing-file", test_missing_config);
+  ADD ("/daemon/config/get-set", test_config_get_set);
+  ADD ("/daemon/identity-readable", test_identity_readable);
+  ADD ("/daemon/i18n-german", test_german);
+#undef ADD
+  return g_test_run ();
+}

@@ -1,0 +1,55 @@
+/* mero-test-daemon.h: running real merod/meroctl processes from GTest.
+ *
+ * Every wait is bounded: a helper that runs out of time returns FALSE (or
+ * kills the child) instead of hanging the suite.  The binaries come from
+ * MERO_TEST_MEROD (set by tests/meson.build) and MERO_TEST_MEROCTL. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define MERO_TEST_TIMEOUT_MS 10000
+
+typedef struct _MeroTestDaemon MeroTestDaemon;
+
+/* Path of merod / meroctl; aborts the test if the variable is unset. */
+const char *mero_test_merod_path (void);
+const char *mero_test_meroctl_path (void);
+
+/* A fresh temporary directory; remove it with mero_test_remove_tree. */
+char *mero_test_make_tmpdir (const char *template_);
+void mero_test_remove_tree (const char *path);
+
+/* Runs @argv (NULL-terminated; argv[0] is the program) to completion
+ * within @timeout_ms, capturing stdout and stderr.  @envp: extra
+ * "NAME=value" entries (may be NULL).  Returns FALSE on timeout (the
+ * child is killed) or spawn failure.  @exit_status: the exit code, or 128
+ * + signal number if it was killed by a signal. */
+gboolean mero_test_run_sync (const char *const *argv, const char *const *envp,
+                             guint timeout_ms, char **out, char **err, int *exit_status);
+
+/* Spawns merod with @args (NULL-terminated, without the program name);
+ * stderr is collected line by line as the main context runs. */
+MeroTestDaemon *mero_test_daemon_spawn (const char *const *args, const char *const *envp,
+                                        GError **error);
+/* Runs the default main context until stderr contains @needle. */
+gboolean mero_test_daemon_wait_for_stderr (MeroTestDaemon *daemon, const char *needle,
+                                           guint timeout_ms);
+/* Everything read from stderr so far. */
+const char *mero_test_daemon_get_stderr (MeroTestDaemon *daemon);
+GPid mero_test_daemon_get_pid (MeroTestDaemon *daemon);
+void mero_test_daemon_send_signal (MeroTestDaemon *daemon, int signum);
+/* Waits for exit (and for stderr's end); FALSE on timeout. */
+gboolean mero_test_daemon_wait_exit (MeroTestDaemon *daemon, guint timeout_ms,
+                                     int *exit_status);
+/* Kills a still running child; NULL-safe. */
+void mero_test_daemon_free (MeroTestDaemon *daemon);
+
+/* Runs the default main context until @name has an owner on @connection. */
+gboolean mero_test_wait_for_name (GDBusConnection *connection, const char *name,
+                                  guint timeout_ms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroTestDaemon, mero_test_daemon_free)
+
+G_END_DECLS
