@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net/core/mero-varint.h"
+#include "net/mero-base58.h"
 
 G_DEFINE_QUARK (mero-multiaddr-error-quark, mero_multiaddr_error)
 
@@ -76,89 +77,6 @@ find_by_name (const char *name)
     if (g_str_equal (protocols[i].name, name))
       return &protocols[i];
   return NULL;
-}
-
-/* --- base58btc ----------------------------------------------------------
- * A private copy limited to PeerId-sized values; the inputs are bounded by
- * MERO_MULTIADDR_MAX_P2P_{BYTES,TEXT}, so the quadratic conversion costs a
- * few thousand operations at most. */
-
-static const char b58_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-static char *
-b58_encode (const guint8 *data, gsize len)
-{
-  /* log(256)/log(58) < 1.37, so len * 138 / 100 + 1 digits suffice. */
-  gsize size = len * 138 / 100 + 1;
-  g_autofree guint8 *digits = g_malloc0 (size);
-  gsize zeros = 0;
-  gsize used = 0;
-  GString *out;
-
-  while (zeros < len && data[zeros] == 0)
-    zeros++;
-
-  for (gsize i = zeros; i < len; i++)
-    {
-      guint carry = data[i];
-      gsize j;
-
-      for (j = 0; j < used || carry != 0; j++)
-        {
-          carry += 256u * digits[j];
-          digits[j] = (guint8) (carry % 58);
-          carry /= 58;
-        }
-      used = j;
-    }
-
-  out = g_string_sized_new (zeros + used + 1);
-  for (gsize i = 0; i < zeros; i++)
-    g_string_append_c (out, '1');
-  for (gsize i = used; i > 0; i--)
-    g_string_append_c (out, b58_alphabet[digits[i - 1]]);
-  return g_string_free (out, FALSE);
-}
-
-/* Returns FALSE on a character outside the alphabet or an overlong text. */
-static gboolean
-b58_decode (const char *text, gsize text_len, GByteArray *out)
-{
-  guint8 bytes[MERO_MULTIADDR_MAX_P2P_TEXT] = { 0 };
-  gsize used = 0;
-  gsize zeros = 0;
-
-  if (text_len > MERO_MULTIADDR_MAX_P2P_TEXT)
-    return FALSE;
-
-  while (zeros < text_len && text[zeros] == '1')
-    zeros++;
-
-  for (gsize i = zeros; i < text_len; i++)
-    {
-      const char *pos = strchr (b58_alphabet, text[i]);
-      guint carry;
-      gsize j;
-
-      if (text[i] == '\0' || pos == NULL)
-        return FALSE;
-      carry = (guint) (pos - b58_alphabet);
-      for (j = 0; j < used || carry != 0; j++)
-        {
-          /* Each base58 digit adds less than one byte, so bytes[] with
-           * one slot per character never overflows. */
-          carry += 58u * bytes[j];
-          bytes[j] = (guint8) (carry & 0xff);
-          carry >>= 8;
-        }
-      used = j;
-    }
-
-  for (gsize i = 0; i < zeros; i++)
-    g_byte_array_append (out, (const guint8 *) "\0", 1);
-  for (gsize i = used; i > 0; i--)
-    g_byte_array_append (out, &bytes[i - 1], 1);
-  return TRUE;
 }
 
 /* --- binary validation ------------------------------------------------- */
@@ -432,13 +350,20 @@ encode_value (const ProtoInfo *info, const char *value, GByteArray *out, GError 
       }
     case VALUE_P2P:
       {
-        g_autoptr(GByteArray) mh = g_byte_array_new ();
+        g_autoptr(GBytes) mh = NULL;
+        gsize mh_len = 0;
 
-        if (!b58_decode (value, strlen (value), mh) || mh->len == 0 ||
-            mh->len > MERO_MULTIADDR_MAX_P2P_BYTES)
+        /* base58 decoding is quadratic: refuse what cannot be a PeerId
+         * before doing it. */
+        if (strlen (value) > MERO_MULTIADDR_MAX_P2P_TEXT)
           break;
-        mero_varint_append (out, mh->len);
-        g_byte_array_append (out, mh->data, mh->len);
+        mh = mero_base58_decode (value);
+        if (mh == NULL || g_bytes_get_size (mh) == 0 ||
+            g_bytes_get_size (mh) > MERO_MULTIADDR_MAX_P2P_BYTES)
+          break;
+        mh_len = g_bytes_get_size (mh);
+        mero_varint_append (out, mh_len);
+        g_byte_array_append (out, g_bytes_get_data (mh, NULL), (guint) mh_len);
         return TRUE;
       }
     default:
@@ -549,7 +474,7 @@ mero_multiaddr_to_string (const MeroMultiaddr *self)
           break;
         case VALUE_P2P:
           {
-            g_autofree char *b58 = b58_encode (value, comp->value_len);
+            g_autofree char *b58 = mero_base58_encode (value, comp->value_len);
 
             g_string_append (out, b58);
             break;
