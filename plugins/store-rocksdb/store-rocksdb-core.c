@@ -168,6 +168,9 @@ family_names (const rocksdb_options_t *options, const char *path, const char *co
   existing = rocksdb_list_column_families (options, path, &n_existing, &err);
   if (err != NULL)
     {
+      /* The C API returns a (empty) malloc()ed array even on failure. */
+      if (existing != NULL)
+        rocksdb_list_column_families_destroy (existing, n_existing);
       rocksdb_free (err);
       return names;
     }

@@ -219,7 +219,7 @@ typedef struct {
   MeroKey keys[ATOMIC_KEYS];
   gint done;
   guint torn;
-  guint reads;
+  gint reads;   /* atomic */
 } AtomicCtx;
 
 static gpointer
@@ -245,7 +245,7 @@ atomic_reader (gpointer p)
           else if (gen != first)
             a->torn++;
         }
-      a->reads++;
+      g_atomic_int_inc (&a->reads);
     }
   return NULL;
 }
@@ -265,7 +265,9 @@ test_batch_atomic (Fixture *f, gconstpointer data)
     }
 
   reader = g_thread_new ("reader", atomic_reader, &a);
-  for (guint32 gen = 1; gen <= ATOMIC_ROUNDS; gen++)
+  /* Keep writing until the reader has overlapped a good number of
+   * commits, however the threads get scheduled. */
+  for (guint32 gen = 1; gen <= ATOMIC_ROUNDS || g_atomic_int_get (&a.reads) < 50; gen++)
     {
       g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (f->store);
       g_autoptr (GError) error = NULL;
@@ -278,7 +280,7 @@ test_batch_atomic (Fixture *f, gconstpointer data)
   g_atomic_int_set (&a.done, 1);
   g_thread_join (reader);
   g_assert_cmpuint (a.torn, ==, 0);
-  g_assert_cmpuint (a.reads, >, 0);
+  g_assert_cmpint (a.reads, >=, 50);
 }
 
 static void
