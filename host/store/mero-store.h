@@ -66,7 +66,9 @@ void mero_store_close (MeroStore *store);
 gboolean mero_store_flush (MeroStore *store, GError **error);
 gboolean mero_store_is_encrypted (MeroStore *store);
 
-/* Point read: TRUE on success, *value (transfer full) NULL if absent. */
+/* Point read: TRUE on success, *value (transfer full) NULL if absent.
+ * The value stays valid after the store is closed.  A sealed value that
+ * does not authenticate for @key fails with MERO_STORE_ERROR_CORRUPT. */
 gboolean mero_store_get (MeroStore *store, const MeroKey *key, GBytes **value, GError **error);
 gboolean mero_store_put (MeroStore *store, const MeroKey *key, const guint8 *value,
                          gsize value_len, GError **error);
@@ -76,7 +78,8 @@ gboolean mero_store_delete (MeroStore *store, const MeroKey *key, GError **error
 
 /* Atomic batches.  put/delete copy their arguments (values are sealed
  * right away in an encrypted store).  count is the number of operations
- * added so far. */
+ * added so far.  commit applies all of them or none, and does not empty
+ * the batch. */
 MeroStoreBatch *mero_store_batch_new (MeroStore *store);
 void mero_store_batch_put (MeroStoreBatch *batch, const MeroKey *key, const guint8 *value,
                            gsize value_len);
@@ -101,7 +104,8 @@ MeroStoreIter *mero_store_iter_new (MeroStore *store, MeroStoreSnapshot *snapsho
 gboolean mero_store_iter_first (MeroStoreIter *iter);
 gboolean mero_store_iter_seek (MeroStoreIter *iter, const MeroKey *key);
 gboolean mero_store_iter_next (MeroStoreIter *iter);
-/* Key bytes (whole key, prefix included) and value of the current entry. */
+/* Key bytes (whole key, prefix included; valid until the iterator next
+ * moves) and value (a copy the caller owns) of the current entry. */
 const guint8 *mero_store_iter_key (MeroStoreIter *iter, gsize *len);
 GBytes *mero_store_iter_value (MeroStoreIter *iter);   /* transfer full */
 gboolean mero_store_iter_check (MeroStoreIter *iter, GError **error);
