@@ -39,8 +39,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ms = mero_multistream_new_initiator (offer);
   else
     ms = mero_multistream_new_responder (offer, prefixes);
-  g_clear_pointer (&ms, mero_multistream_free);
-  ms = (data[0] & 1) ? mero_multistream_new_initiator (offer) : mero_multistream_new_responder (offer, prefixes);
   run (ms, data + 1, size - 1, chunk);
   return 0;
 }

@@ -56,8 +56,11 @@ G_BEGIN_DECLS
 #define MERO_YAMUX_INITIAL_WINDOW 262144u
 /* js caps its Data frames at 64 KiB including the header; so do we. */
 #define MERO_YAMUX_MAX_DATA_PAYLOAD (65536u - MERO_YAMUX_HEADER_SIZE)
-/* js allows 1000 inbound and 1000 outbound streams per connection. */
-#define MERO_YAMUX_DEFAULT_MAX_STREAMS 1000u
+/* Streams per direction per connection.  Each inbound stream may buffer a
+ * full window, so this caps unread data at 256 × 256 KiB = 64 MiB per
+ * connection.  js allows 1000 but opens only a handful (identify, ping,
+ * gossipsub) to one peer. */
+#define MERO_YAMUX_DEFAULT_MAX_STREAMS 256u
 /* The spec allows at most 256 outbound streams awaiting their ACK. */
 #define MERO_YAMUX_MAX_ACK_BACKLOG 256u
 /* Bytes an application may queue on one stream beyond what the send

@@ -23,6 +23,7 @@ static const Vector vectors[] = {
   { "/dns/x/udp/65535", "35 01 78 9102 ffff", NULL },
   { "/dnsaddr/bootstrap.libp2p.io", "38 13 626f6f7473747261702e6c69627032702e696f", NULL },
   { "/ip6/2001:db8::8a2e:370:7334/tcp/1", "29 20010db80000000000008a2e03707334 06 0001", NULL },
+  { "/ip6/0:0::1/udp/1", "29 00000000000000000000000000000001 9102 0001", "/ip6/::1/udp/1" },
 };
 
 static void
@@ -86,6 +87,7 @@ test_multiaddr_bad_text (void)
     { "/ip4/1.2.3.4//tcp/1", MERO_MULTIADDR_ERROR_SYNTAX },
     { "/ip4/1.2.3", MERO_MULTIADDR_ERROR_BAD_VALUE },
     { "/ip4/256.1.1.1", MERO_MULTIADDR_ERROR_BAD_VALUE },
+    { "/ip4/01.2.3.4", MERO_MULTIADDR_ERROR_BAD_VALUE },
     { "/ip4/::1", MERO_MULTIADDR_ERROR_BAD_VALUE },
     { "/ip6/1.2.3.4", MERO_MULTIADDR_ERROR_BAD_VALUE },
     { "/ip6/::1%eth0", MERO_MULTIADDR_ERROR_BAD_VALUE },

@@ -546,6 +546,70 @@ test_yamux_control_backlog (void)
   g_assert_cmpuint (i, ==, MERO_YAMUX_MAX_CONTROL_BACKLOG / MERO_YAMUX_HEADER_SIZE);
 }
 
+/* Many streams in both directions at once, random chunking of the byte
+ * stream (fixed seed, so the run is deterministic), every byte checked. */
+static void
+test_yamux_many_streams (void)
+{
+  enum { N_STREAMS = 20, PER_STREAM = 20000 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr(Pair) p = pair_new (1);
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *payload = g_malloc (PER_STREAM);
+  guint32 ids[N_STREAMS];
+  gsize sent_c[N_STREAMS] = { 0 };
+  gsize sent_s[N_STREAMS] = { 0 };
+  GByteArray *got_c[N_STREAMS];
+  GByteArray *got_s[N_STREAMS];
+  gboolean done = FALSE;
+
+  for (gsize i = 0; i < PER_STREAM; i++)
+    payload[i] = (guint8) g_rand_int (rand);
+  for (int i = 0; i < N_STREAMS; i++)
+    {
+      ids[i] = mero_yamux_session_open_stream (p->client, &error);
+      g_assert_no_error (error);
+      got_c[i] = g_byte_array_new ();
+      got_s[i] = g_byte_array_new ();
+    }
+
+  for (int round = 0; round < 100000 && !done; round++)
+    {
+      done = TRUE;
+      p->chunk = (gsize) g_rand_int_range (rand, 1, 3000);
+      for (int i = 0; i < N_STREAMS; i++)
+        {
+          guint8 buf[4096];
+          gsize n;
+          gsize want = (gsize) g_rand_int_range (rand, 1, 5000);
+
+          if (sent_c[i] < PER_STREAM)
+            sent_c[i] += (gsize) mero_yamux_stream_write (p->client, ids[i], payload + sent_c[i],
+                                                          MIN (want, PER_STREAM - sent_c[i]), NULL);
+          /* The server echoes only once the stream reached it. */
+          if (sent_s[i] < PER_STREAM && count_events (p->server_events, MERO_YAMUX_EVENT_STREAM_OPENED, ids[i]) > 0)
+            sent_s[i] += (gsize) mero_yamux_stream_write (p->server, ids[i], payload + sent_s[i],
+                                                          MIN (want, PER_STREAM - sent_s[i]), NULL);
+          n = mero_yamux_stream_read (p->server, ids[i], buf, sizeof buf);
+          g_byte_array_append (got_s[i], buf, (guint) n);
+          n = mero_yamux_stream_read (p->client, ids[i], buf, sizeof buf);
+          g_byte_array_append (got_c[i], buf, (guint) n);
+          if (got_s[i]->len < PER_STREAM || got_c[i]->len < PER_STREAM)
+            done = FALSE;
+        }
+      pump (p);
+    }
+
+  g_assert_true (done);
+  for (int i = 0; i < N_STREAMS; i++)
+    {
+      g_assert_cmpmem (got_s[i]->data, got_s[i]->len, payload, PER_STREAM);
+      g_assert_cmpmem (got_c[i]->data, got_c[i]->len, payload, PER_STREAM);
+      g_byte_array_unref (got_c[i]);
+      g_byte_array_unref (got_s[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -553,6 +617,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/yamux/exchange", test_yamux_exchange);
   g_test_add_func ("/net/yamux/wire-vectors", test_yamux_wire_vectors);
   g_test_add_func ("/net/yamux/window", test_yamux_window);
+  g_test_add_func ("/net/yamux/many-streams", test_yamux_many_streams);
   g_test_add_func ("/net/yamux/frame-size", test_yamux_frame_size);
   g_test_add_func ("/net/yamux/flood", test_yamux_flood);
   g_test_add_func ("/net/yamux/flood-single-frame", test_yamux_flood_single_frame);
