@@ -2,7 +2,11 @@
  *
  * The quark functions are static inline so that the SDK stays header-only:
  * a quark is identified by its string, so every module that calls them
- * gets the same GQuark value. */
+ * gets the same GQuark value.
+ *
+ * They use g_quark_from_string(), never g_quark_from_static_string(): the
+ * first module to create a quark may be a plugin, and GLib would keep a
+ * pointer into that plugin's read-only data after the module is closed. */
 #pragma once
 
 #include <glib.h>
@@ -14,7 +18,7 @@ G_BEGIN_DECLS
 static inline GQuark
 mero_plugin_error_quark (void)
 {
-  return g_quark_from_static_string ("mero-plugin-error-quark");
+  return g_quark_from_string ("mero-plugin-error-quark");
 }
 
 /* Append-only: values are part of ABI 1. */
@@ -39,7 +43,7 @@ typedef enum {
 static inline GQuark
 mero_store_error_quark (void)
 {
-  return g_quark_from_static_string ("mero-store-error-quark");
+  return g_quark_from_string ("mero-store-error-quark");
 }
 
 typedef enum {
@@ -58,7 +62,7 @@ typedef enum {
 static inline GQuark
 mero_sync_error_quark (void)
 {
-  return g_quark_from_static_string ("mero-sync-error-quark");
+  return g_quark_from_string ("mero-sync-error-quark");
 }
 
 typedef enum {
@@ -75,7 +79,7 @@ typedef enum {
 static inline GQuark
 mero_tee_error_quark (void)
 {
-  return g_quark_from_static_string ("mero-tee-error-quark");
+  return g_quark_from_string ("mero-tee-error-quark");
 }
 
 typedef enum {
