@@ -38,6 +38,8 @@ mero_metric_family_free (MeroMetricFamily *family)
   g_free (family);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroMetricFamily, mero_metric_family_free)
+
 MeroMetrics *
 mero_metrics_new (void)
 {

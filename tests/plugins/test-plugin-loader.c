@@ -291,6 +291,41 @@ test_load_path_default (Fixture *fixture, gconstpointer data)
                    MERO_PLUGIN_STATUS_LOADED);
 }
 
+/* MERO_PLUGIN_DIR as the test started (test_env points it at the real
+ * plugins of this build); other tests change the variable. */
+static char *real_plugin_dirs;
+
+/* Every plugin this build ships loads, with the checks of this loader. */
+static void
+test_real_plugins (Fixture *fixture, gconstpointer data)
+{
+  g_auto (GStrv) dirs = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  guint n_seen = 0;
+
+  if (real_plugin_dirs == NULL || real_plugin_dirs[0] == '\0')
+    {
+      g_test_skip ("MERO_PLUGIN_DIR is not set (run through meson test)");
+      return;
+    }
+  dirs = g_strsplit (real_plugin_dirs, G_SEARCHPATH_SEPARATOR_S, -1);
+  mero_plugin_registry_load_path (fixture->registry, (const char *const *) dirs);
+  list = mero_plugin_registry_list (fixture->registry);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const MeroPluginInfo *info = g_ptr_array_index (list, i);
+
+      if (info->status != MERO_PLUGIN_STATUS_LOADED)
+        g_error ("shipped plugin %s (%s) did not load: %s", info->name, info->metadata_file,
+                 info->error_message);
+      g_test_message ("%s %s %s loaded", info->name, mero_plugin_kind_to_string (info->kind),
+                      info->version);
+      n_seen++;
+    }
+  if (n_seen == 0)
+    g_test_incomplete ("no plugin is built yet");
+}
+
 /* ---- the good plugins, through the registry ----------------------- */
 
 static gboolean
@@ -826,6 +861,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   test_log_capture_install ();
   make_fixtures_safe ();
+  real_plugin_dirs = g_strdup (g_getenv ("MERO_PLUGIN_DIR"));
 
   g_test_add_func ("/plugins/strings", test_strings);
   g_test_add_func ("/plugins/search-path", test_search_path);
@@ -844,6 +880,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/plugins/load-path-default", Fixture, NULL, fixture_set_up,
               test_load_path_default, fixture_tear_down);
+  g_test_add ("/plugins/real-plugins", Fixture, NULL, fixture_set_up, test_real_plugins,
+              fixture_tear_down);
   g_test_add ("/plugins/good/init-finalize-services", Fixture, NULL, fixture_set_up,
               test_init_finalize_and_services, fixture_tear_down);
   g_test_add ("/plugins/good/echo-session", Fixture, NULL, fixture_set_up, test_echo_session,
@@ -872,5 +910,10 @@ main (int argc, char **argv)
   g_test_add ("/plugins/metadata/variants", TempFixture, NULL, temp_set_up,
               test_metadata_variants, temp_tear_down);
 
-  return g_test_run ();
+  {
+    int ret = g_test_run ();
+
+    g_free (real_plugin_dirs);
+    return ret;
+  }
 }
