@@ -239,6 +239,41 @@ test_scan_all (Fixture *fixture, gconstpointer data)
   }
 }
 
+#define N_READERS 4
+
+static gpointer
+reader_thread (gpointer data)
+{
+  MeroPluginRegistry *registry = data;
+
+  for (int i = 0; i < 2000; i++)
+    {
+      g_autoptr (GPtrArray) list = mero_plugin_registry_list (registry);
+      g_autoptr (GPtrArray) sync = mero_plugin_registry_get_sync_protocols (registry);
+      const MeroPluginInfo *info = mero_plugin_registry_lookup (registry, "test-echo");
+
+      g_assert_cmpuint (list->len, ==, G_N_ELEMENTS (broken_cases) + 3);
+      g_assert_cmpuint (sync->len, ==, 1);
+      g_assert_cmpint (info->status, ==, MERO_PLUGIN_STATUS_LOADED);
+      g_assert_nonnull (mero_plugin_registry_get_tee_verifier (registry, "test-tee", NULL));
+    }
+  return NULL;
+}
+
+/* After loading, the registry is read from several threads at once. */
+static void
+test_concurrent_reads (Fixture *fixture, gconstpointer data)
+{
+  const char *dirs[] = { TEST_PLUGIN_DIR, NULL };
+  GThread *threads[N_READERS];
+
+  g_assert_cmpuint (mero_plugin_registry_load_path (fixture->registry, dirs), ==, 2);
+  for (int i = 0; i < N_READERS; i++)
+    threads[i] = g_thread_new ("reader", reader_thread, fixture->registry);
+  for (int i = 0; i < N_READERS; i++)
+    g_thread_join (threads[i]);
+}
+
 static void
 test_disabled (Fixture *fixture, gconstpointer data)
 {
@@ -876,6 +911,8 @@ main (int argc, char **argv)
               test_init_failure_does_not_finalize, fixture_tear_down);
   g_test_add ("/plugins/scan-all", Fixture, NULL, fixture_set_up, test_scan_all,
               fixture_tear_down);
+  g_test_add ("/plugins/concurrent-reads", Fixture, NULL, fixture_set_up,
+              test_concurrent_reads, fixture_tear_down);
   g_test_add ("/plugins/disabled", Fixture, NULL, fixture_set_up, test_disabled,
               fixture_tear_down);
   g_test_add ("/plugins/load-path-default", Fixture, NULL, fixture_set_up,
