@@ -169,7 +169,8 @@ on_store_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   node->store_opening = FALSE;
   if (store == NULL)
     {
-      g_prefix_error (&error, _("Cannot open the store %s: "), data->path);
+      /* The store names its path in its own errors. */
+      g_prefix_error (&error, _("Cannot open the store: "));
       fail_start (node, error);
       return;
     }

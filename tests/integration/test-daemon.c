@@ -427,6 +427,117 @@ test_german (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "unbekannter Schlüssel „nope.key“"));
 }
 
+static int
+config_set (Fixture *f, const char *key, const char *value)
+{
+  return run_merod ((const char *[]) { "config", "--home", f->home, "set", key, value, NULL },
+                    NULL, NULL, NULL);
+}
+
+static void
+test_passphrase (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *err = NULL;
+  g_autoptr (MeroTestDaemon) daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  g_assert_cmpint (config_set (f, "store.encryption", "passphrase"), ==, 0);
+
+  /* No passphrase in the environment: a clear refusal, nothing created. */
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                              (const char *[]) { "MERO_STORE_PASSPHRASE=", NULL }, NULL, &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "MERO_STORE_PASSPHRASE"));
+  g_clear_pointer (&err, g_free);
+
+  daemon = mero_test_daemon_spawn ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                                      NULL },
+                                   (const char *[]) { "MERO_STORE_PASSPHRASE=correct horse",
+                                                      NULL },
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  mero_test_daemon_send_signal (daemon, SIGINT);
+  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
+  g_assert_cmpint (status, ==, 0);
+
+  /* The wrong passphrase is refused by the store. */
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                              (const char *[]) { "MERO_STORE_PASSPHRASE=wrong", NULL }, NULL,
+                              &err),
+                   ==, 1);
+  g_test_message ("stderr: %s", err);
+  g_assert_nonnull (strstr (err, "Cannot open the store"));
+}
+
+static void
+test_plugins (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *out = NULL;
+  g_autoptr (MeroTestDaemon) daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (run_merod ((const char *[]) { "plugins", "--home", f->home, NULL }, NULL,
+                              &out, NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "store-rocksdb"));
+  g_assert_nonnull (strstr (out, "store-memory"));
+  g_assert_nonnull (strstr (out, "loaded"));
+  g_clear_pointer (&out, g_free);
+
+  /* A disabled plugin is listed as such and never loaded by the node. */
+  g_assert_cmpint (config_set (f, "plugins.disabled", "store-memory"), ==, 0);
+  g_assert_cmpint (run_merod ((const char *[]) { "plugins", "--home", f->home, NULL }, NULL,
+                              &out, NULL),
+                   ==, 0);
+  g_assert_true (g_regex_match_simple ("store-memory +- +- +disabled", out, 0, 0));
+
+  daemon = start_node (f);
+  reply = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE,
+                                       "ListPlugins", NULL, G_VARIANT_TYPE ("(a(sssss))"),
+                                       G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  text = g_variant_print (reply, FALSE);
+  g_assert_nonnull (strstr (text, "store-rocksdb"));
+  g_assert_null (strstr (text, "store-memory"));
+  stop_node (daemon);
+}
+
+static void
+test_memory_backend (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autoptr (MeroTestDaemon) daemon = NULL;
+  g_autofree char *store_dir = g_build_filename (f->home, "data", NULL);
+
+  g_assert_cmpint (config_set (f, "store.backend", "store-memory"), ==, 0);
+  daemon = start_node (f);
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (daemon), "(store-memory)"));
+  stop_node (daemon);
+}
+
+static void
+test_version_and_usage (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_merod ((const char *[]) { "--version", NULL }, NULL, &out, NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "merod "));
+  g_assert_cmpint (run_merod ((const char *[]) { "frobnicate", NULL }, NULL, NULL, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "frobnicate"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--bus=taxi", NULL }, NULL, NULL, &err),
+                   ==, 2);
+  g_assert_nonnull (strstr (err, "taxi"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -445,6 +556,10 @@ main (int argc, char **argv)
   ADD ("/daemon/config/get-set", test_config_get_set);
   ADD ("/daemon/identity-readable", test_identity_readable);
   ADD ("/daemon/i18n-german", test_german);
+  ADD ("/daemon/store/passphrase", test_passphrase);
+  ADD ("/daemon/store/memory-backend", test_memory_backend);
+  ADD ("/daemon/plugins", test_plugins);
+  ADD ("/daemon/version-and-usage", test_version_and_usage);
 #undef ADD
   return g_test_run ();
 }
