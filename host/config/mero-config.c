@@ -71,14 +71,14 @@ append_comment (GString *out, const char *text)
 static char *
 default_raw_value (const MeroConfigKey *k)
 {
+  g_autoptr (GKeyFile) kf = NULL;
+
   if (k->default_value != NULL)
     return g_strdup (k->default_value);
-  {
-    g_autoptr (GKeyFile) kf = g_key_file_new ();
-
-    g_key_file_set_string (kf, "x", "x", g_get_host_name ());
-    return g_key_file_get_value (kf, "x", "x", NULL);
-  }
+  /* Escaped as a key-file string, whatever the host name holds. */
+  kf = g_key_file_new ();
+  g_key_file_set_string (kf, "x", "x", g_get_host_name ());
+  return g_key_file_get_value (kf, "x", "x", NULL);
 }
 
 char *

@@ -3,11 +3,13 @@
 #include "node/mero-identity.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (mero-identity-error-quark, mero_identity_error)
 
@@ -45,51 +47,90 @@ mero_identity_generate (void)
   return identity;
 }
 
+/* Reads at most @max bytes of an already opened file. */
+static gssize
+read_all (int fd, guint8 *buf, gsize max)
+{
+  gsize got = 0;
+
+  while (got < max)
+    {
+      gssize n = read (fd, buf + got, max - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      got += (gsize) n;
+    }
+  return (gssize) got;
+}
+
 MeroIdentity *
 mero_identity_load (const char *path, GError **error)
 {
-  GStatBuf st;
-  g_autofree char *contents = NULL;
-  gsize len = 0;
+  struct stat st;
+  /* One byte more than a valid file, to notice trailing garbage. */
+  guint8 contents[MERO_ED25519_PRIVATE_KEY_PROTOBUF_LEN + 1];
   guint8 seed[MERO_ED25519_SEED_LEN];
   guint8 public_key[MERO_ED25519_PUBLIC_KEY_LEN];
   g_autoptr (GError) local_error = NULL;
   MeroIdentity *identity;
+  gssize len;
+  int fd;
+  int errsv;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (g_stat (path, &st) != 0)
+  /* Check the mode of the file actually read (fstat on the open fd), not
+   * of whatever the path named a moment earlier. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0 || fstat (fd, &st) != 0)
     {
-      int errsv = errno;
-
+      errsv = errno;
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
                    _("Cannot read identity file %s: %s"), path, g_strerror (errsv));
       return NULL;
     }
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
+                   _("Cannot read identity file %s: %s"), path, g_strerror (EINVAL));
+      return NULL;
+    }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
     {
+      close (fd);
       g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_PERMISSIONS,
                    _("Identity file %s has mode %04o: the private key must not be accessible "
                      "to group or others; run “chmod 600 %s”"),
                    path, (guint) (st.st_mode & 07777), path);
       return NULL;
     }
-  if (!g_file_get_contents (path, &contents, &len, &local_error))
+  len = read_all (fd, contents, sizeof contents);
+  errsv = errno;
+  close (fd);
+  if (len < 0)
     {
       g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
-                   _("Cannot read identity file %s: %s"), path, local_error->message);
+                   _("Cannot read identity file %s: %s"), path, g_strerror (errsv));
       return NULL;
     }
-  if (!mero_key_codec_decode_ed25519_private ((const guint8 *) contents, len, seed, public_key,
+  if (!mero_key_codec_decode_ed25519_private (contents, (gsize) len, seed, public_key,
                                               &local_error))
     {
-      sodium_memzero (contents, len);
+      sodium_memzero (contents, sizeof contents);
       g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_MALFORMED,
                    _("Identity file %s is not a libp2p Ed25519 private key: %s"), path,
                    local_error->message);
       return NULL;
     }
-  sodium_memzero (contents, len);
+  sodium_memzero (contents, sizeof contents);
   identity = mero_identity_new_from_seed (seed);
   sodium_memzero (seed, sizeof seed);
   return identity;
