@@ -13,7 +13,7 @@ static GBytes *
 hex (const char *text)
 {
   gsize len = strlen (text) / 2;
-  guint8 *buf = g_malloc (len);
+  guint8 *buf = g_malloc (len + 1);  /* never NULL, even for "" */
 
   g_assert_cmpint (sodium_hex2bin (buf, len, text, strlen (text), NULL, NULL, NULL), ==, 0);
   return g_bytes_new_take (buf, len);
