@@ -290,7 +290,6 @@ command_plugins (int argc, char **argv)
   g_autofree char *path = NULL;
   g_autoptr (MeroConfig) config = NULL;
   g_autoptr (MeroPluginRegistry) registry = NULL;
-  g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) plugins = NULL;
   g_autoptr (GError) error = NULL;
   int status = 0;
@@ -311,8 +310,7 @@ command_plugins (int argc, char **argv)
 
   registry = mero_plugin_registry_new ();
   mero_node_load_plugins (registry,
-                          config != NULL ? (const char *const *) config->plugins_disabled : NULL,
-                          skipped);
+                          config != NULL ? (const char *const *) config->plugins_disabled : NULL);
   plugins = mero_plugin_registry_list (registry);
 
   g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
@@ -327,15 +325,6 @@ command_plugins (int argc, char **argv)
                info->module_file ? info->module_file : info->metadata_file);
       if (info->error_message != NULL)
         g_print ("    %s\n", info->error_message);
-    }
-  for (guint i = 0; i < skipped->len; i++)
-    {
-      const char *file = g_ptr_array_index (skipped, i);
-      g_autofree char *base = g_path_get_basename (file);
-
-      base[strlen (base) - strlen (".plugin")] = '\0';
-      g_print ("%-20s %-16s %-10s %-9s %s\n", base, "-", "-",
-               mero_plugin_status_to_string (MERO_PLUGIN_STATUS_DISABLED), file);
     }
   return 0;
 }

@@ -8,18 +8,27 @@
 #include <glib/gstdio.h>
 
 #include "config/mero-config.h"
+#include "node/mero-home-lock.h"
 
 gboolean
 mero_home_is_fresh (const char *home)
 {
   g_autoptr (GDir) dir = NULL;
+  const char *name;
 
   g_return_val_if_fail (home != NULL, FALSE);
 
   if (!g_file_test (home, G_FILE_TEST_EXISTS))
     return TRUE;
   dir = g_dir_open (home, 0, NULL);
-  return dir != NULL && g_dir_read_name (dir) == NULL;
+  if (dir == NULL)
+    return FALSE;
+  /* A lone lock file is what a first run leaves when it dies before
+   * writing anything else; that home is still fresh. */
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (!g_str_equal (name, MERO_HOME_LOCK_FILE_NAME))
+      return FALSE;
+  return TRUE;
 }
 
 char *

@@ -14,8 +14,9 @@
 
 G_BEGIN_DECLS
 
-/* TRUE if @home does not exist or is an empty directory: `merod run`
- * initialises such a home instead of failing on a missing config. */
+/* TRUE if @home does not exist or holds nothing but a lock file:
+ * `merod run` initialises such a home instead of failing on a missing
+ * config. */
 gboolean mero_home_is_fresh (const char *home);
 
 /* Creates @home (0700) and writes merod.conf and identity.key.  An

@@ -7,12 +7,11 @@
 
 G_BEGIN_DECLS
 
-/* Loads every plugin of the default search path whose name (the .plugin
- * file's base name) is not in @disabled (may be NULL).  Failures are
+/* Loads every plugin of the default search path except those named in
+ * @disabled (may be NULL), which are listed as disabled and never opened,
+ * so a broken plugin can be switched off from the config.  Failures are
  * recorded in @registry, not returned: a bad plugin never stops a node.
- * The .plugin files skipped as disabled are appended to @skipped (may be
- * NULL; element type char *, caller frees).  Returns the number loaded. */
-guint mero_node_load_plugins (MeroPluginRegistry *registry, const char *const *disabled,
-                              GPtrArray *skipped);
+ * Returns the number loaded. */
+guint mero_node_load_plugins (MeroPluginRegistry *registry, const char *const *disabled);
 
 G_END_DECLS

@@ -255,7 +255,6 @@ bootstrap (MeroNode *node, GError **error)
   g_autofree char *config_path = mero_config_path_for_home (node->home);
   g_autofree char *identity_path = mero_home_identity_path (node->home);
   gboolean fresh = mero_home_is_fresh (node->home);
-  guint loaded;
 
   if (fresh && g_mkdir_with_parents (node->home, 0700) != 0)
     {
@@ -289,10 +288,7 @@ bootstrap (MeroNode *node, GError **error)
     return FALSE;
 
   node->registry = mero_plugin_registry_new ();
-  loaded = mero_node_load_plugins (node->registry,
-                                   (const char *const *) node->config->plugins_disabled, NULL);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "plugins-loaded", "MESSAGE",
-                    "%u plugins loaded", loaded);
+  mero_node_load_plugins (node->registry, (const char *const *) node->config->plugins_disabled);
   return open_store (node, error);
 }
 

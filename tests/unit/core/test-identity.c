@@ -126,12 +126,17 @@ test_home_init_keeps_identity (Fixture *f, gconstpointer data)
   g_autofree char *home = g_build_filename (f->dir, "home", NULL);
   g_autofree char *conf = g_build_filename (home, "merod.conf", NULL);
   g_autofree char *key = g_build_filename (home, MERO_IDENTITY_FILE_NAME, NULL);
+  g_autofree char *lock = g_build_filename (home, "merod.lock", NULL);
   g_autoptr (MeroIdentity) first = NULL;
   g_autoptr (MeroIdentity) again = NULL;
   g_autoptr (MeroIdentity) forced = NULL;
   g_autoptr (GError) error = NULL;
   GStatBuf st;
 
+  g_assert_true (mero_home_is_fresh (home));
+  g_assert_cmpint (g_mkdir (home, 0700), ==, 0);
+  g_assert_true (mero_home_is_fresh (home));
+  g_assert_true (g_file_set_contents (lock, "", 0, NULL));
   g_assert_true (mero_home_is_fresh (home));
   first = mero_home_init (home, FALSE, &error);
   g_assert_no_error (error);
@@ -150,6 +155,7 @@ test_home_init_keeps_identity (Fixture *f, gconstpointer data)
                                      mero_identity_get_peer_id (forced)));
   g_unlink (conf);
   g_unlink (key);
+  g_unlink (lock);
   g_rmdir (home);
 }
 
