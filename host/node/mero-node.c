@@ -41,6 +41,8 @@ typedef struct {
   char *passphrase;
   char *key_file;
   MeroStoreOptions options;
+  GBytes *peer_id;            /* multihash of the node's identity */
+  char *peer_id_text;
 } StoreOpenData;
 
 static void
@@ -53,6 +55,8 @@ store_open_data_free (StoreOpenData *data)
     memset (data->passphrase, 0, strlen (data->passphrase));
   g_free (data->passphrase);
   g_free (data->key_file);
+  g_clear_pointer (&data->peer_id, g_bytes_unref);
+  g_free (data->peer_id_text);
   g_free (data);
 }
 
@@ -142,6 +146,39 @@ start_dbus (MeroNode *node)
   mero_dbus_service_start_async (node->dbus, NULL, on_dbus_started, g_object_ref (node->alive));
 }
 
+/* A store belongs to one identity: contexts, memberships and keys in it
+ * were made for that PeerId.  The first start records it; later starts
+ * refuse a store written by another identity instead of mixing the two. */
+static gboolean
+bind_store_to_identity (MeroStore *store, StoreOpenData *data, GError **error)
+{
+  MeroKey key;
+  g_autoptr (GBytes) recorded = NULL;
+
+  if (!mero_key_identity (&key, MERO_STORE_PEER_ID_KEY))
+    g_error ("identity key name “%s” rejected by the key builder", MERO_STORE_PEER_ID_KEY);
+  if (!mero_store_get (store, &key, &recorded, error))
+    return FALSE;
+  if (recorded == NULL)
+    return mero_store_put_bytes (store, &key, data->peer_id, error)
+           && mero_store_flush (store, error);
+  if (!g_bytes_equal (recorded, data->peer_id))
+    {
+      g_autoptr (GError) parse_error = NULL;
+      g_autoptr (MeroPeerId) owner = mero_peer_id_new_from_multihash (
+          g_bytes_get_data (recorded, NULL), g_bytes_get_size (recorded), &parse_error);
+      g_autofree char *owner_text = owner != NULL ? mero_peer_id_to_string (owner)
+                                                  : g_strdup (_("an unknown node"));
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("The store %s belongs to node %s, but this node's identity is %s; "
+                     "restore the matching identity.key or use another store.path"),
+                   data->path, owner_text, data->peer_id_text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 open_store_in_thread (GTask *task, gpointer source, gpointer task_data,
                       GCancellable *cancellable)
@@ -151,6 +188,8 @@ open_store_in_thread (GTask *task, gpointer source, gpointer task_data,
   MeroStore *store;
 
   store = mero_store_open (data->vtable, data->plugin_data, data->path, &data->options, &error);
+  if (store != NULL && !bind_store_to_identity (store, data, &error))
+    g_clear_pointer (&store, mero_store_close);
   if (store == NULL)
     g_task_return_error (task, error);
   else
@@ -209,6 +248,14 @@ open_store (MeroNode *node, GError **error)
   data->vtable = backend->vtable;
   data->plugin_data = backend->plugin_data;
   data->path = mero_config_get_store_dir (node->config, node->home);
+  {
+    const MeroPeerId *peer_id = mero_identity_get_peer_id (node->identity);
+    gsize len;
+    const guint8 *bytes = mero_peer_id_get_bytes (peer_id, &len);
+
+    data->peer_id = g_bytes_new (bytes, len);
+    data->peer_id_text = mero_peer_id_to_string (peer_id);
+  }
   data->options.cache_bytes = (guint64) node->config->store_cache_mb * 1024 * 1024;
   switch ((MeroConfigEncryption) node->config->store_encryption)
     {

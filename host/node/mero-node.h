@@ -1,8 +1,11 @@
 /* mero-node.h: a running node, bootstrapped in dependency order.
  *
  *   home lock → (first run: init) → config → identity → plugins
- *   → store (opened on a worker thread) → D-Bus name → "ready"
+ *   → store (opened on a worker thread, bound to the identity)
+ *   → D-Bus name → "ready"
  *
+ * A store records the PeerId of the node that created it; a store of
+ * another identity is refused rather than mixed with this one.
  * Everything after the plugins is asynchronous so the main loop keeps
  * serving signals while the store opens.  Errors carry their domain:
  * MERO_CONFIG_ERROR means a bad or missing configuration (merod exits 2),
@@ -17,6 +20,10 @@
 #include "store/mero-store.h"
 
 G_BEGIN_DECLS
+
+/* Identity-column record holding the PeerId multihash of the node that
+ * created the store (see mero_node_start_async). */
+#define MERO_STORE_PEER_ID_KEY "peer-id"
 
 typedef struct _MeroNode MeroNode;
 

@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 
 #include "mero-test-daemon.h"
+#include "net/mero-peer-id.h"
+#include "node/mero-node.h"
+#include "plugin/mero-plugin-registry.h"
+#include "store/mero-store.h"
 
 #define NODE_NAME "network.calimero.Node1"
 #define NODE_PATH "/network/calimero/Node1"
@@ -121,6 +125,38 @@ get_string_property (Fixture *f, const char *name)
   return g_variant_dup_string (value, NULL);
 }
 
+/* Opens the node's store in this process, through the same plugin, after
+ * the node exited: what the node wrote must be there. */
+static char *
+read_store_owner (Fixture *f)
+{
+  g_autoptr (MeroPluginRegistry) registry = mero_plugin_registry_new ();
+  g_autoptr (GError) error = NULL;
+  const MeroLoadedStorageBackend *backend;
+  g_autofree char *path = g_build_filename (f->home, "data", NULL);
+  MeroStoreOptions options = { 0 };
+  g_autoptr (MeroStore) store = NULL;
+  g_autoptr (GBytes) value = NULL;
+  g_autoptr (MeroPeerId) owner = NULL;
+  MeroKey key;
+
+  mero_plugin_registry_load_path (registry, NULL);
+  backend = mero_plugin_registry_get_storage_backend (registry, "store-rocksdb", &error);
+  g_assert_no_error (error);
+  store = mero_store_open (backend->vtable, backend->plugin_data, path, &options, &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_key_identity (&key, MERO_STORE_PEER_ID_KEY));
+  g_assert_true (mero_store_get (store, &key, &value, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (value);
+  owner = mero_peer_id_new_from_multihash (g_bytes_get_data (value, NULL),
+                                           g_bytes_get_size (value), &error);
+  g_assert_no_error (error);
+  /* The store must be closed before the registry unloads its plugin. */
+  g_clear_pointer (&store, mero_store_close);
+  return mero_peer_id_to_string (owner);
+}
+
 static void
 test_init (Fixture *f, gconstpointer data)
 {
@@ -225,6 +261,13 @@ test_run_dbus (Fixture *f, gconstpointer data)
     g_autofree char *current = g_build_filename (store_dir, "CURRENT", NULL);
 
     g_assert_true (g_file_test (current, G_FILE_TEST_IS_REGULAR));
+  }
+
+  /* What the node wrote survived its exit. */
+  {
+    g_autofree char *owner = read_store_owner (f);
+
+    g_assert_cmpstr (owner, ==, peer_id);
   }
 
   /* meroctl without a node says so. */
@@ -403,6 +446,37 @@ test_identity_readable (Fixture *f, gconstpointer data)
 }
 
 static void
+test_store_of_other_identity (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autoptr (MeroTestDaemon) daemon = start_node (f);
+  g_autofree char *other_home = g_build_filename (f->tmp, "other", NULL);
+  g_autofree char *other_key = g_build_filename (other_home, "identity.key", NULL);
+  g_autofree char *key = g_build_filename (f->home, "identity.key", NULL);
+  g_autofree char *other_peer = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *err = NULL;
+  gsize len;
+
+  stop_node (daemon);
+  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", other_home, NULL }, NULL,
+                              &other_peer, NULL),
+                   ==, 0);
+  g_strstrip (other_peer);
+  g_assert_true (g_file_get_contents (other_key, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents_full (key, contents, len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                           0600, NULL));
+
+  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
+                              NULL, NULL, &err),
+                   ==, 1);
+  g_test_message ("stderr: %s", err);
+  g_assert_nonnull (strstr (err, "belongs to node"));
+  g_assert_nonnull (strstr (err, peer_id));
+  g_assert_nonnull (strstr (err, other_peer));
+}
+
+static void
 test_german (Fixture *f, gconstpointer data)
 {
   g_autofree char *peer_id = init_home (f);
@@ -558,6 +632,7 @@ main (int argc, char **argv)
   ADD ("/daemon/identity-readable", test_identity_readable);
   ADD ("/daemon/i18n-german", test_german);
   ADD ("/daemon/store/passphrase", test_passphrase);
+  ADD ("/daemon/store/other-identity", test_store_of_other_identity);
   ADD ("/daemon/store/memory-backend", test_memory_backend);
   ADD ("/daemon/plugins", test_plugins);
   ADD ("/daemon/version-and-usage", test_version_and_usage);
