@@ -74,4 +74,38 @@ G_BEGIN_DECLS
 /* js keepAliveInterval. */
 #define MERO_YAMUX_KEEPALIVE_INTERVAL_US (30 * G_USEC_PER_SEC)
 
+/* --- Noise (spec: noise/README.md, reference §2.3) --- */
+
+/* Every Noise message travels in a frame with a 2-byte big-endian
+ * length, so no ciphertext can exceed this. */
+#define MERO_NOISE_MAX_FRAME 65535u
+/* Transport plaintext per frame: the frame minus the Poly1305 tag. */
+#define MERO_NOISE_MAX_PLAINTEXT (MERO_NOISE_MAX_FRAME - 16u)
+/* A handshake message carries a key, a signature and a few muxer names
+ * (js: about 140 bytes); anything far larger is refused before it is
+ * buffered or decrypted. */
+#define MERO_NOISE_MAX_HANDSHAKE_MESSAGE 4096u
+/* stream_muxers names accepted from (and offered in) a payload. */
+#define MERO_NOISE_MAX_STREAM_MUXERS 8u
+
+/* --- identify (spec: identify/README.md, reference §2.6) --- */
+
+/* js refuses identify messages above 8192 bytes; so do we. */
+#define MERO_IDENTIFY_MAX_MESSAGE 8192u
+/* listenAddrs and protocols entries kept from one message. */
+#define MERO_IDENTIFY_MAX_ADDRS 32u
+#define MERO_IDENTIFY_MAX_PROTOCOLS 64u
+/* Longest agentVersion/protocolVersion string kept. */
+#define MERO_IDENTIFY_MAX_VERSION_STRING 256u
+
+/* --- ping (spec: ping/ping.md, reference §2.7) --- */
+
+#define MERO_PING_PAYLOAD_LEN 32u
+/* js's ping timeout. */
+#define MERO_PING_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* Consecutive failed pings after which the connection is closed. */
+#define MERO_PING_MAX_FAILURES 3u
+/* Inbound ping streams served at once per connection (js: 2). */
+#define MERO_PING_MAX_INBOUND_STREAMS 2u
+
 G_END_DECLS
