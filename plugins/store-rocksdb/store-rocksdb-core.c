@@ -277,6 +277,31 @@ rdb_flush (MeroBackendDb *db, GError **error)
   return TRUE;
 }
 
+/* Every open starts a new WAL, and RocksDB deletes a WAL only once every
+ * column family's log number has moved past it, which happens on a flush.
+ * A session that wrote nothing flushes nothing, so each start would leave
+ * one more empty *.log behind and later opens would get slower.  A put and
+ * delete of a sentinel in the "default" family (unused by the store) gives
+ * the closing flush something to write; RocksDB then advances the log
+ * number of every empty family and purges the old WALs. */
+static void
+retire_empty_wals (MeroBackendDb *db)
+{
+  static const char sentinel[] = "\0mero-wal-retire";
+  char *err = NULL;
+
+  rocksdb_put_cf (db->db, db->write_options, db->handles[0], sentinel, sizeof sentinel - 1,
+                  "", 0, &err);
+  if (err == NULL)
+    rocksdb_delete_cf (db->db, db->write_options, db->handles[0], sentinel,
+                       sizeof sentinel - 1, &err);
+  if (err != NULL)
+    {
+      log_close_failure (db->host, db->path, err);
+      rocksdb_free (err);
+    }
+}
+
 static void
 rdb_close (MeroBackendDb *db)
 {
@@ -284,6 +309,7 @@ rdb_close (MeroBackendDb *db)
 
   if (db == NULL)
     return;
+  retire_empty_wals (db);
   if (!rdb_flush (db, &error))
     log_close_failure (db->host, db->path, error->message);
   db_free (db);

@@ -654,6 +654,45 @@ test_reopen (Fixture *f, gconstpointer data)
   g_assert_false (mero_store_is_encrypted (f->store));
 }
 
+static guint
+count_wal_files (const char *db_path)
+{
+  g_autoptr (GDir) dir = g_dir_open (db_path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".log"))
+      n++;
+  return n;
+}
+
+/* rocksdb only: opening and closing without writing, again and again,
+ * must not pile up write-ahead logs (each open starts a new one). */
+static void
+test_reopen_no_wal_growth (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 id[32];
+  MeroKey key;
+
+  test_id (id, 0xee, 0xee);
+  key = mero_key_application (id);
+  put_str (f->store, &key, "written once");
+  for (guint i = 0; i < 6; i++)
+    {
+      g_clear_pointer (&f->store, mero_store_close);
+      f->store = open_plain (f, &error);
+      g_assert_no_error (error);
+    }
+  g_clear_pointer (&f->store, mero_store_close);
+  g_assert_cmpuint (count_wal_files (f->db_path), <=, 1);
+  f->store = open_plain (f, &error);
+  g_assert_no_error (error);
+  assert_value (f->store, &key, "written once");
+}
+
 /* rocksdb only: one handle per database at a time. */
 static void
 test_locked (Fixture *f, gconstpointer data)
@@ -700,6 +739,7 @@ add_tests (const TestBackend *backend)
     {
       ADD ("reopen", test_reopen);
       ADD ("locked", test_locked);
+      ADD ("reopen-no-wal-growth", test_reopen_no_wal_growth);
     }
 #undef ADD
 }
