@@ -108,4 +108,16 @@ G_BEGIN_DECLS
 /* Inbound ping streams served at once per connection (js: 2). */
 #define MERO_PING_MAX_INBOUND_STREAMS 2u
 
+/* --- connection (multistream → noise → yamux → streams) --- */
+
+/* From TCP accept/connect to a working yamux session. */
+#define MERO_CONNECTION_HANDSHAKE_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* js waits 5 s for an identify reply; so do we, then drop the stream. */
+#define MERO_IDENTIFY_TIMEOUT_US (5 * G_USEC_PER_SEC)
+/* Bytes read from one stream per step while a built-in protocol
+ * (negotiation, identify, ping echo) consumes it. */
+#define MERO_CONNECTION_STREAM_READ_CHUNK 4096u
+/* Application streams (exact ids plus prefixes) a connection accepts. */
+#define MERO_CONNECTION_MAX_APP_PROTOCOLS 32u
+
 G_END_DECLS
