@@ -326,3 +326,57 @@ mero_key_has_prefix (const MeroKey *key, const MeroKey *prefix)
   return key->column == prefix->column && key->len >= prefix->len
          && memcmp (key->bytes, prefix->bytes, prefix->len) == 0;
 }
+
+static MeroKey
+meta_ctx_key (guint8 tag, const guint8 ctx[MERO_KEY_ID_LEN])
+{
+  MeroKey key;
+
+  key_start (&key, MERO_COLUMN_META);
+  key_append (&key, &tag, 1);
+  key_append (&key, ctx, MERO_KEY_ID_LEN);
+  return key;
+}
+
+MeroKey
+mero_key_context_dag (const guint8 ctx[MERO_KEY_ID_LEN])
+{
+  g_return_val_if_fail (ctx != NULL, mero_key_prefix_column (MERO_COLUMN_META));
+  return meta_ctx_key (MERO_KEY_META_TAG_CONTEXT_DAG, ctx);
+}
+
+MeroKey
+mero_key_delta_pending (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 delta[MERO_KEY_ID_LEN])
+{
+  MeroKey key;
+
+  g_return_val_if_fail (ctx != NULL && delta != NULL, mero_key_prefix_column (MERO_COLUMN_META));
+  key = meta_ctx_key (MERO_KEY_META_TAG_DELTA_PENDING, ctx);
+  key_append (&key, delta, MERO_KEY_ID_LEN);
+  return key;
+}
+
+MeroKey
+mero_key_prefix_deltas_pending (const guint8 ctx[MERO_KEY_ID_LEN])
+{
+  g_return_val_if_fail (ctx != NULL, mero_key_prefix_column (MERO_COLUMN_META));
+  return meta_ctx_key (MERO_KEY_META_TAG_DELTA_PENDING, ctx);
+}
+
+MeroKey
+mero_key_state_child (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 parent[MERO_KEY_ID_LEN],
+                      const guint8 child[MERO_KEY_ID_LEN])
+{
+  MeroKey key = mero_key_state (ctx, parent);
+
+  g_return_val_if_fail (child != NULL, key);
+  key_append (&key, child, MERO_KEY_ID_LEN);
+  return key;
+}
+
+MeroKey
+mero_key_prefix_state_children (const guint8 ctx[MERO_KEY_ID_LEN],
+                                const guint8 parent[MERO_KEY_ID_LEN])
+{
+  return mero_key_state (ctx, parent);
+}

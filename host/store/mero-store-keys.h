@@ -19,6 +19,14 @@
  *   alias(kind, scope, n)  ALIAS:       kind || scope[32] || name
  *   group(id, rec, suffix) GROUP:       id[32] || rec || suffix
  *   generic(scope, frag)   GENERIC:     scope[32] || fragment
+ *   context dag(ctx)       META:        0x03 || ctx[32]
+ *   pending delta(ctx, d)  META:        0x04 || ctx[32] || delta[32]
+ *   state child(ctx, p, c) STATE:       ctx[32] || parent[32] || child[32]
+ *
+ * A state child record and an entity record share the prefix
+ * ctx || parent, so a scan of prefix_state_children(ctx, p) also meets the
+ * entity record of p itself (its key is exactly the prefix, and sorts
+ * first): callers skip keys that are not 96 bytes long.
  *
  * Names are non-empty, valid UTF-8, without the terminating NUL.
  *
@@ -65,6 +73,8 @@ typedef enum {
 #define MERO_KEY_META_TAG_RESERVED 0x00
 #define MERO_KEY_META_TAG_NAME 0x01
 #define MERO_KEY_META_TAG_CONTEXT 0x02
+#define MERO_KEY_META_TAG_CONTEXT_DAG 0x03
+#define MERO_KEY_META_TAG_DELTA_PENDING 0x04
 
 typedef struct {
   MeroColumn column;
@@ -83,6 +93,15 @@ gboolean mero_key_config (MeroKey *key, const char *name);
 gboolean mero_key_identity (MeroKey *key, const char *name);
 MeroKey mero_key_state (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 entity[MERO_KEY_ID_LEN]);
 MeroKey mero_key_delta (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 delta[MERO_KEY_ID_LEN]);
+/* The state engine's records (context/state, context/delta): the delta
+ * DAG's heads and clock, the set of pending deltas, and the child index
+ * (child's current full hash, absent when the child is dead). */
+MeroKey mero_key_context_dag (const guint8 ctx[MERO_KEY_ID_LEN]);
+MeroKey mero_key_delta_pending (const guint8 ctx[MERO_KEY_ID_LEN],
+                                const guint8 delta[MERO_KEY_ID_LEN]);
+MeroKey mero_key_state_child (const guint8 ctx[MERO_KEY_ID_LEN],
+                              const guint8 parent[MERO_KEY_ID_LEN],
+                              const guint8 child[MERO_KEY_ID_LEN]);
 MeroKey mero_key_blob (const guint8 blob[MERO_KEY_ID_LEN]);
 MeroKey mero_key_application (const guint8 app[MERO_KEY_ID_LEN]);
 gboolean mero_key_alias (MeroKey *key, guint8 kind, const guint8 scope[MERO_KEY_ID_LEN],
@@ -100,6 +119,9 @@ MeroKey mero_key_prefix_meta_names (void);               /* every meta(name) */
 MeroKey mero_key_prefix_context_metas (void);            /* every context meta */
 MeroKey mero_key_prefix_state (const guint8 ctx[MERO_KEY_ID_LEN]);  /* a context's state */
 MeroKey mero_key_prefix_deltas (const guint8 ctx[MERO_KEY_ID_LEN]); /* a context's deltas */
+MeroKey mero_key_prefix_deltas_pending (const guint8 ctx[MERO_KEY_ID_LEN]);
+MeroKey mero_key_prefix_state_children (const guint8 ctx[MERO_KEY_ID_LEN],
+                                        const guint8 parent[MERO_KEY_ID_LEN]);
 MeroKey mero_key_prefix_aliases (guint8 kind);
 MeroKey mero_key_prefix_aliases_in_scope (guint8 kind, const guint8 scope[MERO_KEY_ID_LEN]);
 MeroKey mero_key_prefix_group (const guint8 group[MERO_KEY_ID_LEN]);

@@ -1,0 +1,741 @@
+/* mero-delta-store.c: the DAG bookkeeping around the state engine. */
+#include "context/delta/mero-delta-store.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "context/delta/mero-delta-body.h"
+#include "context/delta/mero-delta-pending.h"
+
+#define META_VERSION 1
+#define RECORD_APPLIED 1
+#define RECORD_PENDING 2
+#define RECORD_HEADER (1 + 8)
+
+typedef struct {
+  guint8 b[MERO_DELTA_ID_LEN];
+} Id;
+
+struct _MeroDeltaStore {
+  MeroStore *store;
+  guint8 ctx[MERO_DELTA_ID_LEN];
+  MeroState *state;
+  guint8 key[MERO_DELTA_KEY_LEN];
+  guint8 key_id[MERO_DELTA_ID_LEN];
+  gboolean can_write;
+  guint8 sk[MERO_DELTA_SECRET_KEY_LEN];
+  guint max_pending;
+  guint64 max_age_ms;
+  MeroDeltaAuthorizeFunc authorize;
+  gpointer authorize_data;
+  MeroDeltaClockFunc clock;
+  gpointer clock_data;
+  MeroMetrics *metrics;
+  MeroHlcClock hlc;
+  GArray *heads;          /* Id, sorted */
+  GArray *gov_heads;      /* Id */
+  guint8 root[MERO_HASH_LEN];
+  MeroDeltaPending *pending;
+};
+
+static guint64
+now_ms (MeroDeltaStore *ds)
+{
+  if (ds->clock != NULL)
+    return ds->clock (ds->clock_data);
+  return (guint64) (g_get_real_time () / 1000);
+}
+
+static void
+count (MeroDeltaStore *ds, const char *name, const char *reason)
+{
+  g_autofree char *labels = reason != NULL ? g_strdup_printf ("reason=\"%s\"", reason) : NULL;
+
+  mero_metrics_counter_add (ds->metrics, name, labels, 1, NULL);
+}
+
+static gboolean
+reject (MeroDeltaStore *ds, GError **error)
+{
+  int code = (error != NULL && *error != NULL && (*error)->domain == MERO_DELTA_ERROR)
+               ? (*error)->code : 0;
+
+  count (ds, "mero_delta_rejected_total", mero_delta_error_reason (code));
+  return FALSE;
+}
+
+static const guint8 *
+lookup_key (const guint8 key_id[MERO_DELTA_ID_LEN], gpointer user_data)
+{
+  MeroDeltaStore *ds = user_data;
+
+  return memcmp (key_id, ds->key_id, MERO_DELTA_ID_LEN) == 0 ? ds->key : NULL;
+}
+
+static int
+id_cmp (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, MERO_DELTA_ID_LEN);
+}
+
+/* ---- persisted records ------------------------------------------------ */
+
+static GBytes *
+meta_encode (MeroDeltaStore *ds)
+{
+  GByteArray *buf = g_byte_array_new ();
+  guint8 v = META_VERSION;
+  guint8 hlc[MERO_HLC_ENCODED_LEN];
+  guint32 n = GUINT32_TO_BE (ds->heads->len);
+
+  mero_hlc_encode (&ds->hlc.last, hlc);
+  g_byte_array_append (buf, &v, 1);
+  g_byte_array_append (buf, hlc, sizeof hlc);
+  g_byte_array_append (buf, (const guint8 *) &n, 4);
+  g_byte_array_append (buf, (const guint8 *) ds->heads->data, ds->heads->len * sizeof (Id));
+  return g_byte_array_free_to_bytes (buf);
+}
+
+static gboolean
+meta_load (MeroDeltaStore *ds, GError **error)
+{
+  MeroKey key = mero_key_context_dag (ds->ctx);
+  g_autoptr (GBytes) v = NULL;
+  const guint8 *p;
+  gsize len = 0;
+  guint32 n;
+
+  if (!mero_store_get (ds->store, &key, &v, error))
+    return FALSE;
+  if (v == NULL)
+    return TRUE;
+  p = g_bytes_get_data (v, &len);
+  if (len < 1 + MERO_HLC_ENCODED_LEN + 4 || p[0] != META_VERSION)
+    {
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta DAG record");
+      return FALSE;
+    }
+  ds->hlc.last = mero_hlc_decode (p + 1);
+  memcpy (&n, p + 1 + MERO_HLC_ENCODED_LEN, 4);
+  n = GUINT32_FROM_BE (n);
+  if ((gsize) n * sizeof (Id) != len - (1 + MERO_HLC_ENCODED_LEN + 4))
+    {
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta DAG heads");
+      return FALSE;
+    }
+  g_array_append_vals (ds->heads, p + 1 + MERO_HLC_ENCODED_LEN + 4, n);
+  return TRUE;
+}
+
+static void
+record_put (MeroStoreBatch *batch, MeroDeltaStore *ds, const guint8 *id, guint8 status,
+            guint64 received_ms, const guint8 *env, gsize env_len)
+{
+  MeroKey key = mero_key_delta (ds->ctx, id);
+  g_autofree guint8 *buf = g_malloc (RECORD_HEADER + env_len);
+  guint64 be = GUINT64_TO_BE (received_ms);
+
+  buf[0] = status;
+  memcpy (buf + 1, &be, 8);
+  memcpy (buf + RECORD_HEADER, env, env_len);
+  mero_store_batch_put (batch, &key, buf, RECORD_HEADER + env_len);
+}
+
+/* *status 0 if absent. */
+static gboolean
+record_get (MeroDeltaStore *ds, const guint8 *id, guint8 *status, guint64 *received_ms,
+            GBytes **envelope, GError **error)
+{
+  MeroKey key = mero_key_delta (ds->ctx, id);
+  g_autoptr (GBytes) v = NULL;
+  const guint8 *p;
+  gsize len = 0;
+  guint64 be;
+
+  *status = 0;
+  if (!mero_store_get (ds->store, &key, &v, error))
+    return FALSE;
+  if (v == NULL)
+    return TRUE;
+  p = g_bytes_get_data (v, &len);
+  if (len < RECORD_HEADER)
+    {
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta record");
+      return FALSE;
+    }
+  *status = p[0];
+  memcpy (&be, p + 1, 8);
+  if (received_ms != NULL)
+    *received_ms = GUINT64_FROM_BE (be);
+  if (envelope != NULL)
+    *envelope = g_bytes_new_from_bytes (v, RECORD_HEADER, len - RECORD_HEADER);
+  return TRUE;
+}
+
+gboolean
+mero_delta_store_is_applied (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN],
+                             gboolean *applied, GError **error)
+{
+  guint8 status = 0;
+
+  if (!record_get (ds, id, &status, NULL, NULL, error))
+    return FALSE;
+  *applied = status == RECORD_APPLIED;
+  return TRUE;
+}
+
+/* ---- applying ----------------------------------------------------------- */
+
+static void
+heads_advance (GArray *heads, const guint8 *parents, guint n_parents, const guint8 *id)
+{
+  for (guint i = 0; i < n_parents; i++)
+    for (guint j = 0; j < heads->len; j++)
+      if (memcmp (&g_array_index (heads, Id, j), parents + (gsize) i * 32, 32) == 0)
+        {
+          g_array_remove_index (heads, j);
+          break;
+        }
+  g_array_append_vals (heads, id, 1);
+  g_array_sort (heads, id_cmp);
+}
+
+/* Applies one delta whose parents are all applied: state, record, pending
+ * marker, heads, clock and root in one batch.  Nothing changes on error. */
+static gboolean
+apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint n_parents,
+             const MeroHlc *ts, const MeroAction *actions, guint n_actions, const guint8 *env,
+             gsize env_len, guint64 received_ms, GError **error)
+{
+  g_autoptr (MeroStateTxn) txn = mero_state_txn_new (ds->state);
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (ds->store);
+  g_autoptr (GArray) heads = g_array_copy (ds->heads);
+  g_autoptr (GBytes) meta = NULL;
+  g_autoptr (GError) local = NULL;
+  MeroKey meta_key = mero_key_context_dag (ds->ctx);
+  MeroKey pending_key = mero_key_delta_pending (ds->ctx, id);
+  guint8 root[MERO_HASH_LEN];
+
+  for (guint i = 0; i < n_actions; i++)
+    if (!mero_state_txn_apply (txn, &actions[i], ts, &local))
+      {
+        g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_REJECTED,
+                     "action %u of the delta: %s", i, local->message);
+        return FALSE;
+      }
+  if (!mero_state_txn_finish (txn, batch, root, error))
+    return FALSE;
+  record_put (batch, ds, id, RECORD_APPLIED, received_ms, env, env_len);
+  mero_store_batch_delete (batch, &pending_key);
+  heads_advance (heads, parents, n_parents, id);
+  g_array_unref (ds->heads);
+  ds->heads = g_steal_pointer (&heads);
+  meta = meta_encode (ds);
+  mero_store_batch_put (batch, &meta_key, g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
+  if (!mero_store_batch_commit (batch, error))
+    {
+      /* Roll the in-memory heads back: the store has not changed. */
+      g_array_set_size (ds->heads, 0);
+      return meta_load (ds, NULL), FALSE;
+    }
+  memcpy (ds->root, root, MERO_HASH_LEN);
+  count (ds, "mero_delta_applied_total", NULL);
+  return TRUE;
+}
+
+/* Drops a pending delta (and its stored record). */
+static void
+drop_pending (MeroDeltaStore *ds, const guint8 *id, const char *reason)
+{
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (ds->store);
+  MeroKey rk = mero_key_delta (ds->ctx, id);
+  MeroKey pk = mero_key_delta_pending (ds->ctx, id);
+  g_autoptr (GError) error = NULL;
+
+  mero_store_batch_delete (batch, &rk);
+  mero_store_batch_delete (batch, &pk);
+  if (!mero_store_batch_commit (batch, &error))
+    g_warning ("dropping a pending delta: %s", error->message);
+  mero_delta_pending_remove (ds->pending, id);
+  count (ds, "mero_delta_pending_evicted_total", reason);
+}
+
+static gboolean
+open_envelope (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpened **opened,
+               MeroDeltaBody **body, GError **error)
+{
+  g_autoptr (MeroDeltaOpened) o = mero_delta_envelope_open (env, len, ds->ctx, lookup_key, ds,
+                                                            error);
+  g_autoptr (MeroDeltaBody) b = NULL;
+
+  if (o == NULL)
+    return FALSE;
+  b = mero_delta_body_decode (g_bytes_get_data (o->body, NULL), g_bytes_get_size (o->body), error);
+  if (b == NULL)
+    return FALSE;
+  *opened = g_steal_pointer (&o);
+  *body = g_steal_pointer (&b);
+  return TRUE;
+}
+
+static gboolean
+apply_body (MeroDeltaStore *ds, const guint8 *id, MeroDeltaBody *body, const guint8 *env,
+            gsize env_len, guint64 received_ms, GError **error)
+{
+  guint n_parents = mero_delta_body_n_parents (body);
+  guint n_actions = mero_delta_body_n_actions (body);
+  g_autofree guint8 *parents = g_malloc (MAX (n_parents, 1) * 32);
+  g_autofree MeroAction *actions = g_new (MeroAction, MAX (n_actions, 1));
+
+  for (guint i = 0; i < n_parents; i++)
+    memcpy (parents + (gsize) i * 32, mero_delta_body_parent (body, i), 32);
+  for (guint i = 0; i < n_actions; i++)
+    actions[i] = *mero_delta_body_action (body, i);
+  return apply_delta (ds, id, parents, n_parents, mero_delta_body_hlc (body), actions, n_actions,
+                      env, env_len, received_ms, error);
+}
+
+/* Applies a pending delta that misses nothing any more; FALSE (and the
+ * delta dropped, counted) if it does not apply. */
+static gboolean
+apply_pending (MeroDeltaStore *ds, const guint8 *id)
+{
+  g_autoptr (GBytes) env = NULL;
+  g_autoptr (MeroDeltaOpened) o = NULL;
+  g_autoptr (MeroDeltaBody) body = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 status = 0;
+  guint64 received = 0;
+
+  if (!record_get (ds, id, &status, &received, &env, &error) || status != RECORD_PENDING
+      || !open_envelope (ds, g_bytes_get_data (env, NULL), g_bytes_get_size (env), &o, &body,
+                         &error)
+      || !apply_body (ds, id, body, g_bytes_get_data (env, NULL), g_bytes_get_size (env),
+                      received, &error))
+    {
+      g_warning ("pending delta not applied: %s",
+                 error != NULL ? error->message : "record missing");
+      drop_pending (ds, id, "rejected");
+      return FALSE;
+    }
+  mero_delta_pending_remove (ds->pending, id);
+  return TRUE;
+}
+
+/* Applies the pending deltas released by @applied, breadth first. */
+static void
+cascade (MeroDeltaStore *ds, const guint8 *applied)
+{
+  g_autoptr (GQueue) todo = g_queue_new ();
+
+  g_queue_push_tail (todo, g_bytes_new (applied, 32));
+  while (!g_queue_is_empty (todo))
+    {
+      g_autoptr (GBytes) done = g_queue_pop_head (todo);
+      g_autoptr (GPtrArray) ready = mero_delta_pending_resolve (ds->pending,
+                                                                g_bytes_get_data (done, NULL));
+
+      for (guint i = 0; i < ready->len; i++)
+        if (apply_pending (ds, g_bytes_get_data (g_ptr_array_index (ready, i), NULL)))
+          g_queue_push_tail (todo, g_bytes_ref (g_ptr_array_index (ready, i)));
+    }
+}
+
+static void
+evict (MeroDeltaStore *ds)
+{
+  guint64 now = now_ms (ds);
+  guint8 id[32];
+  guint64 received;
+
+  while (mero_delta_pending_oldest (ds->pending, id, &received))
+    {
+      if (mero_delta_pending_count (ds->pending) > ds->max_pending)
+        drop_pending (ds, id, "capacity");
+      else if (received + ds->max_age_ms < now)
+        drop_pending (ds, id, "age");
+      else
+        break;
+    }
+}
+
+void
+mero_delta_store_expire (MeroDeltaStore *ds)
+{
+  evict (ds);
+}
+
+static gboolean
+receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpened *o,
+                MeroDeltaBody *body, MeroDeltaOutcome *outcome, GError **error)
+{
+  const guint8 *id = o->delta_id;
+  guint n_parents = mero_delta_body_n_parents (body);
+  g_autofree guint8 *missing = g_malloc (MAX (n_parents, 1) * 32);
+  guint n_missing = 0;
+  guint8 status = 0;
+  guint64 now = now_ms (ds);
+
+  for (guint i = 0; i < n_parents; i++)
+    if (memcmp (mero_delta_body_parent (body, i), id, 32) == 0)
+      {
+        g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_CYCLE, "delta is its own parent");
+        return FALSE;
+      }
+  if (ds->authorize != NULL
+      && !ds->authorize (ds->ctx, o->author, o->governance_heads, o->n_governance_heads,
+                         ds->authorize_data, error))
+    {
+      if (error != NULL && *error != NULL && (*error)->domain != MERO_DELTA_ERROR)
+        g_prefix_error (error, "unauthorized: ");
+      if (error != NULL && *error != NULL)
+        {
+          (*error)->domain = MERO_DELTA_ERROR;
+          (*error)->code = MERO_DELTA_ERROR_UNAUTHORIZED;
+        }
+      else
+        g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_UNAUTHORIZED, "unauthorized");
+      return FALSE;
+    }
+  {
+    g_autoptr (GError) local = NULL;
+    MeroHlcClock probe = ds->hlc;
+
+    if (!mero_hlc_clock_observe (&probe, mero_delta_body_hlc (body), now, &local))
+      {
+        g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_FUTURE, "%s", local->message);
+        return FALSE;
+      }
+  }
+  if (!record_get (ds, id, &status, NULL, NULL, error))
+    return FALSE;
+  if (status != 0)
+    {
+      *outcome = MERO_DELTA_OUTCOME_DUPLICATE;
+      return TRUE;
+    }
+  for (guint i = 0; i < n_parents; i++)
+    {
+      const guint8 *p = mero_delta_body_parent (body, i);
+      gboolean applied = FALSE;
+
+      if (!mero_delta_store_is_applied (ds, p, &applied, error))
+        return FALSE;
+      if (!applied)
+        memcpy (missing + (gsize) n_missing++ * 32, p, 32);
+    }
+  if (n_missing == 0)
+    {
+      MeroHlcClock saved = ds->hlc;
+
+      mero_hlc_clock_observe (&ds->hlc, mero_delta_body_hlc (body), now, NULL);
+      if (!apply_body (ds, id, body, env, len, now, error))
+        {
+          ds->hlc = saved;
+          return FALSE;
+        }
+      *outcome = MERO_DELTA_OUTCOME_APPLIED;
+      cascade (ds, id);
+      return TRUE;
+    }
+  if (!mero_delta_pending_add (ds->pending, id, missing, n_missing, now, error))
+    return FALSE;
+  {
+    g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (ds->store);
+    MeroKey pk = mero_key_delta_pending (ds->ctx, id);
+    guint64 be = GUINT64_TO_BE (now);
+
+    record_put (batch, ds, id, RECORD_PENDING, now, env, len);
+    mero_store_batch_put (batch, &pk, (const guint8 *) &be, 8);
+    if (!mero_store_batch_commit (batch, error))
+      {
+        mero_delta_pending_remove (ds->pending, id);
+        return FALSE;
+      }
+  }
+  *outcome = MERO_DELTA_OUTCOME_PENDING;
+  evict (ds);
+  return TRUE;
+}
+
+gboolean
+mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
+                          MeroDeltaOutcome *outcome, GError **error)
+{
+  g_autoptr (MeroDeltaOpened) o = NULL;
+  g_autoptr (MeroDeltaBody) body = NULL;
+
+  g_return_val_if_fail (ds != NULL && outcome != NULL, FALSE);
+  evict (ds);
+  if (!open_envelope (ds, envelope, len, &o, &body, error)
+      || !receive_opened (ds, envelope, len, o, body, outcome, error))
+    return reject (ds, error);
+  return TRUE;
+}
+
+gboolean
+mero_delta_store_peek (MeroDeltaStore *ds, const guint8 *envelope, gsize len, MeroHlc *hlc,
+                       guint8 id[MERO_DELTA_ID_LEN], GError **error)
+{
+  g_autoptr (MeroDeltaOpened) o = NULL;
+  g_autoptr (MeroDeltaBody) body = NULL;
+
+  if (!open_envelope (ds, envelope, len, &o, &body, error))
+    return FALSE;
+  *hlc = *mero_delta_body_hlc (body);
+  memcpy (id, o->delta_id, MERO_DELTA_ID_LEN);
+  return TRUE;
+}
+
+MeroHlc
+mero_delta_store_next_hlc (MeroDeltaStore *ds)
+{
+  return mero_hlc_clock_now (&ds->hlc, now_ms (ds));
+}
+
+gboolean
+mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const MeroAction *actions,
+                               guint n_actions, GBytes **envelope,
+                               guint8 delta_id[MERO_DELTA_ID_LEN], GError **error)
+{
+  guint n_parents = MIN (ds->heads->len, MERO_DELTA_MAX_PARENTS);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GBytes) env = NULL;
+  guint8 id[MERO_DELTA_ID_LEN];
+
+  if (!ds->can_write)
+    {
+      g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_NO_SIGNING_KEY,
+                   "this replica has no author key");
+      return FALSE;
+    }
+  body = mero_delta_body_encode ((const guint8 *) ds->heads->data, n_parents, ts, actions,
+                                 n_actions, error);
+  if (body == NULL)
+    return FALSE;
+  env = mero_delta_envelope_seal (ds->ctx, ds->sk, ds->key, ds->key_id,
+                                  (const guint8 *) ds->gov_heads->data, ds->gov_heads->len, body,
+                                  id, error);
+  if (env == NULL)
+    return FALSE;
+  {
+    g_autofree guint8 *parents = g_memdup2 (ds->heads->data, MAX (n_parents, 1) * 32);
+
+    if (!apply_delta (ds, id, parents, n_parents, ts, actions, n_actions,
+                      g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), error))
+      return FALSE;
+  }
+  if (delta_id != NULL)
+    memcpy (delta_id, id, MERO_DELTA_ID_LEN);
+  if (envelope != NULL)
+    *envelope = g_steal_pointer (&env);
+  return TRUE;
+}
+
+void
+mero_delta_store_set_governance_heads (MeroDeltaStore *ds, const guint8 *heads, guint n)
+{
+  g_return_if_fail (n <= MERO_DELTA_MAX_GOVERNANCE_HEADS);
+  g_array_set_size (ds->gov_heads, 0);
+  g_array_append_vals (ds->gov_heads, heads, n);
+}
+
+/* ---- open / accessors -------------------------------------------------- */
+
+typedef struct {
+  guint8 id[32];
+  guint64 received_ms;
+} PendingMarker;
+
+static int
+marker_cmp (gconstpointer a, gconstpointer b)
+{
+  const PendingMarker *x = a, *y = b;
+
+  if (x->received_ms != y->received_ms)
+    return x->received_ms < y->received_ms ? -1 : 1;
+  return memcmp (x->id, y->id, 32);
+}
+
+static gboolean
+load_pending (MeroDeltaStore *ds, GPtrArray *ready, GError **error)
+{
+  MeroKey prefix = mero_key_prefix_deltas_pending (ds->ctx);
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (ds->store, NULL, &prefix);
+  g_autoptr (GArray) markers = g_array_new (FALSE, FALSE, sizeof (PendingMarker));
+
+  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+    {
+      gsize klen = 0;
+      const guint8 *k = mero_store_iter_key (it, &klen);
+      g_autoptr (GBytes) v = mero_store_iter_value (it);
+      PendingMarker m;
+      guint64 be = 0;
+
+      if (klen != 1 + 64 || g_bytes_get_size (v) != 8)
+        continue;
+      memcpy (m.id, k + 33, 32);
+      memcpy (&be, g_bytes_get_data (v, NULL), 8);
+      m.received_ms = GUINT64_FROM_BE (be);
+      g_array_append_val (markers, m);
+    }
+  if (!mero_store_iter_check (it, error))
+    return FALSE;
+  g_array_sort (markers, marker_cmp);
+  for (guint i = 0; i < markers->len; i++)
+    {
+      const PendingMarker *m = &g_array_index (markers, PendingMarker, i);
+      g_autoptr (GBytes) env = NULL;
+      g_autoptr (MeroDeltaOpened) o = NULL;
+      g_autoptr (MeroDeltaBody) body = NULL;
+      g_autoptr (GError) local = NULL;
+      g_autofree guint8 *missing = NULL;
+      guint n_missing = 0;
+      guint8 status = 0;
+
+      if (!record_get (ds, m->id, &status, NULL, &env, error))
+        return FALSE;
+      if (status != RECORD_PENDING
+          || !open_envelope (ds, g_bytes_get_data (env, NULL), g_bytes_get_size (env), &o, &body,
+                             &local))
+        {
+          drop_pending (ds, m->id, "unreadable");
+          continue;
+        }
+      missing = g_malloc (MAX (mero_delta_body_n_parents (body), 1) * 32);
+      for (guint j = 0; j < mero_delta_body_n_parents (body); j++)
+        {
+          gboolean applied = FALSE;
+
+          if (!mero_delta_store_is_applied (ds, mero_delta_body_parent (body, j), &applied, error))
+            return FALSE;
+          if (!applied)
+            memcpy (missing + (gsize) n_missing++ * 32, mero_delta_body_parent (body, j), 32);
+        }
+      if (!mero_delta_pending_add (ds->pending, m->id, missing, n_missing, m->received_ms,
+                                   &local))
+        drop_pending (ds, m->id, "cycle");
+      /* A crash between a parent's commit and the cascade leaves a delta
+       * whose parents are all applied: it is applied once loading ends. */
+      else if (n_missing == 0)
+        g_ptr_array_add (ready, g_bytes_new (m->id, 32));
+    }
+  return TRUE;
+}
+
+MeroDeltaStore *
+mero_delta_store_open (MeroStore *store, const guint8 context_id[MERO_DELTA_ID_LEN],
+                       const MeroDeltaStoreConfig *config, GError **error)
+{
+  g_autoptr (MeroDeltaStore) ds = NULL;
+  g_autoptr (GPtrArray) ready = NULL;
+
+  g_return_val_if_fail (store != NULL && context_id != NULL, NULL);
+  g_return_val_if_fail (config != NULL && config->context_key != NULL, NULL);
+  ds = g_new0 (MeroDeltaStore, 1);
+  ds->store = store;
+  memcpy (ds->ctx, context_id, MERO_DELTA_ID_LEN);
+  ds->state = mero_state_new (store, context_id);
+  memcpy (ds->key, config->context_key, MERO_DELTA_KEY_LEN);
+  mero_delta_key_id (ds->key, ds->key_id);
+  if (config->author_sk != NULL)
+    {
+      ds->can_write = TRUE;
+      memcpy (ds->sk, config->author_sk, MERO_DELTA_SECRET_KEY_LEN);
+    }
+  ds->max_pending = config->max_pending != 0 ? config->max_pending : MERO_DELTA_PENDING_MAX;
+  ds->max_age_ms = config->pending_max_age_ms != 0 ? config->pending_max_age_ms
+                                                   : MERO_DELTA_PENDING_MAX_AGE_MS;
+  ds->authorize = config->authorize;
+  ds->authorize_data = config->authorize_data;
+  ds->clock = config->clock;
+  ds->clock_data = config->clock_data;
+  ds->metrics = config->metrics != NULL ? mero_metrics_ref (config->metrics) : NULL;
+  ds->heads = g_array_new (FALSE, FALSE, sizeof (Id));
+  ds->gov_heads = g_array_new (FALSE, FALSE, sizeof (Id));
+  ds->pending = mero_delta_pending_new ();
+  if (ds->can_write)
+    {
+      guint8 pk[32];
+
+      crypto_sign_ed25519_sk_to_pk (pk, ds->sk);
+      mero_hlc_clock_init (&ds->hlc, mero_hlc_node_from_key (pk, sizeof pk));
+    }
+  ready = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  if (!meta_load (ds, error) || !mero_state_root_hash (ds->state, ds->root, error)
+      || !load_pending (ds, ready, error))
+    return NULL;
+  for (guint i = 0; i < ready->len; i++)
+    {
+      const guint8 *id = g_bytes_get_data (g_ptr_array_index (ready, i), NULL);
+
+      if (mero_delta_pending_contains (ds->pending, id) && apply_pending (ds, id))
+        cascade (ds, id);
+    }
+  return g_steal_pointer (&ds);
+}
+
+void
+mero_delta_store_free (MeroDeltaStore *ds)
+{
+  if (ds == NULL)
+    return;
+  sodium_memzero (ds->sk, sizeof ds->sk);
+  sodium_memzero (ds->key, sizeof ds->key);
+  mero_delta_pending_free (ds->pending);
+  g_array_unref (ds->heads);
+  g_array_unref (ds->gov_heads);
+  mero_metrics_unref (ds->metrics);
+  mero_state_free (ds->state);
+  g_free (ds);
+}
+
+MeroState *
+mero_delta_store_get_state (MeroDeltaStore *ds)
+{
+  return ds->state;
+}
+
+void
+mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
+{
+  memcpy (out, ds->root, MERO_HASH_LEN);
+}
+
+const guint8 *
+mero_delta_store_heads (MeroDeltaStore *ds, guint *n)
+{
+  *n = ds->heads->len;
+  return (const guint8 *) ds->heads->data;
+}
+
+guint
+mero_delta_store_pending_count (MeroDeltaStore *ds)
+{
+  return mero_delta_pending_count (ds->pending);
+}
+
+gboolean
+mero_delta_store_is_pending (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN])
+{
+  return mero_delta_pending_contains (ds->pending, id);
+}
+
+GPtrArray *
+mero_delta_store_missing_parents (MeroDeltaStore *ds)
+{
+  return mero_delta_pending_missing (ds->pending);
+}
+
+gboolean
+mero_delta_store_get_envelope (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN],
+                               GBytes **envelope, GError **error)
+{
+  guint8 status = 0;
+
+  *envelope = NULL;
+  if (!record_get (ds, id, &status, NULL, envelope, error))
+    return FALSE;
+  return TRUE;
+}

@@ -1,0 +1,102 @@
+/* mero-delta-store.h: the delta DAG of one context (DESIGN §8).
+ *
+ * A delta is applied once all its parents are; until then it is pending
+ * (bounded by count and age, oldest evicted and counted), and the parents
+ * it misses are reported so the node can fetch them.  Applying a delta
+ * cascades to the pending deltas that waited for it.  A delta's actions,
+ * its DAG bookkeeping, the new heads, clock and root commit in ONE store
+ * batch (upstream lesson 9), and the root is always computed locally.
+ * Everything is persisted: reopening resumes the same heads, pending set
+ * and root.
+ *
+ * Not thread-safe: the node serialises the calls of one context (upstream
+ * lesson 4: read-modify-writes of the index must not interleave). */
+#pragma once
+
+#include <glib.h>
+
+#include "context/delta/mero-delta-envelope.h"
+#include "context/delta/mero-delta-error.h"
+#include "context/state/mero-state.h"
+#include "metrics/mero-metrics.h"
+#include "store/mero-store.h"
+
+G_BEGIN_DECLS
+
+/* Is @author allowed to write this context at @governance_heads (its
+ * causal cut)?  Filled in by the node (membership is governance's, not
+ * ours).  Return FALSE with @error set to refuse. */
+typedef gboolean (*MeroDeltaAuthorizeFunc) (const guint8 context_id[MERO_DELTA_ID_LEN],
+                                            const guint8 author[MERO_DELTA_AUTHOR_LEN],
+                                            const guint8 *governance_heads, guint n_heads,
+                                            gpointer user_data, GError **error);
+/* Wall clock in ms since the epoch (tests inject one). */
+typedef guint64 (*MeroDeltaClockFunc) (gpointer user_data);
+
+typedef struct {
+  const guint8 *context_key;      /* 32 bytes, required (copied) */
+  const guint8 *author_sk;        /* 64 bytes Ed25519, NULL: cannot write (copied) */
+  guint max_pending;              /* 0 = MERO_DELTA_PENDING_MAX */
+  guint64 pending_max_age_ms;     /* 0 = MERO_DELTA_PENDING_MAX_AGE_MS */
+  MeroDeltaAuthorizeFunc authorize;   /* NULL = everyone */
+  gpointer authorize_data;
+  MeroDeltaClockFunc clock;       /* NULL = real time */
+  gpointer clock_data;
+  MeroMetrics *metrics;           /* NULL = the default instance */
+} MeroDeltaStoreConfig;
+
+typedef enum {
+  MERO_DELTA_OUTCOME_APPLIED = 1,   /* applied (and maybe cascaded) */
+  MERO_DELTA_OUTCOME_PENDING,       /* waits for parents: see missing_parents */
+  MERO_DELTA_OUTCOME_DUPLICATE,     /* already applied or pending */
+} MeroDeltaOutcome;
+
+typedef struct _MeroDeltaStore MeroDeltaStore;
+
+/* @store is borrowed and must outlive the delta store. */
+MeroDeltaStore *mero_delta_store_open (MeroStore *store,
+                                       const guint8 context_id[MERO_DELTA_ID_LEN],
+                                       const MeroDeltaStoreConfig *config, GError **error);
+void mero_delta_store_free (MeroDeltaStore *ds);
+
+/* A received envelope.  Errors are MERO_DELTA_ERROR_* (each also counted
+ * in mero_delta_rejected_total{reason}); a refused delta changes nothing. */
+gboolean mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
+                                   MeroDeltaOutcome *outcome, GError **error);
+
+/* Local mutation: take a timestamp, build actions with it, commit them as
+ * one delta whose parents are the current heads (at most
+ * MERO_DELTA_MAX_PARENTS of them).  @envelope (transfer full, may be NULL)
+ * is what to broadcast. */
+MeroHlc mero_delta_store_next_hlc (MeroDeltaStore *ds);
+gboolean mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts,
+                                        const MeroAction *actions, guint n_actions,
+                                        GBytes **envelope, guint8 delta_id[MERO_DELTA_ID_LEN],
+                                        GError **error);
+/* Governance heads cited by the next local deltas (n x 32, copied). */
+void mero_delta_store_set_governance_heads (MeroDeltaStore *ds, const guint8 *heads, guint n);
+
+/* Evicts pending deltas older than the age bound (also done on receive). */
+void mero_delta_store_expire (MeroDeltaStore *ds);
+
+MeroState *mero_delta_store_get_state (MeroDeltaStore *ds);
+void mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN]);
+/* Sorted heads, @n x 32 bytes, valid until the next change. */
+const guint8 *mero_delta_store_heads (MeroDeltaStore *ds, guint *n);
+guint mero_delta_store_pending_count (MeroDeltaStore *ds);
+gboolean mero_delta_store_is_pending (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN]);
+gboolean mero_delta_store_is_applied (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN],
+                                      gboolean *applied, GError **error);
+/* Parents we wait for and do not have (GBytes, transfer full, sorted). */
+GPtrArray *mero_delta_store_missing_parents (MeroDeltaStore *ds);
+/* The stored envelope of a delta we hold, to serve a peer's fetch. */
+gboolean mero_delta_store_get_envelope (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_LEN],
+                                        GBytes **envelope, GError **error);
+/* Opens and decodes @envelope without applying it: its (hlc, id) for the
+ * DeltaBuffer's replay order. */
+gboolean mero_delta_store_peek (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
+                                MeroHlc *hlc, guint8 id[MERO_DELTA_ID_LEN], GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroDeltaStore, mero_delta_store_free)
+
+G_END_DECLS

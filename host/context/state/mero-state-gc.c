@@ -1,0 +1,88 @@
+/* mero-state-gc.c: bounded tombstone collection. */
+#include <string.h>
+
+#include "context/state/mero-state-private.h"
+
+static gboolean
+has_index_entries (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], gboolean *has,
+                   GError **error)
+{
+  MeroKey prefix = mero_key_prefix_state_children (state->ctx, id);
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
+
+  *has = FALSE;
+  for (gboolean ok = mero_store_iter_first (it); ok && !*has; ok = mero_store_iter_next (it))
+    {
+      gsize klen = 0;
+
+      mero_store_iter_key (it, &klen);
+      *has = klen == 3 * MERO_ENTITY_ID_LEN;
+    }
+  return mero_store_iter_check (it, error);
+}
+
+gboolean
+mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max_visit,
+               GBytes **cursor, guint *removed, GError **error)
+{
+  MeroKey prefix = mero_key_prefix_state (state->ctx);
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (state->store);
+  g_autoptr (GBytes) next = NULL;
+  gboolean ok;
+  guint visited = 0;
+
+  *removed = 0;
+  if (*cursor != NULL)
+    {
+      MeroKey from;
+
+      if (!mero_key_from_bytes (&from, MERO_COLUMN_STATE, g_bytes_get_data (*cursor, NULL),
+                                g_bytes_get_size (*cursor)))
+        g_clear_pointer (cursor, g_bytes_unref);
+      ok = *cursor != NULL ? mero_store_iter_seek (it, &from) : mero_store_iter_first (it);
+    }
+  else
+    ok = mero_store_iter_first (it);
+
+  for (; ok; ok = mero_store_iter_next (it))
+    {
+      gsize klen = 0;
+      const guint8 *k = mero_store_iter_key (it, &klen);
+      g_autoptr (GBytes) v = NULL;
+      g_autoptr (MeroEntity) e = NULL;
+      gboolean busy = FALSE;
+      MeroKey key;
+
+      if (visited++ >= max_visit)
+        {
+          next = g_bytes_new (k, klen);
+          break;
+        }
+      if (klen != 2 * MERO_ENTITY_ID_LEN)
+        continue;
+      v = mero_store_iter_value (it);
+      e = mero_entity_decode (g_bytes_get_data (v, NULL), g_bytes_get_size (v), error);
+      if (e == NULL)
+        return FALSE;
+      if (!e->has_parent || e->crdt_type == MERO_CRDT_BUCKET || mero_entity_is_self_live (e)
+          || mero_hlc_physical_ms (&e->deleted_at) + retention_ms > now_ms)
+        continue;
+      /* A live child under it would come back if the entity were revived;
+       * keep the tombstone until the subtree is empty. */
+      if (!has_index_entries (state, e->id, &busy, error))
+        return FALSE;
+      if (busy)
+        continue;
+      key = mero_key_state (state->ctx, e->id);
+      mero_store_batch_delete (batch, &key);
+      (*removed)++;
+    }
+  if (!mero_store_iter_check (it, error))
+    return FALSE;
+  if (mero_store_batch_count (batch) > 0 && !mero_store_batch_commit (batch, error))
+    return FALSE;
+  g_clear_pointer (cursor, g_bytes_unref);
+  *cursor = g_steal_pointer (&next);
+  return TRUE;
+}
