@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "merod"
 #include "node/mero-identity.h"
 
+#include "crypto/mero-secret-file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
@@ -47,31 +49,9 @@ mero_identity_generate (void)
   return identity;
 }
 
-/* Reads at most @max bytes of an already opened file. */
-static gssize
-read_all (int fd, guint8 *buf, gsize max)
-{
-  gsize got = 0;
-
-  while (got < max)
-    {
-      gssize n = read (fd, buf + got, max - got);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        break;
-      got += (gsize) n;
-    }
-  return (gssize) got;
-}
-
 MeroIdentity *
 mero_identity_load (const char *path, GError **error)
 {
-  struct stat st;
   /* One byte more than a valid file, to notice trailing garbage. */
   guint8 contents[MERO_ED25519_PRIVATE_KEY_PROTOBUF_LEN + 1];
   guint8 seed[MERO_ED25519_SEED_LEN];
@@ -79,46 +59,19 @@ mero_identity_load (const char *path, GError **error)
   g_autoptr (GError) local_error = NULL;
   MeroIdentity *identity;
   gssize len;
-  int fd;
-  int errsv;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* Check the mode of the file actually read (fstat on the open fd), not
-   * of whatever the path named a moment earlier. */
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
-  if (fd < 0 || fstat (fd, &st) != 0)
-    {
-      errsv = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
-                   _("Cannot read identity file %s: %s"), path, g_strerror (errsv));
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
-                   _("Cannot read identity file %s: %s"), path, g_strerror (EINVAL));
-      return NULL;
-    }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    {
-      close (fd);
-      g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_PERMISSIONS,
-                   _("Identity file %s has mode %04o: the private key must not be accessible "
-                     "to group or others; run “chmod 600 %s”"),
-                   path, (guint) (st.st_mode & 07777), path);
-      return NULL;
-    }
-  len = read_all (fd, contents, sizeof contents);
-  errsv = errno;
-  close (fd);
+  len = mero_secret_file_read (path, contents, sizeof contents, &local_error);
   if (len < 0)
     {
-      g_set_error (error, MERO_IDENTITY_ERROR, MERO_IDENTITY_ERROR_IO,
-                   _("Cannot read identity file %s: %s"), path, g_strerror (errsv));
+      gboolean permissions =
+          g_error_matches (local_error, MERO_SECRET_FILE_ERROR,
+                           MERO_SECRET_FILE_ERROR_PERMISSIONS);
+
+      g_set_error (error, MERO_IDENTITY_ERROR,
+                   permissions ? MERO_IDENTITY_ERROR_PERMISSIONS : MERO_IDENTITY_ERROR_IO,
+                   _("Identity file: %s"), local_error->message);
       return NULL;
     }
   if (!mero_key_codec_decode_ed25519_private (contents, (gsize) len, seed, public_key,

@@ -1,6 +1,8 @@
 /* mero-store-crypto.c: value encryption at rest (format in the header). */
 #include "store/mero-store-crypto.h"
 
+#include "crypto/mero-secret-file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -126,26 +128,6 @@ mero_store_crypto_new_passphrase (const char *passphrase, GError **error)
   return g_steal_pointer (&crypto);
 }
 
-/* Reads at most @cap bytes of @fd into @buf; -1 on error (errno set). */
-static gssize
-read_all (int fd, guint8 *buf, gsize cap)
-{
-  gsize got = 0;
-
-  while (got < cap)
-    {
-      gssize n = read (fd, buf + got, cap - got);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        break;
-      got += (gsize) n;
-    }
-  return (gssize) got;
-}
-
 static gboolean
 parse_key_file (const char *path, const guint8 *buf, gsize len, guint8 *key, GError **error)
 {
@@ -173,11 +155,10 @@ MeroStoreCrypto *
 mero_store_crypto_new_key_file (const char *path, GError **error)
 {
   g_autoptr (MeroStoreCrypto) crypto = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint8 *buf;
-  struct stat st;
   gssize n;
   gboolean ok;
-  int fd;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -188,50 +169,25 @@ mero_store_crypto_new_key_file (const char *path, GError **error)
       return NULL;
     }
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, MERO_STORE_ERROR, MERO_STORE_ERROR_IO, "Cannot open key file %s: %s",
-                   path, g_strerror (saved));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, MERO_STORE_ERROR, MERO_STORE_ERROR_INVALID,
-                   "Key file %s is not a regular file", path);
-      g_close (fd, NULL);
-      return NULL;
-    }
-  /* A key others can read is no secret; refuse rather than warn, as ssh
-   * does for private keys. */
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    {
-      g_set_error (error, MERO_STORE_ERROR, MERO_STORE_ERROR_INVALID,
-                   "Key file %s is accessible by group or others (mode %04o); "
-                   "restrict it with: chmod 600 %s",
-                   path, (unsigned) (st.st_mode & 07777), path);
-      g_close (fd, NULL);
-      return NULL;
-    }
-
   crypto = crypto_alloc (MERO_STORE_KDF_KEY_FILE);
   /* One byte more than the largest valid file, to detect longer ones. */
   buf = sodium_malloc (KEY_FILE_MAX + 1);
   if (buf == NULL)
     g_error ("sodium_malloc failed");
-  n = read_all (fd, buf, KEY_FILE_MAX + 1);
+  n = mero_secret_file_read (path, buf, KEY_FILE_MAX + 1, &local_error);
   if (n < 0)
     {
-      int saved = errno;
-      g_set_error (error, MERO_STORE_ERROR, MERO_STORE_ERROR_IO, "Cannot read key file %s: %s",
-                   path, g_strerror (saved));
+      g_set_error (error, MERO_STORE_ERROR,
+                   g_error_matches (local_error, MERO_SECRET_FILE_ERROR,
+                                    MERO_SECRET_FILE_ERROR_IO)
+                       ? MERO_STORE_ERROR_IO
+                       : MERO_STORE_ERROR_INVALID,
+                   "Key file: %s", local_error->message);
       ok = FALSE;
     }
   else
     ok = parse_key_file (path, buf, (gsize) n, crypto->key, error);
   sodium_free (buf);
-  g_close (fd, NULL);
   if (!ok)
     return NULL;
   crypto->key_ready = TRUE;
