@@ -23,6 +23,7 @@ open_ds (TestReplica *r, TestClock *clock)
   MeroDeltaStoreConfig cfg = { 0 };
   g_autoptr (GError) error = NULL;
 
+  cfg = r->options;
   cfg.context_key = test_context_key;
   cfg.author_sk = r->sk;
   cfg.clock = test_clock_now;
@@ -47,9 +48,18 @@ open_store (TestReplica *r)
 TestReplica *
 test_replica_new (guint32 seed, TestClock *clock, const char *rocksdb_dir)
 {
+  return test_replica_new_with (seed, clock, rocksdb_dir, NULL);
+}
+
+TestReplica *
+test_replica_new_with (guint32 seed, TestClock *clock, const char *rocksdb_dir,
+                       const MeroDeltaStoreConfig *options)
+{
   TestReplica *r = g_new0 (TestReplica, 1);
   guint8 sk_seed[32] = { 0 };
 
+  if (options != NULL)
+    r->options = *options;
   g_assert_cmpint (sodium_init (), >=, 0);
   memcpy (sk_seed, &seed, sizeof seed);
   sk_seed[31] = 0x5e;

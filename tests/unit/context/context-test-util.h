@@ -20,6 +20,7 @@ typedef struct {
   guint8 pk[32];
   guint8 sk[64];
   MeroMetrics *metrics;
+  MeroDeltaStoreConfig options;   /* max_pending, age, authorize: copied in */
 } TestReplica;
 
 /* The context every test uses, and its key. */
@@ -31,6 +32,10 @@ guint64 test_clock_now (gpointer clock);
 /* @seed derives the author key, so runs are reproducible.  @rocksdb_dir:
  * NULL for the memory backend. */
 TestReplica *test_replica_new (guint32 seed, TestClock *clock, const char *rocksdb_dir);
+/* Same, with the bounds and authorize hook of @options (other fields are
+ * the test's). */
+TestReplica *test_replica_new_with (guint32 seed, TestClock *clock, const char *rocksdb_dir,
+                                    const MeroDeltaStoreConfig *options);
 /* Reopens the delta store (and store, for rocksdb) as after a restart. */
 void test_replica_reopen (TestReplica *r, TestClock *clock);
 void test_replica_free (TestReplica *r);
