@@ -3,7 +3,7 @@
  * delta is delivered they hold identical roots, heads, kv contents and
  * counter values.
  *
- * Seeded: every run checks seeds 1..MERO_TEST_SEEDS (default 500); set
+ * Seeded: every run checks seeds 1..MERO_TEST_SEEDS (default 300); set
  * MERO_TEST_SEED=<n> to replay one seed (its log says which failed). */
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +199,7 @@ test_convergence (void)
 {
   const char *one = g_getenv ("MERO_TEST_SEED");
   const char *count = g_getenv ("MERO_TEST_SEEDS");
-  guint n = count != NULL ? (guint) strtoul (count, NULL, 10) : 500;
+  guint n = count != NULL ? (guint) strtoul (count, NULL, 10) : 300;
 
   if (one != NULL)
     {
