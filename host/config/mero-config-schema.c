@@ -42,34 +42,28 @@ check_ip_address (const char *value, char **expected)
   return FALSE;
 }
 
-/* host:port or [v6]:port, numeric host: the admin API must not depend on
- * name resolution at start-up. */
+/* Each ;-separated item is ADDRESS:PORT with a numeric host: the admin API
+ * must not depend on name resolution at start-up.  The value stays one
+ * string (not a LIST) so `config get` shows it as written. */
 static gboolean
-check_host_port (const char *value, char **expected)
+check_host_port_list (const char *value, char **expected)
 {
-  const char *colon = strrchr (value, ':');
-  g_autofree char *host = NULL;
-  guint64 port = 0;
-  g_autoptr (GInetAddress) address = NULL;
+  g_auto (GStrv) items = g_strsplit (value, ";", -1);
+  guint n = 0;
 
-  if (colon != NULL && g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+  for (gsize i = 0; items[i] != NULL; i++)
     {
-      host = g_strndup (value, colon - value);
-      if (host[0] == '[' && g_str_has_suffix (host, "]"))
+      g_strstrip (items[i]);
+      if (items[i][0] == '\0')
+        continue;
+      if (!mero_config_parse_host_port (items[i], NULL, NULL))
         {
-          char *inner = g_strndup (host + 1, strlen (host) - 2);
-
-          g_free (host);
-          host = inner;
+          *expected = g_strdup (_("ADDRESS:PORT, e.g. 127.0.0.1:2528 or [::1]:2528"));
+          return FALSE;
         }
-      else if (strchr (host, ':') != NULL)
-        {
-          g_clear_pointer (&host, g_free);
-        }
-      if (host != NULL)
-        address = g_inet_address_new_from_string (host);
+      n++;
     }
-  if (address != NULL)
+  if (n > 0)
     return TRUE;
   *expected = g_strdup (_("ADDRESS:PORT, e.g. 127.0.0.1:2528 or [::1]:2528"));
   return FALSE;
@@ -134,9 +128,17 @@ static const MeroConfigKey keys[] = {
     N_("Block cache of the storage backend in MiB (0 = backend default)."),
     FIELD (store_cache_mb), 0, 65536, NULL, NULL },
 
+  { "server", "enabled", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
+    N_("Run the HTTP server (admin API, JSON-RPC, events, metrics): true or false."),
+    FIELD (server_enabled), 0, 0, NULL, NULL },
   { "server", "listen", MERO_CONFIG_TYPE_STRING, FALSE, "127.0.0.1:2528",
-    N_("Address and port of the HTTP admin and JSON-RPC server."),
-    FIELD (server_listen), 0, 0, NULL, check_host_port },
+    N_("Addresses of the HTTP server as ADDRESS:PORT, separated by “;” (IPv6 as [::1]:2528); "
+       "port 0 picks a free port, written to http.address in the home."),
+    FIELD (server_listen), 0, 0, NULL, check_host_port_list },
+  { "server", "trust_loopback", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
+    N_("Serve clients on loopback addresses without a token (true or false); every other "
+       "client must send “Authorization: Bearer” with the token in http.token."),
+    FIELD (server_trust_loopback), 0, 0, NULL, NULL },
 
   { "dbus", "bus", MERO_CONFIG_TYPE_ENUM, FALSE, "session",
     N_("Bus on which the node owns network.calimero.Node1: session, system or none."),

@@ -2,6 +2,7 @@
  * default file, and `merod config get/set`. */
 #include "config/mero-config.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -476,6 +477,42 @@ mero_config_plugin_is_disabled (const MeroConfig *config, const char *name)
 }
 
 static const char *const bus_names[] = { "session", "system", "none" };
+
+gboolean
+mero_config_parse_host_port (const char *text, char **host, guint16 *port)
+{
+  const char *colon;
+  g_autofree char *name = NULL;
+  guint64 number = 0;
+  g_autoptr (GInetAddress) address = NULL;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  colon = strrchr (text, ':');
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &number, NULL))
+    return FALSE;
+  name = g_strndup (text, colon - text);
+  if (name[0] == '[' && g_str_has_suffix (name, "]"))
+    {
+      char *inner = g_strndup (name + 1, strlen (name) - 2);
+
+      g_free (name);
+      name = inner;
+    }
+  else if (strchr (name, ':') != NULL)
+    {
+      /* An IPv6 address needs its brackets, or the port is ambiguous. */
+      return FALSE;
+    }
+  address = g_inet_address_new_from_string (name);
+  if (address == NULL)
+    return FALSE;
+  if (host != NULL)
+    *host = g_steal_pointer (&name);
+  if (port != NULL)
+    *port = (guint16) number;
+  return TRUE;
+}
 
 const char *
 mero_config_bus_to_string (MeroConfigBus bus)

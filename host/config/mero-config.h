@@ -58,7 +58,9 @@ typedef struct {
   char *store_key_file;
   guint store_cache_mb;        /* backend block cache; 0 = backend default */
 
-  char *server_listen;         /* host:port */
+  gboolean server_enabled;
+  char *server_listen;         /* ADDRESS:PORT items separated by ";" */
+  gboolean server_trust_loopback;
 
   guint dbus_bus;              /* MeroConfigBus */
 
@@ -92,6 +94,11 @@ gboolean mero_config_set_value (const char *path, const char *key, const char *v
 /* Absolute store directory: store_path resolved against @home. */
 char *mero_config_get_store_dir (const MeroConfig *config, const char *home);
 gboolean mero_config_plugin_is_disabled (const MeroConfig *config, const char *name);
+
+/* Parses one ADDRESS:PORT ("127.0.0.1:2528", "[::1]:0"; numeric host,
+ * port 0-65535).  @host (transfer full, without brackets) and @port may
+ * be NULL.  FALSE if @text is not of that form. */
+gboolean mero_config_parse_host_port (const char *text, char **host, guint16 *port);
 
 const char *mero_config_bus_to_string (MeroConfigBus bus);
 gboolean mero_config_bus_from_string (const char *text, MeroConfigBus *bus);

@@ -76,6 +76,7 @@ mero_dbus_service_new (GBusType bus_type, const char *peer_id, const char *versi
   mero_dbus_node1_set_peer_id (service->skeleton, peer_id);
   mero_dbus_node1_set_version (service->skeleton, version);
   mero_dbus_node1_set_home_dir (service->skeleton, home_dir);
+  mero_dbus_node1_set_http_address (service->skeleton, "");
   g_signal_connect (service->skeleton, "handle-list-plugins",
                     G_CALLBACK (on_handle_list_plugins), service);
   return service;
@@ -188,6 +189,15 @@ mero_dbus_service_start_finish (MeroDBusService *service, GAsyncResult *result, 
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+mero_dbus_service_set_http_address (MeroDBusService *service, const char *url)
+{
+  g_return_if_fail (service != NULL);
+  g_return_if_fail (url != NULL);
+
+  mero_dbus_node1_set_http_address (service->skeleton, url);
 }
 
 GDBusConnection *

@@ -37,6 +37,8 @@ void mero_dbus_service_start_async (MeroDBusService *service, GCancellable *canc
                                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean mero_dbus_service_start_finish (MeroDBusService *service, GAsyncResult *result,
                                          GError **error);
+/* Sets the HttpAddress property (emits PropertiesChanged once exported). */
+void mero_dbus_service_set_http_address (MeroDBusService *service, const char *url);
 /* NULL until started. */
 GDBusConnection *mero_dbus_service_get_connection (MeroDBusService *service);
 /* Releases the name, unexports and drops the connection; NULL-safe. */

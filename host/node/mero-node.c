@@ -11,6 +11,7 @@
 #include "node/mero-home-lock.h"
 #include "node/mero-home.h"
 #include "node/mero-node-plugins.h"
+#include "server/mero-server.h"
 
 #define MERO_STORE_PASSPHRASE_ENV "MERO_STORE_PASSPHRASE"
 
@@ -25,6 +26,9 @@ struct _MeroNode {
   MeroPluginRegistry *registry;
   MeroStore *store;
   MeroDBusService *dbus;
+  MeroNodeEvents *events;
+  MeroServer *server;
+  gint64 started_us;          /* monotonic, for the uptime the server reports */
 
   GTask *start_task;          /* pending start */
   GCancellable *alive;        /* cancelled by stop: late callbacks bail out */
@@ -76,6 +80,8 @@ mero_node_new (const MeroNodeOptions *options)
   node->bus_set = options->bus_set;
   node->bus = options->bus;
   node->alive = g_cancellable_new ();
+  node->events = mero_node_events_new ();
+  node->started_us = g_get_monotonic_time ();
   return node;
 }
 
@@ -97,17 +103,59 @@ node_ready (MeroNode *node)
   g_autofree char *peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
   g_autofree char *store_dir = mero_config_get_store_dir (node->config, node->home);
   MeroConfigBus bus = node->bus_set ? node->bus : (MeroConfigBus) node->config->dbus_bus;
+  g_autofree char *http = node->server != NULL
+                              ? g_strjoinv (" ", (char **) mero_server_get_urls (node->server))
+                              : g_strdup ("off");
+  g_autofree char *event = g_strdup_printf ("{\"peer_id\":\"%s\"}", peer_id);
 
   /* The one line tests, benchmarks and operators wait for. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
                     "MERO_EVENT", "ready",
                     "MERO_PEER_ID", peer_id,
                     "MERO_HOME", node->home,
-                    "MESSAGE", "ready: peer id %s, home %s, store %s (%s), D-Bus %s", peer_id,
-                    node->home, store_dir, node->config->store_backend,
-                    mero_config_bus_to_string (bus));
+                    "MERO_HTTP_ADDRESS", http,
+                    "MESSAGE", "ready: peer id %s, home %s, store %s (%s), D-Bus %s, HTTP %s",
+                    peer_id, node->home, store_dir, node->config->store_backend,
+                    mero_config_bus_to_string (bus), http);
+  mero_node_events_publish (node->events, "node-ready", event);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
+}
+
+/* After D-Bus, so a second node on the same bus is refused for the name,
+ * not for the port; before "ready", so the address is in the ready line
+ * and in HttpAddress when clients look. */
+static void
+start_server (MeroNode *node)
+{
+  GError *error = NULL;
+  g_autofree char *peer_id = NULL;
+  MeroServerOptions options = { 0 };
+
+  if (!node->config->server_enabled)
+    {
+      node_ready (node);
+      return;
+    }
+  peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
+  options.listen = node->config->server_listen;
+  options.config_file = node->config->file;
+  options.trust_loopback = node->config->server_trust_loopback;
+  options.home = node->home;
+  options.peer_id = peer_id;
+  options.version = MERO_VERSION;
+  options.started_us = node->started_us;
+  options.registry = node->registry;
+  options.events = node->events;
+  node->server = mero_server_new (&options);
+  if (!mero_server_start (node->server, &error))
+    {
+      fail_start (node, error);
+      return;
+    }
+  if (node->dbus != NULL)
+    mero_dbus_service_set_http_address (node->dbus, mero_server_get_urls (node->server)[0]);
+  node_ready (node);
 }
 
 static void
@@ -125,7 +173,7 @@ on_dbus_started (GObject *source, GAsyncResult *result, gpointer user_data)
       fail_start (node, error);
       return;
     }
-  node_ready (node);
+  start_server (node);
 }
 
 static void
@@ -136,7 +184,7 @@ start_dbus (MeroNode *node)
 
   if (bus == MERO_CONFIG_BUS_NONE)
     {
-      node_ready (node);
+      start_server (node);
       return;
     }
   peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
@@ -379,6 +427,12 @@ mero_node_stop (MeroNode *node, GError **error)
   while (node->store_opening)
     g_main_context_iteration (NULL, TRUE);
 
+  /* The server goes first: no request may reach a closing store. */
+  if (node->server != NULL)
+    {
+      mero_node_events_publish (node->events, "node-stopping", "{}");
+      g_clear_pointer (&node->server, mero_server_free);
+    }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
   if (node->store != NULL)
     {
@@ -405,6 +459,7 @@ mero_node_free (MeroNode *node)
                                            _("The node stopped while starting")));
   /* Plugins go last: the store's vtable lives in a plugin module. */
   g_clear_pointer (&node->registry, mero_plugin_registry_free);
+  mero_node_events_free (node->events);
   mero_identity_free (node->identity);
   mero_config_free (node->config);
   g_object_unref (node->alive);
@@ -438,6 +493,22 @@ mero_node_get_registry (MeroNode *node)
 {
   g_return_val_if_fail (node != NULL, NULL);
   return node->registry;
+}
+
+MeroNodeEvents *
+mero_node_get_events (MeroNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+  return node->events;
+}
+
+const char *const *
+mero_node_get_http_urls (MeroNode *node)
+{
+  static const char *const none[] = { NULL };
+
+  g_return_val_if_fail (node != NULL, NULL);
+  return node->server != NULL ? mero_server_get_urls (node->server) : none;
 }
 
 MeroStore *

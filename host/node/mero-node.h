@@ -2,7 +2,7 @@
  *
  *   home lock → (first run: init) → config → identity → plugins
  *   → store (opened on a worker thread, bound to the identity)
- *   → D-Bus name → "ready"
+ *   → D-Bus name → HTTP server (host/server, if server.enabled) → "ready"
  *
  * A store records the PeerId of the node that created it; a store of
  * another identity is refused rather than mixed with this one.
@@ -16,6 +16,7 @@
 
 #include "config/mero-config.h"
 #include "node/mero-identity.h"
+#include "node/mero-node-events.h"
 #include "plugin/mero-plugin-registry.h"
 #include "store/mero-store.h"
 
@@ -41,7 +42,8 @@ void mero_node_start_async (MeroNode *node, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 gboolean mero_node_start_finish (MeroNode *node, GAsyncResult *result, GError **error);
 
-/* Releases the D-Bus name, flushes and closes the store, drops the lock.
+/* Stops the HTTP server (event streams closed), releases the D-Bus name,
+ * flushes and closes the store, drops the lock.
  * Safe to call on a node whose start failed or is still pending. */
 gboolean mero_node_stop (MeroNode *node, GError **error);
 
@@ -51,6 +53,12 @@ const MeroIdentity *mero_node_get_identity (MeroNode *node);
 const MeroConfig *mero_node_get_config (MeroNode *node);
 MeroPluginRegistry *mero_node_get_registry (MeroNode *node);
 MeroStore *mero_node_get_store (MeroNode *node);
+/* (transfer none) the event bus subsystems publish to; lives as long as
+ * the node. */
+MeroNodeEvents *mero_node_get_events (MeroNode *node);
+/* (transfer none) NULL-terminated URLs of the HTTP server; empty when it
+ * is disabled or not started. */
+const char *const *mero_node_get_http_urls (MeroNode *node);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNode, mero_node_free)
 

@@ -1,0 +1,25 @@
+/* mero-server-limits.h: every bound a client of the HTTP server can hit,
+ * in one place (DESIGN §3.4).  Hitting one is counted in
+ * mero_http_requests_total (by status) or mero_http_sse_disconnects_total. */
+#pragma once
+
+/* Largest request body read (JSON-RPC); larger ones get 413 before a
+ * byte of the body is read. */
+#define MERO_SERVER_MAX_BODY_BYTES (1024 * 1024)
+/* Nesting of JSON-RPC request bodies; deeper is a parse error (json-glib
+ * parses recursively). */
+#define MERO_SERVER_MAX_JSON_DEPTH 64
+/* Requests in one JSON-RPC batch array. */
+#define MERO_SERVER_MAX_JSONRPC_BATCH 64
+/* Concurrent event-stream clients; more get 503. */
+#define MERO_SERVER_MAX_SSE_CLIENTS 64
+/* Events an event-stream client may lag behind before it is cut off. */
+#define MERO_SERVER_SSE_MAX_QUEUED 256
+/* Interval of ": keep-alive" comments on idle event streams, so proxies
+ * and clients see a live connection. */
+#define MERO_SERVER_SSE_KEEPALIVE_SECS 15
+/* Time given to event-stream clients to receive their final event at
+ * shutdown before their sockets are shut down. */
+#define MERO_SERVER_SHUTDOWN_FLUSH_MS 500
+/* Listen addresses in server.listen. */
+#define MERO_SERVER_MAX_LISTEN 8

@@ -1,0 +1,63 @@
+/* mero-server-private.h: what the handler files of host/server share. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "server/mero-server.h"
+
+G_BEGIN_DECLS
+
+#define MERO_HTTP_REQUESTS_NAME "mero_http_requests_total"
+#define MERO_HTTP_AUTH_REJECTED_NAME "mero_http_auth_rejected_total"
+#define MERO_HTTP_SSE_CLIENTS_NAME "mero_http_sse_clients"
+#define MERO_HTTP_SSE_DISCONNECTS_NAME "mero_http_sse_disconnects_total"
+
+typedef struct _MeroServerSse MeroServerSse;
+
+struct _MeroServer {
+  char *listen;
+  char *config_file;
+  gboolean trust_loopback;
+  char *home;
+  char *peer_id;
+  char *version;
+  gint64 started_us;
+  MeroPluginRegistry *registry;
+  MeroNodeEvents *events;
+
+  char *token;
+  char *address_file;
+  GPtrArray *urls;              /* char*, NULL-terminated */
+  SoupServer *soup;
+  MeroServerSse *sse;
+  gboolean stopped;
+};
+
+/* Adds 1 to a counter of the default registry and gives it @help (the
+ * registry takes help only for existing families). */
+void mero_server_count (const char *name, const char *labels, const char *help);
+
+/* Replies with @node serialised as JSON (application/json). */
+void mero_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);
+/* Replies {"error":{"code":@code,"message":@message}} with @status. */
+void mero_server_reply_error (SoupServerMessage *msg, guint status, const char *code,
+                              const char *message);
+
+/* (transfer full) {"peer_id",…} as for GET /admin-api/node and node_info. */
+JsonNode *mero_server_node_info (MeroServer *server);
+
+void mero_server_handle_health (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_node (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_plugins (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_metrics (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_jsonrpc (MeroServer *server, SoupServerMessage *msg);
+
+/* Event streams (mero-server-sse.c). */
+MeroServerSse *mero_server_sse_new (MeroServer *server);
+void mero_server_sse_handle (MeroServerSse *sse, SoupServerMessage *msg);
+/* Final event, bounded flush, then the remaining sockets are shut down. */
+void mero_server_sse_close_all (MeroServerSse *sse);
+void mero_server_sse_free (MeroServerSse *sse);
+
+G_END_DECLS

@@ -1,0 +1,523 @@
+/* mero-server.c: lifecycle, listening, auth and body limits, routing and
+ * request counting of the HTTP server. */
+#define G_LOG_DOMAIN "merod"
+#include "server/mero-server.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "config/mero-config.h"
+#include "metrics/mero-metrics.h"
+#include "server/mero-server-limits.h"
+#include "server/mero-server-private.h"
+#include "server/mero-server-token.h"
+
+#define REQUESTS_HELP "HTTP requests answered, by path class and status."
+
+typedef enum {
+  ROUTE_HEALTH,
+  ROUTE_NODE,
+  ROUTE_PLUGINS,
+  ROUTE_EVENTS,
+  ROUTE_METRICS,
+  ROUTE_JSONRPC,
+  ROUTE_OTHER,
+} Route;
+
+static const struct {
+  const char *path;
+  const char *method;
+  const char *label;            /* path class in metrics: bounded cardinality */
+} routes[] = {
+  [ROUTE_HEALTH] = { "/admin-api/health", "GET", "health" },
+  [ROUTE_NODE] = { "/admin-api/node", "GET", "node" },
+  [ROUTE_PLUGINS] = { "/admin-api/plugins", "GET", "plugins" },
+  [ROUTE_EVENTS] = { "/admin-api/events", "GET", "events" },
+  [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
+  [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
+  [ROUTE_OTHER] = { NULL, NULL, "other" },
+};
+
+static Route
+route_for_path (const char *path)
+{
+  for (guint i = 0; i < ROUTE_OTHER; i++)
+    if (g_strcmp0 (path, routes[i].path) == 0)
+      return i;
+  return ROUTE_OTHER;
+}
+
+static Route
+route_for_message (SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  return route_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
+}
+
+void
+mero_server_count (const char *name, const char *labels, const char *help)
+{
+  mero_metrics_counter_add (NULL, name, labels, 1, NULL);
+  mero_metrics_set_help (NULL, name, help, NULL);
+}
+
+void
+mero_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  gsize length = 0;
+  char *text;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, length);
+}
+
+void
+mero_server_reply_error (SoupServerMessage *msg, guint status, const char *code,
+                         const char *message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  mero_server_reply_json (msg, status, root);
+}
+
+static gboolean
+is_trusted_peer (MeroServer *server, SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  if (!server->trust_loopback || !G_IS_INET_SOCKET_ADDRESS (remote))
+    return FALSE;
+  return g_inet_address_get_is_loopback (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+}
+
+/* NULL when the request carries no bearer token. */
+static const char *
+bearer_token (SoupServerMessage *msg)
+{
+  const char *value = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
+
+  if (value == NULL || g_ascii_strncasecmp (value, "Bearer ", 7) != 0)
+    return NULL;
+  value += 7;
+  while (*value == ' ')
+    value++;
+  return value;
+}
+
+static void
+on_rejected_closed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+}
+
+static void
+on_rejection_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GIOStream) stream = user_data;
+
+  /* A client that went away meanwhile changes nothing: close either way. */
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_rejected_closed, NULL);
+}
+
+/* Answers from the early handler and closes the connection without
+ * reading the body: libsoup would otherwise read the whole body (however
+ * large, or chunked without end) before sending any response.  The
+ * connection is taken from libsoup, so the request is counted here. */
+static void
+reject (SoupServerMessage *msg, guint status, const char *code, const char *message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *labels = NULL;
+  GString *response;
+  GIOStream *stream;
+  gsize length;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  body = json_generator_to_data (generator, &length);
+
+  response = g_string_new (NULL);
+  g_string_append_printf (response, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    g_string_append (response, "WWW-Authenticate: Bearer realm=\"merod\"\r\n");
+  g_string_append_printf (response,
+                          "Content-Type: application/json\r\nContent-Length: %" G_GSIZE_FORMAT
+                          "\r\nConnection: close\r\n\r\n%s",
+                          length, body);
+
+  labels = g_strdup_printf ("path=\"%s\",status=\"%u\"", routes[route_for_message (msg)].label,
+                            status);
+  mero_server_count (MERO_HTTP_REQUESTS_NAME, labels, REQUESTS_HELP);
+
+  stream = soup_server_message_steal_connection (msg);
+  {
+    gsize size = response->len;
+    g_autoptr (GBytes) bytes = g_string_free_to_bytes (response);
+
+    /* write_all_async needs the buffer until it completes: it lives as
+     * long as the stream. */
+    g_object_set_data_full (G_OBJECT (stream), "mero-rejection", g_bytes_ref (bytes),
+                            (GDestroyNotify) g_bytes_unref);
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (stream),
+                                     g_bytes_get_data (bytes, NULL), size, G_PRIORITY_DEFAULT,
+                                     NULL, on_rejection_written, stream);
+  }
+}
+
+/* Runs once the headers are in, before any body is read: requests that
+ * are not allowed or too large never cost more than their headers. */
+static void
+on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
+                  GHashTable *query, gpointer user_data)
+{
+  MeroServer *server = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (server->stopped)
+    {
+      reject (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "stopping", "the node is stopping");
+      return;
+    }
+  if (!is_trusted_peer (server, msg))
+    {
+      const char *token = bearer_token (msg);
+
+      if (!mero_server_token_equal (server->token, token))
+        {
+          mero_server_count (MERO_HTTP_AUTH_REJECTED_NAME,
+                             token == NULL ? "reason=\"missing\"" : "reason=\"invalid\"",
+                             "HTTP requests refused for a missing or wrong bearer token.");
+          reject (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                  token == NULL ? "this client must send Authorization: Bearer <token> "
+                                  "(the token is in http.token in the node's home)"
+                                : "the bearer token is not this node's");
+          return;
+        }
+    }
+
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      break;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      if (soup_message_headers_get_content_length (headers) > MERO_SERVER_MAX_BODY_BYTES)
+        {
+          g_autofree char *message = g_strdup_printf ("request bodies are limited to %d bytes",
+                                                      MERO_SERVER_MAX_BODY_BYTES);
+
+          reject (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body-too-large", message);
+        }
+      break;
+    default:
+      /* A chunked body's size is only known once it is read. */
+      reject (msg, SOUP_STATUS_LENGTH_REQUIRED, "length-required",
+              "request bodies need a Content-Length");
+      break;
+    }
+}
+
+static void
+on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+            gpointer user_data)
+{
+  MeroServer *server = user_data;
+  Route route = route_for_path (path);
+  const char *method = soup_server_message_get_method (msg);
+
+  if (route == ROUTE_OTHER)
+    {
+      mero_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint");
+      return;
+    }
+  if (!g_str_equal (method, routes[route].method)
+      && !(g_str_equal (method, "HEAD") && g_str_equal (routes[route].method, "GET")))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    routes[route].method);
+      mero_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
+                               "method not allowed on this endpoint");
+      return;
+    }
+  switch (route)
+    {
+    case ROUTE_HEALTH:
+      mero_server_handle_health (server, msg);
+      break;
+    case ROUTE_NODE:
+      mero_server_handle_node (server, msg);
+      break;
+    case ROUTE_PLUGINS:
+      mero_server_handle_plugins (server, msg);
+      break;
+    case ROUTE_EVENTS:
+      mero_server_sse_handle (server->sse, msg);
+      break;
+    case ROUTE_METRICS:
+      mero_server_handle_metrics (server, msg);
+      break;
+    case ROUTE_JSONRPC:
+      mero_server_handle_jsonrpc (server, msg);
+      break;
+    case ROUTE_OTHER:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+count_request (SoupServerMessage *msg, const char *status)
+{
+  g_autofree char *labels = g_strdup_printf ("path=\"%s\",status=\"%s\"",
+                                             routes[route_for_message (msg)].label, status);
+
+  mero_server_count (MERO_HTTP_REQUESTS_NAME, labels, REQUESTS_HELP);
+}
+
+static void
+on_request_finished (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  char status[16];
+
+  g_snprintf (status, sizeof status, "%u", soup_server_message_get_status (msg));
+  count_request (msg, status);
+}
+
+static void
+on_request_aborted (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  count_request (msg, "aborted");
+}
+
+MeroServer *
+mero_server_new (const MeroServerOptions *options)
+{
+  MeroServer *server;
+
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (options->listen != NULL && options->home != NULL, NULL);
+  g_return_val_if_fail (options->peer_id != NULL && options->version != NULL, NULL);
+  g_return_val_if_fail (options->events != NULL, NULL);
+
+  server = g_new0 (MeroServer, 1);
+  server->listen = g_strdup (options->listen);
+  server->config_file = g_strdup (options->config_file != NULL ? options->config_file
+                                                               : MERO_CONFIG_FILE_NAME);
+  server->trust_loopback = options->trust_loopback;
+  server->home = g_strdup (options->home);
+  server->peer_id = g_strdup (options->peer_id);
+  server->version = g_strdup (options->version);
+  server->started_us = options->started_us;
+  server->registry = options->registry;
+  server->events = options->events;
+  server->address_file = g_build_filename (options->home, MERO_SERVER_ADDRESS_FILE_NAME, NULL);
+  server->urls = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (server->urls, NULL);
+
+  return server;
+}
+
+static char *
+url_for_socket (GSocket *socket, GError **error)
+{
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (socket, error);
+  GInetSocketAddress *inet;
+  g_autofree char *host = NULL;
+
+  if (local == NULL)
+    return NULL;
+  inet = G_INET_SOCKET_ADDRESS (local);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  if (g_inet_socket_address_get_address (inet) != NULL
+      && g_inet_address_get_family (g_inet_socket_address_get_address (inet))
+             == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("http://[%s]:%u", host, g_inet_socket_address_get_port (inet));
+  return g_strdup_printf ("http://%s:%u", host, g_inet_socket_address_get_port (inet));
+}
+
+/* Binds one ADDRESS:PORT and records the URL of the new listener. */
+static gboolean
+listen_one (MeroServer *server, const char *item, GHashTable *seen, GError **error)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GSList *listeners;
+
+  if (!mero_config_parse_host_port (item, &host, &port))
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “server.listen”: invalid value “%s”: expected ADDRESS:PORT"),
+                   server->config_file, item);
+      return FALSE;
+    }
+  address = g_inet_address_new_from_string (host);
+  socket_address = g_inet_socket_address_new (address, port);
+  if (!soup_server_listen (server->soup, socket_address, 0, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, local_error->code,
+                   _("Cannot listen on %s (key “server.listen” in %s): %s"), item,
+                   server->config_file, local_error->message);
+      return FALSE;
+    }
+  listeners = soup_server_get_listeners (server->soup);
+  for (GSList *l = listeners; l != NULL; l = l->next)
+    if (g_hash_table_add (seen, l->data))
+      {
+        char *url = url_for_socket (l->data, error);
+
+        g_slist_free (listeners);
+        if (url == NULL)
+          return FALSE;
+        g_ptr_array_insert (server->urls, server->urls->len - 1, url);
+        return TRUE;
+      }
+  g_slist_free (listeners);
+  return TRUE;
+}
+
+static gboolean
+write_address_file (MeroServer *server, GError **error)
+{
+  g_autofree char *joined = g_strjoinv ("\n", (char **) server->urls->pdata);
+  g_autofree char *contents = g_strconcat (joined, "\n", NULL);
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_file_set_contents_full (server->address_file, contents, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot write %s: %s"),
+                   server->address_file, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mero_server_start (MeroServer *server, GError **error)
+{
+  g_auto (GStrv) items = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autofree char *header = NULL;
+  guint n_items = 0;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  g_return_val_if_fail (server->soup == NULL && !server->stopped, FALSE);
+
+  server->token = mero_server_token_load_or_create (server->home, error);
+  if (server->token == NULL)
+    return FALSE;
+
+  header = g_strdup_printf ("merod/%s", server->version);
+  server->soup = soup_server_new ("server-header", header, NULL);
+  soup_server_add_early_handler (server->soup, NULL, on_early_request, server, NULL);
+  soup_server_add_handler (server->soup, NULL, on_request, server, NULL);
+  g_signal_connect (server->soup, "request-finished", G_CALLBACK (on_request_finished), server);
+  g_signal_connect (server->soup, "request-aborted", G_CALLBACK (on_request_aborted), server);
+  server->sse = mero_server_sse_new (server);
+
+  items = g_strsplit (server->listen, ";", -1);
+  for (gsize i = 0; items[i] != NULL; i++)
+    {
+      g_strstrip (items[i]);
+      if (items[i][0] == '\0')
+        continue;
+      if (++n_items > MERO_SERVER_MAX_LISTEN)
+        {
+          g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                       _("%s: key “server.listen”: at most %d addresses"), server->config_file,
+                       MERO_SERVER_MAX_LISTEN);
+          return FALSE;
+        }
+      if (!listen_one (server, items[i], seen, error))
+        return FALSE;
+    }
+  if (server->urls->len <= 1)
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “server.listen”: no address to listen on"), server->config_file);
+      return FALSE;
+    }
+  return write_address_file (server, error);
+}
+
+const char *const *
+mero_server_get_urls (MeroServer *server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return (const char *const *) server->urls->pdata;
+}
+
+void
+mero_server_stop (MeroServer *server)
+{
+  g_return_if_fail (server != NULL);
+
+  if (server->stopped)
+    return;
+  server->stopped = TRUE;
+  if (server->soup == NULL)
+    return;
+  /* Requests arriving while the event streams drain get 503
+   * (on_early_request); then libsoup closes listeners and connections. */
+  mero_server_sse_close_all (server->sse);
+  soup_server_disconnect (server->soup);
+  if (server->urls->len > 1 && g_unlink (server->address_file) != 0)
+    g_debug ("removing %s: %s", server->address_file, g_strerror (errno));
+}
+
+void
+mero_server_free (MeroServer *server)
+{
+  if (server == NULL)
+    return;
+  mero_server_stop (server);
+  if (server->soup != NULL)
+    g_signal_handlers_disconnect_by_data (server->soup, server);
+  g_clear_object (&server->soup);
+  g_clear_pointer (&server->sse, mero_server_sse_free);
+  if (server->token != NULL)
+    memset (server->token, 0, strlen (server->token));
+  g_free (server->token);
+  g_ptr_array_unref (server->urls);
+  g_free (server->address_file);
+  g_free (server->listen);
+  g_free (server->config_file);
+  g_free (server->home);
+  g_free (server->peer_id);
+  g_free (server->version);
+  g_free (server);
+}
