@@ -1,12 +1,16 @@
-/* meroctl.c: client of a running merod, over D-Bus.
+/* meroctl.c: client of a running merod, over D-Bus or HTTP.
  *
  *   meroctl [--bus=session|system] info      PeerId, version, home
  *   meroctl [--bus=session|system] plugins   the node's plugins
+ *   meroctl --url URL [--token T] info|plugins   the same over the admin API
+ *     (the token also from MERO_TOKEN; needed for a non-loopback node)
  *
  * Exit status: 0 success, 1 no node or a failed call, 2 bad usage. */
 #define G_LOG_DOMAIN "meroctl"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include <locale.h>
 
 #include "dbus/mero-dbus-node1-generated.h"
@@ -17,6 +21,9 @@
 #define EXIT_USAGE 2
 /* A node that does not answer within this is as good as absent. */
 #define CALL_TIMEOUT_MS 10000
+#define MERO_TOKEN_ENV "MERO_TOKEN"
+/* Admin API answers are small; a larger one is not from a node. */
+#define MAX_HTTP_REPLY_BYTES (4 * 1024 * 1024)
 
 static int
 print_error (const GError *error)
@@ -52,13 +59,124 @@ command_plugins (MeroDBusNode1 *node)
   return 0;
 }
 
+/* GET @path of the node at @url; the parsed JSON object or NULL with a
+ * message printed. */
+static JsonObject *
+http_get_object (const char *url, const char *token, const char *path, JsonParser *parser)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options (
+      "timeout", CALL_TIMEOUT_MS / 1000, "user-agent", "meroctl/" MERO_VERSION, NULL);
+  g_autofree char *full = g_strconcat (url, g_str_has_suffix (url, "/") ? path + 1 : path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", full);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+  guint status;
+
+  if (msg == NULL)
+    {
+      g_printerr (_("meroctl: invalid URL “%s”\n"), url);
+      return NULL;
+    }
+  if (token != NULL && token[0] != '\0')
+    {
+      g_autofree char *value = g_strdup_printf ("Bearer %s", token);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                    value);
+    }
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  if (body == NULL)
+    {
+      g_printerr (_("meroctl: no node answers at %s: %s\n"), url, error->message);
+      return NULL;
+    }
+  status = soup_message_get_status (msg);
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    {
+      g_printerr (_("meroctl: the node at %s refused the request: pass its token with --token "
+                    "or %s (the token is in http.token in the node's home)\n"),
+                  url, MERO_TOKEN_ENV);
+      return NULL;
+    }
+  if (status != SOUP_STATUS_OK || g_bytes_get_size (body) > MAX_HTTP_REPLY_BYTES
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                      g_bytes_get_size (body), NULL)
+      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_printerr (_("meroctl: unexpected answer from %s (HTTP %u)\n"), full, status);
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
+static const char *
+member_string (JsonObject *object, const char *name)
+{
+  const char *value = json_object_get_string_member_with_default (object, name, "");
+
+  return value != NULL ? value : "";
+}
+
+static int
+command_info_http (const char *url, const char *token)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *info = http_get_object (url, token, "/admin-api/node", parser);
+
+  if (info == NULL)
+    return EXIT_FAILED;
+  g_print ("%s: %s\n", _("PeerId"), member_string (info, "peer_id"));
+  g_print ("%s: %s\n", _("Version"), member_string (info, "version"));
+  g_print ("%s: %s\n", _("Home"), member_string (info, "home"));
+  return 0;
+}
+
+static int
+command_plugins_http (const char *url, const char *token)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *reply = http_get_object (url, token, "/admin-api/plugins", parser);
+  JsonArray *plugins;
+  JsonNode *member;
+
+  if (reply == NULL)
+    return EXIT_FAILED;
+  member = json_object_get_member (reply, "plugins");
+  plugins = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
+           _("FILE"));
+  for (guint i = 0; plugins != NULL && i < json_array_get_length (plugins); i++)
+    {
+      JsonNode *node = json_array_get_element (plugins, i);
+      JsonObject *plugin;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      plugin = json_node_get_object (node);
+      g_print ("%-20s %-16s %-10s %-9s %s\n", member_string (plugin, "name"),
+               member_string (plugin, "kind"), member_string (plugin, "version"),
+               member_string (plugin, "status"), member_string (plugin, "file"));
+    }
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *bus = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *token = NULL;
   const GOptionEntry entries[] = {
     { "bus", 0, 0, G_OPTION_ARG_STRING, &bus,
       N_("D-Bus bus of the node: session or system (default: session)"), N_("BUS") },
+    { "url", 0, 0, G_OPTION_ARG_STRING, &url,
+      N_("Talk to the node's HTTP server at URL (e.g. http://127.0.0.1:2528) instead of D-Bus"),
+      N_("URL") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token,
+      N_("Bearer token for --url (default: $MERO_TOKEN); needed unless the node trusts this "
+         "client's loopback address"),
+      N_("TOKEN") },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -75,7 +193,9 @@ main (int argc, char **argv)
 
   context = g_option_context_new (N_("info | plugins"));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Control a running merod node over D-Bus."));
+  g_option_context_set_summary (context,
+                                _("Control a running merod node over D-Bus or, with --url, "
+                                  "over HTTP."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -95,6 +215,15 @@ main (int argc, char **argv)
 
       g_printerr ("%s", help);
       return EXIT_USAGE;
+    }
+
+  if (url != NULL)
+    {
+      const char *effective_token = token != NULL ? token : g_getenv (MERO_TOKEN_ENV);
+
+      if (g_str_equal (argv[1], "info"))
+        return command_info_http (url, effective_token);
+      return command_plugins_http (url, effective_token);
     }
 
   node = mero_dbus_node1_proxy_new_for_bus_sync (bus_type, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
