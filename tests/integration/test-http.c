@@ -1,0 +1,606 @@
+/* test-http.c: the HTTP server of a real merod (server.listen=127.0.0.1:0)
+ * on a private D-Bus (GTestDBus).
+ *
+ * Every endpoint with a SoupSession (status, content type, JSON), the
+ * peer id against D-Bus, /metrics as Prometheus text with a growing
+ * request counter, the SSE hello event, JSON-RPC node_info and its error
+ * cases, 413 before the body is read, and meroctl --url.  The token path
+ * is exercised deterministically with server.trust_loopback=false: the
+ * test client is on 127.0.0.1, so without that option it would never
+ * need a token.  Every wait is bounded (MERO_TEST_TIMEOUT_MS). */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mero-test-daemon.h"
+
+#define NODE_NAME "network.calimero.Node1"
+#define NODE_PATH "/network/calimero/Node1"
+#define NODE_IFACE "network.calimero.Node1"
+
+typedef struct {
+  GTestDBus *bus;
+  GDBusConnection *connection;
+  char *tmp;
+  char *home;
+  char *peer_id;
+  MeroTestDaemon *daemon;
+  char *url;
+  SoupSession *session;
+} Fixture;
+
+static int
+run_merod (const char *const *args, char **out)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
+                                     MERO_TEST_TIMEOUT_MS, out, &err, &status));
+  if (status != 0)
+    g_test_message ("merod stderr: %s", err);
+  return status;
+}
+
+static void
+config_set (Fixture *f, const char *key, const char *value)
+{
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "set", "--home", f->home, key, value,
+                                                 NULL },
+                              NULL),
+                   ==, 0);
+}
+
+static char *
+get_string_property (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      f->connection, NODE_NAME, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NODE_IFACE, name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+/* Inits a home, applies @trust_loopback, starts the node and learns its
+ * URL from D-Bus (checked against http.address and the ready line). */
+static void
+start_node (Fixture *f, gboolean trust_loopback)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address_file = NULL;
+  g_autofree char *addresses = NULL;
+
+  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, NULL }, &f->peer_id),
+                   ==, 0);
+  g_strstrip (f->peer_id);
+  config_set (f, "server.listen", "127.0.0.1:0");
+  if (!trust_loopback)
+    config_set (f, "server.trust_loopback", "false");
+  f->daemon = mero_test_daemon_spawn ((const char *[]) { "run", "--home", f->home, NULL }, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (f->daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
+  f->url = get_string_property (f, "HttpAddress");
+  g_assert_true (g_str_has_prefix (f->url, "http://127.0.0.1:"));
+  g_assert_false (g_str_has_suffix (f->url, ":0"));
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (f->daemon), f->url));
+  address_file = g_build_filename (f->home, "http.address", NULL);
+  g_assert_true (g_file_get_contents (address_file, &addresses, NULL, NULL));
+  g_strstrip (addresses);
+  g_assert_cmpstr (addresses, ==, f->url);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (f->bus);
+  f->connection = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (f->bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  f->tmp = mero_test_make_tmpdir ("merod-http-XXXXXX");
+  f->home = g_build_filename (f->tmp, "home", NULL);
+  f->session = soup_session_new_with_options ("timeout", MERO_TEST_TIMEOUT_MS / 1000, NULL);
+  start_node (f, GPOINTER_TO_INT (data));
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  int status = -1;
+  g_autofree char *address_file = g_build_filename (f->home, "http.address", NULL);
+
+  mero_test_daemon_send_signal (f->daemon, SIGTERM);
+  g_assert_true (mero_test_daemon_wait_exit (f->daemon, MERO_TEST_TIMEOUT_MS, &status));
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (f->daemon), "stopped"));
+  /* Tools must not find a stale address. */
+  g_assert_false (g_file_test (address_file, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&f->daemon, mero_test_daemon_free);
+  g_clear_object (&f->session);
+  g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_object_unref (f->connection);
+  g_test_dbus_down (f->bus);
+  g_object_unref (f->bus);
+  mero_test_remove_tree (f->tmp);
+  g_free (f->url);
+  g_free (f->peer_id);
+  g_free (f->home);
+  g_free (f->tmp);
+}
+
+/* Sends @method @path (with @body as JSON if not NULL, @token as bearer
+ * if not NULL); returns the body and sets *status and *content_type. */
+static GBytes *
+request (Fixture *f, const char *method, const char *path, const char *body, const char *token,
+         guint *status, char **content_type)
+{
+  g_autofree char *full = g_strconcat (f->url, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, full);
+  g_autoptr (GError) error = NULL;
+  GBytes *reply;
+
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  if (token != NULL)
+    {
+      g_autofree char *value = g_strdup_printf ("Bearer %s", token);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                    value);
+    }
+  reply = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  if (content_type != NULL)
+    *content_type = g_strdup (soup_message_headers_get_one (
+        soup_message_get_response_headers (msg), "Content-Type"));
+  return reply;
+}
+
+static JsonObject *
+parse_object (GBytes *bytes, JsonParser *parser)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                              &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}
+
+/* GET @path, expect 200 application/json, return the object. */
+static JsonObject *
+get_json (Fixture *f, const char *path, JsonParser *parser)
+{
+  guint status = 0;
+  g_autofree char *type = NULL;
+  g_autoptr (GBytes) body = request (f, "GET", path, NULL, NULL, &status, &type);
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (type, ==, "application/json");
+  return parse_object (body, parser);
+}
+
+static void
+test_admin (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonParser) p1 = json_parser_new ();
+  g_autoptr (JsonParser) p2 = json_parser_new ();
+  g_autoptr (JsonParser) p3 = json_parser_new ();
+  g_autofree char *dbus_peer = get_string_property (f, "PeerId");
+  JsonObject *health = get_json (f, "/admin-api/health", p1);
+  JsonObject *node = get_json (f, "/admin-api/node", p2);
+  JsonObject *plugins = get_json (f, "/admin-api/plugins", p3);
+  JsonArray *list;
+  guint found = 0;
+
+  g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (node, "peer_id"), ==, dbus_peer);
+  g_assert_cmpstr (json_object_get_string_member (node, "peer_id"), ==, f->peer_id);
+  g_assert_cmpstr (json_object_get_string_member (node, "home"), ==, f->home);
+  g_assert_cmpstr (json_object_get_string_member (node, "version"), !=, "");
+  g_assert_cmpint (json_object_get_int_member (node, "uptime_secs"), >=, 0);
+  list = json_object_get_array_member (plugins, "plugins");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *plugin = json_array_get_object_element (list, i);
+      const char *name = json_object_get_string_member (plugin, "name");
+
+      if (g_str_equal (name, "store-rocksdb") || g_str_equal (name, "store-memory"))
+        {
+          g_assert_cmpstr (json_object_get_string_member (plugin, "status"), ==, "loaded");
+          g_assert_cmpstr (json_object_get_string_member (plugin, "kind"), ==,
+                           "storage-backend");
+          g_assert_true (json_object_get_null_member (plugin, "error"));
+          found++;
+        }
+    }
+  g_assert_cmpuint (found, ==, 2);
+
+  /* Unknown paths and wrong methods are JSON errors too. */
+  {
+    guint status = 0;
+    g_autofree char *type = NULL;
+    g_autoptr (GBytes) body = request (f, "GET", "/nope", NULL, NULL, &status, &type);
+
+    g_assert_cmpuint (status, ==, 404);
+    g_assert_cmpstr (type, ==, "application/json");
+    g_clear_pointer (&body, g_bytes_unref);
+    body = request (f, "POST", "/admin-api/health", "{}", NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 405);
+  }
+}
+
+/* The value of the series @needle (a full "name{labels}" prefix) in
+ * Prometheus text; every line must be a comment or "series value". */
+static double
+prometheus_value (const char *text, const char *needle)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  double value = -1;
+
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      const char *space;
+      char *end = NULL;
+      double v;
+
+      if (lines[i][0] == '\0' || lines[i][0] == '#')
+        {
+          if (lines[i][0] == '#')
+            g_assert_true (g_str_has_prefix (lines[i], "# TYPE ")
+                           || g_str_has_prefix (lines[i], "# HELP "));
+          continue;
+        }
+      space = strrchr (lines[i], ' ');
+      g_assert_nonnull (space);
+      v = g_ascii_strtod (space + 1, &end);
+      g_assert_true (end != space + 1 && *end == '\0');
+      if (strncmp (lines[i], needle, strlen (needle)) == 0 && lines[i][strlen (needle)] == ' ')
+        value = v;
+    }
+  return value;
+}
+
+static double
+metrics_health_count (Fixture *f)
+{
+  guint status = 0;
+  g_autofree char *type = NULL;
+  g_autoptr (GBytes) body = request (f, "GET", "/metrics", NULL, NULL, &status, &type);
+  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_str_has_prefix (type, "text/plain; version=0.0.4"));
+  return prometheus_value (text, "mero_http_requests_total{path=\"health\",status=\"200\"}");
+}
+
+static void
+test_metrics (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  double before, after;
+
+  get_json (f, "/admin-api/health", parser);
+  before = metrics_health_count (f);
+  g_assert_cmpfloat (before, >=, 1);
+  g_clear_object (&parser);
+  parser = json_parser_new ();
+  get_json (f, "/admin-api/health", parser);
+  after = metrics_health_count (f);
+  g_assert_cmpfloat (after, ==, before + 1);
+}
+
+typedef struct {
+  GString *text;
+  gboolean done;
+  GError *error;
+} SseRead;
+
+static void
+on_sse_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SseRead *read = user_data;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+                                                               &read->error);
+
+  if (bytes != NULL)
+    g_string_append_len (read->text, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  read->done = TRUE;
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_events (Fixture *f, gconstpointer data)
+{
+  g_autofree char *full = g_strconcat (f->url, "/admin-api/events", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", full);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) stream = soup_session_send (f->session, msg, NULL, &error);
+  SseRead read = { g_string_new (NULL), FALSE, NULL };
+  gboolean timed_out = FALSE;
+  g_autoptr (GSource) timeout = g_timeout_source_new (MERO_TEST_TIMEOUT_MS);
+  g_autofree char *expected = g_strdup_printf ("data: {\"peer_id\":\"%s\"", f->peer_id);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                 "Content-Type"),
+                   ==, "text/event-stream");
+  g_source_set_callback (timeout, on_timeout, &timed_out, NULL);
+  g_source_attach (timeout, NULL);
+  /* The hello event may come in more than one read. */
+  while (!timed_out && strstr (read.text->str, "\n\n") == NULL)
+    {
+      read.done = FALSE;
+      g_input_stream_read_bytes_async (stream, 4096, G_PRIORITY_DEFAULT, NULL, on_sse_read,
+                                       &read);
+      while (!read.done)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_no_error (read.error);
+    }
+  g_source_destroy (timeout);
+  g_assert_false (timed_out);
+  g_assert_nonnull (strstr (read.text->str, "event: hello\n"));
+  g_assert_nonnull (strstr (read.text->str, expected));
+  g_input_stream_close (stream, NULL, NULL);
+  g_string_free (read.text, TRUE);
+}
+
+static JsonObject *
+jsonrpc (Fixture *f, const char *body, JsonParser *parser)
+{
+  guint status = 0;
+  g_autofree char *type = NULL;
+  g_autoptr (GBytes) reply = request (f, "POST", "/jsonrpc", body, NULL, &status, &type);
+  JsonObject *object;
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (type, ==, "application/json");
+  object = parse_object (reply, parser);
+  g_assert_cmpstr (json_object_get_string_member (object, "jsonrpc"), ==, "2.0");
+  return object;
+}
+
+static void
+assert_jsonrpc_error (Fixture *f, const char *body, gint64 code)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *reply = jsonrpc (f, body, parser);
+
+  g_test_message ("request %s", body);
+  g_assert_true (json_object_has_member (reply, "error"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (reply, "error"),
+                                               "code"),
+                   ==, code);
+}
+
+static void
+test_jsonrpc (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *reply = jsonrpc (f, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"node_info\"}", parser);
+  JsonObject *result = json_object_get_object_member (reply, "result");
+
+  g_assert_cmpint (json_object_get_int_member (reply, "id"), ==, 7);
+  g_assert_cmpstr (json_object_get_string_member (result, "peer_id"), ==, f->peer_id);
+
+  assert_jsonrpc_error (f, "{\"jsonrpc\":\"2.0\",\"id\":1,", -32700);
+  assert_jsonrpc_error (f, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]"
+                           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+                        -32700);
+  assert_jsonrpc_error (f, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"node_info\"}", -32600);
+  assert_jsonrpc_error (f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", -32600);
+  assert_jsonrpc_error (f, "\"node_info\"", -32600);
+  assert_jsonrpc_error (f, "[]", -32600);
+  assert_jsonrpc_error (f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"no_such\"}", -32601);
+  assert_jsonrpc_error (f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"node_info\","
+                           "\"params\":{\"x\":1}}",
+                        -32602);
+  /* A notification gets no answer. */
+  {
+    guint status = 0;
+    g_autoptr (GBytes) body = request (
+        f, "POST", "/jsonrpc", "{\"jsonrpc\":\"2.0\",\"method\":\"node_info\"}", NULL, &status,
+        NULL);
+
+    g_assert_cmpuint (status, ==, 204);
+  }
+}
+
+/* Raw socket: the declared length alone must be refused, before a byte
+ * of body is sent (libsoup's client would send it all first). */
+static char *
+raw_exchange (Fixture *f, const char *head)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (f->url, G_URI_FLAGS_NONE, &error);
+  GString *reply = g_string_new (NULL);
+  char buffer[4096];
+  gssize n;
+
+  g_assert_no_error (error);
+  g_socket_client_set_timeout (client, MERO_TEST_TIMEOUT_MS / 1000);
+  connection = g_socket_client_connect_to_host (client, g_uri_get_host (uri),
+                                                g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (
+      g_io_stream_get_output_stream (G_IO_STREAM (connection)), head, strlen (head), NULL, NULL,
+      &error));
+  g_assert_no_error (error);
+  /* Until the server closes: it must, the body was never sent. */
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   buffer, sizeof buffer, NULL, &error))
+         > 0)
+    g_string_append_len (reply, buffer, n);
+  g_assert_no_error (error);
+  return g_string_free (reply, FALSE);
+}
+
+static void
+test_limits (Fixture *f, gconstpointer data)
+{
+  g_autofree char *too_large = raw_exchange (
+      f, "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         "Content-Length: 1048577\r\n\r\n");
+  g_autofree char *chunked = raw_exchange (
+      f, "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  g_autofree char *at_limit = g_malloc (1024 * 1024 + 1);
+  guint status = 0;
+
+  g_assert_true (g_str_has_prefix (too_large, "HTTP/1.1 413 "));
+  g_assert_nonnull (strstr (too_large, "body-too-large"));
+  g_assert_true (g_str_has_prefix (chunked, "HTTP/1.1 411 "));
+
+  /* Exactly the limit is read (and is no JSON). */
+  memset (at_limit, ' ', 1024 * 1024);
+  at_limit[1024 * 1024] = '\0';
+  {
+    g_autoptr (GBytes) body = request (f, "POST", "/jsonrpc", at_limit, NULL, &status, NULL);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+}
+
+static void
+test_token (Fixture *f, gconstpointer data)
+{
+  g_autofree char *token_file = g_build_filename (f->home, "http.token", NULL);
+  g_autofree char *token = NULL;
+  struct stat st;
+  guint status = 0;
+  g_autoptr (GBytes) body = NULL;
+
+  g_assert_true (g_file_get_contents (token_file, &token, NULL, NULL));
+  g_strstrip (token);
+  g_assert_cmpuint (strlen (token), ==, 64);
+  g_assert_cmpint (stat (token_file, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  body = request (f, "GET", "/admin-api/health", NULL, NULL, &status, NULL);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&body, g_bytes_unref);
+  body = request (f, "GET", "/admin-api/node", NULL,
+                  "0000000000000000000000000000000000000000000000000000000000000000", &status,
+                  NULL);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&body, g_bytes_unref);
+  body = request (f, "GET", "/admin-api/health", NULL, token, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  /* The refusals are counted. */
+  {
+    g_autofree char *text = NULL;
+
+    body = request (f, "GET", "/metrics", NULL, token, &status, NULL);
+    text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+    g_assert_cmpfloat (prometheus_value (text, "mero_http_auth_rejected_total{reason=\"missing\"}"),
+                       ==, 1);
+    g_assert_cmpfloat (prometheus_value (text, "mero_http_auth_rejected_total{reason=\"invalid\"}"),
+                       ==, 1);
+  }
+
+  /* meroctl --url: refused without the token, fine with it. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *env = g_strdup_printf ("MERO_TOKEN=%s", token);
+    int exit_status = -1;
+
+    g_assert_true (mero_test_run_sync (
+        (const char *[]) { mero_test_meroctl_path (), "--url", f->url, "info", NULL }, NULL,
+        MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+    g_assert_cmpint (exit_status, ==, 1);
+    g_assert_nonnull (strstr (err, "token"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_true (mero_test_run_sync (
+        (const char *[]) { mero_test_meroctl_path (), "--url", f->url, "info", NULL },
+        (const char *[]) { env, NULL }, MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+    g_assert_cmpint (exit_status, ==, 0);
+    g_assert_nonnull (strstr (out, f->peer_id));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_true (mero_test_run_sync (
+        (const char *[]) { mero_test_meroctl_path (), "--url", f->url, "--token", token,
+                           "plugins", NULL },
+        NULL, MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+    g_assert_cmpint (exit_status, ==, 0);
+    g_assert_nonnull (strstr (out, "store-rocksdb"));
+  }
+}
+
+static void
+test_meroctl (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int exit_status = -1;
+
+  g_assert_true (mero_test_run_sync (
+      (const char *[]) { mero_test_meroctl_path (), "--url", f->url, "info", NULL }, NULL,
+      MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_nonnull (strstr (out, f->peer_id));
+  g_assert_nonnull (strstr (out, f->home));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_true (mero_test_run_sync (
+      (const char *[]) { mero_test_meroctl_path (), "--url", f->url, "plugins", NULL }, NULL,
+      MERO_TEST_TIMEOUT_MS, &out, &err, &exit_status));
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_nonnull (strstr (out, "store-memory"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func, trust)                                                                 \
+  g_test_add (path, Fixture, GINT_TO_POINTER (trust), fixture_set_up, func, fixture_tear_down)
+  ADD ("/http/admin", test_admin, TRUE);
+  ADD ("/http/metrics", test_metrics, TRUE);
+  ADD ("/http/events", test_events, TRUE);
+  ADD ("/http/jsonrpc", test_jsonrpc, TRUE);
+  ADD ("/http/limits", test_limits, TRUE);
+  ADD ("/http/meroctl", test_meroctl, TRUE);
+  ADD ("/http/token", test_token, FALSE);
+#undef ADD
+  return g_test_run ();
+}
