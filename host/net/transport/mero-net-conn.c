@@ -1,0 +1,673 @@
+/* mero-net-conn.c: one TCP connection on the network thread, driven
+ * through the sans-IO MeroConnection: socket bytes in, events out to the
+ * node, socket bytes out, one timer for the core's deadlines and our
+ * periodic ping. */
+#define G_LOG_DOMAIN "merod-net"
+#include "net/transport/mero-network-private.h"
+
+#include <sodium.h>
+
+typedef struct
+{
+  MeroNetStream *handle;
+  guint64 request_id;     /* outbound: the node's request, until opened */
+  GByteArray *pending;    /* node writes yamux has not taken yet */
+  gboolean close_pending; /* close once pending is written */
+  gboolean remote_closed; /* emit STREAM_CLOSED once drained */
+  gboolean closed_emitted;
+} NetStream;
+
+struct _NetConn
+{
+  MeroNetwork *net;
+  guint64 id;
+  MeroConnectionRole role;
+  GSocketConnection *connection;
+  GSocket *socket;
+  MeroConnection *core;
+  char *address;          /* remote, as a multiaddr */
+  char *peer_id;          /* once secured */
+  gboolean announced;     /* PEER_CONNECTED emitted */
+  GSource *read_source;
+  GSource *write_source;
+  GSource *timer_source;
+  GSource *free_source;   /* frees us after close, from the loop */
+  GByteArray *out;        /* bytes pulled from the core, not yet sent */
+  GHashTable *streams;    /* yamux id → NetStream (app streams) */
+  gint64 next_ping;
+  gboolean dead;          /* socket closed; freed from an idle */
+};
+
+static void conn_drive (NetConn *conn);
+static void conn_close (NetConn *conn, const char *reason);
+
+static void
+net_stream_free (gpointer data)
+{
+  NetStream *s = data;
+
+  g_clear_pointer (&s->handle, mero_net_stream_unref);
+  g_clear_pointer (&s->pending, g_byte_array_unref);
+  g_free (s);
+}
+
+guint64
+net_conn_get_id (const NetConn *conn)
+{
+  return conn->id;
+}
+
+static char *
+address_to_multiaddr (GSocketAddress *address)
+{
+  GInetAddress *inet;
+  g_autofree char *ip = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  ip = g_inet_address_to_string (inet);
+  return g_strdup_printf ("/%s/%s/tcp/%u",
+                          g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 ? "ip6" : "ip4",
+                          ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+}
+
+static MeroNetEvent *
+event_new (NetConn *conn, MeroNetEventType type)
+{
+  MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
+
+  ev->type = type;
+  ev->peer_id = g_strdup (conn->peer_id);
+  ev->address = g_strdup (conn->address);
+  ev->inbound = conn->role == MERO_CONNECTION_ROLE_LISTENER;
+  return ev;
+}
+
+static void
+stream_event (NetConn *conn, NetStream *s, MeroNetEventType type, GBytes *data)
+{
+  MeroNetEvent *ev = event_new (conn, type);
+
+  ev->stream = mero_net_stream_ref (s->handle);
+  ev->protocol = g_strdup (s->handle->protocol);
+  ev->inbound = s->handle->inbound;
+  ev->data = data;
+  net_emit (conn->net, ev);
+}
+
+/* Moves app stream data to the node while the channel has room; what
+ * stays in yamux holds back the peer through its window. */
+static void
+deliver_stream_data (NetConn *conn)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, conn->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      NetStream *s = value;
+
+      if (s->handle == NULL)
+        continue;
+      while (mero_event_channel_has_room (conn->net->events))
+        {
+          g_autofree guint8 *buf = g_malloc (MERO_NET_STREAM_DATA_CHUNK);
+          gsize n = mero_connection_stream_read (conn->core, s->handle->stream_id, buf,
+                                                 MERO_NET_STREAM_DATA_CHUNK);
+
+          if (n == 0)
+            break;
+          stream_event (conn, s, MERO_NET_EVENT_STREAM_DATA,
+                        g_bytes_new_take (g_realloc (g_steal_pointer (&buf), n), n));
+        }
+      if (s->remote_closed && !s->closed_emitted &&
+          mero_event_channel_has_room (conn->net->events))
+        {
+          s->closed_emitted = TRUE;
+          stream_event (conn, s, MERO_NET_EVENT_STREAM_CLOSED, NULL);
+        }
+    }
+}
+
+static void
+handle_core_events (NetConn *conn, GArray *events)
+{
+  for (guint i = 0; i < events->len; i++)
+    {
+      MeroConnectionEvent *ev = &g_array_index (events, MeroConnectionEvent, i);
+      NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (ev->stream_id));
+
+      switch (ev->type)
+        {
+        case MERO_CONNECTION_EVENT_SECURED:
+          conn->peer_id = mero_peer_id_to_string (mero_connection_get_remote_peer (conn->core));
+          break;
+        case MERO_CONNECTION_EVENT_READY:
+          {
+            MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PEER_CONNECTED);
+
+            conn->announced = TRUE;
+            net_peer_connected (conn->net, conn->peer_id, conn->address);
+            g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "peer-joined",
+                              "MERO_PEER", conn->peer_id, "MESSAGE", "peer %s joined (%s, %s)",
+                              conn->peer_id, conn->address,
+                              conn->role == MERO_CONNECTION_ROLE_DIALER ? "outbound" : "inbound");
+            net_emit (conn->net, out);
+          }
+          break;
+        case MERO_CONNECTION_EVENT_IDENTIFIED:
+          {
+            const MeroIdentifyInfo *info = mero_connection_get_remote_identify (conn->core);
+            MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PEER_IDENTIFIED);
+
+            net_peer_identified (conn->net, conn->peer_id, info);
+            out->protocols = g_strdupv (info->protocols);
+            out->message = g_strdup (info->agent_version);
+            net_emit (conn->net, out);
+          }
+          break;
+        case MERO_CONNECTION_EVENT_PING:
+          {
+            MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PING);
+
+            out->rtt_us = ev->rtt_us;
+            net_peer_rtt (conn->net, conn->peer_id, ev->rtt_us);
+            net_emit (conn->net, out);
+          }
+          break;
+        case MERO_CONNECTION_EVENT_PING_FAILED:
+          mero_metrics_counter_add (conn->net->metrics, "mero_net_pings_failed_total", NULL, 1, NULL);
+          g_debug ("ping to %s failed: %s", conn->peer_id, ev->message);
+          break;
+        case MERO_CONNECTION_EVENT_STREAM_OPENED:
+          if (ev->inbound)
+            {
+              s = g_new0 (NetStream, 1);
+              s->pending = g_byte_array_new ();
+              g_hash_table_insert (conn->streams, GUINT_TO_POINTER (ev->stream_id), s);
+            }
+          if (s == NULL)
+            {
+              mero_connection_stream_reset (conn->core, ev->stream_id);
+              break;
+            }
+          s->handle = mero_net_stream_new (conn->id, ev->stream_id, ev->inbound, conn->peer_id,
+                                           ev->protocol);
+          {
+            MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_STREAM_OPENED);
+
+            out->stream = mero_net_stream_ref (s->handle);
+            out->protocol = g_strdup (ev->protocol);
+            out->inbound = ev->inbound;
+            out->request_id = s->request_id;
+            net_emit (conn->net, out);
+          }
+          break;
+        case MERO_CONNECTION_EVENT_STREAM_REFUSED:
+          if (s != NULL)
+            {
+              MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_STREAM_FAILED);
+
+              out->request_id = s->request_id;
+              out->protocol = g_strdup (ev->protocol);
+              out->message = g_strdup (ev->message);
+              net_emit (conn->net, out);
+              g_hash_table_remove (conn->streams, GUINT_TO_POINTER (ev->stream_id));
+            }
+          break;
+        case MERO_CONNECTION_EVENT_STREAM_DATA:
+          /* Read below, in deliver_stream_data. */
+          break;
+        case MERO_CONNECTION_EVENT_STREAM_CLOSED:
+          if (s != NULL)
+            s->remote_closed = TRUE;
+          break;
+        case MERO_CONNECTION_EVENT_STREAM_RESET:
+          if (s != NULL && s->handle != NULL)
+            stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
+          g_hash_table_remove (conn->streams, GUINT_TO_POINTER (ev->stream_id));
+          break;
+        case MERO_CONNECTION_EVENT_CLOSED:
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-closing",
+                            "MESSAGE", "connection %s (%s) closing: %s",
+                            conn->peer_id != NULL ? conn->peer_id : "(unknown peer)",
+                            conn->address, ev->message);
+          break;
+        default:
+          break;
+        }
+    }
+  deliver_stream_data (conn);
+}
+
+/* Writes node data the yamux queues did not take before. */
+static void
+flush_stream_writes (NetConn *conn)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, conn->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      NetStream *s = value;
+      gssize n;
+
+      if (s->handle == NULL || (s->pending->len == 0 && !s->close_pending))
+        continue;
+      if (s->pending->len > 0)
+        {
+          n = mero_connection_stream_write (conn->core, s->handle->stream_id, s->pending->data,
+                                            s->pending->len, NULL);
+          if (n > 0)
+            g_byte_array_remove_range (s->pending, 0, (guint) n);
+        }
+      if (s->pending->len == 0 && s->close_pending)
+        {
+          s->close_pending = FALSE;
+          mero_connection_stream_close (conn->core, s->handle->stream_id, NULL);
+        }
+    }
+}
+
+static gboolean
+on_writable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  NetConn *conn = data;
+
+  g_clear_pointer (&conn->write_source, g_source_unref);
+  conn_drive (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends what the core has; returns FALSE if the socket failed. */
+static gboolean
+flush_socket (NetConn *conn)
+{
+  flush_stream_writes (conn);
+  for (guint round = 0; round < 64; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize sent;
+
+      if (conn->out->len == 0 &&
+          mero_connection_pull_send (conn->core, conn->out, MERO_NET_READ_CHUNK * 4) == 0)
+        return TRUE;
+      sent = g_socket_send (conn->socket, (const char *) conn->out->data, conn->out->len, NULL,
+                            &error);
+      if (sent < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      if (sent < 0)
+        {
+          conn_close (conn, error->message);
+          return FALSE;
+        }
+      g_byte_array_remove_range (conn->out, 0, (guint) sent);
+      flush_stream_writes (conn);
+    }
+  /* Socket full (or a long burst): continue when it is writable. */
+  if (conn->write_source == NULL)
+    {
+      conn->write_source = g_socket_create_source (conn->socket, G_IO_OUT, NULL);
+      g_source_set_callback (conn->write_source, G_SOURCE_FUNC (on_writable), conn, NULL);
+      g_source_attach (conn->write_source, conn->net->context);
+    }
+  return TRUE;
+}
+
+static void
+schedule_timer (NetConn *conn)
+{
+  gint64 deadline = mero_connection_next_deadline (conn->core);
+
+  if (mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_READY &&
+      conn->net->ping_interval_us > 0)
+    deadline = MIN (deadline, conn->next_ping);
+  g_source_set_ready_time (conn->timer_source, deadline == G_MAXINT64 ? -1 : deadline);
+}
+
+/* After any activity: send, close if the core is done, re-arm. */
+static void
+conn_drive (NetConn *conn)
+{
+  if (conn->dead)
+    return;
+  if (!flush_socket (conn))
+    return;
+  if (mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_CLOSED &&
+      conn->out->len == 0 && !mero_connection_wants_send (conn->core))
+    {
+      conn_close (conn, mero_connection_get_close_reason (conn->core));
+      return;
+    }
+  schedule_timer (conn);
+}
+
+static gboolean
+on_timer (gpointer data)
+{
+  NetConn *conn = data;
+  g_autoptr(GArray) events = mero_connection_events_new ();
+  gint64 now = g_get_monotonic_time ();
+
+  if (conn->net->ping_interval_us > 0 && now >= conn->next_ping &&
+      mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_READY)
+    {
+      guint8 payload[MERO_PING_PAYLOAD_LEN];
+
+      randombytes_buf (payload, sizeof payload);
+      /* Busy means the previous ping is still out: its timeout counts. */
+      mero_connection_ping (conn->core, payload, now, NULL);
+      conn->next_ping = now + conn->net->ping_interval_us;
+    }
+  mero_connection_handle_deadline (conn->core, now, events);
+  handle_core_events (conn, events);
+  conn_drive (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+timer_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (data);
+}
+
+static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
+
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  NetConn *conn = data;
+  g_autoptr(GArray) events = mero_connection_events_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *buf = NULL;
+  gssize n;
+
+  /* Back-pressure: the node is behind, so stop reading until the
+   * channel drains; TCP then slows the peer down. */
+  if (!mero_event_channel_has_room (conn->net->events))
+    {
+      conn->net->reading_paused = TRUE;
+      g_clear_pointer (&conn->read_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  buf = g_malloc (MERO_NET_READ_CHUNK);
+  n = g_socket_receive (socket, (char *) buf, MERO_NET_READ_CHUNK, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      g_clear_pointer (&conn->read_source, g_source_unref);
+      conn_close (conn, n == 0 ? "connection closed by peer" : error->message);
+      return G_SOURCE_REMOVE;
+    }
+  mero_connection_recv (conn->core, buf, (gsize) n, g_get_monotonic_time (), events, NULL);
+  handle_core_events (conn, events);
+  conn_drive (conn);
+  return conn->dead ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void
+attach_reader (NetConn *conn)
+{
+  if (conn->read_source != NULL || conn->dead)
+    return;
+  conn->read_source = g_socket_create_source (conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (conn->read_source, G_SOURCE_FUNC (on_readable), conn, NULL);
+  g_source_attach (conn->read_source, conn->net->context);
+}
+
+void
+net_conn_resume (NetConn *conn)
+{
+  deliver_stream_data (conn);
+  attach_reader (conn);
+  conn_drive (conn);
+}
+
+NetConn *
+net_conn_new (MeroNetwork *net, GSocketConnection *connection, MeroConnectionRole role,
+              const MeroPeerId *expected_peer)
+{
+  NetConn *conn = g_new0 (NetConn, 1);
+  MeroConnectionConfig config = { 0 };
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(MeroMultiaddr) remote_ma = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  conn->net = net;
+  conn->id = ++net->next_conn_id;
+  conn->role = role;
+  conn->connection = g_object_ref (connection);
+  conn->socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (conn->socket, FALSE);
+  g_socket_set_timeout (conn->socket, 0);
+  remote = g_socket_connection_get_remote_address (connection, NULL);
+  conn->address = remote != NULL ? address_to_multiaddr (remote) : NULL;
+  if (conn->address == NULL)
+    conn->address = g_strdup ("(unknown)");
+  remote_ma = mero_multiaddr_new_from_string (conn->address, NULL);
+  conn->out = g_byte_array_new ();
+  conn->streams = g_hash_table_new_full (NULL, NULL, NULL, net_stream_free);
+  conn->next_ping = now + net->ping_interval_us;
+
+  memcpy (config.noise.static_private_key, net->static_private, 32);
+  randombytes_buf (config.noise.ephemeral_private_key, 32);
+  config.noise.payload = net->noise_payload;
+  config.noise.expected_peer = expected_peer;
+  config.local_identify = net->local_identify;
+  config.remote_addr = remote_ma;
+  config.app_protocols = (const char *const *) net->stream_protocols;
+  config.app_prefixes = (const char *const *) net->stream_prefixes;
+  conn->core = mero_connection_new (role, &config, now);
+  sodium_memzero (&config.noise, sizeof config.noise);
+
+  conn->timer_source = g_source_new (&timer_funcs, sizeof (GSource));
+  g_source_set_callback (conn->timer_source, on_timer, conn, NULL);
+  g_source_attach (conn->timer_source, net->context);
+  /* Owned by the network from here on (freed by free_later). */
+  g_hash_table_insert (net->conns, &conn->id, conn);
+  attach_reader (conn);
+  conn_drive (conn);
+  return conn;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+void
+net_conn_free (gpointer data)
+{
+  NetConn *conn = data;
+
+  destroy_source (&conn->read_source);
+  destroy_source (&conn->write_source);
+  destroy_source (&conn->timer_source);
+  destroy_source (&conn->free_source);
+  if (conn->connection != NULL)
+    g_io_stream_close (G_IO_STREAM (conn->connection), NULL, NULL);
+  g_clear_object (&conn->connection);
+  g_clear_pointer (&conn->core, mero_connection_free);
+  g_clear_pointer (&conn->streams, g_hash_table_unref);
+  g_clear_pointer (&conn->out, g_byte_array_unref);
+  g_free (conn->address);
+  g_free (conn->peer_id);
+  g_free (conn);
+}
+
+static gboolean
+free_later (gpointer data)
+{
+  NetConn *conn = data;
+
+  /* This source is being dispatched: GLib drops it when we return. */
+  g_clear_pointer (&conn->free_source, g_source_unref);
+  g_hash_table_remove (conn->net->conns, &conn->id);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends the connection: tells the node, and frees it from an idle (we may
+ * be inside one of its own callbacks). */
+static void
+conn_close (NetConn *conn, const char *reason)
+{
+  const MeroConnectionStats *stats = mero_connection_get_stats (conn->core);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (conn->dead)
+    return;
+  conn->dead = TRUE;
+  destroy_source (&conn->read_source);
+  destroy_source (&conn->write_source);
+  destroy_source (&conn->timer_source);
+  g_io_stream_close (G_IO_STREAM (conn->connection), NULL, NULL);
+
+  mero_metrics_counter_add (conn->net->metrics, "mero_net_streams_refused_total", NULL,
+                            stats->streams_refused, NULL);
+  mero_metrics_counter_add (conn->net->metrics, "mero_net_streams_failed_total", NULL,
+                            stats->streams_failed, NULL);
+  mero_metrics_counter_add (conn->net->metrics, "mero_net_identify_failures_total", NULL,
+                            stats->identify_failures, NULL);
+  g_hash_table_iter_init (&iter, conn->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      NetStream *s = value;
+
+      if (s->handle != NULL)
+        stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
+      else if (s->request_id != 0)
+        {
+          MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_STREAM_FAILED);
+
+          ev->request_id = s->request_id;
+          ev->message = g_strdup ("connection closed");
+          net_emit (conn->net, ev);
+        }
+    }
+  if (conn->announced)
+    {
+      MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_PEER_DISCONNECTED);
+
+      ev->message = g_strdup (reason != NULL ? reason : "closed");
+      net_peer_disconnected (conn->net, conn->peer_id);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "peer-left", "MERO_PEER",
+                        conn->peer_id, "MESSAGE", "peer %s left (%s): %s", conn->peer_id,
+                        conn->address, ev->message);
+      net_emit (conn->net, ev);
+    }
+  else
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-failed",
+                        "MESSAGE", "connection with %s failed before it was ready: %s",
+                        conn->address, reason != NULL ? reason : "closed");
+      /* A dial the node asked for ends here: say so. */
+      if (conn->role == MERO_CONNECTION_ROLE_DIALER)
+        {
+          MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_DIAL_FAILED);
+
+          ev->message = g_strdup (reason != NULL ? reason : "closed");
+          net_emit (conn->net, ev);
+        }
+    }
+  conn->free_source = g_idle_source_new ();
+  g_source_set_priority (conn->free_source, G_PRIORITY_HIGH);
+  g_source_set_callback (conn->free_source, free_later, conn, NULL);
+  g_source_attach (conn->free_source, conn->net->context);
+}
+
+void
+net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_id)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 id = mero_connection_open_stream (conn->core, protocol, &error);
+  NetStream *s;
+
+  if (id == 0)
+    {
+      MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_STREAM_FAILED);
+
+      ev->request_id = request_id;
+      ev->protocol = g_strdup (protocol);
+      ev->message = g_strdup (error->message);
+      net_emit (conn->net, ev);
+      return;
+    }
+  s = g_new0 (NetStream, 1);
+  s->request_id = request_id;
+  s->pending = g_byte_array_new ();
+  g_hash_table_insert (conn->streams, GUINT_TO_POINTER (id), s);
+  conn_drive (conn);
+}
+
+void
+net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data)
+{
+  NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id));
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  if (s == NULL || s->handle == NULL)
+    return;
+  if (s->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+    {
+      mero_metrics_counter_add (conn->net->metrics, "mero_net_stream_writes_dropped_total", NULL,
+                                1, NULL);
+      g_warning ("stream %s to %s: peer not reading, %u bytes queued; stream reset",
+                 s->handle->protocol, conn->peer_id, s->pending->len);
+      stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
+      mero_connection_stream_reset (conn->core, stream_id);
+      g_hash_table_remove (conn->streams, GUINT_TO_POINTER (stream_id));
+      conn_drive (conn);
+      return;
+    }
+  g_byte_array_append (s->pending, bytes, (guint) len);
+  conn_drive (conn);
+}
+
+void
+net_conn_stream_close (NetConn *conn, guint32 stream_id)
+{
+  NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id));
+
+  if (s == NULL || s->handle == NULL)
+    return;
+  s->close_pending = TRUE;
+  conn_drive (conn);
+}
+
+void
+net_conn_stream_reset (NetConn *conn, guint32 stream_id)
+{
+  if (g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id)) == NULL)
+    return;
+  mero_connection_stream_reset (conn->core, stream_id);
+  g_hash_table_remove (conn->streams, GUINT_TO_POINTER (stream_id));
+  conn_drive (conn);
+}
+
+void
+net_conn_shutdown (NetConn *conn)
+{
+  if (conn->dead)
+    return;
+  mero_connection_close (conn->core);
+  flush_socket (conn);
+  conn_close (conn, "network stopped");
+}
+
+const char *
+net_conn_get_peer_id (const NetConn *conn)
+{
+  return conn->dead || !conn->announced ? NULL : conn->peer_id;
+}

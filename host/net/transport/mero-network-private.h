@@ -1,0 +1,98 @@
+/* mero-network-private.h: state shared by the network thread's files:
+ * mero-network.c (API, thread, listen, dial, commands, peer table) and
+ * mero-net-conn.c (one socket driven through a MeroConnection). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "net/core/mero-connection.h"
+#include "net/mero-event-channel.h"
+#include "net/transport/mero-network.h"
+
+G_BEGIN_DECLS
+
+struct _MeroNetStream
+{
+  gatomicrefcount ref;
+  guint64 conn_id;
+  guint32 stream_id;
+  gboolean inbound;
+  char *peer_id;
+  char *protocol;
+};
+
+MeroNetStream *mero_net_stream_new (guint64 conn_id, guint32 stream_id, gboolean inbound,
+                                    const char *peer_id, const char *protocol);
+
+typedef struct _NetConn NetConn;
+
+struct _MeroNetwork
+{
+  /* Immutable after start (read by both threads). */
+  const MeroIdentity *identity;
+  GStrv listen_config;
+  guint max_connections;
+  gint64 dial_timeout_us;
+  gint64 ping_interval_us;
+  char *agent_version;
+  GStrv stream_protocols;
+  GStrv stream_prefixes;
+  MeroMetrics *metrics;
+  MeroEventChannel *events;
+  GStrv listen_addrs;        /* bound, set before start() returns */
+
+  /* Network thread only. */
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GSocketService *service;
+  GSocketClient *client;
+  guint8 static_private[32]; /* one Noise static key per node run */
+  GBytes *noise_payload;     /* signed over its public half */
+  MeroIdentifyInfo *local_identify;
+  GHashTable *conns;         /* id → NetConn */
+  guint64 next_conn_id;
+  GHashTable *dials;         /* pending dial cancellables (GCancellable*) */
+  gboolean reading_paused;   /* the event channel is full */
+
+  /* Command queue, node → network. */
+  GAsyncQueue *commands;
+  GSource *command_source;
+
+  /* Start-up handshake and the peer table, both threads. */
+  GMutex lock;
+  GCond cond;
+  gboolean started;
+  GError *start_error;
+  GHashTable *peers;         /* peer id text → MeroNetPeerInfo */
+  guint64 next_request_id;
+  gboolean stopped;
+};
+
+/* mero-network.c */
+void net_emit (MeroNetwork *self, MeroNetEvent *event);
+void net_peer_connected (MeroNetwork *self, const char *peer_id, const char *address);
+void net_peer_identified (MeroNetwork *self, const char *peer_id, const MeroIdentifyInfo *info);
+void net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us);
+void net_peer_disconnected (MeroNetwork *self, const char *peer_id);
+NetConn *net_find_conn_by_peer (MeroNetwork *self, const char *peer_id);
+
+/* mero-net-conn.c */
+/* Creates the connection and adds it to self->conns, which owns it. */
+NetConn *net_conn_new (MeroNetwork *self, GSocketConnection *connection, MeroConnectionRole role,
+                       const MeroPeerId *expected_peer);
+void net_conn_free (gpointer data);
+guint64 net_conn_get_id (const NetConn *conn);
+/* The peer once the connection is up, else NULL. */
+const char *net_conn_get_peer_id (const NetConn *conn);
+/* Starts a stream; STREAM_OPENED/STREAM_FAILED with @request_id follows. */
+void net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_id);
+void net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data);
+void net_conn_stream_close (NetConn *conn, guint32 stream_id);
+void net_conn_stream_reset (NetConn *conn, guint32 stream_id);
+/* Reading stopped for back-pressure; resume now. */
+void net_conn_resume (NetConn *conn);
+/* GoAway and flush what can be flushed without waiting. */
+void net_conn_shutdown (NetConn *conn);
+
+G_END_DECLS

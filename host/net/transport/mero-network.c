@@ -1,0 +1,821 @@
+/* mero-network.c: the network thread, its command queue, listening and
+ * dialing, and the peer table the node can read at any time. */
+#define G_LOG_DOMAIN "merod-net"
+#include "net/transport/mero-network-private.h"
+
+#include <netinet/in.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "mero-build-config.h"
+#include "net/core/mero-ping.h"
+
+G_DEFINE_QUARK (mero-network-error-quark, mero_network_error)
+
+typedef enum {
+  CMD_DIAL,
+  CMD_OPEN_STREAM,
+  CMD_STREAM_WRITE,
+  CMD_STREAM_CLOSE,
+  CMD_STREAM_RESET,
+  CMD_STOP,
+} CommandType;
+
+typedef struct
+{
+  CommandType type;
+  char *address;
+  char *peer_id;
+  char *protocol;
+  guint64 request_id;
+  MeroNetStream *stream;
+  GBytes *data;
+} Command;
+
+static void
+command_free (Command *cmd)
+{
+  g_free (cmd->address);
+  g_free (cmd->peer_id);
+  g_free (cmd->protocol);
+  g_clear_pointer (&cmd->stream, mero_net_stream_unref);
+  g_clear_pointer (&cmd->data, g_bytes_unref);
+  g_free (cmd);
+}
+
+void
+net_emit (MeroNetwork *self, MeroNetEvent *event)
+{
+  /* Dropped only past the slack has_room() keeps; counted inside. */
+  mero_event_channel_push (self->events, event);
+}
+
+/* --- peer table (both threads, under lock) --- */
+
+void
+net_peer_connected (MeroNetwork *self, const char *peer_id, const char *address)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info == NULL)
+    {
+      info = g_new0 (MeroNetPeerInfo, 1);
+      info->peer_id = g_strdup (peer_id);
+      info->address = g_strdup (address);
+      info->protocols = g_new0 (char *, 1);
+      info->rtt_us = -1;
+      g_hash_table_insert (self->peers, info->peer_id, info);
+    }
+  info->n_connections++;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+net_peer_identified (MeroNetwork *self, const char *peer_id, const MeroIdentifyInfo *identify)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info != NULL)
+    {
+      g_strfreev (info->protocols);
+      info->protocols = g_strdupv (identify->protocols);
+      g_free (info->agent_version);
+      info->agent_version = g_strdup (identify->agent_version);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+void
+net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info != NULL)
+    info->rtt_us = rtt_us;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+net_peer_disconnected (MeroNetwork *self, const char *peer_id)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info != NULL && --info->n_connections == 0)
+    g_hash_table_remove (self->peers, peer_id);
+  g_mutex_unlock (&self->lock);
+}
+
+GPtrArray *
+mero_network_list_peers (MeroNetwork *self)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_peer_info_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (self != NULL, out);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const MeroNetPeerInfo *src = value;
+      MeroNetPeerInfo *copy = g_new0 (MeroNetPeerInfo, 1);
+
+      copy->peer_id = g_strdup (src->peer_id);
+      copy->address = g_strdup (src->address);
+      copy->n_connections = src->n_connections;
+      copy->protocols = g_strdupv (src->protocols);
+      copy->agent_version = g_strdup (src->agent_version);
+      copy->rtt_us = src->rtt_us;
+      g_ptr_array_add (out, copy);
+    }
+  g_mutex_unlock (&self->lock);
+  return out;
+}
+
+NetConn *
+net_find_conn_by_peer (MeroNetwork *self, const char *peer_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const char *id = net_conn_get_peer_id (value);
+
+      if (id != NULL && g_str_equal (id, peer_id))
+        return value;
+    }
+  return NULL;
+}
+
+/* --- addresses --- */
+
+static gboolean
+invalid_address (const char *text, GError **error)
+{
+  g_set_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_ADDRESS,
+               "%s is not an /ip4 or /ip6 …/tcp/PORT[/p2p/ID] address", text);
+  return FALSE;
+}
+
+/* Parses /ip4|ip6/<addr>/tcp/<port>[/p2p/<id>]. */
+static GSocketAddress *
+parse_tcp_multiaddr (const char *text, MeroPeerId **peer, GError **error)
+{
+  g_autoptr(MeroMultiaddr) ma = mero_multiaddr_new_from_string (text, error);
+  g_autoptr(GInetAddress) inet = NULL;
+  MeroMultiaddrProto proto;
+  const guint8 *value;
+  gsize len;
+  guint n;
+  guint16 port;
+
+  if (ma == NULL)
+    return NULL;
+  n = mero_multiaddr_get_n_components (ma);
+  if (n < 2 || n > 3)
+    {
+      invalid_address (text, error);
+      return NULL;
+    }
+  proto = mero_multiaddr_get_component (ma, 0, &value, &len);
+  if (proto == MERO_MULTIADDR_PROTO_IP4 || proto == MERO_MULTIADDR_PROTO_IP6)
+    inet = g_inet_address_new_from_bytes (value, proto == MERO_MULTIADDR_PROTO_IP4
+                                                 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6);
+  if (inet == NULL || mero_multiaddr_get_component (ma, 1, &value, &len) != MERO_MULTIADDR_PROTO_TCP)
+    {
+      invalid_address (text, error);
+      return NULL;
+    }
+  port = (guint16) (value[0] << 8 | value[1]);
+  if (n == 3)
+    {
+      if (mero_multiaddr_get_component (ma, 2, &value, &len) != MERO_MULTIADDR_PROTO_P2P)
+        {
+          invalid_address (text, error);
+          return NULL;
+        }
+      if (peer != NULL && (*peer = mero_peer_id_new_from_multihash (value, len, error)) == NULL)
+        return NULL;
+    }
+  return g_inet_socket_address_new (inet, port);
+}
+
+static char *
+bound_multiaddr (GSocketAddress *address)
+{
+  GInetAddress *inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  g_autofree char *ip = g_inet_address_to_string (inet);
+
+  return g_strdup_printf ("/%s/%s/tcp/%u",
+                          g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 ? "ip6" : "ip4",
+                          ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+}
+
+/* --- listening (network thread) --- */
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer data)
+{
+  MeroNetwork *self = data;
+
+  if (g_hash_table_size (self->conns) >= self->max_connections)
+    {
+      mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1, NULL);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-refused",
+                        "MESSAGE", "inbound connection refused: %u connections is the limit",
+                        self->max_connections);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  net_conn_new (self, connection, MERO_CONNECTION_ROLE_LISTENER, NULL);
+  return TRUE;
+}
+
+static gboolean
+listen_on (MeroNetwork *self, const char *text, GStrvBuilder *bound, GError **error)
+{
+  g_autoptr(GSocketAddress) address = parse_tcp_multiaddr (text, NULL, error);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  GSocketFamily family;
+
+  if (address == NULL)
+    return FALSE;
+  family = g_socket_address_get_family (address);
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  /* IPv6 sockets take only IPv6, so :: and 0.0.0.0 can share a port. */
+  if (family == G_SOCKET_FAMILY_IPV6 &&
+      !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, error))
+    return FALSE;
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error) ||
+      !g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), socket, NULL, error))
+    {
+      g_prefix_error (error, "listening on %s: ", text);
+      return FALSE;
+    }
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    return FALSE;
+  {
+    g_autofree char *bound_text = bound_multiaddr (local);
+
+    g_strv_builder_add (bound, bound_text);
+  }
+  return TRUE;
+}
+
+/* --- dialing (network thread) --- */
+
+typedef struct
+{
+  MeroNetwork *net;
+  char *address;
+  MeroPeerId *expected;
+  GCancellable *cancellable;
+  GSource *timeout;
+  gboolean timed_out;
+} Dial;
+
+static void
+dial_free (Dial *dial)
+{
+  if (dial->timeout != NULL)
+    {
+      g_source_destroy (dial->timeout);
+      g_source_unref (dial->timeout);
+    }
+  g_free (dial->address);
+  g_clear_pointer (&dial->expected, mero_peer_id_free);
+  g_clear_object (&dial->cancellable);
+  g_free (dial);
+}
+
+static void
+dial_failed (MeroNetwork *self, const char *address, const char *message)
+{
+  MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
+
+  ev->type = MERO_NET_EVENT_DIAL_FAILED;
+  ev->address = g_strdup (address);
+  ev->message = g_strdup (message);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "dial-failed", "MESSAGE",
+                    "dial %s failed: %s", address, message);
+  net_emit (self, ev);
+}
+
+static gboolean
+on_dial_timeout (gpointer data)
+{
+  Dial *dial = data;
+
+  dial->timed_out = TRUE;
+  g_cancellable_cancel (dial->cancellable);
+  g_clear_pointer (&dial->timeout, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Dial *dial = data;
+  MeroNetwork *self = dial->net;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection =
+    g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+
+  g_hash_table_remove (self->dials, dial);
+  if (connection == NULL)
+    {
+      dial_failed (self, dial->address, dial->timed_out ? "timed out" : error->message);
+    }
+  else if (self->stopped)
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  else if (g_hash_table_size (self->conns) >= self->max_connections)
+    {
+      mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1, NULL);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      dial_failed (self, dial->address, "connection limit reached");
+    }
+  else
+    {
+      net_conn_new (self, connection, MERO_CONNECTION_ROLE_DIALER, dial->expected);
+    }
+  dial_free (dial);
+}
+
+static void
+start_dial (MeroNetwork *self, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  MeroPeerId *expected = NULL;
+  g_autoptr(GSocketAddress) address = parse_tcp_multiaddr (text, &expected, &error);
+  Dial *dial;
+
+  if (address == NULL)
+    {
+      dial_failed (self, text, error->message);
+      return;
+    }
+  dial = g_new0 (Dial, 1);
+  dial->net = self;
+  dial->address = g_strdup (text);
+  dial->expected = expected;
+  dial->cancellable = g_cancellable_new ();
+  dial->timeout = g_timeout_source_new ((guint) (self->dial_timeout_us / 1000));
+  g_source_set_callback (dial->timeout, on_dial_timeout, dial, NULL);
+  g_source_attach (dial->timeout, self->context);
+  g_hash_table_add (self->dials, dial);
+  g_socket_client_connect_async (self->client, G_SOCKET_CONNECTABLE (address), dial->cancellable,
+                                 on_connected, dial);
+}
+
+/* --- commands (network thread) --- */
+
+static NetConn *
+conn_for_stream (MeroNetwork *self, MeroNetStream *stream)
+{
+  return g_hash_table_lookup (self->conns, &stream->conn_id);
+}
+
+static void
+run_command (MeroNetwork *self, Command *cmd)
+{
+  NetConn *conn;
+
+  switch (cmd->type)
+    {
+    case CMD_DIAL:
+      start_dial (self, cmd->address);
+      break;
+    case CMD_OPEN_STREAM:
+      conn = net_find_conn_by_peer (self, cmd->peer_id);
+      if (conn != NULL)
+        {
+          net_conn_open_stream (conn, cmd->protocol, cmd->request_id);
+        }
+      else
+        {
+          MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
+
+          ev->type = MERO_NET_EVENT_STREAM_FAILED;
+          ev->peer_id = g_strdup (cmd->peer_id);
+          ev->protocol = g_strdup (cmd->protocol);
+          ev->request_id = cmd->request_id;
+          ev->message = g_strdup ("not connected to that peer");
+          net_emit (self, ev);
+        }
+      break;
+    case CMD_STREAM_WRITE:
+      if ((conn = conn_for_stream (self, cmd->stream)) != NULL)
+        net_conn_stream_write (conn, cmd->stream->stream_id, cmd->data);
+      break;
+    case CMD_STREAM_CLOSE:
+      if ((conn = conn_for_stream (self, cmd->stream)) != NULL)
+        net_conn_stream_close (conn, cmd->stream->stream_id);
+      break;
+    case CMD_STREAM_RESET:
+      if ((conn = conn_for_stream (self, cmd->stream)) != NULL)
+        net_conn_stream_reset (conn, cmd->stream->stream_id);
+      break;
+    case CMD_STOP:
+    default:
+      g_main_loop_quit (self->loop);
+      break;
+    }
+}
+
+typedef struct
+{
+  GSource source;
+  MeroNetwork *net;
+} CommandSource;
+
+static gboolean
+command_check (GSource *source)
+{
+  return g_async_queue_length (((CommandSource *) source)->net->commands) > 0;
+}
+
+static gboolean
+command_prepare (GSource *source, gint *timeout)
+{
+  *timeout = -1;
+  return command_check (source);
+}
+
+static gboolean
+command_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  MeroNetwork *self = ((CommandSource *) source)->net;
+
+  /* A bounded batch, so sockets get their turn between batches. */
+  for (guint i = 0; i < 256; i++)
+    {
+      Command *cmd = g_async_queue_try_pop (self->commands);
+
+      if (cmd == NULL)
+        break;
+      run_command (self, cmd);
+      command_free (cmd);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs command_funcs = { command_prepare, command_check, command_dispatch, NULL, NULL,
+                                      NULL };
+
+static void
+send_command (MeroNetwork *self, Command *cmd)
+{
+  g_async_queue_push (self->commands, cmd);
+  if (self->context != NULL)
+    g_main_context_wakeup (self->context);
+}
+
+/* The event channel has room again: read and deliver everywhere. */
+static gboolean
+on_room (gpointer data)
+{
+  MeroNetwork *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  self->reading_paused = FALSE;
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    net_conn_resume (value);
+  return G_SOURCE_REMOVE;
+}
+
+/* --- the thread --- */
+
+static void
+build_local_identity (MeroNetwork *self)
+{
+  guint8 static_public[32], message[MERO_NOISE_SIGNING_MESSAGE_LEN];
+  guint8 signature[MERO_ED25519_SIGNATURE_LEN];
+  guint8 key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
+  g_autoptr(GStrvBuilder) protocols = g_strv_builder_new ();
+
+  randombytes_buf (self->static_private, sizeof self->static_private);
+  mero_noise_public_key (self->static_private, static_public);
+  mero_noise_signing_message (static_public, message);
+  mero_identity_sign (self->identity, message, sizeof message, signature);
+  mero_key_codec_encode_ed25519_public (mero_identity_get_public_key (self->identity), key_pb);
+  self->noise_payload = mero_noise_payload_encode (key_pb, sizeof key_pb, signature,
+                                                   sizeof signature, NULL);
+
+  self->local_identify = mero_identify_info_new ();
+  self->local_identify->public_key = g_bytes_new (key_pb, sizeof key_pb);
+  self->local_identify->protocol_version = g_strdup ("ipfs/0.1.0");
+  self->local_identify->agent_version = g_strdup (self->agent_version);
+  g_strv_builder_add (protocols, MERO_IDENTIFY_PROTOCOL_ID);
+  g_strv_builder_add (protocols, MERO_IDENTIFY_PUSH_PROTOCOL_ID);
+  g_strv_builder_add (protocols, MERO_PING_PROTOCOL_ID);
+  g_strv_builder_addv (protocols, (const char **) self->stream_protocols);
+  g_strfreev (self->local_identify->protocols);
+  self->local_identify->protocols = g_strv_builder_end (protocols);
+  for (guint i = 0; self->listen_addrs[i] != NULL; i++)
+    {
+      MeroMultiaddr *ma = mero_multiaddr_new_from_string (self->listen_addrs[i], NULL);
+
+      if (ma != NULL)
+        g_ptr_array_add (self->local_identify->listen_addrs, ma);
+    }
+}
+
+static gboolean
+thread_setup (MeroNetwork *self, GError **error)
+{
+  g_autoptr(GStrvBuilder) bound = g_strv_builder_new ();
+
+  self->service = g_socket_service_new ();
+  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+  for (guint i = 0; self->listen_config[i] != NULL; i++)
+    if (!listen_on (self, self->listen_config[i], bound, error))
+      return FALSE;
+  self->listen_addrs = g_strv_builder_end (bound);
+  build_local_identity (self);
+  self->client = g_socket_client_new ();
+  /* Peers are dialed directly; a system proxy must not see libp2p traffic. */
+  g_socket_client_set_enable_proxy (self->client, FALSE);
+  g_socket_service_start (self->service);
+  for (guint i = 0; self->listen_addrs[i] != NULL; i++)
+    {
+      MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
+
+      ev->type = MERO_NET_EVENT_LISTENING_ON;
+      ev->address = g_strdup (self->listen_addrs[i]);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "listening", "MESSAGE",
+                        "listening on %s", self->listen_addrs[i]);
+      net_emit (self, ev);
+    }
+  return TRUE;
+}
+
+static gpointer
+thread_main (gpointer data)
+{
+  MeroNetwork *self = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_main_context_push_thread_default (self->context);
+  ok = thread_setup (self, &error);
+  g_mutex_lock (&self->lock);
+  self->started = TRUE;
+  self->start_error = g_steal_pointer (&error);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (ok)
+    g_main_loop_run (self->loop);
+
+  /* Shutdown: no new connections, GoAway to every peer, cancel dials. */
+  if (self->service != NULL)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+    }
+  self->stopped = TRUE;
+  g_hash_table_iter_init (&iter, self->dials);
+  while (g_hash_table_iter_next (&iter, &value, NULL))
+    g_cancellable_cancel (((Dial *) value)->cancellable);
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    net_conn_shutdown (value);
+  /* Let the dial callbacks and idle frees run (bounded in time). */
+  {
+    gint64 until = g_get_monotonic_time () + MERO_NET_STOP_FLUSH_US;
+
+    while ((g_hash_table_size (self->conns) > 0 || g_hash_table_size (self->dials) > 0) &&
+           g_get_monotonic_time () < until)
+      g_main_context_iteration (self->context, FALSE);
+  }
+  g_hash_table_remove_all (self->conns);
+  g_clear_object (&self->client);
+  g_clear_object (&self->service);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+/* --- public API (node thread) --- */
+
+MeroNetwork *
+mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
+{
+  static const char *const default_listen[] = { "/ip4/0.0.0.0/tcp/2428", "/ip6/::/tcp/2428", NULL };
+  MeroNetwork *self;
+
+  g_return_val_if_fail (config != NULL && identity != NULL, NULL);
+
+  self = g_new0 (MeroNetwork, 1);
+  self->identity = identity;
+  self->listen_config = g_strdupv ((GStrv) (config->listen_addrs != NULL ? config->listen_addrs
+                                                                          : default_listen));
+  self->max_connections = config->max_connections > 0 ? config->max_connections
+                                                       : MERO_NET_DEFAULT_MAX_CONNECTIONS;
+  self->dial_timeout_us = config->dial_timeout_us > 0 ? config->dial_timeout_us
+                                                      : MERO_NET_DEFAULT_DIAL_TIMEOUT_US;
+  self->ping_interval_us = config->ping_interval_us == 0 ? MERO_NET_DEFAULT_PING_INTERVAL_US
+                                                         : config->ping_interval_us;
+  self->agent_version = config->agent_version != NULL ? g_strdup (config->agent_version)
+                                                      : g_strdup ("merod/" MERO_VERSION);
+  self->stream_protocols = config->stream_protocols != NULL
+                           ? g_strdupv ((GStrv) config->stream_protocols) : g_new0 (char *, 1);
+  self->stream_prefixes = config->stream_prefixes != NULL
+                          ? g_strdupv ((GStrv) config->stream_prefixes) : g_new0 (char *, 1);
+  self->metrics = mero_metrics_ref (config->metrics != NULL ? config->metrics
+                                                            : mero_metrics_get_default ());
+  self->events = mero_event_channel_new (config->event_capacity > 0
+                                         ? config->event_capacity
+                                         : MERO_EVENT_CHANNEL_DEFAULT_CAPACITY,
+                                         (GDestroyNotify) mero_net_event_free, self->metrics);
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->conns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, net_conn_free);
+  self->dials = g_hash_table_new (NULL, NULL);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) mero_net_peer_info_free);
+  self->commands = g_async_queue_new_full ((GDestroyNotify) command_free);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  return self;
+}
+
+gboolean
+mero_network_start (MeroNetwork *self, GMainContext *event_context, MeroNetEventFunc func,
+                    gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (self != NULL && func != NULL, FALSE);
+
+  if (self->thread != NULL)
+    {
+      g_set_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_STATE, "network already started");
+      return FALSE;
+    }
+  mero_event_channel_attach (self->events, event_context, (MeroEventChannelFunc) func, user_data);
+  mero_event_channel_set_room_notify (self->events, self->context, on_room, self);
+  self->command_source = g_source_new (&command_funcs, sizeof (CommandSource));
+  ((CommandSource *) self->command_source)->net = self;
+  g_source_attach (self->command_source, self->context);
+  self->thread = g_thread_new ("mero-net", thread_main, self);
+
+  g_mutex_lock (&self->lock);
+  while (!self->started)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  if (self->start_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->start_error));
+      mero_network_stop (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GStrv
+mero_network_get_listen_addrs (MeroNetwork *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return g_strdupv (self->listen_addrs);
+}
+
+gboolean
+mero_network_dial (MeroNetwork *self, const char *multiaddr, GError **error)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  Command *cmd;
+
+  g_return_val_if_fail (self != NULL && multiaddr != NULL, FALSE);
+
+  address = parse_tcp_multiaddr (multiaddr, NULL, error);
+  if (address == NULL)
+    return FALSE;
+  cmd = g_new0 (Command, 1);
+  cmd->type = CMD_DIAL;
+  cmd->address = g_strdup (multiaddr);
+  send_command (self, cmd);
+  return TRUE;
+}
+
+guint64
+mero_network_open_stream (MeroNetwork *self, const char *peer_id, const char *protocol)
+{
+  Command *cmd;
+
+  g_return_val_if_fail (self != NULL && peer_id != NULL && protocol != NULL, 0);
+
+  cmd = g_new0 (Command, 1);
+  cmd->type = CMD_OPEN_STREAM;
+  cmd->peer_id = g_strdup (peer_id);
+  cmd->protocol = g_strdup (protocol);
+  g_mutex_lock (&self->lock);
+  cmd->request_id = ++self->next_request_id;
+  g_mutex_unlock (&self->lock);
+  send_command (self, cmd);
+  return cmd->request_id;
+}
+
+static void
+stream_command (MeroNetwork *self, CommandType type, MeroNetStream *stream, GBytes *data)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->type = type;
+  cmd->stream = mero_net_stream_ref (stream);
+  cmd->data = data != NULL ? g_bytes_ref (data) : NULL;
+  send_command (self, cmd);
+}
+
+void
+mero_network_stream_write (MeroNetwork *self, MeroNetStream *stream, GBytes *data)
+{
+  g_return_if_fail (self != NULL && stream != NULL && data != NULL);
+
+  stream_command (self, CMD_STREAM_WRITE, stream, data);
+}
+
+void
+mero_network_stream_close (MeroNetwork *self, MeroNetStream *stream)
+{
+  g_return_if_fail (self != NULL && stream != NULL);
+
+  stream_command (self, CMD_STREAM_CLOSE, stream, NULL);
+}
+
+void
+mero_network_stream_reset (MeroNetwork *self, MeroNetStream *stream)
+{
+  g_return_if_fail (self != NULL && stream != NULL);
+
+  stream_command (self, CMD_STREAM_RESET, stream, NULL);
+}
+
+void
+mero_network_stop (MeroNetwork *self)
+{
+  Command *cmd;
+
+  g_return_if_fail (self != NULL);
+
+  if (self->thread == NULL)
+    return;
+  cmd = g_new0 (Command, 1);
+  cmd->type = CMD_STOP;
+  send_command (self, cmd);
+  g_thread_join (g_steal_pointer (&self->thread));
+  mero_event_channel_detach (self->events);
+}
+
+void
+mero_network_free (MeroNetwork *self)
+{
+  if (self == NULL)
+    return;
+  mero_network_stop (self);
+  if (self->command_source != NULL)
+    {
+      g_source_destroy (self->command_source);
+      g_source_unref (self->command_source);
+    }
+  g_clear_pointer (&self->conns, g_hash_table_unref);
+  g_clear_pointer (&self->dials, g_hash_table_unref);
+  g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_pointer (&self->commands, g_async_queue_unref);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->events, mero_event_channel_unref);
+  g_clear_pointer (&self->metrics, mero_metrics_unref);
+  g_clear_pointer (&self->noise_payload, g_bytes_unref);
+  g_clear_pointer (&self->local_identify, mero_identify_info_free);
+  g_clear_error (&self->start_error);
+  sodium_memzero (self->static_private, sizeof self->static_private);
+  g_strfreev (self->listen_config);
+  g_strfreev (self->listen_addrs);
+  g_strfreev (self->stream_protocols);
+  g_strfreev (self->stream_prefixes);
+  g_free (self->agent_version);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}

@@ -1,0 +1,176 @@
+/* mero-network.h: the libp2p network, on its own thread (DESIGN §1, §5).
+ *
+ * MeroNetwork owns a GThread running its own GMainContext, which holds
+ * every socket and every protocol core.  The node talks to it from its
+ * own thread: commands (dial, open a stream, write, close, stop) go in
+ * through a queue and are carried out on the network thread; everything
+ * the network has to say comes out as MeroNetEvent items through the
+ * bounded event channel (mero-event-channel.h), delivered on the
+ * GMainContext the node passes to mero_network_start().
+ *
+ * Transport: TCP on IPv4 and IPv6, multistream-select → Noise → yamux,
+ * with identify and ping served and used on every connection
+ * (host/net/core/mero-connection.h).  Every connection is pinged every
+ * ping interval; three failed pings in a row close it.
+ *
+ * How the node uses it (host/node is not touched by this module):
+ *
+ *   MeroNetworkConfig cfg = { .listen_addrs = addrs_from_merod_conf,
+ *                             .stream_prefixes = (const char *[]) {
+ *                               "/calimero/stream/", "/calimero/blob/", NULL } };
+ *   net = mero_network_new (&cfg, identity);
+ *   if (!mero_network_start (net, g_main_context_default (), on_net_event, node, &error))
+ *     ...;
+ *   addrs = mero_network_get_listen_addrs (net);  // log them
+ *   mero_network_dial (net, "/ip4/…/tcp/2428/p2p/12D3KooW…");
+ *   …
+ *   mero_network_stop (net); mero_network_free (net);   // on shutdown
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "metrics/mero-metrics.h"
+#include "node/mero-identity.h"
+
+G_BEGIN_DECLS
+
+#define MERO_NET_DEFAULT_PORT 2428
+#define MERO_NET_DEFAULT_MAX_CONNECTIONS 128u
+#define MERO_NET_DEFAULT_DIAL_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* js's connection monitor interval. */
+#define MERO_NET_DEFAULT_PING_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* Bytes read from a socket per wakeup. */
+#define MERO_NET_READ_CHUNK (64u * 1024u)
+/* Bytes of one app stream delivered per STREAM_DATA event. */
+#define MERO_NET_STREAM_DATA_CHUNK (64u * 1024u)
+/* Bytes the node may have queued on one stream beyond what yamux takes;
+ * beyond it the stream is reset (counted): the peer is not reading. */
+#define MERO_NET_STREAM_MAX_PENDING_WRITE (8u * 1024u * 1024u)
+/* How long stop() waits for the thread to wind down before giving up on
+ * flushing (the thread is always joined). */
+#define MERO_NET_STOP_FLUSH_US (G_USEC_PER_SEC / 2)
+
+#define MERO_NETWORK_ERROR (mero_network_error_quark ())
+GQuark mero_network_error_quark (void);
+
+typedef enum {
+  MERO_NETWORK_ERROR_INVALID_ADDRESS, /* not a tcp multiaddr we can use */
+  MERO_NETWORK_ERROR_LISTEN,          /* could not listen on an address */
+  MERO_NETWORK_ERROR_STATE,           /* started twice, or not started */
+} MeroNetworkError;
+
+typedef struct
+{
+  /* Multiaddrs to listen on ("/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/2428");
+   * NULL: 0.0.0.0 and :: on MERO_NET_DEFAULT_PORT. */
+  const char *const *listen_addrs;
+  guint max_connections;      /* 0: MERO_NET_DEFAULT_MAX_CONNECTIONS */
+  gint64 dial_timeout_us;     /* 0: MERO_NET_DEFAULT_DIAL_TIMEOUT_US */
+  gint64 ping_interval_us;    /* 0: default; < 0: never ping */
+  const char *agent_version;  /* NULL: "merod/<version>" */
+  /* Inbound application streams accepted: exact ids and prefixes. */
+  const char *const *stream_protocols;
+  const char *const *stream_prefixes;
+  guint event_capacity;       /* 0: MERO_EVENT_CHANNEL_DEFAULT_CAPACITY */
+  MeroMetrics *metrics;       /* NULL: the default instance */
+} MeroNetworkConfig;
+
+typedef enum {
+  MERO_NET_EVENT_LISTENING_ON,      /* address */
+  MERO_NET_EVENT_PEER_CONNECTED,    /* peer_id, address, inbound */
+  MERO_NET_EVENT_PEER_IDENTIFIED,   /* peer_id, protocols, message = agent version */
+  MERO_NET_EVENT_PEER_DISCONNECTED, /* peer_id, address, message = reason */
+  MERO_NET_EVENT_DIAL_FAILED,       /* address, message */
+  MERO_NET_EVENT_PING,              /* peer_id, rtt_us */
+  MERO_NET_EVENT_STREAM_OPENED,     /* stream, protocol, request_id (0: inbound) */
+  MERO_NET_EVENT_STREAM_FAILED,     /* request_id, peer_id, protocol, message */
+  MERO_NET_EVENT_STREAM_DATA,       /* stream, data */
+  MERO_NET_EVENT_STREAM_CLOSED,     /* stream: the peer finished writing */
+  MERO_NET_EVENT_STREAM_RESET,      /* stream: gone */
+} MeroNetEventType;
+
+typedef struct _MeroNetStream MeroNetStream;
+
+typedef struct
+{
+  MeroNetEventType type;
+  gboolean inbound;
+  char *peer_id;
+  char *address;
+  char *protocol;
+  char *message;
+  GStrv protocols;
+  MeroNetStream *stream;
+  GBytes *data;
+  guint64 request_id;
+  gint64 rtt_us;
+} MeroNetEvent;
+
+void mero_net_event_free (MeroNetEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNetEvent, mero_net_event_free)
+
+/* Called on the node's context; @event is (transfer full). */
+typedef void (*MeroNetEventFunc) (MeroNetEvent *event, gpointer user_data);
+
+/* A stream handle for the node; immutable, thread-safe refcount. */
+MeroNetStream *mero_net_stream_ref (MeroNetStream *stream);
+void mero_net_stream_unref (MeroNetStream *stream);
+const char *mero_net_stream_get_peer_id (const MeroNetStream *stream);
+const char *mero_net_stream_get_protocol (const MeroNetStream *stream);
+gboolean mero_net_stream_is_inbound (const MeroNetStream *stream);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNetStream, mero_net_stream_unref)
+
+typedef struct
+{
+  char *peer_id;
+  char *address;      /* of the first connection */
+  guint n_connections;
+  GStrv protocols;    /* from identify; empty until then */
+  char *agent_version;
+  gint64 rtt_us;      /* last ping, -1 if none yet */
+} MeroNetPeerInfo;
+
+void mero_net_peer_info_free (MeroNetPeerInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNetPeerInfo, mero_net_peer_info_free)
+
+typedef struct _MeroNetwork MeroNetwork;
+
+/* @identity must outlive the network (it signs each Noise payload). */
+MeroNetwork *mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity);
+
+/* Starts the thread and listens; returns once every listen address is
+ * bound (or one failed).  Events go to @func on @event_context. */
+gboolean mero_network_start (MeroNetwork      *self,
+                             GMainContext     *event_context,
+                             MeroNetEventFunc  func,
+                             gpointer          user_data,
+                             GError          **error);
+
+/* (transfer full) the bound addresses, with real ports. */
+GStrv mero_network_get_listen_addrs (MeroNetwork *self);
+
+/* Queues a dial of a tcp multiaddr (optionally ending in /p2p/<id>, which
+ * is then required of the peer).  PEER_CONNECTED or DIAL_FAILED follows. */
+gboolean mero_network_dial (MeroNetwork *self, const char *multiaddr, GError **error);
+
+/* Queues opening a stream to a connected peer; returns a request id that
+ * STREAM_OPENED or STREAM_FAILED carries. */
+guint64 mero_network_open_stream (MeroNetwork *self, const char *peer_id, const char *protocol);
+
+/* Stream commands; they apply in order on the network thread. */
+void mero_network_stream_write (MeroNetwork *self, MeroNetStream *stream, GBytes *data);
+void mero_network_stream_close (MeroNetwork *self, MeroNetStream *stream);
+void mero_network_stream_reset (MeroNetwork *self, MeroNetStream *stream);
+
+/* (transfer full) MeroNetPeerInfo of every connected peer, by peer id. */
+GPtrArray *mero_network_list_peers (MeroNetwork *self);
+
+/* Closes every connection, stops the thread and joins it.  Idempotent. */
+void mero_network_stop (MeroNetwork *self);
+/* Stops first if needed; NULL-safe. */
+void mero_network_free (MeroNetwork *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNetwork, mero_network_free)
+
+G_END_DECLS

@@ -1,0 +1,282 @@
+/* Tests of the network thread over real TCP on 127.0.0.1 and ::1: two
+ * (or three) MeroNetwork instances in one process dial each other, run
+ * Noise, yamux, identify and ping, open an application stream, refuse a
+ * wrong peer and a connection over the limit.  Every wait is bounded. */
+#include <gio/gio.h>
+#include <sodium.h>
+
+#include "net/transport/mero-network.h"
+
+#define TEST_PROTOCOL "/calimero/stream/test/1"
+#define WAIT_US (10 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  MeroIdentity *identity;
+  MeroNetwork *net;
+  GPtrArray *events; /* MeroNetEvent */
+  char *peer_id;
+  GStrv addrs;
+} Node;
+
+static void
+on_event (MeroNetEvent *event, gpointer data)
+{
+  Node *node = data;
+
+  g_ptr_array_add (node->events, event);
+}
+
+static void
+node_start (Node *node, guint8 seed_byte, const char *listen, guint max_connections)
+{
+  guint8 seed[32];
+  const char *listen_addrs[] = { listen, NULL };
+  const char *protocols[] = { TEST_PROTOCOL, NULL };
+  MeroNetworkConfig config = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  memset (seed, seed_byte, sizeof seed);
+  node->identity = mero_identity_new_from_seed (seed);
+  node->peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
+  node->events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
+  config.listen_addrs = listen_addrs;
+  config.stream_protocols = protocols;
+  config.ping_interval_us = 200 * 1000;
+  config.max_connections = max_connections;
+  config.dial_timeout_us = 2 * G_USEC_PER_SEC;
+  config.metrics = NULL;
+  node->net = mero_network_new (&config, node->identity);
+  g_assert_true (mero_network_start (node->net, g_main_context_default (), on_event, node, &error));
+  g_assert_no_error (error);
+  node->addrs = mero_network_get_listen_addrs (node->net);
+  g_assert_cmpuint (g_strv_length (node->addrs), ==, 1);
+}
+
+static void
+node_stop (Node *node)
+{
+  g_clear_pointer (&node->net, mero_network_free);
+  g_clear_pointer (&node->events, g_ptr_array_unref);
+  g_clear_pointer (&node->identity, mero_identity_free);
+  g_clear_pointer (&node->peer_id, g_free);
+  g_clear_pointer (&node->addrs, g_strfreev);
+}
+
+static MeroNetEvent *
+find (Node *node, MeroNetEventType type, guint skip)
+{
+  for (guint i = 0; i < node->events->len; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (node->events, i);
+
+      if (ev->type == type && skip-- == 0)
+        return ev;
+    }
+  return NULL;
+}
+
+/* Runs the default context until @node has an event of @type (the
+ * @skip+1-th), at most WAIT_US. */
+static MeroNetEvent *
+wait_for (Node *node, MeroNetEventType type, guint skip)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_US;
+  MeroNetEvent *ev;
+
+  while ((ev = find (node, type, skip)) == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  return ev;
+}
+
+static char *
+dial_addr (Node *to, gboolean with_peer, const char *peer_id)
+{
+  return with_peer ? g_strdup_printf ("%s/p2p/%s", to->addrs[0], peer_id)
+                   : g_strdup (to->addrs[0]);
+}
+
+static void
+connect_and_check (const char *listen)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autofree char *addr = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) peers = NULL;
+  MeroNetEvent *ev;
+  MeroNetStream *stream_b;
+  guint64 request;
+
+  node_start (&a, 0x0a, listen, 0);
+  node_start (&b, 0x0b, listen, 0);
+  addr = dial_addr (&b, TRUE, b.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, &error));
+
+  ev = wait_for (&a, MERO_NET_EVENT_PEER_CONNECTED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, b.peer_id);
+  g_assert_false (ev->inbound);
+  ev = wait_for (&b, MERO_NET_EVENT_PEER_CONNECTED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, a.peer_id);
+  g_assert_true (ev->inbound);
+
+  /* Identify both ways: each lists the other's protocols. */
+  for (guint i = 0; i < 2; i++)
+    {
+      Node *n = i == 0 ? &a : &b;
+
+      ev = wait_for (n, MERO_NET_EVENT_PEER_IDENTIFIED, 0);
+      g_assert_nonnull (ev);
+      g_assert_true (g_strv_contains ((const char *const *) ev->protocols, TEST_PROTOCOL));
+      g_assert_true (g_strv_contains ((const char *const *) ev->protocols, "/ipfs/ping/1.0.0"));
+      g_assert_true (g_str_has_prefix (ev->message, "merod/"));
+    }
+
+  /* Periodic pings both ways (200 ms interval), several of them. */
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_PING, 2));
+  g_assert_nonnull (wait_for (&b, MERO_NET_EVENT_PING, 2));
+  peers = mero_network_list_peers (a.net);
+  g_assert_cmpuint (peers->len, ==, 1);
+  {
+    MeroNetPeerInfo *info = g_ptr_array_index (peers, 0);
+
+    g_assert_cmpstr (info->peer_id, ==, b.peer_id);
+    g_assert_cmpint (info->rtt_us, >=, 0);
+    g_assert_true (g_strv_contains ((const char *const *) info->protocols, TEST_PROTOCOL));
+  }
+
+  /* An application stream: a writes, b echoes, both close. */
+  request = mero_network_open_stream (a.net, b.peer_id, TEST_PROTOCOL);
+  ev = wait_for (&a, MERO_NET_EVENT_STREAM_OPENED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpuint (ev->request_id, ==, request);
+  {
+    g_autoptr(GBytes) hello = g_bytes_new_static ("hello b", 7);
+
+    mero_network_stream_write (a.net, ev->stream, hello);
+    mero_network_stream_close (a.net, ev->stream);
+  }
+  ev = wait_for (&b, MERO_NET_EVENT_STREAM_OPENED, 0);
+  g_assert_nonnull (ev);
+  g_assert_true (ev->inbound);
+  g_assert_cmpstr (ev->protocol, ==, TEST_PROTOCOL);
+  stream_b = ev->stream;
+  ev = wait_for (&b, MERO_NET_EVENT_STREAM_DATA, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpmem (g_bytes_get_data (ev->data, NULL), g_bytes_get_size (ev->data), "hello b", 7);
+  g_assert_nonnull (wait_for (&b, MERO_NET_EVENT_STREAM_CLOSED, 0));
+  {
+    g_autoptr(GBytes) back = g_bytes_new_static ("hello a", 7);
+
+    mero_network_stream_write (b.net, stream_b, back);
+    mero_network_stream_close (b.net, stream_b);
+  }
+  ev = wait_for (&a, MERO_NET_EVENT_STREAM_DATA, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpmem (g_bytes_get_data (ev->data, NULL), g_bytes_get_size (ev->data), "hello a", 7);
+
+  /* A protocol b does not serve. */
+  request = mero_network_open_stream (a.net, b.peer_id, "/nobody/1");
+  ev = wait_for (&a, MERO_NET_EVENT_STREAM_FAILED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpuint (ev->request_id, ==, request);
+
+  /* b going away is seen by a. */
+  node_stop (&b);
+  ev = wait_for (&a, MERO_NET_EVENT_PEER_DISCONNECTED, 0);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&peers, g_ptr_array_unref);
+  peers = mero_network_list_peers (a.net);
+  g_assert_cmpuint (peers->len, ==, 0);
+  node_stop (&a);
+}
+
+static void
+test_ipv4 (void)
+{
+  connect_and_check ("/ip4/127.0.0.1/tcp/0");
+}
+
+static void
+test_ipv6 (void)
+{
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
+
+  if (probe == NULL || !g_socket_bind (probe, sa, TRUE, NULL))
+    {
+      g_test_skip ("no IPv6 loopback here");
+      return;
+    }
+  connect_and_check ("/ip6/::1/tcp/0");
+}
+
+static void
+test_wrong_peer (void)
+{
+  Node a = { 0 }, b = { 0 }, c = { 0 };
+  g_autofree char *addr = NULL;
+  MeroNetEvent *ev;
+
+  node_start (&a, 0x1a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x1b, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&c, 0x1c, "/ip4/127.0.0.1/tcp/0", 0);
+  /* b's address, c's id: Noise refuses the peer. */
+  addr = dial_addr (&b, TRUE, c.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, NULL));
+  ev = wait_for (&a, MERO_NET_EVENT_DIAL_FAILED, 0);
+  g_assert_nonnull (ev);
+  g_assert_nonnull (strstr (ev->message, "expected"));
+  g_assert_null (find (&a, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  node_stop (&a);
+  node_stop (&b);
+  node_stop (&c);
+}
+
+static void
+test_connection_limit_and_bad_dial (void)
+{
+  Node a = { 0 }, b = { 0 }, c = { 0 };
+  g_autofree char *addr = NULL;
+  g_autoptr(GError) error = NULL;
+  MeroMetrics *metrics = mero_metrics_get_default ();
+  guint64 refused_before = mero_metrics_get_counter (metrics, "mero_net_connections_refused_total", NULL);
+  MeroNetEvent *ev;
+
+  node_start (&a, 0x2a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x2b, "/ip4/127.0.0.1/tcp/0", 1);
+  node_start (&c, 0x2c, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&b, FALSE, NULL);
+  g_assert_true (mero_network_dial (a.net, addr, NULL));
+  g_assert_nonnull (wait_for (&b, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  g_assert_true (mero_network_dial (c.net, addr, NULL));
+  ev = wait_for (&c, MERO_NET_EVENT_DIAL_FAILED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_net_connections_refused_total", NULL),
+                    ==, refused_before + 1);
+
+  /* Not a tcp multiaddr: refused at once. */
+  g_assert_false (mero_network_dial (a.net, "/dns4/example.com/tcp/1", &error));
+  g_assert_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_ADDRESS);
+  /* Nobody listening: DIAL_FAILED. */
+  g_assert_true (mero_network_dial (a.net, "/ip4/127.0.0.1/tcp/1", NULL));
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_DIAL_FAILED, 0));
+  node_stop (&a);
+  node_stop (&b);
+  node_stop (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert (sodium_init () >= 0);
+  g_test_add_func ("/net/network/ipv4", test_ipv4);
+  g_test_add_func ("/net/network/ipv6", test_ipv6);
+  g_test_add_func ("/net/network/wrong-peer", test_wrong_peer);
+  g_test_add_func ("/net/network/connection-limit", test_connection_limit_and_bad_dial);
+  return g_test_run ();
+}
