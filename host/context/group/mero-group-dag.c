@@ -105,7 +105,7 @@ mero_group_dag_free (MeroGroupDag *dag)
       g_hash_table_unref (dag->keys);
     }
   g_clear_pointer (&dag->cut_cache, g_hash_table_unref);
-  g_queue_clear (&dag->cut_cache_order);
+  g_queue_clear_full (&dag->cut_cache_order, g_free);
   g_clear_pointer (&dag->metrics, mero_metrics_unref);
   sodium_memzero (dag->secret_key, sizeof dag->secret_key);
   g_free (dag);

@@ -52,7 +52,10 @@ table_copy_into (GHashTable *dst, GHashTable *src, gsize value_size)
 
   g_hash_table_iter_init (&it, src);
   while (g_hash_table_iter_next (&it, &k, &v))
-    g_hash_table_insert (dst, g_memdup2 (k, ID), v != NULL ? g_memdup2 (v, value_size) : NULL);
+    if (value_size == 0)
+      g_hash_table_add (dst, g_memdup2 (k, ID));
+    else
+      g_hash_table_insert (dst, g_memdup2 (k, ID), g_memdup2 (v, value_size));
 }
 
 MeroGroupMutation *
@@ -93,7 +96,7 @@ mero_group_state_new (void)
   s->members = id_table ();
   s->contexts = id_table ();
   s->nonces = id_table ();
-  s->invitations = id_table ();
+  s->invitations = g_hash_table_new_full (id_hash, id_equal, g_free, NULL);
   return s;
 }
 
