@@ -9,10 +9,10 @@ Rules modelled here:
   - Add/Update at ts applied iff ts >= updated_at; Delete: deleted_at = max.
   - self-live iff updated_at > deleted_at; a dead entity's subtree is out.
   - the root (id = context id, data b"") is always live.
-  - children of every entity sit under buckets: level-1 id =
-    sha256(parent || "bucket" || child_id[:1]), level-2 id =
-    sha256(parent || "bucket" || child_id[:2]); bucket data is b"", and a
-    bucket counts only while it has a live child.
+  - children of every entity sit under LEVELS levels of 16-way buckets:
+    the level-L bucket above child c of parent p has id
+    sha256(p || "bucket" || first L nibbles of c, one byte each); bucket
+    data is b"", and a bucket counts only while it has a live child.
   - full_hash = sha256(sha256(data) || children's full hashes by id).
 Re-run only when the rules change on purpose."""
 import hashlib, json
@@ -23,7 +23,12 @@ CTX = bytes([0xc0, 0x01, 0xc0, 0x7e, 0x87]) + bytes(27)
 
 def eid(name): return h(b"mero/test-entity/" + name.encode())
 
-def bucket_id(parent, child, level): return h(parent + b"bucket" + child[:level])
+LEVELS = 4
+
+def nibbles(child, level):
+    return bytes((child[i // 2] >> (4 if i % 2 == 0 else 0)) & 15 for i in range(level))
+
+def bucket_id(parent, child, level): return h(parent + b"bucket" + nibbles(child, level))
 
 class Tree:
     def __init__(self):
@@ -54,18 +59,21 @@ class Tree:
 
     def full(self, ident, data):
         kids = sorted(i for i, e in self.ents.items() if e["parent"] == ident and self.live(e))
-        b1 = {}
+        return h(h(data) + b"".join(self.buckets(ident, kids, 1)))
+
+    def buckets(self, parent, kids, level):
+        """Full hashes of the non-empty level-`level` buckets over kids, by id."""
+        groups = {}
         for k in kids:
-            b1.setdefault(k[:1], {}).setdefault(k[:2], []).append(k)
-        level1 = []
-        for p1, b2 in b1.items():
-            level2 = []
-            for p2, members in b2.items():
-                acc = h(b"") + b"".join(self.full(m, self.ents[m]["data"]) for m in sorted(members))
-                level2.append((bucket_id(ident, p2, 2), h(acc)))
-            acc = h(b"") + b"".join(x for _, x in sorted(level2))
-            level1.append((bucket_id(ident, p1, 1), h(acc)))
-        return h(h(data) + b"".join(x for _, x in sorted(level1)))
+            groups.setdefault(bucket_id(parent, k, level), []).append(k)
+        out = []
+        for bid, members in sorted(groups.items()):
+            if level < LEVELS:
+                inner = self.buckets(parent, members, level + 1)
+            else:
+                inner = [self.full(m, self.ents[m]["data"]) for m in sorted(members)]
+            out.append(h(h(b"") + b"".join(inner)))
+        return out
 
     def root(self):
         if not self.ops:
@@ -87,7 +95,7 @@ t = Tree(); m = eid("wide")
 t.add(m, CTX, b"", (1 << 16, 1), 2)
 for i in range(300):
     t.add(h(m + b"entry" + b"k%d" % i), m, b"v%d" % i, ((10 + i) << 16, 2))
-# ids chosen to share 1- and 2-byte prefixes (same level-2 bucket)
+# ids chosen to share leading nibbles (down to the same leaf bucket)
 for i in range(6):
     t.add(bytes([0xab, 0xcd, i]) + bytes(29), m, b"p%d" % i, ((400 + i) << 16, 2))
 for i in range(4):

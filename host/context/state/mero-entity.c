@@ -131,10 +131,16 @@ tagged_id (const guint8 parent[MERO_ENTITY_ID_LEN], const char *tag, const guint
 }
 
 void
-mero_entity_bucket_id (const guint8 parent[MERO_ENTITY_ID_LEN], const guint8 *prefix,
-                       gsize prefix_len, guint8 out[MERO_ENTITY_ID_LEN])
+mero_entity_bucket_id (const guint8 parent[MERO_ENTITY_ID_LEN],
+                       const guint8 child[MERO_ENTITY_ID_LEN], guint level,
+                       guint8 out[MERO_ENTITY_ID_LEN])
 {
-  tagged_id (parent, "bucket", prefix, prefix_len, out);
+  guint8 nibbles[MERO_ENTITY_BUCKET_LEVELS];
+
+  g_return_if_fail (level >= 1 && level <= MERO_ENTITY_BUCKET_LEVELS);
+  for (guint i = 0; i < level; i++)
+    nibbles[i] = (child[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0x0f;
+  tagged_id (parent, "bucket", nibbles, level, out);
 }
 
 void

@@ -147,7 +147,7 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
 {
   MeroEntity *parent = NULL;
   MeroEntity *e = NULL;
-  MeroEntity *b1 = NULL;
+  MeroEntity *b1 = NULL;   /* the bucket above, while walking down */
   MeroEntity *b2 = NULL;
 
   if (a->crdt_type >= MERO_CRDT_N_TYPES || a->crdt_type == MERO_CRDT_BUCKET
@@ -199,9 +199,12 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
         }
       return TRUE;
     }
-  if (!txn_ensure_bucket (txn, parent, NULL, 1, a->id, &b1, error)
-      || !txn_ensure_bucket (txn, parent, b1->id, 2, a->id, &b2, error))
-    return FALSE;
+  for (guint level = 1; level <= MERO_ENTITY_BUCKET_LEVELS; level++)
+    {
+      if (!txn_ensure_bucket (txn, parent, b1 != NULL ? b1->id : NULL, level, a->id, &b2, error))
+        return FALSE;
+      b1 = b2;
+    }
   e = mero_entity_new ();
   memcpy (e->id, a->id, MERO_ENTITY_ID_LEN);
   memcpy (e->parent, a->parent, MERO_ENTITY_ID_LEN);

@@ -103,10 +103,15 @@ gboolean
 mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
                        GArray *out, GError **error)
 {
+  static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
   MeroKey prefix = mero_key_prefix_state_children (state->ctx, parent);
+  MeroKey first = mero_key_state_child (state->ctx, parent, zero);
   g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
 
-  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+  /* Seek past the parent's own entity record (it shares the prefix): it is
+   * rewritten by every update below it, and stepping over its many
+   * not-yet-compacted versions would dominate the scan. */
+  for (gboolean ok = mero_store_iter_seek (it, &first); ok; ok = mero_store_iter_next (it))
     {
       gsize klen = 0;
       const guint8 *k = mero_store_iter_key (it, &klen);

@@ -1,0 +1,250 @@
+/* bench-context.c: the state engine on RocksDB.
+ *
+ *   bench-context [N_DELTAS [MAX_ENTITIES]]   defaults: 20000, 1000000
+ *
+ * 1. Throughput, in one run: raw RocksDB puts/s (the backend's options,
+ *    16-byte keys, 100-byte values, one put per write) against deltas
+ *    received and applied per second (verify, decrypt, recompute id,
+ *    decode, apply, one batch commit) with 1 and 10 map-set actions each,
+ *    plus the crypto-only share (envelope open alone).
+ * 2. Cost of updating one entity of a map holding 1k, 100k and 1M
+ *    entities (population through large transactions, then timed
+ *    single-update commits): with the two-level buckets it must stay
+ *    bounded by depth x fanout, not grow with the count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+#include <sodium.h>
+
+#include "context-test-util.h"
+#include "context/state/mero-collections.h"
+#include "store-rocksdb-core.h"
+
+static double
+now_s (void)
+{
+  return (double) g_get_monotonic_time () / 1e6;
+}
+
+static double
+raw_puts_per_s (guint n)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  rocksdb_options_t *options = mero_store_rocksdb_options_new (0, TRUE);
+  rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create ();
+  char *err = NULL;
+  rocksdb_t *db = rocksdb_open (options, dir, &err);
+  guint8 key[16], value[100];
+  double t0, dt;
+
+  if (err != NULL)
+    g_error ("rocksdb_open: %s", err);
+  randombytes_buf (value, sizeof value);
+  t0 = now_s ();
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 be = GUINT32_TO_BE (i);
+
+      randombytes_buf (key, 12);
+      memcpy (key + 12, &be, 4);
+      rocksdb_put (db, wo, (const char *) key, sizeof key, (const char *) value, sizeof value,
+                   &err);
+      if (err != NULL)
+        g_error ("rocksdb_put: %s", err);
+    }
+  dt = now_s () - t0;
+  rocksdb_close (db);
+  rocksdb_writeoptions_destroy (wo);
+  rocksdb_options_destroy (options);
+  test_rm_rf (dir);
+  return n / dt;
+}
+
+/* @n envelopes of @per actions each (map sets of fresh keys). */
+static GPtrArray *
+produce (TestClock *clock, guint n, guint per)
+{
+  g_autoptr (TestReplica) src = test_replica_new (100 + per, clock, NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint8 map[32];
+
+  mero_kv_map_id (test_context_id, map);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (MeroActionList) list = mero_action_list_new ();
+      g_autoptr (GError) error = NULL;
+      MeroHlc ts = mero_delta_store_next_hlc (src->ds);
+      GBytes *env = NULL;
+
+      if (i == 0)
+        mero_collection_create (list, test_context_id, map, MERO_CRDT_MAP, NULL, 0);
+      for (guint j = 0; j < per; j++)
+        {
+          g_autofree char *k = g_strdup_printf ("key-%u-%u", i, j);
+
+          mero_map_set (list, map, (const guint8 *) k, strlen (k),
+                        (const guint8 *) "value-of-some-length-0123456789", 31, &error);
+        }
+      mero_delta_store_commit_local (src->ds, &ts, mero_action_list_actions (list),
+                                     mero_action_list_len (list), &env, NULL, &error);
+      g_assert_no_error (error);
+      clock->now_ms++;
+      g_ptr_array_add (out, env);
+    }
+  return out;
+}
+
+static const guint8 *
+lookup (const guint8 *key_id, gpointer data)
+{
+  return test_context_key;
+}
+
+static void
+throughput (guint n)
+{
+  TestClock clock = { 1700000000000 };
+  double raw = raw_puts_per_s (n * 10);
+
+  printf ("raw RocksDB puts/s:                %10.0f\n", raw);
+  for (guint per = 1; per <= 10; per += 9)
+    {
+      g_autoptr (GPtrArray) envs = produce (&clock, n, per);
+      g_autofree char *dir = test_tmp_dir ();
+      g_autoptr (TestReplica) dst = test_replica_new (7, &clock, dir);
+      double t0, dt, crypto;
+
+      t0 = now_s ();
+      for (guint i = 0; i < envs->len; i++)
+        {
+          GBytes *e = g_ptr_array_index (envs, i);
+          g_autoptr (MeroDeltaOpened) o = mero_delta_envelope_open (
+            g_bytes_get_data (e, NULL), g_bytes_get_size (e), test_context_id, lookup, NULL, NULL);
+
+          g_assert_nonnull (o);
+        }
+      crypto = now_s () - t0;
+      t0 = now_s ();
+      for (guint i = 0; i < envs->len; i++)
+        g_assert_cmpint (test_replica_receive (dst, g_ptr_array_index (envs, i)), ==,
+                         MERO_DELTA_OUTCOME_APPLIED);
+      dt = now_s () - t0;
+      printf ("deltas/s, %2u action(s):            %10.0f  (%.2fx raw puts; actions/s %.0f = "
+              "%.2fx; envelope open alone %.0f/s)\n",
+              per, n / dt, (n / dt) / raw, n * per / dt, (n * per / dt) / raw, n / crypto);
+      test_replica_free (g_steal_pointer (&dst));
+      test_rm_rf (dir);
+    }
+}
+
+static void
+commit_txn (MeroStore *store, MeroStateTxn *txn)
+{
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (store);
+  g_autoptr (GError) error = NULL;
+  guint8 root[32];
+
+  mero_state_txn_finish (txn, batch, root, &error);
+  g_assert_no_error (error);
+  mero_store_batch_commit (batch, &error);
+  g_assert_no_error (error);
+}
+
+static void
+entry_id (guint i, guint8 id[32])
+{
+  guint8 map[32];
+  guint32 be = GUINT32_TO_BE (i);
+
+  mero_kv_map_id (test_context_id, map);
+  mero_entity_entry_id (map, (const guint8 *) &be, 4, id);
+}
+
+static void
+update_cost (guint max_entities)
+{
+  const guint sizes[] = { 1000, 100000, 1000000 };
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr (GError) error = NULL;
+  MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
+  g_autoptr (MeroState) state = mero_state_new (store, test_context_id);
+  guint8 map[32];
+  guint have = 0;
+  guint64 t = 1;
+
+  g_assert_no_error (error);
+  mero_kv_map_id (test_context_id, map);
+  for (guint s = 0; s < G_N_ELEMENTS (sizes) && sizes[s] <= max_entities; s++)
+    {
+      const guint rounds = 2000;
+      double t0, dt, pop0 = now_s ();
+
+      /* Populate in transactions of up to 100k adds. */
+      while (have < sizes[s])
+        {
+          g_autoptr (MeroStateTxn) txn = mero_state_txn_new (state);
+          guint end = MIN (sizes[s], have + 100000);
+
+          for (; have < end; have++)
+            {
+              MeroAction a = { 0 };
+              MeroHlc ts = { (t++) << 16, 1 };
+
+              a.kind = MERO_ACTION_ADD;
+              if (have == 0)
+                {
+                  memcpy (a.id, map, 32);
+                  memcpy (a.parent, test_context_id, 32);
+                  a.crdt_type = MERO_CRDT_MAP;
+                  mero_state_txn_apply (txn, &a, &ts, &error);
+                  g_assert_no_error (error);
+                }
+              entry_id (have, a.id);
+              memcpy (a.parent, map, 32);
+              a.crdt_type = MERO_CRDT_LWW;
+              a.data = (const guint8 *) "initial-value";
+              a.data_len = 13;
+              mero_state_txn_apply (txn, &a, &ts, &error);
+              g_assert_no_error (error);
+            }
+          commit_txn (store, txn);
+        }
+      mero_store_flush (store, NULL);
+      t0 = now_s ();
+      for (guint r = 0; r < rounds; r++)
+        {
+          g_autoptr (MeroStateTxn) txn = mero_state_txn_new (state);
+          MeroAction a = { 0 };
+          MeroHlc ts = { (t++) << 16, 1 };
+          guint32 pick = g_random_int_range (0, (gint32) have);
+
+          a.kind = MERO_ACTION_UPDATE;
+          entry_id (pick, a.id);
+          a.data = (const guint8 *) &ts;
+          a.data_len = sizeof ts;
+          mero_state_txn_apply (txn, &a, &ts, &error);
+          g_assert_no_error (error);
+          commit_txn (store, txn);
+        }
+      dt = now_s () - t0;
+      printf ("update one entity among %8u: %7.1f us (%.0f updates/s; populated in %.1f s)\n",
+              have, dt / rounds * 1e6, rounds / dt, now_s () - t0 + t0 - pop0 - dt);
+    }
+  g_clear_pointer (&state, mero_state_free);
+  mero_store_close (store);
+  test_rm_rf (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  guint n = argc > 1 ? (guint) strtoul (argv[1], NULL, 10) : 20000;
+  guint max_entities = argc > 2 ? (guint) strtoul (argv[2], NULL, 10) : 1000000;
+
+  g_assert_cmpint (sodium_init (), >=, 0);
+  throughput (n);
+  update_cost (max_entities);
+  return 0;
+}
