@@ -108,6 +108,13 @@ fail (GError **error, int code, const char *what)
   return FALSE;
 }
 
+static MeroDeltaBody *
+fail_null (GError **error, int code, const char *what)
+{
+  fail (error, code, what);
+  return NULL;
+}
+
 static gboolean
 id_ok (const ProtobufCBinaryData *b)
 {
@@ -167,21 +174,21 @@ mero_delta_body_decode (const guint8 *bytes, gsize len, GError **error)
   body->actions = g_array_new (FALSE, FALSE, sizeof (MeroAction));
   body->pb = mero__delta__v1__delta_body__unpack (NULL, len, bytes);
   if (body->pb == NULL)
-    return fail (error, MERO_DELTA_ERROR_MALFORMED, "not a DeltaBody"), NULL;
+    return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "not a DeltaBody");
   if (body->pb->n_parents > MERO_DELTA_MAX_PARENTS || body->pb->n_actions > MERO_DELTA_MAX_ACTIONS)
-    return fail (error, MERO_DELTA_ERROR_TOO_LARGE, "too many parents or actions"), NULL;
+    return fail_null (error, MERO_DELTA_ERROR_TOO_LARGE, "too many parents or actions");
   if (body->pb->hlc.len != MERO_HLC_ENCODED_LEN)
-    return fail (error, MERO_DELTA_ERROR_MALFORMED, "hlc is not 16 bytes"), NULL;
+    return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "hlc is not 16 bytes");
   body->hlc = mero_hlc_decode (body->pb->hlc.data);
   for (gsize i = 0; i < body->pb->n_parents; i++)
     {
       if (!id_ok (&body->pb->parents[i]))
-        return fail (error, MERO_DELTA_ERROR_MALFORMED, "parent is not 32 bytes"), NULL;
+        return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "parent is not 32 bytes");
       /* n_parents <= 64: the quadratic check is cheaper than a table. */
       for (gsize j = 0; j < i; j++)
         if (memcmp (body->pb->parents[i].data, body->pb->parents[j].data,
                     MERO_DELTA_ID_LEN) == 0)
-          return fail (error, MERO_DELTA_ERROR_MALFORMED, "duplicate parent"), NULL;
+          return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "duplicate parent");
     }
   g_array_set_size (body->actions, body->pb->n_actions);
   for (gsize i = 0; i < body->pb->n_actions; i++)

@@ -237,7 +237,9 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
     {
       /* Roll the in-memory heads back: the store has not changed. */
       g_array_set_size (ds->heads, 0);
-      return meta_load (ds, NULL), FALSE;
+      if (!meta_load (ds, NULL))
+        g_warning ("delta DAG record unreadable after a failed commit");
+      return FALSE;
     }
   memcpy (ds->root, root, MERO_HASH_LEN);
   count (ds, "mero_delta_applied_total", NULL);
@@ -383,20 +385,17 @@ receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpene
         g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_CYCLE, "delta is its own parent");
         return FALSE;
       }
-  if (ds->authorize != NULL
-      && !ds->authorize (ds->ctx, o->author, o->governance_heads, o->n_governance_heads,
-                         ds->authorize_data, error))
+  if (ds->authorize != NULL)
     {
-      if (error != NULL && *error != NULL && (*error)->domain != MERO_DELTA_ERROR)
-        g_prefix_error (error, "unauthorized: ");
-      if (error != NULL && *error != NULL)
+      g_autoptr (GError) why = NULL;
+
+      if (!ds->authorize (ds->ctx, o->author, o->governance_heads, o->n_governance_heads,
+                          ds->authorize_data, &why))
         {
-          (*error)->domain = MERO_DELTA_ERROR;
-          (*error)->code = MERO_DELTA_ERROR_UNAUTHORIZED;
+          g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_UNAUTHORIZED,
+                       "unauthorized: %s", why != NULL ? why->message : "refused");
+          return FALSE;
         }
-      else
-        g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_UNAUTHORIZED, "unauthorized");
-      return FALSE;
     }
   {
     g_autoptr (GError) local = NULL;
