@@ -279,7 +279,11 @@ send_one_data_frame (MeroYamuxSession *self, GByteArray *out, gsize budget)
   n = MIN (pending, stream->send_window);
   n = MIN (n, MERO_YAMUX_MAX_DATA_PAYLOAD);
   n = MIN (n, budget - MERO_YAMUX_HEADER_SIZE);
-  fin = stream->fin_requested && !stream->fin_sent && n == pending;
+  /* FIN always travels alone, on a Window Update after the last data:
+   * js (@chainsafe/libp2p-yamux 7) ends the stream's source on a Data
+   * frame's FIN before the frame's payload is read, losing it (seen in
+   * tests/interop: identify replies arrived as an empty stream). */
+  fin = stream->fin_requested && !stream->fin_sent && pending == 0;
 
   if (n == 0 && !fin)
     {
@@ -296,7 +300,7 @@ send_one_data_frame (MeroYamuxSession *self, GByteArray *out, gsize budget)
 
   if (n > 0)
     {
-      put_header (out, TYPE_DATA, fin ? FLAG_FIN : 0, id, (guint32) n);
+      put_header (out, TYPE_DATA, 0, id, (guint32) n);
       g_byte_array_append (out, stream->send_buf->data, (guint) n);
       g_byte_array_remove_range (stream->send_buf, 0, (guint) n);
       stream->send_window -= (guint32) n;

@@ -1,0 +1,107 @@
+// js-peer.mjs: a js-libp2p 2.8.8 peer (TCP, noise, yamux, identify, ping)
+// that merod's interop test runs against.  It prints one JSON object per
+// line on stdout, the test's only view of it:
+//   {"event":"listening","peerId":…,"addrs":[…]}
+//   {"event":"connected","peer":…}       {"event":"disconnected","peer":…}
+//   {"event":"identify","peer":…,"publicKey":hex,"protocols":[…],"agent":…}
+//   {"event":"ping","peer":…,"rtt":ms}   {"event":"ping-failed","peer":…,"error":…}
+//   {"event":"done","disconnects":n}
+//
+// Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
+//        [--pings N]
+// It pings the remote N times (one second apart) after identify, stays
+// up SECONDS after the connection opened (so js's connection monitor,
+// which pings every 10 s, gets its turn), then stops.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+
+const args = process.argv.slice(2)
+const opt = (name, fallback) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : fallback
+}
+const listen = args.includes('--listen')
+const dialAddr = opt('--dial', null)
+const stay = Number(opt('--stay', '12'))
+const pings = Number(opt('--pings', '3'))
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
+const hex = (bytes) => Buffer.from(bytes).toString('hex')
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const node = await createLibp2p({
+  addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  services: { identify: identify(), ping: ping() }
+})
+
+let disconnects = 0
+let connectedAt = null
+let remote = null
+let identified = null
+const identifiedPromise = new Promise((resolve) => { identified = resolve })
+
+node.addEventListener('peer:connect', (evt) => {
+  remote = evt.detail
+  connectedAt ??= Date.now()
+  out({ event: 'connected', peer: evt.detail.toString() })
+})
+node.addEventListener('peer:disconnect', (evt) => {
+  disconnects++
+  out({ event: 'disconnected', peer: evt.detail.toString() })
+})
+node.addEventListener('peer:identify', (evt) => {
+  const d = evt.detail
+  out({
+    event: 'identify',
+    peer: d.peerId.toString(),
+    // IdentifyResult.publicKey is the PublicKey protobuf as received.
+    publicKey: d.publicKey instanceof Uint8Array ? hex(d.publicKey) : d.publicKey != null ? hex(publicKeyToProtobuf(d.publicKey)) : null,
+    protocols: d.protocols,
+    agent: d.agentVersion,
+    protocolVersion: d.protocolVersion,
+    listenAddrs: d.listenAddrs.map((a) => a.toString()),
+    observedAddr: d.observedAddr?.toString() ?? null
+  })
+  identified(d.peerId)
+})
+
+await node.start()
+out({ event: 'listening', peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map((a) => a.toString()) })
+
+if (dialAddr != null) {
+  try {
+    await node.dial(multiaddr(dialAddr))
+  } catch (err) {
+    out({ event: 'dial-failed', error: String(err) })
+  }
+}
+
+// Wait (bounded) for the remote to be identified, then ping it.
+const peer = await Promise.race([identifiedPromise, sleep(15000).then(() => null)])
+if (peer == null) {
+  out({ event: 'identify-timeout' })
+} else {
+  for (let i = 0; i < pings; i++) {
+    try {
+      const rtt = await node.services.ping.ping(peer, { signal: AbortSignal.timeout(5000) })
+      out({ event: 'ping', peer: peer.toString(), rtt })
+    } catch (err) {
+      out({ event: 'ping-failed', peer: peer.toString(), error: String(err) })
+    }
+    await sleep(1000)
+  }
+}
+
+const until = (connectedAt ?? Date.now()) + stay * 1000
+while (Date.now() < until) await sleep(200)
+out({ event: 'done', disconnects, connections: node.getConnections().length, remote: remote?.toString() ?? null })
+await node.stop()
+process.exit(0)

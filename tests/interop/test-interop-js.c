@@ -1,0 +1,361 @@
+/* test-interop-js.c: merod's network against a real js-libp2p 2.8.8 peer
+ * (js-peer.mjs), over TCP on 127.0.0.1, both directions:
+ *
+ *   c-dials-js: we dial js;  js-dials-c: js dials us.
+ *
+ * Each checks Noise + yamux come up, identify both ways (js sees our
+ * public key and protocols, we see js's), ping both ways (ours every 2 s,
+ * js's three), and that the connection stays up for 12 s, long enough
+ * for js's connection monitor to ping us at 10 s.  Exits 77 (skip) when
+ * tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+
+#include "net/mero-key-codec.h"
+#include "net/transport/mero-network.h"
+
+#define OUR_PROTOCOL "/calimero/stream/interop/1"
+#define STAY_S 13
+#define STEP_TIMEOUT_US (20 * G_USEC_PER_SEC)
+
+static char *interop_dir;
+
+typedef struct
+{
+  MeroIdentity *identity;
+  char *peer_id;
+  char *key_hex;
+  MeroNetwork *net;
+  GPtrArray *net_events;  /* MeroNetEvent */
+  GSubprocess *js;
+  GDataInputStream *js_out;
+  GPtrArray *js_events;   /* JsonObject */
+  gboolean js_eof;
+  GCancellable *cancellable;
+} Ctx;
+
+static void
+on_net_event (MeroNetEvent *event, gpointer data)
+{
+  Ctx *ctx = data;
+
+  g_ptr_array_add (ctx->net_events, event);
+}
+
+static void read_js_line (Ctx *ctx);
+
+static void
+on_js_line (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Ctx *ctx = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
+                                                                result, NULL, &error);
+  g_autoptr(JsonParser) parser = NULL;
+
+  if (line == NULL)
+    {
+      ctx->js_eof = TRUE;
+      return;
+    }
+  g_test_message ("js: %s", line);
+  parser = json_parser_new ();
+  if (json_parser_load_from_data (parser, line, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    g_ptr_array_add (ctx->js_events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+  read_js_line (ctx);
+}
+
+static void
+read_js_line (Ctx *ctx)
+{
+  g_data_input_stream_read_line_async (ctx->js_out, G_PRIORITY_DEFAULT, ctx->cancellable,
+                                       on_js_line, ctx);
+}
+
+static void
+ctx_init (Ctx *ctx, guint8 seed_byte)
+{
+  guint8 seed[32], key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
+  const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
+  const char *protocols[] = { OUR_PROTOCOL, NULL };
+  MeroNetworkConfig config = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  memset (ctx, 0, sizeof *ctx);
+  memset (seed, seed_byte, sizeof seed);
+  ctx->identity = mero_identity_new_from_seed (seed);
+  ctx->peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (ctx->identity));
+  mero_key_codec_encode_ed25519_public (mero_identity_get_public_key (ctx->identity), key_pb);
+  ctx->key_hex = g_malloc (sizeof key_pb * 2 + 1);
+  sodium_bin2hex (ctx->key_hex, sizeof key_pb * 2 + 1, key_pb, sizeof key_pb);
+  ctx->net_events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
+  ctx->js_events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  ctx->cancellable = g_cancellable_new ();
+  config.listen_addrs = listen;
+  config.stream_protocols = protocols;
+  config.ping_interval_us = 2 * G_USEC_PER_SEC;
+  ctx->net = mero_network_new (&config, ctx->identity);
+  g_assert_true (mero_network_start (ctx->net, g_main_context_default (), on_net_event, ctx, &error));
+  g_assert_no_error (error);
+}
+
+static void
+ctx_spawn_js (Ctx *ctx, const char *const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) "node");
+  g_ptr_array_add (argv, (gpointer) "js-peer.mjs");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_cwd (launcher, interop_dir);
+  ctx->js = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  ctx->js_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (ctx->js));
+  read_js_line (ctx);
+}
+
+static void
+ctx_clear (Ctx *ctx)
+{
+  g_cancellable_cancel (ctx->cancellable);
+  if (ctx->js != NULL)
+    {
+      g_subprocess_force_exit (ctx->js);
+      g_subprocess_wait (ctx->js, NULL, NULL);
+    }
+  /* Let the cancelled read finish before its stream goes. */
+  for (guint i = 0; i < 100 && !ctx->js_eof && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_clear_pointer (&ctx->net, mero_network_free);
+  g_clear_object (&ctx->js_out);
+  g_clear_object (&ctx->js);
+  g_clear_object (&ctx->cancellable);
+  g_clear_pointer (&ctx->net_events, g_ptr_array_unref);
+  g_clear_pointer (&ctx->js_events, g_ptr_array_unref);
+  g_clear_pointer (&ctx->identity, mero_identity_free);
+  g_clear_pointer (&ctx->peer_id, g_free);
+  g_clear_pointer (&ctx->key_hex, g_free);
+}
+
+static JsonObject *
+find_js (Ctx *ctx, const char *event, guint skip)
+{
+  for (guint i = 0; i < ctx->js_events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0 &&
+          skip-- == 0)
+        return o;
+    }
+  return NULL;
+}
+
+static MeroNetEvent *
+find_net (Ctx *ctx, MeroNetEventType type, guint skip)
+{
+  for (guint i = 0; i < ctx->net_events->len; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (ctx->net_events, i);
+
+      if (ev->type == type && skip-- == 0)
+        return ev;
+    }
+  return NULL;
+}
+
+static void
+iterate_until (gint64 deadline)
+{
+  if (!g_main_context_iteration (NULL, FALSE))
+    g_usleep (2000);
+  (void) deadline;
+}
+
+static JsonObject *
+wait_js (Ctx *ctx, const char *event, guint skip)
+{
+  gint64 deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
+  JsonObject *o;
+
+  while ((o = find_js (ctx, event, skip)) == NULL && !ctx->js_eof &&
+         g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  if (o == NULL)
+    g_test_message ("js event '%s' #%u never came", event, skip + 1);
+  return o;
+}
+
+static MeroNetEvent *
+wait_net (Ctx *ctx, MeroNetEventType type, guint skip)
+{
+  gint64 deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
+  MeroNetEvent *ev;
+
+  while ((ev = find_net (ctx, type, skip)) == NULL && g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  return ev;
+}
+
+static gboolean
+json_array_has (JsonObject *o, const char *member, const char *value)
+{
+  JsonArray *a = json_object_get_array_member (o, member);
+
+  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
+    if (g_strcmp0 (json_array_get_string_element (a, i), value) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Everything after the connection is up, the same in both directions. */
+static void
+check_connection (Ctx *ctx, const char *js_peer)
+{
+  MeroNetEvent *ev;
+  JsonObject *o;
+  gint64 connected_at;
+
+  ev = wait_net (ctx, MERO_NET_EVENT_PEER_CONNECTED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, js_peer);
+  connected_at = g_get_monotonic_time ();
+
+  /* We identify js. */
+  ev = wait_net (ctx, MERO_NET_EVENT_PEER_IDENTIFIED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, js_peer);
+  g_assert_true (g_strv_contains ((const char *const *) ev->protocols, "/ipfs/id/1.0.0"));
+  g_assert_true (g_strv_contains ((const char *const *) ev->protocols, "/ipfs/ping/1.0.0"));
+  g_assert_nonnull (strstr (ev->message, "js-libp2p/2.8.8"));
+  g_test_message ("we identified js: agent %s, %u protocols", ev->message,
+                  g_strv_length (ev->protocols));
+
+  /* js identifies us: our key and our protocols. */
+  o = wait_js (ctx, "identify", 0);
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "peer"), ==, ctx->peer_id);
+  g_assert_cmpstr (json_object_get_string_member (o, "publicKey"), ==, ctx->key_hex);
+  g_assert_true (json_array_has (o, "protocols", OUR_PROTOCOL));
+  g_assert_true (json_array_has (o, "protocols", "/ipfs/ping/1.0.0"));
+  g_assert_true (json_array_has (o, "protocols", "/ipfs/id/1.0.0"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "agent"), "merod/"));
+
+  /* Ping both ways. */
+  for (guint i = 0; i < 3; i++)
+    {
+      o = wait_js (ctx, "ping", i);
+      g_assert_nonnull (o);
+      g_test_message ("js → merod ping %u: %" G_GINT64_FORMAT " ms", i + 1,
+                      json_object_get_int_member (o, "rtt"));
+    }
+  for (guint i = 0; i < 2; i++)
+    {
+      ev = wait_net (ctx, MERO_NET_EVENT_PING, i);
+      g_assert_nonnull (ev);
+      g_test_message ("merod → js ping %u: %" G_GINT64_FORMAT " µs", i + 1, ev->rtt_us);
+    }
+
+  /* Stays up: js stops by itself STAY_S after connecting, having seen no
+   * disconnect (its connection monitor pinged us at 10 s). */
+  o = wait_js (ctx, "done", 0);
+  g_assert_nonnull (o);
+  g_assert_cmpint (json_object_get_int_member (o, "disconnects"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "connections"), ==, 1);
+  g_assert_null (find_js (ctx, "ping-failed", 0));
+  g_assert_cmpint (g_get_monotonic_time () - connected_at, >=, 12 * G_USEC_PER_SEC);
+  /* Our pings kept working the whole time (one every 2 s). */
+  g_assert_nonnull (find_net (ctx, MERO_NET_EVENT_PING, 4));
+  ev = find_net (ctx, MERO_NET_EVENT_PEER_DISCONNECTED, 0);
+  g_assert_null (ev);
+  {
+    guint n_pings = 0;
+
+    while (find_net (ctx, MERO_NET_EVENT_PING, n_pings) != NULL)
+      n_pings++;
+    g_test_message ("connection up %.1f s, %u of our pings answered by js",
+                    (g_get_monotonic_time () - connected_at) / 1e6, n_pings);
+  }
+
+  /* js stopping is seen here. */
+  g_assert_nonnull (wait_net (ctx, MERO_NET_EVENT_PEER_DISCONNECTED, 0));
+}
+
+static void
+test_c_dials_js (void)
+{
+  Ctx ctx;
+  g_autofree char *stay = g_strdup_printf ("%d", STAY_S);
+  const char *args[] = { "--listen", "--stay", stay, "--pings", "3", NULL };
+  JsonObject *o;
+  JsonArray *addrs;
+  g_autoptr(GError) error = NULL;
+  const char *js_peer;
+
+  ctx_init (&ctx, 0x51);
+  ctx_spawn_js (&ctx, args);
+  o = wait_js (&ctx, "listening", 0);
+  g_assert_nonnull (o);
+  js_peer = json_object_get_string_member (o, "peerId");
+  addrs = json_object_get_array_member (o, "addrs");
+  g_assert_cmpuint (json_array_get_length (addrs), >=, 1);
+  /* js lists /ip4/127.0.0.1/tcp/PORT/p2p/ID: the id is checked by Noise. */
+  g_assert_true (mero_network_dial (ctx.net, json_array_get_string_element (addrs, 0), &error));
+  g_assert_no_error (error);
+  check_connection (&ctx, js_peer);
+  ctx_clear (&ctx);
+}
+
+static void
+test_js_dials_c (void)
+{
+  Ctx ctx;
+  g_autofree char *stay = g_strdup_printf ("%d", STAY_S);
+  g_auto(GStrv) ours = NULL;
+  g_autofree char *target = NULL;
+  const char *args[] = { "--dial", NULL, "--stay", stay, "--pings", "3", NULL };
+  JsonObject *o;
+
+  ctx_init (&ctx, 0x52);
+  ours = mero_network_get_listen_addrs (ctx.net);
+  target = g_strdup_printf ("%s/p2p/%s", ours[0], ctx.peer_id);
+  args[1] = target;
+  ctx_spawn_js (&ctx, args);
+  o = wait_js (&ctx, "listening", 0);
+  g_assert_nonnull (o);
+  check_connection (&ctx, json_object_get_string_member (o, "peerId"));
+  g_assert_true (find_net (&ctx, MERO_NET_EVENT_PEER_CONNECTED, 0)->inbound);
+  ctx_clear (&ctx);
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *dir = g_getenv ("MERO_INTEROP_DIR");
+  g_autofree char *modules = NULL;
+  g_autofree char *node = g_find_program_in_path ("node");
+
+  interop_dir = g_strdup (dir != NULL ? dir : ".");
+  modules = g_build_filename (interop_dir, "node_modules", "libp2p", NULL);
+  if (!g_file_test (modules, G_FILE_TEST_IS_DIR))
+    {
+      g_print ("SKIP: %s missing; run `npm ci --prefix tests/interop` first\n", modules);
+      return 77;
+    }
+  if (node == NULL)
+    {
+      g_print ("SKIP: node (Node.js 20) not in PATH\n");
+      return 77;
+    }
+  g_test_init (&argc, &argv, NULL);
+  g_assert (sodium_init () >= 0);
+  g_test_add_func ("/interop/js/c-dials-js", test_c_dials_js);
+  g_test_add_func ("/interop/js/js-dials-c", test_js_dials_c);
+  return g_test_run ();
+}
