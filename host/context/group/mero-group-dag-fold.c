@@ -69,7 +69,13 @@ mero_group_dag_fold_insert (MeroGroupDag *dag, MeroGroupNode *node)
 
   g_ptr_array_insert (dag->order, (gint) pos, node);
   for (guint i = pos; i < dag->order->len; i++)
-    ((MeroGroupNode *) g_ptr_array_index (dag->order, i))->position = i;
+    {
+      MeroGroupNode *n = g_ptr_array_index (dag->order, i);
+      n->position = i;
+      /* @node is no ancestor of anything after it. */
+      if (i > pos)
+        n->closed = FALSE;
+    }
 
   if (pos == dag->order->len - 1)
     {
@@ -92,52 +98,47 @@ mero_group_dag_fold_insert (MeroGroupDag *dag, MeroGroupNode *node)
     }
 }
 
-static int
-cmp_uint (gconstpointer a, gconstpointer b)
-{
-  guint x = *(const guint *) a, y = *(const guint *) b;
-  return x < y ? -1 : x > y;
-}
-
 MeroGroupState *
 mero_group_dag_fold_cut (MeroGroupDag *dag, const guint8 *ids, guint n)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new (mero_group_id_hash, mero_group_id_equal);
-  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
-  g_autoptr (GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint total = dag->order->len;
+  /* in[p]: the op at position p is in the cut.  Parents always sit at
+   * lower positions, so one flag per position is all the walk needs. */
+  g_autofree guint8 *in = g_malloc0 (total + 1);
   MeroGroupState *state;
-  guint k;
+  guint first_out = 0, k;
 
   for (guint i = 0; i < n; i++)
     {
       MeroGroupNode *node = g_hash_table_lookup (dag->nodes, ids + i * MERO_GROUP_ID_LEN);
       g_return_val_if_fail (node != NULL, NULL);
-      if (g_hash_table_add (seen, node->id))
-        g_ptr_array_add (stack, node);
+      in[node->position] = 1;
     }
-  /* The causal past: walk parents (all known: only complete ops are stored). */
-  while (stack->len > 0)
+  /* Walk down the order: parents sit at lower positions, so one pass
+   * from the top marks the whole causal past.  A closed op has every
+   * lower position as an ancestor: the rest of the walk is known. */
+  for (guint j = total; j > 0; j--)
     {
-      MeroGroupNode *node = g_ptr_array_steal_index_fast (stack, stack->len - 1);
-      g_array_append_val (positions, node->position);
-      for (guint i = 0; i < node->op->parents->len; i++)
-        {
-          MeroGroupNode *p = g_hash_table_lookup (dag->nodes,
-                                                  node->op->parents->data + i * MERO_GROUP_ID_LEN);
-          if (g_hash_table_add (seen, p->id))
-            g_ptr_array_add (stack, p);
-        }
-    }
-  g_array_sort (positions, cmp_uint);
+      MeroGroupNode *node = g_ptr_array_index (dag->order, j - 1);
 
-  /* Latest checkpoint whose whole prefix lies in the cut: positions are
-   * distinct and sorted, so the first m of them are 0..m-1 iff the m-th
-   * is m-1. */
-  k = MIN (positions->len / INTERVAL, dag->checkpoints->len - 1);
-  while (k > 0 && g_array_index (positions, guint, k * INTERVAL - 1) != k * INTERVAL - 1)
-    k--;
+      if (!in[j - 1])
+        continue;
+      if (node->closed)
+        {
+          memset (in, 1, j);
+          break;
+        }
+      for (guint i = 0; i < node->op->parents->len; i++)
+        in[node->parents[i]->position] = 1;
+    }
+
+  /* Start from the latest checkpoint whose whole prefix lies in the cut. */
+  while (first_out < total && in[first_out])
+    first_out++;
+  k = MIN (first_out / INTERVAL, dag->checkpoints->len - 1);
   state = mero_group_state_copy (g_ptr_array_index (dag->checkpoints, k));
-  for (guint i = k * INTERVAL; i < positions->len; i++)
-    fold_step (state, g_ptr_array_index (dag->order, g_array_index (positions, guint, i)), NULL);
+  for (guint i = k * INTERVAL; i < total; i++)
+    if (in[i])
+      fold_step (state, g_ptr_array_index (dag->order, i), NULL);
   return state;
 }

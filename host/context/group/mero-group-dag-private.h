@@ -7,14 +7,21 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct _MeroGroupNode MeroGroupNode;
+
+struct _MeroGroupNode {
   guint8 id[MERO_GROUP_ID_LEN];
   MeroGroupOp *op;
+  MeroGroupNode **parents;  /* op->parents->len nodes, so walks need no lookups */
   GBytes *encoded;
   guint32 depth;
   guint position;       /* index in dag->order */
   gboolean effective;   /* took effect in the current fold */
-} MeroGroupNode;
+  /* Every op before this one in the order is one of its ancestors (it
+   * cited all heads and nothing was inserted before it since), so a walk
+   * of a cut can stop here.  FALSE is always safe. */
+  gboolean closed;
+};
 
 typedef struct {
   MeroGroupOp *op;
@@ -41,6 +48,8 @@ struct _MeroGroupDag {
 };
 
 void mero_group_node_free (gpointer node);   /* MeroGroupNode, NULL-safe */
+/* Resolves node->parents from dag->nodes (all must be there). */
+void mero_group_node_link (MeroGroupDag *dag, MeroGroupNode *node);
 guint mero_group_id_hash (gconstpointer key);
 gboolean mero_group_id_equal (gconstpointer a, gconstpointer b);
 
@@ -49,6 +58,8 @@ void mero_group_dag_fold_init (MeroGroupDag *dag);
 /* Places @node (already in dag->nodes) in the order and updates the
  * current state. */
 void mero_group_dag_fold_insert (MeroGroupDag *dag, MeroGroupNode *node);
+/* TRUE if @ids (n) are exactly the current heads. */
+gboolean mero_group_dag_is_current_heads (MeroGroupDag *dag, const guint8 *ids, guint n);
 /* (transfer full) the state of the cut @ids (known nodes). */
 MeroGroupState *mero_group_dag_fold_cut (MeroGroupDag *dag, const guint8 *ids, guint n);
 

@@ -141,6 +141,8 @@ mero_group_dag_store_load (MeroGroupDag *dag, GError **error)
       const GArray *parents = node->op->parents;
       guint64 *max;
 
+      node->closed = mero_group_dag_is_current_heads (dag, (const guint8 *) parents->data,
+                                                      parents->len);
       for (guint j = 0; j < parents->len; j++)
         {
           const guint8 *pid = (const guint8 *) parents->data + j * MERO_GROUP_ID_LEN;
@@ -149,6 +151,7 @@ mero_group_dag_store_load (MeroGroupDag *dag, GError **error)
           g_hash_table_remove (dag->heads, pid);
         }
       g_ptr_array_index (loaded, i) = NULL;
+      mero_group_node_link (dag, node);
       g_hash_table_insert (dag->nodes, node->id, node);
       g_hash_table_add (dag->heads, node->id);
       mero_group_dag_fold_insert (dag, node);

@@ -35,7 +35,21 @@ mero_group_node_free (gpointer p)
     return;
   mero_group_op_free (node->op);
   g_bytes_unref (node->encoded);
+  g_free (node->parents);
   g_free (node);
+}
+
+void
+mero_group_node_link (MeroGroupDag *dag, MeroGroupNode *node)
+{
+  const GArray *parents = node->op->parents;
+
+  node->parents = g_new (MeroGroupNode *, parents->len + 1);
+  for (guint i = 0; i < parents->len; i++)
+    {
+      node->parents[i] = g_hash_table_lookup (dag->nodes, parents->data + i * ID);
+      g_assert (node->parents[i] != NULL);
+    }
 }
 
 static void
@@ -168,8 +182,8 @@ parents_known (MeroGroupDag *dag, const MeroGroupOp *op)
   return TRUE;
 }
 
-static gboolean
-is_current_heads (MeroGroupDag *dag, const guint8 *ids, guint n)
+gboolean
+mero_group_dag_is_current_heads (MeroGroupDag *dag, const guint8 *ids, guint n)
 {
   if (n != g_hash_table_size (dag->heads))
     return FALSE;
@@ -205,7 +219,7 @@ cut_state (MeroGroupDag *dag, const guint8 *ids, guint n)
   guint8 key[ID];
   MeroGroupState *state;
 
-  if (n > 0 && is_current_heads (dag, ids, n))
+  if (n > 0 && mero_group_dag_is_current_heads (dag, ids, n))
     return dag->state;
   cut_key (ids, n, key);
   state = g_hash_table_lookup (dag->cut_cache, key);
@@ -301,7 +315,9 @@ accept_op (MeroGroupDag *dag, MeroGroupOp *op_in, GBytes *encoded_in, GError **e
   node = g_new0 (MeroGroupNode, 1);
   memcpy (node->id, op->id, ID);
   node->depth = depth;
+  node->closed = mero_group_dag_is_current_heads (dag, parents, n_parents);
   node->op = g_steal_pointer (&op);
+  mero_group_node_link (dag, node);
   node->encoded = g_steal_pointer (&encoded);
   if (!mero_group_dag_store_op (dag, node, error))
     {
@@ -450,6 +466,17 @@ mero_group_dag_expire_pending (MeroGroupDag *dag, gint64 now_ms)
   return n;
 }
 
+static int
+node_ptr_cmp_desc (gconstpointer a, gconstpointer b)
+{
+  const MeroGroupNode *x = *(MeroGroupNode *const *) a;
+  const MeroGroupNode *y = *(MeroGroupNode *const *) b;
+
+  if (x->depth != y->depth)
+    return x->depth > y->depth ? -1 : 1;
+  return -memcmp (x->id, y->id, ID);
+}
+
 void
 mero_group_dag_author (MeroGroupDag *dag, MeroGroupOp *op,
                        const guint8 secret_key[MERO_GROUP_SECRET_LEN], gint64 now_ms)
@@ -463,16 +490,24 @@ mero_group_dag_author (MeroGroupDag *dag, MeroGroupOp *op,
   memcpy (signer, secret_key + 32, MERO_GROUP_KEY_LEN);
   memcpy (op->group_id, dag->group_id, ID);
   g_array_set_size (op->parents, 0);
-  /* Cite the heads that sort last, which are the ones that cover most. */
-  for (guint i = dag->order->len; i > 0 && taken < MERO_GROUP_OP_MAX_PARENTS; i--)
-    {
-      const MeroGroupNode *n = g_ptr_array_index (dag->order, i - 1);
-      if (!g_hash_table_contains (dag->heads, n->id))
-        continue;
-      mero_group_op_add_parent (op, n->id);
-      ts = MAX (ts, n->op->timestamp_ms);
-      taken++;
-    }
+  /* Cite every head; past MERO_GROUP_OP_MAX_PARENTS, the ones that sort
+   * last (deepest), which cover the most. */
+  {
+    g_autoptr (GPtrArray) heads = g_ptr_array_sized_new (g_hash_table_size (dag->heads));
+    GHashTableIter it;
+    gpointer k;
+
+    g_hash_table_iter_init (&it, dag->heads);
+    while (g_hash_table_iter_next (&it, &k, NULL))
+      g_ptr_array_add (heads, g_hash_table_lookup (dag->nodes, k));
+    g_ptr_array_sort (heads, node_ptr_cmp_desc);
+    for (guint i = 0; i < heads->len && taken < MERO_GROUP_OP_MAX_PARENTS; i++, taken++)
+      {
+        const MeroGroupNode *n = g_ptr_array_index (heads, i);
+        mero_group_op_add_parent (op, n->id);
+        ts = MAX (ts, n->op->timestamp_ms);
+      }
+  }
   max = g_hash_table_lookup (dag->max_nonce, signer);
   op->nonce = MAX (max != NULL ? *max : 0, mero_group_state_nonce (dag->state, signer)) + 1;
   op->timestamp_ms = ts;

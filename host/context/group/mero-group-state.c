@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "context/group/mero-group-envelope.h"
 #include "context/group/mero-group-limits.h"
 #include "crypto/mero-sha256.h"
@@ -22,13 +24,23 @@ struct _MeroGroupState {
   GHashTable *invitations;  /* guint8[32] redeemed invitation ids (set) */
 };
 
-/* Keys are hashes or public keys; peers choose the latter, but the tables
- * are bounded (members, contexts) so a crafted collision costs little. */
+/* Member keys and context ids are chosen by peers: hash them with SipHash
+ * under a per-process random key, so nobody can aim for collisions. */
 static guint
 id_hash (gconstpointer key)
 {
+  static guint8 sip_key[crypto_shorthash_KEYBYTES];
+  static gsize init = 0;
+  guint8 out[crypto_shorthash_BYTES];
   guint h;
-  memcpy (&h, (const guint8 *) key + 1, sizeof h);
+
+  if (g_once_init_enter (&init))
+    {
+      randombytes_buf (sip_key, sizeof sip_key);
+      g_once_init_leave (&init, 1);
+    }
+  crypto_shorthash (out, key, ID, sip_key);
+  memcpy (&h, out, sizeof h);
   return h;
 }
 
