@@ -7,7 +7,6 @@
 
 #define RECORD_VERSION 1
 #define FLAG_HAS_PARENT 0x01
-#define FLAG_INDEXED 0x02
 #define HEADER_LEN (1 + 1 + 1 + 1 + 1 + 3 * MERO_ENTITY_ID_LEN + 3 * MERO_HLC_ENCODED_LEN \
                     + 2 * MERO_HASH_LEN)
 
@@ -68,7 +67,7 @@ mero_entity_encode (const MeroEntity *e)
 
   *p++ = RECORD_VERSION;
   *p++ = e->crdt_type;
-  *p++ = (e->has_parent ? FLAG_HAS_PARENT : 0) | (e->indexed ? FLAG_INDEXED : 0);
+  *p++ = e->has_parent ? FLAG_HAS_PARENT : 0;
   *p++ = e->depth;
   *p++ = e->phys_depth;
   p = put_bytes (p, e->id, MERO_ENTITY_ID_LEN);
@@ -101,7 +100,6 @@ mero_entity_decode (const guint8 *bytes, gsize len, GError **error)
   p++;
   e->crdt_type = *p++;
   e->has_parent = (*p & FLAG_HAS_PARENT) != 0;
-  e->indexed = (*p & FLAG_INDEXED) != 0;
   p++;
   e->depth = *p++;
   e->phys_depth = *p++;

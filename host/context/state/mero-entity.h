@@ -50,7 +50,6 @@ typedef struct {
   guint8 parent[MERO_ENTITY_ID_LEN];       /* logical parent (zero for the root) */
   guint8 phys_parent[MERO_ENTITY_ID_LEN];  /* bucket holding it (zero for the root) */
   gboolean has_parent;
-  gboolean indexed;          /* present in phys_parent's child index */
   guint8 crdt_type;
   guint8 depth;              /* logical */
   guint8 phys_depth;
@@ -58,7 +57,10 @@ typedef struct {
   MeroHlc updated_at;
   MeroHlc deleted_at;        /* zero = never */
   guint8 own_hash[MERO_HASH_LEN];
-  guint8 full_hash[MERO_HASH_LEN];  /* valid while indexed (or for the root) */
+  /* Stored for the root only (the context's root hash); any other
+   * entity's full hash lives in its parent's child index, so an update
+   * rewrites the index records on its path but not the ancestors' records. */
+  guint8 full_hash[MERO_HASH_LEN];
   GBytes *data;
 } MeroEntity;
 

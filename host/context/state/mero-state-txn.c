@@ -11,7 +11,8 @@ typedef struct {
 struct _MeroStateTxn {
   MeroState *state;
   GHashTable *cache;        /* id -> MeroEntity (owned); key is entity->id */
-  GHashTable *dirty;        /* set of MeroEntity (borrowed from cache) */
+  GHashTable *dirty;        /* MeroEntity to recompute (borrowed from cache) */
+  GHashTable *modified;     /* MeroEntity whose record changed: written */
   GPtrArray *levels[MERO_ENTITY_MAX_PHYS_DEPTH + 1];  /* dirty by phys depth */
   GHashTable *child_mods;   /* parent id (owned) -> GHashTable child id (owned) -> ChildMod */
 };
@@ -25,6 +26,7 @@ mero_state_txn_new (MeroState *state)
   txn->cache = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
                                       (GDestroyNotify) mero_entity_free);
   txn->dirty = g_hash_table_new (NULL, NULL);
+  txn->modified = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (txn->levels); i++)
     txn->levels[i] = g_ptr_array_new ();
   txn->child_mods = g_hash_table_new_full (mero_id_hash, mero_id_equal, g_free,
@@ -40,6 +42,7 @@ mero_state_txn_free (MeroStateTxn *txn)
   for (guint i = 0; i < G_N_ELEMENTS (txn->levels); i++)
     g_ptr_array_unref (txn->levels[i]);
   g_hash_table_unref (txn->dirty);
+  g_hash_table_unref (txn->modified);
   g_hash_table_unref (txn->child_mods);
   g_hash_table_unref (txn->cache);
   g_free (txn);
@@ -70,11 +73,19 @@ txn_mark_dirty (MeroStateTxn *txn, MeroEntity *e)
     g_ptr_array_add (txn->levels[e->phys_depth], e);
 }
 
+/* @e's record changed: write it, and recompute it and its ancestors. */
+static void
+txn_mark_modified (MeroStateTxn *txn, MeroEntity *e)
+{
+  g_hash_table_add (txn->modified, e);
+  txn_mark_dirty (txn, e);
+}
+
 static MeroEntity *
 txn_insert_new (MeroStateTxn *txn, MeroEntity *e)
 {
   g_hash_table_insert (txn->cache, e->id, e);
-  txn_mark_dirty (txn, e);
+  txn_mark_modified (txn, e);
   return e;
 }
 
@@ -195,7 +206,7 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
           mero_entity_set_data (e, a->data, a->data_len);
           e->crdt_type = a->crdt_type;
           e->updated_at = *ts;
-          txn_mark_dirty (txn, e);
+          txn_mark_modified (txn, e);
         }
       return TRUE;
     }
@@ -252,7 +263,7 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
         {
           mero_entity_set_data (e, a->data, a->data_len);
           e->updated_at = *ts;
-          txn_mark_dirty (txn, e);
+          txn_mark_modified (txn, e);
         }
       return TRUE;
     case MERO_ACTION_DELETE_REF:
@@ -267,7 +278,7 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
       if (mero_hlc_compare (ts, &e->deleted_at) > 0)
         {
           e->deleted_at = *ts;
-          txn_mark_dirty (txn, e);
+          txn_mark_modified (txn, e);
         }
       return TRUE;
     default:
@@ -344,8 +355,6 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
   gboolean is_bucket = e->crdt_type == MERO_CRDT_BUCKET;
   gboolean live = is_root || is_bucket || mero_entity_is_self_live (e);
   guint8 full[MERO_HASH_LEN] = { 0 };
-  gboolean was_indexed = e->indexed;
-  gboolean changed;
   MeroEntity *phys = NULL;
 
   if (live)
@@ -362,14 +371,14 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
         mero_entity_full_hash (e->own_hash, (MeroEntityChildHash *) (void *) kids->data,
                                kids->len, full);
     }
-  changed = live != was_indexed || (live && memcmp (full, e->full_hash, MERO_HASH_LEN) != 0);
-  if (live)
-    memcpy (e->full_hash, full, MERO_HASH_LEN);
   if (is_root)
-    return TRUE;
-  e->indexed = live;
-  if (!changed)
-    return TRUE;
+    {
+      memcpy (e->full_hash, full, MERO_HASH_LEN);
+      g_hash_table_add (txn->modified, e);
+      return TRUE;
+    }
+  /* Something under (or in) @e changed, so its hash did: no comparison
+   * with the old one, which is not kept outside the parent's index. */
   txn_set_child (txn, e->phys_parent, e->id, live, full);
   if (!txn_load (txn, e->phys_parent, &phys, error))
     return FALSE;
@@ -393,7 +402,7 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
       if (!txn_recompute (txn, g_ptr_array_index (txn->levels[d], i), error))
         return FALSE;
 
-  g_hash_table_iter_init (&it, txn->dirty);
+  g_hash_table_iter_init (&it, txn->modified);
   while (g_hash_table_iter_next (&it, &k, NULL))
     {
       const MeroEntity *e = k;
