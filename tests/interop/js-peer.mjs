@@ -5,7 +5,7 @@
 //   {"event":"connected","peer":…}       {"event":"disconnected","peer":…}
 //   {"event":"identify","peer":…,"publicKey":hex,"protocols":[…],"agent":…}
 //   {"event":"ping","peer":…,"rtt":ms}   {"event":"ping-failed","peer":…,"error":…}
-//   {"event":"done","disconnects":n}
+//   {"event":"done","disconnects":n,"connections":n,"monitorRtt":ms|null}
 //
 // Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
 //        [--pings N]
@@ -102,6 +102,16 @@ if (peer == null) {
 
 const until = (connectedAt ?? Date.now()) + stay * 1000
 while (Date.now() < until) await sleep(200)
-out({ event: 'done', disconnects, connections: node.getConnections().length, remote: remote?.toString() ?? null })
+// conn.rtt is set by js's connection monitor after a successful ping.
+out({
+  event: 'done',
+  disconnects,
+  connections: node.getConnections().length,
+  monitorRtt: node.getConnections()[0]?.rtt ?? null,
+  remote: remote?.toString() ?? null
+})
+// Give the test a moment to check the connection is still up before
+// this stop closes it.
+await sleep(1000)
 await node.stop()
 process.exit(0)

@@ -268,6 +268,11 @@ check_connection (Ctx *ctx, const char *js_peer)
   g_assert_nonnull (o);
   g_assert_cmpint (json_object_get_int_member (o, "disconnects"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (o, "connections"), ==, 1);
+  /* js's connection monitor (every 10 s) pinged us successfully. */
+  g_assert_true (json_object_has_member (o, "monitorRtt"));
+  g_assert_false (json_object_get_null_member (o, "monitorRtt"));
+  g_test_message ("js connection monitor RTT: %" G_GINT64_FORMAT " ms",
+                  json_object_get_int_member (o, "monitorRtt"));
   g_assert_null (find_js (ctx, "ping-failed", 0));
   g_assert_cmpint (g_get_monotonic_time () - connected_at, >=, 12 * G_USEC_PER_SEC);
   /* Our pings kept working the whole time (one every 2 s). */

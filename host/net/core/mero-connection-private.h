@@ -26,7 +26,8 @@ typedef enum {
   KIND_IDENTIFY_SERVE, /* they asked: we wrote one message */
   KIND_IDENTIFY_PUSH,  /* they push: read one message */
   KIND_PING_SERVE,     /* echo */
-  KIND_PING_CLIENT,    /* our reused ping stream */
+  KIND_PING_CLIENT,    /* our ping stream, one ping each */
+  KIND_DRAINING,       /* done on our side; waits for the peer's FIN */
 } StreamKind;
 
 typedef struct

@@ -210,6 +210,13 @@ stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize le
               conn_push_event (events, MERO_CONNECTION_EVENT_PING, cs->id, FALSE, NULL, NULL);
               ev = &g_array_index (events, MeroConnectionEvent, events->len - 1);
               ev->rtt_us = rtt;
+              /* One ping per stream, as js pings: js's ping handler gives
+               * a stream 10 s in all, so a reused one would be reset. */
+              cs->kind = KIND_DRAINING;
+              self->ping_stream = 0;
+              self->ping_agreed = FALSE;
+              cs->close_after_pending = TRUE;
+              stream_flush (self, cs);
             }
             break;
           case MERO_PING_RESULT_FAILED:
@@ -226,9 +233,11 @@ stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize le
       break;
 
     case KIND_IDENTIFY_SERVE:
+    case KIND_DRAINING:
     case KIND_NEGOTIATING:
     default:
-      /* The asker has nothing to say on an identify stream. */
+      /* The asker has nothing to say on an identify stream, and a drained
+       * stream has nothing left for us. */
       break;
     }
 }
@@ -243,25 +252,31 @@ agreed (MeroConnection *self, ConnStream *cs, gint64 now, GArray *events)
   cs->protocol = g_strdup (protocol);
   g_clear_pointer (&cs->ms, mero_multistream_free);
 
-  if (g_str_equal (cs->protocol, MERO_IDENTIFY_PROTOCOL_ID))
+  /* Our own streams are what we opened them for; the peer's are chosen
+   * by protocol. */
+  if (!cs->inbound)
     {
-      cs->kind = cs->inbound ? KIND_IDENTIFY_SERVE : KIND_IDENTIFY_ASK;
+      cs->kind = cs->id == self->identify_stream ? KIND_IDENTIFY_ASK
+               : cs->id == self->ping_stream ? KIND_PING_CLIENT : KIND_APP;
     }
-  else if (g_str_equal (cs->protocol, MERO_IDENTIFY_PUSH_PROTOCOL_ID) && cs->inbound)
+  else if (g_str_equal (cs->protocol, MERO_IDENTIFY_PROTOCOL_ID))
+    {
+      cs->kind = KIND_IDENTIFY_SERVE;
+    }
+  else if (g_str_equal (cs->protocol, MERO_IDENTIFY_PUSH_PROTOCOL_ID))
     {
       cs->kind = KIND_IDENTIFY_PUSH;
     }
   else if (g_str_equal (cs->protocol, MERO_PING_PROTOCOL_ID))
     {
-      if (cs->inbound && self->n_ping_serve >= MERO_PING_MAX_INBOUND_STREAMS)
+      if (self->n_ping_serve >= MERO_PING_MAX_INBOUND_STREAMS)
         {
           self->stats.streams_refused++;
           reset_stream (self, cs);
           return;
         }
-      cs->kind = cs->inbound ? KIND_PING_SERVE : KIND_PING_CLIENT;
-      if (cs->inbound)
-        self->n_ping_serve++;
+      cs->kind = KIND_PING_SERVE;
+      self->n_ping_serve++;
     }
   else
     {
@@ -291,6 +306,7 @@ agreed (MeroConnection *self, ConnStream *cs, gint64 now, GArray *events)
                        cs->protocol, NULL);
       break;
     case KIND_PING_SERVE:
+    case KIND_DRAINING:
     case KIND_NEGOTIATING:
     default:
       break;
@@ -446,6 +462,7 @@ conn_streams_handle_yamux_event (MeroConnection *self, const MeroYamuxEvent *ev,
           break;
         case KIND_PING_SERVE:
         case KIND_IDENTIFY_SERVE:
+        case KIND_DRAINING:
         default:
           /* Done once what we still owe them went out. */
           cs->close_after_pending = TRUE;

@@ -15,8 +15,8 @@
  * Built in: identify is asked as soon as yamux is up, answered for the
  * peer (with its observed address), and pushes are merged; ping is
  * echoed (at most MERO_PING_MAX_INBOUND_STREAMS streams) and sent on
- * request, on one reused stream, and MERO_PING_MAX_FAILURES failures in a
- * row close the connection.  Application streams are handed to the host.
+ * request, each ping on a new stream as js does, and MERO_PING_MAX_FAILURES
+ * failures in a row close the connection.  Application streams are handed to the host.
  *
  * The host feeds socket bytes to mero_connection_recv(), writes what
  * mero_connection_pull_send() yields, and calls handle_deadline() at
@@ -142,8 +142,8 @@ gsize mero_connection_stream_read (MeroConnection *self, guint32 stream_id, guin
 gboolean mero_connection_stream_close (MeroConnection *self, guint32 stream_id, GError **error);
 void mero_connection_stream_reset (MeroConnection *self, guint32 stream_id);
 
-/* Sends a ping with @payload (32 random bytes) on our ping stream,
- * opening it first if needed.  A PING or PING_FAILED event follows. */
+/* Sends a ping with @payload (32 random bytes) on a new ping stream,
+ * closed once answered.  A PING or PING_FAILED event follows. */
 gboolean mero_connection_ping (MeroConnection *self, const guint8 payload[MERO_PING_PAYLOAD_LEN],
                                gint64 now, GError **error);
 

@@ -722,18 +722,21 @@ guint64
 mero_network_open_stream (MeroNetwork *self, const char *peer_id, const char *protocol)
 {
   Command *cmd;
+  guint64 request_id;
 
   g_return_val_if_fail (self != NULL && peer_id != NULL && protocol != NULL, 0);
 
+  g_mutex_lock (&self->lock);
+  request_id = ++self->next_request_id;
+  g_mutex_unlock (&self->lock);
   cmd = g_new0 (Command, 1);
   cmd->type = CMD_OPEN_STREAM;
   cmd->peer_id = g_strdup (peer_id);
   cmd->protocol = g_strdup (protocol);
-  g_mutex_lock (&self->lock);
-  cmd->request_id = ++self->next_request_id;
-  g_mutex_unlock (&self->lock);
+  cmd->request_id = request_id;
+  /* The network thread owns (and frees) cmd from here on. */
   send_command (self, cmd);
-  return cmd->request_id;
+  return request_id;
 }
 
 static void

@@ -171,7 +171,7 @@ test_full_stack (void)
       assert_identified (&p.d, &p.l);
       assert_identified (&p.l, &p.d);
 
-      /* Ping both ways, twice on the same stream. */
+      /* Ping both ways, twice (a new stream each time, as js does). */
       for (guint round = 0; round < 2; round++)
         for (guint i = 0; i < 2; i++)
           {
@@ -333,6 +333,51 @@ test_garbage_security (void)
   pair_clear (&p);
 }
 
+
+static void
+test_inbound_ping_limit (void)
+{
+  Pair p;
+  g_autoptr(GError) error = NULL;
+  guint32 ids[3];
+  guint opened = 0;
+
+  pair_init (&p, 1 << 16, FALSE);
+  pump (&p);
+  g_array_set_size (p.d.events, 0);
+  /* Three ping streams the dialer keeps open: the listener serves two. */
+  for (guint i = 0; i < 3; i++)
+    {
+      ids[i] = mero_connection_open_stream (p.d.conn, "/ipfs/ping/1.0.0", &error);
+      g_assert_no_error (error);
+    }
+  pump (&p);
+  for (guint i = 0; i < p.d.events->len; i++)
+    if (g_array_index (p.d.events, MeroConnectionEvent, i).type == MERO_CONNECTION_EVENT_STREAM_OPENED)
+      opened++;
+  /* The third is reset right after its echo was queued; the RST, a
+   * control frame, overtakes the echo, so the dialer sees a refusal. */
+  g_assert_cmpuint (opened, ==, 2);
+  g_assert_cmpuint (mero_connection_get_stats (p.l.conn)->streams_refused, ==, 1);
+  {
+    const MeroConnectionEvent *ev = find_event (&p.d, MERO_CONNECTION_EVENT_STREAM_REFUSED);
+
+    g_assert_nonnull (ev);
+    g_assert_cmpuint (ev->stream_id, ==, ids[2]);
+  }
+  /* The two served ones echo. */
+  g_array_set_size (p.d.events, 0);
+  g_assert_cmpint (mero_connection_stream_write (p.d.conn, ids[0], (const guint8 *) "0123456789abcdef0123456789abcdef", 32, &error), ==, 32);
+  pump (&p);
+  {
+    guint8 buf[32];
+
+    g_assert_cmpuint (mero_connection_stream_read (p.d.conn, ids[0], buf, sizeof buf), ==, 32);
+    g_assert_cmpmem (buf, 32, "0123456789abcdef0123456789abcdef", 32);
+  }
+  pair_clear (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,5 +387,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/connection/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/net/connection/three-failed-pings", test_three_failed_pings_close);
   g_test_add_func ("/net/connection/garbage-security", test_garbage_security);
+  g_test_add_func ("/net/connection/inbound-ping-limit", test_inbound_ping_limit);
   return g_test_run ();
 }
