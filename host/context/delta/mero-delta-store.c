@@ -519,7 +519,8 @@ mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const Mero
   if (env == NULL)
     return FALSE;
   {
-    g_autofree guint8 *parents = g_memdup2 (ds->heads->data, MAX (n_parents, 1) * 32);
+    g_autofree guint8 *parents = n_parents > 0 ? g_memdup2 (ds->heads->data, n_parents * 32)
+                                                : NULL;
 
     if (!apply_delta (ds, id, parents, n_parents, ts, actions, n_actions,
                       g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), error))

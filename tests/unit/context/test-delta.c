@@ -127,12 +127,13 @@ static void
 snap (TestReplica *r, Snapshot *s)
 {
   g_autofree char *root = test_root_hex (r);
-  const guint8 *heads = mero_delta_store_heads (r->ds, &s->n_heads);
+  const guint8 *heads;
 
   memset (s, 0, sizeof *s);
   heads = mero_delta_store_heads (r->ds, &s->n_heads);
   g_strlcpy (s->root, root, sizeof s->root);
-  memcpy (s->heads, heads, MIN (s->n_heads, 4) * 32);
+  if (s->n_heads > 0)
+    memcpy (s->heads, heads, MIN (s->n_heads, 4) * 32);
   s->pending = mero_delta_store_pending_count (r->ds);
 }
 
