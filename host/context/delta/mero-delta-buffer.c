@@ -52,6 +52,8 @@ mero_delta_buffer_push (MeroDeltaBuffer *buffer, GBytes *envelope, const MeroHlc
   if (buffer->items->len >= buffer->capacity)
     {
       buffer->dropped++;
+      g_info ("delta buffer full (%u): delta %02x%02x%02x%02x… dropped", buffer->capacity,
+              id[0], id[1], id[2], id[3]);
       mero_metrics_counter_add (buffer->metrics, "mero_delta_buffer_dropped_total", NULL, 1,
                                 NULL);
       return FALSE;

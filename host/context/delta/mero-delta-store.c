@@ -261,6 +261,7 @@ drop_pending (MeroDeltaStore *ds, const guint8 *id, const char *reason)
     g_warning ("dropping a pending delta: %s", error->message);
   mero_delta_pending_remove (ds->pending, id);
   count (ds, "mero_delta_pending_evicted_total", reason);
+  g_info ("pending delta %02x%02x%02x%02x… dropped: %s", id[0], id[1], id[2], id[3], reason);
 }
 
 static gboolean

@@ -96,6 +96,9 @@ gboolean mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch,
  * in the hash).  Safe: a dead entity is outside every hash already. */
 #define MERO_STATE_TOMBSTONE_RETENTION_MS G_GUINT64_CONSTANT (24 * 3600 * 1000)
 #define MERO_STATE_GC_MAX_VISIT 10000
+/* How often the node runs a pass (DESIGN §8); not used here. */
+#define MERO_STATE_GC_INTERVAL_MS G_GUINT64_CONSTANT (12 * 3600 * 1000)
+/* Call from the thread that applies this context's deltas. */
 gboolean mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max_visit,
                         GBytes **cursor, guint *removed, GError **error);
 
