@@ -231,6 +231,11 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
   heads_advance (heads, parents, n_parents, id);
   g_array_unref (ds->heads);
   ds->heads = g_steal_pointer (&heads);
+  /* Local writes after this one must order after it, however it arrived
+   * (directly or by cascade); its distance to our clock was checked on
+   * receipt. */
+  if (ts->time > ds->hlc.last.time)
+    ds->hlc.last.time = ts->time;
   meta = meta_encode (ds);
   mero_store_batch_put (batch, &meta_key, g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
   if (!mero_store_batch_commit (batch, error))
@@ -427,14 +432,8 @@ receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpene
     }
   if (n_missing == 0)
     {
-      MeroHlcClock saved = ds->hlc;
-
-      mero_hlc_clock_observe (&ds->hlc, mero_delta_body_hlc (body), now, NULL);
       if (!apply_body (ds, id, body, env, len, now, error))
-        {
-          ds->hlc = saved;
-          return FALSE;
-        }
+        return FALSE;
       *outcome = MERO_DELTA_OUTCOME_APPLIED;
       cascade (ds, id);
       return TRUE;

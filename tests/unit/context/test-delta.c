@@ -361,6 +361,21 @@ test_out_of_order (Fixture *f, gconstpointer data)
   kb = test_kv_dump (f->b);
   g_assert_cmpstr (ka, ==, kb);
 
+  /* b saw a's writes through the cascade: its own later write of the
+   * same key orders after them, here and at a. */
+  {
+    g_autoptr (GBytes) mine = kv_set (f->b, "c", "b-wins");
+    g_autoptr (GBytes) va = NULL;
+    g_autoptr (GBytes) vb = NULL;
+
+    test_replica_receive (f->a, mine);
+    mero_kv_get (f->a->ds, "c", &va, &error);
+    mero_kv_get (f->b->ds, "c", &vb, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (g_bytes_get_data (va, NULL), g_bytes_get_size (va), "b-wins", 6);
+    g_assert_true (g_bytes_equal (va, vb));
+  }
+
   /* What a peer fetches is what was sent. */
   mero_delta_store_get_envelope (f->b->ds, id2, &served, &error);
   g_assert_no_error (error);
