@@ -116,7 +116,12 @@ meta_load (MeroDeltaStore *ds, GError **error)
       g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta DAG record");
       return FALSE;
     }
-  ds->hlc.last = mero_hlc_decode (p + 1);
+  {
+    /* Only the time: the node part is ours, from the author key. */
+    MeroHlc stored = mero_hlc_decode (p + 1);
+
+    ds->hlc.last.time = stored.time;
+  }
   memcpy (&n, p + 1 + MERO_HLC_ENCODED_LEN, 4);
   n = GUINT32_FROM_BE (n);
   if ((gsize) n * sizeof (Id) != len - (1 + MERO_HLC_ENCODED_LEN + 4))
