@@ -124,7 +124,8 @@ serve_identify (MeroConnection *self, ConnStream *cs)
   stream_flush (self, cs);
 }
 
-static void
+/* Returns FALSE if the stream was dropped (cs is then freed). */
+static gboolean
 identify_message (MeroConnection *self, ConnStream *cs, GBytes *frame, GArray *events)
 {
   g_autoptr(GError) error = NULL;
@@ -139,7 +140,7 @@ identify_message (MeroConnection *self, ConnStream *cs, GBytes *frame, GArray *e
     {
       self->stats.identify_failures++;
       reset_stream (self, cs);
-      return;
+      return FALSE;
     }
   if (cs->kind == KIND_IDENTIFY_ASK || self->remote_identify == NULL)
     {
@@ -158,10 +159,12 @@ identify_message (MeroConnection *self, ConnStream *cs, GBytes *frame, GArray *e
   cs->close_after_pending = TRUE;
   g_clear_pointer (&cs->lp, mero_lp_decoder_free);
   stream_flush (self, cs);
+  return TRUE;
 }
 
-/* Feeds bytes to a stream whose protocol is agreed. */
-static void
+/* Feeds bytes to a stream whose protocol is agreed.  Returns FALSE if
+ * the stream was dropped (cs is then freed). */
+static gboolean
 stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize len, gint64 now,
               GArray *events)
 {
@@ -182,12 +185,12 @@ stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize le
             {
               self->stats.identify_failures++;
               reset_stream (self, cs);
-              return;
+              return FALSE;
             }
           data += used;
           len -= used;
-          if (frame != NULL)
-            identify_message (self, cs, frame, events);
+          if (frame != NULL && !identify_message (self, cs, frame, events))
+            return FALSE;
         }
       break;
 
@@ -224,7 +227,7 @@ stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize le
             conn_push_event (events, MERO_CONNECTION_EVENT_PING_FAILED, cs->id, FALSE, NULL,
                              error->message);
             reset_stream (self, cs);
-            break;
+            return FALSE;
           case MERO_PING_RESULT_PENDING:
           default:
             break;
@@ -240,6 +243,7 @@ stream_bytes (MeroConnection *self, ConnStream *cs, const guint8 *data, gsize le
        * stream has nothing left for us. */
       break;
     }
+  return TRUE;
 }
 
 static void
@@ -311,9 +315,10 @@ agreed (MeroConnection *self, ConnStream *cs, gint64 now, GArray *events)
     default:
       break;
     }
-  if (g_bytes_get_size (leftover) > 0)
-    stream_bytes (self, cs, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover), now,
-                  events);
+  if (g_bytes_get_size (leftover) > 0 &&
+      !stream_bytes (self, cs, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover), now,
+                     events))
+    return;
   if (cs->kind == KIND_APP && cs->pending_in->len > 0)
     conn_push_event (events, MERO_CONNECTION_EVENT_STREAM_DATA, cs->id, cs->inbound, cs->protocol,
                      NULL);
@@ -374,9 +379,9 @@ conn_stream_input (MeroConnection *self, ConnStream *cs, gint64 now, GArray *eve
           if (mero_multistream_get_state (cs->ms) == MERO_MULTISTREAM_STATE_AGREED)
             agreed (self, cs, now, events);
         }
-      else
+      else if (!stream_bytes (self, cs, buf, n, now, events))
         {
-          stream_bytes (self, cs, buf, n, now, events);
+          return;
         }
       /* The handlers may have dropped the stream. */
       if (g_hash_table_lookup (self->streams, GUINT_TO_POINTER (id)) != cs)
