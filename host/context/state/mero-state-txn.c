@@ -15,6 +15,7 @@ struct _MeroStateTxn {
   GHashTable *modified;     /* MeroEntity whose record changed: written */
   GPtrArray *levels[MERO_ENTITY_MAX_PHYS_DEPTH + 1];  /* dirty by phys depth */
   GHashTable *child_mods;   /* parent id (owned) -> GHashTable child id (owned) -> ChildMod */
+  MeroStoreIter *iter;      /* over the context's state, during finish only */
 };
 
 MeroStateTxn *
@@ -45,6 +46,7 @@ mero_state_txn_free (MeroStateTxn *txn)
   g_hash_table_unref (txn->modified);
   g_hash_table_unref (txn->child_mods);
   g_hash_table_unref (txn->cache);
+  mero_store_iter_free (txn->iter);
   g_free (txn);
 }
 
@@ -322,7 +324,13 @@ txn_children (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], GArray *ou
   GHashTableIter it;
   gpointer k, v;
 
-  if (!mero_state_scan_index (txn->state, id, stored, error))
+  if (txn->iter == NULL)
+    {
+      MeroKey prefix = mero_key_prefix_state (txn->state->ctx);
+
+      txn->iter = mero_store_iter_new (txn->state->store, NULL, &prefix);
+    }
+  if (!mero_state_scan_index_in (txn->state, txn->iter, id, stored, error))
     return FALSE;
   for (guint i = 0; i < stored->len; i++)
     {
@@ -401,6 +409,9 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
     for (guint i = 0; i < txn->levels[d]->len; i++)
       if (!txn_recompute (txn, g_ptr_array_index (txn->levels[d], i), error))
         return FALSE;
+  /* The read view is not needed past here; callers may close the store
+   * before dropping the txn. */
+  g_clear_pointer (&txn->iter, mero_store_iter_free);
 
   g_hash_table_iter_init (&it, txn->modified);
   while (g_hash_table_iter_next (&it, &k, NULL))

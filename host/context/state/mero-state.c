@@ -100,13 +100,11 @@ mero_state_entity_is_live (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN]
 }
 
 gboolean
-mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
-                       GArray *out, GError **error)
+mero_state_scan_index_in (MeroState *state, MeroStoreIter *it,
+                          const guint8 parent[MERO_ENTITY_ID_LEN], GArray *out, GError **error)
 {
   static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
-  MeroKey prefix = mero_key_prefix_state_children (state->ctx, parent);
   MeroKey first = mero_key_state_child (state->ctx, parent, zero);
-  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
 
   /* Seek past the parent's own entity record (it shares the prefix): it is
    * rewritten by every update below it, and stepping over its many
@@ -118,7 +116,10 @@ mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN]
       g_autoptr (GBytes) v = NULL;
       MeroEntityChildHash child;
 
-      /* The parent's own entity record shares the prefix. */
+      /* @it may range over the whole context: stop after @parent's keys. */
+      if (klen < 2 * MERO_ENTITY_ID_LEN
+          || memcmp (k + MERO_ENTITY_ID_LEN, parent, MERO_ENTITY_ID_LEN) != 0)
+        break;
       if (klen != 3 * MERO_ENTITY_ID_LEN)
         continue;
       v = mero_store_iter_value (it);
@@ -133,6 +134,16 @@ mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN]
       g_array_append_val (out, child);
     }
   return mero_store_iter_check (it, error);
+}
+
+gboolean
+mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
+                       GArray *out, GError **error)
+{
+  MeroKey prefix = mero_key_prefix_state_children (state->ctx, parent);
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
+
+  return mero_state_scan_index_in (state, it, parent, out, error);
 }
 
 static gboolean
