@@ -120,4 +120,19 @@ G_BEGIN_DECLS
 /* Application streams (exact ids plus prefixes) a connection accepts. */
 #define MERO_CONNECTION_MAX_APP_PROTOCOLS 32u
 
+/* --- gossipsub (reference §2.8) --- */
+
+/* js accepts inbound RPCs of up to 4 MiB (it-length-prefixed default). */
+#define MERO_GOSSIPSUB_MAX_RPC_SIZE (4u * 1024u * 1024u)
+/* Issue 3: published message data is at most 1 MiB. */
+#define MERO_GOSSIPSUB_MAX_MESSAGE_DATA (1024u * 1024u)
+/* Topic names, message ids, and entries per RPC we are willing to hold. */
+#define MERO_GOSSIPSUB_MAX_TOPIC_LEN 256u
+#define MERO_GOSSIPSUB_MAX_MESSAGE_ID_LEN 256u
+#define MERO_GOSSIPSUB_MAX_SUBSCRIPTIONS 1024u
+#define MERO_GOSSIPSUB_MAX_MESSAGES 1024u
+#define MERO_GOSSIPSUB_MAX_CONTROL_ENTRIES 1024u
+/* Spec: max IHAVE length 5000 ids; the same caps IWANT and IDONTWANT. */
+#define MERO_GOSSIPSUB_MAX_IDS 5000u
+
 G_END_DECLS
