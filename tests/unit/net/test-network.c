@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <sodium.h>
 
+#include "net/mero-event-channel.h"
 #include "net/transport/mero-network.h"
 
 #define TEST_PROTOCOL "/calimero/stream/test/1"
@@ -12,6 +13,8 @@
 
 typedef struct
 {
+  guint event_capacity;   /* 0: default */
+  MeroMetrics *metrics;   /* (nullable) own registry */
   MeroIdentity *identity;
   MeroNetwork *net;
   GPtrArray *events; /* MeroNetEvent */
@@ -45,7 +48,8 @@ node_start (Node *node, guint8 seed_byte, const char *listen, guint max_connecti
   config.ping_interval_us = 200 * 1000;
   config.max_connections = max_connections;
   config.dial_timeout_us = 2 * G_USEC_PER_SEC;
-  config.metrics = NULL;
+  config.metrics = node->metrics;
+  config.event_capacity = node->event_capacity;
   node->net = mero_network_new (&config, node->identity);
   g_assert_true (mero_network_start (node->net, g_main_context_default (), on_event, node, &error));
   g_assert_no_error (error);
@@ -61,6 +65,7 @@ node_stop (Node *node)
   g_clear_pointer (&node->identity, mero_identity_free);
   g_clear_pointer (&node->peer_id, g_free);
   g_clear_pointer (&node->addrs, g_strfreev);
+  g_clear_pointer (&node->metrics, mero_metrics_unref);
 }
 
 static MeroNetEvent *
@@ -269,6 +274,68 @@ test_connection_limit_and_bad_dial (void)
   node_stop (&c);
 }
 
+
+/* The node stops consuming events while 2 MiB arrive on a stream: the
+ * receiving network fills its small channel, stops reading its socket
+ * (yamux and TCP windows then hold the sender back) and resumes when the
+ * node catches up.  Nothing is dropped and every byte arrives in order. */
+static void
+test_backpressure (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autofree char *addr = NULL;
+  g_autofree guint8 *payload = g_malloc (2 * 1024 * 1024);
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  MeroNetEvent *ev;
+  gint64 deadline;
+  guint max_depth = 0;
+
+  for (gsize i = 0; i < 2 * 1024 * 1024; i++)
+    payload[i] = (guint8) (i * 31 + (i >> 11));
+  b.event_capacity = 40;
+  b.metrics = mero_metrics_new ();
+  node_start (&a, 0x3a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x3b, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&b, TRUE, b.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, NULL));
+  g_assert_nonnull (wait_for (&b, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  mero_network_open_stream (a.net, b.peer_id, TEST_PROTOCOL);
+  ev = wait_for (&a, MERO_NET_EVENT_STREAM_OPENED, 0);
+  g_assert_nonnull (ev);
+  {
+    g_autoptr(GBytes) data = g_bytes_new_static (payload, 2 * 1024 * 1024);
+
+    mero_network_stream_write (a.net, ev->stream, data);
+    mero_network_stream_close (a.net, ev->stream);
+  }
+  /* The node is busy for a while: b's channel fills up. */
+  g_usleep (G_USEC_PER_SEC / 2);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (find (&b, MERO_NET_EVENT_STREAM_CLOSED, 0) == NULL && g_get_monotonic_time () < deadline)
+    {
+      double depth = 0;
+
+      mero_metrics_lookup (b.metrics, MERO_EVENT_CHANNEL_DEPTH_METRIC, NULL, NULL, &depth);
+      max_depth = MAX (max_depth, (guint) depth);
+      /* Consume slowly: one event at a time, with pauses. */
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (200);
+    }
+  for (guint i = 0; i < b.events->len; i++)
+    {
+      ev = g_ptr_array_index (b.events, i);
+      if (ev->type == MERO_NET_EVENT_STREAM_DATA)
+        g_byte_array_append (got, g_bytes_get_data (ev->data, NULL), (guint) g_bytes_get_size (ev->data));
+    }
+  g_assert_cmpuint (got->len, ==, 2 * 1024 * 1024);
+  g_assert_cmpmem (got->data, got->len, payload, 2 * 1024 * 1024);
+  g_assert_cmpuint (mero_metrics_get_counter (b.metrics, MERO_EVENT_CHANNEL_DROPPED_METRIC, NULL), ==, 0);
+  g_assert_cmpuint (max_depth, <=, 40);
+  g_test_message ("deepest channel: %u of 40", max_depth);
+  node_stop (&a);
+  node_stop (&b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -278,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/ipv6", test_ipv6);
   g_test_add_func ("/net/network/wrong-peer", test_wrong_peer);
   g_test_add_func ("/net/network/connection-limit", test_connection_limit_and_bad_dial);
+  g_test_add_func ("/net/network/backpressure", test_backpressure);
   return g_test_run ();
 }
