@@ -1,7 +1,8 @@
 /* test-interop-js.c: merod's network against a real js-libp2p 2.8.8 peer
  * (js-peer.mjs), over TCP on 127.0.0.1, both directions:
  *
- *   c-dials-js: we dial js;  js-dials-c: js dials us.
+ *   c-dials-js: we dial js, muxer inlined in the Noise handshake;
+ *   js-dials-c: js dials us, muxer negotiated with multistream-select.
  *
  * Each checks Noise + yamux come up, identify both ways (js sees our
  * public key and protocols, we see js's), ping both ways (ours every 2 s,
@@ -75,7 +76,7 @@ read_js_line (Ctx *ctx)
 }
 
 static void
-ctx_init (Ctx *ctx, guint8 seed_byte)
+ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
 {
   guint8 seed[32], key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
   const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
@@ -96,6 +97,7 @@ ctx_init (Ctx *ctx, guint8 seed_byte)
   config.listen_addrs = listen;
   config.stream_protocols = protocols;
   config.ping_interval_us = 2 * G_USEC_PER_SEC;
+  config.disable_inline_muxer = !inline_muxer;
   ctx->net = mero_network_new (&config, ctx->identity);
   g_assert_true (mero_network_start (ctx->net, g_main_context_default (), on_net_event, ctx, &error));
   g_assert_no_error (error);
@@ -216,7 +218,7 @@ json_array_has (JsonObject *o, const char *member, const char *value)
 
 /* Everything after the connection is up, the same in both directions. */
 static void
-check_connection (Ctx *ctx, const char *js_peer)
+check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
 {
   MeroNetEvent *ev;
   JsonObject *o;
@@ -225,6 +227,8 @@ check_connection (Ctx *ctx, const char *js_peer)
   ev = wait_net (ctx, MERO_NET_EVENT_PEER_CONNECTED, 0);
   g_assert_nonnull (ev);
   g_assert_cmpstr (ev->peer_id, ==, js_peer);
+  g_assert_cmpstr (ev->message, ==, inlined ? "yamux inlined in noise" : "yamux via multistream-select");
+  g_test_message ("connected: %s", ev->message);
   connected_at = g_get_monotonic_time ();
 
   /* We identify js. */
@@ -303,7 +307,8 @@ test_c_dials_js (void)
   g_autoptr(GError) error = NULL;
   const char *js_peer;
 
-  ctx_init (&ctx, 0x51);
+  /* js offers yamux in its Noise payload; so do we here. */
+  ctx_init (&ctx, 0x51, TRUE);
   ctx_spawn_js (&ctx, args);
   o = wait_js (&ctx, "listening", 0);
   g_assert_nonnull (o);
@@ -313,7 +318,7 @@ test_c_dials_js (void)
   /* js lists /ip4/127.0.0.1/tcp/PORT/p2p/ID: the id is checked by Noise. */
   g_assert_true (mero_network_dial (ctx.net, json_array_get_string_element (addrs, 0), &error));
   g_assert_no_error (error);
-  check_connection (&ctx, js_peer);
+  check_connection (&ctx, js_peer, TRUE);
   ctx_clear (&ctx);
 }
 
@@ -327,14 +332,15 @@ test_js_dials_c (void)
   const char *args[] = { "--dial", NULL, "--stay", stay, "--pings", "3", NULL };
   JsonObject *o;
 
-  ctx_init (&ctx, 0x52);
+  /* No offer from us: js negotiates yamux with multistream-select. */
+  ctx_init (&ctx, 0x52, FALSE);
   ours = mero_network_get_listen_addrs (ctx.net);
   target = g_strdup_printf ("%s/p2p/%s", ours[0], ctx.peer_id);
   args[1] = target;
   ctx_spawn_js (&ctx, args);
   o = wait_js (&ctx, "listening", 0);
   g_assert_nonnull (o);
-  check_connection (&ctx, json_object_get_string_member (o, "peerId"));
+  check_connection (&ctx, json_object_get_string_member (o, "peerId"), FALSE);
   g_assert_true (find_net (&ctx, MERO_NET_EVENT_PEER_CONNECTED, 0)->inbound);
   ctx_clear (&ctx);
 }

@@ -75,6 +75,8 @@ struct _MeroConnection
   MeroPingClient *ping;
   MeroConnectionStats stats;
   char *close_reason;
+  gboolean inline_muxer;   /* offered in our payload */
+  gboolean muxer_inlined;  /* agreed that way */
 };
 
 void conn_push_event (GArray *events, MeroConnectionEventType type, guint32 stream_id,

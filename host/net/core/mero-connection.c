@@ -122,6 +122,7 @@ mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config
   self->inbound_protocols = strv_concat (builtin, config->app_protocols);
   self->streams = g_hash_table_new_full (NULL, NULL, NULL, conn_stream_free);
   self->ping = mero_ping_client_new ();
+  self->inline_muxer = config->inline_muxer;
 
   if (role == MERO_CONNECTION_ROLE_DIALER)
     {
@@ -210,10 +211,37 @@ yamux_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArra
 }
 
 static void
-start_muxer_negotiation (MeroConnection *self, GArray *events)
+start_yamux (MeroConnection *self, gint64 now, GArray *events)
 {
   g_clear_pointer (&self->ms, mero_multistream_free);
+  self->yamux = mero_yamux_session_new (self->role == MERO_CONNECTION_ROLE_DIALER
+                                        ? MERO_YAMUX_ROLE_CLIENT : MERO_YAMUX_ROLE_SERVER);
+  self->phase = PHASE_MUXED;
+  self->state = MERO_CONNECTION_STATE_READY;
+  conn_push_event (events, MERO_CONNECTION_EVENT_READY, 0, FALSE, NULL, NULL);
+  conn_streams_on_ready (self, now, events);
+}
+
+static void
+start_muxer_negotiation (MeroConnection *self, gint64 now, GArray *events)
+{
+  const char *const *remote = mero_noise_get_remote_stream_muxers (self->noise);
+
+  g_clear_pointer (&self->ms, mero_multistream_free);
   conn_push_event (events, MERO_CONNECTION_EVENT_SECURED, 0, FALSE, NULL, NULL);
+  /* Both payloads list muxers: the choice is made (js takes the first
+   * of the remote's list it supports; yamux is all we speak). */
+  if (self->inline_muxer && remote[0] != NULL)
+    {
+      if (!g_strv_contains (remote, MERO_YAMUX_PROTOCOL_ID))
+        {
+          conn_fail (self, events, "peer offers no muxer we speak in its Noise payload");
+          return;
+        }
+      self->muxer_inlined = TRUE;
+      start_yamux (self, now, events);
+      return;
+    }
   self->phase = PHASE_MUXER;
   if (self->role == MERO_CONNECTION_ROLE_DIALER)
     {
@@ -248,13 +276,7 @@ plain_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArra
     return TRUE;
 
   leftover = mero_multistream_steal_leftover (self->ms);
-  g_clear_pointer (&self->ms, mero_multistream_free);
-  self->yamux = mero_yamux_session_new (self->role == MERO_CONNECTION_ROLE_DIALER
-                                        ? MERO_YAMUX_ROLE_CLIENT : MERO_YAMUX_ROLE_SERVER);
-  self->phase = PHASE_MUXED;
-  self->state = MERO_CONNECTION_STATE_READY;
-  conn_push_event (events, MERO_CONNECTION_EVENT_READY, 0, FALSE, NULL, NULL);
-  conn_streams_on_ready (self, now, events);
+  start_yamux (self, now, events);
   if (self->phase == PHASE_MUXED && g_bytes_get_size (leftover) > 0)
     return yamux_in (self, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover), now,
                      events);
@@ -277,7 +299,9 @@ noise_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArra
       return FALSE;
     }
   if (was_handshaking && mero_noise_get_state (self->noise) == MERO_NOISE_STATE_ESTABLISHED)
-    start_muxer_negotiation (self, events);
+    start_muxer_negotiation (self, now, events);
+  if (self->phase == PHASE_DONE)
+    return FALSE;
   if (self->plain->len == 0)
     return TRUE;
   {
@@ -717,6 +741,14 @@ mero_connection_get_stats (const MeroConnection *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return &self->stats;
+}
+
+gboolean
+mero_connection_get_muxer_inlined (const MeroConnection *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->muxer_inlined;
 }
 
 gint64

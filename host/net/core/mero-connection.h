@@ -8,9 +8,11 @@
  *   application protocol.
  *
  * The dialer is the multistream initiator, the Noise initiator and the
- * yamux client; the listener the opposite.  We send no stream_muxers in
- * the Noise payload, so js negotiates the muxer with multistream-select
- * (the reference's portable path).
+ * yamux client; the listener the opposite.  With inline_muxer set (and
+ * "/yamux/1.0.0" in our Noise payload's stream_muxers), a peer that lists
+ * yamux in its payload too skips the muxer's multistream-select round
+ * ("inlined" negotiation, as js does); otherwise the muxer is negotiated
+ * with multistream-select inside the encrypted channel.
  *
  * Built in: identify is asked as soon as yamux is up, answered for the
  * peer (with its observed address), and pushes are merged; ping is
@@ -69,6 +71,9 @@ typedef struct
   /* (nullable) application protocol ids and prefixes we accept. */
   const char *const *app_protocols;
   const char *const *app_prefixes;
+  /* Our payload offers stream_muxers ["/yamux/1.0.0"]: use the inlined
+   * muxer negotiation when the peer offers it too. */
+  gboolean inline_muxer;
 } MeroConnectionConfig;
 
 typedef enum {
@@ -160,6 +165,8 @@ const MeroIdentifyInfo *mero_connection_get_remote_identify (const MeroConnectio
 /* (transfer none) (nullable) why the connection closed. */
 const char *mero_connection_get_close_reason (const MeroConnection *self);
 const MeroConnectionStats *mero_connection_get_stats (const MeroConnection *self);
+/* TRUE once READY if the muxer was agreed inside the Noise handshake. */
+gboolean mero_connection_get_muxer_inlined (const MeroConnection *self);
 /* Last RTT of our ping, or -1. */
 gint64 mero_connection_get_ping_rtt (const MeroConnection *self);
 

@@ -148,6 +148,8 @@ handle_core_events (NetConn *conn, GArray *events)
           {
             MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PEER_CONNECTED);
 
+            out->message = g_strdup (mero_connection_get_muxer_inlined (conn->core)
+                                     ? "yamux inlined in noise" : "yamux via multistream-select");
             conn->announced = TRUE;
             net_peer_connected (conn->net, conn->peer_id, conn->address);
             g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "peer-joined",
@@ -462,6 +464,7 @@ net_conn_new (MeroNetwork *net, GSocketConnection *connection, MeroConnectionRol
   config.remote_addr = remote_ma;
   config.app_protocols = (const char *const *) net->stream_protocols;
   config.app_prefixes = (const char *const *) net->stream_prefixes;
+  config.inline_muxer = net->inline_muxer;
   conn->core = mero_connection_new (role, &config, now);
   sodium_memzero (&config.noise, sizeof config.noise);
 

@@ -37,6 +37,7 @@ struct _MeroNetwork
   char *agent_version;
   GStrv stream_protocols;
   GStrv stream_prefixes;
+  gboolean inline_muxer;
   MeroMetrics *metrics;
   MeroEventChannel *events;
   GStrv listen_addrs;        /* bound, set before start() returns */

@@ -9,6 +9,7 @@
 
 #include "mero-build-config.h"
 #include "net/core/mero-ping.h"
+#include "net/core/mero-yamux.h"
 
 G_DEFINE_QUARK (mero-network-error-quark, mero_network_error)
 
@@ -518,8 +519,13 @@ build_local_identity (MeroNetwork *self)
   mero_noise_signing_message (static_public, message);
   mero_identity_sign (self->identity, message, sizeof message, signature);
   mero_key_codec_encode_ed25519_public (mero_identity_get_public_key (self->identity), key_pb);
-  self->noise_payload = mero_noise_payload_encode (key_pb, sizeof key_pb, signature,
-                                                   sizeof signature, NULL);
+  {
+    static const char *const muxers[] = { MERO_YAMUX_PROTOCOL_ID, NULL };
+
+    self->noise_payload = mero_noise_payload_encode (key_pb, sizeof key_pb, signature,
+                                                     sizeof signature,
+                                                     self->inline_muxer ? muxers : NULL);
+  }
 
   self->local_identify = mero_identify_info_new ();
   self->local_identify->public_key = g_bytes_new (key_pb, sizeof key_pb);
@@ -643,6 +649,7 @@ mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
                            ? g_strdupv ((GStrv) config->stream_protocols) : g_new0 (char *, 1);
   self->stream_prefixes = config->stream_prefixes != NULL
                           ? g_strdupv ((GStrv) config->stream_prefixes) : g_new0 (char *, 1);
+  self->inline_muxer = !config->disable_inline_muxer;
   self->metrics = mero_metrics_ref (config->metrics != NULL ? config->metrics
                                                             : mero_metrics_get_default ());
   self->events = mero_event_channel_new (config->event_capacity > 0

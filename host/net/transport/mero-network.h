@@ -73,12 +73,16 @@ typedef struct
   const char *const *stream_protocols;
   const char *const *stream_prefixes;
   guint event_capacity;       /* 0: MERO_EVENT_CHANNEL_DEFAULT_CAPACITY */
+  /* By default our Noise payload offers yamux, so peers that do the same
+   * (js does) skip the muxer's multistream-select round; TRUE turns the
+   * offer off and the muxer is always negotiated with multistream. */
+  gboolean disable_inline_muxer;
   MeroMetrics *metrics;       /* NULL: the default instance */
 } MeroNetworkConfig;
 
 typedef enum {
   MERO_NET_EVENT_LISTENING_ON,      /* address */
-  MERO_NET_EVENT_PEER_CONNECTED,    /* peer_id, address, inbound */
+  MERO_NET_EVENT_PEER_CONNECTED,    /* peer_id, address, inbound, message = how yamux was agreed */
   MERO_NET_EVENT_PEER_IDENTIFIED,   /* peer_id, protocols, message = agent version */
   MERO_NET_EVENT_PEER_DISCONNECTED, /* peer_id, address, message = reason */
   MERO_NET_EVENT_DIAL_FAILED,       /* address, message */

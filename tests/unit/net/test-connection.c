@@ -25,9 +25,11 @@ typedef struct
   gsize chunk;
 } Pair;
 
+static const char *const yamux_muxers[] = { "/yamux/1.0.0", NULL };
+
 static void
 side_init (Side *s, MeroConnectionRole role, guint8 id, const MeroPeerId *expected, gint64 now,
-           const char *agent)
+           const char *agent, gboolean inline_muxer)
 {
   MeroConnectionConfig config = { 0 };
   guint8 key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
@@ -35,7 +37,7 @@ side_init (Side *s, MeroConnectionRole role, guint8 id, const MeroPeerId *expect
   const char *const protocols[] = { "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0", app_protocols[0], NULL };
 
   noise_test_peer_init (&s->peer, id, (guint8) (id + 0x10), (guint8) (id + 0x20),
-                        (guint8) (id + 0x10), NULL);
+                        (guint8) (id + 0x10), inline_muxer ? yamux_muxers : NULL);
   s->peer.config.expected_peer = expected;
   mero_key_codec_encode_ed25519_public (s->peer.identity_pk, key_pb);
   s->identify = mero_identify_info_new ();
@@ -51,6 +53,7 @@ side_init (Side *s, MeroConnectionRole role, guint8 id, const MeroPeerId *expect
   config.remote_addr = remote;
   config.app_protocols = app_protocols;
   config.app_prefixes = app_prefixes;
+  config.inline_muxer = inline_muxer;
   s->conn = mero_connection_new (role, &config, now);
   s->events = mero_connection_events_new ();
 }
@@ -65,7 +68,8 @@ side_clear (Side *s)
 }
 
 static void
-pair_init (Pair *p, gsize chunk, gboolean wrong_expectation)
+pair_init_full (Pair *p, gsize chunk, gboolean wrong_expectation, gboolean dialer_inline,
+                gboolean listener_inline)
 {
   NoiseTestPeer listener_keys;
 
@@ -74,9 +78,17 @@ pair_init (Pair *p, gsize chunk, gboolean wrong_expectation)
   /* The dialer knows whom it dials (or, for the mismatch test, thinks
    * it does). */
   noise_test_peer_init (&listener_keys, wrong_expectation ? 0x0e : 0x02, 0x12, 0x22, 0x12, NULL);
-  side_init (&p->l, MERO_CONNECTION_ROLE_LISTENER, 0x02, NULL, p->now, "listener/1");
-  side_init (&p->d, MERO_CONNECTION_ROLE_DIALER, 0x01, listener_keys.peer_id, p->now, "dialer/1");
+  side_init (&p->l, MERO_CONNECTION_ROLE_LISTENER, 0x02, NULL, p->now, "listener/1",
+             listener_inline);
+  side_init (&p->d, MERO_CONNECTION_ROLE_DIALER, 0x01, listener_keys.peer_id, p->now, "dialer/1",
+             dialer_inline);
   noise_test_peer_clear (&listener_keys);
+}
+
+static void
+pair_init (Pair *p, gsize chunk, gboolean wrong_expectation)
+{
+  pair_init_full (p, chunk, wrong_expectation, FALSE, FALSE);
 }
 
 static void
@@ -378,6 +390,37 @@ test_inbound_ping_limit (void)
   pair_clear (&p);
 }
 
+
+/* Inlined muxer negotiation when both payloads offer yamux; with only
+ * one side offering it, multistream-select as before. */
+static void
+test_inline_muxer (void)
+{
+  const struct { gboolean d, l, inlined; } cases[] = {
+    { TRUE, TRUE, TRUE }, { TRUE, FALSE, FALSE }, { FALSE, TRUE, FALSE },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (gsize chunk = 1; chunk <= 4096; chunk *= 64)
+      {
+        Pair p;
+        guint8 ping[32] = { 9 };
+
+        pair_init_full (&p, chunk, FALSE, cases[c].d, cases[c].l);
+        pump (&p);
+        g_assert_cmpint (mero_connection_get_state (p.d.conn), ==, MERO_CONNECTION_STATE_READY);
+        g_assert_cmpint (mero_connection_get_state (p.l.conn), ==, MERO_CONNECTION_STATE_READY);
+        g_assert_cmpint (mero_connection_get_muxer_inlined (p.d.conn), ==, cases[c].inlined);
+        g_assert_cmpint (mero_connection_get_muxer_inlined (p.l.conn), ==, cases[c].inlined);
+        assert_identified (&p.d, &p.l);
+        assert_identified (&p.l, &p.d);
+        g_assert_true (mero_connection_ping (p.l.conn, ping, p.now, NULL));
+        pump (&p);
+        g_assert_nonnull (find_event (&p.l, MERO_CONNECTION_EVENT_PING));
+        pair_clear (&p);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -388,5 +431,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/connection/three-failed-pings", test_three_failed_pings_close);
   g_test_add_func ("/net/connection/garbage-security", test_garbage_security);
   g_test_add_func ("/net/connection/inbound-ping-limit", test_inbound_ping_limit);
+  g_test_add_func ("/net/connection/inline-muxer", test_inline_muxer);
   return g_test_run ();
 }
