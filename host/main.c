@@ -4,6 +4,7 @@
  *   merod run [--home DIR] [--bus=session|system|none]
  *   merod config get KEY | set KEY VALUE   [--home DIR]
  *   merod plugins [--home DIR]
+ *   merod peers [--home DIR]
  *   merod --version
  *
  * Exit status: 0 success or clean stop, 1 runtime failure, 2 bad or
@@ -22,6 +23,7 @@
 #include "node/mero-home.h"
 #include "node/mero-node-plugins.h"
 #include "node/mero-node.h"
+#include "node/mero-peers-report.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG 2
@@ -329,6 +331,38 @@ command_plugins (int argc, char **argv)
   return 0;
 }
 
+/* merod peers ----------------------------------------------------------- */
+
+static int
+command_peers (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      NULL, _("List the libp2p peers connected to the node running in the home, with their "
+              "address and protocols, and the addresses it listens on."),
+      entries);
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!parse_command (context, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    {
+      g_printerr (_("merod: unexpected argument “%s”\n"), argv[1]);
+      return EXIT_CONFIG;
+    }
+  if (home == NULL)
+    home = mero_config_default_home ();
+  if (!mero_peers_report_print (home, &error))
+    return print_error (error);
+  return 0;
+}
+
 /* dispatch -------------------------------------------------------------- */
 
 static const struct {
@@ -340,6 +374,7 @@ static const struct {
   { "run", command_run, N_("Run the node") },
   { "config", command_config, N_("Read or change merod.conf") },
   { "plugins", command_plugins, N_("List plugins and their status") },
+  { "peers", command_peers, N_("List the peers of the running node") },
 };
 
 static void

@@ -84,6 +84,30 @@ check_bootstrap_multiaddr (const char *value, char **expected)
   return FALSE;
 }
 
+/* Listening needs an address and a port, nothing else: /ip4|ip6/ADDR/tcp/PORT. */
+static gboolean
+check_listen_multiaddr (const char *value, char **expected)
+{
+  g_auto (GStrv) parts = g_strsplit (value, "/", -1);
+  g_autoptr (GInetAddress) address = NULL;
+  guint64 port = 0;
+  gboolean ok = g_strv_length (parts) == 5 && parts[0][0] == '\0'
+                && (g_str_equal (parts[1], "ip4") || g_str_equal (parts[1], "ip6"))
+                && g_str_equal (parts[3], "tcp")
+                && g_ascii_string_to_unsigned (parts[4], 10, 0, 65535, &port, NULL);
+
+  if (ok)
+    {
+      address = g_inet_address_new_from_string (parts[2]);
+      ok = address != NULL
+           && (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+                  == g_str_equal (parts[1], "ip6");
+    }
+  if (!ok)
+    *expected = g_strdup (_("a multiaddr /ip4/ADDRESS/tcp/PORT or /ip6/ADDRESS/tcp/PORT"));
+  return ok;
+}
+
 static const char *const encryption_choices[] = { "none", "passphrase", "key-file", NULL };
 static const char *const bus_choices[] = { "session", "system", "none", NULL };
 
@@ -107,6 +131,21 @@ static const MeroConfigKey keys[] = {
   { "network", "bootstrap", MERO_CONFIG_TYPE_LIST, FALSE, "",
     N_("Peers to dial at start-up, as multiaddrs ending in /p2p/<PeerId>, separated by “;”."),
     FIELD (network_bootstrap), 0, 0, NULL, check_bootstrap_multiaddr },
+  { "network", "enabled", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
+    N_("Start the libp2p network with the node (true or false); without it the node "
+       "neither listens nor dials."),
+    FIELD (network_enabled), 0, 0, NULL, NULL },
+  { "network", "listen_multiaddrs", MERO_CONFIG_TYPE_LIST, FALSE, "",
+    N_("Multiaddrs to listen on, separated by “;” (e.g. /ip4/0.0.0.0/tcp/2428;/ip6/::/tcp/2428; "
+       "tcp port 0 picks a free port). When set, it replaces listen and port; empty: every "
+       "address in listen on port."),
+    FIELD (network_listen_multiaddrs), 0, 0, NULL, check_listen_multiaddr },
+  { "network", "max_connections", MERO_CONFIG_TYPE_UINT, FALSE, "128",
+    N_("Most connections open at once, inbound and outbound (1-65536); more are refused."),
+    FIELD (network_max_connections), 1, 65536, NULL, NULL },
+  { "network", "dial_timeout_secs", MERO_CONFIG_TYPE_UINT, FALSE, "10",
+    N_("Seconds one dial may take, connect and handshake, before it counts as failed (1-300)."),
+    FIELD (network_dial_timeout_secs), 1, 300, NULL, NULL },
   { "network", "mdns", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
     N_("Discover peers on the local network with mDNS (true or false)."),
     FIELD (network_mdns), 0, 0, NULL, NULL },

@@ -35,6 +35,7 @@ mero_config_free (MeroConfig *config)
   g_free (config->node_name);
   g_strfreev (config->network_listen);
   g_strfreev (config->network_bootstrap);
+  g_strfreev (config->network_listen_multiaddrs);
   g_free (config->store_backend);
   g_free (config->store_path);
   g_free (config->store_key_file);

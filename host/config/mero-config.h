@@ -51,6 +51,10 @@ typedef struct {
   char **network_listen;       /* IP addresses */
   char **network_bootstrap;    /* multiaddrs ending in /p2p/<PeerId> */
   gboolean network_mdns;
+  gboolean network_enabled;
+  char **network_listen_multiaddrs; /* empty: network_listen × network_port */
+  guint network_max_connections;
+  guint network_dial_timeout_secs;
 
   char *store_backend;         /* plugin name */
   char *store_path;            /* relative to the home unless absolute */

@@ -2,7 +2,8 @@
  *
  *   meroctl [--bus=session|system] info      PeerId, version, home
  *   meroctl [--bus=session|system] plugins   the node's plugins
- *   meroctl --url URL [--token T] info|plugins   the same over the admin API
+ *   meroctl [--bus=session|system] peers     connected libp2p peers
+ *   meroctl --url URL [--token T] info|plugins|peers   the same over the admin API
  *     (the token also from MERO_TOKEN; needed for a non-loopback node)
  *
  * Exit status: 0 success, 1 no node or a failed call, 2 bad usage. */
@@ -56,6 +57,44 @@ command_plugins (MeroDBusNode1 *node)
   g_variant_iter_init (&iter, plugins);
   while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &name, &kind, &version, &file, &status))
     g_print ("%-20s %-16s %-10s %-9s %s\n", name, kind, version, status, file);
+  return 0;
+}
+
+static void
+print_peer_row (const char *peer_id, const char *address, const char *protocols)
+{
+  g_print ("%-52s %-28s %s\n", peer_id, address, protocols);
+}
+
+static void
+print_peer_header (void)
+{
+  print_peer_row (_("PEER ID"), _("ADDRESS"), _("PROTOCOLS"));
+}
+
+static int
+command_peers (MeroDBusNode1 *node)
+{
+  g_autoptr (GVariant) peers = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *const *listen = mero_dbus_node1_get_listen_addresses (node);
+  GVariantIter iter;
+  const char *peer_id, *address;
+  g_autofree const char **protocols = NULL;
+
+  if (!mero_dbus_node1_call_list_peers_sync (node, &peers, NULL, &error))
+    return print_error (error);
+  for (gsize i = 0; listen != NULL && listen[i] != NULL; i++)
+    g_print ("%s: %s\n", _("Listening on"), listen[i]);
+  print_peer_header ();
+  g_variant_iter_init (&iter, peers);
+  while (g_variant_iter_next (&iter, "(&s&s^a&s)", &peer_id, &address, &protocols))
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **) protocols);
+
+      print_peer_row (peer_id, address, joined);
+      g_clear_pointer (&protocols, g_free);
+    }
   return 0;
 }
 
@@ -161,6 +200,65 @@ command_plugins_http (const char *url, const char *token)
   return 0;
 }
 
+static int
+command_peers_http (const char *url, const char *token)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *reply = http_get_object (url, token, "/admin-api/peers", parser);
+  JsonNode *member;
+  JsonArray *listen;
+  JsonArray *peers;
+
+  if (reply == NULL)
+    return EXIT_FAILED;
+  member = json_object_get_member (reply, "listen_addresses");
+  listen = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  for (guint i = 0; listen != NULL && i < json_array_get_length (listen); i++)
+    {
+      JsonNode *node = json_array_get_element (listen, i);
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        g_print ("%s: %s\n", _("Listening on"), json_node_get_string (node));
+    }
+  member = json_object_get_member (reply, "peers");
+  peers = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  print_peer_header ();
+  for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
+    {
+      JsonNode *node = json_array_get_element (peers, i);
+      g_autoptr (GString) protocols = g_string_new (NULL);
+      JsonObject *peer;
+      JsonArray *list;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      peer = json_node_get_object (node);
+      member = json_object_get_member (peer, "protocols");
+      list = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member)
+                                                              : NULL;
+      for (guint j = 0; list != NULL && j < json_array_get_length (list); j++)
+        {
+          JsonNode *item = json_array_get_element (list, j);
+
+          if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+            continue;
+          if (protocols->len > 0)
+            g_string_append_c (protocols, ' ');
+          g_string_append (protocols, json_node_get_string (item));
+        }
+      print_peer_row (member_string (peer, "peer_id"), member_string (peer, "address"),
+                      protocols->str);
+    }
+  return 0;
+}
+
+static gboolean
+is_command (const char *name)
+{
+  return g_strcmp0 (name, "info") == 0 || g_strcmp0 (name, "plugins") == 0
+         || g_strcmp0 (name, "peers") == 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -191,7 +289,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  context = g_option_context_new (N_("info | plugins"));
+  context = g_option_context_new (N_("info | plugins | peers"));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context,
                                 _("Control a running merod node over D-Bus or, with --url, "
@@ -209,7 +307,7 @@ main (int argc, char **argv)
       g_printerr (_("meroctl: invalid value “%s” for --bus: expected session or system\n"), bus);
       return EXIT_USAGE;
     }
-  if (argc != 2 || (g_strcmp0 (argv[1], "info") != 0 && g_strcmp0 (argv[1], "plugins") != 0))
+  if (argc != 2 || !is_command (argv[1]))
     {
       g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
 
@@ -223,6 +321,8 @@ main (int argc, char **argv)
 
       if (g_str_equal (argv[1], "info"))
         return command_info_http (url, effective_token);
+      if (g_str_equal (argv[1], "peers"))
+        return command_peers_http (url, effective_token);
       return command_plugins_http (url, effective_token);
     }
 
@@ -240,5 +340,7 @@ main (int argc, char **argv)
     }
   if (g_str_equal (argv[1], "info"))
     return command_info (node);
+  if (g_str_equal (argv[1], "peers"))
+    return command_peers (node);
   return command_plugins (node);
 }

@@ -11,6 +11,7 @@ G_DEFINE_QUARK (mero-dbus-service-error-quark, mero_dbus_service_error)
 struct _MeroDBusService {
   GBusType bus_type;
   MeroPluginRegistry *registry;   /* borrowed */
+  MeroNetwork *network;           /* borrowed, nullable */
   MeroDBusNode1 *skeleton;
   GDBusConnection *connection;
   guint owner_id;                 /* g_bus_own_name has no GSource to hold */
@@ -48,6 +49,79 @@ mero_dbus_service_plugins_to_variant (MeroPluginRegistry *registry)
   return g_variant_builder_end (&builder);
 }
 
+static int
+compare_peer_info (gconstpointer a, gconstpointer b)
+{
+  const MeroNetPeerInfo *pa = *(MeroNetPeerInfo *const *) a;
+  const MeroNetPeerInfo *pb = *(MeroNetPeerInfo *const *) b;
+
+  return g_strcmp0 (pa->peer_id, pb->peer_id);
+}
+
+GVariant *
+mero_dbus_service_peers_to_variant (MeroNetwork *network)
+{
+  GVariantBuilder builder;
+  g_autoptr (GPtrArray) peers = NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssas)"));
+  if (network != NULL)
+    {
+      peers = mero_network_list_peers (network);
+      g_ptr_array_sort (peers, compare_peer_info);
+    }
+  for (guint i = 0; peers != NULL && i < peers->len; i++)
+    {
+      const MeroNetPeerInfo *info = g_ptr_array_index (peers, i);
+      static const char *const none[] = { NULL };
+
+      g_variant_builder_add (&builder, "(ss^as)", info->peer_id ? info->peer_id : "",
+                             info->address ? info->address : "",
+                             info->protocols != NULL ? (const char *const *) info->protocols
+                                                     : none);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+on_handle_list_peers (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                      gpointer user_data)
+{
+  MeroDBusService *service = user_data;
+
+  mero_dbus_node1_complete_list_peers (skeleton, invocation,
+                                       mero_dbus_service_peers_to_variant (service->network));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+mero_dbus_service_set_network (MeroDBusService *service, MeroNetwork *network,
+                               const char *const *listen_addrs)
+{
+  static const char *const none[] = { NULL };
+
+  g_return_if_fail (service != NULL);
+
+  service->network = network;
+  mero_dbus_node1_set_listen_addresses (service->skeleton,
+                                        listen_addrs != NULL ? listen_addrs : none);
+}
+
+void
+mero_dbus_service_emit_peer (MeroDBusService *service, const char *peer_id, gboolean connected,
+                             const char *detail)
+{
+  g_return_if_fail (service != NULL);
+  g_return_if_fail (peer_id != NULL);
+
+  if (!service->exported)
+    return;
+  if (connected)
+    mero_dbus_node1_emit_peer_connected (service->skeleton, peer_id, detail ? detail : "");
+  else
+    mero_dbus_node1_emit_peer_disconnected (service->skeleton, peer_id, detail ? detail : "");
+}
+
 static gboolean
 on_handle_list_plugins (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
                         gpointer user_data)
@@ -77,6 +151,9 @@ mero_dbus_service_new (GBusType bus_type, const char *peer_id, const char *versi
   mero_dbus_node1_set_version (service->skeleton, version);
   mero_dbus_node1_set_home_dir (service->skeleton, home_dir);
   mero_dbus_node1_set_http_address (service->skeleton, "");
+  mero_dbus_node1_set_listen_addresses (service->skeleton, (const char *const[]) { NULL });
+  g_signal_connect (service->skeleton, "handle-list-peers", G_CALLBACK (on_handle_list_peers),
+                    service);
   g_signal_connect (service->skeleton, "handle-list-plugins",
                     G_CALLBACK (on_handle_list_plugins), service);
   return service;

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "net/transport/mero-network.h"
 #include "plugin/mero-plugin-registry.h"
 
 G_BEGIN_DECLS
@@ -39,11 +40,22 @@ gboolean mero_dbus_service_start_finish (MeroDBusService *service, GAsyncResult 
                                          GError **error);
 /* Sets the HttpAddress property (emits PropertiesChanged once exported). */
 void mero_dbus_service_set_http_address (MeroDBusService *service, const char *url);
+/* The network ListPeers reads (borrowed; NULL: no peers) and the
+ * ListenAddresses property (NULL: empty). */
+void mero_dbus_service_set_network (MeroDBusService *service, MeroNetwork *network,
+                                    const char *const *listen_addrs);
+/* Emits PeerConnected / PeerDisconnected once the service is exported;
+ * @detail is the address or the reason. */
+void mero_dbus_service_emit_peer (MeroDBusService *service, const char *peer_id,
+                                  gboolean connected, const char *detail);
 /* NULL until started. */
 GDBusConnection *mero_dbus_service_get_connection (MeroDBusService *service);
 /* Releases the name, unexports and drops the connection; NULL-safe. */
 void mero_dbus_service_free (MeroDBusService *service);
 
+/* (transfer floating) a(ssas) of @network's connected peers (NULL:
+ * empty), sorted by peer id. */
+GVariant *mero_dbus_service_peers_to_variant (MeroNetwork *network);
 /* (transfer floating) a(sssss) of the registry's plugins. */
 GVariant *mero_dbus_service_plugins_to_variant (MeroPluginRegistry *registry);
 

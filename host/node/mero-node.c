@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "dbus/mero-dbus-service.h"
 #include "mero-build-config.h"
 #include "node/mero-home-lock.h"
 #include "node/mero-home.h"
+#include "node/mero-node-network.h"
 #include "node/mero-node-plugins.h"
 #include "server/mero-server.h"
 
@@ -26,6 +28,7 @@ struct _MeroNode {
   MeroPluginRegistry *registry;
   MeroStore *store;
   MeroDBusService *dbus;
+  MeroNodeNetwork *network;   /* NULL while network.enabled=false */
   MeroNodeEvents *events;
   MeroServer *server;
   gint64 started_us;          /* monotonic, for the uptime the server reports */
@@ -107,6 +110,10 @@ node_ready (MeroNode *node)
                               ? g_strjoinv (" ", (char **) mero_server_get_urls (node->server))
                               : g_strdup ("off");
   g_autofree char *event = g_strdup_printf ("{\"peer_id\":\"%s\"}", peer_id);
+  g_autofree char *p2p = node->network != NULL
+                             ? g_strjoinv (" ", (char **) mero_node_network_get_listen_addrs (
+                                                    node->network))
+                             : g_strdup ("off");
 
   /* The one line tests, benchmarks and operators wait for. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
@@ -114,9 +121,11 @@ node_ready (MeroNode *node)
                     "MERO_PEER_ID", peer_id,
                     "MERO_HOME", node->home,
                     "MERO_HTTP_ADDRESS", http,
-                    "MESSAGE", "ready: peer id %s, home %s, store %s (%s), D-Bus %s, HTTP %s",
+                    "MERO_LISTEN", p2p,
+                    "MESSAGE",
+                    "ready: peer id %s, home %s, store %s (%s), D-Bus %s, HTTP %s, P2P %s",
                     peer_id, node->home, store_dir, node->config->store_backend,
-                    mero_config_bus_to_string (bus), http);
+                    mero_config_bus_to_string (bus), http, p2p);
   mero_node_events_publish (node->events, "node-ready", event);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
@@ -147,6 +156,11 @@ start_server (MeroNode *node)
   options.started_us = node->started_us;
   options.registry = node->registry;
   options.events = node->events;
+  if (node->network != NULL)
+    {
+      options.network = mero_node_network_get_network (node->network);
+      options.p2p_addresses = mero_node_network_get_listen_addrs (node->network);
+    }
   node->server = mero_server_new (&options);
   if (!mero_server_start (node->server, &error))
     {
@@ -156,6 +170,58 @@ start_server (MeroNode *node)
   if (node->dbus != NULL)
     mero_dbus_service_set_http_address (node->dbus, mero_server_get_urls (node->server)[0]);
   node_ready (node);
+}
+
+/* Peers joining and leaving go to D-Bus signals and the event bus. */
+static void
+on_peer_changed (const char *peer_id, gboolean connected, const char *detail,
+                 gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  if (node->dbus != NULL)
+    mero_dbus_service_emit_peer (node->dbus, peer_id, connected, detail);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, peer_id);
+  json_builder_set_member_name (builder, connected ? "address" : "reason");
+  json_builder_add_string_value (builder, detail != NULL ? detail : "");
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, connected ? "peer-joined" : "peer-left", json);
+}
+
+/* After D-Bus, so a second node on the same bus is refused for the name
+ * rather than for the p2p port; before the HTTP server, so
+ * /admin-api/peers has the network from its first request. */
+static void
+start_network (MeroNode *node)
+{
+  GError *error = NULL;
+
+  if (!node->config->network_enabled)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "network-disabled",
+                        "MESSAGE", "libp2p network disabled (network.enabled=false)");
+      start_server (node);
+      return;
+    }
+  node->network = mero_node_network_new (node->config, node->identity);
+  if (!mero_node_network_start (node->network, on_peer_changed, node, &error))
+    {
+      g_prefix_error (&error, _("Cannot start the libp2p network (network.listen in %s): "),
+                      node->config->file);
+      fail_start (node, error);
+      return;
+    }
+  if (node->dbus != NULL)
+    mero_dbus_service_set_network (node->dbus, mero_node_network_get_network (node->network),
+                                   mero_node_network_get_listen_addrs (node->network));
+  start_server (node);
 }
 
 static void
@@ -173,7 +239,7 @@ on_dbus_started (GObject *source, GAsyncResult *result, gpointer user_data)
       fail_start (node, error);
       return;
     }
-  start_server (node);
+  start_network (node);
 }
 
 static void
@@ -184,7 +250,7 @@ start_dbus (MeroNode *node)
 
   if (bus == MERO_CONFIG_BUS_NONE)
     {
-      start_server (node);
+      start_network (node);
       return;
     }
   peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
@@ -434,6 +500,9 @@ mero_node_stop (MeroNode *node, GError **error)
       g_clear_pointer (&node->server, mero_server_free);
     }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
+  /* Peers are told goodbye before the store closes: nothing a peer says
+   * can reach a closed store. */
+  g_clear_pointer (&node->network, mero_node_network_free);
   if (node->store != NULL)
     {
       ok = mero_store_flush (node->store, error);

@@ -2,7 +2,8 @@
  *
  *   home lock → (first run: init) → config → identity → plugins
  *   → store (opened on a worker thread, bound to the identity)
- *   → D-Bus name → HTTP server (host/server, if server.enabled) → "ready"
+ *   → D-Bus name → libp2p network (if network.enabled; bootstrap peers
+ *   dialled) → HTTP server (host/server, if server.enabled) → "ready"
  *
  * A store records the PeerId of the node that created it; a store of
  * another identity is refused rather than mixed with this one.
@@ -43,7 +44,7 @@ void mero_node_start_async (MeroNode *node, GCancellable *cancellable,
 gboolean mero_node_start_finish (MeroNode *node, GAsyncResult *result, GError **error);
 
 /* Stops the HTTP server (event streams closed), releases the D-Bus name,
- * flushes and closes the store, drops the lock.
+ * closes every peer connection and stops the network thread, flushes and closes the store, drops the lock.
  * Safe to call on a node whose start failed or is still pending. */
 gboolean mero_node_stop (MeroNode *node, GError **error);
 

@@ -25,6 +25,8 @@ struct _MeroServer {
   gint64 started_us;
   MeroPluginRegistry *registry;
   MeroNodeEvents *events;
+  MeroNetwork *network;         /* nullable */
+  GStrv p2p_addresses;
 
   char *token;
   char *address_file;
@@ -50,6 +52,7 @@ JsonNode *mero_server_node_info (MeroServer *server);
 void mero_server_handle_health (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_node (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_plugins (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_peers (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_metrics (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_jsonrpc (MeroServer *server, SoupServerMessage *msg);
 

@@ -20,6 +20,7 @@ typedef enum {
   ROUTE_HEALTH,
   ROUTE_NODE,
   ROUTE_PLUGINS,
+  ROUTE_PEERS,
   ROUTE_EVENTS,
   ROUTE_METRICS,
   ROUTE_JSONRPC,
@@ -34,6 +35,7 @@ static const struct {
   [ROUTE_HEALTH] = { "/admin-api/health", "GET", "health" },
   [ROUTE_NODE] = { "/admin-api/node", "GET", "node" },
   [ROUTE_PLUGINS] = { "/admin-api/plugins", "GET", "plugins" },
+  [ROUTE_PEERS] = { "/admin-api/peers", "GET", "peers" },
   [ROUTE_EVENTS] = { "/admin-api/events", "GET", "events" },
   [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
   [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
@@ -281,6 +283,9 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
     case ROUTE_PLUGINS:
       mero_server_handle_plugins (server, msg);
       break;
+    case ROUTE_PEERS:
+      mero_server_handle_peers (server, msg);
+      break;
     case ROUTE_EVENTS:
       mero_server_sse_handle (server->sse, msg);
       break;
@@ -341,6 +346,10 @@ mero_server_new (const MeroServerOptions *options)
   server->started_us = options->started_us;
   server->registry = options->registry;
   server->events = options->events;
+  server->network = options->network;
+  server->p2p_addresses = options->p2p_addresses != NULL
+                              ? g_strdupv ((char **) options->p2p_addresses)
+                              : g_new0 (char *, 1);
   server->address_file = g_build_filename (options->home, MERO_SERVER_ADDRESS_FILE_NAME, NULL);
   server->urls = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (server->urls, NULL);
@@ -519,5 +528,6 @@ mero_server_free (MeroServer *server)
   g_free (server->home);
   g_free (server->peer_id);
   g_free (server->version);
+  g_strfreev (server->p2p_addresses);
   g_free (server);
 }

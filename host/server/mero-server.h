@@ -3,6 +3,7 @@
  *   GET  /admin-api/health    {"status":"ok"}
  *   GET  /admin-api/node      peer id, version, home, uptime, addresses
  *   GET  /admin-api/plugins   plugins with status and load errors
+ *   GET  /admin-api/peers     libp2p listen addresses and connected peers
  *   GET  /admin-api/events    server-sent events (MeroNodeEvents)
  *   GET  /metrics             Prometheus text of the default registry
  *   POST /jsonrpc             JSON-RPC 2.0 (node_info)
@@ -21,6 +22,7 @@
 
 #include <gio/gio.h>
 
+#include "net/transport/mero-network.h"
 #include "node/mero-node-events.h"
 #include "plugin/mero-plugin-registry.h"
 
@@ -38,6 +40,8 @@ typedef struct {
   gint64 started_us;             /* g_get_monotonic_time () at node start, for uptime */
   MeroPluginRegistry *registry;  /* borrowed; outlives the server */
   MeroNodeEvents *events;        /* borrowed; outlives the server */
+  MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
+  const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;
