@@ -7,20 +7,12 @@ static gboolean
 has_index_entries (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], gboolean *has,
                    GError **error)
 {
-  static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
-  MeroKey prefix = mero_key_prefix_state_children (state->ctx, id);
-  MeroKey first = mero_key_state_child (state->ctx, id, zero);
-  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
+  g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
 
-  *has = FALSE;
-  for (gboolean ok = mero_store_iter_seek (it, &first); ok && !*has; ok = mero_store_iter_next (it))
-    {
-      gsize klen = 0;
-
-      mero_store_iter_key (it, &klen);
-      *has = klen == 3 * MERO_ENTITY_ID_LEN;
-    }
-  return mero_store_iter_check (it, error);
+  if (!mero_state_read_index (state, id, kids, error))
+    return FALSE;
+  *has = kids->len > 0;
+  return TRUE;
 }
 
 gboolean

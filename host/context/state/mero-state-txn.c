@@ -3,10 +3,20 @@
 
 #include "context/state/mero-state-private.h"
 
+/* One parent's child index as it will be after this txn (read your
+ * writes): loaded once, edited in place, written once by finish. */
 typedef struct {
-  gboolean present;
-  guint8 hash[MERO_HASH_LEN];
-} ChildMod;
+  guint8 parent[MERO_ENTITY_ID_LEN];
+  GArray *kids;             /* MeroEntityChildHash, sorted by id */
+  gboolean changed;
+} TxnIndex;
+
+static void
+txn_index_free (TxnIndex *idx)
+{
+  g_array_unref (idx->kids);
+  g_free (idx);
+}
 
 struct _MeroStateTxn {
   MeroState *state;
@@ -14,8 +24,7 @@ struct _MeroStateTxn {
   GHashTable *dirty;        /* MeroEntity to recompute (borrowed from cache) */
   GHashTable *modified;     /* MeroEntity whose record changed: written */
   GPtrArray *levels[MERO_ENTITY_MAX_PHYS_DEPTH + 1];  /* dirty by phys depth */
-  GHashTable *child_mods;   /* parent id (owned) -> GHashTable child id (owned) -> ChildMod */
-  MeroStoreIter *iter;      /* over the context's state, during finish only */
+  GHashTable *indexes;      /* parent id (in the value) -> TxnIndex */
 };
 
 MeroStateTxn *
@@ -30,8 +39,8 @@ mero_state_txn_new (MeroState *state)
   txn->modified = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (txn->levels); i++)
     txn->levels[i] = g_ptr_array_new ();
-  txn->child_mods = g_hash_table_new_full (mero_id_hash, mero_id_equal, g_free,
-                                           (GDestroyNotify) g_hash_table_unref);
+  txn->indexes = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
+                                        (GDestroyNotify) txn_index_free);
   return txn;
 }
 
@@ -44,9 +53,8 @@ mero_state_txn_free (MeroStateTxn *txn)
     g_ptr_array_unref (txn->levels[i]);
   g_hash_table_unref (txn->dirty);
   g_hash_table_unref (txn->modified);
-  g_hash_table_unref (txn->child_mods);
+  g_hash_table_unref (txn->indexes);
   g_hash_table_unref (txn->cache);
-  mero_store_iter_free (txn->iter);
   g_free (txn);
 }
 
@@ -163,12 +171,15 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
   MeroEntity *b1 = NULL;   /* the bucket above, while walking down */
   MeroEntity *b2 = NULL;
 
+  static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
+
   if (a->crdt_type >= MERO_CRDT_N_TYPES || a->crdt_type == MERO_CRDT_BUCKET
       || memcmp (a->id, txn->state->ctx, MERO_ENTITY_ID_LEN) == 0
+      || memcmp (a->id, zero, MERO_ENTITY_ID_LEN) == 0
       || memcmp (a->id, a->parent, MERO_ENTITY_ID_LEN) == 0)
     {
       g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_INVALID_ACTION,
-                   "Add with crdt type %u, root or self-parented id", a->crdt_type);
+                   "Add with crdt type %u, root, zero or self-parented id", a->crdt_type);
       return FALSE;
     }
   if (!txn_ensure_root (txn, error) || !txn_load (txn, a->parent, &parent, error))
@@ -290,69 +301,92 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
     }
 }
 
-static void
-txn_set_child (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN],
-               const guint8 child[MERO_ENTITY_ID_LEN], gboolean present,
-               const guint8 hash[MERO_HASH_LEN])
+static gboolean
+txn_index (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN], TxnIndex **out,
+           GError **error)
 {
-  GHashTable *mods = g_hash_table_lookup (txn->child_mods, parent);
-  ChildMod *mod;
+  TxnIndex *idx = g_hash_table_lookup (txn->indexes, parent);
 
-  if (mods == NULL)
+  if (idx == NULL)
     {
-      mods = g_hash_table_new_full (mero_id_hash, mero_id_equal, g_free, g_free);
-      g_hash_table_insert (txn->child_mods, g_memdup2 (parent, MERO_ENTITY_ID_LEN), mods);
+      g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
+
+      if (!mero_state_read_index (txn->state, parent, kids, error))
+        return FALSE;
+      /* Written sorted by us; a record that is not would break the
+       * binary search below, so put it back in order once. */
+      mero_entity_children_sort ((MeroEntityChildHash *) (void *) kids->data, kids->len);
+      idx = g_new0 (TxnIndex, 1);
+      memcpy (idx->parent, parent, MERO_ENTITY_ID_LEN);
+      idx->kids = g_steal_pointer (&kids);
+      g_hash_table_insert (txn->indexes, idx->parent, idx);
     }
-  mod = g_hash_table_lookup (mods, child);
-  if (mod == NULL)
-    {
-      mod = g_new0 (ChildMod, 1);
-      g_hash_table_insert (mods, g_memdup2 (child, MERO_ENTITY_ID_LEN), mod);
-    }
-  mod->present = present;
-  if (present)
-    memcpy (mod->hash, hash, MERO_HASH_LEN);
+  *out = idx;
+  return TRUE;
 }
 
-/* The child index of @id as it will be after this txn. */
-static gboolean
-txn_children (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], GArray *out,
-              GError **error)
+/* Index of @child in @kids, or where it would be inserted (*found FALSE). */
+static guint
+kids_find (GArray *kids, const guint8 child[MERO_ENTITY_ID_LEN], gboolean *found)
 {
-  GHashTable *mods = g_hash_table_lookup (txn->child_mods, id);
-  g_autoptr (GArray) stored = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
-  GHashTableIter it;
-  gpointer k, v;
+  guint lo = 0, hi = kids->len;
 
-  if (txn->iter == NULL)
+  while (lo < hi)
     {
-      MeroKey prefix = mero_key_prefix_state (txn->state->ctx);
+      guint mid = lo + (hi - lo) / 2;
+      int cmp = memcmp (g_array_index (kids, MeroEntityChildHash, mid).id, child,
+                        MERO_ENTITY_ID_LEN);
 
-      txn->iter = mero_store_iter_new (txn->state->store, NULL, &prefix);
+      if (cmp == 0)
+        {
+          *found = TRUE;
+          return mid;
+        }
+      if (cmp < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
-  if (!mero_state_scan_index_in (txn->state, txn->iter, id, stored, error))
+  *found = FALSE;
+  return lo;
+}
+
+static gboolean
+txn_set_child (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN],
+               const guint8 child[MERO_ENTITY_ID_LEN], gboolean present,
+               const guint8 hash[MERO_HASH_LEN], GError **error)
+{
+  TxnIndex *idx = NULL;
+  gboolean found = FALSE;
+  guint at;
+
+  if (!txn_index (txn, parent, &idx, error))
     return FALSE;
-  for (guint i = 0; i < stored->len; i++)
+  at = kids_find (idx->kids, child, &found);
+  if (present)
     {
-      const MeroEntityChildHash *c = &g_array_index (stored, MeroEntityChildHash, i);
-
-      if (mods == NULL || !g_hash_table_contains (mods, c->id))
-        g_array_append_val (out, *c);
-    }
-  if (mods == NULL)
-    return TRUE;
-  g_hash_table_iter_init (&it, mods);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      const ChildMod *mod = v;
       MeroEntityChildHash c;
 
-      if (!mod->present)
-        continue;
-      memcpy (c.id, k, MERO_ENTITY_ID_LEN);
-      memcpy (c.full_hash, mod->hash, MERO_HASH_LEN);
-      g_array_append_val (out, c);
+      if (found)
+        {
+          MeroEntityChildHash *cur = &g_array_index (idx->kids, MeroEntityChildHash, at);
+
+          if (memcmp (cur->full_hash, hash, MERO_HASH_LEN) == 0)
+            return TRUE;
+          memcpy (cur->full_hash, hash, MERO_HASH_LEN);
+        }
+      else
+        {
+          memcpy (c.id, child, MERO_ENTITY_ID_LEN);
+          memcpy (c.full_hash, hash, MERO_HASH_LEN);
+          g_array_insert_val (idx->kids, at, c);
+        }
     }
+  else if (found)
+    g_array_remove_index (idx->kids, at);
+  else
+    return TRUE;
+  idx->changed = TRUE;
   return TRUE;
 }
 
@@ -367,17 +401,17 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
 
   if (live)
     {
-      g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
+      TxnIndex *idx = NULL;
 
-      if (!txn_children (txn, e->id, kids, error))
+      if (!txn_index (txn, e->id, &idx, error))
         return FALSE;
       /* An empty bucket weighs nothing: replicas that never made it or
        * emptied it agree. */
-      if (is_bucket && kids->len == 0)
+      if (is_bucket && idx->kids->len == 0)
         live = FALSE;
       else
-        mero_entity_full_hash (e->own_hash, (MeroEntityChildHash *) (void *) kids->data,
-                               kids->len, full);
+        mero_entity_full_hash (e->own_hash, (MeroEntityChildHash *) (void *) idx->kids->data,
+                               idx->kids->len, full);
     }
   if (is_root)
     {
@@ -387,7 +421,8 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
     }
   /* Something under (or in) @e changed, so its hash did: no comparison
    * with the old one, which is not kept outside the parent's index. */
-  txn_set_child (txn, e->phys_parent, e->id, live, full);
+  if (!txn_set_child (txn, e->phys_parent, e->id, live, full, error))
+    return FALSE;
   if (!txn_load (txn, e->phys_parent, &phys, error))
     return FALSE;
   /* A collected ancestor: the subtree is detached and dead already. */
@@ -400,8 +435,8 @@ gboolean
 mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MERO_HASH_LEN],
                        GError **error)
 {
-  GHashTableIter it, cit;
-  gpointer k, v, ck, cv;
+  GHashTableIter it;
+  gpointer k, v;
   MeroEntity *r = NULL;
 
   /* Deepest first: a parent is recomputed after all its changed children. */
@@ -409,10 +444,6 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
     for (guint i = 0; i < txn->levels[d]->len; i++)
       if (!txn_recompute (txn, g_ptr_array_index (txn->levels[d], i), error))
         return FALSE;
-  /* The read view is not needed past here; callers may close the store
-   * before dropping the txn. */
-  g_clear_pointer (&txn->iter, mero_store_iter_free);
-
   g_hash_table_iter_init (&it, txn->modified);
   while (g_hash_table_iter_next (&it, &k, NULL))
     {
@@ -422,20 +453,20 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
 
       mero_store_batch_put (batch, &key, g_bytes_get_data (rec, NULL), g_bytes_get_size (rec));
     }
-  g_hash_table_iter_init (&it, txn->child_mods);
-  while (g_hash_table_iter_next (&it, &k, &v))
+  g_hash_table_iter_init (&it, txn->indexes);
+  while (g_hash_table_iter_next (&it, NULL, &v))
     {
-      g_hash_table_iter_init (&cit, v);
-      while (g_hash_table_iter_next (&cit, &ck, &cv))
-        {
-          const ChildMod *mod = cv;
-          MeroKey key = mero_key_state_child (txn->state->ctx, k, ck);
+      const TxnIndex *idx = v;
+      MeroKey key;
 
-          if (mod->present)
-            mero_store_batch_put (batch, &key, mod->hash, MERO_HASH_LEN);
-          else
-            mero_store_batch_delete (batch, &key);
-        }
+      if (!idx->changed)
+        continue;
+      key = mero_state_index_key (txn->state, idx->parent);
+      if (idx->kids->len > 0)
+        mero_store_batch_put (batch, &key, (const guint8 *) idx->kids->data,
+                              idx->kids->len * sizeof (MeroEntityChildHash));
+      else
+        mero_store_batch_delete (batch, &key);
     }
   if (!txn_load (txn, txn->state->ctx, &r, error))
     return FALSE;

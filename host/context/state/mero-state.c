@@ -7,6 +7,9 @@
 
 G_DEFINE_QUARK (mero-state-error-quark, mero_state_error)
 
+/* The child index record is the array itself, byte for byte. */
+G_STATIC_ASSERT (sizeof (MeroEntityChildHash) == MERO_ENTITY_ID_LEN + MERO_HASH_LEN);
+
 MeroState *
 mero_state_new (MeroStore *store, const guint8 ctx[MERO_ENTITY_ID_LEN])
 {
@@ -99,51 +102,36 @@ mero_state_entity_is_live (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN]
   return TRUE;
 }
 
-gboolean
-mero_state_scan_index_in (MeroState *state, MeroStoreIter *it,
-                          const guint8 parent[MERO_ENTITY_ID_LEN], GArray *out, GError **error)
+MeroKey
+mero_state_index_key (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN])
 {
   static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
-  MeroKey first = mero_key_state_child (state->ctx, parent, zero);
 
-  /* Seek past the parent's own entity record (it shares the prefix): it is
-   * rewritten by every update below it, and stepping over its many
-   * not-yet-compacted versions would dominate the scan. */
-  for (gboolean ok = mero_store_iter_seek (it, &first); ok; ok = mero_store_iter_next (it))
-    {
-      gsize klen = 0;
-      const guint8 *k = mero_store_iter_key (it, &klen);
-      g_autoptr (GBytes) v = NULL;
-      MeroEntityChildHash child;
-
-      /* @it may range over the whole context: stop after @parent's keys. */
-      if (klen < 2 * MERO_ENTITY_ID_LEN
-          || memcmp (k + MERO_ENTITY_ID_LEN, parent, MERO_ENTITY_ID_LEN) != 0)
-        break;
-      if (klen != 3 * MERO_ENTITY_ID_LEN)
-        continue;
-      v = mero_store_iter_value (it);
-      if (g_bytes_get_size (v) != MERO_HASH_LEN)
-        {
-          g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT,
-                       "child index record of %" G_GSIZE_FORMAT " bytes", g_bytes_get_size (v));
-          return FALSE;
-        }
-      memcpy (child.id, k + 2 * MERO_ENTITY_ID_LEN, MERO_ENTITY_ID_LEN);
-      memcpy (child.full_hash, g_bytes_get_data (v, NULL), MERO_HASH_LEN);
-      g_array_append_val (out, child);
-    }
-  return mero_store_iter_check (it, error);
+  return mero_key_state_child (state->ctx, parent, zero);
 }
 
 gboolean
-mero_state_scan_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
-                       GArray *out, GError **error)
+mero_state_read_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN], GArray *out,
+                       GError **error)
 {
-  MeroKey prefix = mero_key_prefix_state_children (state->ctx, parent);
-  g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
+  MeroKey key = mero_state_index_key (state, parent);
+  g_autoptr (GBytes) v = NULL;
+  gsize len = 0;
+  const guint8 *p;
 
-  return mero_state_scan_index_in (state, it, parent, out, error);
+  if (!mero_store_get (state->store, &key, &v, error))
+    return FALSE;
+  if (v == NULL)
+    return TRUE;
+  p = g_bytes_get_data (v, &len);
+  if (len % sizeof (MeroEntityChildHash) != 0)
+    {
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT,
+                   "child index record of %" G_GSIZE_FORMAT " bytes", len);
+      return FALSE;
+    }
+  g_array_append_vals (out, p, len / sizeof (MeroEntityChildHash));
+  return TRUE;
 }
 
 static gboolean
@@ -152,7 +140,7 @@ collect_live (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], guint level
 {
   g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
 
-  if (!mero_state_scan_index (state, id, kids, error))
+  if (!mero_state_read_index (state, id, kids, error))
     return FALSE;
   for (guint i = 0; i < kids->len; i++)
     {
@@ -196,8 +184,9 @@ mero_state_live_children (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN],
 
   if (!collect_live (state, id, 0, arr, error))
     return FALSE;
-  /* Buckets group by the leading two bytes, so the walk is nearly in id
-   * order already; sort for a documented order. */
+  /* Buckets group by leading nibbles but each index is in bucket-id
+   * order, so the walk is not in entity-id order; sort for a documented
+   * order. */
   g_ptr_array_sort (arr, entity_cmp);
   *out = g_steal_pointer (&arr);
   return TRUE;

@@ -15,7 +15,8 @@
  *
  * Changes go through a MeroStateTxn: actions are applied to an in-memory
  * overlay, then mero_state_txn_finish() recomputes the hashes of the
- * touched entities and their ancestors only (O(depth x 16) index reads)
+ * touched entities and their ancestors only (O(depth) point reads: one
+ * child index record per level, see mero-state-private.h)
  * and writes everything into the caller's batch, so state, DAG and root
  * commit together (one batch, never "applied in storage but not in DAG"). */
 #pragma once
