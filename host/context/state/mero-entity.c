@@ -10,13 +10,38 @@
 #define HEADER_LEN (1 + 1 + 1 + 1 + 1 + 3 * MERO_ENTITY_ID_LEN + 3 * MERO_HLC_ENCODED_LEN \
                     + 2 * MERO_HASH_LEN)
 
+/* sha256 of no data, the own hash of every bucket and new entity:
+ * computed once rather than on every new or decoded entity. */
+static const guint8 *
+empty_own_hash (void)
+{
+  static guint8 hash[MERO_HASH_LEN];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      mero_entity_own_hash (NULL, 0, hash);
+      g_once_init_leave (&done, 1);
+    }
+  return hash;
+}
+
 MeroEntity *
 mero_entity_new (void)
 {
   MeroEntity *e = g_new0 (MeroEntity, 1);
 
   e->data = g_bytes_new (NULL, 0);
-  mero_entity_own_hash (NULL, 0, e->own_hash);
+  memcpy (e->own_hash, empty_own_hash (), MERO_HASH_LEN);
+  return e;
+}
+
+MeroEntity *
+mero_entity_copy (const MeroEntity *entity)
+{
+  MeroEntity *e = g_memdup2 (entity, sizeof *entity);
+
+  g_bytes_ref (e->data);
   return e;
 }
 
@@ -96,7 +121,8 @@ mero_entity_decode (const guint8 *bytes, gsize len, GError **error)
                    RECORD_VERSION);
       return NULL;
     }
-  e = mero_entity_new ();
+  /* Not mero_entity_new(): every field is read below. */
+  e = g_new0 (MeroEntity, 1);
   p++;
   e->crdt_type = *p++;
   e->has_parent = (*p & FLAG_HAS_PARENT) != 0;
@@ -111,7 +137,6 @@ mero_entity_decode (const guint8 *bytes, gsize len, GError **error)
   e->deleted_at = mero_hlc_decode (p), p += MERO_HLC_ENCODED_LEN;
   memcpy (e->own_hash, p, MERO_HASH_LEN), p += MERO_HASH_LEN;
   memcpy (e->full_hash, p, MERO_HASH_LEN), p += MERO_HASH_LEN;
-  g_bytes_unref (e->data);
   e->data = g_bytes_new (p, len - HEADER_LEN);
   return g_steal_pointer (&e);
 }

@@ -65,6 +65,8 @@ typedef struct {
 } MeroEntity;
 
 MeroEntity *mero_entity_new (void);
+/* Shares @entity's data (immutable GBytes). */
+MeroEntity *mero_entity_copy (const MeroEntity *entity);
 void mero_entity_free (MeroEntity *entity);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroEntity, mero_entity_free)
 

@@ -6,7 +6,20 @@
 struct _MeroState {
   MeroStore *store;
   guint8 ctx[MERO_ENTITY_ID_LEN];
+  /* Committed bucket records, id -> MeroEntity.  A bucket's record never
+   * changes once written (its hash lives in its parent's index) and the
+   * GC keeps buckets, so a copy read from the store stays true; it saves
+   * the point read of each bucket on an update's path, 8 of the ~13 reads
+   * of an update two levels down.  Bounded: emptied when full. */
+  GHashTable *buckets;
 };
+
+#define MERO_STATE_BUCKET_CACHE_MAX (1u << 16)
+
+/* The committed record of @id, through the bucket cache; *out (transfer
+ * full) NULL if absent. */
+gboolean mero_state_load_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN],
+                                 MeroEntity **out, GError **error);
 
 /* The child index of one physical parent is a single record,
  *   STATE: ctx || parent || 0^32  ->  n x (child id[32] || full hash[32])

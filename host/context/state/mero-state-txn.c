@@ -67,7 +67,7 @@ txn_load (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], MeroEntity **o
 
   if (e == NULL)
     {
-      if (!mero_state_get_entity (txn->state, id, &e, error))
+      if (!mero_state_load_entity (txn->state, id, &e, error))
         return FALSE;
       if (e != NULL)
         g_hash_table_insert (txn->cache, e->id, e);

@@ -19,12 +19,17 @@ mero_state_new (MeroStore *store, const guint8 ctx[MERO_ENTITY_ID_LEN])
   state = g_new0 (MeroState, 1);
   state->store = store;
   memcpy (state->ctx, ctx, MERO_ENTITY_ID_LEN);
+  state->buckets = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
+                                          (GDestroyNotify) mero_entity_free);
   return state;
 }
 
 void
 mero_state_free (MeroState *state)
 {
+  if (state == NULL)
+    return;
+  g_hash_table_unref (state->buckets);
   g_free (state);
 }
 
@@ -57,6 +62,30 @@ mero_state_get_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], Me
   bytes = g_bytes_get_data (value, &len);
   *out = mero_entity_decode (bytes, len, error);
   return *out != NULL;
+}
+
+gboolean
+mero_state_load_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], MeroEntity **out,
+                        GError **error)
+{
+  const MeroEntity *cached = g_hash_table_lookup (state->buckets, id);
+
+  if (cached != NULL)
+    {
+      *out = mero_entity_copy (cached);
+      return TRUE;
+    }
+  if (!mero_state_get_entity (state, id, out, error))
+    return FALSE;
+  if (*out != NULL && (*out)->crdt_type == MERO_CRDT_BUCKET)
+    {
+      MeroEntity *copy = mero_entity_copy (*out);
+
+      if (g_hash_table_size (state->buckets) >= MERO_STATE_BUCKET_CACHE_MAX)
+        g_hash_table_remove_all (state->buckets);
+      g_hash_table_insert (state->buckets, copy->id, copy);
+    }
+  return TRUE;
 }
 
 gboolean
