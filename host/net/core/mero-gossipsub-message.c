@@ -33,6 +33,29 @@ mero_gossipsub_message_free (MeroGossipsubMessage *msg)
   g_free (msg);
 }
 
+static GBytes *
+ref_or_null (GBytes *b)
+{
+  return b != NULL ? g_bytes_ref (b) : NULL;
+}
+
+MeroGossipsubMessage *
+mero_gossipsub_message_copy (const MeroGossipsubMessage *msg)
+{
+  MeroGossipsubMessage *copy;
+
+  g_return_val_if_fail (msg != NULL, NULL);
+
+  copy = mero_gossipsub_message_new ();
+  copy->from = ref_or_null (msg->from);
+  copy->data = ref_or_null (msg->data);
+  copy->seqno = ref_or_null (msg->seqno);
+  copy->topic = g_strdup (msg->topic);
+  copy->signature = ref_or_null (msg->signature);
+  copy->key = ref_or_null (msg->key);
+  return copy;
+}
+
 static void
 put_field (GByteArray *out, guint field, const guint8 *data, gsize len)
 {

@@ -46,6 +46,8 @@ typedef struct
 MeroGossipsubMessage *mero_gossipsub_message_new (void);
 /* NULL-safe. */
 void mero_gossipsub_message_free (MeroGossipsubMessage *msg);
+/* (transfer full) a copy sharing the immutable GBytes fields. */
+MeroGossipsubMessage *mero_gossipsub_message_copy (const MeroGossipsubMessage *msg);
 
 /* (transfer full) the bytes the author signs. */
 GBytes *mero_gossipsub_message_signing_bytes (const MeroGossipsubMessage *msg);
