@@ -45,7 +45,7 @@ mesh_trim (MeroGossipsubRouter *self, GossipTopic *topic, gint64 now)
       GossipPeer *p = g_ptr_array_index (mesh, i);
 
       g_hash_table_remove (topic->mesh, p->key);
-      mero_gossipsub_topic_add_backoff (topic, p->key, now, self->config.prune_backoff_s);
+      mero_gossipsub_topic_add_backoff (self, topic, p->key, now, self->config.prune_backoff_s);
       mero_gossipsub_queue_prune (self, p, topic->name, self->config.prune_backoff_s);
     }
 }

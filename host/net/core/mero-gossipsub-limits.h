@@ -41,6 +41,11 @@ G_BEGIN_DECLS
 /* A PRUNE backoff above this is clamped, so a peer cannot make us keep
  * backoff state (or stay out of its mesh) for days. */
 #define MERO_GOSSIPSUB_MAX_BACKOFF_S 3600u
+/* Backoff entries per topic.  Entries outlive connections (a peer that
+ * reconnects must still wait), so without a cap a stream of new
+ * identities sending PRUNEs would grow them; a PRUNE that finds the
+ * table full is honoured only by leaving the mesh (counted). */
+#define MERO_GOSSIPSUB_MAX_BACKOFF_PER_TOPIC 2048u
 /* Seen-cache entries; when full the oldest goes early (counted). */
 #define MERO_GOSSIPSUB_MAX_SEEN 65536u
 /* Messages in the message cache across all windows; when full the

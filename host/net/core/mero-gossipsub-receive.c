@@ -217,7 +217,7 @@ handle_graft (MeroGossipsubRouter *self, GossipPeer *peer, const char *topic, gi
     {
       /* The peer ignored our PRUNE's backoff: PRUNE again and extend it. */
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_GRAFT_BACKOFF);
-      mero_gossipsub_topic_add_backoff (t, peer->key, now, self->config.prune_backoff_s);
+      mero_gossipsub_topic_add_backoff (self, t, peer->key, now, self->config.prune_backoff_s);
       mero_gossipsub_queue_prune (self, peer, topic, self->config.prune_backoff_s);
       return;
     }
@@ -226,7 +226,7 @@ handle_graft (MeroGossipsubRouter *self, GossipPeer *peer, const char *topic, gi
   if (g_hash_table_size (t->mesh) >= self->config.d_hi && !peer->outbound)
     {
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_GRAFT_MESH_FULL);
-      mero_gossipsub_topic_add_backoff (t, peer->key, now, self->config.prune_backoff_s);
+      mero_gossipsub_topic_add_backoff (self, t, peer->key, now, self->config.prune_backoff_s);
       mero_gossipsub_queue_prune (self, peer, topic, self->config.prune_backoff_s);
       return;
     }
@@ -242,7 +242,7 @@ handle_prune (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubPr
     return;
   g_hash_table_remove (t->mesh, peer->key);
   /* A v1.0 peer names no backoff: apply the default one. */
-  mero_gossipsub_topic_add_backoff (t, peer->key, now,
+  mero_gossipsub_topic_add_backoff (self, t, peer->key, now,
                                     prune->has_backoff ? prune->backoff_s : self->config.prune_backoff_s);
 }
 

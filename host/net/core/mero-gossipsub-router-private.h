@@ -92,8 +92,9 @@ GossipTopic *mero_gossipsub_topic_ensure (MeroGossipsubRouter *self, const char 
 void mero_gossipsub_topic_collect (MeroGossipsubRouter *self);
 gboolean mero_gossipsub_topic_in_backoff (const MeroGossipsubRouter *self, GossipTopic *topic,
                                           GBytes *peer_key, gint64 now, gboolean with_slack);
-void mero_gossipsub_topic_add_backoff (GossipTopic *topic, GBytes *peer_key, gint64 now,
-                                       guint64 backoff_s);
+/* Clamps @backoff_s to MERO_GOSSIPSUB_MAX_BACKOFF_S; never shortens. */
+void mero_gossipsub_topic_add_backoff (MeroGossipsubRouter *self, GossipTopic *topic,
+                                       GBytes *peer_key, gint64 now, guint64 backoff_s);
 /* (transfer container) the peers of @table sorted by key, so that
  * choices depend only on the PRNG seed, not on hash table order. */
 GPtrArray *mero_gossipsub_sorted_peers (GHashTable *table);

@@ -56,6 +56,7 @@ static const char *const drop_names[MERO_GOSSIPSUB_N_DROPS] = {
   [MERO_GOSSIPSUB_DROP_DELIVERY_QUEUE_FULL] = "delivery_queue_full",
   [MERO_GOSSIPSUB_DROP_MCACHE_FULL] = "mcache_full",
   [MERO_GOSSIPSUB_DROP_SEEN_EVICTED] = "seen_evicted",
+  [MERO_GOSSIPSUB_DROP_BACKOFF_FULL] = "backoff_full",
 };
 
 const char *
@@ -167,11 +168,17 @@ mero_gossipsub_topic_in_backoff (const MeroGossipsubRouter *self, GossipTopic *t
 }
 
 void
-mero_gossipsub_topic_add_backoff (GossipTopic *topic, GBytes *peer_key, gint64 now, guint64 backoff_s)
+mero_gossipsub_topic_add_backoff (MeroGossipsubRouter *self, GossipTopic *topic, GBytes *peer_key,
+                                  gint64 now, guint64 backoff_s)
 {
   gint64 *expiry = g_hash_table_lookup (topic->backoff, peer_key);
   gint64 until = now + (gint64) MIN (backoff_s, MERO_GOSSIPSUB_MAX_BACKOFF_S) * G_USEC_PER_SEC;
 
+  if (expiry == NULL && g_hash_table_size (topic->backoff) >= MERO_GOSSIPSUB_MAX_BACKOFF_PER_TOPIC)
+    {
+      mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_BACKOFF_FULL);
+      return;
+    }
   if (expiry == NULL)
     {
       expiry = g_new (gint64, 1);
@@ -441,7 +448,7 @@ mero_gossipsub_router_unsubscribe (MeroGossipsubRouter *self, const char *topic,
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &p))
     {
       mero_gossipsub_queue_prune (self, p, topic, self->config.unsubscribe_backoff_s);
-      mero_gossipsub_topic_add_backoff (t, p->key, now, self->config.unsubscribe_backoff_s);
+      mero_gossipsub_topic_add_backoff (self, t, p->key, now, self->config.unsubscribe_backoff_s);
     }
   g_hash_table_remove_all (t->mesh);
 }

@@ -78,6 +78,7 @@ typedef enum {
   MERO_GOSSIPSUB_DROP_DELIVERY_QUEUE_FULL, /* the host did not pull deliveries */
   MERO_GOSSIPSUB_DROP_MCACHE_FULL,      /* delivered but not cached for gossip */
   MERO_GOSSIPSUB_DROP_SEEN_EVICTED,     /* seen entry dropped before its TTL */
+  MERO_GOSSIPSUB_DROP_BACKOFF_FULL,     /* backoff not recorded: table full */
   MERO_GOSSIPSUB_N_DROPS
 } MeroGossipsubDrop;
 

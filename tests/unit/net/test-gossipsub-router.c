@@ -422,6 +422,28 @@ test_prune_backoff (void)
   }
 }
 
+/* Backoffs outlive connections but not without bound: a stream of new
+ * identities that PRUNE us fills the table and the excess is counted. */
+static void
+test_backoff_bound (void)
+{
+  g_autoptr(MeroGossipsubRouter) r = gs_test_router (NULL, 0x01, 1, 0);
+
+  g_assert_true (mero_gossipsub_router_subscribe (r, TOPIC, 0, NULL));
+  for (guint i = 0; i < MERO_GOSSIPSUB_MAX_BACKOFF_PER_TOPIC + 2; i++)
+    {
+      guint8 pk[MERO_ED25519_PUBLIC_KEY_LEN] = { 0 };
+      g_autoptr(MeroPeerId) p = NULL;
+
+      memcpy (pk, &i, sizeof i);
+      p = mero_peer_id_new_from_ed25519 (pk);
+      g_assert_true (mero_gossipsub_router_add_peer (r, p, FALSE, 0));
+      prune_from (r, p, TOPIC, TRUE, 60, 0);
+      mero_gossipsub_router_remove_peer (r, p);
+    }
+  g_assert_cmpuint (gs_test_drops (r, MERO_GOSSIPSUB_DROP_BACKOFF_FULL), ==, 2);
+}
+
 /* Inbound GRAFTs stop at D_hi; outbound peers still get in (v1.1). */
 static void
 test_graft_mesh_full (void)
@@ -586,6 +608,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/gossipsub-router/oversize", test_oversize);
   g_test_add_func ("/net/gossipsub-router/flood-limits", test_flood_limits);
   g_test_add_func ("/net/gossipsub-router/prune-backoff", test_prune_backoff);
+  g_test_add_func ("/net/gossipsub-router/backoff-bound", test_backoff_bound);
   g_test_add_func ("/net/gossipsub-router/graft-mesh-full", test_graft_mesh_full);
   g_test_add_func ("/net/gossipsub-router/fanout", test_fanout);
   g_test_add_func ("/net/gossipsub-router/subscribe-announce", test_subscribe_announce);
