@@ -234,11 +234,14 @@ read_next_line (MeroTestDaemon *daemon)
                                        daemon->cancellable, on_line, daemon);
 }
 
-MeroTestDaemon *
-mero_test_daemon_spawn (const char *const *args, const char *const *envp, GError **error)
+static MeroTestDaemon *
+spawn_daemon (const char *const *args, const char *const *envp, gboolean merge_stdout,
+              GError **error)
 {
-  g_autoptr (GSubprocessLauncher) launcher =
-      make_launcher (G_SUBPROCESS_FLAGS_STDERR_PIPE, envp);
+  g_autoptr (GSubprocessLauncher) launcher = make_launcher (
+      merge_stdout ? G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE
+                   : G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      envp);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   GSubprocess *process;
   MeroTestDaemon *daemon;
@@ -255,9 +258,23 @@ mero_test_daemon_spawn (const char *const *args, const char *const *envp, GError
   daemon->process = process;
   daemon->stderr_text = g_string_new (NULL);
   daemon->cancellable = g_cancellable_new ();
-  daemon->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  daemon->stderr_lines = g_data_input_stream_new (
+      merge_stdout ? g_subprocess_get_stdout_pipe (process) : g_subprocess_get_stderr_pipe (process));
   read_next_line (daemon);
   return daemon;
+}
+
+MeroTestDaemon *
+mero_test_daemon_spawn (const char *const *args, const char *const *envp, GError **error)
+{
+  return spawn_daemon (args, envp, FALSE, error);
+}
+
+MeroTestDaemon *
+mero_test_daemon_spawn_merged (const char *const *args, const char *const *envp,
+                               GError **error)
+{
+  return spawn_daemon (args, envp, TRUE, error);
 }
 
 static gboolean
@@ -373,4 +390,27 @@ mero_test_wait_for_name (GDBusConnection *connection, const char *name, guint ti
   iterate_until (&watch.appeared, timeout_ms);
   g_bus_unwatch_name (id);
   return watch.appeared;
+}
+
+static gboolean
+on_poll_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+mero_test_wait_until (MeroTestPredicate predicate, gpointer user_data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  GSource *tick = g_timeout_source_new (MERO_TEST_POLL_MS);
+  gboolean done;
+
+  /* The tick only wakes the loop so a polling predicate is re-checked. */
+  g_source_set_callback (tick, on_poll_tick, NULL, NULL);
+  g_source_attach (tick, NULL);
+  while (!(done = predicate (user_data)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (tick);
+  g_source_unref (tick);
+  return done;
 }

@@ -33,6 +33,10 @@ gboolean mero_test_run_sync (const char *const *argv, const char *const *envp,
  * stderr is collected line by line as the main context runs. */
 MeroTestDaemon *mero_test_daemon_spawn (const char *const *args, const char *const *envp,
                                         GError **error);
+/* The same, with stdout merged into what the _stderr functions see: GLib
+ * writes info and debug messages to stdout. */
+MeroTestDaemon *mero_test_daemon_spawn_merged (const char *const *args,
+                                               const char *const *envp, GError **error);
 /* Runs the default main context until stderr contains @needle. */
 gboolean mero_test_daemon_wait_for_stderr (MeroTestDaemon *daemon, const char *needle,
                                            guint timeout_ms);
@@ -49,6 +53,15 @@ void mero_test_daemon_free (MeroTestDaemon *daemon);
 /* Runs the default main context until @name has an owner on @connection. */
 gboolean mero_test_wait_for_name (GDBusConnection *connection, const char *name,
                                   guint timeout_ms);
+
+typedef gboolean (*MeroTestPredicate) (gpointer user_data);
+
+/* Runs the default main context until @predicate is TRUE or @timeout_ms
+ * passed; @predicate is checked after every iteration and at least every
+ * MERO_TEST_POLL_MS, so it may poll (a D-Bus call, a file). */
+#define MERO_TEST_POLL_MS 100
+gboolean mero_test_wait_until (MeroTestPredicate predicate, gpointer user_data,
+                               guint timeout_ms);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroTestDaemon, mero_test_daemon_free)
 

@@ -1,0 +1,391 @@
+/* test-network.c: two real merod processes find each other over libp2p.
+ *
+ * Node A runs without D-Bus (--bus=none) and reports its listen multiaddr
+ * in its ready line; node B owns network.calimero.Node1 on a private bus
+ * (GTestDBus) and has A in network.bootstrap.  Checked: both list each
+ * other with identify protocols (B over D-Bus ListPeers, A over
+ * /admin-api/peers), PeerConnected/PeerDisconnected on B, B's back-off
+ * redial after A restarts on the same port, `meroctl peers` and `merod
+ * peers`, and a bootstrap entry with the wrong /p2p/ id refused while the
+ * node keeps running.  Only 127.0.0.1, every port chosen by the kernel
+ * (A's restart reuses the port it got), every wait bounded. */
+#include <gio/gio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "mero-test-daemon.h"
+
+#define NODE_NAME "network.calimero.Node1"
+#define NODE_PATH "/network/calimero/Node1"
+#define NODE_IFACE "network.calimero.Node1"
+/* B's first redial comes 1 s ± 20 % after A left, the next 2 s later:
+ * A, restarted at once, is back well within this. */
+#define REDIAL_TIMEOUT_MS 15000
+
+typedef struct {
+  GTestDBus *bus;
+  GDBusConnection *connection;
+  char *tmp;
+  GPtrArray *signals;  /* "connected <peer>" / "disconnected <peer>" */
+  guint subscription;
+} Fixture;
+
+static void
+on_peer_signal (GDBusConnection *connection, const char *sender, const char *path,
+                const char *iface, const char *name, GVariant *parameters, gpointer user_data)
+{
+  Fixture *f = user_data;
+  const char *peer_id;
+  const char *detail;
+
+  g_variant_get (parameters, "(&s&s)", &peer_id, &detail);
+  g_ptr_array_add (f->signals,
+                   g_strdup_printf ("%s %s",
+                                    g_str_equal (name, "PeerConnected") ? "connected"
+                                                                        : "disconnected",
+                                    peer_id));
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (f->bus);
+  f->connection = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (f->bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  f->tmp = mero_test_make_tmpdir ("merod-net-XXXXXX");
+  f->signals = g_ptr_array_new_with_free_func (g_free);
+  f->subscription = g_dbus_connection_signal_subscribe (
+      f->connection, NULL, NODE_IFACE, NULL, NODE_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+      on_peer_signal, f, NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_dbus_connection_signal_unsubscribe (f->connection, f->subscription);
+  g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_object_unref (f->connection);
+  g_test_dbus_down (f->bus);
+  g_object_unref (f->bus);
+  mero_test_remove_tree (f->tmp);
+  g_free (f->tmp);
+  g_ptr_array_unref (f->signals);
+}
+
+static int
+run_tool (const char *program, const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) program);
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
+                                     MERO_TEST_TIMEOUT_MS, out, err, &status));
+  return status;
+}
+
+static void
+config_set (const char *home, const char *key, const char *value)
+{
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "config", "set", "--home", home, key, value,
+                                                NULL },
+                             NULL, NULL),
+                   ==, 0);
+}
+
+/* A fresh home on loopback with kernel-chosen ports; returns its PeerId. */
+static char *
+make_home (Fixture *f, const char *name, char **home_out)
+{
+  g_autofree char *home = g_build_filename (f->tmp, name, NULL);
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "init", "--home", home, NULL }, &out, NULL),
+                   ==, 0);
+  config_set (home, "server.listen", "127.0.0.1:0");
+  config_set (home, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
+  config_set (home, "network.mdns", "false");
+  *home_out = g_steal_pointer (&home);
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static MeroTestDaemon *
+start (const char *home, gboolean on_bus)
+{
+  g_autoptr (GError) error = NULL;
+  const char *with_bus[] = { "run", "--home", home, NULL };
+  const char *without_bus[] = { "run", "--home", home, "--bus=none", NULL };
+  /* Peers joining and leaving are info-level, which GLib writes to
+   * stdout only when asked. */
+  const char *env[] = { "G_MESSAGES_DEBUG=merod", NULL };
+  MeroTestDaemon *daemon =
+      mero_test_daemon_spawn_merged (on_bus ? with_bus : without_bus, env, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  return daemon;
+}
+
+static void
+stop (MeroTestDaemon *daemon)
+{
+  int status = -1;
+
+  mero_test_daemon_send_signal (daemon, SIGTERM);
+  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
+  g_assert_cmpint (status, ==, 0);
+}
+
+/* The multiaddr after "P2P " in the ready line. */
+static char *
+ready_multiaddr (MeroTestDaemon *daemon)
+{
+  const char *text = strstr (mero_test_daemon_get_stderr (daemon), "P2P /");
+  gsize len;
+
+  g_assert_nonnull (text);
+  text += strlen ("P2P ");
+  len = strcspn (text, " \n");
+  return g_strndup (text, len);
+}
+
+typedef struct {
+  Fixture *f;
+  const char *peer_id;
+  gboolean with_protocols;
+} PeerWait;
+
+/* B (the node on the bus) lists @peer_id, with identify's protocols. */
+static gboolean
+bus_node_lists_peer (gpointer data)
+{
+  PeerWait *w = data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      w->f->connection, NODE_NAME, NODE_PATH, NODE_IFACE, "ListPeers", NULL,
+      G_VARIANT_TYPE ("(a(ssas))"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, NULL);
+  g_autoptr (GVariantIter) iter = NULL;
+  const char *peer_id;
+  const char *address;
+  g_autofree const char **protocols = NULL;
+  gboolean found = FALSE;
+
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(a(ssas))", &iter);
+  while (!found && g_variant_iter_next (iter, "(&s&s^a&s)", &peer_id, &address, &protocols))
+    {
+      found = g_str_equal (peer_id, w->peer_id) && g_str_has_prefix (address, "/ip4/127.0.0.1/")
+              && (!w->with_protocols
+                  || g_strv_contains ((const char *const *) protocols, "/ipfs/id/1.0.0"));
+      g_clear_pointer (&protocols, g_free);
+    }
+  return found;
+}
+
+typedef struct {
+  Fixture *f;
+  const char *signal;
+  guint count;
+} SignalWait;
+
+static gboolean
+signal_seen (gpointer data)
+{
+  SignalWait *w = data;
+  guint n = 0;
+
+  for (guint i = 0; i < w->f->signals->len; i++)
+    if (g_str_equal (g_ptr_array_index (w->f->signals, i), w->signal))
+      n++;
+  return n >= w->count;
+}
+
+typedef struct {
+  const char *home;
+  const char *peer_id;
+} HttpPeerWait;
+
+/* `merod peers --home` lists @peer_id (and so does GET /admin-api/peers). */
+static gboolean
+merod_peers_lists (gpointer data)
+{
+  HttpPeerWait *w = data;
+  g_autofree char *out = NULL;
+  int status = run_tool (mero_test_merod_path (),
+                         (const char *[]) { "peers", "--home", w->home, NULL }, &out, NULL);
+
+  return status == 0 && strstr (out, w->peer_id) != NULL && strstr (out, "/ipfs/ping/1.0.0");
+}
+
+static void
+test_bootstrap_and_redial (Fixture *f, gconstpointer data)
+{
+  g_autofree char *home_a = NULL;
+  g_autofree char *home_b = NULL;
+  g_autofree char *peer_a = make_home (f, "a", &home_a);
+  g_autofree char *peer_b = make_home (f, "b", &home_b);
+  g_autoptr (MeroTestDaemon) a = start (home_a, FALSE);
+  g_autoptr (MeroTestDaemon) b = NULL;
+  g_autoptr (MeroTestDaemon) a2 = NULL;
+  g_autofree char *addr_a = ready_multiaddr (a);
+  g_autofree char *bootstrap = g_strconcat (addr_a, ";", NULL);
+  g_autofree char *transport_a = NULL;
+  g_autofree char *listen_a = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *left = g_strdup_printf ("peer %s left", peer_a);
+  g_autofree char *connected_a = g_strdup_printf ("connected %s", peer_a);
+  g_autofree char *disconnected_a = g_strdup_printf ("disconnected %s", peer_a);
+  g_autoptr (GVariant) listen_prop = NULL;
+  g_autoptr (GError) error = NULL;
+  PeerWait b_sees_a = { f, peer_a, TRUE };
+  HttpPeerWait a_sees_b = { home_a, peer_b };
+  HttpPeerWait b_sees_a_http = { home_b, peer_a };
+  SignalWait first_connect = { f, connected_a, 1 };
+  SignalWait disconnect = { f, disconnected_a, 1 };
+  SignalWait second_connect = { f, connected_a, 2 };
+
+  g_assert_true (g_str_has_prefix (addr_a, "/ip4/127.0.0.1/tcp/"));
+  g_assert_true (g_str_has_suffix (addr_a, peer_a));
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (a), "libp2p listening on"));
+
+  config_set (home_b, "network.bootstrap", bootstrap);
+  b = start (home_b, TRUE);
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
+
+  /* B's ListenAddresses: its own bound address ending in its PeerId. */
+  listen_prop = g_dbus_connection_call_sync (
+      f->connection, NODE_NAME, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NODE_IFACE, "ListenAddresses"), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (GVariant) value = NULL;
+    g_autofree const char **addrs = NULL;
+
+    g_variant_get (listen_prop, "(v)", &value);
+    addrs = g_variant_get_strv (value, NULL);
+    g_assert_nonnull (addrs[0]);
+    g_assert_true (g_str_has_prefix (addrs[0], "/ip4/127.0.0.1/tcp/"));
+    g_assert_true (g_str_has_suffix (addrs[0], peer_b));
+  }
+
+  /* Each lists the other, with identify's protocols. */
+  g_assert_true (mero_test_wait_until (bus_node_lists_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (merod_peers_lists, &a_sees_b, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (merod_peers_lists, &b_sees_a_http, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (signal_seen, &first_connect, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_daemon_wait_for_stderr (b, "speaking", MERO_TEST_TIMEOUT_MS));
+
+  /* meroctl over D-Bus (B) and over HTTP (A). */
+  g_assert_cmpint (run_tool (mero_test_meroctl_path (), (const char *[]) { "peers", NULL }, &out,
+                             NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, peer_a));
+  g_assert_nonnull (strstr (out, "/ipfs/id/1.0.0"));
+  g_clear_pointer (&out, g_free);
+  {
+    g_autofree char *address_file = g_build_filename (home_a, "http.address", NULL);
+    g_autofree char *urls = NULL;
+    g_auto (GStrv) lines = NULL;
+
+    g_assert_true (g_file_get_contents (address_file, &urls, NULL, NULL));
+    lines = g_strsplit (urls, "\n", 2);
+    g_assert_cmpint (run_tool (mero_test_meroctl_path (),
+                               (const char *[]) { "--url", lines[0], "peers", NULL }, &out,
+                               NULL),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, peer_b));
+    g_assert_nonnull (strstr (out, addr_a));
+    g_clear_pointer (&out, g_free);
+  }
+
+  /* A leaves: B sees it go and starts redialling. */
+  stop (a);
+  g_assert_true (mero_test_daemon_wait_for_stderr (b, left, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (signal_seen, &disconnect, MERO_TEST_TIMEOUT_MS));
+
+  /* A comes back on the port B has in its bootstrap list. */
+  transport_a = g_strndup (addr_a, strstr (addr_a, "/p2p/") - addr_a);
+  listen_a = g_strconcat (transport_a, ";", NULL);
+  config_set (home_a, "network.listen_multiaddrs", listen_a);
+  a2 = start (home_a, FALSE);
+  g_assert_true (mero_test_wait_until (signal_seen, &second_connect, REDIAL_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (bus_node_lists_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (merod_peers_lists, &a_sees_b, MERO_TEST_TIMEOUT_MS));
+
+  stop (b);
+  stop (a2);
+}
+
+static void
+test_wrong_peer_id (Fixture *f, gconstpointer data)
+{
+  g_autofree char *home_a = NULL;
+  g_autofree char *home_c = NULL;
+  g_autofree char *home_x = NULL;
+  g_autofree char *peer_a = make_home (f, "a", &home_a);
+  g_autofree char *peer_c = make_home (f, "c", &home_c);
+  /* A real PeerId, just not A's. */
+  g_autofree char *peer_x = make_home (f, "x", &home_x);
+  g_autoptr (MeroTestDaemon) a = start (home_a, FALSE);
+  g_autoptr (MeroTestDaemon) c = NULL;
+  g_autofree char *addr_a = ready_multiaddr (a);
+  g_autofree char *transport_a = g_strndup (addr_a, strstr (addr_a, "/p2p/") - addr_a);
+  g_autofree char *wrong = g_strdup_printf ("%s/p2p/%s;", transport_a, peer_x);
+  g_autofree char *out = NULL;
+
+  config_set (home_c, "network.bootstrap", wrong);
+  c = start (home_c, FALSE);
+  g_assert_true (mero_test_daemon_wait_for_stderr (c, "dial failed", MERO_TEST_TIMEOUT_MS));
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (c), peer_x));
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (c), "next attempt in"));
+
+  /* C keeps running and is connected to nobody. */
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "peers", "--home", home_c, NULL }, &out, NULL),
+                   ==, 0);
+  g_assert_null (strstr (out, peer_a));
+  g_assert_null (strstr (out, peer_x));
+  stop (c);
+  stop (a);
+  g_assert_null (strstr (mero_test_daemon_get_stderr (c), "joined"));
+}
+
+static void
+test_peers_without_node (Fixture *f, gconstpointer data)
+{
+  g_autofree char *home = NULL;
+  g_autofree char *peer = make_home (f, "idle", &home);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "peers", "--home", home, NULL }, NULL, &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "No node is running"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/network/bootstrap-and-redial", test_bootstrap_and_redial);
+  ADD ("/network/wrong-peer-id", test_wrong_peer_id);
+  ADD ("/network/peers-without-node", test_peers_without_node);
+#undef ADD
+  return g_test_run ();
+}
