@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/core/mero-lp-frame.h"
 #include "net/mero-key-codec.h"
 
 void
@@ -616,6 +617,28 @@ mero_gossipsub_router_pull_rpc (MeroGossipsubRouter *self, MeroPeerId **peer)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return mero_gossipsub_queue_pull (self, peer);
+}
+
+GBytes *
+mero_gossipsub_router_pull_frame (MeroGossipsubRouter *self, MeroPeerId **peer)
+{
+  g_autoptr(GBytes) rpc = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  gsize len;
+  const guint8 *data;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  rpc = mero_gossipsub_queue_pull (self, peer);
+  if (rpc == NULL)
+    return NULL;
+  data = g_bytes_get_data (rpc, &len);
+  frame = g_byte_array_sized_new ((guint) len + 10);
+  /* The queue keeps every RPC under MERO_GOSSIPSUB_MAX_RPC_SIZE. */
+  if (!mero_lp_frame_encode (frame, data != NULL ? data : (const guint8 *) "", len,
+                             MERO_GOSSIPSUB_MAX_RPC_SIZE, NULL))
+    g_assert_not_reached ();
+  return g_byte_array_free_to_bytes (g_steal_pointer (&frame));
 }
 
 MeroGossipsubDelivery *

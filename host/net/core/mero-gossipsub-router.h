@@ -11,8 +11,10 @@
  * Nothing in here reads a clock or draws randomness: time is @now
  * (monotonic microseconds, never decreasing), the peer choices of the
  * heartbeat come from a PRNG seeded by the host, and seqnos count up from
- * a host-chosen start (libp2p-3's gossipsub starts at Date.now() * 1e6;
- * js 14 draws 8 random bytes; both are accepted).  Own messages are
+ * a host-chosen start.  The start must differ across restarts (libp2p-3's
+ * gossipsub uses Date.now() * 1e6; wall-clock microseconds * 1000 does
+ * too): a restarted node that reused seqnos would have its new messages
+ * dropped as duplicates by every peer's seen cache for two minutes.  Own messages are
  * signed with StrictSign using the Ed25519 identity seed given at
  * creation, so the router is the message's author.
  *
@@ -166,6 +168,9 @@ gint64 mero_gossipsub_router_next_deadline (const MeroGossipsubRouter *self);
  * prefix) and its peer in *@peer (transfer full), or NULL when nothing
  * is queued.  A peer with a long queue gets several RPCs in turn. */
 GBytes *mero_gossipsub_router_pull_rpc (MeroGossipsubRouter *self, MeroPeerId **peer);
+/* The same, framed for the wire: `uvarint(len) || RPC`, ready to write on
+ * our outbound /meshsub stream to *@peer. */
+GBytes *mero_gossipsub_router_pull_frame (MeroGossipsubRouter *self, MeroPeerId **peer);
 
 /* (transfer full) the next delivered message, or NULL. */
 MeroGossipsubDelivery *mero_gossipsub_router_pull_delivery (MeroGossipsubRouter *self);

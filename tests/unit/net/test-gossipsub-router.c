@@ -1,6 +1,8 @@
 /* Unit tests for one gossipsub router driven by hand-built RPCs from
  * fake peers: js-exact publishing, validation drops, flood limits,
  * GRAFT/PRUNE backoff and fanout. */
+#include "net/core/mero-lp-frame.h"
+
 #include "test-gossipsub-util.h"
 
 #define TOPIC "mero-topic"
@@ -595,7 +597,36 @@ test_subscribe_announce (void)
     g_assert_cmpuint (g_strv_length (topics), ==, 0);
   }
   g_assert_null (mero_gossipsub_router_pull_rpc (r, NULL));
+  g_assert_null (mero_gossipsub_router_pull_frame (r, NULL));
   g_assert_cmpstr (mero_gossipsub_drop_to_string (MERO_GOSSIPSUB_DROP_IWANT_FLOOD), ==, "iwant_flood");
+}
+
+/* pull_frame writes what a js peer reads: uvarint(len) || RPC. */
+static void
+test_pull_frame (void)
+{
+  g_autoptr(MeroGossipsubRouter) r = gs_test_router (NULL, 0x01, 1, 0);
+  g_autoptr(MeroPeerId) f = gs_test_peer_id (0x02);
+  g_autoptr(MeroPeerId) to = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(MeroLpDecoder) dec = mero_lp_decoder_new (MERO_GOSSIPSUB_MAX_RPC_SIZE);
+  g_autoptr(MeroGossipsubRpc) rpc = NULL;
+  gsize consumed = 0;
+
+  g_assert_true (mero_gossipsub_router_subscribe (r, TOPIC, 0, NULL));
+  g_assert_true (mero_gossipsub_router_add_peer (r, f, TRUE, 0));
+  frame = mero_gossipsub_router_pull_frame (r, &to);
+  g_assert_true (mero_peer_id_equal (to, f));
+  g_assert_true (mero_lp_decoder_feed (dec, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
+                                       &consumed, &payload, NULL));
+  g_assert_cmpuint (consumed, ==, g_bytes_get_size (frame));
+  g_assert_nonnull (payload);
+  rpc = mero_gossipsub_rpc_decode (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), NULL);
+  g_assert_cmpuint (rpc->subscriptions->len, ==, 1);
+  /* js's first RPC is `0a <len> 08 01 12 <len> topic`; so is ours. */
+  net_test_assert_bytes (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
+                         "10 0a0e 0801 120a 6d65726f2d746f706963");
 }
 
 int
@@ -612,5 +643,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/gossipsub-router/graft-mesh-full", test_graft_mesh_full);
   g_test_add_func ("/net/gossipsub-router/fanout", test_fanout);
   g_test_add_func ("/net/gossipsub-router/subscribe-announce", test_subscribe_announce);
+  g_test_add_func ("/net/gossipsub-router/pull-frame", test_pull_frame);
   return g_test_run ();
 }
