@@ -50,6 +50,39 @@ test_publish_like_js (void)
   g_assert_cmpuint (mero_gossipsub_router_get_stats (r)->messages_published, ==, 1);
 }
 
+/* js's own RPC (its subscription and a message it signed) fed as it
+ * arrives from a js peer: delivered once, with js's message id. */
+#define JS_RPC \
+  "0a0e0801120a6d65726f2d746f70696312b4010a26002408011220ed4928c628d1c2c6eae90338905995612959273a5c" \
+  "63f93636c14614ac8737d1120c68656c6c6f20676f737369701a0875ac68dc745b8b27220a6d65726f2d746f7069632a" \
+  "4074aa311f7889859a46cc3aa579763e2e0473b77ca5017eec1b8f56322ffd41532255681c31fa9065bb508d4142a1fa" \
+  "20c14efac733fcb79df4cecf1f2c24320a322408011220ed4928c628d1c2c6eae90338905995612959273a5c63f93636" \
+  "c14614ac8737d1"
+
+static void
+test_receive_js (void)
+{
+  g_autoptr(MeroGossipsubRouter) r = gs_test_router (NULL, 0x01, 1, 0);
+  g_autoptr(MeroPeerId) js = gs_test_peer_id (0x03);
+  g_autoptr(GBytes) wire = net_test_hex (JS_RPC);
+  g_autoptr(MeroGossipsubDelivery) d = NULL;
+  g_auto(GStrv) topics = NULL;
+
+  g_assert_true (mero_gossipsub_router_subscribe (r, TOPIC, 0, NULL));
+  g_assert_true (mero_gossipsub_router_add_peer (r, js, FALSE, 0));
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (mero_gossipsub_router_receive (r, js, g_bytes_get_data (wire, NULL),
+                                                  g_bytes_get_size (wire), 0, NULL));
+  topics = mero_gossipsub_router_get_peer_topics (r, js);
+  g_assert_cmpstrv (topics, ((const char *[]) { TOPIC, NULL }));
+  d = mero_gossipsub_router_pull_delivery (r);
+  g_assert_nonnull (d);
+  net_test_assert_bytes (g_bytes_get_data (d->id, NULL), g_bytes_get_size (d->id), JS_ID);
+  g_assert_true (mero_peer_id_equal (d->author, js));
+  g_assert_null (mero_gossipsub_router_pull_delivery (r));
+  g_assert_cmpuint (gs_test_drops (r, MERO_GOSSIPSUB_DROP_DUPLICATE), ==, 1);
+}
+
 /* A valid message on TOPIC by the author with seed @fill (a router of
  * its own signs it). */
 static MeroGossipsubMessage *
@@ -635,6 +668,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/net/gossipsub-router/publish-like-js", test_publish_like_js);
+  g_test_add_func ("/net/gossipsub-router/receive-js", test_receive_js);
   g_test_add_func ("/net/gossipsub-router/validation-drops", test_validation_drops);
   g_test_add_func ("/net/gossipsub-router/oversize", test_oversize);
   g_test_add_func ("/net/gossipsub-router/flood-limits", test_flood_limits);
