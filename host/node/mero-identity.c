@@ -35,6 +35,15 @@ mero_identity_new_from_seed (const guint8 seed[MERO_ED25519_SEED_LEN])
   return identity;
 }
 
+void
+mero_identity_copy_seed (const MeroIdentity *identity, guint8 seed[MERO_ED25519_SEED_LEN])
+{
+  g_return_if_fail (identity != NULL && seed != NULL);
+
+  /* libsodium keeps the seed as the first half of its secret key. */
+  memcpy (seed, identity->secret_key, MERO_ED25519_SEED_LEN);
+}
+
 MeroIdentity *
 mero_identity_generate (void)
 {

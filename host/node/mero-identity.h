@@ -39,6 +39,10 @@ void mero_identity_free (MeroIdentity *identity);
 /* Owned by @identity. */
 const MeroPeerId *mero_identity_get_peer_id (const MeroIdentity *identity);
 const guint8 *mero_identity_get_public_key (const MeroIdentity *identity);
+/* Copies the 32-byte Ed25519 seed into @seed, for the signers that need
+ * the key itself (the gossipsub router signs StrictSign messages on the
+ * network thread); wipe it after use. */
+void mero_identity_copy_seed (const MeroIdentity *identity, guint8 seed[MERO_ED25519_SEED_LEN]);
 /* Standard Ed25519 over the raw message, as libp2p signs. */
 void mero_identity_sign (const MeroIdentity *identity, const guint8 *message, gsize len,
                          guint8 signature[MERO_ED25519_SIGNATURE_LEN]);

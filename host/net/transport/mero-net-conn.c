@@ -7,6 +7,9 @@
 
 #include <sodium.h>
 
+#include "net/core/mero-lp-frame.h"
+#include "net/transport/mero-network-pubsub.h"
+
 typedef struct
 {
   MeroNetStream *handle;
@@ -15,6 +18,9 @@ typedef struct
   gboolean close_pending; /* close once pending is written */
   gboolean remote_closed; /* emit STREAM_CLOSED once drained */
   gboolean closed_emitted;
+  /* A /meshsub stream: ours to the pubsub, never shown to the node. */
+  gboolean gossip;
+  MeroLpDecoder *decoder; /* gossip: RPC frames, MERO_GOSSIPSUB_MAX_RPC_SIZE */
 } NetStream;
 
 struct _NetConn
@@ -36,6 +42,7 @@ struct _NetConn
   GHashTable *streams;    /* yamux id → NetStream (app streams) */
   gint64 next_ping;
   gboolean dead;          /* socket closed; freed from an idle */
+  gboolean speaks_gossip; /* identify listed /meshsub/1.1.0 */
 };
 
 static void conn_drive (NetConn *conn);
@@ -48,6 +55,7 @@ net_stream_free (gpointer data)
 
   g_clear_pointer (&s->handle, mero_net_stream_unref);
   g_clear_pointer (&s->pending, g_byte_array_unref);
+  g_clear_pointer (&s->decoder, mero_lp_decoder_free);
   g_free (s);
 }
 
@@ -87,8 +95,14 @@ event_new (NetConn *conn, MeroNetEventType type)
 static void
 stream_event (NetConn *conn, NetStream *s, MeroNetEventType type, GBytes *data)
 {
-  MeroNetEvent *ev = event_new (conn, type);
+  MeroNetEvent *ev;
 
+  if (s->gossip)
+    {
+      g_clear_pointer (&data, g_bytes_unref);
+      return;
+    }
+  ev = event_new (conn, type);
   ev->stream = mero_net_stream_ref (s->handle);
   ev->protocol = g_strdup (s->handle->protocol);
   ev->inbound = s->handle->inbound;
@@ -98,12 +112,60 @@ stream_event (NetConn *conn, NetStream *s, MeroNetEventType type, GBytes *data)
 
 /* Moves app stream data to the node while the channel has room; what
  * stays in yamux holds back the peer through its window. */
+typedef struct
+{
+  guint32 stream_id;
+  GBytes *rpc; /* NULL: the stream sent a bad frame */
+} GossipFrame;
+
+static void
+gossip_frame_clear (gpointer data)
+{
+  g_clear_pointer (&((GossipFrame *) data)->rpc, g_bytes_unref);
+}
+
+/* Reads a /meshsub stream into whole RPC frames; the pubsub gets them
+ * after the walk over conn->streams, since it may reset streams. */
+static void
+read_gossip_stream (NetConn *conn, NetStream *s, GArray *frames)
+{
+  g_autofree guint8 *buf = g_malloc (MERO_NET_STREAM_DATA_CHUNK);
+  gsize n;
+
+  while ((n = mero_connection_stream_read (conn->core, s->handle->stream_id, buf,
+                                           MERO_NET_STREAM_DATA_CHUNK)) > 0)
+    {
+      gsize off = 0;
+
+      while (off < n)
+        {
+          g_autoptr(GError) error = NULL;
+          GossipFrame frame = { s->handle->stream_id, NULL };
+          gsize used = 0;
+
+          if (!mero_lp_decoder_feed (s->decoder, buf + off, n - off, &used, &frame.rpc, &error))
+            {
+              g_debug ("meshsub stream from %s: %s", conn->peer_id, error->message);
+              g_array_append_val (frames, frame);
+              return;
+            }
+          off += used;
+          if (frame.rpc != NULL)
+            g_array_append_val (frames, frame);
+          else if (used == 0)
+            break;
+        }
+    }
+}
+
 static void
 deliver_stream_data (NetConn *conn)
 {
   GHashTableIter iter;
   gpointer value;
+  g_autoptr(GArray) frames = g_array_new (FALSE, FALSE, sizeof (GossipFrame));
 
+  g_array_set_clear_func (frames, gossip_frame_clear);
   g_hash_table_iter_init (&iter, conn->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -111,6 +173,13 @@ deliver_stream_data (NetConn *conn)
 
       if (s->handle == NULL)
         continue;
+      if (s->gossip)
+        {
+          /* Gated like app data: a full channel holds the peer back. */
+          if (mero_event_channel_has_room (conn->net->events))
+            read_gossip_stream (conn, s, frames);
+          continue;
+        }
       while (mero_event_channel_has_room (conn->net->events))
         {
           g_autofree guint8 *buf = g_malloc (MERO_NET_STREAM_DATA_CHUNK);
@@ -127,6 +196,20 @@ deliver_stream_data (NetConn *conn)
         {
           s->closed_emitted = TRUE;
           stream_event (conn, s, MERO_NET_EVENT_STREAM_CLOSED, NULL);
+        }
+    }
+  for (guint i = 0; i < frames->len && !conn->dead; i++)
+    {
+      GossipFrame *f = &g_array_index (frames, GossipFrame, i);
+
+      if (!g_hash_table_contains (conn->streams, GUINT_TO_POINTER (f->stream_id)))
+        continue;
+      if (f->rpc == NULL || !net_pubsub_receive (conn->net->pubsub, conn, f->rpc))
+        {
+          mero_metrics_counter_add (conn->net->metrics, "mero_net_gossip_streams_reset_total",
+                                    NULL, 1, NULL);
+          net_conn_stream_reset (conn, f->stream_id);
+          net_pubsub_stream_gone (conn->net->pubsub, conn, f->stream_id);
         }
     }
 }
@@ -165,6 +248,13 @@ handle_core_events (NetConn *conn, GArray *events)
             MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PEER_IDENTIFIED);
 
             net_peer_identified (conn->net, conn->peer_id, info);
+            if (info->protocols != NULL &&
+                g_strv_contains ((const char *const *) info->protocols,
+                                 MERO_GOSSIPSUB_PROTOCOL_ID))
+              {
+                conn->speaks_gossip = TRUE;
+                net_pubsub_peer_supports (conn->net->pubsub, conn);
+              }
             out->protocols = g_strdupv (info->protocols);
             out->message = g_strdup (info->agent_version);
             net_emit (conn->net, out);
@@ -188,6 +278,11 @@ handle_core_events (NetConn *conn, GArray *events)
             {
               s = g_new0 (NetStream, 1);
               s->pending = g_byte_array_new ();
+              if (g_strcmp0 (ev->protocol, MERO_GOSSIPSUB_PROTOCOL_ID) == 0)
+                {
+                  s->gossip = TRUE;
+                  s->decoder = mero_lp_decoder_new (MERO_GOSSIPSUB_MAX_RPC_SIZE);
+                }
               g_hash_table_insert (conn->streams, GUINT_TO_POINTER (ev->stream_id), s);
             }
           if (s == NULL)
@@ -197,6 +292,15 @@ handle_core_events (NetConn *conn, GArray *events)
             }
           s->handle = mero_net_stream_new (conn->id, ev->stream_id, ev->inbound, conn->peer_id,
                                            ev->protocol);
+          if (s->gossip)
+            {
+              /* The peer's stream is read-only for us; answer with ours. */
+              if (ev->inbound)
+                net_pubsub_peer_supports (conn->net->pubsub, conn);
+              else
+                net_pubsub_stream_opened (conn->net->pubsub, conn, ev->stream_id);
+              break;
+            }
           {
             MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_STREAM_OPENED);
 
@@ -208,7 +312,12 @@ handle_core_events (NetConn *conn, GArray *events)
           }
           break;
         case MERO_CONNECTION_EVENT_STREAM_REFUSED:
-          if (s != NULL)
+          if (s != NULL && s->gossip)
+            {
+              g_hash_table_remove (conn->streams, GUINT_TO_POINTER (ev->stream_id));
+              net_pubsub_stream_gone (conn->net->pubsub, conn, ev->stream_id);
+            }
+          else if (s != NULL)
             {
               MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_STREAM_FAILED);
 
@@ -230,6 +339,7 @@ handle_core_events (NetConn *conn, GArray *events)
           if (s != NULL && s->handle != NULL)
             stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
           g_hash_table_remove (conn->streams, GUINT_TO_POINTER (ev->stream_id));
+          net_pubsub_stream_gone (conn->net->pubsub, conn, ev->stream_id);
           break;
         case MERO_CONNECTION_EVENT_CLOSED:
           g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-closing",
@@ -549,7 +659,7 @@ conn_close (NetConn *conn, const char *reason)
 
       if (s->handle != NULL)
         stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
-      else if (s->request_id != 0)
+      else if (s->request_id != 0 && !s->gossip)
         {
           MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_STREAM_FAILED);
 
@@ -558,6 +668,7 @@ conn_close (NetConn *conn, const char *reason)
           net_emit (conn->net, ev);
         }
     }
+  net_pubsub_conn_closed (conn->net->pubsub, conn);
   if (conn->announced)
     {
       MeroNetEvent *ev = event_new (conn, MERO_NET_EVENT_PEER_DISCONNECTED);
@@ -673,4 +784,63 @@ const char *
 net_conn_get_peer_id (const NetConn *conn)
 {
   return conn->dead || !conn->announced ? NULL : conn->peer_id;
+}
+
+gboolean
+net_conn_is_outbound (const NetConn *conn)
+{
+  return conn->role == MERO_CONNECTION_ROLE_DIALER;
+}
+
+gboolean
+net_conn_speaks_gossip (const NetConn *conn)
+{
+  return conn->speaks_gossip;
+}
+
+guint32
+net_conn_open_gossip_stream (NetConn *conn)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 id;
+  NetStream *s;
+
+  if (conn->dead)
+    return 0;
+  id = mero_connection_open_stream (conn->core, MERO_GOSSIPSUB_PROTOCOL_ID, &error);
+  if (id == 0)
+    {
+      g_debug ("meshsub stream to %s: %s", conn->peer_id, error->message);
+      return 0;
+    }
+  s = g_new0 (NetStream, 1);
+  s->pending = g_byte_array_new ();
+  s->gossip = TRUE;
+  s->decoder = mero_lp_decoder_new (MERO_GOSSIPSUB_MAX_RPC_SIZE);
+  g_hash_table_insert (conn->streams, GUINT_TO_POINTER (id), s);
+  conn_drive (conn);
+  return id;
+}
+
+gboolean
+net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
+{
+  NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id));
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (frame, &len);
+
+  if (conn->dead || s == NULL || !s->gossip || s->handle == NULL)
+    return FALSE;
+  if (s->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+    {
+      g_warning ("meshsub stream to %s: peer not reading, %u bytes queued; stream reset",
+                 conn->peer_id, s->pending->len);
+      mero_connection_stream_reset (conn->core, stream_id);
+      g_hash_table_remove (conn->streams, GUINT_TO_POINTER (stream_id));
+      conn_drive (conn);
+      return FALSE;
+    }
+  g_byte_array_append (s->pending, bytes, (guint) len);
+  conn_drive (conn);
+  return TRUE;
 }

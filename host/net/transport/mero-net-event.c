@@ -13,6 +13,9 @@ mero_net_event_free (MeroNetEvent *event)
   g_strfreev (event->protocols);
   g_clear_pointer (&event->stream, mero_net_stream_unref);
   g_clear_pointer (&event->data, g_bytes_unref);
+  g_free (event->topic);
+  g_free (event->author);
+  g_clear_pointer (&event->message_id, g_bytes_unref);
   g_free (event);
 }
 

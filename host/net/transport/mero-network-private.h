@@ -25,6 +25,16 @@ MeroNetStream *mero_net_stream_new (guint64 conn_id, guint32 stream_id, gboolean
                                     const char *peer_id, const char *protocol);
 
 typedef struct _NetConn NetConn;
+typedef struct _NetPubsub NetPubsub;
+
+/* What the node thread may read about one topic (under the lock). */
+typedef struct
+{
+  GStrv mesh;      /* our mesh peers; NULL unless we are subscribed */
+  guint n_peers;   /* connected peers subscribed to it */
+} NetTopicView;
+
+void net_topic_view_free (NetTopicView *view);
 
 struct _MeroNetwork
 {
@@ -55,6 +65,7 @@ struct _MeroNetwork
   guint64 next_conn_id;
   GHashTable *dials;         /* pending dial cancellables (GCancellable*) */
   gboolean reading_paused;   /* the event channel is full */
+  NetPubsub *pubsub;         /* the gossipsub router and its streams */
 
   /* Command queue, node → network. */
   GAsyncQueue *commands;
@@ -68,6 +79,7 @@ struct _MeroNetwork
   GHashTable *peers;         /* peer id text → MeroNetPeerInfo */
   guint64 next_request_id;
   gboolean stopped;
+  GHashTable *topic_view;    /* topic → NetTopicView, replaced whole */
 };
 
 /* mero-network.c */
@@ -91,6 +103,17 @@ void net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_
 void net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data);
 void net_conn_stream_close (NetConn *conn, guint32 stream_id);
 void net_conn_stream_reset (NetConn *conn, guint32 stream_id);
+/* TRUE if we dialled it (gossipsub lets outbound peers into a full mesh). */
+gboolean net_conn_is_outbound (const NetConn *conn);
+/* TRUE once identify listed /meshsub/1.1.0. */
+gboolean net_conn_speaks_gossip (const NetConn *conn);
+/* Opens our outbound /meshsub stream; its id, or 0 if the connection
+ * cannot open streams.  Its events go to the pubsub, not the node. */
+guint32 net_conn_open_gossip_stream (NetConn *conn);
+/* Queues @frame on gossip stream @stream_id.  FALSE (the stream is reset)
+ * when the peer is not reading: more than MERO_NET_STREAM_MAX_PENDING_WRITE
+ * would be queued. */
+gboolean net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame);
 /* Reading stopped for back-pressure; resume now. */
 void net_conn_resume (NetConn *conn);
 /* GoAway and flush what can be flushed without waiting. */

@@ -10,8 +10,13 @@
 #include "mero-build-config.h"
 #include "net/core/mero-ping.h"
 #include "net/core/mero-yamux.h"
+#include "net/transport/mero-network-pubsub.h"
 
 G_DEFINE_QUARK (mero-network-error-quark, mero_network_error)
+
+/* The public limits are the router's. */
+G_STATIC_ASSERT (MERO_NETWORK_MAX_MESSAGE_SIZE == MERO_GOSSIPSUB_MAX_MESSAGE_DATA);
+G_STATIC_ASSERT (MERO_NETWORK_MAX_TOPIC_LEN == MERO_GOSSIPSUB_MAX_TOPIC_LEN);
 
 typedef enum {
   CMD_DIAL,
@@ -19,6 +24,9 @@ typedef enum {
   CMD_STREAM_WRITE,
   CMD_STREAM_CLOSE,
   CMD_STREAM_RESET,
+  CMD_SUBSCRIBE,
+  CMD_UNSUBSCRIBE,
+  CMD_PUBLISH,
   CMD_STOP,
 } CommandType;
 
@@ -434,6 +442,15 @@ run_command (MeroNetwork *self, Command *cmd)
       if ((conn = conn_for_stream (self, cmd->stream)) != NULL)
         net_conn_stream_reset (conn, cmd->stream->stream_id);
       break;
+    case CMD_SUBSCRIBE:
+      net_pubsub_subscribe (self->pubsub, cmd->protocol);
+      break;
+    case CMD_UNSUBSCRIBE:
+      net_pubsub_unsubscribe (self->pubsub, cmd->protocol);
+      break;
+    case CMD_PUBLISH:
+      net_pubsub_publish (self->pubsub, cmd->protocol, cmd->data);
+      break;
     case CMD_STOP:
     default:
       g_main_loop_quit (self->loop);
@@ -501,6 +518,7 @@ on_room (gpointer data)
   g_hash_table_iter_init (&iter, self->conns);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     net_conn_resume (value);
+  net_pubsub_resume (self->pubsub);
   return G_SOURCE_REMOVE;
 }
 
@@ -558,6 +576,7 @@ thread_setup (MeroNetwork *self, GError **error)
       return FALSE;
   self->listen_addrs = g_strv_builder_end (bound);
   build_local_identity (self);
+  self->pubsub = net_pubsub_new (self);
   self->client = g_socket_client_new ();
   /* Peers are dialed directly; a system proxy must not see libp2p traffic. */
   g_socket_client_set_enable_proxy (self->client, FALSE);
@@ -617,6 +636,7 @@ thread_main (gpointer data)
       g_main_context_iteration (self->context, FALSE);
   }
   g_hash_table_remove_all (self->conns);
+  g_clear_pointer (&self->pubsub, net_pubsub_free);
   g_clear_object (&self->client);
   g_clear_object (&self->service);
   g_main_context_pop_thread_default (self->context);
@@ -645,8 +665,17 @@ mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
                                                          : config->ping_interval_us;
   self->agent_version = config->agent_version != NULL ? g_strdup (config->agent_version)
                                                       : g_strdup ("merod/" MERO_VERSION);
-  self->stream_protocols = config->stream_protocols != NULL
-                           ? g_strdupv ((GStrv) config->stream_protocols) : g_new0 (char *, 1);
+  {
+    /* Gossipsub streams are accepted like app streams (and listed in
+     * identify, which is how js learns to open its own), but the
+     * transport keeps them for the pubsub. */
+    g_autoptr(GStrvBuilder) protocols = g_strv_builder_new ();
+
+    g_strv_builder_add (protocols, MERO_GOSSIPSUB_PROTOCOL_ID);
+    if (config->stream_protocols != NULL)
+      g_strv_builder_addv (protocols, (const char **) config->stream_protocols);
+    self->stream_protocols = g_strv_builder_end (protocols);
+  }
   self->stream_prefixes = config->stream_prefixes != NULL
                           ? g_strdupv ((GStrv) config->stream_prefixes) : g_new0 (char *, 1);
   self->inline_muxer = !config->disable_inline_muxer;
@@ -781,6 +810,108 @@ mero_network_stream_reset (MeroNetwork *self, MeroNetStream *stream)
   stream_command (self, CMD_STREAM_RESET, stream, NULL);
 }
 
+/* --- pubsub (node thread) --- */
+
+void
+net_topic_view_free (NetTopicView *view)
+{
+  if (view == NULL)
+    return;
+  g_strfreev (view->mesh);
+  g_free (view);
+}
+
+static gboolean
+check_topic (const char *topic, GError **error)
+{
+  gsize len = topic != NULL ? strlen (topic) : 0;
+
+  if (len == 0 || len > MERO_NETWORK_MAX_TOPIC_LEN || !g_utf8_validate (topic, (gssize) len, NULL))
+    {
+      g_set_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_TOPIC,
+                   "a topic is 1 to %u bytes of UTF-8", MERO_NETWORK_MAX_TOPIC_LEN);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+topic_command (MeroNetwork *self, CommandType type, const char *topic, GBytes *data,
+               GError **error)
+{
+  Command *cmd;
+
+  if (!check_topic (topic, error))
+    return FALSE;
+  cmd = g_new0 (Command, 1);
+  cmd->type = type;
+  cmd->protocol = g_strdup (topic);
+  cmd->data = data != NULL ? g_bytes_ref (data) : NULL;
+  send_command (self, cmd);
+  return TRUE;
+}
+
+gboolean
+mero_network_subscribe (MeroNetwork *self, const char *topic, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return topic_command (self, CMD_SUBSCRIBE, topic, NULL, error);
+}
+
+gboolean
+mero_network_unsubscribe (MeroNetwork *self, const char *topic, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return topic_command (self, CMD_UNSUBSCRIBE, topic, NULL, error);
+}
+
+gboolean
+mero_network_publish (MeroNetwork *self, const char *topic, GBytes *data, GError **error)
+{
+  g_return_val_if_fail (self != NULL && data != NULL, FALSE);
+
+  if (g_bytes_get_size (data) > MERO_NETWORK_MAX_MESSAGE_SIZE)
+    {
+      g_set_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_MESSAGE_TOO_LARGE,
+                   "message of %" G_GSIZE_FORMAT " bytes is above the %u-byte limit",
+                   g_bytes_get_size (data), MERO_NETWORK_MAX_MESSAGE_SIZE);
+      return FALSE;
+    }
+  return topic_command (self, CMD_PUBLISH, topic, data, error);
+}
+
+GStrv
+mero_network_get_mesh_peers (MeroNetwork *self, const char *topic)
+{
+  const NetTopicView *view;
+  GStrv out;
+
+  g_return_val_if_fail (self != NULL && topic != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  view = self->topic_view != NULL ? g_hash_table_lookup (self->topic_view, topic) : NULL;
+  out = view != NULL && view->mesh != NULL ? g_strdupv (view->mesh) : g_new0 (char *, 1);
+  g_mutex_unlock (&self->lock);
+  return out;
+}
+
+guint
+mero_network_get_topic_peer_count (MeroNetwork *self, const char *topic)
+{
+  const NetTopicView *view;
+  guint n;
+
+  g_return_val_if_fail (self != NULL && topic != NULL, 0);
+
+  g_mutex_lock (&self->lock);
+  view = self->topic_view != NULL ? g_hash_table_lookup (self->topic_view, topic) : NULL;
+  n = view != NULL ? view->n_peers : 0;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
 void
 mero_network_stop (MeroNetwork *self)
 {
@@ -811,6 +942,7 @@ mero_network_free (MeroNetwork *self)
   g_clear_pointer (&self->conns, g_hash_table_unref);
   g_clear_pointer (&self->dials, g_hash_table_unref);
   g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_pointer (&self->topic_view, g_hash_table_unref);
   g_clear_pointer (&self->commands, g_async_queue_unref);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);

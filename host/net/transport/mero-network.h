@@ -58,6 +58,8 @@ typedef enum {
   MERO_NETWORK_ERROR_INVALID_ADDRESS, /* not a tcp multiaddr we can use */
   MERO_NETWORK_ERROR_LISTEN,          /* could not listen on an address */
   MERO_NETWORK_ERROR_STATE,           /* started twice, or not started */
+  MERO_NETWORK_ERROR_INVALID_TOPIC,   /* empty, too long or not UTF-8 */
+  MERO_NETWORK_ERROR_MESSAGE_TOO_LARGE, /* above MERO_NETWORK_MAX_MESSAGE_SIZE */
 } MeroNetworkError;
 
 typedef struct
@@ -92,6 +94,9 @@ typedef enum {
   MERO_NET_EVENT_STREAM_DATA,       /* stream, data */
   MERO_NET_EVENT_STREAM_CLOSED,     /* stream: the peer finished writing */
   MERO_NET_EVENT_STREAM_RESET,      /* stream: gone */
+  MERO_NET_EVENT_SUBSCRIBED,        /* peer_id, topic: the peer joined a topic */
+  MERO_NET_EVENT_UNSUBSCRIBED,      /* peer_id, topic: it left, or disconnected */
+  MERO_NET_EVENT_MESSAGE,           /* topic, peer_id (sent it to us), author, data, message_id */
 } MeroNetEventType;
 
 typedef struct _MeroNetStream MeroNetStream;
@@ -109,6 +114,9 @@ typedef struct
   GBytes *data;
   guint64 request_id;
   gint64 rtt_us;
+  char *topic;
+  char *author;       /* MESSAGE: the signed publisher */
+  GBytes *message_id; /* MESSAGE: js-compatible id (author key || seqno) */
 } MeroNetEvent;
 
 void mero_net_event_free (MeroNetEvent *event);
@@ -169,6 +177,23 @@ void mero_network_stream_reset (MeroNetwork *self, MeroNetStream *stream);
 
 /* (transfer full) MeroNetPeerInfo of every connected peer, by peer id. */
 GPtrArray *mero_network_list_peers (MeroNetwork *self);
+
+/* Pubsub.  Topics are 1..MERO_NETWORK_MAX_TOPIC_LEN bytes of UTF-8;
+ * errors are for bad arguments only, the rest happens on the network
+ * thread.  Our own messages are not delivered back to us (js emitSelf
+ * false). */
+#define MERO_NETWORK_MAX_TOPIC_LEN 256u
+/* Largest message data publish() takes: 1 MiB, as js's default. */
+#define MERO_NETWORK_MAX_MESSAGE_SIZE (1024u * 1024u)
+gboolean mero_network_subscribe (MeroNetwork *self, const char *topic, GError **error);
+gboolean mero_network_unsubscribe (MeroNetwork *self, const char *topic, GError **error);
+gboolean mero_network_publish (MeroNetwork *self, const char *topic, GBytes *data,
+                               GError **error);
+/* (transfer full) peer ids in our mesh for @topic, sorted; a snapshot
+ * the network thread refreshes on every heartbeat and membership change. */
+GStrv mero_network_get_mesh_peers (MeroNetwork *self, const char *topic);
+/* Connected gossipsub peers subscribed to @topic (same snapshot). */
+guint mero_network_get_topic_peer_count (MeroNetwork *self, const char *topic);
 
 /* Closes every connection, stops the thread and joins it.  Idempotent. */
 void mero_network_stop (MeroNetwork *self);

@@ -1,0 +1,485 @@
+/* mero-network-pubsub.c: the gossipsub router driven on the network
+ * thread: streams and frames from mero-net-conn.c in, framed RPCs out on
+ * our /meshsub streams, deliveries and peers' subscriptions out to the
+ * node as events, a heartbeat timer at the router's deadline. */
+#define G_LOG_DOMAIN "merod-net"
+#include "net/transport/mero-network-pubsub.h"
+
+#include <sodium.h>
+
+#include "net/core/mero-gossipsub-router.h"
+
+typedef struct
+{
+  MeroPeerId *id;
+  char *id_text;
+  guint64 conn_id;
+  guint32 stream_id;    /* our outbound meshsub stream */
+  gboolean opened;      /* agreed: frames go straight to it */
+  GByteArray *pending;  /* frames queued before it was agreed */
+  GHashTable *topics;   /* topic → NULL: what the peer told us */
+} PsPeer;
+
+struct _NetPubsub
+{
+  MeroNetwork *net;
+  MeroGossipsubRouter *router;
+  GHashTable *peers;        /* id text → PsPeer */
+  GHashTable *own_topics;   /* topic → NULL */
+  GHashTable *topic_counts; /* topic → GUINT count of peers in it */
+  GSource *heartbeat;
+  guint64 exported_drops[MERO_GOSSIPSUB_N_DROPS];
+  gboolean view_dirty;
+};
+
+static void
+ps_peer_free (PsPeer *peer)
+{
+  mero_peer_id_free (peer->id);
+  g_free (peer->id_text);
+  g_clear_pointer (&peer->pending, g_byte_array_unref);
+  g_clear_pointer (&peer->topics, g_hash_table_unref);
+  g_free (peer);
+}
+
+static void
+emit_subscription (NetPubsub *self, PsPeer *peer, const char *topic, gboolean subscribed)
+{
+  MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->topic_counts, topic));
+
+  if (subscribed)
+    count++;
+  else if (count > 0)
+    count--;
+  if (count > 0)
+    g_hash_table_insert (self->topic_counts, g_strdup (topic), GUINT_TO_POINTER (count));
+  else
+    g_hash_table_remove (self->topic_counts, topic);
+  self->view_dirty = TRUE;
+
+  ev->type = subscribed ? MERO_NET_EVENT_SUBSCRIBED : MERO_NET_EVENT_UNSUBSCRIBED;
+  ev->peer_id = g_strdup (peer->id_text);
+  ev->topic = g_strdup (topic);
+  net_emit (self->net, ev);
+}
+
+/* Brings our copy of @peer's topics in line with the router's view and
+ * tells the node what changed.  Bounded by MAX_TOPICS_PER_PEER. */
+static void
+sync_peer_topics (NetPubsub *self, PsPeer *peer)
+{
+  g_auto(GStrv) now = mero_gossipsub_router_get_peer_topics (self->router, peer->id);
+  g_autoptr(GHashTable) fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  for (guint i = 0; now != NULL && now[i] != NULL; i++)
+    {
+      g_hash_table_add (fresh, g_strdup (now[i]));
+      if (!g_hash_table_contains (peer->topics, now[i]))
+        emit_subscription (self, peer, now[i], TRUE);
+    }
+  g_hash_table_iter_init (&iter, peer->topics);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (fresh, key))
+      emit_subscription (self, peer, key, FALSE);
+  g_clear_pointer (&peer->topics, g_hash_table_unref);
+  peer->topics = g_steal_pointer (&fresh);
+}
+
+static void
+drop_peer (NetPubsub *self, PsPeer *peer, const char *why)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_debug ("gossipsub: %s leaves the router: %s", peer->id_text, why);
+  mero_gossipsub_router_remove_peer (self->router, peer->id);
+  /* The node hears that a departed peer left each of its topics. */
+  g_hash_table_iter_init (&iter, peer->topics);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    emit_subscription (self, peer, key, FALSE);
+  self->view_dirty = TRUE;
+  g_hash_table_remove (self->peers, peer->id_text);
+}
+
+/* Rebuilds the snapshot mero_network_get_mesh_peers() and
+ * get_topic_peer_count() read from the node thread. */
+static void
+refresh_view (NetPubsub *self)
+{
+  GHashTable *view = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) net_topic_view_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->topic_counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      NetTopicView *tv = g_new0 (NetTopicView, 1);
+
+      tv->n_peers = GPOINTER_TO_UINT (value);
+      g_hash_table_insert (view, g_strdup (key), tv);
+    }
+  g_hash_table_iter_init (&iter, self->own_topics);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autoptr(GPtrArray) mesh = mero_gossipsub_router_get_mesh_peers (self->router, key);
+      g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+      NetTopicView *tv = g_hash_table_lookup (view, key);
+
+      if (tv == NULL)
+        {
+          tv = g_new0 (NetTopicView, 1);
+          g_hash_table_insert (view, g_strdup (key), tv);
+        }
+      for (guint i = 0; mesh != NULL && i < mesh->len; i++)
+        {
+          g_autofree char *text = mero_peer_id_to_string (g_ptr_array_index (mesh, i));
+
+          g_strv_builder_add (ids, text);
+        }
+      tv->mesh = g_strv_builder_end (ids);
+    }
+  g_mutex_lock (&self->net->lock);
+  g_clear_pointer (&self->net->topic_view, g_hash_table_unref);
+  self->net->topic_view = view;
+  g_mutex_unlock (&self->net->lock);
+  self->view_dirty = FALSE;
+}
+
+/* Adds the router's new drops to mero_gossipsub_dropped_total{reason}. */
+static void
+export_drops (NetPubsub *self)
+{
+  const MeroGossipsubStats *stats = mero_gossipsub_router_get_stats (self->router);
+
+  for (guint i = 0; i < MERO_GOSSIPSUB_N_DROPS; i++)
+    {
+      if (stats->drops[i] > self->exported_drops[i])
+        {
+          g_autofree char *labels =
+            g_strdup_printf ("reason=\"%s\"", mero_gossipsub_drop_to_string (i));
+
+          mero_metrics_counter_add (self->net->metrics, "mero_gossipsub_dropped_total", labels,
+                                    stats->drops[i] - self->exported_drops[i], NULL);
+          self->exported_drops[i] = stats->drops[i];
+        }
+    }
+}
+
+static NetConn *
+peer_conn (NetPubsub *self, PsPeer *peer)
+{
+  return g_hash_table_lookup (self->net->conns, &peer->conn_id);
+}
+
+/* Moves the router's output to the streams and its deliveries to the
+ * node, then re-arms the heartbeat.  Deliveries wait in the router
+ * (bounded, drops counted there) while the event channel is full. */
+static void
+pump (NetPubsub *self)
+{
+  MeroPeerId *to = NULL;
+  GBytes *frame;
+
+  while ((frame = mero_gossipsub_router_pull_frame (self->router, &to)) != NULL)
+    {
+      g_autoptr(GBytes) owned = frame;
+      g_autoptr(MeroPeerId) target = g_steal_pointer (&to);
+      g_autofree char *text = mero_peer_id_to_string (target);
+      PsPeer *peer = g_hash_table_lookup (self->peers, text);
+      NetConn *conn;
+      gsize len;
+      const guint8 *bytes = g_bytes_get_data (owned, &len);
+
+      if (peer == NULL)
+        continue;
+      if (!peer->opened)
+        {
+          /* Early frames: our subscriptions and maybe GRAFTs, small. */
+          if (peer->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+            {
+              mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_peers_dropped_total",
+                                        NULL, 1, NULL);
+              drop_peer (self, peer, "too much queued before its stream opened");
+              continue;
+            }
+          g_byte_array_append (peer->pending, bytes, (guint) len);
+          continue;
+        }
+      conn = peer_conn (self, peer);
+      if (conn == NULL || !net_conn_gossip_write (conn, peer->stream_id, owned))
+        {
+          mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_peers_dropped_total",
+                                    NULL, 1, NULL);
+          drop_peer (self, peer, conn == NULL ? "connection gone" : "peer not reading");
+        }
+    }
+
+  while (mero_event_channel_has_room (self->net->events))
+    {
+      g_autoptr(MeroGossipsubDelivery) d = mero_gossipsub_router_pull_delivery (self->router);
+      MeroNetEvent *ev;
+
+      if (d == NULL)
+        break;
+      ev = g_new0 (MeroNetEvent, 1);
+      ev->type = MERO_NET_EVENT_MESSAGE;
+      ev->topic = g_strdup (d->topic);
+      ev->peer_id = mero_peer_id_to_string (d->received_from);
+      ev->author = mero_peer_id_to_string (d->author);
+      ev->data = g_bytes_ref (d->data);
+      ev->message_id = g_bytes_ref (d->id);
+      net_emit (self->net, ev);
+    }
+
+  if (self->view_dirty)
+    refresh_view (self);
+  {
+    gint64 deadline = mero_gossipsub_router_next_deadline (self->router);
+
+    g_source_set_ready_time (self->heartbeat, deadline == G_MAXINT64 ? -1 : deadline);
+  }
+}
+
+static gboolean
+on_heartbeat (gpointer data)
+{
+  NetPubsub *self = data;
+
+  mero_gossipsub_router_handle_deadline (self->router, g_get_monotonic_time ());
+  /* The heartbeat grafts and prunes: the mesh snapshot may be stale. */
+  self->view_dirty = TRUE;
+  export_drops (self);
+  pump (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+heartbeat_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (data);
+}
+
+static GSourceFuncs heartbeat_funcs = { NULL, NULL, heartbeat_dispatch, NULL, NULL, NULL };
+
+NetPubsub *
+net_pubsub_new (MeroNetwork *net)
+{
+  NetPubsub *self = g_new0 (NetPubsub, 1);
+  MeroGossipsubConfig config;
+  guint8 seed[MERO_ED25519_SEED_LEN];
+  guint64 rng_seed;
+
+  self->net = net;
+  mero_gossipsub_config_init (&config);
+  mero_identity_copy_seed (net->identity, seed);
+  randombytes_buf (&rng_seed, sizeof rng_seed);
+  /* Seqnos must not repeat across restarts, or peers' seen caches would
+   * drop our new messages as duplicates: start at wall-clock µs × 1000. */
+  self->router = mero_gossipsub_router_new (&config, seed, (guint64) g_get_real_time () * 1000u,
+                                            rng_seed, g_get_monotonic_time ());
+  sodium_memzero (seed, sizeof seed);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) ps_peer_free);
+  self->own_topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->topic_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->heartbeat = g_source_new (&heartbeat_funcs, sizeof (GSource));
+  g_source_set_callback (self->heartbeat, on_heartbeat, self, NULL);
+  g_source_attach (self->heartbeat, net->context);
+  g_source_set_ready_time (self->heartbeat, mero_gossipsub_router_next_deadline (self->router));
+  return self;
+}
+
+void
+net_pubsub_free (NetPubsub *self)
+{
+  if (self == NULL)
+    return;
+  if (self->heartbeat != NULL)
+    {
+      g_source_destroy (self->heartbeat);
+      g_source_unref (self->heartbeat);
+    }
+  g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_pointer (&self->own_topics, g_hash_table_unref);
+  g_clear_pointer (&self->topic_counts, g_hash_table_unref);
+  g_clear_pointer (&self->router, mero_gossipsub_router_free);
+  g_free (self);
+}
+
+void
+net_pubsub_peer_supports (NetPubsub *self, NetConn *conn)
+{
+  const char *peer_id = net_conn_get_peer_id (conn);
+  g_autoptr(MeroPeerId) id = NULL;
+  PsPeer *peer;
+  guint32 stream_id;
+
+  if (peer_id == NULL || g_hash_table_contains (self->peers, peer_id))
+    return;
+  id = mero_peer_id_parse (peer_id, NULL);
+  if (id == NULL)
+    return;
+  stream_id = net_conn_open_gossip_stream (conn);
+  if (stream_id == 0)
+    return;
+  if (!mero_gossipsub_router_add_peer (self->router, id, net_conn_is_outbound (conn),
+                                       g_get_monotonic_time ()))
+    {
+      /* Counted by the router (too many peers); our stream stays idle. */
+      return;
+    }
+  peer = g_new0 (PsPeer, 1);
+  peer->id = g_steal_pointer (&id);
+  peer->id_text = g_strdup (peer_id);
+  peer->conn_id = net_conn_get_id (conn);
+  peer->stream_id = stream_id;
+  peer->pending = g_byte_array_new ();
+  peer->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (self->peers, peer->id_text, peer);
+  self->view_dirty = TRUE;
+  pump (self);
+}
+
+static PsPeer *
+find_stream_peer (NetPubsub *self, NetConn *conn, guint32 stream_id)
+{
+  const char *peer_id = net_conn_get_peer_id (conn);
+  PsPeer *peer = peer_id != NULL ? g_hash_table_lookup (self->peers, peer_id) : NULL;
+
+  if (peer == NULL || peer->conn_id != net_conn_get_id (conn) || peer->stream_id != stream_id)
+    return NULL;
+  return peer;
+}
+
+void
+net_pubsub_stream_opened (NetPubsub *self, NetConn *conn, guint32 stream_id)
+{
+  PsPeer *peer = find_stream_peer (self, conn, stream_id);
+
+  if (peer == NULL)
+    return;
+  peer->opened = TRUE;
+  if (peer->pending->len > 0)
+    {
+      g_autoptr(GBytes) early = g_byte_array_free_to_bytes (g_steal_pointer (&peer->pending));
+
+      peer->pending = g_byte_array_new ();
+      if (!net_conn_gossip_write (conn, stream_id, early))
+        {
+          drop_peer (self, peer, "peer not reading");
+          return;
+        }
+    }
+  pump (self);
+}
+
+void
+net_pubsub_stream_gone (NetPubsub *self, NetConn *conn, guint32 stream_id)
+{
+  PsPeer *peer = find_stream_peer (self, conn, stream_id);
+
+  if (peer == NULL)
+    return;
+  drop_peer (self, peer, "its meshsub stream failed");
+  pump (self);
+}
+
+void
+net_pubsub_conn_closed (NetPubsub *self, NetConn *conn)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_autofree char *peer_id = NULL;
+  NetConn *other;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      PsPeer *peer = value;
+
+      if (peer->conn_id == net_conn_get_id (conn))
+        {
+          peer_id = g_strdup (peer->id_text);
+          drop_peer (self, peer, "connection closed");
+          break;
+        }
+    }
+  /* Another connection to the same peer carries on the gossip. */
+  if (peer_id != NULL && (other = net_find_conn_by_peer (self->net, peer_id)) != NULL &&
+      net_conn_speaks_gossip (other))
+    net_pubsub_peer_supports (self, other);
+  pump (self);
+}
+
+gboolean
+net_pubsub_receive (NetPubsub *self, NetConn *conn, GBytes *rpc)
+{
+  g_autoptr(GError) error = NULL;
+  const char *peer_id = net_conn_get_peer_id (conn);
+  PsPeer *peer = peer_id != NULL ? g_hash_table_lookup (self->peers, peer_id) : NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (rpc, &len);
+  gboolean ok;
+
+  if (peer == NULL)
+    return FALSE;
+  ok = mero_gossipsub_router_receive (self->router, peer->id, bytes, len,
+                                      g_get_monotonic_time (), &error);
+  if (!ok)
+    g_debug ("gossipsub RPC from %s refused: %s", peer_id, error->message);
+  sync_peer_topics (self, peer);
+  pump (self);
+  return ok;
+}
+
+void
+net_pubsub_resume (NetPubsub *self)
+{
+  pump (self);
+}
+
+void
+net_pubsub_subscribe (NetPubsub *self, const char *topic)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mero_gossipsub_router_subscribe (self->router, topic, g_get_monotonic_time (), &error))
+    {
+      g_warning ("gossipsub: cannot subscribe to %s: %s", topic, error->message);
+      return;
+    }
+  g_hash_table_add (self->own_topics, g_strdup (topic));
+  self->view_dirty = TRUE;
+  pump (self);
+}
+
+void
+net_pubsub_unsubscribe (NetPubsub *self, const char *topic)
+{
+  mero_gossipsub_router_unsubscribe (self->router, topic, g_get_monotonic_time ());
+  g_hash_table_remove (self->own_topics, topic);
+  self->view_dirty = TRUE;
+  pump (self);
+}
+
+void
+net_pubsub_publish (NetPubsub *self, const char *topic, GBytes *data)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+  g_autoptr(GBytes) id = mero_gossipsub_router_publish (self->router, topic, bytes, len,
+                                                        g_get_monotonic_time (), &error);
+
+  if (id == NULL)
+    {
+      mero_metrics_counter_add (self->net->metrics, "mero_net_publish_failed_total", NULL, 1, NULL);
+      g_warning ("gossipsub: publish on %s failed: %s", topic, error->message);
+    }
+  pump (self);
+}
