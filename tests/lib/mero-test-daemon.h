@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "mero-test-fs.h"
+
 G_BEGIN_DECLS
 
 #define MERO_TEST_TIMEOUT_MS 10000
@@ -16,10 +18,6 @@ typedef struct _MeroTestDaemon MeroTestDaemon;
 /* Path of merod / meroctl; aborts the test if the variable is unset. */
 const char *mero_test_merod_path (void);
 const char *mero_test_meroctl_path (void);
-
-/* A fresh temporary directory; remove it with mero_test_remove_tree. */
-char *mero_test_make_tmpdir (const char *template_);
-void mero_test_remove_tree (const char *path);
 
 /* Runs @argv (NULL-terminated; argv[0] is the program) to completion
  * within @timeout_ms, capturing stdout and stderr.  @envp: extra

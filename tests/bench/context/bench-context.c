@@ -35,7 +35,7 @@ now_s (void)
 static double
 raw_puts_per_s (guint n)
 {
-  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
   rocksdb_options_t *options = mero_store_rocksdb_options_new (0, TRUE);
   rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create ();
   char *err = NULL;
@@ -62,7 +62,7 @@ raw_puts_per_s (guint n)
   rocksdb_close (db);
   rocksdb_writeoptions_destroy (wo);
   rocksdb_options_destroy (options);
-  test_rm_rf (dir);
+  mero_test_remove_tree (dir);
   return n / dt;
 }
 
@@ -70,7 +70,7 @@ raw_puts_per_s (guint n)
 static double
 raw_batches_per_s (guint n, guint per)
 {
-  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
   rocksdb_options_t *options = mero_store_rocksdb_options_new (0, TRUE);
   rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create ();
   rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
@@ -101,7 +101,7 @@ raw_batches_per_s (guint n, guint per)
   rocksdb_close (db);
   rocksdb_writeoptions_destroy (wo);
   rocksdb_options_destroy (options);
-  test_rm_rf (dir);
+  mero_test_remove_tree (dir);
   return n / dt;
 }
 
@@ -146,7 +146,7 @@ produce (TestClock *clock, guint n, guint per)
 static double
 engine_per_s (guint n, guint per, double *puts)
 {
-  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
   g_autoptr (GError) error = NULL;
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
   g_autoptr (MeroState) state = mero_state_new (store, test_context_id);
@@ -199,7 +199,7 @@ engine_per_s (guint n, guint per, double *puts)
   *puts = (double) total / n;
   g_clear_pointer (&state, mero_state_free);
   mero_store_close (store);
-  test_rm_rf (dir);
+  mero_test_remove_tree (dir);
   return n / dt;
 }
 
@@ -221,7 +221,7 @@ throughput (guint n)
   for (guint per = 1; per <= 10; per += 9)
     {
       g_autoptr (GPtrArray) envs = produce (&clock, n, per);
-      g_autofree char *dir = test_tmp_dir ();
+      g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
       g_autoptr (TestReplica) dst = test_replica_new (7, &clock, dir);
       double t0, dt, crypto, engine, puts = 0, floor, floor_delta;
       g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL, *l5 = NULL;
@@ -242,7 +242,7 @@ throughput (guint n)
                          MERO_DELTA_OUTCOME_APPLIED);
       dt = now_s () - t0;
       test_replica_free (g_steal_pointer (&dst));
-      test_rm_rf (dir);
+      mero_test_remove_tree (dir);
 
       engine = engine_per_s (n, per, &puts);
       floor = raw_batches_per_s (n, (guint) (puts + 0.5));
@@ -291,7 +291,7 @@ static void
 update_cost (guint max_entities)
 {
   const guint sizes[] = { 1000, 100000, 1000000 };
-  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
   g_autoptr (GError) error = NULL;
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
   g_autoptr (MeroState) state = mero_state_new (store, test_context_id);
@@ -359,7 +359,7 @@ update_cost (guint max_entities)
     }
   g_clear_pointer (&state, mero_state_free);
   mero_store_close (store);
-  test_rm_rf (dir);
+  mero_test_remove_tree (dir);
 }
 
 int

@@ -25,6 +25,8 @@
 #include "context/group/mero-group-envelope.h"
 #include "store-rocksdb-core.h"
 
+#include "mero-test-fs.h"
+
 #define N_MEMBERS 50
 #define ROTATE_EVERY 500
 #define CONCURRENT_EVERY 20
@@ -34,27 +36,6 @@ typedef struct {
   guint8 pk[32];
   guint8 sk[64];
 } Identity;
-
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 static GBytes *
 sign_and_apply (MeroGroupDag *gen, MeroGroupOp *op_in, const Identity *who, const GArray *cut,
@@ -199,7 +180,7 @@ author_ops (guint n, gboolean concurrent, const guint8 group[32])
 static double
 apply_all (GPtrArray *ops, const guint8 group[32], gboolean with_store, guint8 digest[32])
 {
-  g_autofree char *dir = g_dir_make_tmp ("mero-bench-group-XXXXXX", NULL);
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-bench-group-XXXXXX");
   g_autoptr (GError) error = NULL;
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   MeroStore *store = NULL;
@@ -227,7 +208,7 @@ apply_all (GPtrArray *ops, const guint8 group[32], gboolean with_store, guint8 d
   mero_group_state_digest (mero_group_dag_state (dag), digest);
   mero_group_dag_free (dag);
   mero_store_close (store);
-  rm_rf (dir);
+  mero_test_remove_tree (dir);
   return (t1 - t0) / 1e6;
 }
 

@@ -24,6 +24,8 @@
 #include "store-rocksdb-core.h"
 #include "store/mero-store.h"
 
+#include "mero-test-fs.h"
+
 #define KEY_LEN 16
 #define VALUE_LEN 100
 
@@ -94,27 +96,6 @@ workload_clear (Workload *w)
   g_free (w->keys);
   g_free (w->values);
   g_free (w->get_order);
-}
-
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR))
-            rm_rf (child);
-          else
-            g_remove (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
 }
 
 static void
@@ -254,7 +235,7 @@ main (int argc, char **argv)
     }
   if (sodium_init () < 0)
     g_error ("sodium_init failed");
-  dir = g_dir_make_tmp ("mero-bench-store-XXXXXX", &error);
+  dir = mero_test_make_tmpdir ("mero-bench-store-XXXXXX");
   if (dir == NULL)
     g_error ("%s", error->message);
 
@@ -272,7 +253,7 @@ main (int argc, char **argv)
                                     : run_facade (&w, path, v == VARIANT_FACADE_ENCRYPTED);
         put_s[v * rounds + r] = t.put_s;
         get_s[v * rounds + r] = t.get_s;
-        rm_rf (path);
+        mero_test_remove_tree (path);
       }
 
   for (guint v = 0; v < N_VARIANTS; v++)
@@ -297,6 +278,6 @@ main (int argc, char **argv)
           all_ops[VARIANT_FACADE] / all_ops[VARIANT_RAW] >= 0.8 ? "met" : "NOT met");
 
   workload_clear (&w);
-  rm_rf (dir);
+  mero_test_remove_tree (dir);
   return 0;
 }

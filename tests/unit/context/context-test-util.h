@@ -5,6 +5,7 @@
 
 #include "context/delta/mero-delta-store.h"
 #include "context/kv/mero-kv.h"
+#include "mero-test-fs.h"
 #include "store/mero-store.h"
 
 G_BEGIN_DECLS
@@ -47,8 +48,5 @@ MeroDeltaOutcome test_replica_receive (TestReplica *r, GBytes *env);
 char *test_root_hex (TestReplica *r);
 /* "k=v;k=v" of the kv app, for comparing replicas. */
 char *test_kv_dump (TestReplica *r);
-
-char *test_tmp_dir (void);
-void test_rm_rf (const char *path);
 
 G_END_DECLS

@@ -17,13 +17,13 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   f->clock.now_ms = 1700000000000;
-  f->dir = test_tmp_dir ();
+  f->dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  test_rm_rf (f->dir);
+  mero_test_remove_tree (f->dir);
   g_free (f->dir);
 }
 

@@ -9,34 +9,7 @@
 #include "store-memory-core.h"
 #include "store-rocksdb-core.h"
 
-static char *
-make_tmp (void)
-{
-  char *dir = g_dir_make_tmp ("mero-group-test-XXXXXX", NULL);
-  g_assert_nonnull (dir);
-  return dir;
-}
-
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
+#include "mero-test-fs.h"
 
 static GBytes *
 author (MeroGroupDag *dag, MeroGroupOp *op_in, const TestIdentity *who)
@@ -66,7 +39,7 @@ fill_group (MeroGroupDag *dag, const TestIdentity *owner, const TestIdentity *a,
 static void
 test_reopen (void)
 {
-  g_autofree char *dir = make_tmp ();
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-group-test-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "db", NULL);
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   TestIdentity owner, a, b, c;
@@ -137,7 +110,7 @@ test_reopen (void)
     g_assert_cmpuint (mine->len, ==, 1);
     g_assert_cmpmem (mine->data, 32, group, 32);
   }
-  rm_rf (dir);
+  mero_test_remove_tree (dir);
 }
 
 int

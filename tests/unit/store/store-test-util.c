@@ -6,46 +6,12 @@
 
 #include <glib/gstdio.h>
 
+#include "mero-test-fs.h"
 #include "store-memory-core.h"
 #include "store-rocksdb-core.h"
 
 const TestBackend test_backend_rocksdb = { "rocksdb", &mero_store_rocksdb_vtable, TRUE };
 const TestBackend test_backend_memory = { "memory", &mero_store_memory_vtable, FALSE };
-
-char *
-test_make_tmp_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("mero-store-test-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-void
-test_rm_rf (const char *path)
-{
-  GDir *dir;
-  const char *name;
-
-  if (path == NULL)
-    return;
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR)
-              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            test_rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
 
 char *
 test_dump_backend (const TestBackend *backend, const char *path)

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "mero-test-fs.h"
 #include "store/mero-store.h"
 
 G_BEGIN_DECLS
@@ -16,9 +17,6 @@ typedef struct {
 extern const TestBackend test_backend_rocksdb;
 extern const TestBackend test_backend_memory;
 
-/* A fresh temporary directory (transfer full); remove with test_rm_rf. */
-char *test_make_tmp_dir (void);
-void test_rm_rf (const char *path);
 
 /* Every record of the database at @path, read straight from the backend
  * (ciphertext as stored), one line per record: "column key-hex value-hex". */

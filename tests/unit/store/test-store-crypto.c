@@ -19,14 +19,14 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   f->backend = data;
-  f->dir = test_make_tmp_dir ();
+  f->dir = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
   f->db_path = g_build_filename (f->dir, "db", NULL);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  test_rm_rf (f->dir);
+  mero_test_remove_tree (f->dir);
   g_free (f->db_path);
   g_free (f->dir);
 }

@@ -79,7 +79,7 @@ test_module (gconstpointer data)
   if (desc->init != NULL)
     g_assert_true (desc->init (NULL, &plugin_data, &error));
 
-  tmp = test_make_tmp_dir ();
+  tmp = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
   db = g_build_filename (tmp, "db", NULL);
   store = mero_store_open (vtable, plugin_data, db, NULL, &error);
   g_assert_no_error (error);
@@ -94,7 +94,7 @@ test_module (gconstpointer data)
     desc->finalize (plugin_data);
   g_module_close (module);
 
-  test_rm_rf (tmp);
+  mero_test_remove_tree (tmp);
 }
 
 int

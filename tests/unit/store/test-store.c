@@ -23,7 +23,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   f->backend = data;
-  f->dir = test_make_tmp_dir ();
+  f->dir = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
   f->db_path = g_build_filename (f->dir, "db", NULL);
   f->store = open_plain (f, &error);
   g_assert_no_error (error);
@@ -35,7 +35,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->store, mero_store_close);
-  test_rm_rf (f->dir);
+  mero_test_remove_tree (f->dir);
   g_free (f->db_path);
   g_free (f->dir);
 }
