@@ -6,12 +6,17 @@
 //   {"event":"identify","peer":…,"publicKey":hex,"protocols":[…],"agent":…}
 //   {"event":"ping","peer":…,"rtt":ms}   {"event":"ping-failed","peer":…,"error":…}
 //   {"event":"done","disconnects":n,"connections":n,"monitorRtt":ms|null}
+// With --topic (gossipsub 14.1.2, StrictSign, emitSelf false):
+//   {"event":"subscribed","peer":…,"topic":…}   (a peer joined the topic)
+//   {"event":"published","topic":…,"data":…}    {"event":"publish-failed","error":…}
+//   {"event":"message","topic":…,"from":…,"data":…,"seqno":hex}
 //
 // Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
-//        [--pings N]
+//        [--pings N] [--topic TOPIC [--publish N]]
 // It pings the remote N times (one second apart) after identify, stays
 // up SECONDS after the connection opened (so js's connection monitor,
 // which pings every 10 s, gets its turn), then stops.
+import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -30,6 +35,8 @@ const listen = args.includes('--listen')
 const dialAddr = opt('--dial', null)
 const stay = Number(opt('--stay', '12'))
 const pings = Number(opt('--pings', '3'))
+const topic = opt('--topic', null)
+const publishCount = Number(opt('--publish', '3'))
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -39,7 +46,21 @@ const node = await createLibp2p({
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
-  services: { identify: identify(), ping: ping() }
+  services: {
+    identify: identify(),
+    ping: ping(),
+    ...(topic != null
+      ? {
+          pubsub: gossipsub({
+            globalSignaturePolicy: 'StrictSign',
+            emitSelf: false,
+            // All test peers share 127.0.0.1: no IP colocation penalty
+            // (reference §2.8).
+            scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) }
+          })
+        }
+      : {})
+  }
 })
 
 let disconnects = 0
@@ -73,7 +94,28 @@ node.addEventListener('peer:identify', (evt) => {
   identified(d.peerId)
 })
 
+let pubsubDone = Promise.resolve()
+if (topic != null) {
+  const pubsub = node.services.pubsub
+  pubsub.addEventListener('subscription-change', (evt) => {
+    for (const sub of evt.detail.subscriptions) {
+      if (sub.subscribe) out({ event: 'subscribed', peer: evt.detail.peerId.toString(), topic: sub.topic })
+    }
+  })
+  pubsub.addEventListener('message', (evt) => {
+    const m = evt.detail
+    out({
+      event: 'message',
+      topic: m.topic,
+      from: m.type === 'signed' ? m.from.toString() : null,
+      data: Buffer.from(m.data).toString('utf8'),
+      seqno: m.type === 'signed' ? m.sequenceNumber.toString(16) : null
+    })
+  })
+}
+
 await node.start()
+if (topic != null) node.services.pubsub.subscribe(topic)
 out({ event: 'listening', peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map((a) => a.toString()) })
 
 if (dialAddr != null) {
@@ -86,6 +128,24 @@ if (dialAddr != null) {
 
 // Wait (bounded) for the remote to be identified, then ping it.
 const peer = await Promise.race([identifiedPromise, sleep(15000).then(() => null)])
+if (peer != null && topic != null) {
+  // Publish once the remote is in the topic (js refuses to publish to
+  // nobody), alongside the pings.
+  pubsubDone = (async () => {
+    const pubsub = node.services.pubsub
+    const deadline = Date.now() + 10000
+    while (Date.now() < deadline && !pubsub.getSubscribers(topic).some((p) => p.equals(peer))) await sleep(50)
+    for (let i = 0; i < publishCount; i++) {
+      const data = `js-msg-${i}`
+      try {
+        await pubsub.publish(topic, new TextEncoder().encode(data))
+        out({ event: 'published', topic, data })
+      } catch (err) {
+        out({ event: 'publish-failed', error: String(err) })
+      }
+    }
+  })()
+}
 if (peer == null) {
   out({ event: 'identify-timeout' })
 } else {
@@ -100,6 +160,7 @@ if (peer == null) {
   }
 }
 
+await pubsubDone
 const until = (connectedAt ?? Date.now()) + stay * 1000
 while (Date.now() < until) await sleep(200)
 // conn.rtt is set by js's connection monitor after a successful ping.

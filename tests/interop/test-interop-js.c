@@ -7,7 +7,11 @@
  * Each checks Noise + yamux come up, identify both ways (js sees our
  * public key and protocols, we see js's), ping both ways (ours every 2 s,
  * js's three), and that the connection stays up for 12 s, long enough
- * for js's connection monitor to ping us at 10 s.  Exits 77 (skip) when
+ * for js's connection monitor to ping us at 10 s.  Gossipsub on the same
+ * connection: both subscribe to one topic (js with StrictSign, emitSelf
+ * false), each publishes N_GOSSIP messages once it sees the other in the
+ * topic, and each message is delivered exactly once to the other side
+ * with the right author.  Exits 77 (skip) when
  * tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -19,6 +23,8 @@
 #define OUR_PROTOCOL "/calimero/stream/interop/1"
 #define STAY_S 13
 #define STEP_TIMEOUT_US (20 * G_USEC_PER_SEC)
+#define TOPIC "merod-interop"
+#define N_GOSSIP 3
 
 static char *interop_dir;
 
@@ -101,6 +107,8 @@ ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
   ctx->net = mero_network_new (&config, ctx->identity);
   g_assert_true (mero_network_start (ctx->net, g_main_context_default (), on_net_event, ctx, &error));
   g_assert_no_error (error);
+  g_assert_true (mero_network_subscribe (ctx->net, TOPIC, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -112,6 +120,8 @@ ctx_spawn_js (Ctx *ctx, const char *const *args)
 
   g_ptr_array_add (argv, (gpointer) "node");
   g_ptr_array_add (argv, (gpointer) "js-peer.mjs");
+  g_ptr_array_add (argv, (gpointer) "--topic");
+  g_ptr_array_add (argv, (gpointer) TOPIC);
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
@@ -216,6 +226,107 @@ json_array_has (JsonObject *o, const char *member, const char *value)
   return FALSE;
 }
 
+static guint
+count_js_messages (Ctx *ctx, const char *data)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ctx->js_events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "message") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "data", ""), data) == 0)
+        {
+          g_assert_cmpstr (json_object_get_string_member (o, "topic"), ==, TOPIC);
+          g_assert_cmpstr (json_object_get_string_member (o, "from"), ==, ctx->peer_id);
+          n++;
+        }
+    }
+  return n;
+}
+
+static guint
+count_net_messages (Ctx *ctx, const char *js_peer, const char *data)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ctx->net_events->len; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (ctx->net_events, i);
+
+      if (ev->type == MERO_NET_EVENT_MESSAGE && g_bytes_get_size (ev->data) == strlen (data) &&
+          memcmp (g_bytes_get_data (ev->data, NULL), data, strlen (data)) == 0)
+        {
+          g_assert_cmpstr (ev->topic, ==, TOPIC);
+          g_assert_cmpstr (ev->author, ==, js_peer);
+          g_assert_cmpstr (ev->peer_id, ==, js_peer);
+          /* js StrictSign id: PublicKey protobuf (36) || seqno (8). */
+          g_assert_cmpuint (g_bytes_get_size (ev->message_id), ==, 44);
+          n++;
+        }
+    }
+  return n;
+}
+
+/* js joins our topic, we publish N_GOSSIP messages and it receives them;
+ * its own N_GOSSIP reach us. */
+static void
+check_gossip (Ctx *ctx, const char *js_peer)
+{
+  MeroNetEvent *ev;
+  gint64 deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
+  gint64 published_at;
+  gboolean all;
+
+  ev = wait_net (ctx, MERO_NET_EVENT_SUBSCRIBED, 0);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, js_peer);
+  g_assert_cmpstr (ev->topic, ==, TOPIC);
+  published_at = g_get_monotonic_time ();
+  for (guint i = 0; i < N_GOSSIP; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("c-msg-%u", i);
+      g_autoptr(GBytes) data = g_bytes_new (text, strlen (text));
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mero_network_publish (ctx->net, TOPIC, data, &error));
+      g_assert_no_error (error);
+    }
+  do
+    {
+      all = TRUE;
+      for (guint i = 0; i < N_GOSSIP && all; i++)
+        {
+          g_autofree char *ours = g_strdup_printf ("c-msg-%u", i);
+          g_autofree char *theirs = g_strdup_printf ("js-msg-%u", i);
+
+          all = count_js_messages (ctx, ours) > 0 && count_net_messages (ctx, js_peer, theirs) > 0;
+        }
+      if (!all)
+        iterate_until (deadline);
+    }
+  while (!all && g_get_monotonic_time () < deadline);
+  g_assert_true (all);
+  g_test_message ("gossipsub: %u messages each way within %.1f ms of js joining the topic",
+                  N_GOSSIP, (g_get_monotonic_time () - published_at) / 1e3);
+}
+
+/* Exactly once, checked once js is done and nothing more can come. */
+static void
+check_gossip_once (Ctx *ctx, const char *js_peer)
+{
+  for (guint i = 0; i < N_GOSSIP; i++)
+    {
+      g_autofree char *ours = g_strdup_printf ("c-msg-%u", i);
+      g_autofree char *theirs = g_strdup_printf ("js-msg-%u", i);
+
+      g_assert_cmpuint (count_js_messages (ctx, ours), ==, 1);
+      g_assert_cmpuint (count_net_messages (ctx, js_peer, theirs), ==, 1);
+    }
+  g_assert_null (find_js (ctx, "publish-failed", 0));
+}
+
 /* Everything after the connection is up, the same in both directions. */
 static void
 check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
@@ -250,6 +361,9 @@ check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
   g_assert_true (json_array_has (o, "protocols", "/ipfs/ping/1.0.0"));
   g_assert_true (json_array_has (o, "protocols", "/ipfs/id/1.0.0"));
   g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "agent"), "merod/"));
+  g_assert_true (json_array_has (o, "protocols", "/meshsub/1.1.0"));
+
+  check_gossip (ctx, js_peer);
 
   /* Ping both ways. */
   for (guint i = 0; i < 3; i++)
@@ -278,6 +392,7 @@ check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
   g_test_message ("js connection monitor RTT: %" G_GINT64_FORMAT " ms",
                   json_object_get_int_member (o, "monitorRtt"));
   g_assert_null (find_js (ctx, "ping-failed", 0));
+  check_gossip_once (ctx, js_peer);
   g_assert_cmpint (g_get_monotonic_time () - connected_at, >=, 12 * G_USEC_PER_SEC);
   /* Our pings kept working the whole time (one every 2 s). */
   g_assert_nonnull (find_net (ctx, MERO_NET_EVENT_PING, 4));
