@@ -12,7 +12,10 @@
 //   {"event":"message","topic":…,"from":…,"data":…,"seqno":hex}
 //
 // Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
-//        [--pings N] [--topic TOPIC [--publish N]]
+//        [--pings N] [--topic TOPIC [--publish N] [--tag TAG] [--publish-delay MS]]
+// Published messages are "TAG-msg-I" (TAG defaults to js), sent
+// --publish-delay ms after the first remote joined the topic (so that a
+// bigger mesh can form first).
 // It pings the remote N times (one second apart) after identify, stays
 // up SECONDS after the connection opened (so js's connection monitor,
 // which pings every 10 s, gets its turn), then stops.
@@ -37,6 +40,8 @@ const stay = Number(opt('--stay', '12'))
 const pings = Number(opt('--pings', '3'))
 const topic = opt('--topic', null)
 const publishCount = Number(opt('--publish', '3'))
+const tag = opt('--tag', 'js')
+const publishDelay = Number(opt('--publish-delay', '0'))
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -135,8 +140,9 @@ if (peer != null && topic != null) {
     const pubsub = node.services.pubsub
     const deadline = Date.now() + 10000
     while (Date.now() < deadline && !pubsub.getSubscribers(topic).some((p) => p.equals(peer))) await sleep(50)
+    await sleep(publishDelay)
     for (let i = 0; i < publishCount; i++) {
-      const data = `js-msg-${i}`
+      const data = `${tag}-msg-${i}`
       try {
         await pubsub.publish(topic, new TextEncoder().encode(data))
         out({ event: 'published', topic, data })

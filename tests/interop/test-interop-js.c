@@ -11,12 +11,16 @@
  * connection: both subscribe to one topic (js with StrictSign, emitSelf
  * false), each publishes N_GOSSIP messages once it sees the other in the
  * topic, and each message is delivered exactly once to the other side
- * with the right author.  Exits 77 (skip) when
+ * with the right author.  A mesh test then puts 3 of our networks and 2
+ * js peers in a ring (c0–j0–c1–j1–c2–c0) and checks every message from
+ * any of them reaches all four others exactly once, relayed by both
+ * kinds of router.  Exits 77 (skip) when
  * tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 
+#include "net/core/mero-gossipsub-router.h"
 #include "net/mero-key-codec.h"
 #include "net/transport/mero-network.h"
 
@@ -460,6 +464,191 @@ test_js_dials_c (void)
   ctx_clear (&ctx);
 }
 
+/* --- 3 merod + 2 js in one mesh --- */
+
+#define MESH_C 3
+#define MESH_JS 2
+#define MESH_MSGS 3
+
+static void
+ctx_init_js_only (Ctx *ctx)
+{
+  memset (ctx, 0, sizeof *ctx);
+  ctx->net_events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
+  ctx->js_events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  ctx->cancellable = g_cancellable_new ();
+}
+
+static guint
+net_count_data (Ctx *ctx, const char *data)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ctx->net_events->len; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (ctx->net_events, i);
+
+      if (ev->type == MERO_NET_EVENT_MESSAGE && g_bytes_get_size (ev->data) == strlen (data) &&
+          memcmp (g_bytes_get_data (ev->data, NULL), data, strlen (data)) == 0)
+        n++;
+    }
+  return n;
+}
+
+static guint
+js_count_data (Ctx *ctx, const char *data)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ctx->js_events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "message") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "data", ""), data) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* How often each node got the message @data: -1 for its publisher. */
+static gboolean
+mesh_delivered (Ctx *c, Ctx *j, const char *data, guint publisher, guint want)
+{
+  for (guint k = 0; k < MESH_C + MESH_JS; k++)
+    {
+      guint n = k < MESH_C ? net_count_data (&c[k], data) : js_count_data (&j[k - MESH_C], data);
+
+      if (k == publisher ? n != 0 : (want == 0 ? n == 0 : n != want))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+mesh_message (guint publisher, guint i)
+{
+  return publisher < MESH_C ? g_strdup_printf ("c%u-msg-%u", publisher, i)
+                            : g_strdup_printf ("j%u-msg-%u", publisher - MESH_C, i);
+}
+
+static gboolean
+mesh_all_delivered (Ctx *c, Ctx *j, guint want)
+{
+  for (guint p = 0; p < MESH_C + MESH_JS; p++)
+    for (guint i = 0; i < MESH_MSGS; i++)
+      {
+        g_autofree char *data = mesh_message (p, i);
+
+        if (!mesh_delivered (c, j, data, p, want))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+mesh_formed (Ctx *c)
+{
+  for (guint k = 0; k < MESH_C; k++)
+    {
+      g_auto(GStrv) mesh = mero_network_get_mesh_peers (c[k].net, TOPIC);
+
+      if (g_strv_length (mesh) != 2)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+test_mesh (void)
+{
+  Ctx c[MESH_C], j[MESH_JS];
+  const char *js_addr[MESH_JS];
+  g_autofree char *publish = g_strdup_printf ("%d", MESH_MSGS);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) c0_addrs = NULL;
+  g_autofree char *c0_target = NULL;
+  guint64 duplicates_before;
+  gint64 deadline, published_at;
+  g_autofree char *dup_labels =
+    g_strdup_printf ("reason=\"%s\"", mero_gossipsub_drop_to_string (MERO_GOSSIPSUB_DROP_DUPLICATE));
+
+  duplicates_before = mero_metrics_get_counter (NULL, "mero_gossipsub_dropped_total", dup_labels);
+  for (guint k = 0; k < MESH_C; k++)
+    ctx_init (&c[k], (guint8) (0x61 + k), TRUE);
+  for (guint k = 0; k < MESH_JS; k++)
+    {
+      g_autofree char *tag = g_strdup_printf ("j%u", k);
+      /* js publishes 3 s after its first peer joins, once meshes formed. */
+      const char *args[] = { "--listen", "--stay", "25", "--pings", "0", "--publish", publish,
+                             "--tag", tag, "--publish-delay", "3000", NULL };
+      JsonObject *o;
+
+      ctx_init_js_only (&j[k]);
+      ctx_spawn_js (&j[k], args);
+      o = wait_js (&j[k], "listening", 0);
+      g_assert_nonnull (o);
+      js_addr[k] = json_array_get_string_element (json_object_get_array_member (o, "addrs"), 0);
+    }
+  /* The ring c0–j0–c1–j1–c2–c0: every message needs relaying, by js and by us. */
+  g_assert_true (mero_network_dial (c[0].net, js_addr[0], &error));
+  g_assert_true (mero_network_dial (c[1].net, js_addr[0], &error));
+  g_assert_true (mero_network_dial (c[1].net, js_addr[1], &error));
+  g_assert_true (mero_network_dial (c[2].net, js_addr[1], &error));
+  c0_addrs = mero_network_get_listen_addrs (c[0].net);
+  c0_target = g_strdup_printf ("%s/p2p/%s", c0_addrs[0], c[0].peer_id);
+  g_assert_true (mero_network_dial (c[2].net, c0_target, &error));
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
+  while (!mesh_formed (c) && g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  g_assert_true (mesh_formed (c));
+  /* One more heartbeat, so js has grafted its side too. */
+  deadline = g_get_monotonic_time () + 1500 * 1000;
+  while (g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  published_at = g_get_monotonic_time ();
+  for (guint k = 0; k < MESH_C; k++)
+    for (guint i = 0; i < MESH_MSGS; i++)
+      {
+        g_autofree char *text = mesh_message (k, i);
+        g_autoptr(GBytes) data = g_bytes_new (text, strlen (text));
+
+        g_assert_true (mero_network_publish (c[k].net, TOPIC, data, &error));
+        g_assert_no_error (error);
+      }
+  deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
+  while (!mesh_all_delivered (c, j, 0) && g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  for (guint p = 0; p < MESH_C + MESH_JS; p++)
+    for (guint i = 0; i < MESH_MSGS; i++)
+      {
+        g_autofree char *data = mesh_message (p, i);
+
+        if (!mesh_delivered (c, j, data, p, 0))
+          g_test_message ("%s did not reach everyone", data);
+      }
+  g_assert_true (mesh_all_delivered (c, j, 0));
+  g_test_message ("mesh of %u merod + %u js: %u messages, all delivered everywhere %.1f ms after ours were published",
+                  MESH_C, MESH_JS, (MESH_C + MESH_JS) * MESH_MSGS,
+                  (g_get_monotonic_time () - published_at) / 1e3);
+  /* Late copies would show up now: each arrived exactly once. */
+  deadline = g_get_monotonic_time () + 500 * 1000;
+  while (g_get_monotonic_time () < deadline)
+    iterate_until (deadline);
+  g_assert_true (mesh_all_delivered (c, j, 1));
+  g_assert_null (find_js (&j[0], "publish-failed", 0));
+  g_assert_null (find_js (&j[1], "publish-failed", 0));
+  /* In a ring copies meet: the second copy is dropped and counted. */
+  g_assert_cmpuint (mero_metrics_get_counter (NULL, "mero_gossipsub_dropped_total", dup_labels), >,
+                    duplicates_before);
+  for (guint k = 0; k < MESH_JS; k++)
+    ctx_clear (&j[k]);
+  for (guint k = 0; k < MESH_C; k++)
+    ctx_clear (&c[k]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -483,5 +672,6 @@ main (int argc, char **argv)
   g_assert (sodium_init () >= 0);
   g_test_add_func ("/interop/js/c-dials-js", test_c_dials_js);
   g_test_add_func ("/interop/js/js-dials-c", test_js_dials_c);
+  g_test_add_func ("/interop/js/mesh-3c-2js", test_mesh);
   return g_test_run ();
 }
