@@ -188,6 +188,21 @@ on_net_event (MeroNetEvent *event, gpointer user_data)
       if (event->stream != NULL)
         mero_network_stream_reset (self->network, event->stream);
       break;
+    case MERO_NET_EVENT_SUBSCRIBED:
+    case MERO_NET_EVENT_UNSUBSCRIBED:
+      /* Who is in which topic is what an operator debugs pubsub with. */
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT",
+                        event->type == MERO_NET_EVENT_SUBSCRIBED ? "topic-joined" : "topic-left",
+                        "MERO_PEER", event->peer_id, "MESSAGE", "peer %s %s topic %s",
+                        event->peer_id,
+                        event->type == MERO_NET_EVENT_SUBSCRIBED ? "joined" : "left",
+                        event->topic);
+      break;
+    case MERO_NET_EVENT_MESSAGE:
+      /* No topic is subscribed by the node yet; logged for debugging. */
+      g_debug ("gossip message on %s from %s (author %s), %" G_GSIZE_FORMAT " bytes",
+               event->topic, event->peer_id, event->author, g_bytes_get_size (event->data));
+      break;
     case MERO_NET_EVENT_LISTENING_ON:
     case MERO_NET_EVENT_PING:
     case MERO_NET_EVENT_STREAM_FAILED:
