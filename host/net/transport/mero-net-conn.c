@@ -831,15 +831,10 @@ net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
 
   if (conn->dead || s == NULL || !s->gossip || s->handle == NULL)
     return FALSE;
+  /* Whole frames only, so the stream keeps its framing: a frame that
+   * does not fit is left out and the stream (and peer) stay. */
   if (s->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
-    {
-      g_warning ("meshsub stream to %s: peer not reading, %u bytes queued; stream reset",
-                 conn->peer_id, s->pending->len);
-      mero_connection_stream_reset (conn->core, stream_id);
-      g_hash_table_remove (conn->streams, GUINT_TO_POINTER (stream_id));
-      conn_drive (conn);
-      return FALSE;
-    }
+    return FALSE;
   g_byte_array_append (s->pending, bytes, (guint) len);
   conn_drive (conn);
   return TRUE;

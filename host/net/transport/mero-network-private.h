@@ -110,9 +110,10 @@ gboolean net_conn_speaks_gossip (const NetConn *conn);
 /* Opens our outbound /meshsub stream; its id, or 0 if the connection
  * cannot open streams.  Its events go to the pubsub, not the node. */
 guint32 net_conn_open_gossip_stream (NetConn *conn);
-/* Queues @frame on gossip stream @stream_id.  FALSE (the stream is reset)
- * when the peer is not reading: more than MERO_NET_STREAM_MAX_PENDING_WRITE
- * would be queued. */
+/* Queues @frame on gossip stream @stream_id.  FALSE, with nothing
+ * queued, when the stream is gone or the frame would take its backlog
+ * past MERO_NET_STREAM_MAX_PENDING_WRITE (the peer reads slower than we
+ * publish); the caller counts the drop. */
 gboolean net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame);
 /* Reading stopped for back-pressure; resume now. */
 void net_conn_resume (NetConn *conn);

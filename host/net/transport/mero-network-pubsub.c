@@ -210,12 +210,13 @@ pump (NetPubsub *self)
           continue;
         }
       conn = peer_conn (self, peer);
-      if (conn == NULL || !net_conn_gossip_write (conn, peer->stream_id, owned))
-        {
-          mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_peers_dropped_total",
-                                    NULL, 1, NULL);
-          drop_peer (self, peer, conn == NULL ? "connection gone" : "peer not reading");
-        }
+      if (conn == NULL)
+        drop_peer (self, peer, "connection gone");
+      else if (!net_conn_gossip_write (conn, peer->stream_id, owned))
+        /* A burst beyond what the peer takes: this RPC is lost, like the
+         * router's own queue-full drops; the peer stays. */
+        mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_frames_dropped_total",
+                                  NULL, 1, NULL);
     }
 
   while (mero_event_channel_has_room (self->net->events))
@@ -369,11 +370,10 @@ net_pubsub_stream_opened (NetPubsub *self, NetConn *conn, guint32 stream_id)
       g_autoptr(GBytes) early = g_byte_array_free_to_bytes (g_steal_pointer (&peer->pending));
 
       peer->pending = g_byte_array_new ();
+      /* Fits: early frames are bounded by the same limit. */
       if (!net_conn_gossip_write (conn, stream_id, early))
-        {
-          drop_peer (self, peer, "peer not reading");
-          return;
-        }
+        mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_frames_dropped_total",
+                                  NULL, 1, NULL);
     }
   pump (self);
 }
