@@ -83,6 +83,15 @@ init_home (Fixture *f)
 
   g_assert_cmpint (status, ==, 0);
   g_strstrip (out);
+  /* Free ports, so the test neither collides with a node already running
+   * on this machine nor needs 2428/2528 to be free. */
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+                                                 "server.listen", "127.0.0.1:0", NULL },
+                              NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+                                                 "network.listen_multiaddrs",
+                                                 "/ip4/127.0.0.1/tcp/0;", NULL },
+                              NULL, NULL, NULL), ==, 0);
   return g_steal_pointer (&out);
 }
 

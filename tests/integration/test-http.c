@@ -87,6 +87,7 @@ start_node (Fixture *f, gboolean trust_loopback)
                    ==, 0);
   g_strstrip (f->peer_id);
   config_set (f, "server.listen", "127.0.0.1:0");
+  config_set (f, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
   if (!trust_loopback)
     config_set (f, "server.trust_loopback", "false");
   f->daemon = mero_test_daemon_spawn ((const char *[]) { "run", "--home", f->home, NULL }, NULL,
