@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mero-test-bus.h"
 #include "mero-test-daemon.h"
 #include "net/mero-peer-id.h"
 #include "node/mero-node.h"
@@ -31,16 +32,7 @@ typedef struct {
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (f->bus);
-  f->connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (f->bus),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-  g_assert_no_error (error);
+  mero_test_bus_up (&f->bus, &f->connection);
   f->tmp = mero_test_make_tmpdir ("merod-it-XXXXXX");
   f->home = g_build_filename (f->tmp, "home", NULL);
 }
@@ -48,10 +40,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_object_unref (f->connection);
-  g_test_dbus_down (f->bus);
-  g_object_unref (f->bus);
+  mero_test_bus_down (&f->bus, &f->connection);
   mero_test_remove_tree (f->tmp);
   g_free (f->home);
   g_free (f->tmp);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mero-test-bus.h"
 #include "mero-test-daemon.h"
 
 #define NODE_NAME "network.calimero.Node1"
@@ -108,16 +109,7 @@ start_node (Fixture *f, gboolean trust_loopback)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (f->bus);
-  f->connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (f->bus),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-  g_assert_no_error (error);
+  mero_test_bus_up (&f->bus, &f->connection);
   f->tmp = mero_test_make_tmpdir ("merod-http-XXXXXX");
   f->home = g_build_filename (f->tmp, "home", NULL);
   f->session = soup_session_new_with_options ("timeout", MERO_TEST_TIMEOUT_MS / 1000, NULL);
@@ -138,10 +130,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (address_file, G_FILE_TEST_EXISTS));
   g_clear_pointer (&f->daemon, mero_test_daemon_free);
   g_clear_object (&f->session);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_object_unref (f->connection);
-  g_test_dbus_down (f->bus);
-  g_object_unref (f->bus);
+  mero_test_bus_down (&f->bus, &f->connection);
   mero_test_remove_tree (f->tmp);
   g_free (f->url);
   g_free (f->peer_id);

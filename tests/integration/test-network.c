@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "mero-test-bus.h"
 #include "mero-test-daemon.h"
 
 #define NODE_NAME "network.calimero.Node1"
@@ -49,16 +50,7 @@ on_peer_signal (GDBusConnection *connection, const char *sender, const char *pat
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (f->bus);
-  f->connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (f->bus),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-  g_assert_no_error (error);
+  mero_test_bus_up (&f->bus, &f->connection);
   f->tmp = mero_test_make_tmpdir ("merod-net-XXXXXX");
   f->signals = g_ptr_array_new_with_free_func (g_free);
   f->subscription = g_dbus_connection_signal_subscribe (
@@ -70,10 +62,7 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_dbus_connection_signal_unsubscribe (f->connection, f->subscription);
-  g_dbus_connection_close_sync (f->connection, NULL, NULL);
-  g_object_unref (f->connection);
-  g_test_dbus_down (f->bus);
-  g_object_unref (f->bus);
+  mero_test_bus_down (&f->bus, &f->connection);
   mero_test_remove_tree (f->tmp);
   g_free (f->tmp);
   g_ptr_array_unref (f->signals);
