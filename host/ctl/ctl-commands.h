@@ -1,0 +1,25 @@
+/* ctl-commands.h: meroctl's commands.  Each takes the words after the
+ * command name (@args, NULL-terminated) and returns an exit status. */
+#pragma once
+
+#include "ctl-common.h"
+
+G_BEGIN_DECLS
+
+/* ctl-node.c: the node itself, over D-Bus. */
+int ctl_info (MeroDBusNode1 *node, const CtlOptions *options);
+int ctl_plugins (MeroDBusNode1 *node, const CtlOptions *options);
+int ctl_peers (MeroDBusNode1 *node, const CtlOptions *options);
+
+/* ctl-http.c: info, plugins and peers over the admin API (--url). */
+int ctl_http_run (const char *command, const char *url, const char *token);
+
+/* ctl-context.c: context …, call, group …. */
+int ctl_context (MeroDBusNode1 *node, const CtlOptions *options, char **args);
+int ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args);
+int ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args);
+
+/* ctl-watch.c: StateChanged signals until interrupted or --count. */
+int ctl_watch (MeroDBusNode1 *node, const CtlOptions *options);
+
+G_END_DECLS

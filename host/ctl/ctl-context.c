@@ -1,0 +1,365 @@
+/* ctl-context.c: meroctl context …, call and group list: thin wrappers
+ * around the node's D-Bus methods (data/dbus/network.calimero.Node1.xml)
+ * that check the command line before anything is sent. */
+#include "ctl-commands.h"
+
+#include <glib/gi18n.h>
+
+/* The labels of GetContextInfo's keys, in the order people read them. */
+static const struct {
+  const char *key;
+  const char *label;
+} info_labels[] = {
+  { "context_id", N_("Context") },   { "group_id", N_("Group") },
+  { "application", N_("Application") }, { "root_hash", N_("Root hash") },
+  { "heads", N_("Heads") },          { "n_deltas", N_("Deltas applied") },
+  { "n_pending", N_("Deltas pending") }, { "members", N_("Members") },
+  { "peers", N_("Peers") },          { "can_write", N_("Can write") },
+};
+
+static gsize
+count_args (char **args)
+{
+  return args != NULL ? g_strv_length (args) : 0;
+}
+
+/* @args must hold exactly @n words; otherwise a usage error naming @synopsis. */
+static gboolean
+want_args (char **args, gsize n, const char *synopsis, int *status)
+{
+  if (count_args (args) == n)
+    return TRUE;
+  {
+    g_autofree char *message = g_strdup_printf (_("usage: meroctl %s"), synopsis);
+
+    *status = ctl_usage_error (message);
+  }
+  return FALSE;
+}
+
+static int
+print_context_info (GVariant *info, const CtlOptions *options)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (options->json)
+    {
+      ctl_print_json_variant (info);
+      return CTL_EXIT_OK;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (info_labels); i++)
+    {
+      g_autoptr (GVariant) item = g_variant_lookup_value (info, info_labels[i].key, NULL);
+      g_autofree char *text = NULL;
+
+      if (item == NULL)
+        continue;
+      if (g_str_equal (info_labels[i].key, "root_hash")
+          && g_str_equal (g_variant_get_string (item, NULL), ""))
+        text = g_strdup (_("(uninitialised)"));
+      else
+        text = ctl_format_value (item, "  ");
+      g_print ("%s: %s\n", _(info_labels[i].label), text);
+    }
+  /* Keys a newer node adds, under their own names. */
+  g_variant_iter_init (&iter, info);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      gboolean known = FALSE;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (info_labels); i++)
+        known = known || g_str_equal (key, info_labels[i].key);
+      if (!known)
+        {
+          g_autofree char *text = ctl_format_value (value, "  ");
+
+          g_print ("%s: %s\n", key, text);
+        }
+      g_variant_unref (value);
+    }
+  return CTL_EXIT_OK;
+}
+
+static int
+context_create (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autofree char *context_id = NULL;
+  g_autofree char *group_id = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize n = count_args (args);
+
+  if (n > 1)
+    return ctl_usage_error (_("usage: meroctl context create [APPLICATION]"));
+  if (!mero_dbus_node1_call_create_context_sync (node, n == 1 ? args[0] : "kv", &context_id,
+                                                 &group_id, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      g_autoptr (GVariant) reply = g_variant_ref_sink (g_variant_new_parsed (
+          "{'context_id': <%s>, 'group_id': <%s>}", context_id, group_id));
+
+      ctl_print_json_variant (reply);
+      return CTL_EXIT_OK;
+    }
+  g_print ("%s: %s\n", _("Context"), context_id);
+  g_print ("%s: %s\n", _("Group"), group_id);
+  return CTL_EXIT_OK;
+}
+
+static int
+context_list (MeroDBusNode1 *node, const CtlOptions *options)
+{
+  g_autoptr (GVariant) contexts = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantIter iter;
+  GVariant *context;
+
+  if (!mero_dbus_node1_call_list_contexts_sync (node, &contexts, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      ctl_print_json_variant (contexts);
+      return CTL_EXIT_OK;
+    }
+  g_print ("%-46s %-6s %-8s %s\n", _("CONTEXT"), _("APP"), _("DELTAS"), _("ROOT HASH"));
+  g_variant_iter_init (&iter, contexts);
+  while ((context = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      guint64 n_deltas = 0;
+      const char *root = ctl_dict_string (context, "root_hash");
+
+      g_variant_lookup (context, "n_deltas", "t", &n_deltas);
+      g_print ("%-46s %-6s %-8" G_GUINT64_FORMAT " %s\n", ctl_dict_string (context, "context_id"),
+               ctl_dict_string (context, "application"), n_deltas,
+               root[0] != '\0' ? root : _("(uninitialised)"));
+      g_variant_unref (context);
+    }
+  return CTL_EXIT_OK;
+}
+
+static int
+context_info (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!want_args (args, 1, "context info CONTEXT", &status))
+    return status;
+  if (!mero_dbus_node1_call_get_context_info_sync (node, args[0], &info, NULL, &error))
+    return ctl_print_error (error);
+  return print_context_info (info, options);
+}
+
+static int
+context_invite (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autofree char *invitation = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!want_args (args, 1, "context invite CONTEXT [--invitee PEERID] [--expiry SECONDS]",
+                  &status))
+    return status;
+  if (options->expiry_secs < -1 || options->expiry_secs > G_MAXUINT32)
+    return ctl_usage_error (_("--expiry must be between 0 and 4294967295 seconds"));
+  if (!mero_dbus_node1_call_invite_to_context_sync (
+          node, args[0], options->invitee != NULL ? options->invitee : "",
+          options->expiry_secs < 0 ? 0 : (guint32) options->expiry_secs, &invitation, NULL,
+          &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      g_autoptr (GVariant) reply =
+          g_variant_ref_sink (g_variant_new_parsed ("{'invitation': <%s>}", invitation));
+
+      ctl_print_json_variant (reply);
+      return CTL_EXIT_OK;
+    }
+  /* Alone on its line, so that `$(meroctl context invite …)` is the
+   * invitation. */
+  g_print ("%s\n", invitation);
+  return CTL_EXIT_OK;
+}
+
+static int
+context_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autofree char *context_id = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  if (!want_args (args, 1, "context join INVITATION", &status))
+    return status;
+  if (!g_str_has_prefix (args[0], "mero-invite1:"))
+    return ctl_usage_error (_("an invitation starts with “mero-invite1:” (from meroctl context "
+                              "invite on the inviting node)"));
+  /* Joining dials the inviter and waits for the join to be accepted. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (node), CTL_JOIN_TIMEOUT_MS);
+  if (!mero_dbus_node1_call_join_context_sync (node, args[0], &context_id, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      g_autoptr (GVariant) reply =
+          g_variant_ref_sink (g_variant_new_parsed ("{'context_id': <%s>}", context_id));
+
+      ctl_print_json_variant (reply);
+      return CTL_EXIT_OK;
+    }
+  g_print ("%s: %s\n", _("Joined context"), context_id);
+  return CTL_EXIT_OK;
+}
+
+/* leave, remove-member and sync: nothing comes back but success. */
+static int
+context_simple (MeroDBusNode1 *node, const CtlOptions *options, const char *verb, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *done = NULL;
+  gboolean ok;
+  int status;
+
+  if (g_str_equal (verb, "remove-member"))
+    {
+      if (!want_args (args, 2, "context remove-member CONTEXT PEERID", &status))
+        return status;
+      ok = mero_dbus_node1_call_remove_member_sync (node, args[0], args[1], NULL, &error);
+      done = g_strdup_printf (_("Removed %s from context %s"), args[1], args[0]);
+    }
+  else if (g_str_equal (verb, "leave"))
+    {
+      if (!want_args (args, 1, "context leave CONTEXT", &status))
+        return status;
+      ok = mero_dbus_node1_call_leave_context_sync (node, args[0], NULL, &error);
+      done = g_strdup_printf (_("Left context %s"), args[0]);
+    }
+  else
+    {
+      if (!want_args (args, 1, "context sync CONTEXT", &status))
+        return status;
+      ok = mero_dbus_node1_call_sync_context_sync (node, args[0], NULL, &error);
+      done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
+    }
+  if (!ok)
+    return ctl_print_error (error);
+  if (options->json)
+    g_print ("{}\n");
+  else
+    g_print ("%s\n", done);
+  return CTL_EXIT_OK;
+}
+
+int
+ctl_context (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  const char *verb = args != NULL ? args[0] : NULL;
+  char **rest = verb != NULL ? args + 1 : NULL;
+
+  if (g_strcmp0 (verb, "create") == 0)
+    return context_create (node, options, rest);
+  if (g_strcmp0 (verb, "list") == 0)
+    return count_args (rest) == 0 ? context_list (node, options)
+                                  : ctl_usage_error (_("usage: meroctl context list"));
+  if (g_strcmp0 (verb, "info") == 0)
+    return context_info (node, options, rest);
+  if (g_strcmp0 (verb, "invite") == 0)
+    return context_invite (node, options, rest);
+  if (g_strcmp0 (verb, "join") == 0)
+    return context_join (node, options, rest);
+  if (g_strcmp0 (verb, "leave") == 0 || g_strcmp0 (verb, "remove-member") == 0
+      || g_strcmp0 (verb, "sync") == 0)
+    return context_simple (node, options, verb, rest);
+  return ctl_usage_error (_("usage: meroctl context create|list|info|invite|join|leave|"
+                            "remove-member|sync …"));
+}
+
+int
+ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *result = NULL;
+  gsize n = count_args (args);
+  const char *json = n == 3 ? args[2] : "{}";
+  JsonNode *root;
+
+  if (n != 2 && n != 3)
+    return ctl_usage_error (_("usage: meroctl call CONTEXT METHOD [JSON]"));
+  /* Refuse what the node would refuse anyway, with a clearer message. */
+  if (!json_parser_load_from_data (parser, json, -1, &error))
+    {
+      g_autofree char *message =
+          g_strdup_printf (_("the arguments are not JSON: %s"), error->message);
+
+      return ctl_usage_error (message);
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return ctl_usage_error (_("the arguments must be a JSON object, e.g. "
+                              "'{\"key\": \"k\", \"value\": \"v\"}'"));
+  if (!mero_dbus_node1_call_call_sync (node, args[0], args[1], json, &result, NULL, &error))
+    return ctl_print_error (error);
+  /* The result is JSON already: the same for people and scripts. */
+  g_print ("%s\n", result);
+  return CTL_EXIT_OK;
+}
+
+static void
+print_group (GVariant *group)
+{
+  static const struct {
+    const char *key;
+    const char *label;
+  } labels[] = {
+    { "group_id", N_("Group") },  { "owner", N_("Owner") }, { "members", N_("Members") },
+    { "contexts", N_("Contexts") }, { "heads", N_("Heads") }, { "n_ops", N_("Operations") },
+    { "key_id", N_("Key") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      g_autoptr (GVariant) item = g_variant_lookup_value (group, labels[i].key, NULL);
+      g_autofree char *text = NULL;
+
+      if (item == NULL)
+        continue;
+      if (g_str_equal (labels[i].key, "key_id")
+          && g_str_equal (g_variant_get_string (item, NULL), ""))
+        text = g_strdup (_("(none held)"));
+      else
+        text = ctl_format_value (item, "  ");
+      g_print ("%s: %s\n", _(labels[i].label), text);
+    }
+}
+
+int
+ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (GVariant) groups = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantIter iter;
+  GVariant *group;
+  gboolean first = TRUE;
+
+  if (count_args (args) != 1 || !g_str_equal (args[0], "list"))
+    return ctl_usage_error (_("usage: meroctl group list"));
+  if (!mero_dbus_node1_call_list_groups_sync (node, &groups, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      ctl_print_json_variant (groups);
+      return CTL_EXIT_OK;
+    }
+  g_variant_iter_init (&iter, groups);
+  while ((group = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      if (!first)
+        g_print ("\n");
+      first = FALSE;
+      print_group (group);
+      g_variant_unref (group);
+    }
+  return CTL_EXIT_OK;
+}

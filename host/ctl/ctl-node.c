@@ -1,0 +1,90 @@
+/* ctl-node.c: meroctl info, plugins and peers over D-Bus. */
+#include "ctl-commands.h"
+
+#include <glib/gi18n.h>
+
+int
+ctl_info (MeroDBusNode1 *node, const CtlOptions *options)
+{
+  if (options->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "peer_id");
+      json_builder_add_string_value (builder, mero_dbus_node1_get_peer_id (node));
+      json_builder_set_member_name (builder, "version");
+      json_builder_add_string_value (builder, mero_dbus_node1_get_version (node));
+      json_builder_set_member_name (builder, "home");
+      json_builder_add_string_value (builder, mero_dbus_node1_get_home_dir (node));
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      ctl_print_json_node (root);
+      return CTL_EXIT_OK;
+    }
+  g_print ("%s: %s\n", _("PeerId"), mero_dbus_node1_get_peer_id (node));
+  g_print ("%s: %s\n", _("Version"), mero_dbus_node1_get_version (node));
+  g_print ("%s: %s\n", _("Home"), mero_dbus_node1_get_home_dir (node));
+  return CTL_EXIT_OK;
+}
+
+int
+ctl_plugins (MeroDBusNode1 *node, const CtlOptions *options)
+{
+  g_autoptr (GVariant) plugins = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantIter iter;
+  const char *name, *kind, *version, *file, *status;
+
+  if (!mero_dbus_node1_call_list_plugins_sync (node, &plugins, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      ctl_print_json_variant (plugins);
+      return CTL_EXIT_OK;
+    }
+  g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
+           _("FILE"));
+  g_variant_iter_init (&iter, plugins);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &name, &kind, &version, &file, &status))
+    g_print ("%-20s %-16s %-10s %-9s %s\n", name, kind, version, status, file);
+  return CTL_EXIT_OK;
+}
+
+static void
+print_peer_row (const char *peer_id, const char *address, const char *protocols)
+{
+  g_print ("%-52s %-28s %s\n", peer_id, address, protocols);
+}
+
+int
+ctl_peers (MeroDBusNode1 *node, const CtlOptions *options)
+{
+  g_autoptr (GVariant) peers = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *const *listen = mero_dbus_node1_get_listen_addresses (node);
+  GVariantIter iter;
+  const char *peer_id, *address;
+  g_autofree const char **protocols = NULL;
+
+  if (!mero_dbus_node1_call_list_peers_sync (node, &peers, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      ctl_print_json_variant (peers);
+      return CTL_EXIT_OK;
+    }
+  for (gsize i = 0; listen != NULL && listen[i] != NULL; i++)
+    g_print ("%s: %s\n", _("Listening on"), listen[i]);
+  print_peer_row (_("PEER ID"), _("ADDRESS"), _("PROTOCOLS"));
+  g_variant_iter_init (&iter, peers);
+  while (g_variant_iter_next (&iter, "(&s&s^a&s)", &peer_id, &address, &protocols))
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **) protocols);
+
+      print_peer_row (peer_id, address, joined);
+      g_clear_pointer (&protocols, g_free);
+    }
+  return CTL_EXIT_OK;
+}
