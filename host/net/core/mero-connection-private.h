@@ -12,8 +12,8 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  PHASE_SECURITY,  /* multistream-select for /noise on the raw socket */
-  PHASE_NOISE,     /* Noise handshake */
+  PHASE_SECURITY,  /* multistream-select for /noise or /tls/1.0.0 on the raw socket */
+  PHASE_HANDSHAKE, /* Noise or TLS handshake */
   PHASE_MUXER,     /* multistream-select for /yamux/1.0.0, encrypted */
   PHASE_MUXED,     /* yamux */
   PHASE_DONE,      /* failed or closed: nothing more is read */
@@ -53,7 +53,11 @@ struct _MeroConnection
   gint64 created;
   MeroNoiseConfig noise_config;
   MeroMultistream *ms;     /* security, then muxer negotiation */
-  MeroNoise *noise;
+  MeroNoise *noise;        /* one of noise and tls, once agreed */
+  MeroTls *tls;
+  MeroTlsCredentials *tls_credentials;
+  MeroConnectionSecurity security;
+  gint64 now_unix;
   MeroYamuxSession *yamux;
   GByteArray *raw_tx;      /* bytes for the socket */
   GByteArray *plain;       /* scratch: decrypted bytes */

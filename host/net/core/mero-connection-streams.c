@@ -130,7 +130,7 @@ identify_message (MeroConnection *self, ConnStream *cs, GBytes *frame, GArray *e
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MeroIdentifyInfo) info = NULL;
-  const MeroPeerId *peer = mero_noise_get_remote_peer (self->noise);
+  const MeroPeerId *peer = mero_connection_get_remote_peer (self);
 
   info = mero_identify_info_decode (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame), &error);
   if (info == NULL ||

@@ -8,8 +8,32 @@
 
 G_DEFINE_QUARK (mero-connection-error-quark, mero_connection_error)
 
-static const char *const security_protocols[] = { MERO_NOISE_PROTOCOL_ID, NULL };
 static const char *const muxer_protocols[] = { MERO_YAMUX_PROTOCOL_ID, NULL };
+
+/* The security protocol ids to propose (dialer, in order) or accept. */
+static const char *const *
+security_protocols (MeroConnectionSecurity security, gboolean have_tls)
+{
+  static const char *const noise_tls[] = { MERO_NOISE_PROTOCOL_ID, MERO_TLS_PROTOCOL_ID, NULL };
+  static const char *const tls_noise[] = { MERO_TLS_PROTOCOL_ID, MERO_NOISE_PROTOCOL_ID, NULL };
+  static const char *const noise_only[] = { MERO_NOISE_PROTOCOL_ID, NULL };
+  static const char *const tls_only[] = { MERO_TLS_PROTOCOL_ID, NULL };
+
+  if (!have_tls)
+    return noise_only;
+  switch (security)
+    {
+    case MERO_CONNECTION_SECURITY_TLS_FIRST:
+      return tls_noise;
+    case MERO_CONNECTION_SECURITY_NOISE_ONLY:
+      return noise_only;
+    case MERO_CONNECTION_SECURITY_TLS_ONLY:
+      return tls_only;
+    case MERO_CONNECTION_SECURITY_NOISE_FIRST:
+    default:
+      return noise_tls;
+    }
+}
 
 static void
 event_clear (gpointer data)
@@ -90,6 +114,8 @@ mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config
   MeroConnection *self;
 
   g_return_val_if_fail (config != NULL && config->noise.payload != NULL, NULL);
+  g_return_val_if_fail (config->security != MERO_CONNECTION_SECURITY_TLS_ONLY ||
+                        config->tls_credentials != NULL, NULL);
   g_return_val_if_fail (config->app_protocols == NULL ||
                         g_strv_length ((GStrv) config->app_protocols) <= MERO_CONNECTION_MAX_APP_PROTOCOLS,
                         NULL);
@@ -123,18 +149,25 @@ mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config
   self->streams = g_hash_table_new_full (NULL, NULL, NULL, conn_stream_free);
   self->ping = mero_ping_client_new ();
   self->inline_muxer = config->inline_muxer;
+  if (config->tls_credentials != NULL)
+    self->tls_credentials = mero_tls_credentials_ref (config->tls_credentials);
+  self->security = config->security;
+  self->now_unix = config->now_unix;
 
   if (role == MERO_CONNECTION_ROLE_DIALER)
     {
       g_autoptr(GBytes) out = NULL;
 
-      self->ms = mero_multistream_new_initiator (security_protocols);
+      self->ms = mero_multistream_new_initiator (security_protocols (self->security,
+                                                                     self->tls_credentials != NULL));
       out = mero_multistream_pull_send (self->ms);
       g_byte_array_append (self->raw_tx, g_bytes_get_data (out, NULL), (guint) g_bytes_get_size (out));
     }
   else
     {
-      self->ms = mero_multistream_new_responder (security_protocols, NULL);
+      self->ms = mero_multistream_new_responder (security_protocols (self->security,
+                                                                     self->tls_credentials != NULL),
+                                                 NULL);
     }
   return self;
 }
@@ -149,6 +182,8 @@ mero_connection_free (MeroConnection *self)
   sodium_memzero (&self->noise_config, sizeof self->noise_config);
   g_clear_pointer (&self->ms, mero_multistream_free);
   g_clear_pointer (&self->noise, mero_noise_free);
+  g_clear_pointer (&self->tls, mero_tls_free);
+  g_clear_pointer (&self->tls_credentials, mero_tls_credentials_unref);
   g_clear_pointer (&self->streams, g_hash_table_unref);
   g_clear_pointer (&self->yamux, mero_yamux_session_free);
   g_clear_pointer (&self->raw_tx, g_byte_array_unref);
@@ -165,13 +200,41 @@ mero_connection_free (MeroConnection *self)
   g_free (self);
 }
 
+/* --- the secure channel: Noise or TLS, whichever was agreed --- */
+
 static void
-flush_noise (MeroConnection *self)
+flush_secure (MeroConnection *self)
 {
-  g_autoptr(GBytes) out = mero_noise_pull_send (self->noise);
+  g_autoptr(GBytes) out = self->tls != NULL ? mero_tls_pull_send (self->tls)
+                                            : mero_noise_pull_send (self->noise);
 
   if (out != NULL)
     g_byte_array_append (self->raw_tx, g_bytes_get_data (out, NULL), (guint) g_bytes_get_size (out));
+}
+
+static gboolean
+secure_established (const MeroConnection *self)
+{
+  if (self->tls != NULL)
+    return mero_tls_get_state (self->tls) == MERO_TLS_STATE_ESTABLISHED;
+  return self->noise != NULL && mero_noise_get_state (self->noise) == MERO_NOISE_STATE_ESTABLISHED;
+}
+
+static gboolean
+secure_write (MeroConnection *self, const guint8 *data, gsize len, GError **error)
+{
+  if (self->tls != NULL)
+    return mero_tls_write (self->tls, data, len, error);
+  return mero_noise_write (self->noise, data, len, error);
+}
+
+static gboolean
+secure_recv (MeroConnection *self, const guint8 *data, gsize len, GByteArray *plain,
+             GError **error)
+{
+  if (self->tls != NULL)
+    return mero_tls_recv (self->tls, data, len, plain, error);
+  return mero_noise_recv (self->noise, data, len, plain, error);
 }
 
 /* Multistream bytes of the muxer negotiation go out encrypted. */
@@ -182,10 +245,9 @@ flush_muxer_ms (MeroConnection *self)
 
   if (out == NULL)
     return;
-  /* Cannot fail: Noise is established in PHASE_MUXER. */
-  g_assert (mero_noise_write (self->noise, g_bytes_get_data (out, NULL), g_bytes_get_size (out),
-                              NULL));
-  flush_noise (self);
+  /* Cannot fail: the channel is established in PHASE_MUXER. */
+  g_assert (secure_write (self, g_bytes_get_data (out, NULL), g_bytes_get_size (out), NULL));
+  flush_secure (self);
 }
 
 static gboolean plain_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now,
@@ -225,10 +287,23 @@ start_yamux (MeroConnection *self, gint64 now, GArray *events)
 static void
 start_muxer_negotiation (MeroConnection *self, gint64 now, GArray *events)
 {
-  const char *const *remote = mero_noise_get_remote_stream_muxers (self->noise);
+  const char *const *remote = NULL;
 
   g_clear_pointer (&self->ms, mero_multistream_free);
   conn_push_event (events, MERO_CONNECTION_EVENT_SECURED, 0, FALSE, NULL, NULL);
+  if (self->tls != NULL)
+    {
+      /* ALPN agreed on a muxer (we only list yamux when inline_muxer is
+       * set), or on "libp2p": multistream-select follows. */
+      if (g_strcmp0 (mero_tls_get_alpn (self->tls), MERO_YAMUX_PROTOCOL_ID) == 0)
+        {
+          self->muxer_inlined = TRUE;
+          start_yamux (self, now, events);
+          return;
+        }
+      goto negotiate;
+    }
+  remote = mero_noise_get_remote_stream_muxers (self->noise);
   /* Both payloads list muxers: the choice is made (js takes the first
    * of the remote's list it supports; yamux is all we speak). */
   if (self->inline_muxer && remote[0] != NULL)
@@ -242,6 +317,7 @@ start_muxer_negotiation (MeroConnection *self, gint64 now, GArray *events)
       start_yamux (self, now, events);
       return;
     }
+negotiate:
   self->phase = PHASE_MUXER;
   if (self->role == MERO_CONNECTION_ROLE_DIALER)
     {
@@ -284,21 +360,23 @@ plain_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArra
 }
 
 static gboolean
-noise_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArray *events)
+secure_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArray *events)
 {
   g_autoptr(GError) error = NULL;
-  gboolean was_handshaking = self->phase == PHASE_NOISE;
+  gboolean was_handshaking = self->phase == PHASE_HANDSHAKE;
   gboolean ok;
 
   g_byte_array_set_size (self->plain, 0);
-  ok = mero_noise_recv (self->noise, data, len, self->plain, &error);
-  flush_noise (self);
+  ok = secure_recv (self, data, len, self->plain, &error);
+  /* Also sends the alert a failed TLS handshake leaves. */
+  flush_secure (self);
   if (!ok)
     {
-      conn_fail (self, events, "noise: %s", error->message);
+      self->stats.security_failures++;
+      conn_fail (self, events, "%s: %s", self->tls != NULL ? "tls" : "noise", error->message);
       return FALSE;
     }
-  if (was_handshaking && mero_noise_get_state (self->noise) == MERO_NOISE_STATE_ESTABLISHED)
+  if (was_handshaking && secure_established (self))
     start_muxer_negotiation (self, now, events);
   if (self->phase == PHASE_DONE)
     return FALSE;
@@ -336,18 +414,40 @@ security_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GA
     return TRUE;
 
   leftover = mero_multistream_steal_leftover (self->ms);
-  role = self->role == MERO_CONNECTION_ROLE_DIALER ? MERO_NOISE_ROLE_INITIATOR
-                                                    : MERO_NOISE_ROLE_RESPONDER;
-  self->noise = mero_noise_new (role, &self->noise_config);
-  /* The keys now live in the Noise session only. */
+  if (g_strcmp0 (mero_multistream_get_protocol (self->ms), MERO_TLS_PROTOCOL_ID) == 0)
+    {
+      static const char *const alpn_muxers[] = { MERO_YAMUX_PROTOCOL_ID, NULL };
+      MeroTlsConfig tls_config = { 0 };
+
+      tls_config.credentials = self->tls_credentials;
+      tls_config.expected_peer = self->noise_config.expected_peer;
+      tls_config.alpn_muxers = self->inline_muxer ? alpn_muxers : NULL;
+      tls_config.now_unix = self->now_unix;
+      self->tls = mero_tls_new (self->role == MERO_CONNECTION_ROLE_DIALER ? MERO_TLS_ROLE_CLIENT
+                                                                         : MERO_TLS_ROLE_SERVER,
+                                &tls_config, &error);
+      if (self->tls == NULL)
+        {
+          self->stats.security_failures++;
+          conn_fail (self, events, "tls: %s", error->message);
+          return FALSE;
+        }
+    }
+  else
+    {
+      role = self->role == MERO_CONNECTION_ROLE_DIALER ? MERO_NOISE_ROLE_INITIATOR
+                                                        : MERO_NOISE_ROLE_RESPONDER;
+      self->noise = mero_noise_new (role, &self->noise_config);
+    }
+  /* The Noise keys now live in the Noise session only (or nowhere). */
   sodium_memzero (self->noise_config.static_private_key, sizeof self->noise_config.static_private_key);
   sodium_memzero (self->noise_config.ephemeral_private_key,
                   sizeof self->noise_config.ephemeral_private_key);
-  self->phase = PHASE_NOISE;
-  flush_noise (self);
+  self->phase = PHASE_HANDSHAKE;
+  flush_secure (self);
   if (g_bytes_get_size (leftover) > 0)
-    return noise_in (self, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover), now,
-                     events);
+    return secure_in (self, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover), now,
+                      events);
   return TRUE;
 }
 
@@ -370,10 +470,10 @@ mero_connection_recv (MeroConnection *self,
     case PHASE_SECURITY:
       ok = security_in (self, data, len, now, events);
       break;
-    case PHASE_NOISE:
+    case PHASE_HANDSHAKE:
     case PHASE_MUXER:
     case PHASE_MUXED:
-      ok = noise_in (self, data, len, now, events);
+      ok = secure_in (self, data, len, now, events);
       break;
     case PHASE_DONE:
     default:
@@ -396,8 +496,7 @@ refill_from_yamux (MeroConnection *self)
 {
   g_autoptr(GByteArray) chunk = NULL;
 
-  if (self->yamux == NULL || self->noise == NULL ||
-      mero_noise_get_state (self->noise) != MERO_NOISE_STATE_ESTABLISHED)
+  if (self->yamux == NULL || !secure_established (self))
     return FALSE;
   conn_streams_flush (self);
   if (!mero_yamux_session_wants_send (self->yamux))
@@ -406,9 +505,9 @@ refill_from_yamux (MeroConnection *self)
   mero_yamux_session_pull_send (self->yamux, chunk, MERO_NOISE_MAX_PLAINTEXT);
   if (chunk->len == 0)
     return FALSE;
-  if (!mero_noise_write (self->noise, chunk->data, chunk->len, NULL))
+  if (!secure_write (self, chunk->data, chunk->len, NULL))
     return FALSE;
-  flush_noise (self);
+  flush_secure (self);
   return TRUE;
 }
 
@@ -440,8 +539,7 @@ mero_connection_wants_send (MeroConnection *self)
 
   if (self->raw_tx->len > 0)
     return TRUE;
-  if (self->yamux == NULL || self->noise == NULL ||
-      mero_noise_get_state (self->noise) != MERO_NOISE_STATE_ESTABLISHED)
+  if (self->yamux == NULL || !secure_established (self))
     return FALSE;
   conn_streams_flush (self);
   return mero_yamux_session_wants_send (self->yamux);
@@ -716,7 +814,19 @@ mero_connection_get_remote_peer (const MeroConnection *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
+  if (self->tls != NULL)
+    return mero_tls_get_remote_peer (self->tls);
   return self->noise != NULL ? mero_noise_get_remote_peer (self->noise) : NULL;
+}
+
+const char *
+mero_connection_get_security (const MeroConnection *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->tls != NULL)
+    return MERO_TLS_PROTOCOL_ID;
+  return self->noise != NULL ? MERO_NOISE_PROTOCOL_ID : NULL;
 }
 
 const MeroIdentifyInfo *

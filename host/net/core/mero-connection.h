@@ -2,17 +2,21 @@
  *
  * Glues the cores the way js-libp2p stacks them on TCP (reference §2.0):
  *
- *   multistream-select (/noise) → Noise XX → multistream-select
- *   (/yamux/1.0.0, inside the encrypted channel) → yamux → per-stream
- *   multistream-select → identify, identify push, ping, or an
- *   application protocol.
+ *   multistream-select (/noise or /tls/1.0.0) → Noise XX or TLS 1.3 →
+ *   multistream-select (/yamux/1.0.0, inside the encrypted channel) →
+ *   yamux → per-stream multistream-select → identify, identify push,
+ *   ping, or an application protocol.
  *
- * The dialer is the multistream initiator, the Noise initiator and the
- * yamux client; the listener the opposite.  With inline_muxer set (and
- * "/yamux/1.0.0" in our Noise payload's stream_muxers), a peer that lists
- * yamux in its payload too skips the muxer's multistream-select round
- * ("inlined" negotiation, as js does); otherwise the muxer is negotiated
- * with multistream-select inside the encrypted channel.
+ * The dialer is the multistream initiator, the Noise initiator (TLS
+ * client) and the yamux client; the listener the opposite.  The dialer
+ * proposes the security protocols in the order `security` says (Noise
+ * first by default, then TLS if we have TLS credentials); the listener
+ * accepts whichever of them `security` allows.  With inline_muxer set (and
+ * "/yamux/1.0.0" in our Noise payload's stream_muxers, or in our TLS ALPN
+ * list), a peer that offers yamux the same way skips the muxer's
+ * multistream-select round ("inlined"/early negotiation, as js does);
+ * otherwise the muxer is negotiated with multistream-select inside the
+ * encrypted channel.
  *
  * Built in: identify is asked as soon as yamux is up, answered for the
  * peer (with its observed address), and pushes are merged; ping is
@@ -31,6 +35,7 @@
 #include "net/core/mero-multiaddr.h"
 #include "net/core/mero-net-limits.h"
 #include "net/core/mero-noise.h"
+#include "net/core/mero-tls.h"
 
 G_BEGIN_DECLS
 
@@ -39,7 +44,7 @@ GQuark mero_connection_error_quark (void);
 
 typedef enum {
   MERO_CONNECTION_ERROR_NEGOTIATION, /* security or muxer negotiation failed */
-  MERO_CONNECTION_ERROR_SECURITY,    /* Noise failed (message says why) */
+  MERO_CONNECTION_ERROR_SECURITY,    /* Noise or TLS failed (message says why) */
   MERO_CONNECTION_ERROR_MUXER,       /* yamux failed (message says why) */
   MERO_CONNECTION_ERROR_TIMEOUT,     /* handshake took too long */
   MERO_CONNECTION_ERROR_PING,        /* too many failed pings */
@@ -59,9 +64,19 @@ typedef enum {
   MERO_CONNECTION_STATE_CLOSED,      /* closed by us, by GoAway, or failed */
 } MeroConnectionState;
 
+/* Which security protocols a connection offers (dialer, in this order)
+ * or accepts (listener). */
+typedef enum {
+  MERO_CONNECTION_SECURITY_NOISE_FIRST, /* /noise, then /tls/1.0.0 */
+  MERO_CONNECTION_SECURITY_TLS_FIRST,   /* /tls/1.0.0, then /noise */
+  MERO_CONNECTION_SECURITY_NOISE_ONLY,
+  MERO_CONNECTION_SECURITY_TLS_ONLY,
+} MeroConnectionSecurity;
+
 typedef struct
 {
-  /* Keys, our signed payload and (dialer) the expected peer.  Copied. */
+  /* Keys, our signed payload and (dialer) the expected peer.  Copied.
+   * expected_peer applies to TLS as well. */
   MeroNoiseConfig noise;
   /* What we answer identify with: publicKey, listenAddrs, protocols,
    * versions (observedAddr is filled in per connection).  Copied. */
@@ -74,10 +89,16 @@ typedef struct
   /* Our payload offers stream_muxers ["/yamux/1.0.0"]: use the inlined
    * muxer negotiation when the peer offers it too. */
   gboolean inline_muxer;
+  /* (nullable) our TLS certificate (ref'd): without it TLS is neither
+   * offered nor accepted, whatever `security` says. */
+  MeroTlsCredentials *tls_credentials;
+  MeroConnectionSecurity security;
+  /* Wall-clock time, Unix seconds: TLS certificate validity. */
+  gint64 now_unix;
 } MeroConnectionConfig;
 
 typedef enum {
-  MERO_CONNECTION_EVENT_SECURED,        /* Noise done: get_remote_peer() is set */
+  MERO_CONNECTION_EVENT_SECURED,        /* Noise or TLS done: get_remote_peer() is set */
   MERO_CONNECTION_EVENT_READY,          /* yamux up: streams may be opened */
   MERO_CONNECTION_EVENT_IDENTIFIED,     /* identify reply or push: get_remote_identify() */
   MERO_CONNECTION_EVENT_PING,           /* our ping came back: rtt_us */
@@ -107,6 +128,7 @@ typedef struct
   guint64 streams_failed;       /* negotiation failed or malformed data */
   guint64 identify_failures;    /* bad, mismatched or late identify replies */
   guint64 pings_failed;
+  guint64 security_failures;    /* Noise or TLS handshake or record failed */
 } MeroConnectionStats;
 
 typedef struct _MeroConnection MeroConnection;
@@ -165,7 +187,11 @@ const MeroIdentifyInfo *mero_connection_get_remote_identify (const MeroConnectio
 /* (transfer none) (nullable) why the connection closed. */
 const char *mero_connection_get_close_reason (const MeroConnection *self);
 const MeroConnectionStats *mero_connection_get_stats (const MeroConnection *self);
-/* TRUE once READY if the muxer was agreed inside the Noise handshake. */
+/* (transfer none) (nullable) the agreed security protocol id
+ * (MERO_NOISE_PROTOCOL_ID or MERO_TLS_PROTOCOL_ID). */
+const char *mero_connection_get_security (const MeroConnection *self);
+/* TRUE once READY if the muxer was agreed inside the Noise handshake or
+ * by TLS ALPN. */
 gboolean mero_connection_get_muxer_inlined (const MeroConnection *self);
 /* Last RTT of our ping, or -1. */
 gint64 mero_connection_get_ping_rtt (const MeroConnection *self);
