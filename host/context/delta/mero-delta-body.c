@@ -176,7 +176,13 @@ mero_delta_body_decode (const guint8 *bytes, gsize len, GError **error)
   if (body->pb == NULL)
     return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "not a DeltaBody");
   if (body->pb->n_parents > MERO_DELTA_MAX_PARENTS || body->pb->n_actions > MERO_DELTA_MAX_ACTIONS)
-    return fail_null (error, MERO_DELTA_ERROR_TOO_LARGE, "too many parents or actions");
+    {
+      g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_TOO_LARGE,
+                   "delta cites %zu parents and has %zu actions; at most %d and %d",
+                   body->pb->n_parents, body->pb->n_actions, MERO_DELTA_MAX_PARENTS,
+                   MERO_DELTA_MAX_ACTIONS);
+      return NULL;
+    }
   if (body->pb->hlc.len != MERO_HLC_ENCODED_LEN)
     return fail_null (error, MERO_DELTA_ERROR_MALFORMED, "hlc is not 16 bytes");
   body->hlc = mero_hlc_decode (body->pb->hlc.data);

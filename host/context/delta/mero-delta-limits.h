@@ -9,6 +9,9 @@
 /* Whole envelope: body + AEAD tag + fixed fields + governance heads. */
 #define MERO_DELTA_MAX_ENVELOPE (MERO_DELTA_MAX_BODY + 16 * 1024)
 #define MERO_DELTA_MAX_PARENTS 64
+/* DAG heads a replica keeps (and may cite, MERO_DELTA_MAX_PARENTS at a
+ * time): past it the oldest head is forgotten and counted. */
+#define MERO_DELTA_MAX_HEADS 1024
 #define MERO_DELTA_MAX_ACTIONS 16384
 #define MERO_DELTA_MAX_GOVERNANCE_HEADS 64
 /* DeltaStore pending set (children waiting for parents). */

@@ -8,7 +8,8 @@
 #include "context/delta/mero-delta-body.h"
 #include "context/delta/mero-delta-pending.h"
 
-#define META_VERSION 1
+/* The DAG record's first byte is the context state format (mero-state.h). */
+#define META_VERSION MERO_STATE_FORMAT
 #define RECORD_APPLIED 1
 #define RECORD_PENDING 2
 #define RECORD_HEADER (1 + 8)
@@ -16,6 +17,12 @@
 typedef struct {
   guint8 b[MERO_DELTA_ID_LEN];
 } Id;
+
+/* A head and its delta's timestamp: local commits cite the oldest first. */
+typedef struct {
+  Id id;
+  MeroHlc hlc;
+} Head;
 
 struct _MeroDeltaStore {
   MeroStore *store;
@@ -33,11 +40,33 @@ struct _MeroDeltaStore {
   gpointer clock_data;
   MeroMetrics *metrics;
   MeroHlcClock hlc;
-  GArray *heads;          /* Id, sorted */
+  GArray *heads;          /* Head, sorted by id, at most MERO_DELTA_MAX_HEADS */
+  GArray *head_ids;       /* Id, the ids of @heads (mero_delta_store_heads) */
+  GPtrArray *merges;      /* GBytes: merge deltas not yet taken by the node */
+  guint64 retention_ms;
+  /* Debug guard against concurrent use (the store is not thread-safe). */
+  gint busy;
   GArray *gov_heads;      /* Id */
   guint8 root[MERO_HASH_LEN];
   MeroDeltaPending *pending;
 };
+
+/* The store is not thread-safe: the node serialises every call for one
+ * context (on its main thread).  Two calls running at once would
+ * interleave read-modify-writes of the DAG record and the child indexes;
+ * catch that in checked builds rather than corrupt state silently. */
+#ifndef G_DISABLE_CHECKS
+#define ENTER(ds)                                                                  \
+  G_STMT_START {                                                                   \
+    if (!g_atomic_int_compare_and_exchange (&(ds)->busy, 0, 1))                   \
+      g_critical ("%s: MeroDeltaStore used by two threads at once (not thread-safe)", \
+                  G_STRFUNC);                                                      \
+  } G_STMT_END
+#define LEAVE(ds) g_atomic_int_set (&(ds)->busy, 0)
+#else
+#define ENTER(ds) G_STMT_START { } G_STMT_END
+#define LEAVE(ds) G_STMT_START { } G_STMT_END
+#endif
 
 static guint64
 now_ms (MeroDeltaStore *ds)
@@ -81,10 +110,23 @@ id_cmp (gconstpointer a, gconstpointer b)
 
 /* ---- persisted records ------------------------------------------------ */
 
+/* DAG record (format MERO_STATE_FORMAT):
+ *   version || clock hlc[16] || n (u32 BE) || n x (head id[32] || hlc[16]) */
+#define HEAD_ENCODED_LEN (MERO_DELTA_ID_LEN + MERO_HLC_ENCODED_LEN)
+
+static void
+heads_changed (MeroDeltaStore *ds)
+{
+  g_array_set_size (ds->head_ids, ds->heads->len);
+  for (guint i = 0; i < ds->heads->len; i++)
+    g_array_index (ds->head_ids, Id, i) = g_array_index (ds->heads, Head, i).id;
+}
+
 static GBytes *
 meta_encode (MeroDeltaStore *ds)
 {
-  GByteArray *buf = g_byte_array_new ();
+  GByteArray *buf = g_byte_array_sized_new (1 + MERO_HLC_ENCODED_LEN + 4
+                                            + ds->heads->len * HEAD_ENCODED_LEN);
   guint8 v = META_VERSION;
   guint8 hlc[MERO_HLC_ENCODED_LEN];
   guint32 n = GUINT32_TO_BE (ds->heads->len);
@@ -93,7 +135,14 @@ meta_encode (MeroDeltaStore *ds)
   g_byte_array_append (buf, &v, 1);
   g_byte_array_append (buf, hlc, sizeof hlc);
   g_byte_array_append (buf, (const guint8 *) &n, 4);
-  g_byte_array_append (buf, (const guint8 *) ds->heads->data, ds->heads->len * sizeof (Id));
+  for (guint i = 0; i < ds->heads->len; i++)
+    {
+      const Head *h = &g_array_index (ds->heads, Head, i);
+
+      mero_hlc_encode (&h->hlc, hlc);
+      g_byte_array_append (buf, h->id.b, MERO_DELTA_ID_LEN);
+      g_byte_array_append (buf, hlc, sizeof hlc);
+    }
   return g_byte_array_free_to_bytes (buf);
 }
 
@@ -111,7 +160,15 @@ meta_load (MeroDeltaStore *ds, GError **error)
   if (v == NULL)
     return TRUE;
   p = g_bytes_get_data (v, &len);
-  if (len < 1 + MERO_HLC_ENCODED_LEN + 4 || p[0] != META_VERSION)
+  if (len >= 1 && p[0] != META_VERSION)
+    {
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_FORMAT,
+                   "the context's state was stored in format %u; this build reads format %u "
+                   "(remove the context's data and sync it again)",
+                   p[0], META_VERSION);
+      return FALSE;
+    }
+  if (len < 1 + MERO_HLC_ENCODED_LEN + 4)
     {
       g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta DAG record");
       return FALSE;
@@ -124,12 +181,21 @@ meta_load (MeroDeltaStore *ds, GError **error)
   }
   memcpy (&n, p + 1 + MERO_HLC_ENCODED_LEN, 4);
   n = GUINT32_FROM_BE (n);
-  if ((gsize) n * sizeof (Id) != len - (1 + MERO_HLC_ENCODED_LEN + 4))
+  if ((gsize) n * HEAD_ENCODED_LEN != len - (1 + MERO_HLC_ENCODED_LEN + 4))
     {
       g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT, "bad delta DAG heads");
       return FALSE;
     }
-  g_array_append_vals (ds->heads, p + 1 + MERO_HLC_ENCODED_LEN + 4, n);
+  p += 1 + MERO_HLC_ENCODED_LEN + 4;
+  for (guint32 i = 0; i < n; i++, p += HEAD_ENCODED_LEN)
+    {
+      Head h;
+
+      memcpy (h.id.b, p, MERO_DELTA_ID_LEN);
+      h.hlc = mero_hlc_decode (p + MERO_DELTA_ID_LEN);
+      g_array_append_val (ds->heads, h);
+    }
+  heads_changed (ds);
   return TRUE;
 }
 
@@ -192,18 +258,77 @@ mero_delta_store_is_applied (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_L
 
 /* ---- applying ----------------------------------------------------------- */
 
-static void
-heads_advance (GArray *heads, const guint8 *parents, guint n_parents, const guint8 *id)
+/* Index of @id in the sorted @heads, or where it would go. */
+static guint
+heads_find (GArray *heads, const guint8 *id, gboolean *found)
 {
-  for (guint i = 0; i < n_parents; i++)
-    for (guint j = 0; j < heads->len; j++)
-      if (memcmp (&g_array_index (heads, Id, j), parents + (gsize) i * 32, 32) == 0)
+  guint lo = 0, hi = heads->len;
+
+  *found = FALSE;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int cmp = memcmp (g_array_index (heads, Head, mid).id.b, id, MERO_DELTA_ID_LEN);
+
+      if (cmp == 0)
         {
-          g_array_remove_index (heads, j);
-          break;
+          *found = TRUE;
+          return mid;
         }
-  g_array_append_vals (heads, id, 1);
-  g_array_sort (heads, id_cmp);
+      if (cmp < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static int
+head_age_cmp (gconstpointer a, gconstpointer b)
+{
+  const Head *x = a, *y = b;
+  int c = mero_hlc_compare (&x->hlc, &y->hlc);
+
+  return c != 0 ? c : memcmp (x->id.b, y->id.b, MERO_DELTA_ID_LEN);
+}
+
+/* The parents leave the heads and @id joins them.  Past
+ * MERO_DELTA_MAX_HEADS (a peer can open any number of concurrent
+ * branches) the oldest head is forgotten: it stays applied, this replica
+ * only stops citing it; *dropped counts those. */
+static void
+heads_advance (GArray *heads, const guint8 *parents, guint n_parents, const guint8 *id,
+               const MeroHlc *ts, guint *dropped)
+{
+  gboolean found = FALSE;
+  guint at;
+  Head h;
+
+  *dropped = 0;
+  for (guint i = 0; i < n_parents; i++)
+    {
+      at = heads_find (heads, parents + (gsize) i * 32, &found);
+      if (found)
+        g_array_remove_index (heads, at);
+    }
+  at = heads_find (heads, id, &found);
+  if (!found)
+    {
+      memcpy (h.id.b, id, MERO_DELTA_ID_LEN);
+      h.hlc = *ts;
+      g_array_insert_val (heads, at, h);
+    }
+  while (heads->len > MERO_DELTA_MAX_HEADS)
+    {
+      guint oldest = 0;
+
+      for (guint i = 1; i < heads->len; i++)
+        if (head_age_cmp (&g_array_index (heads, Head, i),
+                          &g_array_index (heads, Head, oldest)) < 0)
+          oldest = i;
+      g_array_remove_index (heads, oldest);
+      (*dropped)++;
+    }
 }
 
 /* Applies one delta whose parents are all applied: state, record, pending
@@ -221,7 +346,12 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
   MeroKey meta_key = mero_key_context_dag (ds->ctx);
   MeroKey pending_key = mero_key_delta_pending (ds->ctx, id);
   guint8 root[MERO_HASH_LEN];
+  guint64 clock_ms = MAX (now_ms (ds), mero_hlc_physical_ms (&ds->hlc.last));
+  guint dropped = 0, stale;
 
+  /* The retention horizon (mero-state.h): relative to our clock, the same
+   * one the GC (mero_delta_store_gc) measures tombstone age against. */
+  mero_state_txn_set_horizon (txn, clock_ms > ds->retention_ms ? clock_ms - ds->retention_ms : 0);
   for (guint i = 0; i < n_actions; i++)
     if (!mero_state_txn_apply (txn, &actions[i], ts, &local))
       {
@@ -233,9 +363,10 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
     return FALSE;
   record_put (batch, ds, id, RECORD_APPLIED, received_ms, env, env_len);
   mero_store_batch_delete (batch, &pending_key);
-  heads_advance (heads, parents, n_parents, id);
+  heads_advance (heads, parents, n_parents, id, ts, &dropped);
   g_array_unref (ds->heads);
   ds->heads = g_steal_pointer (&heads);
+  heads_changed (ds);
   /* Local writes after this one must order after it, however it arrived
    * (directly or by cascade); its distance to our clock was checked on
    * receipt. */
@@ -249,10 +380,17 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
       g_array_set_size (ds->heads, 0);
       if (!meta_load (ds, NULL))
         g_warning ("delta DAG record unreadable after a failed commit");
+      heads_changed (ds);
       return FALSE;
     }
   memcpy (ds->root, root, MERO_HASH_LEN);
   count (ds, "mero_delta_applied_total", NULL);
+  if (dropped > 0)
+    mero_metrics_counter_add (ds->metrics, "mero_delta_heads_dropped_total", NULL, dropped, NULL);
+  stale = mero_state_txn_stale_ignored (txn);
+  if (stale > 0)
+    mero_metrics_counter_add (ds->metrics, "mero_delta_stale_actions_ignored_total", NULL, stale,
+                              NULL);
   return TRUE;
 }
 
@@ -376,7 +514,9 @@ evict (MeroDeltaStore *ds)
 void
 mero_delta_store_expire (MeroDeltaStore *ds)
 {
+  ENTER (ds);
   evict (ds);
+  LEAVE (ds);
 }
 
 static gboolean
@@ -471,10 +611,15 @@ mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
   g_autoptr (MeroDeltaBody) body = NULL;
 
   g_return_val_if_fail (ds != NULL && outcome != NULL, FALSE);
+  ENTER (ds);
   evict (ds);
   if (!open_envelope (ds, envelope, len, &o, &body, error)
       || !receive_opened (ds, envelope, len, o, body, outcome, error))
-    return reject (ds, error);
+    {
+      LEAVE (ds);
+      return reject (ds, error);
+    }
+  LEAVE (ds);
   return TRUE;
 }
 
@@ -498,24 +643,62 @@ mero_delta_store_next_hlc (MeroDeltaStore *ds)
   return mero_hlc_clock_now (&ds->hlc, now_ms (ds));
 }
 
-gboolean
-mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const MeroAction *actions,
-                               guint n_actions, GBytes **envelope,
-                               guint8 delta_id[MERO_DELTA_ID_LEN], GError **error)
+/* The @n oldest heads by (hlc, id), sorted by id. */
+static guint8 *
+oldest_heads (MeroDeltaStore *ds, guint n)
 {
-  guint n_parents = MIN (ds->heads->len, MERO_DELTA_MAX_PARENTS);
+  g_autoptr (GArray) by_age = g_array_copy (ds->heads);
+  guint8 *out;
+
+  g_array_sort (by_age, head_age_cmp);
+  g_array_set_size (by_age, n);
+  g_array_sort (by_age, id_cmp);   /* Head starts with its id */
+  out = g_malloc (MAX (n, 1) * MERO_DELTA_ID_LEN);
+  for (guint i = 0; i < n; i++)
+    memcpy (out + (gsize) i * MERO_DELTA_ID_LEN, g_array_index (by_age, Head, i).id.b,
+            MERO_DELTA_ID_LEN);
+  return out;
+}
+
+static gboolean seal_and_apply (MeroDeltaStore *ds, const guint8 *parents, guint n_parents,
+                                const MeroHlc *ts, const MeroAction *actions, guint n_actions,
+                                GBytes **envelope, guint8 id[MERO_DELTA_ID_LEN], GError **error);
+
+/* A local delta must cite every head: its actions were computed on a
+ * state that includes them all, and a receiver applies it only after its
+ * parents, so a head left out could reach a peer after a delta that
+ * depends on it (an entry under a map that head created, say).  While
+ * there are more heads than MERO_DELTA_MAX_PARENTS, the oldest
+ * MERO_DELTA_MAX_PARENTS are first merged by an action-less delta (kept
+ * in ds->merges for the node to broadcast, and served to peers like any
+ * other), so concurrent branches fold into one head at the next commit. */
+static gboolean
+merge_heads (MeroDeltaStore *ds, const MeroHlc *ts, GError **error)
+{
+  /* Bounded: each round removes MERO_DELTA_MAX_PARENTS - 1 heads. */
+  while (ds->heads->len > MERO_DELTA_MAX_PARENTS)
+    {
+      g_autofree guint8 *parents = oldest_heads (ds, MERO_DELTA_MAX_PARENTS);
+      GBytes *env = NULL;
+      guint8 id[MERO_DELTA_ID_LEN];
+
+      if (!seal_and_apply (ds, parents, MERO_DELTA_MAX_PARENTS, ts, NULL, 0, &env, id, error))
+        return FALSE;
+      g_ptr_array_add (ds->merges, env);
+      count (ds, "mero_delta_merges_total", NULL);
+    }
+  return TRUE;
+}
+
+static gboolean
+seal_and_apply (MeroDeltaStore *ds, const guint8 *parents, guint n_parents, const MeroHlc *ts,
+                const MeroAction *actions, guint n_actions, GBytes **envelope,
+                guint8 id[MERO_DELTA_ID_LEN], GError **error)
+{
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GBytes) env = NULL;
-  guint8 id[MERO_DELTA_ID_LEN];
 
-  if (!ds->can_write)
-    {
-      g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_NO_SIGNING_KEY,
-                   "this replica has no author key");
-      return FALSE;
-    }
-  body = mero_delta_body_encode ((const guint8 *) ds->heads->data, n_parents, ts, actions,
-                                 n_actions, error);
+  body = mero_delta_body_encode (parents, n_parents, ts, actions, n_actions, error);
   if (body == NULL)
     return FALSE;
   env = mero_delta_envelope_seal (ds->ctx, ds->sk, ds->key, ds->key_id,
@@ -523,19 +706,84 @@ mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const Mero
                                   id, error);
   if (env == NULL)
     return FALSE;
-  {
-    g_autofree guint8 *parents = n_parents > 0 ? g_memdup2 (ds->heads->data, n_parents * 32)
-                                                : NULL;
+  if (!apply_delta (ds, id, parents, n_parents, ts, actions, n_actions,
+                    g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), error))
+    return FALSE;
+  *envelope = g_steal_pointer (&env);
+  return TRUE;
+}
 
-    if (!apply_delta (ds, id, parents, n_parents, ts, actions, n_actions,
-                      g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), error))
+static gboolean
+commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const MeroAction *actions, guint n_actions,
+              GBytes **envelope, guint8 delta_id[MERO_DELTA_ID_LEN], GError **error)
+{
+  g_autofree guint8 *parents = NULL;
+  g_autoptr (GBytes) env = NULL;
+  guint8 id[MERO_DELTA_ID_LEN];
+  guint n_parents;
+
+  if (!ds->can_write)
+    {
+      g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_NO_SIGNING_KEY,
+                   "this replica has no author key");
       return FALSE;
-  }
+    }
+  /* Refuse what the encoder would refuse before merging anything. */
+  if (n_actions > MERO_DELTA_MAX_ACTIONS)
+    {
+      g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_TOO_LARGE,
+                   "%u actions exceed %d", n_actions, MERO_DELTA_MAX_ACTIONS);
+      return FALSE;
+    }
+  if (!merge_heads (ds, ts, error))
+    return FALSE;
+  n_parents = ds->heads->len;
+  parents = oldest_heads (ds, n_parents);
+  if (!seal_and_apply (ds, parents, n_parents, ts, actions, n_actions, &env, id, error))
+    return FALSE;
   if (delta_id != NULL)
     memcpy (delta_id, id, MERO_DELTA_ID_LEN);
   if (envelope != NULL)
     *envelope = g_steal_pointer (&env);
   return TRUE;
+}
+
+GPtrArray *
+mero_delta_store_take_merges (MeroDeltaStore *ds)
+{
+  GPtrArray *out = g_steal_pointer (&ds->merges);
+
+  ds->merges = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  return out;
+}
+
+gboolean
+mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts, const MeroAction *actions,
+                               guint n_actions, GBytes **envelope,
+                               guint8 delta_id[MERO_DELTA_ID_LEN], GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (ds != NULL && ts != NULL, FALSE);
+  ENTER (ds);
+  ok = commit_local (ds, ts, actions, n_actions, envelope, delta_id, error);
+  LEAVE (ds);
+  return ok;
+}
+
+gboolean
+mero_delta_store_gc (MeroDeltaStore *ds, guint max_visit, GBytes **cursor, guint *removed,
+                     GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (ds != NULL && cursor != NULL && removed != NULL, FALSE);
+  ENTER (ds);
+  ok = mero_state_gc (ds->state, MAX (now_ms (ds), mero_hlc_physical_ms (&ds->hlc.last)),
+                      ds->retention_ms, max_visit != 0 ? max_visit : MERO_STATE_GC_MAX_VISIT,
+                      cursor, removed, error);
+  LEAVE (ds);
+  return ok;
 }
 
 void
@@ -657,7 +905,11 @@ mero_delta_store_open (MeroStore *store, const guint8 context_id[MERO_DELTA_ID_L
   ds->clock = config->clock;
   ds->clock_data = config->clock_data;
   ds->metrics = config->metrics != NULL ? mero_metrics_ref (config->metrics) : NULL;
-  ds->heads = g_array_new (FALSE, FALSE, sizeof (Id));
+  ds->heads = g_array_new (FALSE, FALSE, sizeof (Head));
+  ds->head_ids = g_array_new (FALSE, FALSE, sizeof (Id));
+  ds->merges = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ds->retention_ms = config->tombstone_retention_ms != 0 ? config->tombstone_retention_ms
+                                                         : MERO_STATE_TOMBSTONE_RETENTION_MS;
   ds->gov_heads = g_array_new (FALSE, FALSE, sizeof (Id));
   ds->pending = mero_delta_pending_new ();
   if (ds->can_write)
@@ -690,6 +942,8 @@ mero_delta_store_free (MeroDeltaStore *ds)
   sodium_memzero (ds->key, sizeof ds->key);
   mero_delta_pending_free (ds->pending);
   g_array_unref (ds->heads);
+  g_array_unref (ds->head_ids);
+  g_ptr_array_unref (ds->merges);
   g_array_unref (ds->gov_heads);
   mero_metrics_unref (ds->metrics);
   mero_state_free (ds->state);
@@ -711,8 +965,8 @@ mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
 const guint8 *
 mero_delta_store_heads (MeroDeltaStore *ds, guint *n)
 {
-  *n = ds->heads->len;
-  return (const guint8 *) ds->heads->data;
+  *n = ds->head_ids->len;
+  return (const guint8 *) ds->head_ids->data;
 }
 
 guint

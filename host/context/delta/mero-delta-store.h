@@ -9,8 +9,26 @@
  * Everything is persisted: reopening resumes the same heads, pending set
  * and root.
  *
- * Not thread-safe: the node serialises the calls of one context (upstream
- * lesson 4: read-modify-writes of the index must not interleave). */
+ * Heads: at most MERO_DELTA_MAX_HEADS are kept (past that the oldest is
+ * forgotten, counted in mero_delta_heads_dropped_total: still applied, no
+ * longer cited); a delta citing more than MERO_DELTA_MAX_PARENTS parents
+ * is refused (TOO_LARGE).  A local commit cites every head (its actions
+ * were computed on a state that includes them all): while there are more
+ * than MERO_DELTA_MAX_PARENTS, it first folds the oldest by (hlc, id)
+ * into action-less merge deltas (mero_delta_store_take_merges), so
+ * however many concurrent branches there were, one head remains.
+ *
+ * Retention horizon: actions older than the clock minus the tombstone
+ * retention are applied by the rule in mero-state.h, so replicas that
+ * collect tombstones at different times agree (ignored ones counted in
+ * mero_delta_stale_actions_ignored_total).  Use mero_delta_store_gc(),
+ * which measures tombstone age against the same clock and retention.
+ *
+ * NOT THREAD-SAFE: one MeroDeltaStore (and its MeroState, and MeroKv
+ * calls on it) must be used by one thread at a time; the node serialises
+ * the calls of one context on its main thread (upstream lesson 4:
+ * read-modify-writes of the index must not interleave).  Checked builds
+ * log a critical when two calls overlap. */
 #pragma once
 
 #include <glib.h>
@@ -43,6 +61,9 @@ typedef struct {
   MeroDeltaClockFunc clock;       /* NULL = real time */
   gpointer clock_data;
   MeroMetrics *metrics;           /* NULL = the default instance */
+  /* 0 = MERO_STATE_TOMBSTONE_RETENTION_MS: the retention horizon and the
+   * age mero_delta_store_gc() collects tombstones at. */
+  guint64 tombstone_retention_ms;
 } MeroDeltaStoreConfig;
 
 typedef enum {
@@ -65,16 +86,29 @@ gboolean mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, g
                                    MeroDeltaOutcome *outcome, GError **error);
 
 /* Local mutation: take a timestamp, build actions with it, commit them as
- * one delta whose parents are the current heads (at most
- * MERO_DELTA_MAX_PARENTS of them).  @envelope (transfer full, may be NULL)
- * is what to broadcast. */
+ * one delta whose parents are the current heads (more than
+ * MERO_DELTA_MAX_PARENTS are first merged, see above).  @envelope
+ * (transfer full, may be NULL) is what to broadcast. */
 MeroHlc mero_delta_store_next_hlc (MeroDeltaStore *ds);
 gboolean mero_delta_store_commit_local (MeroDeltaStore *ds, const MeroHlc *ts,
                                         const MeroAction *actions, guint n_actions,
                                         GBytes **envelope, guint8 delta_id[MERO_DELTA_ID_LEN],
                                         GError **error);
+/* The action-less merge deltas local commits made since the last call
+ * (GBytes envelopes, transfer full, oldest first; usually empty): the
+ * node broadcasts them before the commit's envelope.  Peers that miss
+ * them fetch them as missing parents like any other delta. */
+GPtrArray *mero_delta_store_take_merges (MeroDeltaStore *ds);
+
 /* Governance heads cited by the next local deltas (n x 32, copied). */
 void mero_delta_store_set_governance_heads (MeroDeltaStore *ds, const guint8 *heads, guint n);
+
+/* One bounded tombstone GC pass (mero_state_gc) with this store's clock
+ * and retention (@max_visit 0 = MERO_STATE_GC_MAX_VISIT).  Use this, not
+ * mero_state_gc() with another clock, so collection and the retention
+ * horizon agree. */
+gboolean mero_delta_store_gc (MeroDeltaStore *ds, guint max_visit, GBytes **cursor,
+                              guint *removed, GError **error);
 
 /* Evicts pending deltas older than the age bound (also done on receive). */
 void mero_delta_store_expire (MeroDeltaStore *ds);

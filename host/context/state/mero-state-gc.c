@@ -9,7 +9,7 @@ has_index_entries (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], gboole
 {
   g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
 
-  if (!mero_state_read_index (state, id, kids, error))
+  if (!mero_state_read_index (state, id, FALSE, kids, error))
     return FALSE;
   *has = kids->len > 0;
   return TRUE;

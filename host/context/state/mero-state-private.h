@@ -16,9 +16,27 @@ struct _MeroState {
 
 #define MERO_STATE_BUCKET_CACHE_MAX (1u << 16)
 
-/* The committed record of @id, through the bucket cache; *out (transfer
+/* Buckets live in their own key space.  A bucket id is a sha256 anyone
+ * can compute, and an Add may name any 32-byte id: were buckets stored
+ * under the entity keys, an author could create an entity with the id of
+ * a collection's future bucket and make every later Add under that
+ * collection fail on the replicas that saw the squatter first (and pass
+ * on the others).  So an entity and a bucket with the same 32 bytes are
+ * two different nodes: entity records and indexes use the keys below
+ * with a zero or absent suffix, bucket records and indexes use suffixes
+ * no entity key has, and no delta can name a bucket at all.
+ *
+ *   entity record   STATE: ctx || id
+ *   entity index    STATE: ctx || id || 0^32
+ *   bucket record   STATE: ctx || id || 0^31 || 0x01
+ *   bucket index    STATE: ctx || id || 0^31 || 0x02
+ *
+ * (Bumped MERO_STATE_FORMAT, see mero-state.h.) */
+MeroKey mero_state_bucket_key (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN]);
+
+/* The committed bucket @id, through the bucket cache; *out (transfer
  * full) NULL if absent. */
-gboolean mero_state_load_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN],
+gboolean mero_state_load_bucket (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN],
                                  MeroEntity **out, GError **error);
 
 /* The child index of one physical parent is a single record,
@@ -31,9 +49,10 @@ gboolean mero_state_load_entity (MeroState *state, const guint8 id[MERO_ENTITY_I
  * number of deltas since the last memtable flush.  The pairs are kept in
  * hashing order, so a level's full hash is computed from the record as
  * read.  The all-zero id is reserved for this (Add refuses it). */
-MeroKey mero_state_index_key (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN]);
+MeroKey mero_state_index_key (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
+                              gboolean bucket);
 
-/* Appends the committed child index of @parent (MeroEntityChildHash, in
- * id order). */
+/* Appends the committed child index of @parent (an entity, or a bucket
+ * when @bucket) (MeroEntityChildHash, in id order). */
 gboolean mero_state_read_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
-                                GArray *out, GError **error);
+                                gboolean bucket, GArray *out, GError **error);

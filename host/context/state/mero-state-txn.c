@@ -7,6 +7,7 @@
  * writes): loaded once, edited in place, written once by finish. */
 typedef struct {
   guint8 parent[MERO_ENTITY_ID_LEN];
+  gboolean bucket;          /* the index of a bucket (own key space) */
   GArray *kids;             /* MeroEntityChildHash, sorted by id */
   gboolean changed;
 } TxnIndex;
@@ -20,12 +21,45 @@ txn_index_free (TxnIndex *idx)
 
 struct _MeroStateTxn {
   MeroState *state;
+  /* Entities and buckets are distinct nodes even with equal ids (see
+   * mero-state-private.h), so each has its own tables. */
   GHashTable *cache;        /* id -> MeroEntity (owned); key is entity->id */
+  GHashTable *bcache;       /* bucket id -> bucket MeroEntity (owned) */
   GHashTable *dirty;        /* MeroEntity to recompute (borrowed from cache) */
   GHashTable *modified;     /* MeroEntity whose record changed: written */
   GPtrArray *levels[MERO_ENTITY_MAX_PHYS_DEPTH + 1];  /* dirty by phys depth */
   GHashTable *indexes;      /* parent id (in the value) -> TxnIndex */
+  GHashTable *bindexes;     /* bucket id -> TxnIndex */
+  guint64 horizon_ms;       /* actions older are stale (mero-state.h) */
+  guint stale_ignored;
 };
+
+void
+mero_state_txn_set_horizon (MeroStateTxn *txn, guint64 horizon_ms)
+{
+  txn->horizon_ms = horizon_ms;
+}
+
+guint
+mero_state_txn_stale_ignored (MeroStateTxn *txn)
+{
+  return txn->stale_ignored;
+}
+
+static gboolean
+is_stale (MeroStateTxn *txn, const MeroHlc *ts)
+{
+  return mero_hlc_physical_ms (ts) < txn->horizon_ms;
+}
+
+/* A stale upsert: ignored, the same on every replica whether or not a
+ * tombstone it would have met is still there (mero-state.h). */
+static gboolean
+ignore_stale (MeroStateTxn *txn)
+{
+  txn->stale_ignored++;
+  return TRUE;
+}
 
 MeroStateTxn *
 mero_state_txn_new (MeroState *state)
@@ -35,12 +69,16 @@ mero_state_txn_new (MeroState *state)
   txn->state = state;
   txn->cache = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
                                       (GDestroyNotify) mero_entity_free);
+  txn->bcache = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
+                                       (GDestroyNotify) mero_entity_free);
   txn->dirty = g_hash_table_new (NULL, NULL);
   txn->modified = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (txn->levels); i++)
     txn->levels[i] = g_ptr_array_new ();
   txn->indexes = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
                                         (GDestroyNotify) txn_index_free);
+  txn->bindexes = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
+                                         (GDestroyNotify) txn_index_free);
   return txn;
 }
 
@@ -54,26 +92,55 @@ mero_state_txn_free (MeroStateTxn *txn)
   g_hash_table_unref (txn->dirty);
   g_hash_table_unref (txn->modified);
   g_hash_table_unref (txn->indexes);
+  g_hash_table_unref (txn->bindexes);
   g_hash_table_unref (txn->cache);
+  g_hash_table_unref (txn->bcache);
   g_free (txn);
 }
 
-/* Borrowed entity from the overlay or the store; *out NULL if absent. */
+/* Borrowed entity (or bucket, when @bucket) from the overlay or the
+ * store; *out NULL if absent. */
+static gboolean
+txn_load_node (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], gboolean bucket,
+               MeroEntity **out, GError **error)
+{
+  GHashTable *table = bucket ? txn->bcache : txn->cache;
+  MeroEntity *e = g_hash_table_lookup (table, id);
+
+  if (e == NULL)
+    {
+      if (!(bucket ? mero_state_load_bucket (txn->state, id, &e, error)
+                   : mero_state_get_entity (txn->state, id, &e, error)))
+        return FALSE;
+      if (e != NULL)
+        g_hash_table_insert (table, e->id, e);
+    }
+  *out = e;
+  return TRUE;
+}
+
 static gboolean
 txn_load (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], MeroEntity **out,
           GError **error)
 {
-  MeroEntity *e = g_hash_table_lookup (txn->cache, id);
+  return txn_load_node (txn, id, FALSE, out, error);
+}
 
-  if (e == NULL)
-    {
-      if (!mero_state_load_entity (txn->state, id, &e, error))
-        return FALSE;
-      if (e != NULL)
-        g_hash_table_insert (txn->cache, e->id, e);
-    }
-  *out = e;
-  return TRUE;
+static gboolean
+is_bucket (const MeroEntity *e)
+{
+  return e->crdt_type == MERO_CRDT_BUCKET;
+}
+
+/* Is @e's physical parent a bucket?  Every entity but the root sits in a
+ * leaf bucket; a bucket's physical parent is its holder (an entity) at
+ * level 1 and the bucket above otherwise. */
+static gboolean
+phys_parent_is_bucket (const MeroEntity *e)
+{
+  if (!is_bucket (e))
+    return TRUE;
+  return memcmp (e->phys_parent, e->parent, MERO_ENTITY_ID_LEN) != 0;
 }
 
 static void
@@ -94,7 +161,7 @@ txn_mark_modified (MeroStateTxn *txn, MeroEntity *e)
 static MeroEntity *
 txn_insert_new (MeroStateTxn *txn, MeroEntity *e)
 {
-  g_hash_table_insert (txn->cache, e->id, e);
+  g_hash_table_insert (is_bucket (e) ? txn->bcache : txn->cache, e->id, e);
   txn_mark_modified (txn, e);
   return e;
 }
@@ -125,17 +192,11 @@ txn_ensure_bucket (MeroStateTxn *txn, MeroEntity *holder, const guint8 *above, g
   MeroEntity *b = NULL;
 
   mero_entity_bucket_id (holder->id, child_id, level, id);
-  if (!txn_load (txn, id, &b, error))
+  if (!txn_load_node (txn, id, TRUE, &b, error))
     return FALSE;
-  if (b != NULL && b->crdt_type != MERO_CRDT_BUCKET)
-    {
-      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_INVALID_ACTION,
-                   "an entity occupies the id of a bucket");
-      return FALSE;
-    }
   if (b == NULL)
     {
-      const MeroEntity *phys = above != NULL ? g_hash_table_lookup (txn->cache, above) : holder;
+      const MeroEntity *phys = above != NULL ? g_hash_table_lookup (txn->bcache, above) : holder;
 
       b = mero_entity_new ();
       memcpy (b->id, id, MERO_ENTITY_ID_LEN);
@@ -182,6 +243,8 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
                    "Add with crdt type %u, root, zero or self-parented id", a->crdt_type);
       return FALSE;
     }
+  if (is_stale (txn, ts))
+    return ignore_stale (txn);
   if (!txn_ensure_root (txn, error) || !txn_load (txn, a->parent, &parent, error))
     return FALSE;
   if (parent == NULL)
@@ -206,8 +269,6 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
     return FALSE;
   if (e != NULL)
     {
-      if (!check_target (e, error))
-        return FALSE;
       if (memcmp (e->parent, a->parent, MERO_ENTITY_ID_LEN) != 0)
         {
           g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_INVALID_ACTION,
@@ -262,6 +323,14 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
     case MERO_ACTION_ADD:
       return txn_add (txn, a, ts, error);
     case MERO_ACTION_UPDATE:
+      if (memcmp (a->id, txn->state->ctx, MERO_ENTITY_ID_LEN) == 0)
+        {
+          g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_INVALID_ACTION,
+                       "actions may not target the root or a bucket");
+          return FALSE;
+        }
+      if (is_stale (txn, ts))
+        return ignore_stale (txn);
       if (!txn_load (txn, a->id, &e, error))
         return FALSE;
       if (e == NULL)
@@ -302,24 +371,26 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
 }
 
 static gboolean
-txn_index (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN], TxnIndex **out,
-           GError **error)
+txn_index (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN], gboolean bucket,
+           TxnIndex **out, GError **error)
 {
-  TxnIndex *idx = g_hash_table_lookup (txn->indexes, parent);
+  GHashTable *table = bucket ? txn->bindexes : txn->indexes;
+  TxnIndex *idx = g_hash_table_lookup (table, parent);
 
   if (idx == NULL)
     {
       g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
 
-      if (!mero_state_read_index (txn->state, parent, kids, error))
+      if (!mero_state_read_index (txn->state, parent, bucket, kids, error))
         return FALSE;
       /* Written sorted by us; a record that is not would break the
        * binary search below, so put it back in order once. */
       mero_entity_children_sort ((MeroEntityChildHash *) (void *) kids->data, kids->len);
       idx = g_new0 (TxnIndex, 1);
       memcpy (idx->parent, parent, MERO_ENTITY_ID_LEN);
+      idx->bucket = bucket;
       idx->kids = g_steal_pointer (&kids);
-      g_hash_table_insert (txn->indexes, idx->parent, idx);
+      g_hash_table_insert (table, idx->parent, idx);
     }
   *out = idx;
   return TRUE;
@@ -352,7 +423,7 @@ kids_find (GArray *kids, const guint8 child[MERO_ENTITY_ID_LEN], gboolean *found
 }
 
 static gboolean
-txn_set_child (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN],
+txn_set_child (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN], gboolean bucket,
                const guint8 child[MERO_ENTITY_ID_LEN], gboolean present,
                const guint8 hash[MERO_HASH_LEN], GError **error)
 {
@@ -360,7 +431,7 @@ txn_set_child (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN],
   gboolean found = FALSE;
   guint at;
 
-  if (!txn_index (txn, parent, &idx, error))
+  if (!txn_index (txn, parent, bucket, &idx, error))
     return FALSE;
   at = kids_find (idx->kids, child, &found);
   if (present)
@@ -394,8 +465,9 @@ static gboolean
 txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
 {
   gboolean is_root = !e->has_parent;
-  gboolean is_bucket = e->crdt_type == MERO_CRDT_BUCKET;
-  gboolean live = is_root || is_bucket || mero_entity_is_self_live (e);
+  gboolean bucket = is_bucket (e);
+  gboolean live = is_root || bucket || mero_entity_is_self_live (e);
+  gboolean phys_bucket;
   guint8 full[MERO_HASH_LEN] = { 0 };
   MeroEntity *phys = NULL;
 
@@ -403,11 +475,11 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
     {
       TxnIndex *idx = NULL;
 
-      if (!txn_index (txn, e->id, &idx, error))
+      if (!txn_index (txn, e->id, bucket, &idx, error))
         return FALSE;
       /* An empty bucket weighs nothing: replicas that never made it or
        * emptied it agree. */
-      if (is_bucket && idx->kids->len == 0)
+      if (bucket && idx->kids->len == 0)
         live = FALSE;
       else
         mero_entity_full_hash (e->own_hash, (MeroEntityChildHash *) (void *) idx->kids->data,
@@ -421,9 +493,10 @@ txn_recompute (MeroStateTxn *txn, MeroEntity *e, GError **error)
     }
   /* Something under (or in) @e changed, so its hash did: no comparison
    * with the old one, which is not kept outside the parent's index. */
-  if (!txn_set_child (txn, e->phys_parent, e->id, live, full, error))
+  phys_bucket = phys_parent_is_bucket (e);
+  if (!txn_set_child (txn, e->phys_parent, phys_bucket, e->id, live, full, error))
     return FALSE;
-  if (!txn_load (txn, e->phys_parent, &phys, error))
+  if (!txn_load_node (txn, e->phys_parent, phys_bucket, &phys, error))
     return FALSE;
   /* A collected ancestor: the subtree is detached and dead already. */
   if (phys != NULL)
@@ -448,25 +521,29 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
   while (g_hash_table_iter_next (&it, &k, NULL))
     {
       const MeroEntity *e = k;
-      MeroKey key = mero_key_state (txn->state->ctx, e->id);
+      MeroKey key = is_bucket (e) ? mero_state_bucket_key (txn->state, e->id)
+                                  : mero_key_state (txn->state->ctx, e->id);
       g_autoptr (GBytes) rec = mero_entity_encode (e);
 
       mero_store_batch_put (batch, &key, g_bytes_get_data (rec, NULL), g_bytes_get_size (rec));
     }
-  g_hash_table_iter_init (&it, txn->indexes);
-  while (g_hash_table_iter_next (&it, NULL, &v))
+  for (guint t = 0; t < 2; t++)
     {
-      const TxnIndex *idx = v;
-      MeroKey key;
+      g_hash_table_iter_init (&it, t == 0 ? txn->indexes : txn->bindexes);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        {
+          const TxnIndex *idx = v;
+          MeroKey key;
 
-      if (!idx->changed)
-        continue;
-      key = mero_state_index_key (txn->state, idx->parent);
-      if (idx->kids->len > 0)
-        mero_store_batch_put (batch, &key, (const guint8 *) idx->kids->data,
-                              idx->kids->len * sizeof (MeroEntityChildHash));
-      else
-        mero_store_batch_delete (batch, &key);
+          if (!idx->changed)
+            continue;
+          key = mero_state_index_key (txn->state, idx->parent, idx->bucket);
+          if (idx->kids->len > 0)
+            mero_store_batch_put (batch, &key, (const guint8 *) idx->kids->data,
+                                  idx->kids->len * sizeof (MeroEntityChildHash));
+          else
+            mero_store_batch_delete (batch, &key);
+        }
     }
   if (!txn_load (txn, txn->state->ctx, &r, error))
     return FALSE;

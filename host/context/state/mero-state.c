@@ -64,20 +64,55 @@ mero_state_get_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], Me
   return *out != NULL;
 }
 
+static const guint8 *
+suffix (guint8 tag)
+{
+  /* 0: entity index (all zero), 1: bucket record, 2: bucket index. */
+  static const guint8 tags[3][MERO_ENTITY_ID_LEN] = {
+    { 0 }, { [MERO_ENTITY_ID_LEN - 1] = 1 }, { [MERO_ENTITY_ID_LEN - 1] = 2 },
+  };
+
+  return tags[tag];
+}
+
+MeroKey
+mero_state_bucket_key (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN])
+{
+  return mero_key_state_child (state->ctx, id, suffix (1));
+}
+
 gboolean
-mero_state_load_entity (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], MeroEntity **out,
+mero_state_load_bucket (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], MeroEntity **out,
                         GError **error)
 {
   const MeroEntity *cached = g_hash_table_lookup (state->buckets, id);
+  MeroKey key;
+  g_autoptr (GBytes) value = NULL;
+  gsize len = 0;
+  const guint8 *bytes;
 
+  *out = NULL;
   if (cached != NULL)
     {
       *out = mero_entity_copy (cached);
       return TRUE;
     }
-  if (!mero_state_get_entity (state, id, out, error))
+  key = mero_state_bucket_key (state, id);
+  if (!mero_store_get (state->store, &key, &value, error))
     return FALSE;
-  if (*out != NULL && (*out)->crdt_type == MERO_CRDT_BUCKET)
+  if (value == NULL)
+    return TRUE;
+  bytes = g_bytes_get_data (value, &len);
+  *out = mero_entity_decode (bytes, len, error);
+  if (*out == NULL)
+    return FALSE;
+  if ((*out)->crdt_type != MERO_CRDT_BUCKET)
+    {
+      g_clear_pointer (out, mero_entity_free);
+      g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT,
+                   "a bucket record holds another kind of entity");
+      return FALSE;
+    }
     {
       MeroEntity *copy = mero_entity_copy (*out);
 
@@ -132,18 +167,16 @@ mero_state_entity_is_live (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN]
 }
 
 MeroKey
-mero_state_index_key (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN])
+mero_state_index_key (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN], gboolean bucket)
 {
-  static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
-
-  return mero_key_state_child (state->ctx, parent, zero);
+  return mero_key_state_child (state->ctx, parent, suffix (bucket ? 2 : 0));
 }
 
 gboolean
-mero_state_read_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN], GArray *out,
-                       GError **error)
+mero_state_read_index (MeroState *state, const guint8 parent[MERO_ENTITY_ID_LEN],
+                       gboolean bucket, GArray *out, GError **error)
 {
-  MeroKey key = mero_state_index_key (state, parent);
+  MeroKey key = mero_state_index_key (state, parent, bucket);
   g_autoptr (GBytes) v = NULL;
   gsize len = 0;
   const guint8 *p;
@@ -169,7 +202,7 @@ collect_live (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], guint level
 {
   g_autoptr (GArray) kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
 
-  if (!mero_state_read_index (state, id, kids, error))
+  if (!mero_state_read_index (state, id, level > 0, kids, error))
     return FALSE;
   for (guint i = 0; i < kids->len; i++)
     {

@@ -18,7 +18,33 @@
  * touched entities and their ancestors only (O(depth) point reads: one
  * child index record per level, see mero-state-private.h)
  * and writes everything into the caller's batch, so state, DAG and root
- * commit together (one batch, never "applied in storage but not in DAG"). */
+ * commit together (one batch, never "applied in storage but not in DAG").
+ *
+ * Retention horizon (why a collected tombstone cannot make replicas
+ * diverge).  Tombstones are collected MERO_STATE_TOMBSTONE_RETENTION_MS
+ * after the delete, at a time each replica picks.  An upsert that arrives
+ * later than that could find the tombstone on one replica (and lose to
+ * it) and nothing on another (and create the entity, or fail as an Update
+ * of an unknown entity).  So an action is *stale* when its timestamp is
+ * older than the receiver's clock minus the retention period
+ * (mero_state_txn_set_horizon), and a stale Add or Update is a no-op
+ * (counted, mero_state_txn_stale_ignored) while the delta itself is
+ * accepted into the DAG.  Stale deletes merge as usual: on a live entity
+ * they tombstone it (live entities are never collected), on a dead or
+ * collected one they change nothing the hash sees.  The rule depends only
+ * on the action and the receiver's clock, never on whether a tombstone is
+ * still there or on the order deltas arrive in, so replicas that receive
+ * the same deltas on the same side of the horizon agree however they
+ * collect.  (Ignoring only the stale upserts that meet a dead or absent
+ * target would not commute with a concurrent stale delete.)  The price,
+ * as with any tombstone collection: a write that reaches a replica more
+ * than the retention period after it was made is lost there; a replica
+ * cut off for longer must catch up by snapshot sync (roots differ),
+ * DESIGN §8/§9.
+ *
+ * Not thread-safe: a MeroState and its txns belong to the thread that
+ * applies the context's deltas (the node serialises each context on its
+ * main thread). */
 #pragma once
 
 #include <glib.h>
@@ -38,7 +64,18 @@ typedef enum {
   MERO_STATE_ERROR_INVALID_ACTION,      /* root/bucket target, bad type, re-parenting */
   MERO_STATE_ERROR_TOO_DEEP,            /* beyond MERO_ENTITY_MAX_DEPTH */
   MERO_STATE_ERROR_TOO_LARGE,           /* data beyond MERO_ENTITY_MAX_DATA */
+  MERO_STATE_ERROR_FORMAT,              /* stored by a build with another layout */
 } MeroStateError;
+
+/* Version of the context state's on-disk layout: entity records, child
+ * indexes, bucket key space (mero-state-private.h) and the delta DAG
+ * record, which carries it.  Bump on any change; a store of another
+ * version is refused with MERO_STATE_ERROR_FORMAT, never misread.
+ *   1: (implicit) buckets under entity keys; one index record per child,
+ *      then one per parent (changed without a bump).
+ *   2: one index record per parent; buckets in their own key space; DAG
+ *      heads with their timestamps. */
+#define MERO_STATE_FORMAT 2
 
 typedef enum {
   MERO_ACTION_ADD = 1,
@@ -85,6 +122,11 @@ void mero_state_txn_free (MeroStateTxn *txn);
  * reaches the store until finish). */
 gboolean mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *action, const MeroHlc *ts,
                                GError **error);
+/* Actions whose timestamp's physical time is below @horizon_ms are stale
+ * (see the retention horizon above); 0 (the default) = none is. */
+void mero_state_txn_set_horizon (MeroStateTxn *txn, guint64 horizon_ms);
+/* Stale actions this txn ignored so far. */
+guint mero_state_txn_stale_ignored (MeroStateTxn *txn);
 /* Recomputes hashes and queues every change in @batch; @root gets the new
  * root hash. */
 gboolean mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch,
