@@ -233,9 +233,13 @@ test_bounds (Fixture *f, gconstpointer data)
   g_assert_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_UNKNOWN_ENTITY);
   g_clear_error (&error);
 
-  /* Buckets and the root are the engine's. */
+  /* Buckets and the root are the engine's.  Buckets are not even
+   * addressable (their own key space): a bucket's id names no entity. */
   mero_entity_bucket_id (test_context_id, id, 1, id);
   g_assert_false (apply1 (f, MERO_ACTION_UPDATE, id, NULL, 103, &error));
+  g_assert_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_UNKNOWN_ENTITY);
+  g_clear_error (&error);
+  g_assert_false (apply1 (f, MERO_ACTION_UPDATE, test_context_id, NULL, 103, &error));
   g_assert_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_INVALID_ACTION);
   g_clear_error (&error);
   g_assert_false (apply1 (f, MERO_ACTION_DELETE_REF, test_context_id, NULL, 104, &error));
