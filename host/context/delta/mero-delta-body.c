@@ -16,6 +16,7 @@ typedef struct {
   Mero__Delta__V1__ActionAdd add;
   Mero__Delta__V1__ActionUpdate update;
   Mero__Delta__V1__ActionDeleteRef del;
+  Mero__Delta__V1__ActionClear clear;
 } ActionStorage;
 
 static ProtobufCBinaryData
@@ -71,6 +72,12 @@ mero_delta_body_encode (const guint8 *parents, guint n_parents, const MeroHlc *h
           s->update.data = bin (a->data, a->data_len);
           s->action.kind_case = MERO__DELTA__V1__ACTION__KIND_UPDATE;
           s->action.update = &s->update;
+          break;
+        case MERO_ACTION_CLEAR:
+          mero__delta__v1__action_clear__init (&s->clear);
+          s->clear.id = bin (a->id, MERO_ENTITY_ID_LEN);
+          s->action.kind_case = MERO__DELTA__V1__ACTION__KIND_CLEAR;
+          s->action.clear = &s->clear;
           break;
         case MERO_ACTION_DELETE_REF:
         default:
@@ -152,6 +159,12 @@ convert_action (const Mero__Delta__V1__Action *pa, MeroAction *a, GError **error
         return fail (error, MERO_DELTA_ERROR_MALFORMED, "DeleteRef id is not 32 bytes");
       a->kind = MERO_ACTION_DELETE_REF;
       memcpy (a->id, pa->delete_ref->id.data, MERO_ENTITY_ID_LEN);
+      return TRUE;
+    case MERO__DELTA__V1__ACTION__KIND_CLEAR:
+      if (!id_ok (&pa->clear->id))
+        return fail (error, MERO_DELTA_ERROR_MALFORMED, "Clear id is not 32 bytes");
+      a->kind = MERO_ACTION_CLEAR;
+      memcpy (a->id, pa->clear->id.data, MERO_ENTITY_ID_LEN);
       return TRUE;
     default:
       return fail (error, MERO_DELTA_ERROR_MALFORMED, "action without a kind");

@@ -173,20 +173,12 @@ mero_kv_clear (MeroDeltaStore *ds, guint *removed, GBytes **envelope, GError **e
     return FALSE;
   if (entries->len == 0)
     return TRUE;
-  if (entries->len > MERO_DELTA_MAX_ACTIONS)
-    {
-      g_set_error (error, MERO_KV_ERROR, MERO_KV_ERROR_TOO_MANY,
-                   "%u entries: clear is one delta of at most %d removals", entries->len,
-                   MERO_DELTA_MAX_ACTIONS);
-      return FALSE;
-    }
+  /* One Clear action, whatever the size: it deletes every entry written
+   * at or before its timestamp, on every replica, including entries that
+   * reach a replica after it; entries written later (concurrently, with a
+   * later timestamp) survive, as they would a per-key remove. */
   mero_kv_map_id (mero_state_context_id (state), map_id);
-  for (guint i = 0; i < entries->len; i++)
-    {
-      const MeroMapEntry *e = g_ptr_array_index (entries, i);
-
-      mero_map_remove (list, map_id, g_bytes_get_data (e->key, NULL), g_bytes_get_size (e->key));
-    }
+  mero_action_list_add (list, MERO_ACTION_CLEAR, map_id, NULL, 0, NULL, 0);
   ts = mero_delta_store_next_hlc (ds);
   if (!commit (ds, &ts, list, envelope, error))
     return FALSE;

@@ -23,7 +23,7 @@ GQuark mero_kv_error_quark (void);
 typedef enum {
   MERO_KV_ERROR_INVALID_KEY = 1,
   MERO_KV_ERROR_INVALID_JSON,
-  MERO_KV_ERROR_TOO_MANY,      /* clear would exceed MERO_DELTA_MAX_ACTIONS */
+  MERO_KV_ERROR_TOO_MANY,      /* no longer raised: clear is one Clear action */
 } MeroKvError;
 
 void mero_kv_map_id (const guint8 context_id[MERO_ENTITY_ID_LEN],

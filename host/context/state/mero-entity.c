@@ -5,9 +5,10 @@
 #include "context/state/mero-state.h"
 #include "crypto/mero-sha256.h"
 
-#define RECORD_VERSION 1
+/* 2: cleared_at after deleted_at (MERO_STATE_FORMAT 3). */
+#define RECORD_VERSION 2
 #define FLAG_HAS_PARENT 0x01
-#define HEADER_LEN (1 + 1 + 1 + 1 + 1 + 3 * MERO_ENTITY_ID_LEN + 3 * MERO_HLC_ENCODED_LEN \
+#define HEADER_LEN (1 + 1 + 1 + 1 + 1 + 3 * MERO_ENTITY_ID_LEN + 4 * MERO_HLC_ENCODED_LEN \
                     + 2 * MERO_HASH_LEN)
 
 /* sha256 of no data, the own hash of every bucket and new entity:
@@ -101,6 +102,7 @@ mero_entity_encode (const MeroEntity *e)
   p = put_hlc (p, &e->created_at);
   p = put_hlc (p, &e->updated_at);
   p = put_hlc (p, &e->deleted_at);
+  p = put_hlc (p, &e->cleared_at);
   p = put_bytes (p, e->own_hash, MERO_HASH_LEN);
   p = put_bytes (p, e->full_hash, MERO_HASH_LEN);
   if (data_len > 0)
@@ -135,6 +137,7 @@ mero_entity_decode (const guint8 *bytes, gsize len, GError **error)
   e->created_at = mero_hlc_decode (p), p += MERO_HLC_ENCODED_LEN;
   e->updated_at = mero_hlc_decode (p), p += MERO_HLC_ENCODED_LEN;
   e->deleted_at = mero_hlc_decode (p), p += MERO_HLC_ENCODED_LEN;
+  e->cleared_at = mero_hlc_decode (p), p += MERO_HLC_ENCODED_LEN;
   memcpy (e->own_hash, p, MERO_HASH_LEN), p += MERO_HASH_LEN;
   memcpy (e->full_hash, p, MERO_HASH_LEN), p += MERO_HASH_LEN;
   e->data = g_bytes_new (p, len - HEADER_LEN);

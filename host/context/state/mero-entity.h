@@ -56,6 +56,7 @@ typedef struct {
   MeroHlc created_at;
   MeroHlc updated_at;
   MeroHlc deleted_at;        /* zero = never */
+  MeroHlc cleared_at;        /* last Clear of its children; zero = never */
   guint8 own_hash[MERO_HASH_LEN];
   /* Stored for the root only (the context's root hash); any other
    * entity's full hash lives in its parent's child index, so an update

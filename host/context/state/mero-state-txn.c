@@ -212,6 +212,19 @@ txn_ensure_bucket (MeroStateTxn *txn, MeroEntity *holder, const guint8 *above, g
   return TRUE;
 }
 
+/* A child written at or before its parent's last Clear is deleted by it,
+ * whenever it arrives (mero-state.h). */
+static void
+apply_cleared (MeroStateTxn *txn, MeroEntity *e, const MeroEntity *parent)
+{
+  if (parent == NULL || mero_hlc_is_zero (&parent->cleared_at)
+      || mero_hlc_compare (&e->updated_at, &parent->cleared_at) > 0
+      || mero_hlc_compare (&e->deleted_at, &parent->cleared_at) >= 0)
+    return;
+  e->deleted_at = parent->cleared_at;
+  txn_mark_modified (txn, e);
+}
+
 static gboolean
 check_target (const MeroEntity *e, GError **error)
 {
@@ -281,6 +294,7 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
           e->crdt_type = a->crdt_type;
           e->updated_at = *ts;
           txn_mark_modified (txn, e);
+          apply_cleared (txn, e, parent);
         }
       return TRUE;
     }
@@ -302,6 +316,85 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
   e->updated_at = *ts;
   mero_entity_set_data (e, a->data, a->data_len);
   txn_insert_new (txn, e);
+  apply_cleared (txn, e, parent);
+  return TRUE;
+}
+
+static gboolean txn_index (MeroStateTxn *txn, const guint8 parent[MERO_ENTITY_ID_LEN],
+                           gboolean bucket, TxnIndex **out, GError **error);
+
+static void
+clear_one (MeroStateTxn *txn, MeroEntity *c, const MeroHlc *ts)
+{
+  if (mero_entity_is_self_live (c) && mero_hlc_compare (&c->updated_at, ts) <= 0)
+    {
+      c->deleted_at = *ts;
+      txn_mark_modified (txn, c);
+    }
+}
+
+/* The live children of the entity whose buckets start at @id (@level 0:
+ * the entity itself), through the txn's view of the indexes. */
+static gboolean
+clear_walk (MeroStateTxn *txn, const guint8 id[MERO_ENTITY_ID_LEN], guint level,
+            const MeroHlc *ts, GError **error)
+{
+  TxnIndex *idx = NULL;
+  g_autoptr (GArray) kids = NULL;
+
+  if (!txn_index (txn, id, level > 0, &idx, error))
+    return FALSE;
+  /* A copy: loading may not touch it, but the walk must not depend on it. */
+  kids = g_array_copy (idx->kids);
+  for (guint i = 0; i < kids->len; i++)
+    {
+      const guint8 *child = g_array_index (kids, MeroEntityChildHash, i).id;
+      MeroEntity *c = NULL;
+
+      if (level < MERO_ENTITY_BUCKET_LEVELS)
+        {
+          if (!clear_walk (txn, child, level + 1, ts, error))
+            return FALSE;
+          continue;
+        }
+      if (!txn_load (txn, child, &c, error))
+        return FALSE;
+      if (c != NULL)
+        clear_one (txn, c, ts);
+    }
+  return TRUE;
+}
+
+/* Clear: O(live children) once, then O(1) per later write (apply_cleared). */
+static gboolean
+txn_clear (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **error)
+{
+  MeroEntity *e = NULL;
+  GHashTableIter it;
+  gpointer v;
+
+  if (!txn_load (txn, a->id, &e, error))
+    return FALSE;
+  /* Unknown: collected or never there; nothing live under it. */
+  if (e == NULL)
+    return TRUE;
+  if (!check_target (e, error))
+    return FALSE;
+  if (mero_hlc_compare (ts, &e->cleared_at) <= 0)
+    return TRUE;
+  e->cleared_at = *ts;
+  txn_mark_modified (txn, e);
+  if (!clear_walk (txn, e->id, 0, ts, error))
+    return FALSE;
+  /* Children this txn added are not in the indexes until finish. */
+  g_hash_table_iter_init (&it, txn->cache);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      MeroEntity *c = v;
+
+      if (c->has_parent && memcmp (c->parent, e->id, MERO_ENTITY_ID_LEN) == 0)
+        clear_one (txn, c, ts);
+    }
   return TRUE;
 }
 
@@ -343,11 +436,18 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
         return FALSE;
       if (mero_hlc_compare (ts, &e->updated_at) >= 0)
         {
+          MeroEntity *parent = NULL;
+
           mero_entity_set_data (e, a->data, a->data_len);
           e->updated_at = *ts;
           txn_mark_modified (txn, e);
+          if (!txn_load (txn, e->parent, &parent, error))
+            return FALSE;
+          apply_cleared (txn, e, parent);
         }
       return TRUE;
+    case MERO_ACTION_CLEAR:
+      return txn_clear (txn, a, ts, error);
     case MERO_ACTION_DELETE_REF:
       if (!txn_load (txn, a->id, &e, error))
         return FALSE;

@@ -3,7 +3,13 @@
  * Merge is last-writer-wins per entity with tombstones (DESIGN §8):
  *   Add/Update at ts  applied iff ts >= updated_at (equal HLC = the same
  *                     event of the same writer, so re-applying is a no-op);
+ *                     then if updated_at <= parent's cleared_at,
+ *                     deleted_at = max (deleted_at, cleared_at);
  *   DeleteRef at ts   deleted_at = max (deleted_at, ts);
+ *   Clear at ts       cleared_at = max (cleared_at, ts), and every live
+ *                     child with updated_at <= ts gets
+ *                     deleted_at = max (deleted_at, ts) (the rule above
+ *                     covers the children that are dead or not there yet);
  *   an entity is live iff updated_at > deleted_at (a delete wins a tie) and
  *   its parent is live, so a delete tombstones the subtree by effect and
  *   merge stays commutative whatever order deltas arrive in.
@@ -74,13 +80,18 @@ typedef enum {
  *   1: (implicit) buckets under entity keys; one index record per child,
  *      then one per parent (changed without a bump).
  *   2: one index record per parent; buckets in their own key space; DAG
- *      heads with their timestamps. */
-#define MERO_STATE_FORMAT 2
+ *      heads with their timestamps.
+ *   3: entity records carry cleared_at (MERO_ACTION_CLEAR). */
+#define MERO_STATE_FORMAT 3
 
 typedef enum {
   MERO_ACTION_ADD = 1,
   MERO_ACTION_UPDATE = 2,
   MERO_ACTION_DELETE_REF = 3,
+  /* Deletes at ts every child of @id last written at or before ts, also
+   * those that arrive later with such a timestamp (the target keeps
+   * cleared_at); one action whatever the number of children. */
+  MERO_ACTION_CLEAR = 4,
 } MeroActionKind;
 
 /* An action; @data is borrowed.  parent and crdt_type are for Add only. */

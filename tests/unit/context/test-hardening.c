@@ -8,6 +8,7 @@
 
 #include "context-test-util.h"
 #include "context/delta/mero-delta-body.h"
+#include "context/state/mero-collections.h"
 #include "context/state/mero-state-private.h"
 #include "mero-delta.pb-c.h"
 #include "mero-test-fs.h"
@@ -587,6 +588,93 @@ test_gc_property (void)
     }
 }
 
+/* ---- 4. kv clear of any size: one delta, one Clear action ------------- */
+
+/* 21,000 entries (over the 16,384 actions a delta may carry) written in
+ * three deltas, then one clear: a single small delta that empties the map
+ * on every replica; an entry written before the clear but delivered after
+ * it is deleted too, one written after it survives. */
+static void
+test_clear_large (void)
+{
+  TestClock clock = { 1700000000000 };
+  g_autoptr (TestReplica) a = test_replica_new (1, &clock, NULL);
+  g_autoptr (TestReplica) b = test_replica_new (2, &clock, NULL);
+  g_autoptr (GPtrArray) fill = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GBytes) early = NULL;
+  g_autoptr (GBytes) clear = NULL;
+  g_autoptr (GBytes) later = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 map[32];
+  guint64 len = 0;
+  guint cleared = 0;
+  const guint per_delta = 7000, n_deltas = 3;
+
+  mero_kv_map_id (test_context_id, map);
+  for (guint d = 0; d < n_deltas; d++)
+    {
+      g_autoptr (MeroActionList) list = mero_action_list_new ();
+      GBytes *env = NULL;
+      MeroHlc ts;
+
+      if (d == 0)
+        mero_collection_create (list, test_context_id, map, MERO_CRDT_MAP, NULL, 0);
+      for (guint i = 0; i < per_delta; i++)
+        {
+          g_autofree char *key = g_strdup_printf ("key-%05u", d * per_delta + i);
+
+          g_assert_true (mero_map_set (list, map, (const guint8 *) key, strlen (key),
+                                       (const guint8 *) "v", 1, &error));
+        }
+      ts = mero_delta_store_next_hlc (a->ds);
+      g_assert_true (mero_delta_store_commit_local (a->ds, &ts, mero_action_list_actions (list),
+                                                    mero_action_list_len (list), &env, NULL,
+                                                    &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (fill, env);
+    }
+  for (guint i = 0; i < fill->len; i++)
+    test_replica_receive (b, g_ptr_array_index (fill, i));
+  g_assert_true (mero_kv_len (a->ds, &len, &error));
+  g_assert_cmpuint (len, ==, per_delta * n_deltas);
+  g_assert_cmpuint (len, >, MERO_DELTA_MAX_ACTIONS);
+
+  /* b writes before the clear; a has not seen it when it clears. */
+  clock.now_ms += 5;
+  early = kv_set (b, "early", "e");
+  clock.now_ms += 5;
+  g_assert_true (mero_kv_clear (a->ds, &cleared, &clear, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cleared, ==, per_delta * n_deltas);
+  g_assert_nonnull (clear);
+  g_assert_cmpuint (g_bytes_get_size (clear), <, 1024);
+  g_assert_true (mero_kv_len (a->ds, &len, &error));
+  g_assert_cmpuint (len, ==, 0);
+  test_replica_receive (a, early);
+  test_replica_receive (b, clear);
+  clock.now_ms += 5;
+  later = kv_set (b, "later", "l");
+  test_replica_receive (a, later);
+  assert_same (a, b);
+  {
+    g_autofree char *dump = test_kv_dump (a);
+
+    g_assert_cmpstr (dump, ==, "later=l;");
+  }
+  /* A replica that gets the same deltas with the clear first agrees. */
+  {
+    g_autoptr (TestReplica) c = test_replica_new (3, &clock, NULL);
+
+    test_replica_receive (c, clear);     /* pending: its parents are missing */
+    test_replica_receive (c, later);
+    test_replica_receive (c, early);
+    for (guint i = fill->len; i > 0; i--)
+      test_replica_receive (c, g_ptr_array_index (fill, i - 1));
+    g_assert_cmpuint (mero_delta_store_pending_count (c->ds), ==, 0);
+    assert_same (a, c);
+  }
+}
+
 /* ---- 5. stores of an older format --------------------------------------- */
 
 static void
@@ -650,6 +738,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/too-many-parents", test_too_many_parents);
   g_test_add_func ("/hardening/late-update-after-gc", test_late_update_after_gc);
   g_test_add_func ("/hardening/gc-property", test_gc_property);
+  g_test_add_func ("/hardening/clear-large", test_clear_large);
   g_test_add_func ("/hardening/old-format", test_old_format);
   return g_test_run ();
 }
