@@ -147,8 +147,12 @@ static const MeroConfigKey keys[] = {
     N_("Seconds one dial may take, connect and handshake, before it counts as failed (1-300)."),
     FIELD (network_dial_timeout_secs), 1, 300, NULL, NULL },
   { "network", "mdns", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
-    N_("Discover peers on the local network with mDNS (true or false)."),
+    N_("Discover peers on the local network with mDNS (true or false) and dial them; "
+       "false opens no mDNS socket."),
     FIELD (network_mdns), 0, 0, NULL, NULL },
+  { "network", "mdns_interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "10",
+    N_("Seconds between mDNS queries for peers on the local network (1-3600)."),
+    FIELD (network_mdns_interval_secs), 1, 3600, NULL, NULL },
 
   { "store", "backend", MERO_CONFIG_TYPE_STRING, TRUE, "store-rocksdb",
     N_("Storage backend plugin: store-rocksdb (on disk) or store-memory (nothing is kept)."),

@@ -51,6 +51,7 @@ typedef struct {
   char **network_listen;       /* IP addresses */
   char **network_bootstrap;    /* multiaddrs ending in /p2p/<PeerId> */
   gboolean network_mdns;
+  guint network_mdns_interval_secs;
   gboolean network_enabled;
   char **network_listen_multiaddrs; /* empty: network_listen × network_port */
   guint network_max_connections;

@@ -4,7 +4,9 @@
 
 #include <gio/gio.h>
 
+#include "metrics/mero-metrics.h"
 #include "node/mero-node-bootstrap.h"
+#include "node/mero-node-discovery.h"
 
 /* What the node knows of a connected peer.  Bounded by the network's
  * connection limit: an entry exists only while a connection does. */
@@ -21,9 +23,12 @@ struct _MeroNodeNetwork {
   GStrv bootstrap_addrs;
   guint max_connections;
   gint64 dial_timeout_us;
+  gboolean mdns;
+  gint64 mdns_interval_us;
 
   MeroNetwork *network;
   MeroNodeBootstrap *bootstrap;
+  MeroNodeDiscovery *discovery;  /* dial policy for mDNS peers */
   GStrv listen_addrs;            /* bound, with /p2p/ */
   GHashTable *peers;             /* peer id → NodePeer */
   MeroNodePeerFunc func;
@@ -77,6 +82,9 @@ mero_node_network_new (const MeroConfig *config, const MeroIdentity *identity)
   self->bootstrap_addrs = g_strdupv (config->network_bootstrap);
   self->max_connections = config->network_max_connections;
   self->dial_timeout_us = (gint64) config->network_dial_timeout_secs * G_USEC_PER_SEC;
+  self->mdns = config->network_mdns;
+  self->mdns_interval_us = (gint64) config->network_mdns_interval_secs * G_USEC_PER_SEC;
+  self->discovery = mero_node_discovery_new ();
   self->listen_addrs = g_new0 (char *, 1);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) node_peer_free);
@@ -110,6 +118,7 @@ on_peer_connected (MeroNodeNetwork *self, const MeroNetEvent *event)
                     event->address, event->inbound ? "inbound" : "outbound");
   if (self->bootstrap != NULL)
     mero_node_bootstrap_peer_connected (self->bootstrap, event->peer_id);
+  mero_node_discovery_connected (self->discovery, event->peer_id);
   if (self->func != NULL)
     self->func (event->peer_id, TRUE, event->address, self->user_data);
 }
@@ -159,6 +168,32 @@ on_peer_disconnected (MeroNodeNetwork *self, const MeroNetEvent *event)
     self->func (peer_id, FALSE, reason, self->user_data);
 }
 
+/* mDNS found a peer: dial it unless connected or backing off. */
+static void
+on_peer_discovered (MeroNodeNetwork *self, const MeroNetEvent *event)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 dropped = mero_node_discovery_get_dropped (self->discovery);
+  const char *address = mero_node_discovery_next_dial (
+      self->discovery, event->peer_id, (const char *const *) event->addresses,
+      g_hash_table_contains (self->peers, event->peer_id), g_get_monotonic_time ());
+
+  if (mero_node_discovery_get_dropped (self->discovery) > dropped)
+    {
+      mero_metrics_counter_add (mero_metrics_get_default (), "mero_mdns_dropped_total",
+                                "reason=\"dial-table-full\"", 1, NULL);
+      g_debug ("mDNS peer %s not dialed: %u peers already tracked", event->peer_id,
+               MERO_NODE_DISCOVERY_MAX_PEERS);
+    }
+  if (address == NULL)
+    return;
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "mdns-dial", "MERO_PEER",
+                    event->peer_id, "MESSAGE", "peer %s found by mDNS, dialing %s",
+                    event->peer_id, address);
+  if (!mero_network_dial (self->network, address, &error))
+    g_debug ("mDNS address %s not dialable: %s", address, error->message);
+}
+
 static void
 on_net_event (MeroNetEvent *event, gpointer user_data)
 {
@@ -203,6 +238,9 @@ on_net_event (MeroNetEvent *event, gpointer user_data)
       g_debug ("gossip message on %s from %s (author %s), %" G_GSIZE_FORMAT " bytes",
                event->topic, event->peer_id, event->author, g_bytes_get_size (event->data));
       break;
+    case MERO_NET_EVENT_PEER_DISCOVERED:
+      on_peer_discovered (self, event);
+      break;
     case MERO_NET_EVENT_LISTENING_ON:
     case MERO_NET_EVENT_PING:
     case MERO_NET_EVENT_STREAM_FAILED:
@@ -237,6 +275,8 @@ mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func, gpointer 
   config.listen_addrs = (const char *const *) self->config_listen;
   config.max_connections = self->max_connections;
   config.dial_timeout_us = self->dial_timeout_us;
+  config.mdns = self->mdns;
+  config.mdns_query_interval_us = self->mdns_interval_us;
   self->func = func;
   self->user_data = user_data;
   self->network = mero_network_new (&config, self->identity);
@@ -307,6 +347,7 @@ mero_node_network_free (MeroNodeNetwork *self)
   mero_node_network_stop (self);
   g_clear_pointer (&self->network, mero_network_free);
   g_hash_table_unref (self->peers);
+  mero_node_discovery_free (self->discovery);
   g_strfreev (self->listen_addrs);
   g_strfreev (self->config_listen);
   g_strfreev (self->bootstrap_addrs);

@@ -16,6 +16,7 @@ mero_net_event_free (MeroNetEvent *event)
   g_free (event->topic);
   g_free (event->author);
   g_clear_pointer (&event->message_id, g_bytes_unref);
+  g_strfreev (event->addresses);
   g_free (event);
 }
 

@@ -26,6 +26,7 @@ MeroNetStream *mero_net_stream_new (guint64 conn_id, guint32 stream_id, gboolean
 
 typedef struct _NetConn NetConn;
 typedef struct _NetPubsub NetPubsub;
+typedef struct _NetMdns NetMdns;
 
 /* What the node thread may read about one topic (under the lock). */
 typedef struct
@@ -48,6 +49,8 @@ struct _MeroNetwork
   GStrv stream_protocols;
   GStrv stream_prefixes;
   gboolean inline_muxer;
+  gboolean mdns_enabled;
+  gint64 mdns_query_interval_us;
   MeroMetrics *metrics;
   MeroEventChannel *events;
   GStrv listen_addrs;        /* bound, set before start() returns */
@@ -66,6 +69,7 @@ struct _MeroNetwork
   GHashTable *dials;         /* pending dial cancellables (GCancellable*) */
   gboolean reading_paused;   /* the event channel is full */
   NetPubsub *pubsub;         /* the gossipsub router and its streams */
+  NetMdns *mdns;             /* NULL unless mDNS is on and its socket opened */
 
   /* Command queue, node → network. */
   GAsyncQueue *commands;

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "mero-build-config.h"
+#include "net/core/mero-mdns.h"
 #include "net/core/mero-ping.h"
 #include "net/core/mero-yamux.h"
+#include "net/transport/mero-net-mdns.h"
 #include "net/transport/mero-network-pubsub.h"
 
 G_DEFINE_QUARK (mero-network-error-quark, mero_network_error)
@@ -581,6 +583,16 @@ thread_setup (MeroNetwork *self, GError **error)
   /* Peers are dialed directly; a system proxy must not see libp2p traffic. */
   g_socket_client_set_enable_proxy (self->client, FALSE);
   g_socket_service_start (self->service);
+  if (self->mdns_enabled)
+    {
+      g_autoptr (GError) mdns_error = NULL;
+
+      /* Discovery is a convenience: the node runs on without it. */
+      self->mdns = net_mdns_new (self, self->mdns_query_interval_us, &mdns_error);
+      if (self->mdns == NULL)
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "mdns-failed",
+                          "MESSAGE", "mDNS discovery is off: %s", mdns_error->message);
+    }
   for (guint i = 0; self->listen_addrs[i] != NULL; i++)
     {
       MeroNetEvent *ev = g_new0 (MeroNetEvent, 1);
@@ -615,6 +627,7 @@ thread_main (gpointer data)
     g_main_loop_run (self->loop);
 
   /* Shutdown: no new connections, GoAway to every peer, cancel dials. */
+  g_clear_pointer (&self->mdns, net_mdns_free);
   if (self->service != NULL)
     {
       g_socket_service_stop (self->service);
@@ -679,6 +692,10 @@ mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
   self->stream_prefixes = config->stream_prefixes != NULL
                           ? g_strdupv ((GStrv) config->stream_prefixes) : g_new0 (char *, 1);
   self->inline_muxer = !config->disable_inline_muxer;
+  self->mdns_enabled = config->mdns;
+  self->mdns_query_interval_us = config->mdns_query_interval_us > 0
+                                 ? config->mdns_query_interval_us
+                                 : MERO_MDNS_DEFAULT_QUERY_INTERVAL_US;
   self->metrics = mero_metrics_ref (config->metrics != NULL ? config->metrics
                                                             : mero_metrics_get_default ());
   self->events = mero_event_channel_new (config->event_capacity > 0

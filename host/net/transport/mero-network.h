@@ -80,6 +80,11 @@ typedef struct
    * offer off and the muxer is always negotiated with multistream. */
   gboolean disable_inline_muxer;
   MeroMetrics *metrics;       /* NULL: the default instance */
+  /* mDNS discovery on UDP 5353 (mero-net-mdns.h): FALSE opens no socket.
+   * Found peers come out as PEER_DISCOVERED; the network does not dial
+   * them itself. */
+  gboolean mdns;
+  gint64 mdns_query_interval_us; /* 0: MERO_MDNS_DEFAULT_QUERY_INTERVAL_US */
 } MeroNetworkConfig;
 
 typedef enum {
@@ -97,6 +102,7 @@ typedef enum {
   MERO_NET_EVENT_SUBSCRIBED,        /* peer_id, topic: the peer joined a topic */
   MERO_NET_EVENT_UNSUBSCRIBED,      /* peer_id, topic: it left, or disconnected */
   MERO_NET_EVENT_MESSAGE,           /* topic, peer_id (sent it to us), author, data, message_id */
+  MERO_NET_EVENT_PEER_DISCOVERED,   /* peer_id, addresses: found by mDNS (new, moved, or again) */
 } MeroNetEventType;
 
 typedef struct _MeroNetStream MeroNetStream;
@@ -117,6 +123,7 @@ typedef struct
   char *topic;
   char *author;       /* MESSAGE: the signed publisher */
   GBytes *message_id; /* MESSAGE: js-compatible id (author key || seqno) */
+  GStrv addresses;    /* PEER_DISCOVERED: multiaddrs ending in /p2p/<peer_id> */
 } MeroNetEvent;
 
 void mero_net_event_free (MeroNetEvent *event);

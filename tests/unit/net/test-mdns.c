@@ -26,7 +26,7 @@ static const char js_response_hex[] =
   "6f6f574c4c5154445a454d32777233666355656d337579446e714a5a61447375506b584363677a326477"
   "444e375873";
 
-#define SEC G_USEC_PER_SEC
+#define SEC ((gint64) G_USEC_PER_SEC)
 #define T0 (1000 * SEC)
 
 static GBytes *
