@@ -45,6 +45,10 @@ struct _NetConn
   gint64 next_ping;
   gboolean dead;          /* socket closed; freed from an idle */
   gboolean speaks_gossip; /* identify listed /meshsub/1.1.0 */
+  /* Dialled: the dial's timeout runs on through the security and muxer
+   * handshake, so a peer that accepts TCP and then stays silent fails
+   * the dial in time (0: only the core's own handshake limit). */
+  gint64 dial_deadline;
 };
 
 static void conn_drive (NetConn *conn);
@@ -436,6 +440,9 @@ schedule_timer (NetConn *conn)
 {
   gint64 deadline = mero_connection_next_deadline (conn->core);
 
+  if (conn->dial_deadline > 0 &&
+      mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_HANDSHAKING)
+    deadline = MIN (deadline, conn->dial_deadline);
   if (mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_READY &&
       conn->net->ping_interval_us > 0)
     deadline = MIN (deadline, conn->next_ping);
@@ -466,6 +473,12 @@ on_timer (gpointer data)
   g_autoptr(GArray) events = mero_connection_events_new ();
   gint64 now = g_get_monotonic_time ();
 
+  if (conn->dial_deadline > 0 && now >= conn->dial_deadline &&
+      mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_HANDSHAKING)
+    {
+      conn_close (conn, "timed out during the security/muxer handshake");
+      return G_SOURCE_REMOVE;
+    }
   if (conn->net->ping_interval_us > 0 && now >= conn->next_ping &&
       mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_READY)
     {
@@ -532,6 +545,14 @@ attach_reader (NetConn *conn)
   conn->read_source = g_socket_create_source (conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
   g_source_set_callback (conn->read_source, G_SOURCE_FUNC (on_readable), conn, NULL);
   g_source_attach (conn->read_source, conn->net->context);
+}
+
+void
+net_conn_set_dial_deadline (NetConn *conn, gint64 deadline)
+{
+  conn->dial_deadline = deadline;
+  if (!conn->dead)
+    schedule_timer (conn);
 }
 
 void

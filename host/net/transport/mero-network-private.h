@@ -102,6 +102,9 @@ void net_conn_free (gpointer data);
 guint64 net_conn_get_id (const NetConn *conn);
 /* The peer once the connection is up, else NULL. */
 const char *net_conn_get_peer_id (const NetConn *conn);
+/* A dialled connection that is not up by @deadline (monotonic µs) is
+ * closed, and the dial fails with "timed out". */
+void net_conn_set_dial_deadline (NetConn *conn, gint64 deadline);
 /* Starts a stream; STREAM_OPENED/STREAM_FAILED with @request_id follows. */
 void net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_id);
 void net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data);

@@ -296,6 +296,7 @@ typedef struct
   MeroNetwork *net;
   char *address;
   MeroPeerId *expected;
+  gint64 deadline;        /* the dial's timeout, through the handshake */
   GCancellable *cancellable;
   GSource *timeout;
   gboolean timed_out;
@@ -365,7 +366,10 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
     }
   else
     {
-      net_conn_new (self, connection, MERO_CONNECTION_ROLE_DIALER, dial->expected);
+      NetConn *conn = net_conn_new (self, connection, MERO_CONNECTION_ROLE_DIALER,
+                                    dial->expected);
+
+      net_conn_set_dial_deadline (conn, dial->deadline);
     }
   dial_free (dial);
 }
@@ -388,6 +392,7 @@ start_dial (MeroNetwork *self, const char *text)
   dial->address = g_strdup (text);
   dial->expected = expected;
   dial->cancellable = g_cancellable_new ();
+  dial->deadline = g_get_monotonic_time () + self->dial_timeout_us;
   dial->timeout = g_timeout_source_new ((guint) (self->dial_timeout_us / 1000));
   g_source_set_callback (dial->timeout, on_dial_timeout, dial, NULL);
   g_source_attach (dial->timeout, self->context);

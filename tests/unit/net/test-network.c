@@ -336,6 +336,47 @@ test_backpressure (void)
   node_stop (&b);
 }
 
+/* A peer that accepts TCP and then says nothing: the dial fails when
+ * the dial timeout (2 s here) runs out, not at the core's 10 s
+ * handshake limit, and no connection is announced. */
+static void
+test_dial_timeout_covers_handshake (void)
+{
+  Node a = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *addr = NULL;
+  MeroNetEvent *ev;
+  gint64 start, took;
+
+  /* Listening but never accepting: the kernel completes the TCP
+   * handshake from its backlog, then nothing answers our Noise. */
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (silent, any, TRUE, &error));
+  g_assert_true (g_socket_listen (silent, &error));
+  bound = g_socket_get_local_address (silent, &error);
+  g_assert_no_error (error);
+  addr = g_strdup_printf ("/ip4/127.0.0.1/tcp/%u",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  node_start (&a, 0x0d, "/ip4/127.0.0.1/tcp/0", 0);
+  start = g_get_monotonic_time ();
+  g_assert_true (mero_network_dial (a.net, addr, &error));
+  ev = wait_for (&a, MERO_NET_EVENT_DIAL_FAILED, 0);
+  took = g_get_monotonic_time () - start;
+  g_assert_nonnull (ev);
+  g_test_message ("dial failed after %.2f s: %s", took / 1e6, ev->message);
+  g_assert_nonnull (strstr (ev->message, "timed out"));
+  g_assert_cmpint (took, >=, 2 * G_USEC_PER_SEC - 100 * 1000);
+  g_assert_cmpint (took, <, 8 * G_USEC_PER_SEC);
+  g_assert_null (find (&a, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  node_stop (&a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -346,5 +387,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/wrong-peer", test_wrong_peer);
   g_test_add_func ("/net/network/connection-limit", test_connection_limit_and_bad_dial);
   g_test_add_func ("/net/network/backpressure", test_backpressure);
+  g_test_add_func ("/net/network/dial-timeout-handshake", test_dial_timeout_covers_handshake);
   return g_test_run ();
 }
