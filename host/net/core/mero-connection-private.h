@@ -25,6 +25,7 @@ typedef enum {
   KIND_IDENTIFY_ASK,   /* we asked: read one message */
   KIND_IDENTIFY_SERVE, /* they asked: we wrote one message */
   KIND_IDENTIFY_PUSH,  /* they push: read one message */
+  KIND_IDENTIFY_PUSH_SEND, /* we push: write one message */
   KIND_PING_SERVE,     /* echo */
   KIND_PING_CLIENT,    /* our ping stream, one ping each */
   KIND_DRAINING,       /* done on our side; waits for the peer's FIN */
@@ -43,6 +44,7 @@ typedef struct
   gboolean local_closed;   /* we sent FIN (or will, after pending_out) */
   gboolean close_after_pending;
   gboolean remote_closed;
+  gboolean push_out;       /* ours, opened to push identify */
 } ConnStream;
 
 struct _MeroConnection
@@ -91,6 +93,8 @@ void conn_fail (MeroConnection *self, GArray *events, const char *format, ...) G
 void conn_streams_on_ready (MeroConnection *self, gint64 now, GArray *events);
 void conn_streams_handle_yamux_event (MeroConnection *self, const MeroYamuxEvent *ev, gint64 now,
                                       GArray *events);
+/* Opens a stream that pushes our identify (/ipfs/id/push/1.0.0). */
+void conn_streams_push_identify (MeroConnection *self);
 /* Retries writes the yamux send queues did not take. */
 void conn_streams_flush (MeroConnection *self);
 ConnStream *conn_stream_new (guint32 id, gboolean inbound, StreamKind kind, const char *protocol);

@@ -260,7 +260,8 @@ agreed (MeroConnection *self, ConnStream *cs, gint64 now, GArray *events)
    * by protocol. */
   if (!cs->inbound)
     {
-      cs->kind = cs->id == self->identify_stream ? KIND_IDENTIFY_ASK
+      cs->kind = cs->push_out ? KIND_IDENTIFY_PUSH_SEND
+               : cs->id == self->identify_stream ? KIND_IDENTIFY_ASK
                : cs->id == self->ping_stream ? KIND_PING_CLIENT : KIND_APP;
     }
   else if (g_str_equal (cs->protocol, MERO_IDENTIFY_PROTOCOL_ID))
@@ -290,6 +291,8 @@ agreed (MeroConnection *self, ConnStream *cs, gint64 now, GArray *events)
   switch (cs->kind)
     {
     case KIND_IDENTIFY_SERVE:
+    case KIND_IDENTIFY_PUSH_SEND:
+      /* A push carries the same message as an answer. */
       serve_identify (self, cs);
       break;
     case KIND_IDENTIFY_ASK:
@@ -334,8 +337,9 @@ negotiation_failed (MeroConnection *self, ConnStream *cs, GArray *events, const 
       self->stats.pings_failed++;
       conn_push_event (events, MERO_CONNECTION_EVENT_PING_FAILED, cs->id, FALSE, NULL, why);
     }
-  else if (!cs->inbound && cs->id == self->identify_stream)
+  else if (!cs->inbound && (cs->id == self->identify_stream || cs->push_out))
     {
+      /* A peer without push learns our protocols when it next asks. */
       self->stats.identify_failures++;
     }
   else if (!cs->inbound)
@@ -387,6 +391,25 @@ conn_stream_input (MeroConnection *self, ConnStream *cs, gint64 now, GArray *eve
       if (g_hash_table_lookup (self->streams, GUINT_TO_POINTER (id)) != cs)
         return;
     }
+}
+
+void
+conn_streams_push_identify (MeroConnection *self)
+{
+  static const char *const push[] = { MERO_IDENTIFY_PUSH_PROTOCOL_ID, NULL };
+  g_autoptr(GBytes) out = NULL;
+  ConnStream *cs;
+  guint32 id = mero_yamux_session_open_stream (self->yamux, NULL);
+
+  if (id == 0)
+    return;
+  cs = conn_stream_new (id, FALSE, KIND_NEGOTIATING, MERO_IDENTIFY_PUSH_PROTOCOL_ID);
+  cs->push_out = TRUE;
+  cs->ms = mero_multistream_new_initiator (push);
+  out = mero_multistream_pull_send (cs->ms);
+  g_byte_array_append (cs->pending_out, g_bytes_get_data (out, NULL), (guint) g_bytes_get_size (out));
+  g_hash_table_insert (self->streams, GUINT_TO_POINTER (id), cs);
+  stream_flush (self, cs);
 }
 
 void

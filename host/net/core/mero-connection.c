@@ -106,11 +106,12 @@ identify_copy (const MeroIdentifyInfo *src)
   return dst;
 }
 
+static const char *const builtin[] = { MERO_IDENTIFY_PROTOCOL_ID, MERO_IDENTIFY_PUSH_PROTOCOL_ID,
+                                       MERO_PING_PROTOCOL_ID, NULL };
+
 MeroConnection *
 mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config, gint64 now)
 {
-  static const char *const builtin[] = { MERO_IDENTIFY_PROTOCOL_ID, MERO_IDENTIFY_PUSH_PROTOCOL_ID,
-                                         MERO_PING_PROTOCOL_ID, NULL };
   MeroConnection *self;
 
   g_return_val_if_fail (config != NULL && config->noise.payload != NULL, NULL);
@@ -170,6 +171,31 @@ mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config
                                                  NULL);
     }
   return self;
+}
+
+gboolean
+mero_connection_set_local_protocols (MeroConnection *self, const char *const *app_protocols,
+                                     const char *const *app_prefixes,
+                                     const MeroIdentifyInfo *local_identify, gboolean push)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if ((app_protocols != NULL &&
+       g_strv_length ((GStrv) app_protocols) > MERO_CONNECTION_MAX_APP_PROTOCOLS) ||
+      (app_prefixes != NULL &&
+       g_strv_length ((GStrv) app_prefixes) > MERO_CONNECTION_MAX_APP_PROTOCOLS))
+    return FALSE;
+  g_strfreev (self->app_protocols);
+  self->app_protocols = strv_concat (app_protocols, NULL);
+  g_strfreev (self->app_prefixes);
+  self->app_prefixes = strv_concat (app_prefixes, NULL);
+  g_strfreev (self->inbound_protocols);
+  self->inbound_protocols = strv_concat (builtin, app_protocols);
+  mero_identify_info_free (self->local_identify);
+  self->local_identify = identify_copy (local_identify);
+  if (push && self->state == MERO_CONNECTION_STATE_READY && self->yamux != NULL)
+    conn_streams_push_identify (self);
+  return TRUE;
 }
 
 void

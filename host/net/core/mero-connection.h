@@ -178,6 +178,18 @@ gboolean mero_connection_ping (MeroConnection *self, const guint8 payload[MERO_P
  * pull_send has nothing left. */
 void mero_connection_close (MeroConnection *self);
 
+/* Replaces what inbound streams may negotiate (application ids and
+ * prefixes, as in the config; at most MERO_CONNECTION_MAX_APP_PROTOCOLS
+ * each) and what we answer identify with (copied).  Streams still
+ * negotiating keep the old lists.  With @push and a ready connection the
+ * peer is told at once: a /ipfs/id/push/1.0.0 stream carries our new
+ * identify (a peer that refuses push counts as an identify failure). */
+gboolean mero_connection_set_local_protocols (MeroConnection *self,
+                                              const char *const *app_protocols,
+                                              const char *const *app_prefixes,
+                                              const MeroIdentifyInfo *local_identify,
+                                              gboolean push);
+
 MeroConnectionState mero_connection_get_state (const MeroConnection *self);
 MeroConnectionRole mero_connection_get_role (const MeroConnection *self);
 /* (transfer none) (nullable) */

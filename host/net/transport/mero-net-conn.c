@@ -556,6 +556,23 @@ net_conn_set_dial_deadline (NetConn *conn, gint64 deadline)
 }
 
 void
+net_conn_update_protocols (NetConn *conn, gboolean push)
+{
+  MeroNetwork *net = conn->net;
+
+  if (conn->dead)
+    return;
+  if (!mero_connection_set_local_protocols (conn->core,
+                                            (const char *const *) net->stream_protocols,
+                                            (const char *const *) net->stream_prefixes,
+                                            net->local_identify, push))
+    return;
+  if (push && mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_READY)
+    mero_metrics_counter_add (net->metrics, "mero_net_identify_pushes_total", NULL, 1, NULL);
+  conn_drive (conn);
+}
+
+void
 net_conn_resume (NetConn *conn)
 {
   deliver_stream_data (conn);

@@ -39,7 +39,8 @@ void net_topic_view_free (NetTopicView *view);
 
 struct _MeroNetwork
 {
-  /* Immutable after start (read by both threads). */
+  /* Immutable after start (read by both threads), except the stream
+   * protocols, prefixes and local identify: network thread only. */
   const MeroIdentity *identity;
   GStrv listen_config;
   guint max_connections;
@@ -122,6 +123,9 @@ guint32 net_conn_open_gossip_stream (NetConn *conn);
  * past MERO_NET_STREAM_MAX_PENDING_WRITE (the peer reads slower than we
  * publish); the caller counts the drop. */
 gboolean net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame);
+/* Our stream protocols or identify changed: the connection takes the
+ * network's new lists; with @push it tells the peer (identify push). */
+void net_conn_update_protocols (NetConn *conn, gboolean push);
 /* Reading stopped for back-pressure; resume now. */
 void net_conn_resume (NetConn *conn);
 /* GoAway and flush what can be flushed without waiting. */

@@ -19,6 +19,7 @@ G_DEFINE_QUARK (mero-network-error-quark, mero_network_error)
 /* The public limits are the router's. */
 G_STATIC_ASSERT (MERO_NETWORK_MAX_MESSAGE_SIZE == MERO_GOSSIPSUB_MAX_MESSAGE_DATA);
 G_STATIC_ASSERT (MERO_NETWORK_MAX_TOPIC_LEN == MERO_GOSSIPSUB_MAX_TOPIC_LEN);
+G_STATIC_ASSERT (MERO_NETWORK_MAX_STREAM_PROTOCOLS == MERO_CONNECTION_MAX_APP_PROTOCOLS);
 
 typedef enum {
   CMD_DIAL,
@@ -29,6 +30,8 @@ typedef enum {
   CMD_SUBSCRIBE,
   CMD_UNSUBSCRIBE,
   CMD_PUBLISH,
+  CMD_ADD_PROTOCOL,
+  CMD_ADD_PREFIX,
   CMD_STOP,
 } CommandType;
 
@@ -401,6 +404,56 @@ start_dial (MeroNetwork *self, const char *text)
                                  on_connected, dial);
 }
 
+/* --- stream protocols (network thread) --- */
+
+/* What identify lists: the built-ins and our exact stream protocols. */
+static void
+set_identify_protocols (MeroNetwork *self)
+{
+  g_autoptr(GStrvBuilder) protocols = g_strv_builder_new ();
+
+  g_strv_builder_add (protocols, MERO_IDENTIFY_PROTOCOL_ID);
+  g_strv_builder_add (protocols, MERO_IDENTIFY_PUSH_PROTOCOL_ID);
+  g_strv_builder_add (protocols, MERO_PING_PROTOCOL_ID);
+  g_strv_builder_addv (protocols, (const char **) self->stream_protocols);
+  g_strfreev (self->local_identify->protocols);
+  self->local_identify->protocols = g_strv_builder_end (protocols);
+}
+
+static void
+add_stream_protocol (MeroNetwork *self, const char *protocol, gboolean prefix)
+{
+  GStrv *list = prefix ? &self->stream_prefixes : &self->stream_protocols;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (g_strv_contains ((const char *const *) *list, protocol))
+    return;
+  if (g_strv_length (*list) >= MERO_NETWORK_MAX_STREAM_PROTOCOLS)
+    {
+      mero_metrics_counter_add (self->metrics, "mero_net_stream_protocols_refused_total", NULL, 1,
+                                NULL);
+      g_warning ("stream %s %s not added: %u is the limit", prefix ? "prefix" : "protocol",
+                 protocol, MERO_NETWORK_MAX_STREAM_PROTOCOLS);
+      return;
+    }
+  builder = g_strv_builder_new ();
+  g_strv_builder_addv (builder, (const char **) *list);
+  g_strv_builder_add (builder, protocol);
+  g_strfreev (*list);
+  *list = g_strv_builder_end (builder);
+  /* Identify lists exact ids only: a prefix changes nothing a peer sees. */
+  if (!prefix)
+    set_identify_protocols (self);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "stream-protocol-added",
+                    "MESSAGE", "accepting inbound streams for %s%s", protocol,
+                    prefix ? "*" : "");
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    net_conn_update_protocols (value, !prefix);
+}
+
 /* --- commands (network thread) --- */
 
 static NetConn *
@@ -457,6 +510,10 @@ run_command (MeroNetwork *self, Command *cmd)
       break;
     case CMD_PUBLISH:
       net_pubsub_publish (self->pubsub, cmd->protocol, cmd->data);
+      break;
+    case CMD_ADD_PROTOCOL:
+    case CMD_ADD_PREFIX:
+      add_stream_protocol (self, cmd->protocol, cmd->type == CMD_ADD_PREFIX);
       break;
     case CMD_STOP:
     default:
@@ -537,7 +594,6 @@ build_local_identity (MeroNetwork *self)
   guint8 static_public[32], message[MERO_NOISE_SIGNING_MESSAGE_LEN];
   guint8 signature[MERO_ED25519_SIGNATURE_LEN];
   guint8 key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
-  g_autoptr(GStrvBuilder) protocols = g_strv_builder_new ();
 
   randombytes_buf (self->static_private, sizeof self->static_private);
   mero_noise_public_key (self->static_private, static_public);
@@ -556,12 +612,7 @@ build_local_identity (MeroNetwork *self)
   self->local_identify->public_key = g_bytes_new (key_pb, sizeof key_pb);
   self->local_identify->protocol_version = g_strdup ("ipfs/0.1.0");
   self->local_identify->agent_version = g_strdup (self->agent_version);
-  g_strv_builder_add (protocols, MERO_IDENTIFY_PROTOCOL_ID);
-  g_strv_builder_add (protocols, MERO_IDENTIFY_PUSH_PROTOCOL_ID);
-  g_strv_builder_add (protocols, MERO_PING_PROTOCOL_ID);
-  g_strv_builder_addv (protocols, (const char **) self->stream_protocols);
-  g_strfreev (self->local_identify->protocols);
-  self->local_identify->protocols = g_strv_builder_end (protocols);
+  set_identify_protocols (self);
   for (guint i = 0; self->listen_addrs[i] != NULL; i++)
     {
       MeroMultiaddr *ma = mero_multiaddr_new_from_string (self->listen_addrs[i], NULL);
@@ -806,6 +857,32 @@ stream_command (MeroNetwork *self, CommandType type, MeroNetStream *stream, GByt
   cmd->stream = mero_net_stream_ref (stream);
   cmd->data = data != NULL ? g_bytes_ref (data) : NULL;
   send_command (self, cmd);
+}
+
+gboolean
+mero_network_add_stream_protocol (MeroNetwork *self, const char *protocol, gboolean prefix,
+                                  GError **error)
+{
+  gsize len = protocol != NULL ? strlen (protocol) : 0;
+  Command *cmd;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (len < 2 || len > 256 || protocol[0] != '/')
+    goto invalid;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isgraph (protocol[i]))
+      goto invalid;
+  cmd = g_new0 (Command, 1);
+  cmd->type = prefix ? CMD_ADD_PREFIX : CMD_ADD_PROTOCOL;
+  cmd->protocol = g_strdup (protocol);
+  send_command (self, cmd);
+  return TRUE;
+
+invalid:
+  g_set_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_PROTOCOL,
+               "a stream protocol is \"/\" then up to 255 printable ASCII bytes");
+  return FALSE;
 }
 
 void

@@ -60,6 +60,7 @@ typedef enum {
   MERO_NETWORK_ERROR_STATE,           /* started twice, or not started */
   MERO_NETWORK_ERROR_INVALID_TOPIC,   /* empty, too long or not UTF-8 */
   MERO_NETWORK_ERROR_MESSAGE_TOO_LARGE, /* above MERO_NETWORK_MAX_MESSAGE_SIZE */
+  MERO_NETWORK_ERROR_INVALID_PROTOCOL,  /* not a /… protocol id we can negotiate */
 } MeroNetworkError;
 
 typedef struct
@@ -176,6 +177,18 @@ gboolean mero_network_dial (MeroNetwork *self, const char *multiaddr, GError **e
 /* Queues opening a stream to a connected peer; returns a request id that
  * STREAM_OPENED or STREAM_FAILED carries. */
 guint64 mero_network_open_stream (MeroNetwork *self, const char *peer_id, const char *protocol);
+
+/* Accepts inbound streams for @protocol from now on: an exact id, or
+ * with @prefix every id that starts with it.  Works on a started network:
+ * new streams on existing connections may use it at once, and when an
+ * exact id is added every connected peer is sent an identify push
+ * (/ipfs/id/push/1.0.0) with our new protocol list.  Errors are for bad
+ * arguments only (a protocol is "/" then up to 255 printable ASCII
+ * bytes); past MERO_NETWORK_MAX_STREAM_PROTOCOLS of a kind the network
+ * thread refuses it (logged, mero_net_stream_protocols_refused_total). */
+#define MERO_NETWORK_MAX_STREAM_PROTOCOLS 32u
+gboolean mero_network_add_stream_protocol (MeroNetwork *self, const char *protocol,
+                                           gboolean prefix, GError **error);
 
 /* Stream commands; they apply in order on the network thread. */
 void mero_network_stream_write (MeroNetwork *self, MeroNetStream *stream, GBytes *data);

@@ -336,6 +336,71 @@ test_backpressure (void)
   node_stop (&b);
 }
 
+/* Runtime registration on a started, connected network: a protocol b
+ * did not serve is refused, b adds it (and a prefix), a hears of it by
+ * identify push (a second PEER_IDENTIFIED, the peer table updated) and
+ * its streams for both are accepted on the existing connection. */
+static void
+test_add_stream_protocol (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autofree char *addr = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) peers = NULL;
+  MeroNetEvent *ev;
+  const char *late = "/calimero/stream/late/1";
+
+  node_start (&a, 0x1a, "/ip4/127.0.0.1/tcp/0", 0);
+  b.metrics = mero_metrics_new ();
+  node_start (&b, 0x1b, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&b, TRUE, b.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, &error));
+  ev = wait_for (&a, MERO_NET_EVENT_PEER_IDENTIFIED, 0);
+  g_assert_nonnull (ev);
+  g_assert_false (g_strv_contains ((const char *const *) ev->protocols, late));
+
+  mero_network_open_stream (a.net, b.peer_id, late);
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_STREAM_FAILED, 0));
+
+  /* Bad arguments are refused at once. */
+  g_assert_false (mero_network_add_stream_protocol (b.net, "no-slash", FALSE, &error));
+  g_assert_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_false (mero_network_add_stream_protocol (b.net, "/with space", TRUE, &error));
+  g_assert_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_PROTOCOL);
+  g_clear_error (&error);
+
+  g_assert_true (mero_network_add_stream_protocol (b.net, late, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (mero_network_add_stream_protocol (b.net, "/calimero/dyn/", TRUE, &error));
+  g_assert_no_error (error);
+  ev = wait_for (&a, MERO_NET_EVENT_PEER_IDENTIFIED, 1);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->peer_id, ==, b.peer_id);
+  g_assert_true (g_strv_contains ((const char *const *) ev->protocols, late));
+  g_assert_true (g_strv_contains ((const char *const *) ev->protocols, TEST_PROTOCOL));
+  g_assert_cmpuint (mero_metrics_get_counter (b.metrics, "mero_net_identify_pushes_total", NULL),
+                    ==, 1);
+  peers = mero_network_list_peers (a.net);
+  g_assert_cmpuint (peers->len, ==, 1);
+  g_assert_true (g_strv_contains (
+    (const char *const *) ((MeroNetPeerInfo *) g_ptr_array_index (peers, 0))->protocols, late));
+
+  mero_network_open_stream (a.net, b.peer_id, late);
+  ev = wait_for (&b, MERO_NET_EVENT_STREAM_OPENED, 0);
+  g_assert_nonnull (ev);
+  g_assert_true (ev->inbound);
+  g_assert_cmpstr (ev->protocol, ==, late);
+  mero_network_open_stream (a.net, b.peer_id, "/calimero/dyn/x/1");
+  ev = wait_for (&b, MERO_NET_EVENT_STREAM_OPENED, 1);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (ev->protocol, ==, "/calimero/dyn/x/1");
+  /* Nothing went wrong on the connection meanwhile. */
+  g_assert_null (find (&a, MERO_NET_EVENT_PEER_DISCONNECTED, 0));
+  node_stop (&a);
+  node_stop (&b);
+}
+
 /* A peer that accepts TCP and then says nothing: the dial fails when
  * the dial timeout (2 s here) runs out, not at the core's 10 s
  * handshake limit, and no connection is announced. */
@@ -388,5 +453,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/connection-limit", test_connection_limit_and_bad_dial);
   g_test_add_func ("/net/network/backpressure", test_backpressure);
   g_test_add_func ("/net/network/dial-timeout-handshake", test_dial_timeout_covers_handshake);
+  g_test_add_func ("/net/network/add-stream-protocol", test_add_stream_protocol);
   return g_test_run ();
 }
