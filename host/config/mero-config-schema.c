@@ -19,6 +19,15 @@ check_non_empty (const char *value, char **expected)
 }
 
 static gboolean
+check_dbus_name (const char *value, char **expected)
+{
+  if (g_dbus_is_name (value) && !g_dbus_is_unique_name (value))
+    return TRUE;
+  *expected = g_strdup (_("a well-known D-Bus name such as network.calimero.Node1"));
+  return FALSE;
+}
+
+static gboolean
 check_plugin_name (const char *value, char **expected)
 {
   gboolean ok = value[0] != '\0';
@@ -112,7 +121,7 @@ static const char *const encryption_choices[] = { "none", "passphrase", "key-fil
 static const char *const bus_choices[] = { "session", "system", "none", NULL };
 
 static const char *const sections[] = {
-  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", NULL,
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "debug", NULL,
 };
 
 #define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
@@ -186,6 +195,10 @@ static const MeroConfigKey keys[] = {
   { "dbus", "bus", MERO_CONFIG_TYPE_ENUM, FALSE, "session",
     N_("Bus on which the node owns network.calimero.Node1: session, system or none."),
     FIELD (dbus_bus), 0, 0, bus_choices, NULL },
+  { "dbus", "name", MERO_CONFIG_TYPE_STRING, FALSE, "network.calimero.Node1",
+    N_("Well-known name the node owns on that bus (another name lets several nodes share "
+       "one bus, as tests do); clients pick it with meroctl --dbus-name."),
+    FIELD (dbus_name), 0, 0, NULL, check_dbus_name },
 
   { "plugins", "disabled", MERO_CONFIG_TYPE_LIST, FALSE, "",
     N_("Plugins not to load, by name, separated by “;”."),
@@ -194,10 +207,19 @@ static const MeroConfigKey keys[] = {
   { "sync", "interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "30",
     N_("Seconds between periodic synchronisations of each context."),
     FIELD (sync_interval_secs), 1, 86400, NULL, NULL },
+  { "sync", "heartbeat_interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "30",
+    N_("Seconds between the root-hash heartbeats of each context and the heads heartbeats of "
+       "each group that peers compare to catch up (1-86400)."),
+    FIELD (sync_heartbeat_interval_secs), 1, 86400, NULL, NULL },
 
   { "gc", "interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "43200",
     N_("Seconds between garbage-collection passes over tombstones."),
     FIELD (gc_interval_secs), 60, 604800, NULL, NULL },
+
+  { "debug", "test_hooks", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
+    N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
+       "Never on a production node."),
+    FIELD (debug_test_hooks), 0, 0, NULL, NULL },
 };
 
 static const struct {
@@ -212,6 +234,7 @@ static const struct {
   { "plugins", N_("Plugins found in MERO_PLUGIN_DIR and the installed plugin directory.") },
   { "sync", N_("State synchronisation between peers.") },
   { "gc", N_("Garbage collection.") },
+  { "debug", N_("Debugging aids for tests.") },
 };
 
 const char *const *

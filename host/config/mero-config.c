@@ -40,6 +40,7 @@ mero_config_free (MeroConfig *config)
   g_free (config->store_path);
   g_free (config->store_key_file);
   g_free (config->server_listen);
+  g_free (config->dbus_name);
   g_strfreev (config->plugins_disabled);
   g_free (config);
 }

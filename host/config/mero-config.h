@@ -68,11 +68,15 @@ typedef struct {
   gboolean server_trust_loopback;
 
   guint dbus_bus;              /* MeroConfigBus */
+  char *dbus_name;             /* well-known name owned on that bus */
 
   char **plugins_disabled;
 
   guint sync_interval_secs;
+  guint sync_heartbeat_interval_secs;
   guint gc_interval_secs;
+
+  gboolean debug_test_hooks;   /* D-Bus test hooks (SkipNextBroadcasts) */
 } MeroConfig;
 
 /* (transfer full) g_get_user_data_dir()/merod */

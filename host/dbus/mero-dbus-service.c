@@ -4,7 +4,7 @@
 
 #include <glib/gi18n.h>
 
-#include "dbus/mero-dbus-node1-generated.h"
+#include "dbus/mero-dbus-service-private.h"
 
 G_DEFINE_QUARK (mero-dbus-service-error-quark, mero_dbus_service_error)
 
@@ -18,6 +18,9 @@ struct _MeroDBusService {
   gboolean exported;
   gboolean name_owned;
   GTask *start_task;              /* pending start, NULL otherwise */
+  char *name;                     /* well-known name (dbus.name) */
+  MeroContexts *contexts;         /* borrowed, nullable */
+  gboolean test_hooks;
   GCancellable *alive;            /* cancelled when the service is freed */
 };
 
@@ -147,6 +150,7 @@ mero_dbus_service_new (GBusType bus_type, const char *peer_id, const char *versi
   service->bus_type = bus_type;
   service->registry = registry;
   service->skeleton = mero_dbus_node1_skeleton_new ();
+  service->name = g_strdup (MERO_DBUS_NAME);
   mero_dbus_node1_set_peer_id (service->skeleton, peer_id);
   mero_dbus_node1_set_version (service->skeleton, version);
   mero_dbus_node1_set_home_dir (service->skeleton, home_dir);
@@ -241,7 +245,7 @@ on_bus_ready (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   service->exported = TRUE;
   service->owner_id = g_bus_own_name_on_connection (
-      service->connection, MERO_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, on_name_acquired,
+      service->connection, service->name, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, on_name_acquired,
       on_name_lost, service, NULL);
 }
 
@@ -275,6 +279,56 @@ mero_dbus_service_set_http_address (MeroDBusService *service, const char *url)
   g_return_if_fail (url != NULL);
 
   mero_dbus_node1_set_http_address (service->skeleton, url);
+}
+
+void
+mero_dbus_service_set_name (MeroDBusService *service, const char *name)
+{
+  g_return_if_fail (service != NULL && name != NULL);
+  g_return_if_fail (service->connection == NULL);
+
+  g_free (service->name);
+  service->name = g_strdup (name);
+}
+
+MeroDBusNode1 *
+mero_dbus_service_get_skeleton (MeroDBusService *service)
+{
+  return service->skeleton;
+}
+
+void
+mero_dbus_service_set_contexts (MeroDBusService *service, MeroContexts *contexts,
+                                gboolean test_hooks)
+{
+  g_return_if_fail (service != NULL);
+
+  service->contexts = contexts;
+  service->test_hooks = test_hooks;
+  if (contexts != NULL)
+    mero_dbus_contexts_connect (service, service->skeleton);
+}
+
+MeroContexts *
+mero_dbus_service_get_contexts (MeroDBusService *service)
+{
+  return service->contexts;
+}
+
+gboolean
+mero_dbus_service_get_test_hooks (MeroDBusService *service)
+{
+  return service->test_hooks;
+}
+
+void
+mero_dbus_service_emit_state_changed (MeroDBusService *service, const char *context_id,
+                                      const char *root_hash, const char *const *heads)
+{
+  g_return_if_fail (service != NULL);
+
+  if (service->exported)
+    mero_dbus_node1_emit_state_changed (service->skeleton, context_id, root_hash, heads);
 }
 
 GDBusConnection *
@@ -311,5 +365,6 @@ mero_dbus_service_free (MeroDBusService *service)
     }
   g_signal_handlers_disconnect_by_data (service->skeleton, service);
   g_object_unref (service->skeleton);
+  g_free (service->name);
   g_free (service);
 }

@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "net/transport/mero-network.h"
+#include "node/mero-contexts.h"
 #include "plugin/mero-plugin-registry.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,17 @@ void mero_dbus_service_set_network (MeroDBusService *service, MeroNetwork *netwo
  * @detail is the address or the reason. */
 void mero_dbus_service_emit_peer (MeroDBusService *service, const char *peer_id,
                                   gboolean connected, const char *detail);
+/* The well-known name to own (dbus.name; default MERO_DBUS_NAME), so
+ * several nodes can share one bus.  Before start only. */
+void mero_dbus_service_set_name (MeroDBusService *service, const char *name);
+/* Serves the contexts methods (CreateContext … SyncContext, ListGroups)
+ * from @contexts (borrowed; NULL: they answer “not ready”);
+ * SkipNextBroadcasts only with @test_hooks ([debug] test_hooks). */
+void mero_dbus_service_set_contexts (MeroDBusService *service, MeroContexts *contexts,
+                                    gboolean test_hooks);
+/* Emits StateChanged once exported. */
+void mero_dbus_service_emit_state_changed (MeroDBusService *service, const char *context_id,
+                                          const char *root_hash, const char *const *heads);
 /* NULL until started. */
 GDBusConnection *mero_dbus_service_get_connection (MeroDBusService *service);
 /* Releases the name, unexports and drops the connection; NULL-safe. */

@@ -33,6 +33,8 @@ struct _MeroNodeNetwork {
   GHashTable *peers;             /* peer id → NodePeer */
   MeroNodePeerFunc func;
   gpointer user_data;
+  MeroNodeNetEventFunc hook;
+  gpointer hook_data;
   gboolean stopped;
 };
 
@@ -218,9 +220,9 @@ on_net_event (MeroNetEvent *event, gpointer user_data)
         mero_node_bootstrap_dial_failed (self->bootstrap, event->address, event->message);
       break;
     case MERO_NET_EVENT_STREAM_OPENED:
-      /* No application protocol is served yet (no stream ids or prefixes
-       * are registered), so any stream here is refused. */
-      if (event->stream != NULL)
+      /* The hook (NodeClient) serves /calimero/stream/; without it any
+       * stream here is refused. */
+      if (self->hook == NULL && event->stream != NULL)
         mero_network_stream_reset (self->network, event->stream);
       break;
     case MERO_NET_EVENT_SUBSCRIBED:
@@ -234,7 +236,6 @@ on_net_event (MeroNetEvent *event, gpointer user_data)
                         event->topic);
       break;
     case MERO_NET_EVENT_MESSAGE:
-      /* No topic is subscribed by the node yet; logged for debugging. */
       g_debug ("gossip message on %s from %s (author %s), %" G_GSIZE_FORMAT " bytes",
                event->topic, event->peer_id, event->author, g_bytes_get_size (event->data));
       break;
@@ -250,6 +251,17 @@ on_net_event (MeroNetEvent *event, gpointer user_data)
     default:
       break;
     }
+  if (self->hook != NULL && !self->stopped)
+    self->hook (event, self->hook_data);
+}
+
+void
+mero_node_network_set_event_hook (MeroNodeNetwork *self, MeroNodeNetEventFunc func,
+                                  gpointer user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->hook = func;
+  self->hook_data = user_data;
 }
 
 static gboolean
@@ -277,6 +289,7 @@ mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func, gpointer 
   config.dial_timeout_us = self->dial_timeout_us;
   config.mdns = self->mdns;
   config.mdns_query_interval_us = self->mdns_interval_us;
+  config.stream_prefixes = (const char *const[]) { "/calimero/stream/", NULL };
   self->func = func;
   self->user_data = user_data;
   self->network = mero_network_new (&config, self->identity);

@@ -35,6 +35,12 @@ MeroNodeNetwork *mero_node_network_new (const MeroConfig *config, const MeroIden
  * @func (nullable) hears about peers on the thread-default context. */
 gboolean mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func,
                                   gpointer user_data, GError **error);
+/* Every network event, after this module's own handling, goes to @func
+ * too (the NodeClient: gossip, topics, /calimero/stream/ streams).
+ * Inbound streams are reset when no hook is set. */
+typedef void (*MeroNodeNetEventFunc) (const MeroNetEvent *event, gpointer user_data);
+void mero_node_network_set_event_hook (MeroNodeNetwork *self, MeroNodeNetEventFunc func,
+                                       gpointer user_data);
 /* (transfer none) NULL-terminated bound listen multiaddrs ending in
  * /p2p/<our PeerId>; empty before start. */
 const char *const *mero_node_network_get_listen_addrs (MeroNodeNetwork *self);

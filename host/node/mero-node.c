@@ -3,6 +3,7 @@
 #include "node/mero-node.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "mero-build-config.h"
 #include "node/mero-home-lock.h"
 #include "node/mero-home.h"
+#include "node/mero-contexts.h"
+#include "node/mero-node-client.h"
 #include "node/mero-node-network.h"
 #include "node/mero-node-plugins.h"
 #include "server/mero-server.h"
@@ -29,6 +32,8 @@ struct _MeroNode {
   MeroStore *store;
   MeroDBusService *dbus;
   MeroNodeNetwork *network;   /* NULL while network.enabled=false */
+  MeroNodeClient *client;     /* NodeClient over the network (or none) */
+  MeroContexts *contexts;     /* NodeManager of contexts and groups */
   MeroNodeEvents *events;
   MeroServer *server;
   gint64 started_us;          /* monotonic, for the uptime the server reports */
@@ -172,6 +177,87 @@ start_server (MeroNode *node)
   node_ready (node);
 }
 
+static void
+on_state_changed (const char *context_id, const char *root_hash, const char *const *heads,
+                  gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  if (node->dbus != NULL)
+    mero_dbus_service_emit_state_changed (node->dbus, context_id, root_hash, heads);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_set_member_name (builder, "root_hash");
+  json_builder_add_string_value (builder, root_hash);
+  json_builder_set_member_name (builder, "heads");
+  json_builder_begin_array (builder);
+  for (guint i = 0; heads != NULL && heads[i] != NULL; i++)
+    json_builder_add_string_value (builder, heads[i]);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, "state-changed", json);
+}
+
+static const char *const *
+contexts_listen_addresses (gpointer user_data)
+{
+  MeroNode *node = user_data;
+  static const char *const none[] = { NULL };
+
+  return node->network != NULL ? mero_node_network_get_listen_addrs (node->network) : none;
+}
+
+static void
+on_network_event (const MeroNetEvent *event, gpointer user_data)
+{
+  MeroNode *node = user_data;
+
+  if (node->client != NULL)
+    mero_node_client_handle_event (node->client, event);
+}
+
+/* After the network (contexts subscribe to their topics as they reopen),
+ * before the HTTP server and "ready". */
+static gboolean
+start_contexts (MeroNode *node, GError **error)
+{
+  MeroContextsConfig config = { 0 };
+  guint8 seed[32], pk[32], sk[64];
+
+  node->client = mero_node_client_new (
+      node->network != NULL ? mero_node_network_get_network (node->network) : NULL, NULL);
+  if (node->network != NULL)
+    mero_node_network_set_event_hook (node->network, on_network_event, node);
+  mero_identity_copy_seed (node->identity, seed);
+  crypto_sign_seed_keypair (pk, sk, seed);
+  sodium_memzero (seed, sizeof seed);
+  config.store = node->store;
+  config.secret_key = sk;
+  config.transport = mero_node_client_transport ();
+  config.transport_data = node->client;
+  config.state_changed = on_state_changed;
+  config.state_changed_data = node;
+  config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
+  config.listen_addresses = contexts_listen_addresses;
+  config.listen_addresses_data = node;
+  node->contexts = mero_contexts_new (&config, error);
+  sodium_memzero (sk, sizeof sk);
+  if (node->contexts == NULL)
+    return FALSE;
+  mero_node_client_set_contexts (node->client, node->contexts);
+  if (node->dbus != NULL)
+    mero_dbus_service_set_contexts (node->dbus, node->contexts, node->config->debug_test_hooks);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
+                    "%u contexts reopened", mero_contexts_count (node->contexts));
+  return TRUE;
+}
+
 /* Peers joining and leaving go to D-Bus signals and the event bus. */
 static void
 on_peer_changed (const char *peer_id, gboolean connected, const char *detail,
@@ -207,6 +293,11 @@ start_network (MeroNode *node)
     {
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "network-disabled",
                         "MESSAGE", "libp2p network disabled (network.enabled=false)");
+      if (!start_contexts (node, &error))
+        {
+          fail_start (node, error);
+          return;
+        }
       start_server (node);
       return;
     }
@@ -221,6 +312,11 @@ start_network (MeroNode *node)
   if (node->dbus != NULL)
     mero_dbus_service_set_network (node->dbus, mero_node_network_get_network (node->network),
                                    mero_node_network_get_listen_addrs (node->network));
+  if (!start_contexts (node, &error))
+    {
+      fail_start (node, error);
+      return;
+    }
   start_server (node);
 }
 
@@ -257,6 +353,7 @@ start_dbus (MeroNode *node)
   node->dbus = mero_dbus_service_new (bus == MERO_CONFIG_BUS_SYSTEM ? G_BUS_TYPE_SYSTEM
                                                                     : G_BUS_TYPE_SESSION,
                                       peer_id, MERO_VERSION, node->home, node->registry);
+  mero_dbus_service_set_name (node->dbus, node->config->dbus_name);
   mero_dbus_service_start_async (node->dbus, NULL, on_dbus_started, g_object_ref (node->alive));
 }
 
@@ -499,7 +596,16 @@ mero_node_stop (MeroNode *node, GError **error)
       mero_node_events_publish (node->events, "node-stopping", "{}");
       g_clear_pointer (&node->server, mero_server_free);
     }
+  if (node->dbus != NULL)
+    mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
+  /* Contexts close before the network and the store they use. */
+  if (node->client != NULL)
+    mero_node_client_set_contexts (node->client, NULL);
+  g_clear_pointer (&node->contexts, mero_contexts_free);
+  if (node->network != NULL)
+    mero_node_network_set_event_hook (node->network, NULL, NULL);
+  g_clear_pointer (&node->client, mero_node_client_free);
   /* Peers are told goodbye before the store closes: nothing a peer says
    * can reach a closed store. */
   g_clear_pointer (&node->network, mero_node_network_free);

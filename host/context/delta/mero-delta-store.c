@@ -39,6 +39,8 @@ struct _MeroDeltaStore {
   MeroDeltaClockFunc clock;
   gpointer clock_data;
   MeroMetrics *metrics;
+  MeroDeltaKeyLookupFunc key_lookup;
+  gpointer key_lookup_data;
   MeroHlcClock hlc;
   GArray *heads;          /* Head, sorted by id, at most MERO_DELTA_MAX_HEADS */
   GArray *head_ids;       /* Id, the ids of @heads (mero_delta_store_heads) */
@@ -99,7 +101,10 @@ lookup_key (const guint8 key_id[MERO_DELTA_ID_LEN], gpointer user_data)
 {
   MeroDeltaStore *ds = user_data;
 
-  return memcmp (key_id, ds->key_id, MERO_DELTA_ID_LEN) == 0 ? ds->key : NULL;
+  if (memcmp (key_id, ds->key_id, MERO_DELTA_ID_LEN) == 0)
+    return ds->key;
+  /* Older (or newer) keys of the context: the node's key ring. */
+  return ds->key_lookup != NULL ? ds->key_lookup (key_id, ds->key_lookup_data) : NULL;
 }
 
 static int
@@ -902,6 +907,8 @@ mero_delta_store_open (MeroStore *store, const guint8 context_id[MERO_DELTA_ID_L
                                                    : MERO_DELTA_PENDING_MAX_AGE_MS;
   ds->authorize = config->authorize;
   ds->authorize_data = config->authorize_data;
+  ds->key_lookup = config->key_lookup;
+  ds->key_lookup_data = config->key_lookup_data;
   ds->clock = config->clock;
   ds->clock_data = config->clock_data;
   ds->metrics = config->metrics != NULL ? mero_metrics_ref (config->metrics) : NULL;
@@ -948,6 +955,14 @@ mero_delta_store_free (MeroDeltaStore *ds)
   mero_metrics_unref (ds->metrics);
   mero_state_free (ds->state);
   g_free (ds);
+}
+
+void
+mero_delta_store_set_context_key (MeroDeltaStore *ds, const guint8 key[MERO_DELTA_KEY_LEN])
+{
+  g_return_if_fail (ds != NULL && key != NULL);
+  memcpy (ds->key, key, MERO_DELTA_KEY_LEN);
+  mero_delta_key_id (ds->key, ds->key_id);
 }
 
 MeroState *

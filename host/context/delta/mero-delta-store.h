@@ -64,6 +64,10 @@ typedef struct {
   /* 0 = MERO_STATE_TOMBSTONE_RETENTION_MS: the retention horizon and the
    * age mero_delta_store_gc() collects tombstones at. */
   guint64 tombstone_retention_ms;
+  /* Keys of the context other than @context_key (older keys after a
+   * rotation, for history); NULL = only @context_key opens envelopes. */
+  MeroDeltaKeyLookupFunc key_lookup;
+  gpointer key_lookup_data;
 } MeroDeltaStoreConfig;
 
 typedef enum {
@@ -109,6 +113,9 @@ void mero_delta_store_set_governance_heads (MeroDeltaStore *ds, const guint8 *he
  * horizon agree. */
 gboolean mero_delta_store_gc (MeroDeltaStore *ds, guint max_visit, GBytes **cursor,
                               guint *removed, GError **error);
+/* Replaces the key local deltas are sealed with (after a group key
+ * rotation); envelopes under the old key still open through key_lookup. */
+void mero_delta_store_set_context_key (MeroDeltaStore *ds, const guint8 key[MERO_DELTA_KEY_LEN]);
 
 /* Evicts pending deltas older than the age bound (also done on receive). */
 void mero_delta_store_expire (MeroDeltaStore *ds);

@@ -1,0 +1,15 @@
+/* mero-dbus-service-private.h: shared by the files of the D-Bus service. */
+#pragma once
+
+#include "dbus/mero-dbus-node1-generated.h"
+#include "dbus/mero-dbus-service.h"
+
+G_BEGIN_DECLS
+
+MeroDBusNode1 *mero_dbus_service_get_skeleton (MeroDBusService *service);
+MeroContexts *mero_dbus_service_get_contexts (MeroDBusService *service);
+gboolean mero_dbus_service_get_test_hooks (MeroDBusService *service);
+/* mero-dbus-contexts.c: connects the contexts method handlers. */
+void mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+
+G_END_DECLS

@@ -1,0 +1,125 @@
+/* mero-contexts-private.h: the manager's internals, shared by its files
+ * (mero-contexts.c: registry, groups, keys, control; mero-contexts-net.c:
+ * gossip, streams, catch-up; mero-invitation.c: invitation strings). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "context/delta/mero-delta-store.h"
+#include "context/group/mero-group-dag.h"
+#include "node/mero-broadcast.h"
+#include "node/mero-contexts.h"
+
+G_BEGIN_DECLS
+
+#define ID_LEN 32
+/* Envelopes kept per context while they cannot be applied yet (no key,
+ * governance cut unknown); beyond it the oldest is dropped and counted. */
+#define MERO_CONTEXTS_BUFFER_MAX 4096u
+/* Rounds of one catch-up session with one peer. */
+#define MERO_CONTEXTS_FETCH_ROUNDS 64u
+/* Deltas / ops one stream response carries at most. */
+#define MERO_CONTEXTS_SERVE_MAX 512u
+#define MERO_CONTEXTS_SERVE_MAX_BYTES (6u * 1024u * 1024u)
+
+#define DROPPED_METRIC "mero_node_messages_dropped_total"
+
+typedef struct _Group Group;
+typedef struct _Ctx Ctx;
+
+struct _Group {
+  MeroContexts *self;
+  guint8 id[ID_LEN];
+  char *hex;
+  char *topic;
+  MeroGroupDag *dag;
+  GHashTable *keys;          /* key id (32, owned) → key (32, owned) */
+  gboolean ops_fetching;     /* a group catch-up is in flight */
+  guint ops_rounds;
+};
+
+typedef struct {
+  GBytes *envelope;
+  char *peer;
+} Buffered;
+
+struct _Ctx {
+  MeroContexts *self;
+  guint8 id[ID_LEN];
+  char *b58;
+  Group *group;
+  char *application;
+  MeroDeltaStore *ds;        /* NULL until the group key is held */
+  GPtrArray *buffered;       /* Buffered */
+  guint skip_broadcasts;
+  guint8 root[ID_LEN];       /* last root reported through state_changed */
+  /* Set by the callbacks during one receive. */
+  gboolean unknown_cut;
+  gboolean unknown_key;
+  guint8 missing_key[ID_LEN];
+  gboolean fetching;         /* a delta catch-up is in flight */
+  gboolean refetch;
+  guint rounds;
+  gint64 key_requested_us;
+};
+
+struct _MeroContexts {
+  gint refs;                 /* pending requests hold one */
+  gboolean closed;
+  MeroStore *store;
+  MeroMetrics *metrics;
+  guint8 sk[64];
+  guint8 pk[ID_LEN];
+  char *peer_id;
+  const MeroNodeTransport *transport;
+  gpointer transport_data;
+  MeroContextsStateFunc state_changed;
+  gpointer state_changed_data;
+  const char *const *(*listen_addresses) (gpointer data);
+  gpointer listen_addresses_data;
+  GHashTable *groups;        /* hex → Group */
+  GHashTable *contexts;      /* b58 → Ctx */
+  guint heartbeat_source;
+  GPtrArray *joins;          /* GTask of joins in flight */
+};
+
+/* mero-contexts.c */
+void mero_contexts_buffered_free (Buffered *b);
+MeroContexts *mero_contexts_ref (MeroContexts *self);
+void mero_contexts_unref (MeroContexts *self);
+void mero_contexts_count_drop (MeroContexts *self, const char *reason);
+gint64 mero_contexts_now_ms (void);
+Ctx *mero_contexts_lookup_id (MeroContexts *self, const guint8 id[ID_LEN]);
+Group *mero_contexts_group_lookup (MeroContexts *self, const guint8 id[ID_LEN]);
+Group *mero_contexts_group_ensure (MeroContexts *self, const guint8 id[ID_LEN], GError **error);
+Ctx *mero_contexts_ctx_add (MeroContexts *self, const guint8 id[ID_LEN], Group *group,
+                            const char *application, GError **error);
+/* After any accepted group op: keys, delta stores, subscriptions, replay. */
+void mero_contexts_group_changed (MeroContexts *self, Group *group);
+/* Receives one encoded op from @peer (NULL: local); TRUE if accepted/dup. */
+gboolean mero_contexts_group_receive (MeroContexts *self, Group *group, GBytes *op,
+                                      const char *peer, gboolean *accepted);
+gboolean mero_contexts_author (MeroContexts *self, Group *group, MeroGroupOp *op, GError **error);
+const guint8 *mero_contexts_key_lookup (const guint8 key_id[ID_LEN], gpointer user_data);
+void mero_contexts_key_store (MeroContexts *self, Group *group, const guint8 key_id[ID_LEN],
+                              const guint8 key[ID_LEN]);
+void mero_contexts_report_state (MeroContexts *self, Ctx *ctx);
+char *mero_contexts_peer_of_key (const guint8 pk[ID_LEN]);
+gboolean mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN]);
+
+/* mero-contexts-net.c */
+void mero_contexts_publish (MeroContexts *self, const char *topic, const MeroBroadcast *msg);
+void mero_contexts_receive_envelope (MeroContexts *self, Ctx *ctx, GBytes *envelope,
+                                     const char *peer, gboolean replay);
+void mero_contexts_replay (MeroContexts *self, Ctx *ctx);
+void mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
+                                 const char *const *addresses, const GArray *ids);
+void mero_contexts_fetch_group (MeroContexts *self, Group *group, const char *peer,
+                                const char *const *addresses, GPtrArray *extra_ops,
+                                MeroNodeResponseFunc then, gpointer then_data);
+void mero_contexts_fetch_keys (MeroContexts *self, Ctx *ctx, const char *peer,
+                               const guint8 key_id[ID_LEN]);
+void mero_contexts_publish_hash_heartbeat (MeroContexts *self, Ctx *ctx);
+void mero_contexts_publish_group_heartbeat (MeroContexts *self, Group *group);
+
+G_END_DECLS

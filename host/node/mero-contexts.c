@@ -1,0 +1,1239 @@
+/* mero-contexts.c: the registry of contexts and groups, their keys, and
+ * the control operations (create, call, info, leave, remove). */
+#define G_LOG_DOMAIN "merod"
+#include "node/mero-contexts-private.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "context/group/mero-group-envelope.h"
+#include "context/kv/mero-kv.h"
+#include "crypto/mero-sha256.h"
+#include "net/mero-base58.h"
+#include "net/mero-peer-id.h"
+#include "store/mero-store-keys.h"
+
+G_DEFINE_QUARK (mero-contexts-error-quark, mero_contexts_error)
+
+#define KV_APPLICATION "kv"
+/* Registry record (META, context meta(ctx)): version 1 || group id[32]
+ * || application (UTF-8, rest of the value). */
+#define REGISTRY_VERSION 1
+/* Fetched group keys: GENERIC, scope = group id, fragment "key" || key id. */
+#define KEYRING_FRAGMENT "key"
+
+gint64
+mero_contexts_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+void
+mero_contexts_count_drop (MeroContexts *self, const char *reason)
+{
+  g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", reason);
+
+  mero_metrics_counter_add (self->metrics, DROPPED_METRIC, labels, 1, NULL);
+  g_debug ("dropped a node message: %s", reason);
+}
+
+char *
+mero_contexts_peer_of_key (const guint8 pk[ID_LEN])
+{
+  g_autoptr (MeroPeerId) id = mero_peer_id_new_from_ed25519 (pk);
+
+  return mero_peer_id_to_string (id);
+}
+
+gboolean
+mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN])
+{
+  g_autoptr (MeroPeerId) id = peer_id != NULL ? mero_peer_id_parse (peer_id, NULL) : NULL;
+
+  return id != NULL && mero_peer_id_get_ed25519_public_key (id, pk);
+}
+
+static void
+application_id (const char *application, guint8 out[ID_LEN])
+{
+  g_autofree char *text = g_strconcat ("mero/application/v1", application, NULL);
+
+  mero_sha256 (text, strlen (text), out);
+}
+
+static char *
+root_text (const guint8 root[ID_LEN])
+{
+  static const guint8 zero[ID_LEN] = { 0 };
+
+  return memcmp (root, zero, ID_LEN) == 0 ? g_strdup ("") : mero_base58_encode (root, ID_LEN);
+}
+
+static guint
+id_hash (gconstpointer key)
+{
+  guint h;
+
+  memcpy (&h, key, sizeof h);
+  return h;
+}
+
+static gboolean
+id_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, ID_LEN) == 0;
+}
+
+/* ---- lifetime ---- */
+
+MeroContexts *
+mero_contexts_ref (MeroContexts *self)
+{
+  g_atomic_int_inc (&self->refs);
+  return self;
+}
+
+static void
+group_free (Group *group)
+{
+  mero_group_dag_free (group->dag);
+  g_hash_table_unref (group->keys);
+  g_free (group->hex);
+  g_free (group->topic);
+  g_free (group);
+}
+
+void
+mero_contexts_buffered_free (Buffered *b)
+{
+  g_bytes_unref (b->envelope);
+  g_free (b->peer);
+  g_free (b);
+}
+
+static void
+ctx_free (Ctx *ctx)
+{
+  mero_delta_store_free (ctx->ds);
+  g_ptr_array_unref (ctx->buffered);
+  g_free (ctx->b58);
+  g_free (ctx->application);
+  g_free (ctx);
+}
+
+void
+mero_contexts_unref (MeroContexts *self)
+{
+  if (!g_atomic_int_dec_and_test (&self->refs))
+    return;
+  g_hash_table_unref (self->contexts);
+  g_hash_table_unref (self->groups);
+  g_ptr_array_unref (self->joins);
+  mero_metrics_unref (self->metrics);
+  sodium_memzero (self->sk, sizeof self->sk);
+  g_free (self->peer_id);
+  g_free (self);
+}
+
+void
+mero_contexts_free (MeroContexts *self)
+{
+  if (self == NULL)
+    return;
+  self->closed = TRUE;
+  if (self->heartbeat_source != 0)
+    g_source_remove (self->heartbeat_source);
+  self->heartbeat_source = 0;
+  for (guint i = 0; i < self->joins->len; i++)
+    g_task_return_new_error (g_ptr_array_index (self->joins, i), G_IO_ERROR,
+                             G_IO_ERROR_CANCELLED, "%s", _("The node is stopping"));
+  g_ptr_array_set_size (self->joins, 0);
+  /* Delta stores borrow the store: close them now, whoever still holds
+   * a reference to the manager. */
+  g_hash_table_remove_all (self->contexts);
+  g_hash_table_remove_all (self->groups);
+  mero_contexts_unref (self);
+}
+
+/* ---- groups and keys ---- */
+
+Group *
+mero_contexts_group_lookup (MeroContexts *self, const guint8 id[ID_LEN])
+{
+  g_autofree char *hex = g_malloc (2 * ID_LEN + 1);
+
+  for (guint i = 0; i < ID_LEN; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", id[i]);
+  return g_hash_table_lookup (self->groups, hex);
+}
+
+static void
+keyring_load (MeroContexts *self, Group *group)
+{
+  MeroKey prefix;
+  g_autoptr (MeroStoreIter) it = NULL;
+  gsize flen = strlen (KEYRING_FRAGMENT);
+
+  if (!mero_key_generic (&prefix, group->id, (const guint8 *) KEYRING_FRAGMENT, flen))
+    return;
+  it = mero_store_iter_new (self->store, NULL, &prefix);
+  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+    {
+      gsize len;
+      const guint8 *key = mero_store_iter_key (it, &len);
+      g_autoptr (GBytes) value = mero_store_iter_value (it);
+      guint8 check[ID_LEN];
+
+      if (len != ID_LEN + flen + ID_LEN || g_bytes_get_size (value) != ID_LEN)
+        continue;
+      mero_group_key_id (g_bytes_get_data (value, NULL), check);
+      if (memcmp (check, key + ID_LEN + flen, ID_LEN) != 0)
+        continue;
+      g_hash_table_insert (group->keys, g_memdup2 (check, ID_LEN),
+                           g_memdup2 (g_bytes_get_data (value, NULL), ID_LEN));
+    }
+}
+
+void
+mero_contexts_key_store (MeroContexts *self, Group *group, const guint8 key_id[ID_LEN],
+                         const guint8 key[ID_LEN])
+{
+  MeroKey k;
+  guint8 frag[sizeof KEYRING_FRAGMENT - 1 + ID_LEN];
+  g_autoptr (GError) error = NULL;
+
+  if (g_hash_table_contains (group->keys, key_id))
+    return;
+  memcpy (frag, KEYRING_FRAGMENT, sizeof KEYRING_FRAGMENT - 1);
+  memcpy (frag + sizeof KEYRING_FRAGMENT - 1, key_id, ID_LEN);
+  if (mero_key_generic (&k, group->id, frag, sizeof frag)
+      && !mero_store_put (self->store, &k, key, ID_LEN, &error))
+    g_warning ("cannot keep a group key: %s", error->message);
+  g_hash_table_insert (group->keys, g_memdup2 (key_id, ID_LEN), g_memdup2 (key, ID_LEN));
+}
+
+/* The key ring of a group, for its DeltaStores: the keys its DAG opened
+ * and the ones fetched from other members. */
+static const guint8 *
+group_key_lookup (Group *group, const guint8 key_id[ID_LEN])
+{
+  const guint8 *key = g_hash_table_lookup (group->keys, key_id);
+  guint8 found[ID_LEN];
+
+  if (key != NULL)
+    return key;
+  if (!mero_group_dag_key (group->dag, key_id, found))
+    return NULL;
+  key = g_memdup2 (found, ID_LEN);
+  g_hash_table_insert (group->keys, g_memdup2 (key_id, ID_LEN), (gpointer) key);
+  sodium_memzero (found, sizeof found);
+  return key;
+}
+
+const guint8 *
+mero_contexts_key_lookup (const guint8 key_id[ID_LEN], gpointer user_data)
+{
+  Ctx *ctx = user_data;
+  const guint8 *key = group_key_lookup (ctx->group, key_id);
+
+  if (key == NULL)
+    {
+      ctx->unknown_key = TRUE;
+      memcpy (ctx->missing_key, key_id, ID_LEN);
+    }
+  return key;
+}
+
+Group *
+mero_contexts_group_ensure (MeroContexts *self, const guint8 id[ID_LEN], GError **error)
+{
+  Group *group = mero_contexts_group_lookup (self, id);
+
+  if (group != NULL)
+    return group;
+  group = g_new0 (Group, 1);
+  group->self = self;
+  memcpy (group->id, id, ID_LEN);
+  group->hex = g_malloc (2 * ID_LEN + 1);
+  for (guint i = 0; i < ID_LEN; i++)
+    g_snprintf (group->hex + 2 * i, 3, "%02x", id[i]);
+  group->topic = g_strconcat ("group/", group->hex, NULL);
+  group->keys = g_hash_table_new_full (id_hash, id_equal,
+                                       g_free, (GDestroyNotify) g_free);
+  group->dag = mero_group_dag_open (self->store, id, self->metrics, error);
+  if (group->dag == NULL || !mero_group_dag_set_identity (group->dag, self->sk, error))
+    {
+      group_free (group);
+      return NULL;
+    }
+  keyring_load (self, group);
+  g_hash_table_insert (self->groups, group->hex, group);
+  self->transport->subscribe (self->transport_data, group->topic);
+  return group;
+}
+
+/* ---- contexts ---- */
+
+Ctx *
+mero_contexts_lookup_id (MeroContexts *self, const guint8 id[ID_LEN])
+{
+  g_autofree char *b58 = mero_base58_encode (id, ID_LEN);
+
+  return g_hash_table_lookup (self->contexts, b58);
+}
+
+static Ctx *
+lookup_text (MeroContexts *self, const char *context_id, GError **error)
+{
+  Ctx *ctx = context_id != NULL ? g_hash_table_lookup (self->contexts, context_id) : NULL;
+
+  if (ctx == NULL)
+    g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_UNKNOWN_CONTEXT,
+                 _("No context “%s” on this node"), context_id != NULL ? context_id : "");
+  return ctx;
+}
+
+static gboolean
+authorize (const guint8 context_id[MERO_DELTA_ID_LEN], const guint8 author[MERO_DELTA_AUTHOR_LEN],
+           const guint8 *heads, guint n_heads, gpointer user_data, GError **error)
+{
+  Ctx *ctx = user_data;
+  gboolean can_write = FALSE;
+  const MeroGroupState *now = mero_group_dag_state (ctx->group->dag);
+  g_autoptr (GError) local = NULL;
+
+  if (!mero_group_dag_can_write_at (ctx->group->dag, author, heads, n_heads, &can_write, &local))
+    {
+      if (g_error_matches (local, MERO_GROUP_ERROR, MERO_GROUP_ERROR_UNKNOWN_CUT))
+        ctx->unknown_cut = TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!can_write)
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED,
+                   "the author could not write at the delta's governance cut");
+      return FALSE;
+    }
+  /* A member removed since cannot keep writing by citing an old cut:
+   * its deltas after the removal are refused (see README: a late joiner
+   * also refuses that author's older deltas). */
+  if (!mero_group_state_can_write (now, author))
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED,
+                   "the author is no longer a writer of the group");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Opens the DeltaStore once the group key is held; keeps its sealing key
+ * current after rotations. */
+static void
+ctx_update_key (MeroContexts *self, Ctx *ctx)
+{
+  guint8 key_id[ID_LEN], key[ID_LEN];
+  MeroDeltaStoreConfig config = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!mero_group_dag_current_key (ctx->group->dag, key_id, key))
+    return;
+  if (ctx->ds != NULL)
+    {
+      mero_delta_store_set_context_key (ctx->ds, key);
+      sodium_memzero (key, sizeof key);
+      return;
+    }
+  config.context_key = key;
+  config.author_sk = self->sk;
+  config.authorize = authorize;
+  config.authorize_data = ctx;
+  config.key_lookup = mero_contexts_key_lookup;
+  config.key_lookup_data = ctx;
+  config.metrics = self->metrics;
+  ctx->ds = mero_delta_store_open (self->store, ctx->id, &config, &error);
+  sodium_memzero (key, sizeof key);
+  if (ctx->ds == NULL)
+    {
+      g_warning ("cannot open the deltas of context %s: %s", ctx->b58, error->message);
+      return;
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-key",
+                    "MERO_CONTEXT", ctx->b58, "MESSAGE",
+                    "context %s: group key held, deltas open", ctx->b58);
+  mero_delta_store_root (ctx->ds, ctx->root);
+}
+
+static gboolean
+registry_put (MeroContexts *self, Ctx *ctx, GError **error)
+{
+  MeroKey key = mero_key_context_meta (ctx->id);
+  g_autoptr (GByteArray) value = g_byte_array_new ();
+  guint8 version = REGISTRY_VERSION;
+
+  g_byte_array_append (value, &version, 1);
+  g_byte_array_append (value, ctx->group->id, ID_LEN);
+  g_byte_array_append (value, (const guint8 *) ctx->application, strlen (ctx->application));
+  return mero_store_put (self->store, &key, value->data, value->len, error);
+}
+
+Ctx *
+mero_contexts_ctx_add (MeroContexts *self, const guint8 id[ID_LEN], Group *group,
+                       const char *application, GError **error)
+{
+  Ctx *ctx = mero_contexts_lookup_id (self, id);
+
+  if (ctx != NULL)
+    return ctx;
+  ctx = g_new0 (Ctx, 1);
+  ctx->self = self;
+  memcpy (ctx->id, id, ID_LEN);
+  ctx->b58 = mero_base58_encode (id, ID_LEN);
+  ctx->group = group;
+  ctx->application = g_strdup (application);
+  ctx->buffered = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_contexts_buffered_free);
+  if (!registry_put (self, ctx, error))
+    {
+      ctx_free (ctx);
+      return NULL;
+    }
+  g_hash_table_insert (self->contexts, ctx->b58, ctx);
+  ctx_update_key (self, ctx);
+  self->transport->subscribe (self->transport_data, ctx->b58);
+  return ctx;
+}
+
+static gboolean
+registry_load (MeroContexts *self, GError **error)
+{
+  MeroKey prefix = mero_key_prefix_context_metas ();
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (self->store, NULL, &prefix);
+
+  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+    {
+      gsize len, vlen;
+      const guint8 *key = mero_store_iter_key (it, &len);
+      g_autoptr (GBytes) value = mero_store_iter_value (it);
+      const guint8 *v = g_bytes_get_data (value, &vlen);
+      guint8 ctx_id[ID_LEN];
+      g_autofree char *application = NULL;
+      Group *group;
+      Ctx *ctx;
+
+      if (len != 1 + ID_LEN || vlen < 1 + ID_LEN || v[0] != REGISTRY_VERSION)
+        continue;
+      memcpy (ctx_id, key + 1, ID_LEN);
+      application = g_strndup ((const char *) v + 1 + ID_LEN, vlen - 1 - ID_LEN);
+      group = mero_contexts_group_ensure (self, v + 1, error);
+      if (group == NULL)
+        return FALSE;
+      ctx = mero_contexts_ctx_add (self, ctx_id, group, application, error);
+      if (ctx == NULL)
+        return FALSE;
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-reopened",
+                        "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s (group %s) reopened%s",
+                        ctx->b58, group->hex, ctx->ds != NULL ? "" : ", waiting for its key");
+    }
+  return mero_store_iter_check (it, error);
+}
+
+static gboolean
+on_heartbeat (gpointer user_data)
+{
+  mero_contexts_heartbeat (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+MeroContexts *
+mero_contexts_new (const MeroContextsConfig *config, GError **error)
+{
+  MeroContexts *self;
+
+  g_return_val_if_fail (config != NULL && config->store != NULL, NULL);
+  g_return_val_if_fail (config->secret_key != NULL && config->transport != NULL, NULL);
+
+  self = g_new0 (MeroContexts, 1);
+  self->refs = 1;
+  self->store = config->store;
+  self->metrics = mero_metrics_ref (config->metrics != NULL ? config->metrics
+                                                            : mero_metrics_get_default ());
+  memcpy (self->sk, config->secret_key, 64);
+  crypto_sign_ed25519_sk_to_pk (self->pk, self->sk);
+  self->peer_id = mero_contexts_peer_of_key (self->pk);
+  self->transport = config->transport;
+  self->transport_data = config->transport_data;
+  self->state_changed = config->state_changed;
+  self->state_changed_data = config->state_changed_data;
+  self->listen_addresses = config->listen_addresses;
+  self->listen_addresses_data = config->listen_addresses_data;
+  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
+  self->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ctx_free);
+  self->joins = g_ptr_array_new_with_free_func (g_object_unref);
+  mero_metrics_set_help (self->metrics, DROPPED_METRIC,
+                         "Node protocol messages dropped, by reason", NULL);
+  if (!registry_load (self, error))
+    {
+      mero_contexts_free (self);
+      return NULL;
+    }
+  if (config->heartbeat_interval_secs > 0)
+    self->heartbeat_source = g_timeout_add_seconds (config->heartbeat_interval_secs,
+                                                    on_heartbeat, self);
+  return self;
+}
+
+guint
+mero_contexts_count (MeroContexts *self)
+{
+  return g_hash_table_size (self->contexts);
+}
+
+void
+mero_contexts_report_state (MeroContexts *self, Ctx *ctx)
+{
+  guint8 root[ID_LEN];
+  guint n = 0;
+  const guint8 *heads;
+  g_autoptr (GStrvBuilder) builder = NULL;
+  g_auto (GStrv) strv = NULL;
+  g_autofree char *root_b58 = NULL;
+
+  if (ctx->ds == NULL)
+    return;
+  mero_delta_store_root (ctx->ds, root);
+  if (memcmp (root, ctx->root, ID_LEN) == 0)
+    return;
+  memcpy (ctx->root, root, ID_LEN);
+  heads = mero_delta_store_heads (ctx->ds, &n);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *h = mero_base58_encode (heads + i * ID_LEN, ID_LEN);
+
+      g_strv_builder_add (builder, h);
+    }
+  strv = g_strv_builder_end (builder);
+  root_b58 = root_text (root);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "MERO_EVENT", "state-changed",
+                    "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s: root %s, %u heads",
+                    ctx->b58, root_b58, n);
+  if (self->state_changed != NULL)
+    self->state_changed (ctx->b58, root_b58, (const char *const *) strv,
+                         self->state_changed_data);
+}
+
+/* ---- group ops ---- */
+
+static gboolean
+am_admin (MeroContexts *self, Group *group)
+{
+  const MeroGroupMember *me = mero_group_state_member (mero_group_dag_state (group->dag), self->pk);
+
+  return me != NULL && me->role == MERO_GROUP_ROLE_ADMIN;
+}
+
+static void
+rotate_key (MeroContexts *self, Group *group, const char *why)
+{
+  g_autoptr (MeroGroupOp) op = mero_group_op_new (MERO_GROUP_OP_ROTATE_KEY);
+  g_autoptr (GArray) members = mero_group_state_members (mero_group_dag_state (group->dag));
+  g_autoptr (GError) error = NULL;
+  guint8 key[ID_LEN];
+
+  mero_group_key_generate (key, op->key_id);
+  for (guint i = 0; i < members->len; i++)
+    {
+      MeroGroupEnvelope e;
+
+      if (mero_group_envelope_seal ((const guint8 *) members->data + i * ID_LEN, key, &e, NULL))
+        mero_group_op_add_envelope (op, &e);
+    }
+  sodium_memzero (key, sizeof key);
+  if (!mero_contexts_author (self, group, op, &error))
+    g_warning ("group %s: cannot rotate the key after %s: %s", group->hex, why, error->message);
+  else
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "group-key-rotated",
+                      "MERO_GROUP", group->hex, "MESSAGE",
+                      "group %s: key rotated after %s (%u members)", group->hex, why,
+                      members->len);
+}
+
+/* The duties an accepted op gives this node. */
+static void
+after_op (MeroContexts *self, Group *group, const MeroGroupOp *op)
+{
+  if (op->kind == MERO_GROUP_OP_JOIN && memcmp (op->invitation.inviter, self->pk, ID_LEN) == 0
+      && am_admin (self, group))
+    rotate_key (self, group, "a join");
+  else if (op->kind == MERO_GROUP_OP_LEAVE
+           && memcmp (mero_group_state_owner (mero_group_dag_state (group->dag)), self->pk,
+                      ID_LEN) == 0)
+    rotate_key (self, group, "a leave");
+}
+
+gboolean
+mero_contexts_group_receive (MeroContexts *self, Group *group, GBytes *op_bytes,
+                             const char *peer, gboolean *accepted)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (op_bytes, &len);
+  MeroGroupReceiveResult result = 0;
+  g_autoptr (MeroGroupMutation) mutation = mero_group_mutation_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MeroGroupOp) op = NULL;
+
+  if (accepted != NULL)
+    *accepted = FALSE;
+  if (!mero_group_dag_receive (group->dag, data, len, mero_contexts_now_ms (), &result, mutation,
+                               &error))
+    {
+      g_debug ("group %s: op from %s refused: %s", group->hex, peer ? peer : "us",
+               error->message);
+      mero_contexts_count_drop (self, "group_op_refused");
+      return FALSE;
+    }
+  if (result == MERO_GROUP_RECEIVE_PENDING && peer != NULL)
+    mero_contexts_fetch_group (self, group, peer, NULL, NULL, NULL, NULL);
+  if (result != MERO_GROUP_RECEIVE_ACCEPTED)
+    return TRUE;
+  if (accepted != NULL)
+    *accepted = TRUE;
+  op = mero_group_op_decode (data, len, NULL);
+  if (!mero_group_mutation_is_empty (mutation) && op != NULL)
+    {
+      MeroBroadcast *note = mero_broadcast_new (MERO_BROADCAST_GROUP_NOTIFICATION);
+
+      memcpy (note->id, group->id, ID_LEN);
+      memcpy (note->op_id, op->id, ID_LEN);
+      g_array_append_vals (note->added, mutation->added->data, mutation->added->len);
+      g_array_append_vals (note->removed, mutation->removed->data, mutation->removed->len);
+      g_array_append_vals (note->changed, mutation->changed->data, mutation->changed->len);
+      if (peer == NULL)
+        mero_contexts_publish (self, group->topic, note);
+      mero_broadcast_free (note);
+    }
+  mero_contexts_group_changed (self, group);
+  if (op != NULL)
+    after_op (self, group, op);
+  return TRUE;
+}
+
+gboolean
+mero_contexts_author (MeroContexts *self, Group *group, MeroGroupOp *op, GError **error)
+{
+  g_autoptr (GBytes) encoded = NULL;
+  gboolean accepted = FALSE;
+  MeroBroadcast *msg;
+
+  mero_group_dag_author (group->dag, op, self->sk, mero_contexts_now_ms ());
+  encoded = mero_group_op_encode (op);
+  {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (encoded, &len);
+    MeroGroupReceiveResult result = 0;
+    g_autoptr (MeroGroupMutation) mutation = mero_group_mutation_new ();
+
+    if (!mero_group_dag_receive (group->dag, data, len, mero_contexts_now_ms (), &result,
+                                 mutation, error))
+      return FALSE;
+    accepted = result == MERO_GROUP_RECEIVE_ACCEPTED;
+  }
+  msg = mero_broadcast_new (MERO_BROADCAST_GROUP_OP);
+  msg->payload = g_bytes_ref (encoded);
+  mero_contexts_publish (self, group->topic, msg);
+  mero_broadcast_free (msg);
+  if (accepted)
+    {
+      mero_contexts_group_changed (self, group);
+      after_op (self, group, op);
+    }
+  return TRUE;
+}
+
+void
+mero_contexts_group_changed (MeroContexts *self, Group *group)
+{
+  GHashTableIter iter;
+  Ctx *ctx;
+  gboolean member = mero_group_state_member (mero_group_dag_state (group->dag), self->pk) != NULL;
+  g_autoptr (GPtrArray) touched = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->contexts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &ctx))
+    if (ctx->group == group)
+      g_ptr_array_add (touched, ctx);
+  for (guint i = 0; i < touched->len; i++)
+    {
+      ctx = g_ptr_array_index (touched, i);
+      ctx_update_key (self, ctx);
+      if (!member && mero_group_state_is_created (mero_group_dag_state (group->dag)))
+        continue;
+      mero_contexts_replay (self, ctx);
+    }
+}
+
+/* ---- control ---- */
+
+static void
+random_id (guint8 out[ID_LEN])
+{
+  randombytes_buf (out, ID_LEN);
+}
+
+gboolean
+mero_contexts_create (MeroContexts *self, const char *application, char **context_id,
+                      char **group_id, GError **error)
+{
+  guint8 gid[ID_LEN], cid[ID_LEN], key[ID_LEN];
+  Group *group;
+  Ctx *ctx;
+  MeroGroupEnvelope e;
+  g_autoptr (MeroGroupOp) create = mero_group_op_new (MERO_GROUP_OP_CREATE_GROUP);
+  g_autoptr (MeroGroupOp) reg = mero_group_op_new (MERO_GROUP_OP_REGISTER_CONTEXT);
+
+  if (g_strcmp0 (application, KV_APPLICATION) != 0)
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                   _("Unknown application “%s” (only “kv” is built in)"),
+                   application != NULL ? application : "");
+      return FALSE;
+    }
+  random_id (gid);
+  random_id (cid);
+  group = mero_contexts_group_ensure (self, gid, error);
+  if (group == NULL)
+    return FALSE;
+  mero_group_key_generate (key, create->key_id);
+  if (!mero_group_envelope_seal (self->pk, key, &e, error))
+    return FALSE;
+  sodium_memzero (key, sizeof key);
+  mero_group_op_add_envelope (create, &e);
+  if (!mero_contexts_author (self, group, create, error))
+    return FALSE;
+  memcpy (reg->context_id, cid, ID_LEN);
+  application_id (application, reg->application_id);
+  if (!mero_contexts_author (self, group, reg, error))
+    return FALSE;
+  ctx = mero_contexts_ctx_add (self, cid, group, application, error);
+  if (ctx == NULL)
+    return FALSE;
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-created",
+                    "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s created in group %s",
+                    ctx->b58, group->hex);
+  if (context_id != NULL)
+    *context_id = g_strdup (ctx->b58);
+  if (group_id != NULL)
+    *group_id = g_strdup (group->hex);
+  return TRUE;
+}
+
+static GVariant *
+heads_variant (Ctx *ctx)
+{
+  GVariantBuilder b;
+  guint n = 0;
+  const guint8 *heads = ctx->ds != NULL ? mero_delta_store_heads (ctx->ds, &n) : NULL;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("as"));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *h = mero_base58_encode (heads + i * ID_LEN, ID_LEN);
+
+      g_variant_builder_add (&b, "s", h);
+    }
+  return g_variant_builder_end (&b);
+}
+
+static guint64
+count_deltas (MeroContexts *self, Ctx *ctx)
+{
+  MeroKey prefix = mero_key_prefix_deltas (ctx->id);
+  g_autoptr (MeroStoreIter) it = mero_store_iter_new (self->store, NULL, &prefix);
+  guint64 n = 0;
+
+  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+    n++;
+  return n;
+}
+
+static void
+add_summary (MeroContexts *self, Ctx *ctx, GVariantBuilder *b)
+{
+  guint8 root[ID_LEN] = { 0 };
+  g_autofree char *root_b58 = NULL;
+
+  if (ctx->ds != NULL)
+    mero_delta_store_root (ctx->ds, root);
+  root_b58 = root_text (root);
+  g_variant_builder_add (b, "{sv}", "context_id", g_variant_new_string (ctx->b58));
+  g_variant_builder_add (b, "{sv}", "group_id", g_variant_new_string (ctx->group->hex));
+  g_variant_builder_add (b, "{sv}", "application", g_variant_new_string (ctx->application));
+  g_variant_builder_add (b, "{sv}", "root_hash", g_variant_new_string (root_b58));
+  g_variant_builder_add (b, "{sv}", "heads", heads_variant (ctx));
+  g_variant_builder_add (b, "{sv}", "n_deltas", g_variant_new_uint64 (count_deltas (self, ctx)));
+  g_variant_builder_add (b, "{sv}", "n_pending",
+                         g_variant_new_uint32 (ctx->ds != NULL
+                                                   ? mero_delta_store_pending_count (ctx->ds)
+                                                   : ctx->buffered->len));
+  g_variant_builder_add (b, "{sv}", "can_write",
+                         g_variant_new_boolean (ctx->ds != NULL
+                                                && mero_group_state_can_write (
+                                                    mero_group_dag_state (ctx->group->dag),
+                                                    self->pk)));
+}
+
+static int
+compare_ctx (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 ((*(Ctx *const *) a)->b58, (*(Ctx *const *) b)->b58);
+}
+
+GVariant *
+mero_contexts_list (MeroContexts *self)
+{
+  GVariantBuilder list;
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->contexts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, value);
+
+  g_ptr_array_sort (all, compare_ctx);
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < all->len; i++)
+    {
+      GVariantBuilder b;
+
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+      add_summary (self, g_ptr_array_index (all, i), &b);
+      g_variant_builder_add_value (&list, g_variant_builder_end (&b));
+    }
+  return g_variant_builder_end (&list);
+}
+
+static GVariant *
+members_variant (Group *group, gboolean with_roles)
+{
+  const MeroGroupState *state = mero_group_dag_state (group->dag);
+  g_autoptr (GArray) members = mero_group_state_members (state);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, with_roles ? G_VARIANT_TYPE ("a(ss)") : G_VARIANT_TYPE ("as"));
+  for (guint i = 0; i < members->len; i++)
+    {
+      const guint8 *m = (const guint8 *) members->data + i * ID_LEN;
+      g_autofree char *peer = mero_contexts_peer_of_key (m);
+
+      if (with_roles)
+        g_variant_builder_add (&b, "(ss)", peer,
+                               mero_group_role_name (mero_group_state_member (state, m)->role));
+      else
+        g_variant_builder_add (&b, "s", peer);
+    }
+  return g_variant_builder_end (&b);
+}
+
+GVariant *
+mero_contexts_info (MeroContexts *self, const char *context_id, GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  GVariantBuilder b;
+  g_auto (GStrv) peers = NULL;
+  static const char *const none[] = { NULL };
+
+  if (ctx == NULL)
+    return NULL;
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  add_summary (self, ctx, &b);
+  g_variant_builder_add (&b, "{sv}", "members", members_variant (ctx->group, FALSE));
+  peers = self->transport->topic_peers (self->transport_data, ctx->b58);
+  g_variant_builder_add (&b, "{sv}", "peers",
+                         g_variant_new_strv (peers != NULL ? (const char *const *) peers : none,
+                                             -1));
+  return g_variant_builder_end (&b);
+}
+
+GVariant *
+mero_contexts_list_groups (MeroContexts *self)
+{
+  GVariantBuilder list;
+  GHashTableIter iter;
+  Group *group;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &group))
+    {
+      const MeroGroupState *state = mero_group_dag_state (group->dag);
+      GVariantBuilder b, ctxs, heads;
+      g_autoptr (GArray) h = mero_group_dag_heads (group->dag);
+      g_autoptr (GArray) registered = mero_group_state_contexts (state);
+      const guint8 *owner = mero_group_state_owner (state);
+      g_autofree char *owner_peer = owner != NULL ? mero_contexts_peer_of_key (owner)
+                                                  : g_strdup ("");
+      guint8 key_id[ID_LEN], key[ID_LEN];
+      g_autofree char *key_hex = NULL;
+
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (group->hex));
+      g_variant_builder_add (&b, "{sv}", "owner", g_variant_new_string (owner_peer));
+      g_variant_builder_add (&b, "{sv}", "members", members_variant (group, TRUE));
+      g_variant_builder_init (&ctxs, G_VARIANT_TYPE ("as"));
+      for (guint i = 0; i < registered->len; i++)
+        {
+          g_autofree char *c = mero_base58_encode ((const guint8 *) registered->data + i * 64,
+                                                   ID_LEN);
+
+          g_variant_builder_add (&ctxs, "s", c);
+        }
+      g_variant_builder_add (&b, "{sv}", "contexts", g_variant_builder_end (&ctxs));
+      g_variant_builder_init (&heads, G_VARIANT_TYPE ("as"));
+      for (guint i = 0; i < h->len; i++)
+        {
+          g_autofree char *x = g_malloc (2 * ID_LEN + 1);
+
+          for (guint j = 0; j < ID_LEN; j++)
+            g_snprintf (x + 2 * j, 3, "%02x", ((const guint8 *) h->data)[i * ID_LEN + j]);
+          g_variant_builder_add (&heads, "s", x);
+        }
+      g_variant_builder_add (&b, "{sv}", "heads", g_variant_builder_end (&heads));
+      g_variant_builder_add (&b, "{sv}", "n_ops",
+                             g_variant_new_uint32 (mero_group_dag_n_ops (group->dag)));
+      if (mero_group_dag_current_key (group->dag, key_id, key))
+        {
+          key_hex = g_malloc (2 * ID_LEN + 1);
+          for (guint j = 0; j < ID_LEN; j++)
+            g_snprintf (key_hex + 2 * j, 3, "%02x", key_id[j]);
+          sodium_memzero (key, sizeof key);
+        }
+      g_variant_builder_add (&b, "{sv}", "key_id",
+                             g_variant_new_string (key_hex != NULL ? key_hex : ""));
+      g_variant_builder_add_value (&list, g_variant_builder_end (&b));
+    }
+  return g_variant_builder_end (&list);
+}
+
+/* ---- Call: the kv application ---- */
+
+static const char *
+member_string (JsonObject *args, const char *name, GError **error)
+{
+  JsonNode *node = args != NULL ? json_object_get_member (args, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                   _("The argument “%s” must be a string"), name);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+static char *
+node_to_json (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+run_kv (Ctx *ctx, const char *method, JsonObject *args, GBytes **envelope, GError **error)
+{
+  if (g_str_equal (method, "set"))
+    {
+      const char *key = member_string (args, "key", error);
+      JsonNode *value = args != NULL ? json_object_get_member (args, "value") : NULL;
+
+      if (key == NULL)
+        return NULL;
+      if (value == NULL)
+        {
+          g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                       _("The argument “%s” is missing"), "value");
+          return NULL;
+        }
+      return mero_kv_set_json (ctx->ds, key, value, envelope, error) ? g_strdup ("null") : NULL;
+    }
+  if (g_str_equal (method, "get"))
+    {
+      const char *key = member_string (args, "key", error);
+      g_autoptr (JsonNode) value = NULL;
+
+      if (key == NULL || !mero_kv_get_json (ctx->ds, key, &value, error))
+        return NULL;
+      return value != NULL ? node_to_json (value) : g_strdup ("null");
+    }
+  if (g_str_equal (method, "remove"))
+    {
+      const char *key = member_string (args, "key", error);
+      gboolean removed = FALSE;
+
+      if (key == NULL || !mero_kv_remove (ctx->ds, key, &removed, envelope, error))
+        return NULL;
+      return g_strdup (removed ? "true" : "false");
+    }
+  if (g_str_equal (method, "entries"))
+    {
+      g_autoptr (GPtrArray) entries = NULL;
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      if (!mero_kv_entries (ctx->ds, &entries, error))
+        return NULL;
+      json_builder_begin_object (b);
+      for (guint i = 0; i < entries->len; i++)
+        {
+          MeroMapEntry *e = g_ptr_array_index (entries, i);
+          g_autofree char *k = g_strndup (g_bytes_get_data (e->key, NULL),
+                                          g_bytes_get_size (e->key));
+          g_autoptr (JsonNode) v = json_from_string (
+              g_bytes_get_size (e->value) > 0
+                  ? g_strndup (g_bytes_get_data (e->value, NULL), g_bytes_get_size (e->value))
+                  : "null",
+              NULL);
+
+          json_builder_set_member_name (b, k);
+          if (v != NULL)
+            json_builder_add_value (b, g_steal_pointer (&v));
+          else
+            json_builder_add_string_value (b, "");
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      return node_to_json (root);
+    }
+  if (g_str_equal (method, "len"))
+    {
+      guint64 n = 0;
+
+      if (!mero_kv_len (ctx->ds, &n, error))
+        return NULL;
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+    }
+  if (g_str_equal (method, "clear"))
+    {
+      guint n = 0;
+
+      if (!mero_kv_clear (ctx->ds, &n, envelope, error))
+        return NULL;
+      return g_strdup_printf ("%u", n);
+    }
+  g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+               _("Unknown method “%s” of application kv"), method);
+  return NULL;
+}
+
+char *
+mero_contexts_call (MeroContexts *self, const char *context_id, const char *method,
+                    const char *args, GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  g_autoptr (JsonNode) parsed = NULL;
+  g_autoptr (GBytes) envelope = NULL;
+  g_autoptr (GArray) gov = NULL;
+  char *result;
+
+  if (ctx == NULL)
+    return NULL;
+  if (ctx->ds == NULL)
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NO_KEY,
+                   _("Context %s: the group key has not reached this node yet"), ctx->b58);
+      return NULL;
+    }
+  if (args != NULL && args[0] != '\0')
+    {
+      parsed = json_from_string (args, error);
+      if (parsed == NULL && error != NULL && *error == NULL)
+        parsed = json_node_new (JSON_NODE_NULL);
+      if (parsed == NULL)
+        return NULL;
+      if (!JSON_NODE_HOLDS_OBJECT (parsed) && !JSON_NODE_HOLDS_NULL (parsed))
+        {
+          g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                       _("The arguments must be a JSON object"));
+          return NULL;
+        }
+    }
+  gov = mero_group_dag_heads (ctx->group->dag);
+  mero_delta_store_set_governance_heads (ctx->ds, (const guint8 *) gov->data, gov->len);
+  if (!g_str_equal (method, "get") && !g_str_equal (method, "entries")
+      && !g_str_equal (method, "len")
+      && !mero_group_state_can_write (mero_group_dag_state (ctx->group->dag), self->pk))
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED,
+                   _("This node may not write context %s"), ctx->b58);
+      return NULL;
+    }
+  result = run_kv (ctx, method,
+                   parsed != NULL && JSON_NODE_HOLDS_OBJECT (parsed) ? json_node_get_object (parsed)
+                                                                     : NULL,
+                   &envelope, error);
+  if (result == NULL)
+    return NULL;
+  if (envelope != NULL)
+    {
+      if (ctx->skip_broadcasts > 0)
+        ctx->skip_broadcasts--;
+      else
+        {
+          MeroBroadcast *msg = mero_broadcast_new (MERO_BROADCAST_STATE_DELTA);
+          guint n = 0;
+          const guint8 *heads = mero_delta_store_heads (ctx->ds, &n);
+
+          memcpy (msg->id, ctx->id, ID_LEN);
+          msg->payload = g_bytes_ref (envelope);
+          g_array_append_vals (msg->heads, heads, MIN (n, MERO_BROADCAST_MAX_HEADS));
+          msg->has_root = TRUE;
+          mero_delta_store_root (ctx->ds, msg->root);
+          mero_contexts_publish (self, ctx->b58, msg);
+          mero_broadcast_free (msg);
+        }
+      mero_contexts_report_state (self, ctx);
+    }
+  return result;
+}
+
+gboolean
+mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint count,
+                               GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+
+  if (ctx == NULL)
+    return FALSE;
+  ctx->skip_broadcasts = count;
+  return TRUE;
+}
+
+gboolean
+mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  g_auto (GStrv) peers = NULL;
+  g_autoptr (GArray) none = mero_id_array_new ();
+
+  if (ctx == NULL)
+    return FALSE;
+  peers = self->transport->topic_peers (self->transport_data, ctx->b58);
+  for (guint i = 0; peers != NULL && peers[i] != NULL; i++)
+    {
+      mero_contexts_fetch_group (self, ctx->group, peers[i], NULL, NULL, NULL, NULL);
+      if (ctx->ds != NULL)
+        mero_contexts_fetch_deltas (self, ctx, peers[i], NULL, none);
+      self->transport->sync_requested (self->transport_data, ctx->b58, peers[i]);
+    }
+  return TRUE;
+}
+
+/* ---- leave and remove ---- */
+
+static void
+forget_context (MeroContexts *self, Ctx *ctx)
+{
+  MeroKey key = mero_key_context_meta (ctx->id);
+  g_autoptr (GError) error = NULL;
+  MeroKey prefixes[] = { mero_key_prefix_state (ctx->id), mero_key_prefix_deltas (ctx->id),
+                         mero_key_prefix_deltas_pending (ctx->id) };
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (self->store);
+
+  self->transport->unsubscribe (self->transport_data, ctx->b58);
+  g_clear_pointer (&ctx->ds, mero_delta_store_free);
+  mero_store_batch_delete (batch, &key);
+  {
+    MeroKey dag = mero_key_context_dag (ctx->id);
+
+    mero_store_batch_delete (batch, &dag);
+  }
+  for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
+    {
+      g_autoptr (MeroStoreIter) it = mero_store_iter_new (self->store, NULL, &prefixes[p]);
+
+      for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
+        {
+          gsize len;
+          const guint8 *bytes = mero_store_iter_key (it, &len);
+          MeroKey k;
+
+          if (mero_key_from_bytes (&k, prefixes[p].column, bytes, len))
+            mero_store_batch_delete (batch, &k);
+        }
+    }
+  if (!mero_store_batch_commit (batch, &error))
+    g_warning ("context %s: cannot forget its state: %s", ctx->b58, error->message);
+  g_hash_table_remove (self->contexts, ctx->b58);
+}
+
+gboolean
+mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  Group *group;
+  g_autoptr (MeroGroupOp) op = NULL;
+  g_autofree char *b58 = NULL;
+
+  if (ctx == NULL)
+    return FALSE;
+  group = ctx->group;
+  b58 = g_strdup (ctx->b58);
+  if (mero_group_state_member (mero_group_dag_state (group->dag), self->pk) != NULL)
+    {
+      op = mero_group_op_new (MERO_GROUP_OP_LEAVE);
+      if (!mero_contexts_author (self, group, op, error))
+        return FALSE;
+    }
+  forget_context (self, ctx);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-left",
+                    "MERO_CONTEXT", b58, "MESSAGE", "left context %s", b58);
+  return TRUE;
+}
+
+gboolean
+mero_contexts_remove_member (MeroContexts *self, const char *context_id, const char *member,
+                             GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  guint8 pk[ID_LEN], key[ID_LEN];
+  g_autoptr (MeroGroupOp) op = mero_group_op_new (MERO_GROUP_OP_REMOVE_MEMBER);
+  g_autoptr (GArray) members = NULL;
+
+  if (ctx == NULL)
+    return FALSE;
+  if (!mero_contexts_key_of_peer (member, pk))
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not an Ed25519 PeerId"), member);
+      return FALSE;
+    }
+  members = mero_group_state_members (mero_group_dag_state (ctx->group->dag));
+  if (!mero_id_array_contains (members, pk))
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                   _("%s is not a member of context %s"), member, ctx->b58);
+      return FALSE;
+    }
+  memcpy (op->member, pk, ID_LEN);
+  mero_group_key_generate (key, op->key_id);
+  for (guint i = 0; i < members->len; i++)
+    {
+      const guint8 *m = mero_id_array_get (members, i);
+      MeroGroupEnvelope e;
+
+      if (memcmp (m, pk, ID_LEN) != 0 && mero_group_envelope_seal (m, key, &e, NULL))
+        mero_group_op_add_envelope (op, &e);
+    }
+  sodium_memzero (key, sizeof key);
+  if (!mero_contexts_author (self, ctx->group, op, error))
+    {
+      g_prefix_error (error, _("Cannot remove %s: "), member);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,109 @@
+/* mero-contexts.h: the NodeManager of contexts and groups (issue 6).
+ *
+ * Owns, on the main thread, every context this node has joined (its
+ * DeltaStore, opened once the group key is held) and every group (its
+ * governance DAG and key ring), persisted in the store and reopened at
+ * start.  Fed by the network: gossip messages (BroadcastMessage, all six
+ * variants), peers subscribing to topics, inbound stream requests; it
+ * answers through a MeroNodeTransport, so the same code runs over libp2p
+ * and, in unit tests, over memory.
+ *
+ * Keys: a member's key is its node's Ed25519 identity key (member key ↔
+ * PeerId).  A context is sealed with its group's key; the inviter of an
+ * accepted JOIN (an admin) rotates the key to the new member set, the
+ * owner rotates after a LEAVE, and REMOVE_MEMBER rotates by itself.
+ * Older keys come from another member over /calimero/stream/key/1.
+ *
+ * Drops are counted in mero_node_messages_dropped_total{reason} (gossip)
+ * and mero_node_stream_requests_total{protocol,result} (streams). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "metrics/mero-metrics.h"
+#include "node/mero-node-transport.h"
+#include "store/mero-store.h"
+
+G_BEGIN_DECLS
+
+#define MERO_CONTEXTS_ERROR (mero_contexts_error_quark ())
+GQuark mero_contexts_error_quark (void);
+
+typedef enum {
+  MERO_CONTEXTS_ERROR_INVALID_ARGUMENT = 1,
+  MERO_CONTEXTS_ERROR_UNKNOWN_CONTEXT,
+  MERO_CONTEXTS_ERROR_NOT_ALLOWED,     /* not a member, no write right, no capability */
+  MERO_CONTEXTS_ERROR_NO_KEY,          /* the group key has not reached this node yet */
+  MERO_CONTEXTS_ERROR_INVITATION,      /* malformed, forged, expired, not for us */
+  MERO_CONTEXTS_ERROR_PEER,            /* the inviter did not answer usefully */
+  MERO_CONTEXTS_ERROR_FAILED,
+} MeroContextsError;
+
+#define MERO_CONTEXTS_INVITATION_PREFIX "mero-invite1:"
+
+/* @context_id base58, @root_hash base58 ("" for all-zero), @heads base58. */
+typedef void (*MeroContextsStateFunc) (const char *context_id, const char *root_hash,
+                                       const char *const *heads, gpointer user_data);
+
+typedef struct {
+  MeroStore *store;                      /* borrowed */
+  MeroMetrics *metrics;                  /* NULL: default */
+  const guint8 *secret_key;              /* 64-byte Ed25519 (libsodium layout), copied */
+  const MeroNodeTransport *transport;    /* borrowed, static */
+  gpointer transport_data;
+  MeroContextsStateFunc state_changed;
+  gpointer state_changed_data;
+  guint heartbeat_interval_secs;         /* 0: no periodic heartbeats */
+  /* The listen addresses put into invitations (NULL-terminated, copied
+   * at each invite through this callback so they are current). */
+  const char *const *(*listen_addresses) (gpointer data);
+  gpointer listen_addresses_data;
+} MeroContextsConfig;
+
+typedef struct _MeroContexts MeroContexts;
+
+/* Reopens every context and group of the store and subscribes to their
+ * topics. */
+MeroContexts *mero_contexts_new (const MeroContextsConfig *config, GError **error);
+/* Stops everything; pending requests complete into nothing.  NULL-safe. */
+void mero_contexts_free (MeroContexts *self);
+
+/* Control (D-Bus). */
+gboolean mero_contexts_create (MeroContexts *self, const char *application, char **context_id,
+                               char **group_id, GError **error);
+/* (transfer floating) aa{sv} / a{sv} / aa{sv}: see network.calimero.Node1.xml. */
+GVariant *mero_contexts_list (MeroContexts *self);
+GVariant *mero_contexts_info (MeroContexts *self, const char *context_id, GError **error);
+GVariant *mero_contexts_list_groups (MeroContexts *self);
+char *mero_contexts_invite (MeroContexts *self, const char *context_id, const char *invitee,
+                            guint expiry_secs, GError **error);
+void mero_contexts_join_async (MeroContexts *self, const char *invitation,
+                               GAsyncReadyCallback callback, gpointer user_data);
+char *mero_contexts_join_finish (MeroContexts *self, GAsyncResult *result, GError **error);
+gboolean mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error);
+gboolean mero_contexts_remove_member (MeroContexts *self, const char *context_id,
+                                      const char *member, GError **error);
+/* (transfer full) the JSON result. */
+char *mero_contexts_call (MeroContexts *self, const char *context_id, const char *method,
+                          const char *args, GError **error);
+gboolean mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error);
+gboolean mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint count,
+                                        GError **error);
+
+/* Network input. */
+void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
+                                   const guint8 *data, gsize len);
+void mero_contexts_peer_subscribed (MeroContexts *self, const char *peer_id, const char *topic);
+/* (transfer full) the response StreamMessage to one request (never NULL). */
+GBytes *mero_contexts_serve (MeroContexts *self, const char *peer_id, const char *protocol,
+                             const guint8 *request, gsize len);
+/* Publishes a HashHeartbeat per initialised context and a
+ * GroupStateHeartbeat per group (what the periodic timer does). */
+void mero_contexts_heartbeat (MeroContexts *self);
+
+/* For tests and the info: the number of contexts. */
+guint mero_contexts_count (MeroContexts *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroContexts, mero_contexts_free)
+
+G_END_DECLS

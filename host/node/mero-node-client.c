@@ -1,0 +1,539 @@
+/* mero-node-client.c: NodeClient over the libp2p network. */
+#define G_LOG_DOMAIN "merod"
+#include "node/mero-node-client.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "node/mero-broadcast.h"
+
+#define STREAMS_METRIC "mero_node_streams_dropped_total"
+
+typedef struct {
+  MeroNodeClient *client;
+  guint64 request_id;        /* 0 until the stream is asked for */
+  char *peer;
+  GStrv addresses;
+  char *protocol;
+  GBytes *request;
+  MeroNodeResponseFunc done;
+  gpointer done_data;
+  MeroNetStream *stream;
+  GByteArray *buffer;
+  guint timeout;
+  gboolean waiting_connect;
+} Request;
+
+typedef struct {
+  MeroNetStream *stream;
+  GByteArray *buffer;
+  gboolean answered;
+} Inbound;
+
+typedef struct {
+  char *context_id;
+  char *peer_id;
+} SyncTrigger;
+
+struct _MeroNodeClient {
+  MeroNetwork *network;
+  MeroMetrics *metrics;
+  MeroContexts *contexts;
+  GHashTable *connected;     /* peer id → connection count (GUINT) */
+  GPtrArray *requests;       /* Request, in flight */
+  GHashTable *inbound;       /* MeroNetStream* → Inbound */
+  GQueue sync_queue;         /* SyncTrigger */
+};
+
+static void
+count_stream_drop (MeroNodeClient *client, const char *reason)
+{
+  g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", reason);
+
+  mero_metrics_counter_add (client->metrics, STREAMS_METRIC, labels, 1, NULL);
+}
+
+static void
+inbound_free (Inbound *in)
+{
+  mero_net_stream_unref (in->stream);
+  g_byte_array_unref (in->buffer);
+  g_free (in);
+}
+
+static void
+sync_trigger_free (SyncTrigger *t)
+{
+  g_free (t->context_id);
+  g_free (t->peer_id);
+  g_free (t);
+}
+
+MeroNodeClient *
+mero_node_client_new (MeroNetwork *network, MeroMetrics *metrics)
+{
+  MeroNodeClient *client = g_new0 (MeroNodeClient, 1);
+
+  client->network = network;
+  client->metrics = mero_metrics_ref (metrics != NULL ? metrics : mero_metrics_get_default ());
+  client->connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  client->requests = g_ptr_array_new ();
+  client->inbound = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                           (GDestroyNotify) inbound_free);
+  g_queue_init (&client->sync_queue);
+  return client;
+}
+
+static void request_finish (Request *req, GBytes *response, GError *error);
+
+void
+mero_node_client_free (MeroNodeClient *client)
+{
+  if (client == NULL)
+    return;
+  client->contexts = NULL;
+  while (client->requests->len > 0)
+    request_finish (g_ptr_array_index (client->requests, 0), NULL,
+                    g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         _("The node is stopping")));
+  g_ptr_array_unref (client->requests);
+  g_hash_table_unref (client->inbound);
+  g_hash_table_unref (client->connected);
+  g_queue_clear_full (&client->sync_queue, (GDestroyNotify) sync_trigger_free);
+  mero_metrics_unref (client->metrics);
+  g_free (client);
+}
+
+void
+mero_node_client_set_contexts (MeroNodeClient *client, MeroContexts *contexts)
+{
+  client->contexts = contexts;
+}
+
+/* ---- requests ---- */
+
+static void
+request_free (Request *req)
+{
+  if (req->timeout != 0)
+    g_source_remove (req->timeout);
+  if (req->stream != NULL)
+    mero_net_stream_unref (req->stream);
+  g_free (req->peer);
+  g_strfreev (req->addresses);
+  g_free (req->protocol);
+  g_bytes_unref (req->request);
+  g_byte_array_unref (req->buffer);
+  g_free (req);
+}
+
+/* Completes @req once: removes it, then calls back (which may start new
+ * requests). */
+static void
+request_finish (Request *req, GBytes *response, GError *error)
+{
+  MeroNodeClient *client = req->client;
+  MeroNodeResponseFunc done = req->done;
+  gpointer data = req->done_data;
+
+  g_ptr_array_remove (client->requests, req);
+  if (req->stream != NULL && client->network != NULL)
+    {
+      if (response != NULL)
+        mero_network_stream_close (client->network, req->stream);
+      else
+        mero_network_stream_reset (client->network, req->stream);
+    }
+  request_free (req);
+  done (response, error, data);
+  if (error != NULL)
+    g_error_free (error);
+}
+
+static gboolean
+on_request_timeout (gpointer user_data)
+{
+  Request *req = user_data;
+
+  req->timeout = 0;
+  request_finish (req, NULL,
+                  g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("%s did not answer on %s in time"), req->peer, req->protocol));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_open (Request *req)
+{
+  req->waiting_connect = FALSE;
+  req->request_id = mero_network_open_stream (req->client->network, req->peer, req->protocol);
+}
+
+static gboolean
+fail_later (gpointer user_data)
+{
+  Request *req = user_data;
+
+  request_finish (req, NULL,
+                  g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                               _("No network to reach %s"), req->peer));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+transport_request (gpointer self, const char *peer_id, const char *const *addresses,
+                   const char *protocol, GBytes *request, MeroNodeResponseFunc done,
+                   gpointer user_data)
+{
+  MeroNodeClient *client = self;
+  Request *req = g_new0 (Request, 1);
+
+  req->client = client;
+  req->peer = g_strdup (peer_id);
+  req->addresses = g_strdupv ((char **) addresses);
+  req->protocol = g_strdup (protocol);
+  req->request = g_bytes_ref (request);
+  req->done = done;
+  req->done_data = user_data;
+  req->buffer = g_byte_array_new ();
+  g_ptr_array_add (client->requests, req);
+  if (client->network == NULL || client->requests->len > MERO_NODE_MAX_REQUESTS)
+    {
+      if (client->network != NULL)
+        count_stream_drop (client, "too_many_requests");
+      g_idle_add (fail_later, req);
+      return;
+    }
+  req->timeout = g_timeout_add (MERO_NODE_REQUEST_TIMEOUT_MS, on_request_timeout, req);
+  if (!g_hash_table_contains (client->connected, peer_id) && addresses != NULL
+      && addresses[0] != NULL)
+    {
+      req->waiting_connect = TRUE;
+      for (guint i = 0; addresses[i] != NULL; i++)
+        {
+          g_autoptr (GError) error = NULL;
+
+          if (!mero_network_dial (client->network, addresses[i], &error))
+            g_debug ("cannot dial %s: %s", addresses[i], error->message);
+        }
+      return;
+    }
+  request_open (req);
+}
+
+static Request *
+request_by_id (MeroNodeClient *client, guint64 id)
+{
+  for (guint i = 0; i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (id != 0 && req->request_id == id)
+        return req;
+    }
+  return NULL;
+}
+
+static Request *
+request_by_stream (MeroNodeClient *client, MeroNetStream *stream)
+{
+  for (guint i = 0; i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (req->stream == stream)
+        return req;
+    }
+  return NULL;
+}
+
+static void
+request_data (Request *req, GBytes *data)
+{
+  g_autoptr (GBytes) message = NULL;
+  GError *error = NULL;
+
+  g_byte_array_append (req->buffer, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  if (!mero_stream_frame_pop (req->buffer, &message, &error))
+    {
+      count_stream_drop (req->client, "bad_frame");
+      request_finish (req, NULL, error);
+      return;
+    }
+  if (message != NULL)
+    request_finish (req, message, NULL);
+}
+
+/* ---- inbound streams ---- */
+
+static void
+inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
+{
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) response = NULL, frame = NULL;
+
+  if (in->answered)
+    return;
+  g_byte_array_append (in->buffer, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  if (!mero_stream_frame_pop (in->buffer, &message, &error))
+    {
+      count_stream_drop (client, "bad_frame");
+      mero_network_stream_reset (client->network, in->stream);
+      g_hash_table_remove (client->inbound, in->stream);
+      return;
+    }
+  if (message == NULL)
+    return;
+  in->answered = TRUE;
+  if (client->contexts == NULL)
+    {
+      count_stream_drop (client, "not_ready");
+      mero_network_stream_reset (client->network, in->stream);
+      g_hash_table_remove (client->inbound, in->stream);
+      return;
+    }
+  response = mero_contexts_serve (client->contexts, mero_net_stream_get_peer_id (in->stream),
+                                  mero_net_stream_get_protocol (in->stream),
+                                  g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+  frame = mero_stream_frame (response);
+  mero_network_stream_write (client->network, in->stream, frame);
+  mero_network_stream_close (client->network, in->stream);
+  g_hash_table_remove (client->inbound, in->stream);
+}
+
+/* ---- events ---- */
+
+static void
+on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
+{
+  if (event->request_id != 0)
+    {
+      Request *req = request_by_id (client, event->request_id);
+      g_autoptr (GBytes) frame = NULL;
+
+      if (req == NULL)
+        {
+          mero_network_stream_reset (client->network, event->stream);
+          return;
+        }
+      req->stream = mero_net_stream_ref (event->stream);
+      frame = mero_stream_frame (req->request);
+      mero_network_stream_write (client->network, req->stream, frame);
+      return;
+    }
+  if (!g_str_has_prefix (mero_net_stream_get_protocol (event->stream), MERO_NODE_STREAM_PREFIX)
+      || g_hash_table_size (client->inbound) >= MERO_NODE_MAX_INBOUND_STREAMS)
+    {
+      count_stream_drop (client, "refused");
+      mero_network_stream_reset (client->network, event->stream);
+      return;
+    }
+  {
+    Inbound *in = g_new0 (Inbound, 1);
+
+    in->stream = mero_net_stream_ref (event->stream);
+    in->buffer = g_byte_array_new ();
+    g_hash_table_insert (client->inbound, in->stream, in);
+  }
+}
+
+static void
+on_peer_connected (MeroNodeClient *client, const char *peer)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (client->connected, peer));
+
+  g_hash_table_insert (client->connected, g_strdup (peer), GUINT_TO_POINTER (n + 1));
+  for (guint i = 0; i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (req->waiting_connect && g_str_equal (req->peer, peer))
+        request_open (req);
+    }
+}
+
+static void
+on_peer_disconnected (MeroNodeClient *client, const char *peer)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (client->connected, peer));
+
+  if (n <= 1)
+    g_hash_table_remove (client->connected, peer);
+  else
+    g_hash_table_insert (client->connected, g_strdup (peer), GUINT_TO_POINTER (n - 1));
+}
+
+void
+mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event)
+{
+  Request *req;
+  Inbound *in;
+
+  switch (event->type)
+    {
+    case MERO_NET_EVENT_PEER_CONNECTED:
+      on_peer_connected (client, event->peer_id);
+      break;
+    case MERO_NET_EVENT_PEER_DISCONNECTED:
+      on_peer_disconnected (client, event->peer_id);
+      break;
+    case MERO_NET_EVENT_STREAM_OPENED:
+      on_stream_opened (client, event);
+      break;
+    case MERO_NET_EVENT_STREAM_FAILED:
+      req = request_by_id (client, event->request_id);
+      if (req != NULL)
+        request_finish (req, NULL,
+                        g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, _("%s refused %s: %s"),
+                                     req->peer, req->protocol,
+                                     event->message != NULL ? event->message : "?"));
+      break;
+    case MERO_NET_EVENT_STREAM_DATA:
+      in = g_hash_table_lookup (client->inbound, event->stream);
+      if (in != NULL)
+        {
+          inbound_data (client, in, event->data);
+          break;
+        }
+      req = request_by_stream (client, event->stream);
+      if (req != NULL)
+        request_data (req, event->data);
+      break;
+    case MERO_NET_EVENT_STREAM_CLOSED:
+    case MERO_NET_EVENT_STREAM_RESET:
+      if (g_hash_table_remove (client->inbound, event->stream))
+        break;
+      req = request_by_stream (client, event->stream);
+      if (req != NULL)
+        request_finish (req, NULL,
+                        g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                     _("%s closed %s without an answer"), req->peer,
+                                     req->protocol));
+      break;
+    case MERO_NET_EVENT_MESSAGE:
+      if (client->contexts != NULL && event->data != NULL)
+        mero_contexts_handle_message (client->contexts, event->topic, event->peer_id,
+                                      g_bytes_get_data (event->data, NULL),
+                                      g_bytes_get_size (event->data));
+      break;
+    case MERO_NET_EVENT_SUBSCRIBED:
+      if (client->contexts != NULL)
+        mero_contexts_peer_subscribed (client->contexts, event->peer_id, event->topic);
+      break;
+    default:
+      break;
+    }
+}
+
+/* ---- the rest of the transport ---- */
+
+static void
+transport_subscribe (gpointer self, const char *topic)
+{
+  MeroNodeClient *client = self;
+  g_autoptr (GError) error = NULL;
+
+  if (client->network != NULL && !mero_network_subscribe (client->network, topic, &error))
+    g_warning ("cannot subscribe to %s: %s", topic, error->message);
+}
+
+static void
+transport_unsubscribe (gpointer self, const char *topic)
+{
+  MeroNodeClient *client = self;
+
+  if (client->network != NULL)
+    mero_network_unsubscribe (client->network, topic, NULL);
+}
+
+static void
+transport_publish (gpointer self, const char *topic, GBytes *data)
+{
+  MeroNodeClient *client = self;
+  g_autoptr (GError) error = NULL;
+
+  if (client->network != NULL && !mero_network_publish (client->network, topic, data, &error))
+    {
+      count_stream_drop (client, "publish_refused");
+      g_warning ("cannot publish on %s: %s", topic, error->message);
+    }
+}
+
+static GStrv
+transport_topic_peers (gpointer self, const char *topic)
+{
+  MeroNodeClient *client = self;
+
+  if (client->network == NULL)
+    return g_new0 (char *, 1);
+  return mero_network_get_mesh_peers (client->network, topic);
+}
+
+static void
+transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
+{
+  MeroNodeClient *client = self;
+  SyncTrigger *t;
+
+  for (GList *l = client->sync_queue.head; l != NULL; l = l->next)
+    if (g_str_equal (((SyncTrigger *) l->data)->context_id, context_id))
+      return;
+  if (client->sync_queue.length >= MERO_NODE_SYNC_QUEUE_MAX)
+    {
+      count_stream_drop (client, "sync_queue_full");
+      return;
+    }
+  t = g_new0 (SyncTrigger, 1);
+  t->context_id = g_strdup (context_id);
+  t->peer_id = g_strdup (peer_id);
+  g_queue_push_tail (&client->sync_queue, t);
+}
+
+gboolean
+mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id)
+{
+  SyncTrigger *t = g_queue_pop_head (&client->sync_queue);
+
+  if (t == NULL)
+    return FALSE;
+  *context_id = g_steal_pointer (&t->context_id);
+  if (peer_id != NULL)
+    *peer_id = g_steal_pointer (&t->peer_id);
+  sync_trigger_free (t);
+  return TRUE;
+}
+
+guint
+mero_node_client_sync_queue_length (MeroNodeClient *client)
+{
+  return client->sync_queue.length;
+}
+
+guint
+mero_node_client_peer_count (MeroNodeClient *client)
+{
+  return g_hash_table_size (client->connected);
+}
+
+guint
+mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic)
+{
+  return client->network != NULL ? mero_network_get_topic_peer_count (client->network, topic)
+                                 : 0;
+}
+
+static const MeroNodeTransport client_transport = {
+  .subscribe = transport_subscribe,
+  .unsubscribe = transport_unsubscribe,
+  .publish = transport_publish,
+  .request = transport_request,
+  .topic_peers = transport_topic_peers,
+  .sync_requested = transport_sync_requested,
+};
+
+const MeroNodeTransport *
+mero_node_client_transport (void)
+{
+  return &client_transport;
+}

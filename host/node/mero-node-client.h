@@ -1,0 +1,55 @@
+/* mero-node-client.h: the NodeClient façade over the libp2p network
+ * (DESIGN §1): subscribe/unsubscribe context and group topics, publish
+ * (StateDelta, group ops, heartbeats), request/response exchanges over
+ * the /calimero/stream/ protocols (client and server side), peer counts
+ * (global and per topic), and the sync-trigger queue (ctx_sync_tx) the
+ * sync manager will consume.
+ *
+ * It is the MeroNodeTransport of the node's MeroContexts, and it routes
+ * network events to it: gossip messages, peers subscribing, inbound
+ * streams.  Main thread only. */
+#pragma once
+
+#include <glib.h>
+
+#include "metrics/mero-metrics.h"
+#include "net/transport/mero-network.h"
+#include "node/mero-contexts.h"
+#include "node/mero-node-transport.h"
+
+G_BEGIN_DECLS
+
+/* Prefix of the stream protocols the node serves. */
+#define MERO_NODE_STREAM_PREFIX "/calimero/stream/"
+/* One request/response exchange may take this long (dial included). */
+#define MERO_NODE_REQUEST_TIMEOUT_MS 15000u
+/* Inbound streams served at once; more are reset and counted. */
+#define MERO_NODE_MAX_INBOUND_STREAMS 64u
+/* Outbound requests in flight; more fail at once. */
+#define MERO_NODE_MAX_REQUESTS 256u
+/* Sync triggers waiting (deduplicated by context); more are dropped. */
+#define MERO_NODE_SYNC_QUEUE_MAX 256u
+
+typedef struct _MeroNodeClient MeroNodeClient;
+
+/* @network (borrowed, nullable: everything is local) must outlive it. */
+MeroNodeClient *mero_node_client_new (MeroNetwork *network, MeroMetrics *metrics);
+void mero_node_client_free (MeroNodeClient *client);   /* NULL-safe */
+
+/* The transport vtable; its data is the client. */
+const MeroNodeTransport *mero_node_client_transport (void);
+/* Where inbound gossip and requests go (borrowed, nullable). */
+void mero_node_client_set_contexts (MeroNodeClient *client, MeroContexts *contexts);
+/* Every network event, in order (called by the node's network side). */
+void mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event);
+
+guint mero_node_client_peer_count (MeroNodeClient *client);
+guint mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic);
+
+/* Sync triggers: FALSE when the queue is empty.  (transfer full) */
+gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id);
+guint mero_node_client_sync_queue_length (MeroNodeClient *client);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNodeClient, mero_node_client_free)
+
+G_END_DECLS

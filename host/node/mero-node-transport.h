@@ -1,0 +1,39 @@
+/* mero-node-transport.h: what the contexts manager needs from the network.
+ *
+ * The manager (mero-contexts.h) decides; a transport carries.  The node's
+ * transport is the NodeClient over the libp2p network
+ * (mero-node-client.h); unit tests plug in an in-memory one that links
+ * several managers directly, so every decision is tested without
+ * sockets. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MERO_STREAM_PROTOCOL_DELTA "/calimero/stream/delta/1"
+#define MERO_STREAM_PROTOCOL_GROUP "/calimero/stream/group/1"
+#define MERO_STREAM_PROTOCOL_KEY "/calimero/stream/key/1"
+
+/* @response (transfer none) is one StreamMessage, or NULL with @error. */
+typedef void (*MeroNodeResponseFunc) (GBytes *response, const GError *error, gpointer user_data);
+
+typedef struct {
+  void (*subscribe) (gpointer self, const char *topic);
+  void (*unsubscribe) (gpointer self, const char *topic);
+  void (*publish) (gpointer self, const char *topic, GBytes *data);
+  /* One request/response exchange with @peer_id over @protocol.  With
+   * @addresses (multiaddrs ending in /p2p/<peer_id>) the peer is dialled
+   * first if it is not connected.  @done is called exactly once, later
+   * (never from inside the call). */
+  void (*request) (gpointer self, const char *peer_id, const char *const *addresses,
+                   const char *protocol, GBytes *request, MeroNodeResponseFunc done,
+                   gpointer user_data);
+  /* (transfer full) peers subscribed to @topic. */
+  GStrv (*topic_peers) (gpointer self, const char *topic);
+  /* A sync of @context_id (base58) with @peer_id (may be NULL) is wanted:
+   * the sync-trigger queue (ctx_sync_tx) the sync manager will consume. */
+  void (*sync_requested) (gpointer self, const char *context_id, const char *peer_id);
+} MeroNodeTransport;
+
+G_END_DECLS
