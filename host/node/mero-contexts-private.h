@@ -107,6 +107,10 @@ void mero_contexts_report_state (MeroContexts *self, Ctx *ctx);
 char *mero_contexts_peer_of_key (const guint8 pk[ID_LEN]);
 gboolean mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN]);
 
+/* Undoes what a failed join added (the context and/or group it created). */
+void mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboolean context,
+                              const guint8 group_id[ID_LEN], gboolean group);
+
 /* mero-contexts-net.c */
 void mero_contexts_publish (MeroContexts *self, const char *topic, const MeroBroadcast *msg);
 void mero_contexts_receive_envelope (MeroContexts *self, Ctx *ctx, GBytes *envelope,

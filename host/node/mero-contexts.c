@@ -1171,6 +1171,22 @@ forget_context (MeroContexts *self, Ctx *ctx)
   g_hash_table_remove (self->contexts, ctx->b58);
 }
 
+void
+mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboolean context,
+                         const guint8 group_id[ID_LEN], gboolean group)
+{
+  Ctx *ctx = context ? mero_contexts_lookup_id (self, ctx_id) : NULL;
+  Group *g = group ? mero_contexts_group_lookup (self, group_id) : NULL;
+
+  if (ctx != NULL)
+    forget_context (self, ctx);
+  if (g != NULL)
+    {
+      self->transport->unsubscribe (self->transport_data, g->topic);
+      g_hash_table_remove (self->groups, g->hex);
+    }
+}
+
 gboolean
 mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
 {

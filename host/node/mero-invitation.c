@@ -294,6 +294,8 @@ out:
 typedef struct {
   MeroContexts *self;
   Invitation *inv;
+  gboolean new_context;   /* created by this join: undone if it fails */
+  gboolean new_group;
 } JoinData;
 
 static void
@@ -313,6 +315,10 @@ join_task_live (MeroContexts *self, GTask *task)
 static void
 join_fail (MeroContexts *self, GTask *task, GError *error)
 {
+  JoinData *j = g_task_get_task_data (task);
+
+  mero_contexts_join_undo (self, j->inv->context_id, j->new_context, j->inv->group.group_id,
+                           j->new_group);
   g_task_return_error (task, error);
   g_ptr_array_remove (self->joins, task);
 }
@@ -383,21 +389,20 @@ on_join_ops (GBytes *response, const GError *error, gpointer user_data)
       g_object_unref (task);
       return;
     }
-  if (mero_group_state_member (mero_group_dag_state (group->dag), self->pk) == NULL)
+  /* Redeemed even by a node that is already a member, so a used or
+   * foreign invitation is refused here as it would be everywhere. */
+  op = mero_group_op_new (MERO_GROUP_OP_JOIN);
+  op->invitation = j->inv->group;
+  if (!mero_contexts_author (self, group, op, &local))
     {
-      op = mero_group_op_new (MERO_GROUP_OP_JOIN);
-      op->invitation = j->inv->group;
-      if (!mero_contexts_author (self, group, op, &local))
-        {
-          join_fail (self, task, g_error_new (MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVITATION,
-                                              _("The group refuses this invitation: %s"),
-                                              local->message));
-          g_object_unref (task);
-          return;
-        }
-      extra = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-      g_ptr_array_add (extra, mero_group_op_encode (op));
+      join_fail (self, task, g_error_new (MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVITATION,
+                                          _("The group refuses this invitation: %s"),
+                                          local->message));
+      g_object_unref (task);
+      return;
     }
+  extra = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (extra, mero_group_op_encode (op));
   /* Hand the JOIN to the inviter directly (gossip may not have a mesh
    * yet); its answer carries the key rotation it causes. */
   mero_contexts_fetch_group (self, group, j->inv->inviter_peer,
@@ -429,17 +434,21 @@ mero_contexts_join_async (MeroContexts *self, const char *invitation,
       g_object_unref (task);
       return;
     }
+  j = g_new0 (JoinData, 1);
+  j->new_group = mero_contexts_group_lookup (self, inv->group.group_id) == NULL;
+  j->new_context = mero_contexts_lookup_id (self, inv->context_id) == NULL;
   group = mero_contexts_group_ensure (self, inv->group.group_id, &error);
   ctx = group != NULL ? mero_contexts_ctx_add (self, inv->context_id, group, inv->application,
                                                &error)
                       : NULL;
   if (ctx == NULL)
     {
+      mero_contexts_join_undo (self, inv->context_id, FALSE, inv->group.group_id, j->new_group);
+      g_free (j);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
-  j = g_new0 (JoinData, 1);
   j->self = mero_contexts_ref (self);
   j->inv = g_steal_pointer (&inv);
   g_task_set_task_data (task, j, (GDestroyNotify) join_data_free);

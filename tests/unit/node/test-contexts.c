@@ -1,0 +1,492 @@
+/* test-contexts.c: the NodeManager (mero-contexts.h) of three nodes over
+ * an in-memory transport: real stores (memory backend), real groups,
+ * deltas and crypto; gossip and stream requests are delivered from the
+ * main loop, so ordering and re-entrancy are as with the network.
+ *
+ * Checked: join with an invitation and catch up history sealed under the
+ * key before the join; writes reach everyone and roots converge; a delta
+ * whose broadcast was skipped is fetched as a missing parent; a removed
+ * member's later writes are refused and it cannot read new ones; a
+ * forged invitation and undecodable gossip are refused and counted. */
+#include <sodium.h>
+#include <string.h>
+
+#include "node/mero-broadcast.h"
+#include "net/mero-peer-id.h"
+#include "node/mero-contexts.h"
+#include "store-memory-core.h"
+
+#define N_NODES 3
+#define WAIT_ITERATIONS 20000
+
+typedef struct _Hub Hub;
+
+typedef struct {
+  Hub *hub;
+  guint index;
+  char *peer_id;
+  MeroStore *store;
+  MeroMetrics *metrics;
+  MeroContexts *contexts;
+  GHashTable *topics;     /* subscribed */
+  guint syncs;
+  guint state_changes;
+} Node;
+
+struct _Hub {
+  Node nodes[N_NODES];
+  guint in_flight;
+};
+
+typedef struct {
+  Node *to;
+  char *topic;
+  char *from;
+  GBytes *data;
+} Delivery;
+
+static gboolean
+deliver (gpointer user_data)
+{
+  Delivery *d = user_data;
+
+  if (d->to->contexts != NULL && g_hash_table_contains (d->to->topics, d->topic))
+    mero_contexts_handle_message (d->to->contexts, d->topic, d->from,
+                                  g_bytes_get_data (d->data, NULL), g_bytes_get_size (d->data));
+  d->to->hub->in_flight--;
+  g_free (d->topic);
+  g_free (d->from);
+  g_bytes_unref (d->data);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+t_subscribe (gpointer self, const char *topic)
+{
+  Node *n = self;
+
+  g_hash_table_add (n->topics, g_strdup (topic));
+}
+
+static void
+t_unsubscribe (gpointer self, const char *topic)
+{
+  Node *n = self;
+
+  g_hash_table_remove (n->topics, topic);
+}
+
+static void
+t_publish (gpointer self, const char *topic, GBytes *data)
+{
+  Node *n = self;
+
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      Node *to = &n->hub->nodes[i];
+      Delivery *d;
+
+      if (to == n || to->contexts == NULL || !g_hash_table_contains (to->topics, topic))
+        continue;
+      d = g_new0 (Delivery, 1);
+      d->to = to;
+      d->topic = g_strdup (topic);
+      d->from = g_strdup (n->peer_id);
+      d->data = g_bytes_ref (data);
+      n->hub->in_flight++;
+      g_idle_add (deliver, d);
+    }
+}
+
+typedef struct {
+  Node *from;
+  Node *to;
+  char *protocol;
+  GBytes *request;
+  MeroNodeResponseFunc done;
+  gpointer data;
+} Exchange;
+
+static gboolean
+exchange (gpointer user_data)
+{
+  Exchange *x = user_data;
+  g_autoptr (GBytes) response = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (x->to != NULL && x->to->contexts != NULL)
+    response = mero_contexts_serve (x->to->contexts, x->from->peer_id, x->protocol,
+                                    g_bytes_get_data (x->request, NULL),
+                                    g_bytes_get_size (x->request));
+  else
+    error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "no such peer");
+  x->done (response, error, x->data);
+  x->from->hub->in_flight--;
+  g_free (x->protocol);
+  g_bytes_unref (x->request);
+  g_free (x);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+t_request (gpointer self, const char *peer_id, const char *const *addresses, const char *protocol,
+           GBytes *request, MeroNodeResponseFunc done, gpointer user_data)
+{
+  Node *n = self;
+  Exchange *x = g_new0 (Exchange, 1);
+
+  x->from = n;
+  for (guint i = 0; i < N_NODES; i++)
+    if (g_strcmp0 (n->hub->nodes[i].peer_id, peer_id) == 0)
+      x->to = &n->hub->nodes[i];
+  x->protocol = g_strdup (protocol);
+  x->request = g_bytes_ref (request);
+  x->done = done;
+  x->data = user_data;
+  n->hub->in_flight++;
+  g_idle_add (exchange, x);
+}
+
+static GStrv
+t_topic_peers (gpointer self, const char *topic)
+{
+  Node *n = self;
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+
+  for (guint i = 0; i < N_NODES; i++)
+    if (&n->hub->nodes[i] != n && n->hub->nodes[i].contexts != NULL
+        && g_hash_table_contains (n->hub->nodes[i].topics, topic))
+      g_strv_builder_add (b, n->hub->nodes[i].peer_id);
+  return g_strv_builder_end (b);
+}
+
+static void
+t_sync (gpointer self, const char *context_id, const char *peer_id)
+{
+  ((Node *) self)->syncs++;
+}
+
+static const MeroNodeTransport memory_transport = {
+  t_subscribe, t_unsubscribe, t_publish, t_request, t_topic_peers, t_sync,
+};
+
+static void
+on_state (const char *context_id, const char *root, const char *const *heads, gpointer data)
+{
+  ((Node *) data)->state_changes++;
+}
+
+static const char *const *
+no_addresses (gpointer data)
+{
+  static const char *const none[] = { NULL };
+
+  return none;
+}
+
+static void
+hub_up (Hub *hub)
+{
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      Node *n = &hub->nodes[i];
+      guint8 seed[32] = { 0 }, pk[32], sk[64];
+      g_autoptr (GError) error = NULL;
+      MeroContextsConfig config = { 0 };
+
+      seed[0] = i + 1;
+      crypto_sign_seed_keypair (pk, sk, seed);
+      n->hub = hub;
+      n->index = i;
+      n->store = mero_store_open (&mero_store_memory_vtable, NULL, "memory", NULL, &error);
+      g_assert_no_error (error);
+      n->metrics = mero_metrics_new ();
+      n->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      config.store = n->store;
+      config.metrics = n->metrics;
+      config.secret_key = sk;
+      config.transport = &memory_transport;
+      config.transport_data = n;
+      config.state_changed = on_state;
+      config.state_changed_data = n;
+      config.listen_addresses = no_addresses;
+      n->contexts = mero_contexts_new (&config, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+hub_down (Hub *hub)
+{
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      Node *n = &hub->nodes[i];
+
+      g_clear_pointer (&n->contexts, mero_contexts_free);
+    }
+  /* Let deliveries in flight drain into nothing. */
+  while (hub->in_flight > 0)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      Node *n = &hub->nodes[i];
+
+      mero_store_close (n->store);
+      mero_metrics_unref (n->metrics);
+      g_hash_table_unref (n->topics);
+      g_free (n->peer_id);
+    }
+}
+
+/* Runs the loop until nothing is in flight (bounded). */
+static void
+settle (Hub *hub)
+{
+  for (guint i = 0; i < WAIT_ITERATIONS && (hub->in_flight > 0 || g_main_context_pending (NULL));
+       i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (hub->in_flight, ==, 0);
+}
+
+static char *
+call (Node *n, const char *ctx, const char *method, const char *args, GError **error)
+{
+  return mero_contexts_call (n->contexts, ctx, method, args, error);
+}
+
+static char *
+get (Node *n, const char *ctx, const char *key)
+{
+  g_autofree char *args = g_strdup_printf ("{\"key\":\"%s\"}", key);
+
+  return call (n, ctx, "get", args, NULL);
+}
+
+static void
+set (Node *n, const char *ctx, const char *key, const char *json)
+{
+  g_autofree char *args = g_strdup_printf ("{\"key\":\"%s\",\"value\":%s}", key, json);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *r = call (n, ctx, "set", args, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (r, ==, "null");
+}
+
+static char *
+root (Node *n, const char *ctx)
+{
+  g_autoptr (GVariant) info = mero_contexts_info (n->contexts, ctx, NULL);
+  char *r = NULL;
+
+  g_assert_nonnull (info);
+  g_variant_lookup (info, "root_hash", "s", &r);
+  return r;
+}
+
+static void
+on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  char **out = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *out = mero_contexts_join_finish (NULL, result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+join (Hub *hub, Node *inviter, Node *joiner, const char *ctx)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *inv = mero_contexts_invite (inviter->contexts, ctx, joiner->peer_id, 0, &error);
+  g_autofree char *joined = NULL;
+
+  g_assert_no_error (error);
+  mero_contexts_join_async (joiner->contexts, inv, on_joined, &joined);
+  settle (hub);
+  g_assert_cmpstr (joined, ==, ctx);
+}
+
+static void
+set_peer_ids (Hub *hub)
+{
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      guint8 seed[32] = { 0 }, pk[32], sk[64];
+      g_autoptr (MeroPeerId) id = NULL;
+
+      seed[0] = i + 1;
+      crypto_sign_seed_keypair (pk, sk, seed);
+      id = mero_peer_id_new_from_ed25519 (pk);
+      hub->nodes[i].peer_id = mero_peer_id_to_string (id);
+    }
+}
+
+typedef struct {
+  Hub hub;
+  char *ctx;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *group = NULL;
+
+  memset (&f->hub, 0, sizeof f->hub);
+  set_peer_ids (&f->hub);
+  hub_up (&f->hub);
+  g_assert_true (mero_contexts_create (f->hub.nodes[0].contexts, "kv", &f->ctx, &group, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (group), ==, 64);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  hub_down (&f->hub);
+  g_free (f->ctx);
+}
+
+static void
+test_join_and_converge (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autofree char *ra = NULL, *rb = NULL, *rc = NULL, *v = NULL, *w = NULL, *x = NULL;
+
+  set (a, f->ctx, "early", "1");
+  set (a, f->ctx, "early2", "\"two\"");
+  settle (&f->hub);
+  join (&f->hub, a, b, f->ctx);
+  v = get (b, f->ctx, "early2");
+  g_assert_cmpstr (v, ==, "\"two\"");   /* history under the pre-join key */
+  join (&f->hub, a, c, f->ctx);
+  set (b, f->ctx, "b", "[1]");
+  set (c, f->ctx, "c", "{\"x\":1}");
+  set (a, f->ctx, "same", "\"a\"");
+  set (b, f->ctx, "same", "\"b\"");
+  settle (&f->hub);
+  w = get (a, f->ctx, "c");
+  g_assert_cmpstr (w, ==, "{\"x\":1}");
+  x = get (c, f->ctx, "b");
+  g_assert_cmpstr (x, ==, "[1]");
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  rc = root (c, f->ctx);
+  g_assert_cmpstr (ra, !=, "");
+  g_assert_cmpstr (ra, ==, rb);
+  g_assert_cmpstr (ra, ==, rc);
+  g_assert_cmpuint (b->state_changes, >, 0);
+  {
+    g_autofree char *va = get (a, f->ctx, "same"), *vc = get (c, f->ctx, "same");
+
+    g_assert_cmpstr (va, ==, vc);   /* concurrent writes converge to one value */
+  }
+}
+
+static void
+test_missing_parent_fetched (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autofree char *v1 = NULL, *v2 = NULL, *ra = NULL, *rb = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  g_assert_true (mero_contexts_skip_broadcasts (a->contexts, f->ctx, 1, NULL));
+  set (a, f->ctx, "hidden", "1");
+  settle (&f->hub);
+  v1 = get (b, f->ctx, "hidden");
+  g_assert_cmpstr (v1, ==, "null");   /* never broadcast: B cannot know yet */
+  set (a, f->ctx, "visible", "2");
+  settle (&f->hub);
+  v2 = get (b, f->ctx, "hidden");
+  g_assert_cmpstr (v2, ==, "1");      /* fetched as the missing parent */
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  g_assert_cmpstr (ra, ==, rb);
+}
+
+static void
+test_removed_member (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autoptr (GError) error = NULL;
+  g_autofree char *evil = NULL, *seen = NULL, *secret = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  g_assert_true (mero_contexts_remove_member (a->contexts, f->ctx, c->peer_id, &error));
+  g_assert_no_error (error);
+  settle (&f->hub);
+  /* C knows it is out: it refuses to write. */
+  evil = call (c, f->ctx, "set", "{\"key\":\"evil\",\"value\":1}", &error);
+  g_assert_null (evil);
+  g_assert_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED);
+  g_clear_error (&error);
+  set (a, f->ctx, "secret", "\"ab\"");
+  settle (&f->hub);
+  secret = get (b, f->ctx, "secret");
+  g_assert_cmpstr (secret, ==, "\"ab\"");
+  seen = get (c, f->ctx, "secret");
+  g_assert_cmpstr (seen, ==, "null");   /* sealed under a key C never got */
+}
+
+static void
+test_bad_input (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  static const guint8 junk[] = { 0xde, 0xad, 0xbe, 0xef };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *inv = mero_contexts_invite (a->contexts, f->ctx, "", 0, &error);
+  g_autofree char *forged = NULL;
+  g_autofree char *joined = NULL;
+  g_autoptr (GBytes) resp = NULL;
+  g_autoptr (MeroStreamMsg) msg = NULL;
+
+  g_assert_no_error (error);
+  mero_contexts_handle_message (a->contexts, f->ctx, b->peer_id, junk, sizeof junk);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"malformed\""),
+                    ==, 1);
+  /* One character changed in the middle of the base58. */
+  forged = g_strdup (inv);
+  forged[strlen (forged) / 2] = forged[strlen (forged) / 2] == 'A' ? 'B' : 'A';
+  mero_contexts_join_async (b->contexts, forged, (GAsyncReadyCallback) NULL, NULL);
+  settle (&f->hub);
+  g_assert_cmpuint (mero_contexts_count (b->contexts), ==, 0);
+  /* A key request from a non-member is refused. */
+  {
+    g_autoptr (MeroStreamMsg) req = mero_stream_msg_new (MERO_STREAM_KEY_REQUEST);
+    g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (GVariant) groups = mero_contexts_list_groups (a->contexts);
+    g_autoptr (GVariant) first = g_variant_get_child_value (groups, 0);
+    const char *hex = NULL;
+
+    g_assert_true (g_variant_lookup (first, "group_id", "&s", &hex));
+    for (guint i = 0; i < 32; i++)
+      sscanf (hex + 2 * i, "%2hhx", &req->id[i]);
+    mero_id_array_add (req->ids, req->id);
+    bytes = mero_stream_msg_encode (req);
+    resp = mero_contexts_serve (a->contexts, b->peer_id, "/calimero/stream/key/1",
+                                g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    msg = mero_stream_msg_decode (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), NULL);
+    g_assert_nonnull (msg);
+    g_assert_cmpint (msg->kind, ==, MERO_STREAM_ERROR);
+    g_assert_cmpstr (msg->reason, ==, "not a member");
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/contexts/join-and-converge", Fixture, NULL, fixture_set_up,
+              test_join_and_converge, fixture_tear_down);
+  g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
+              test_missing_parent_fetched, fixture_tear_down);
+  g_test_add ("/contexts/removed-member", Fixture, NULL, fixture_set_up, test_removed_member,
+              fixture_tear_down);
+  g_test_add ("/contexts/bad-input", Fixture, NULL, fixture_set_up, test_bad_input,
+              fixture_tear_down);
+  return g_test_run ();
+}
