@@ -1030,6 +1030,22 @@ run_kv (Ctx *ctx, const char *method, JsonObject *args, GBytes **envelope, GErro
   return NULL;
 }
 
+static void
+broadcast_delta (MeroContexts *self, Ctx *ctx, GBytes *envelope)
+{
+  MeroBroadcast *msg = mero_broadcast_new (MERO_BROADCAST_STATE_DELTA);
+  guint n = 0;
+  const guint8 *heads = mero_delta_store_heads (ctx->ds, &n);
+
+  memcpy (msg->id, ctx->id, ID_LEN);
+  msg->payload = g_bytes_ref (envelope);
+  g_array_append_vals (msg->heads, heads, MIN (n, MERO_BROADCAST_MAX_HEADS));
+  msg->has_root = TRUE;
+  mero_delta_store_root (ctx->ds, msg->root);
+  mero_contexts_publish (self, ctx->b58, msg);
+  mero_broadcast_free (msg);
+}
+
 char *
 mero_contexts_call (MeroContexts *self, const char *context_id, const char *method,
                     const char *args, GError **error)
@@ -1080,22 +1096,16 @@ mero_contexts_call (MeroContexts *self, const char *context_id, const char *meth
     return NULL;
   if (envelope != NULL)
     {
+      /* Merge deltas the commit needed (more heads than one delta may
+       * cite) go out first, so peers have the parents before the child. */
+      g_autoptr (GPtrArray) merges = mero_delta_store_take_merges (ctx->ds);
+
+      for (guint i = 0; merges != NULL && i < merges->len; i++)
+        broadcast_delta (self, ctx, g_ptr_array_index (merges, i));
       if (ctx->skip_broadcasts > 0)
         ctx->skip_broadcasts--;
       else
-        {
-          MeroBroadcast *msg = mero_broadcast_new (MERO_BROADCAST_STATE_DELTA);
-          guint n = 0;
-          const guint8 *heads = mero_delta_store_heads (ctx->ds, &n);
-
-          memcpy (msg->id, ctx->id, ID_LEN);
-          msg->payload = g_bytes_ref (envelope);
-          g_array_append_vals (msg->heads, heads, MIN (n, MERO_BROADCAST_MAX_HEADS));
-          msg->has_root = TRUE;
-          mero_delta_store_root (ctx->ds, msg->root);
-          mero_contexts_publish (self, ctx->b58, msg);
-          mero_broadcast_free (msg);
-        }
+        broadcast_delta (self, ctx, envelope);
       mero_contexts_report_state (self, ctx);
     }
   return result;
