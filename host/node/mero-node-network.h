@@ -2,9 +2,10 @@
  *
  * Builds the MeroNetworkConfig from merod.conf (network.listen_multiaddrs,
  * or every network.listen address on network.port; max_connections;
- * dial_timeout_secs), starts the network thread with its events
- * delivered on the main context, keeps the bootstrap peers dialled
- * (mero-node-bootstrap.h), and turns network events into what an
+ * dial_timeout_secs; mdns and mdns_interval_secs), starts the network
+ * thread with its events delivered on the main context, keeps the
+ * bootstrap peers dialled (mero-node-bootstrap.h), dials the peers mDNS
+ * finds (mero-node-discovery.h), and turns network events into what an
  * operator sees: peers joining and leaving at info level with their
  * address, their identify protocols, and a callback the node forwards to
  * D-Bus signals and the node event bus.

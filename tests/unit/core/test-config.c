@@ -72,6 +72,7 @@ test_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpuint (config->network_port, ==, 2428);
   g_assert_cmpstrv (config->network_listen, ((const char *const[]) { "0.0.0.0", "::", NULL }));
   g_assert_true (config->network_mdns);
+  g_assert_cmpuint (config->network_mdns_interval_secs, ==, 10);
   g_assert_cmpstr (config->store_backend, ==, "store-rocksdb");
   g_assert_cmpstr (config->store_path, ==, "data");
   g_assert_cmpuint (config->store_encryption, ==, MERO_CONFIG_ENCRYPTION_NONE);
@@ -126,6 +127,7 @@ test_bad_values (Fixture *f, gconstpointer data)
     { "port=", "port=0", "network.port", "0" },
     { "port=", "port=65536", "network.port", "65536" },
     { "mdns=", "mdns=maybe", "network.mdns", "maybe" },
+    { "mdns_interval_secs=", "mdns_interval_secs=0", "network.mdns_interval_secs", "0" },
     { "listen=0", "listen=0.0.0.0;nowhere;", "network.listen", "nowhere" },
     { "bootstrap=", "bootstrap=/ip4/1.2.3.4/tcp/1", "network.bootstrap", "/ip4/1.2.3.4/tcp/1" },
     { "encryption=", "encryption=rot13", "store.encryption", "rot13" },
