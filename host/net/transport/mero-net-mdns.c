@@ -34,6 +34,7 @@ typedef struct
   GPtrArray *v4;      /* GInetAddress */
   GPtrArray *v6;      /* GInetAddress, link-local left out */
   gboolean joined4, joined6;
+  gboolean send_failed4, send_failed6; /* logged once, not every query */
   gboolean present;   /* seen in the last scan */
 } Iface;
 
@@ -289,7 +290,7 @@ addrs_for_iface (NetMdns *self, const Iface *iface)
 /* --- sending --- */
 
 static void
-send_multicast (NetMdns *self, const Iface *iface, gboolean v6, GBytes *packet)
+send_multicast (NetMdns *self, Iface *iface, gboolean v6, GBytes *packet)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (packet, &len);
@@ -321,9 +322,17 @@ send_multicast (NetMdns *self, const Iface *iface, gboolean v6, GBytes *packet)
       inet_pton (AF_INET6, MERO_MDNS_IPV6_GROUP, &to.sin6_addr);
       n = sendto (self->fd6, data, len, 0, (struct sockaddr *) &to, sizeof to);
     }
-  if (n < 0)
+  if (n >= 0)
+    {
+      *(v6 ? &iface->send_failed6 : &iface->send_failed4) = FALSE;
+      return;
+    }
+  /* A namespace's loopback has no IPv6 multicast route, for one: say so
+   * once per interface, not at every query. */
+  if (!(v6 ? iface->send_failed6 : iface->send_failed4))
     g_debug ("mDNS: send on %s (%s) failed: %s", iface->name, v6 ? "IPv6" : "IPv4",
              g_strerror (errno));
+  *(v6 ? &iface->send_failed6 : &iface->send_failed4) = TRUE;
 }
 
 /* --- receiving --- */
@@ -489,7 +498,7 @@ on_timer (gpointer data)
       scan_interfaces (self);
       for (guint i = 0; i < self->ifaces->len; i++)
         {
-          const Iface *iface = g_ptr_array_index (self->ifaces, i);
+          Iface *iface = g_ptr_array_index (self->ifaces, i);
 
           if (iface->joined4)
             send_multicast (self, iface, FALSE, query);

@@ -471,6 +471,19 @@ test_answers_queries (void)
   g_assert_nonnull (later);
   nothing = mero_mdns_build_response (core, unusable, 3, 0, T0);
   g_assert_null (nothing);
+
+  /* A legacy unicast answer (RFC 6762 §6.7) carries the query's id and
+   * is not held back by the multicast limit. */
+  {
+    g_autoptr (GBytes) unicast = mero_mdns_build_response (core, addrs, 1, 0x4242, T0 + SEC);
+    g_autoptr (MeroDnsMessage) m = NULL;
+
+    g_assert_nonnull (unicast);
+    m = mero_dns_message_decode (g_bytes_get_data (unicast, NULL), g_bytes_get_size (unicast),
+                                 NULL);
+    g_assert_cmpuint (m->id, ==, 0x4242);
+    g_assert_cmpuint (m->additionals->len, ==, 2);
+  }
 }
 
 static void
