@@ -3,7 +3,8 @@
  * The test runs in a network namespace it makes itself (mero-test-netns:
  * `unshare -rn`, loopback with multicast), so no multicast leaves it.
  * With network.mdns=true and no bootstrap peers, each node must find the
- * other and they must connect; with network.mdns=false neither may open
+ * other and they must connect (one listens on 0.0.0.0 and must be
+ * announced at 127.0.0.1, the namespace's only address); with network.mdns=false neither may open
  * UDP 5353 (checked in /proc/net/udp) and they stay alone.  Without a
  * namespace every test is skipped with the reason. */
 #include <gio/gio.h>
@@ -46,14 +47,15 @@ config_set (const char *home, const char *key, const char *value)
 
 /* A home on loopback, kernel-chosen ports, no bootstrap; its PeerId. */
 static char *
-make_home (const char *tmp, const char *name, gboolean mdns, char **home_out)
+make_home (const char *tmp, const char *name, gboolean mdns, const char *listen,
+           char **home_out)
 {
   g_autofree char *home = g_build_filename (tmp, name, NULL);
   g_autofree char *out = NULL;
 
   g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", home, NULL }, &out), ==, 0);
   config_set (home, "server.listen", "127.0.0.1:0");
-  config_set (home, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
+  config_set (home, "network.listen_multiaddrs", listen);
   config_set (home, "network.mdns", mdns ? "true" : "false");
   config_set (home, "network.mdns_interval_secs", "1");
   *home_out = g_steal_pointer (&home);
@@ -142,8 +144,10 @@ test_nodes_find_each_other (void)
       return;
     }
   tmp = mero_test_make_tmpdir ("merod-mdns-XXXXXX");
-  id_a = make_home (tmp, "a", TRUE, &home_a);
-  id_b = make_home (tmp, "b", TRUE, &home_b);
+  /* A listens on the wildcard, which in this namespace means loopback
+   * only: it must announce 127.0.0.1, never 0.0.0.0. */
+  id_a = make_home (tmp, "a", TRUE, "/ip4/0.0.0.0/tcp/0;", &home_a);
+  id_b = make_home (tmp, "b", TRUE, "/ip4/127.0.0.1/tcp/0;", &home_b);
   a = start (home_a);
   g_assert_true (mero_test_daemon_wait_for_stderr (a, "mDNS discovery on UDP 5353",
                                                    MERO_TEST_TIMEOUT_MS));
@@ -161,6 +165,13 @@ test_nodes_find_each_other (void)
    * other because it found it. */
   g_assert_true (strstr (mero_test_daemon_get_stderr (a), "found by mDNS, dialing") != NULL ||
                  strstr (mero_test_daemon_get_stderr (b), "found by mDNS, dialing") != NULL);
+  /* B learnt A's wildcard listener as the interface's own address. */
+  {
+    g_autofree char *a_at_lo = g_strdup_printf ("mDNS: peer %s at /ip4/127.0.0.1/tcp/", id_a);
+
+    g_assert_true (mero_test_daemon_wait_for_stderr (b, a_at_lo, DISCOVERY_TIMEOUT_MS));
+    g_assert_null (strstr (mero_test_daemon_get_stderr (b), "/ip4/0.0.0.0"));
+  }
   stop (b);
   stop (a);
   mero_test_remove_tree (tmp);
@@ -183,8 +194,8 @@ test_mdns_off (void)
       return;
     }
   tmp = mero_test_make_tmpdir ("merod-mdns-XXXXXX");
-  id_a = make_home (tmp, "a", FALSE, &home_a);
-  id_b = make_home (tmp, "b", FALSE, &home_b);
+  id_a = make_home (tmp, "a", FALSE, "/ip4/127.0.0.1/tcp/0;", &home_a);
+  id_b = make_home (tmp, "b", FALSE, "/ip4/127.0.0.1/tcp/0;", &home_b);
   a = start (home_a);
   b = start (home_b);
   g_assert_cmpuint (udp_5353_sockets (), ==, 0);
