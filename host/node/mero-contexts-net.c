@@ -16,6 +16,9 @@
 #define APPLIED_METRIC "mero_node_deltas_received_total"
 /* At most one key request per context in this window. */
 #define KEY_REQUEST_INTERVAL_US (2 * G_USEC_PER_SEC)
+/* The HashHeartbeat after applying remote deltas waits this long, so a
+ * burst of deltas costs one heartbeat, not one per delta. */
+#define HEARTBEAT_COALESCE_MS 100
 
 static void
 count_request (MeroContexts *self, const char *protocol, const char *result)
@@ -67,6 +70,23 @@ mero_contexts_publish_group_heartbeat (MeroContexts *self, Group *group)
   msg->n_ops = mero_group_dag_n_ops (group->dag);
   mero_contexts_publish (self, group->topic, msg);
   mero_broadcast_free (msg);
+}
+
+static gboolean
+on_heartbeat_soon (gpointer user_data)
+{
+  Ctx *ctx = user_data;
+
+  ctx->heartbeat_soon = 0;
+  mero_contexts_publish_hash_heartbeat (ctx->self, ctx);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mero_contexts_schedule_hash_heartbeat (MeroContexts *self, Ctx *ctx)
+{
+  if (ctx->heartbeat_soon == 0 && !self->closed)
+    ctx->heartbeat_soon = g_timeout_add (HEARTBEAT_COALESCE_MS, on_heartbeat_soon, ctx);
 }
 
 void
@@ -174,7 +194,7 @@ after_receive (MeroContexts *self, Ctx *ctx, gboolean applied, const char *peer)
       /* Tell the others where we are now, so a peer that missed a delta
        * notices (seed: a HashHeartbeat right after applying). */
       if (memcmp (before, ctx->root, ID_LEN) != 0)
-        mero_contexts_publish_hash_heartbeat (self, ctx);
+        mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
   missing = mero_delta_store_missing_parents (ctx->ds);
   if (missing->len > 0 && peer != NULL)
@@ -303,7 +323,7 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
   if (applied)
     {
       mero_contexts_report_state (self, ctx);
-      mero_contexts_publish_hash_heartbeat (self, ctx);
+      mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
 out:
   fetch_data_free (f);
@@ -759,6 +779,23 @@ on_notification (MeroContexts *self, Group *group, const MeroBroadcast *msg, con
   mero_contexts_group_changed (self, group);
 }
 
+/* During a snapshot sync: checked (signature, key, id) but not applied. */
+static void
+buffer_for_sync (MeroContexts *self, Ctx *ctx, GBytes *envelope)
+{
+  MeroHlc hlc;
+  guint8 id[ID_LEN];
+  g_autoptr (GError) error = NULL;
+
+  if (!mero_delta_store_peek (ctx->ds, g_bytes_get_data (envelope, NULL),
+                              g_bytes_get_size (envelope), &hlc, id, &error))
+    {
+      mero_contexts_count_drop (self, "delta_invalid");
+      return;
+    }
+  mero_delta_buffer_push (ctx->sync_buffer, envelope, &hlc, id);
+}
+
 void
 mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
                               const guint8 *data, gsize len)
@@ -791,7 +828,9 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
           mero_contexts_count_drop (self, "wrong_topic");
           return;
         }
-      if (msg->kind == MERO_BROADCAST_STATE_DELTA)
+      if (msg->kind == MERO_BROADCAST_STATE_DELTA && ctx->sync_buffer != NULL && ctx->ds != NULL)
+        buffer_for_sync (self, ctx, msg->payload);
+      else if (msg->kind == MERO_BROADCAST_STATE_DELTA)
         mero_contexts_receive_envelope (self, ctx, msg->payload, from_peer, FALSE);
       else
         on_hash_heartbeat (self, ctx, msg, from_peer);

@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 
+#include "context/delta/mero-delta-buffer.h"
 #include "context/delta/mero-delta-store.h"
 #include "context/group/mero-group-dag.h"
 #include "node/mero-broadcast.h"
@@ -36,6 +37,7 @@ struct _Group {
   GHashTable *keys;          /* key id (32, owned) → key (32, owned) */
   gboolean ops_fetching;     /* a group catch-up is in flight */
   guint ops_rounds;
+  gboolean was_member;       /* to notice our own removal */
 };
 
 typedef struct {
@@ -61,6 +63,9 @@ struct _Ctx {
   gboolean refetch;
   guint rounds;
   gint64 key_requested_us;
+  guint heartbeat_soon;      /* GSource of the coalesced post-apply heartbeat */
+  MeroDeltaBuffer *sync_buffer;  /* non-NULL while a snapshot sync runs */
+  gboolean left_topic;       /* unsubscribed after our removal */
 };
 
 struct _MeroContexts {
@@ -124,6 +129,8 @@ void mero_contexts_fetch_group (MeroContexts *self, Group *group, const char *pe
 void mero_contexts_fetch_keys (MeroContexts *self, Ctx *ctx, const char *peer,
                                const guint8 key_id[ID_LEN]);
 void mero_contexts_publish_hash_heartbeat (MeroContexts *self, Ctx *ctx);
+/* A HashHeartbeat shortly (coalesces bursts of applied remote deltas). */
+void mero_contexts_schedule_hash_heartbeat (MeroContexts *self, Ctx *ctx);
 void mero_contexts_publish_group_heartbeat (MeroContexts *self, Group *group);
 
 G_END_DECLS

@@ -116,6 +116,9 @@ mero_contexts_buffered_free (Buffered *b)
 static void
 ctx_free (Ctx *ctx)
 {
+  if (ctx->heartbeat_soon != 0)
+    g_source_remove (ctx->heartbeat_soon);
+  mero_delta_buffer_free (ctx->sync_buffer);
   mero_delta_store_free (ctx->ds);
   g_ptr_array_unref (ctx->buffered);
   g_free (ctx->b58);
@@ -269,6 +272,8 @@ mero_contexts_group_ensure (MeroContexts *self, const guint8 id[ID_LEN], GError 
       return NULL;
     }
   keyring_load (self, group);
+  group->was_member = mero_group_state_member (mero_group_dag_state (group->dag), self->pk)
+                      != NULL;
   g_hash_table_insert (self->groups, group->hex, group);
   self->transport->subscribe (self->transport_data, group->topic);
   return group;
@@ -664,14 +669,60 @@ mero_contexts_group_changed (MeroContexts *self, Group *group)
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &ctx))
     if (ctx->group == group)
       g_ptr_array_add (touched, ctx);
+  /* Re-evaluate subscriptions: a node removed from the group leaves its
+   * context topics (it could read nothing new there); re-added, it comes
+   * back and catches up.  The group topic is kept, so it still learns
+   * what governance does. */
+  if (group->was_member && !member)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "group-removed",
+                      "MERO_GROUP", group->hex, "MESSAGE",
+                      "this node is no longer a member of group %s: leaving its contexts' topics",
+                      group->hex);
+  if (member)
+    group->was_member = TRUE;
   for (guint i = 0; i < touched->len; i++)
     {
       ctx = g_ptr_array_index (touched, i);
+      if (group->was_member && !member && !ctx->left_topic)
+        {
+          self->transport->unsubscribe (self->transport_data, ctx->b58);
+          ctx->left_topic = TRUE;
+        }
+      else if (member && ctx->left_topic)
+        {
+          self->transport->subscribe (self->transport_data, ctx->b58);
+          ctx->left_topic = FALSE;
+        }
       ctx_update_key (self, ctx);
       if (!member && mero_group_state_is_created (mero_group_dag_state (group->dag)))
         continue;
       mero_contexts_replay (self, ctx);
     }
+}
+
+gboolean
+mero_contexts_set_sync_active (MeroContexts *self, const char *context_id, gboolean active,
+                               GError **error)
+{
+  Ctx *ctx = lookup_text (self, context_id, error);
+  g_autoptr (GPtrArray) drained = NULL;
+
+  if (ctx == NULL)
+    return FALSE;
+  if (active)
+    {
+      if (ctx->sync_buffer == NULL)
+        ctx->sync_buffer = mero_delta_buffer_new (0, self->metrics);
+      return TRUE;
+    }
+  if (ctx->sync_buffer == NULL)
+    return TRUE;
+  drained = mero_delta_buffer_drain (ctx->sync_buffer);
+  g_clear_pointer (&ctx->sync_buffer, mero_delta_buffer_free);
+  for (guint i = 0; i < drained->len; i++)
+    mero_contexts_receive_envelope (self, ctx, g_ptr_array_index (drained, i), NULL, TRUE);
+  mero_contexts_report_state (self, ctx);
+  return TRUE;
 }
 
 /* ---- control ---- */

@@ -90,6 +90,12 @@ gboolean mero_contexts_sync (MeroContexts *self, const char *context_id, GError 
 gboolean mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint count,
                                         GError **error);
 
+/* While a snapshot sync of @context_id runs (the sync manager says so),
+ * StateDeltas go to a bounded DeltaBuffer instead of the DeltaStore;
+ * ending it replays them in (hlc, id) order. */
+gboolean mero_contexts_set_sync_active (MeroContexts *self, const char *context_id,
+                                        gboolean active, GError **error);
+
 /* Network input. */
 void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
                                    const guint8 *data, gsize len);

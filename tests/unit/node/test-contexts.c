@@ -429,6 +429,31 @@ test_removed_member (Fixture *f, gconstpointer data)
   g_assert_cmpstr (secret, ==, "\"ab\"");
   seen = get (c, f->ctx, "secret");
   g_assert_cmpstr (seen, ==, "null");   /* sealed under a key C never got */
+  /* C left the context topic; the group topic stays (it hears governance). */
+  g_assert_false (g_hash_table_contains (c->topics, f->ctx));
+  g_assert_true (g_hash_table_contains (a->topics, f->ctx));
+}
+
+static void
+test_snapshot_buffer (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autofree char *during = NULL, *after = NULL, *ra = NULL, *rb = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  g_assert_true (mero_contexts_set_sync_active (b->contexts, f->ctx, TRUE, NULL));
+  set (a, f->ctx, "k1", "1");
+  set (a, f->ctx, "k2", "2");
+  settle (&f->hub);
+  during = get (b, f->ctx, "k2");
+  g_assert_cmpstr (during, ==, "null");   /* buffered, not applied */
+  g_assert_true (mero_contexts_set_sync_active (b->contexts, f->ctx, FALSE, NULL));
+  settle (&f->hub);
+  after = get (b, f->ctx, "k2");
+  g_assert_cmpstr (after, ==, "2");       /* replayed in (hlc, id) order */
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  g_assert_cmpstr (ra, ==, rb);
 }
 
 static void
@@ -485,6 +510,8 @@ main (int argc, char **argv)
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
               test_missing_parent_fetched, fixture_tear_down);
   g_test_add ("/contexts/removed-member", Fixture, NULL, fixture_set_up, test_removed_member,
+              fixture_tear_down);
+  g_test_add ("/contexts/snapshot-buffer", Fixture, NULL, fixture_set_up, test_snapshot_buffer,
               fixture_tear_down);
   g_test_add ("/contexts/bad-input", Fixture, NULL, fixture_set_up, test_bad_input,
               fixture_tear_down);
