@@ -816,13 +816,19 @@ net_conn_stream_reset (NetConn *conn, guint32 stream_id)
 }
 
 void
-net_conn_shutdown (NetConn *conn)
+net_conn_close_for (NetConn *conn, const char *reason)
 {
   if (conn->dead)
     return;
   mero_connection_close (conn->core);
   flush_socket (conn);
-  conn_close (conn, "network stopped");
+  conn_close (conn, reason);
+}
+
+void
+net_conn_shutdown (NetConn *conn)
+{
+  net_conn_close_for (conn, "network stopped");
 }
 
 const char *

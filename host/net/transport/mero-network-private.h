@@ -46,6 +46,7 @@ struct _MeroNetwork
   guint max_connections;
   gint64 dial_timeout_us;
   gint64 ping_interval_us;
+  gint64 gossip_stall_us;
   char *agent_version;
   GStrv stream_protocols;
   GStrv stream_prefixes;
@@ -130,5 +131,7 @@ void net_conn_update_protocols (NetConn *conn, gboolean push);
 void net_conn_resume (NetConn *conn);
 /* GoAway and flush what can be flushed without waiting. */
 void net_conn_shutdown (NetConn *conn);
+/* The same, with @reason in the log and the PEER_DISCONNECTED event. */
+void net_conn_close_for (NetConn *conn, const char *reason);
 
 G_END_DECLS

@@ -18,6 +18,10 @@ typedef struct
   gboolean opened;      /* agreed: frames go straight to it */
   GByteArray *pending;  /* frames queued before it was agreed */
   GHashTable *topics;   /* topic → NULL: what the peer told us */
+  /* Frames dropped in a row because its stream backlog was full, since
+   * when (0: the last frame was taken). */
+  gint64 stalled_since;
+  guint64 stall_drops;
 } PsPeer;
 
 struct _NetPubsub
@@ -178,11 +182,55 @@ peer_conn (NetPubsub *self, PsPeer *peer)
 /* Moves the router's output to the streams and its deliveries to the
  * node, then re-arms the heartbeat.  Deliveries wait in the router
  * (bounded, drops counted there) while the event channel is full. */
+/* One more frame @peer's full backlog could not take.  TRUE once it has
+ * taken none for the stall limit: the peer is not reading. */
+static gboolean
+peer_stalled (NetPubsub *self, PsPeer *peer, gint64 now)
+{
+  mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_frames_dropped_total", NULL, 1,
+                            NULL);
+  if (peer->stalled_since == 0)
+    peer->stalled_since = now;
+  peer->stall_drops++;
+  return now - peer->stalled_since >= self->net->gossip_stall_us;
+}
+
+/* Closes the connections of peers that stopped reading (after the frame
+ * loop: closing re-enters the pubsub). */
+static void
+close_stalled (NetPubsub *self, GArray *conn_ids)
+{
+  for (guint i = 0; i < conn_ids->len; i++)
+    {
+      guint64 id = g_array_index (conn_ids, guint64, i);
+      NetConn *conn = g_hash_table_lookup (self->net->conns, &id);
+      const char *peer_id = conn != NULL ? net_conn_get_peer_id (conn) : NULL;
+      PsPeer *peer = peer_id != NULL ? g_hash_table_lookup (self->peers, peer_id) : NULL;
+      g_autofree char *reason = NULL;
+      g_autofree char *who = NULL;
+
+      if (peer == NULL)
+        continue;
+      reason = g_strdup_printf ("gossip peer not reading: %" G_GUINT64_FORMAT
+                                " frames dropped over %.1f s with its backlog full",
+                                peer->stall_drops,
+                                (g_get_monotonic_time () - peer->stalled_since) / 1e6);
+      who = g_strdup (peer_id);
+      mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_peers_closed_total", NULL, 1,
+                                NULL);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-stalled",
+                        "MERO_PEER", who, "MESSAGE", "closing %s: %s", who, reason);
+      net_conn_close_for (conn, reason);
+    }
+}
+
 static void
 pump (NetPubsub *self)
 {
   MeroPeerId *to = NULL;
   GBytes *frame;
+  g_autoptr(GArray) stalled = NULL;
+  gint64 now = g_get_monotonic_time ();
 
   while ((frame = mero_gossipsub_router_pull_frame (self->router, &to)) != NULL)
     {
@@ -211,13 +259,32 @@ pump (NetPubsub *self)
         }
       conn = peer_conn (self, peer);
       if (conn == NULL)
-        drop_peer (self, peer, "connection gone");
-      else if (!net_conn_gossip_write (conn, peer->stream_id, owned))
-        /* A burst beyond what the peer takes: this RPC is lost, like the
-         * router's own queue-full drops; the peer stays. */
-        mero_metrics_counter_add (self->net->metrics, "mero_net_gossip_frames_dropped_total",
-                                  NULL, 1, NULL);
+        {
+          drop_peer (self, peer, "connection gone");
+        }
+      else if (net_conn_gossip_write (conn, peer->stream_id, owned))
+        {
+          peer->stalled_since = 0;
+          peer->stall_drops = 0;
+        }
+      else if (peer_stalled (self, peer, now))
+        {
+          /* Closed after this loop, once. */
+          guint64 id = peer->conn_id;
+
+          if (stalled == NULL)
+            stalled = g_array_new (FALSE, FALSE, sizeof (guint64));
+          for (guint i = 0; i < stalled->len && id != 0; i++)
+            if (g_array_index (stalled, guint64, i) == id)
+              id = 0;
+          if (id != 0)
+            g_array_append_val (stalled, id);
+        }
+      /* Otherwise a burst beyond what the peer takes: this RPC is lost,
+       * like the router's own queue-full drops; the peer stays. */
     }
+  if (stalled != NULL)
+    close_stalled (self, stalled);
 
   while (mero_event_channel_has_room (self->net->events))
     {

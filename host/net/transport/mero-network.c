@@ -732,6 +732,8 @@ mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
                                                       : MERO_NET_DEFAULT_DIAL_TIMEOUT_US;
   self->ping_interval_us = config->ping_interval_us == 0 ? MERO_NET_DEFAULT_PING_INTERVAL_US
                                                          : config->ping_interval_us;
+  self->gossip_stall_us = config->gossip_stall_us > 0 ? config->gossip_stall_us
+                                                      : MERO_NET_DEFAULT_GOSSIP_STALL_US;
   self->agent_version = config->agent_version != NULL ? g_strdup (config->agent_version)
                                                       : g_strdup ("merod/" MERO_VERSION);
   {

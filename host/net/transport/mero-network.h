@@ -47,6 +47,10 @@ G_BEGIN_DECLS
 /* Bytes the node may have queued on one stream beyond what yamux takes;
  * beyond it the stream is reset (counted): the peer is not reading. */
 #define MERO_NET_STREAM_MAX_PENDING_WRITE (8u * 1024u * 1024u)
+/* A gossip peer whose stream backlog is full drops our frames (counted);
+ * if it stays full this long, without one frame taken, the peer is not
+ * reading and its connection is closed (logged, counted). */
+#define MERO_NET_DEFAULT_GOSSIP_STALL_US (10 * G_USEC_PER_SEC)
 /* How long stop() waits for the thread to wind down before giving up on
  * flushing (the thread is always joined). */
 #define MERO_NET_STOP_FLUSH_US (G_USEC_PER_SEC / 2)
@@ -86,6 +90,7 @@ typedef struct
    * them itself. */
   gboolean mdns;
   gint64 mdns_query_interval_us; /* 0: MERO_MDNS_DEFAULT_QUERY_INTERVAL_US */
+  gint64 gossip_stall_us;     /* 0: MERO_NET_DEFAULT_GOSSIP_STALL_US */
 } MeroNetworkConfig;
 
 typedef enum {

@@ -13,6 +13,9 @@
 
 typedef struct
 {
+  guint event_capacity;    /* 0: default */
+  GMainContext *context;   /* for events; NULL: the default context */
+  gint64 gossip_stall_us;  /* 0: default */
   MeroMetrics *metrics;
   MeroIdentity *identity;
   MeroNetwork *net;
@@ -45,8 +48,13 @@ node_start (Node *node, guint8 seed_byte)
   config.listen_addrs = listen_addrs;
   config.dial_timeout_us = 2 * G_USEC_PER_SEC;
   config.metrics = node->metrics;
+  config.event_capacity = node->event_capacity;
+  config.gossip_stall_us = node->gossip_stall_us;
   node->net = mero_network_new (&config, node->identity);
-  g_assert_true (mero_network_start (node->net, g_main_context_default (), on_event, node, &error));
+  g_assert_true (mero_network_start (node->net,
+                                     node->context != NULL ? node->context
+                                                           : g_main_context_default (),
+                                     on_event, node, &error));
   g_assert_no_error (error);
   node->addrs = mero_network_get_listen_addrs (node->net);
 }
@@ -237,6 +245,111 @@ test_line_of_three (void)
     node_stop (&n[i]);
 }
 
+/* A subscriber that never reads: b's events go to a context nobody runs,
+ * so its small event channel fills and its network stops reading its
+ * sockets.  a publishes 64 KiB messages as fast as c (which reads) takes
+ * them: b's backlog at a fills (bounded at MERO_NET_STREAM_MAX_PENDING_WRITE),
+ * further frames to b are dropped and counted, and after a's stall limit
+ * (1 s here) a closes b with the reason; c meanwhile gets every message,
+ * in order, exactly once. */
+static void
+test_peer_not_reading (void)
+{
+  Node n[3] = { 0 };
+  Node *a = &n[0], *b = &n[1], *c = &n[2];
+  g_autoptr(GMainContext) nobody = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  guint8 *buf = g_malloc0 (64 * 1024);
+  guint published = 0, received = 0, scanned = 0;
+  gint64 until;
+  MeroNetEvent *closed = NULL;
+
+  a->gossip_stall_us = G_USEC_PER_SEC;
+  b->event_capacity = 40;
+  b->context = nobody;
+  node_start (a, 0x81);
+  node_start (b, 0x82);
+  node_start (c, 0x83);
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (mero_network_subscribe (n[i].net, TOPIC, &error));
+  g_assert_true (mero_network_dial (b->net, a->addrs[0], &error));
+  g_assert_true (mero_network_dial (c->net, a->addrs[0], &error));
+  until = g_get_monotonic_time () + WAIT_US;
+  for (;;)
+    {
+      g_auto(GStrv) mesh = mero_network_get_mesh_peers (a->net, TOPIC);
+      g_auto(GStrv) mesh_c = mero_network_get_mesh_peers (c->net, TOPIC);
+
+      if (g_strv_length (mesh) == 2 && g_strv_length (mesh_c) == 1)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, until);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  /* At most 32 messages (2 MiB) in flight to c; bounded in time. */
+  until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < until)
+    {
+      for (guint i = scanned; i < c->events->len; i++)
+        {
+          MeroNetEvent *ev = g_ptr_array_index (c->events, i);
+          guint32 seq;
+
+          if (ev->type != MERO_NET_EVENT_MESSAGE)
+            continue;
+          memcpy (&seq, g_bytes_get_data (ev->data, NULL), 4);
+          /* In order, exactly once. */
+          g_assert_cmpuint (seq, ==, received);
+          received++;
+        }
+      scanned = c->events->len;
+      closed = NULL;
+      for (guint i = 0; i < a->events->len && closed == NULL; i++)
+        {
+          MeroNetEvent *ev = g_ptr_array_index (a->events, i);
+
+          if (ev->type == MERO_NET_EVENT_PEER_DISCONNECTED)
+            closed = ev;
+        }
+      /* Keep going a little past the close, so c is seen carrying on. */
+      if (closed != NULL && published >= 600)
+        break;
+      while (published - received < 32)
+        {
+          g_autoptr(GBytes) data = NULL;
+
+          memcpy (buf, &published, 4);
+          data = g_bytes_new (buf, 64 * 1024);
+          g_assert_true (mero_network_publish (a->net, TOPIC, data, &error));
+          published++;
+        }
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (200);
+    }
+  g_assert_nonnull (closed);
+  g_test_message ("a closed b after %u messages: %s", published, closed->message);
+  g_assert_cmpstr (closed->peer_id, ==, b->peer_id);
+  g_assert_nonnull (strstr (closed->message, "gossip peer not reading"));
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_net_gossip_peers_closed_total",
+                                              NULL), ==, 1);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_net_gossip_frames_dropped_total",
+                                              NULL), >, 0);
+  /* c: connected throughout, and every message arrives. */
+  until = g_get_monotonic_time () + WAIT_US;
+  while (count_events (c, MERO_NET_EVENT_MESSAGE, NULL, NULL) < published &&
+         g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (count_events (c, MERO_NET_EVENT_MESSAGE, NULL, NULL), ==, published);
+  g_assert_cmpuint (count_events (c, MERO_NET_EVENT_PEER_DISCONNECTED, NULL, NULL), ==, 0);
+  for (guint i = 0; i < 3; i++)
+    node_stop (&n[i]);
+  g_free (buf);
+}
+
 /* Bad arguments fail at once, before the network thread sees them. */
 static void
 test_bad_arguments (void)
@@ -272,5 +385,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/net/network-gossip/line-of-three", test_line_of_three);
   g_test_add_func ("/net/network-gossip/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/net/network-gossip/peer-not-reading", test_peer_not_reading);
   return g_test_run ();
 }
