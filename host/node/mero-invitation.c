@@ -11,7 +11,11 @@
 #define G_LOG_DOMAIN "merod"
 #include "node/mero-contexts-private.h"
 
+#include <arpa/inet.h>
 #include <glib/gi18n.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -23,9 +27,49 @@
 #define GROUP_INVITATION_DOMAIN "mero/group-invitation/v1"
 #define DEFAULT_EXPIRY_SECS (24u * 3600u)
 /* Addresses carried: enough for a host's v4 and v6, small enough that
- * the string stays under the base58 decoder's bound. */
+ * the string stays under the base58 decoder's bound (MERO_BASE58_MAX_INPUT). */
 #define MAX_ADDRESSES 3u
 #define MAX_ADDRESS_LEN 160u
+#define MAX_ADDRESSES_BYTES 300u
+
+/* A listen address on 0.0.0.0 or :: cannot be dialled from elsewhere:
+ * it stands for the host's interface addresses, which are put in its
+ * place (others first, loopback last; IPv6 link-local skipped). */
+static void
+expand_wildcard (const char *address, GPtrArray *out)
+{
+  gboolean v4 = g_str_has_prefix (address, "/ip4/0.0.0.0/");
+  gboolean v6 = g_str_has_prefix (address, "/ip6/::/");
+  const char *rest = strchr (address + 5, '/');
+  struct ifaddrs *list = NULL;
+  g_autoptr (GPtrArray) loopback = g_ptr_array_new_with_free_func (g_free);
+
+  if ((!v4 && !v6) || rest == NULL || getifaddrs (&list) != 0)
+    {
+      g_ptr_array_add (out, g_strdup (address));
+      return;
+    }
+  for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
+    {
+      char text[INET6_ADDRSTRLEN];
+
+      if (ifa->ifa_addr == NULL || (ifa->ifa_flags & IFF_UP) == 0)
+        continue;
+      if (v4 && ifa->ifa_addr->sa_family == AF_INET)
+        inet_ntop (AF_INET, &((struct sockaddr_in *) ifa->ifa_addr)->sin_addr, text, sizeof text);
+      else if (v6 && ifa->ifa_addr->sa_family == AF_INET6
+               && !IN6_IS_ADDR_LINKLOCAL (&((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr))
+        inet_ntop (AF_INET6, &((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr, text,
+                   sizeof text);
+      else
+        continue;
+      g_ptr_array_add ((ifa->ifa_flags & IFF_LOOPBACK) != 0 ? loopback : out,
+                       g_strdup_printf ("/%s/%s%s", v4 ? "ip4" : "ip6", text, rest));
+    }
+  freeifaddrs (list);
+  for (guint i = 0; i < loopback->len; i++)
+    g_ptr_array_add (out, g_strdup (g_ptr_array_index (loopback, i)));
+}
 
 static void
 put_u32 (GByteArray *out, guint32 v)
@@ -68,6 +112,7 @@ mero_contexts_invite (MeroContexts *self, const char *context_id, const char *in
   const MeroGroupState *state;
   g_autoptr (GBytes) group_bytes = NULL, signing = NULL;
   g_autoptr (GPtrArray) addrs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
   const char *const *all = NULL;
   Mero__Node__ContextInvitation pb = MERO__NODE__CONTEXT_INVITATION__INIT;
   guint8 sig[64];
@@ -109,9 +154,17 @@ mero_contexts_invite (MeroContexts *self, const char *context_id, const char *in
 
   if (self->listen_addresses != NULL)
     all = self->listen_addresses (self->listen_addresses_data);
-  for (guint i = 0; all != NULL && all[i] != NULL && addrs->len < MAX_ADDRESSES; i++)
-    if (strlen (all[i]) <= MAX_ADDRESS_LEN)
-      g_ptr_array_add (addrs, (gpointer) all[i]);
+  for (guint i = 0; all != NULL && all[i] != NULL; i++)
+    expand_wildcard (all[i], candidates);
+  for (guint i = 0, total = 0; i < candidates->len && addrs->len < MAX_ADDRESSES; i++)
+    {
+      const char *a = g_ptr_array_index (candidates, i);
+
+      if (strlen (a) > MAX_ADDRESS_LEN || total + strlen (a) > MAX_ADDRESSES_BYTES)
+        continue;
+      total += strlen (a);
+      g_ptr_array_add (addrs, (gpointer) a);
+    }
   signing = context_signing_bytes (g_bytes_get_data (group_bytes, NULL),
                                    g_bytes_get_size (group_bytes), inv.signature, ctx->id,
                                    ctx->application, (const char *const *) addrs->pdata,

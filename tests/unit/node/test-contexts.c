@@ -30,6 +30,8 @@ typedef struct {
   MeroContexts *contexts;
   GHashTable *topics;     /* subscribed */
   guint syncs;
+  char *listen[2];        /* what the node says it listens on */
+  GStrv dialled;          /* addresses of the last request that had some */
   guint state_changes;
 } Node;
 
@@ -137,6 +139,11 @@ t_request (gpointer self, const char *peer_id, const char *const *addresses, con
   Exchange *x = g_new0 (Exchange, 1);
 
   x->from = n;
+  if (addresses != NULL)
+    {
+      g_strfreev (n->dialled);
+      n->dialled = g_strdupv ((char **) addresses);
+    }
   for (guint i = 0; i < N_NODES; i++)
     if (g_strcmp0 (n->hub->nodes[i].peer_id, peer_id) == 0)
       x->to = &n->hub->nodes[i];
@@ -178,11 +185,9 @@ on_state (const char *context_id, const char *root, const char *const *heads, gp
 }
 
 static const char *const *
-no_addresses (gpointer data)
+listen_addresses (gpointer data)
 {
-  static const char *const none[] = { NULL };
-
-  return none;
+  return (const char *const *) ((Node *) data)->listen;
 }
 
 static void
@@ -210,7 +215,9 @@ hub_up (Hub *hub)
       config.transport_data = n;
       config.state_changed = on_state;
       config.state_changed_data = n;
-      config.listen_addresses = no_addresses;
+      n->listen[0] = g_strdup_printf ("/ip4/0.0.0.0/tcp/%u/p2p/%s", 2428 + i, n->peer_id);
+      config.listen_addresses = listen_addresses;
+      config.listen_addresses_data = n;
       n->contexts = mero_contexts_new (&config, &error);
       g_assert_no_error (error);
     }
@@ -235,6 +242,8 @@ hub_down (Hub *hub)
       mero_store_close (n->store);
       mero_metrics_unref (n->metrics);
       g_hash_table_unref (n->topics);
+      g_free (n->listen[0]);
+      g_strfreev (n->dialled);
       g_free (n->peer_id);
     }
 }
@@ -361,6 +370,17 @@ test_join_and_converge (Fixture *f, gconstpointer data)
   join (&f->hub, a, b, f->ctx);
   v = get (b, f->ctx, "early2");
   g_assert_cmpstr (v, ==, "\"two\"");   /* history under the pre-join key */
+  /* The invitation carried dialable addresses: the wildcard listen
+   * address became interface addresses, loopback among them. */
+  g_assert_nonnull (b->dialled);
+  {
+    g_autofree char *all = g_strjoinv (" ", b->dialled);
+    g_autofree char *loop = g_strdup_printf ("/ip4/127.0.0.1/tcp/2428/p2p/%s", a->peer_id);
+
+    g_assert_null (strstr (all, "0.0.0.0"));
+    g_assert_true (g_strv_contains ((const char *const *) b->dialled, loop)
+                   || g_strv_length (b->dialled) == 3);
+  }
   join (&f->hub, a, c, f->ctx);
   set (b, f->ctx, "b", "[1]");
   set (c, f->ctx, "c", "{\"x\":1}");
