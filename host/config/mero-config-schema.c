@@ -119,6 +119,8 @@ check_listen_multiaddr (const char *value, char **expected)
 
 static const char *const encryption_choices[] = { "none", "passphrase", "key-file", NULL };
 static const char *const bus_choices[] = { "session", "system", "none", NULL };
+/* In MeroNetSecurity order. */
+static const char *const security_choices[] = { "noise-first", "tls-first", "noise", "tls", NULL };
 
 static const char *const sections[] = {
   "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "debug", NULL,
@@ -155,6 +157,10 @@ static const MeroConfigKey keys[] = {
   { "network", "dial_timeout_secs", MERO_CONFIG_TYPE_UINT, FALSE, "10",
     N_("Seconds one dial may take, connect and handshake, before it counts as failed (1-300)."),
     FIELD (network_dial_timeout_secs), 1, 300, NULL, NULL },
+  { "network", "security", MERO_CONFIG_TYPE_ENUM, FALSE, "noise-first",
+    N_("Security protocols: noise-first (dial with Noise, then TLS 1.3; accept both), "
+       "tls-first (the other way round), noise (Noise only) or tls (TLS 1.3 only)."),
+    FIELD (network_security), 0, 0, security_choices, NULL },
   { "network", "mdns", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "true",
     N_("Discover peers on the local network with mDNS (true or false) and dial them; "
        "false opens no mDNS socket."),

@@ -56,6 +56,7 @@ typedef struct {
   char **network_listen_multiaddrs; /* empty: network_listen × network_port */
   guint network_max_connections;
   guint network_dial_timeout_secs;
+  guint network_security;      /* MeroNetSecurity */
 
   char *store_backend;         /* plugin name */
   char *store_path;            /* relative to the home unless absolute */

@@ -25,6 +25,7 @@ struct _MeroNodeNetwork {
   gint64 dial_timeout_us;
   gboolean mdns;
   gint64 mdns_interval_us;
+  guint security;                /* MeroNetSecurity */
 
   MeroNetwork *network;
   MeroNodeBootstrap *bootstrap;
@@ -87,6 +88,7 @@ mero_node_network_new (const MeroConfig *config, const MeroIdentity *identity)
   self->mdns = config->network_mdns;
   self->mdns_interval_us = (gint64) config->network_mdns_interval_secs * G_USEC_PER_SEC;
   self->discovery = mero_node_discovery_new ();
+  self->security = config->network_security;
   self->listen_addrs = g_new0 (char *, 1);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) node_peer_free);
@@ -290,6 +292,7 @@ mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func, gpointer 
   config.mdns = self->mdns;
   config.mdns_query_interval_us = self->mdns_interval_us;
   config.stream_prefixes = (const char *const[]) { "/calimero/stream/", NULL };
+  config.security = (MeroNetSecurity) self->security;
   self->func = func;
   self->user_data = user_data;
   self->network = mero_network_new (&config, self->identity);

@@ -1,4 +1,4 @@
-// js-peer.mjs: a js-libp2p 2.8.8 peer (TCP, noise, yamux, identify, ping)
+// js-peer.mjs: a js-libp2p 2.8.8 peer (TCP, noise or TLS, yamux, identify, ping)
 // that merod's interop test runs against.  It prints one JSON object per
 // line on stdout, the test's only view of it:
 //   {"event":"listening","peerId":…,"addrs":[…]}
@@ -12,7 +12,10 @@
 //   {"event":"message","topic":…,"from":…,"data":…,"seqno":hex}
 //
 // Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
-//        [--pings N] [--topic TOPIC [--publish N] [--tag TAG] [--publish-delay MS]]
+//        [--pings N] [--security noise|tls|noise,tls|tls,noise]
+//        [--topic TOPIC [--publish N] [--tag TAG] [--publish-delay MS]]
+// --security lists the connection encrypters in order of preference
+// (default noise; tls is @libp2p/tls 2.2.7).
 // Published messages are "TAG-msg-I" (TAG defaults to js), sent
 // --publish-delay ms after the first remote joined the topic (so that a
 // bigger mesh can form first).
@@ -26,6 +29,7 @@ import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
@@ -42,6 +46,11 @@ const topic = opt('--topic', null)
 const publishCount = Number(opt('--publish', '3'))
 const tag = opt('--tag', 'js')
 const publishDelay = Number(opt('--publish-delay', '0'))
+const encrypters = { noise, tls }
+const security = opt('--security', 'noise').split(',').map((name) => {
+  if (encrypters[name] == null) throw new Error(`unknown --security ${name}`)
+  return encrypters[name]()
+})
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -49,7 +58,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const node = await createLibp2p({
   addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
   transports: [tcp()],
-  connectionEncrypters: [noise()],
+  connectionEncrypters: security,
   streamMuxers: [yamux()],
   services: {
     identify: identify(),

@@ -86,7 +86,7 @@ read_js_line (Ctx *ctx)
 }
 
 static void
-ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
+ctx_init_full (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer, MeroNetSecurity security)
 {
   guint8 seed[32], key_pb[MERO_ED25519_PUBLIC_KEY_PROTOBUF_LEN];
   const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
@@ -108,11 +108,18 @@ ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
   config.stream_protocols = protocols;
   config.ping_interval_us = 2 * G_USEC_PER_SEC;
   config.disable_inline_muxer = !inline_muxer;
+  config.security = security;
   ctx->net = mero_network_new (&config, ctx->identity);
   g_assert_true (mero_network_start (ctx->net, g_main_context_default (), on_net_event, ctx, &error));
   g_assert_no_error (error);
   g_assert_true (mero_network_subscribe (ctx->net, TOPIC, &error));
   g_assert_no_error (error);
+}
+
+static void
+ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
+{
+  ctx_init_full (ctx, seed_byte, inline_muxer, MERO_NET_SECURITY_NOISE_FIRST);
 }
 
 static void
@@ -332,8 +339,10 @@ check_gossip_once (Ctx *ctx, const char *js_peer)
 }
 
 /* Everything after the connection is up, the same in both directions. */
+/* @how: the PEER_CONNECTED message, saying which security and how yamux
+ * was agreed. */
 static void
-check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
+check_connection (Ctx *ctx, const char *js_peer, const char *how)
 {
   MeroNetEvent *ev;
   JsonObject *o;
@@ -342,7 +351,7 @@ check_connection (Ctx *ctx, const char *js_peer, gboolean inlined)
   ev = wait_net (ctx, MERO_NET_EVENT_PEER_CONNECTED, 0);
   g_assert_nonnull (ev);
   g_assert_cmpstr (ev->peer_id, ==, js_peer);
-  g_assert_cmpstr (ev->message, ==, inlined ? "yamux inlined in noise" : "yamux via multistream-select");
+  g_assert_cmpstr (ev->message, ==, how);
   g_test_message ("connected: %s", ev->message);
   connected_at = g_get_monotonic_time ();
 
@@ -437,7 +446,7 @@ test_c_dials_js (void)
   /* js lists /ip4/127.0.0.1/tcp/PORT/p2p/ID: the id is checked by Noise. */
   g_assert_true (mero_network_dial (ctx.net, json_array_get_string_element (addrs, 0), &error));
   g_assert_no_error (error);
-  check_connection (&ctx, js_peer, TRUE);
+  check_connection (&ctx, js_peer, "yamux inlined in noise");
   ctx_clear (&ctx);
 }
 
@@ -459,7 +468,61 @@ test_js_dials_c (void)
   ctx_spawn_js (&ctx, args);
   o = wait_js (&ctx, "listening", 0);
   g_assert_nonnull (o);
-  check_connection (&ctx, json_object_get_string_member (o, "peerId"), FALSE);
+  check_connection (&ctx, json_object_get_string_member (o, "peerId"),
+                    "yamux via multistream-select");
+  g_assert_true (find_net (&ctx, MERO_NET_EVENT_PEER_CONNECTED, 0)->inbound);
+  ctx_clear (&ctx);
+}
+
+/* --- TLS 1.3 (/tls/1.0.0, @libp2p/tls 2.2.7) --- */
+
+/* js speaks only TLS; we dial with our default (Noise first): js answers
+ * `na` to /noise and we fall back to /tls/1.0.0.  Both offer yamux in
+ * ALPN, so js (the TLS server) agrees on it there. */
+static void
+test_c_dials_js_tls (void)
+{
+  Ctx ctx;
+  g_autofree char *stay = g_strdup_printf ("%d", STAY_S);
+  const char *args[] = { "--listen", "--security", "tls", "--stay", stay, "--pings", "3", NULL };
+  JsonObject *o;
+  JsonArray *addrs;
+  g_autoptr(GError) error = NULL;
+
+  ctx_init_full (&ctx, 0x53, TRUE, MERO_NET_SECURITY_NOISE_FIRST);
+  ctx_spawn_js (&ctx, args);
+  o = wait_js (&ctx, "listening", 0);
+  g_assert_nonnull (o);
+  addrs = json_object_get_array_member (o, "addrs");
+  g_assert_cmpuint (json_array_get_length (addrs), >=, 1);
+  /* The /p2p/ id is checked against js's certificate. */
+  g_assert_true (mero_network_dial (ctx.net, json_array_get_string_element (addrs, 0), &error));
+  g_assert_no_error (error);
+  check_connection (&ctx, json_object_get_string_member (o, "peerId"), "tls, yamux agreed in alpn");
+  ctx_clear (&ctx);
+}
+
+/* js dials us with TLS only; we accept only TLS and offer no muxer in
+ * ALPN, so we pick "libp2p" and yamux is negotiated inside TLS. */
+static void
+test_js_dials_c_tls (void)
+{
+  Ctx ctx;
+  g_autofree char *stay = g_strdup_printf ("%d", STAY_S);
+  g_auto(GStrv) ours = NULL;
+  g_autofree char *target = NULL;
+  const char *args[] = { "--dial", NULL, "--security", "tls", "--stay", stay, "--pings", "3", NULL };
+  JsonObject *o;
+
+  ctx_init_full (&ctx, 0x54, FALSE, MERO_NET_SECURITY_TLS_ONLY);
+  ours = mero_network_get_listen_addrs (ctx.net);
+  target = g_strdup_printf ("%s/p2p/%s", ours[0], ctx.peer_id);
+  args[1] = target;
+  ctx_spawn_js (&ctx, args);
+  o = wait_js (&ctx, "listening", 0);
+  g_assert_nonnull (o);
+  check_connection (&ctx, json_object_get_string_member (o, "peerId"),
+                    "tls, yamux via multistream-select");
   g_assert_true (find_net (&ctx, MERO_NET_EVENT_PEER_CONNECTED, 0)->inbound);
   ctx_clear (&ctx);
 }
@@ -672,6 +735,8 @@ main (int argc, char **argv)
   g_assert (sodium_init () >= 0);
   g_test_add_func ("/interop/js/c-dials-js", test_c_dials_js);
   g_test_add_func ("/interop/js/js-dials-c", test_js_dials_c);
+  g_test_add_func ("/interop/js/c-dials-js-tls", test_c_dials_js_tls);
+  g_test_add_func ("/interop/js/js-dials-c-tls", test_js_dials_c_tls);
   g_test_add_func ("/interop/js/mesh-3c-2js", test_mesh);
   return g_test_run ();
 }

@@ -237,8 +237,14 @@ handle_core_events (NetConn *conn, GArray *events)
           {
             MeroNetEvent *out = event_new (conn, MERO_NET_EVENT_PEER_CONNECTED);
 
-            out->message = g_strdup (mero_connection_get_muxer_inlined (conn->core)
-                                     ? "yamux inlined in noise" : "yamux via multistream-select");
+            gboolean tls = g_strcmp0 (mero_connection_get_security (conn->core),
+                                      MERO_TLS_PROTOCOL_ID) == 0;
+
+            if (mero_connection_get_muxer_inlined (conn->core))
+              out->message = g_strdup (tls ? "tls, yamux agreed in alpn" : "yamux inlined in noise");
+            else
+              out->message = g_strdup (tls ? "tls, yamux via multistream-select"
+                                           : "yamux via multistream-select");
             conn->announced = TRUE;
             net_peer_connected (conn->net, conn->peer_id, conn->address);
             g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "peer-joined",
@@ -620,6 +626,11 @@ net_conn_new (MeroNetwork *net, GSocketConnection *connection, MeroConnectionRol
   config.app_protocols = (const char *const *) net->stream_protocols;
   config.app_prefixes = (const char *const *) net->stream_prefixes;
   config.inline_muxer = net->inline_muxer;
+  config.tls_credentials = net->tls_credentials;
+  config.security = (MeroConnectionSecurity) net->security;
+  if (net->tls_credentials == NULL)
+    config.security = MERO_CONNECTION_SECURITY_NOISE_ONLY;
+  config.now_unix = g_get_real_time () / G_USEC_PER_SEC;
   conn->core = mero_connection_new (role, &config, now);
   sodium_memzero (&config.noise, sizeof config.noise);
 
@@ -697,6 +708,16 @@ conn_close (NetConn *conn, const char *reason)
                             stats->streams_failed, NULL);
   mero_metrics_counter_add (conn->net->metrics, "mero_net_identify_failures_total", NULL,
                             stats->identify_failures, NULL);
+  if (stats->security_failures > 0)
+    {
+      const char *security = mero_connection_get_security (conn->core);
+      g_autofree char *labels = g_strdup_printf ("protocol=\"%s\"",
+                                                 g_strcmp0 (security, MERO_TLS_PROTOCOL_ID) == 0
+                                                 ? "tls" : "noise");
+
+      mero_metrics_counter_add (conn->net->metrics, "mero_net_security_failures_total", labels,
+                                stats->security_failures, NULL);
+    }
   g_hash_table_iter_init (&iter, conn->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

@@ -53,6 +53,7 @@ struct _MeroNetwork
   gboolean inline_muxer;
   gboolean mdns_enabled;
   gint64 mdns_query_interval_us;
+  MeroNetSecurity security;
   MeroMetrics *metrics;
   MeroEventChannel *events;
   GStrv listen_addrs;        /* bound, set before start() returns */
@@ -65,6 +66,7 @@ struct _MeroNetwork
   GSocketClient *client;
   guint8 static_private[32]; /* one Noise static key per node run */
   GBytes *noise_payload;     /* signed over its public half */
+  MeroTlsCredentials *tls_credentials; /* one certificate per node run; NULL: no TLS */
   MeroIdentifyInfo *local_identify;
   GHashTable *conns;         /* id → NetConn */
   guint64 next_conn_id;

@@ -588,6 +588,16 @@ on_room (gpointer data)
 
 /* --- the thread --- */
 
+G_STATIC_ASSERT ((int) MERO_NET_SECURITY_TLS_ONLY == (int) MERO_CONNECTION_SECURITY_TLS_ONLY);
+G_STATIC_ASSERT ((int) MERO_NET_SECURITY_TLS_FIRST == (int) MERO_CONNECTION_SECURITY_TLS_FIRST);
+
+static void
+tls_sign (const guint8 *message, gsize len, guint8 signature[MERO_TLS_ED25519_SIGNATURE_LEN],
+          gpointer user_data)
+{
+  mero_identity_sign (user_data, message, len, signature);
+}
+
 static void
 build_local_identity (MeroNetwork *self)
 {
@@ -606,6 +616,18 @@ build_local_identity (MeroNetwork *self)
     self->noise_payload = mero_noise_payload_encode (key_pb, sizeof key_pb, signature,
                                                      sizeof signature,
                                                      self->inline_muxer ? muxers : NULL);
+  }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    /* The TLS certificate's key is ours for this run only; the identity
+     * signs it once.  Without it the node still speaks Noise. */
+    self->tls_credentials = mero_tls_credentials_new (key_pb, sizeof key_pb, tls_sign,
+                                                      (gpointer) self->identity,
+                                                      g_get_real_time () / G_USEC_PER_SEC, &error);
+    if (self->tls_credentials == NULL)
+      g_warning ("TLS is off: %s", error->message);
   }
 
   self->local_identify = mero_identify_info_new ();
@@ -754,6 +776,7 @@ mero_network_new (const MeroNetworkConfig *config, const MeroIdentity *identity)
   self->mdns_query_interval_us = config->mdns_query_interval_us > 0
                                  ? config->mdns_query_interval_us
                                  : MERO_MDNS_DEFAULT_QUERY_INTERVAL_US;
+  self->security = config->security;
   self->metrics = mero_metrics_ref (config->metrics != NULL ? config->metrics
                                                             : mero_metrics_get_default ());
   self->events = mero_event_channel_new (config->event_capacity > 0
@@ -1050,6 +1073,7 @@ mero_network_free (MeroNetwork *self)
   g_clear_pointer (&self->events, mero_event_channel_unref);
   g_clear_pointer (&self->metrics, mero_metrics_unref);
   g_clear_pointer (&self->noise_payload, g_bytes_unref);
+  g_clear_pointer (&self->tls_credentials, mero_tls_credentials_unref);
   g_clear_pointer (&self->local_identify, mero_identify_info_free);
   g_clear_error (&self->start_error);
   sodium_memzero (self->static_private, sizeof self->static_private);

@@ -8,7 +8,8 @@
  * bounded event channel (mero-event-channel.h), delivered on the
  * GMainContext the node passes to mero_network_start().
  *
- * Transport: TCP on IPv4 and IPv6, multistream-select → Noise → yamux,
+ * Transport: TCP on IPv4 and IPv6, multistream-select → Noise or TLS 1.3
+ * (MeroNetSecurity: Noise preferred by default, both accepted) → yamux,
  * with identify and ping served and used on every connection
  * (host/net/core/mero-connection.h).  Every connection is pinged every
  * ping interval; three failed pings in a row close it.
@@ -67,6 +68,15 @@ typedef enum {
   MERO_NETWORK_ERROR_INVALID_PROTOCOL,  /* not a /… protocol id we can negotiate */
 } MeroNetworkError;
 
+/* Security protocols: the order a dial proposes them in, and which an
+ * inbound connection may use (same values as MeroConnectionSecurity). */
+typedef enum {
+  MERO_NET_SECURITY_NOISE_FIRST, /* /noise, then /tls/1.0.0; accept both */
+  MERO_NET_SECURITY_TLS_FIRST,   /* /tls/1.0.0, then /noise; accept both */
+  MERO_NET_SECURITY_NOISE_ONLY,
+  MERO_NET_SECURITY_TLS_ONLY,
+} MeroNetSecurity;
+
 typedef struct
 {
   /* Multiaddrs to listen on ("/ip4/127.0.0.1/tcp/0", "/ip6/::1/tcp/2428");
@@ -91,6 +101,7 @@ typedef struct
   gboolean mdns;
   gint64 mdns_query_interval_us; /* 0: MERO_MDNS_DEFAULT_QUERY_INTERVAL_US */
   gint64 gossip_stall_us;     /* 0: MERO_NET_DEFAULT_GOSSIP_STALL_US */
+  MeroNetSecurity security;   /* 0: Noise first, TLS accepted too */
 } MeroNetworkConfig;
 
 typedef enum {
