@@ -11,9 +11,9 @@
  * and gossip still flows at the end: at ~27 s each side publishes
  * N_LATE messages that the other receives exactly once.
  *
- * The security protocol is a parameter of the case (SECURITIES below):
- * noise today; a TLS case joins once js-peer.mjs takes --security and
- * our network offers TLS.  Exits 77 (skip) without
+ * The security protocol is a parameter of the case: noise, then tls
+ * (js runs @libp2p/tls only; we run tls-first, so both directions use
+ * TLS 1.3 with yamux agreed in ALPN).  Exits 77 (skip) without
  * tests/interop/node_modules (`npm ci --prefix tests/interop`). */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -34,6 +34,7 @@ static char *interop_dir;
 typedef struct
 {
   const char *name;
+  const char *security;
   gboolean we_dial;
   MeroIdentity *identity;
   MeroMetrics *metrics;
@@ -130,6 +131,7 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
 
   memset (c, 0, sizeof *c);
   c->name = name;
+  c->security = security;
   c->we_dial = we_dial;
   memset (seed, seed_byte, sizeof seed);
   c->identity = mero_identity_new_from_seed (seed);
@@ -141,6 +143,8 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
   config.listen_addrs = listen;
   config.ping_interval_us = OUR_PING_INTERVAL_US;
   config.metrics = c->metrics;
+  if (g_strcmp0 (security, "tls") == 0)
+    config.security = MERO_NET_SECURITY_TLS_FIRST;
   c->net = mero_network_new (&config, c->identity);
   g_assert_true (mero_network_start (c->net, g_main_context_default (), on_net_event, c, &error));
   g_assert_no_error (error);
@@ -290,6 +294,15 @@ case_check (Case *c)
   g_assert_nonnull (done);
   g_assert_nonnull (c->js_peer);
   g_assert_cmpuint (count_net (c, MERO_NET_EVENT_PEER_CONNECTED), ==, 1);
+  /* The connection runs the security protocol of the case. */
+  for (guint i = 0; i < c->net_events->len; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (c->net_events, i);
+
+      if (ev->type == MERO_NET_EVENT_PEER_CONNECTED)
+        g_assert_cmpint (g_str_has_prefix (ev->message, "tls,"), ==,
+                         g_strcmp0 (c->security, "tls") == 0);
+    }
   g_assert_cmpuint (count_net (c, MERO_NET_EVENT_PEER_DISCONNECTED), ==, 0);
   g_assert_cmpuint (count_net (c, MERO_NET_EVENT_DIAL_FAILED), ==, 0);
   /* js: the one connection never dropped, its monitor's pings passed. */
@@ -342,9 +355,8 @@ test_stability (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  /* Security protocols both sides run; "tls" joins when js-peer.mjs
-   * takes --security and our network offers it. */
-  static const char *const securities[] = { "noise", NULL };
+  /* Security protocols both sides run. */
+  static const char *const securities[] = { "noise", "tls", NULL };
   const char *dir = g_getenv ("MERO_INTEROP_DIR");
   g_autofree char *modules = NULL;
   g_autofree char *node = g_find_program_in_path ("node");
