@@ -45,6 +45,7 @@ struct _MeroDeltaStore {
   GArray *heads;          /* Head, sorted by id, at most MERO_DELTA_MAX_HEADS */
   GArray *head_ids;       /* Id, the ids of @heads (mero_delta_store_heads) */
   GPtrArray *merges;      /* GBytes: merge deltas not yet taken by the node */
+  GThreadPool *pool;      /* receive_many's envelope openers (lazy) */
   guint64 retention_ms;
   /* Debug guard against concurrent use (the store is not thread-safe). */
   gint busy;
@@ -336,52 +337,99 @@ heads_advance (GArray *heads, const guint8 *parents, guint n_parents, const guin
     }
 }
 
-/* Applies one delta whose parents are all applied: state, record, pending
- * marker, heads, clock and root in one batch.  Nothing changes on error. */
-static gboolean
-apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint n_parents,
-             const MeroHlc *ts, const MeroAction *actions, guint n_actions, const guint8 *env,
-             gsize env_len, guint64 received_ms, GError **error)
-{
-  g_autoptr (MeroStateTxn) txn = mero_state_txn_new (ds->state);
-  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (ds->store);
-  g_autoptr (GArray) heads = g_array_copy (ds->heads);
-  g_autoptr (GBytes) meta = NULL;
-  g_autoptr (GError) local = NULL;
-  MeroKey meta_key = mero_key_context_dag (ds->ctx);
-  MeroKey pending_key = mero_key_delta_pending (ds->ctx, id);
-  guint8 root[MERO_HASH_LEN];
-  guint64 clock_ms = MAX (now_ms (ds), mero_hlc_physical_ms (&ds->hlc.last));
-  guint dropped = 0, stale;
+/* Deltas being applied together: their actions go through one state
+ * txn (read-your-writes, hashes recomputed once at the end) and their
+ * records, the heads, clock and root through one store batch, so a batch
+ * of received deltas costs one commit.  Nothing reaches the store or the
+ * in-memory DAG until stage_commit; a stage whose stage_apply failed must
+ * be dropped whole (stage_clear). */
+typedef struct {
+  MeroStateTxn *txn;
+  MeroStoreBatch *batch;
+  GArray *heads;            /* working copy of ds->heads */
+  guint dropped;
+  guint applied;
+  guint64 max_time;
+} Stage;
 
+static void
+stage_init (MeroDeltaStore *ds, Stage *st)
+{
+  guint64 clock_ms = MAX (now_ms (ds), mero_hlc_physical_ms (&ds->hlc.last));
+
+  memset (st, 0, sizeof *st);
+  st->txn = mero_state_txn_new (ds->state);
+  st->batch = mero_store_batch_new (ds->store);
+  st->heads = g_array_copy (ds->heads);
   /* The retention horizon (mero-state.h): relative to our clock, the same
    * one the GC (mero_delta_store_gc) measures tombstone age against. */
-  mero_state_txn_set_horizon (txn, clock_ms > ds->retention_ms ? clock_ms - ds->retention_ms : 0);
+  mero_state_txn_set_horizon (st->txn,
+                              clock_ms > ds->retention_ms ? clock_ms - ds->retention_ms : 0);
+}
+
+static void
+stage_clear (Stage *st)
+{
+  g_clear_pointer (&st->txn, mero_state_txn_free);
+  g_clear_pointer (&st->batch, mero_store_batch_free);
+  g_clear_pointer (&st->heads, g_array_unref);
+}
+
+/* Stages one delta whose parents are all applied (or staged before it). */
+static gboolean
+stage_apply (MeroDeltaStore *ds, Stage *st, const guint8 *id, const guint8 *parents,
+             guint n_parents, const MeroHlc *ts, const MeroAction *actions, guint n_actions,
+             const guint8 *env, gsize env_len, guint64 received_ms, gboolean was_pending,
+             GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  guint dropped = 0;
+
   for (guint i = 0; i < n_actions; i++)
-    if (!mero_state_txn_apply (txn, &actions[i], ts, &local))
+    if (!mero_state_txn_apply (st->txn, &actions[i], ts, &local))
       {
         g_set_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_REJECTED,
                      "action %u of the delta: %s", i, local->message);
         return FALSE;
       }
-  if (!mero_state_txn_finish (txn, batch, root, error))
-    return FALSE;
-  record_put (batch, ds, id, RECORD_APPLIED, received_ms, env, env_len);
-  mero_store_batch_delete (batch, &pending_key);
-  heads_advance (heads, parents, n_parents, id, ts, &dropped);
-  g_array_unref (ds->heads);
-  ds->heads = g_steal_pointer (&heads);
-  heads_changed (ds);
-  /* Local writes after this one must order after it, however it arrived
-   * (directly or by cascade); its distance to our clock was checked on
-   * receipt. */
-  if (ts->time > ds->hlc.last.time)
-    ds->hlc.last.time = ts->time;
-  meta = meta_encode (ds);
-  mero_store_batch_put (batch, &meta_key, g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
-  if (!mero_store_batch_commit (batch, error))
+  record_put (st->batch, ds, id, RECORD_APPLIED, received_ms, env, env_len);
+  if (was_pending)
     {
-      /* Roll the in-memory heads back: the store has not changed. */
+      MeroKey pending_key = mero_key_delta_pending (ds->ctx, id);
+
+      mero_store_batch_delete (st->batch, &pending_key);
+    }
+  heads_advance (st->heads, parents, n_parents, id, ts, &dropped);
+  st->dropped += dropped;
+  st->applied++;
+  st->max_time = MAX (st->max_time, ts->time);
+  return TRUE;
+}
+
+static gboolean
+stage_commit (MeroDeltaStore *ds, Stage *st, GError **error)
+{
+  g_autoptr (GBytes) meta = NULL;
+  MeroKey meta_key = mero_key_context_dag (ds->ctx);
+  guint8 root[MERO_HASH_LEN];
+  guint stale;
+
+  if (!mero_state_txn_finish (st->txn, st->batch, root, error))
+    return FALSE;
+  g_array_unref (ds->heads);
+  ds->heads = g_steal_pointer (&st->heads);
+  heads_changed (ds);
+  /* Local writes after these must order after them, however they arrived
+   * (directly or by cascade); their distance to our clock was checked on
+   * receipt. */
+  if (st->max_time > ds->hlc.last.time)
+    ds->hlc.last.time = st->max_time;
+  meta = meta_encode (ds);
+  mero_store_batch_put (st->batch, &meta_key, g_bytes_get_data (meta, NULL),
+                        g_bytes_get_size (meta));
+  if (!mero_store_batch_commit (st->batch, error))
+    {
+      /* Roll the in-memory heads and clock back: the store has not changed. */
       g_array_set_size (ds->heads, 0);
       if (!meta_load (ds, NULL))
         g_warning ("delta DAG record unreadable after a failed commit");
@@ -389,14 +437,33 @@ apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint 
       return FALSE;
     }
   memcpy (ds->root, root, MERO_HASH_LEN);
-  count (ds, "mero_delta_applied_total", NULL);
-  if (dropped > 0)
-    mero_metrics_counter_add (ds->metrics, "mero_delta_heads_dropped_total", NULL, dropped, NULL);
-  stale = mero_state_txn_stale_ignored (txn);
+  mero_metrics_counter_add (ds->metrics, "mero_delta_applied_total", NULL, st->applied, NULL);
+  if (st->dropped > 0)
+    mero_metrics_counter_add (ds->metrics, "mero_delta_heads_dropped_total", NULL, st->dropped,
+                              NULL);
+  stale = mero_state_txn_stale_ignored (st->txn);
   if (stale > 0)
     mero_metrics_counter_add (ds->metrics, "mero_delta_stale_actions_ignored_total", NULL, stale,
                               NULL);
   return TRUE;
+}
+
+/* Applies one delta whose parents are all applied: state, record, pending
+ * marker, heads, clock and root in one batch.  Nothing changes on error. */
+static gboolean
+apply_delta (MeroDeltaStore *ds, const guint8 *id, const guint8 *parents, guint n_parents,
+             const MeroHlc *ts, const MeroAction *actions, guint n_actions, const guint8 *env,
+             gsize env_len, guint64 received_ms, gboolean was_pending, GError **error)
+{
+  Stage st;
+  gboolean ok;
+
+  stage_init (ds, &st);
+  ok = stage_apply (ds, &st, id, parents, n_parents, ts, actions, n_actions, env, env_len,
+                    received_ms, was_pending, error)
+       && stage_commit (ds, &st, error);
+  stage_clear (&st);
+  return ok;
 }
 
 /* Drops a pending delta (and its stored record). */
@@ -435,9 +502,11 @@ open_envelope (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpened
   return TRUE;
 }
 
+/* Applies @body now (@st NULL) or stages it in @st. */
 static gboolean
-apply_body (MeroDeltaStore *ds, const guint8 *id, MeroDeltaBody *body, const guint8 *env,
-            gsize env_len, guint64 received_ms, GError **error)
+apply_body (MeroDeltaStore *ds, Stage *st, const guint8 *id, MeroDeltaBody *body,
+            const guint8 *env, gsize env_len, guint64 received_ms, gboolean was_pending,
+            GError **error)
 {
   guint n_parents = mero_delta_body_n_parents (body);
   guint n_actions = mero_delta_body_n_actions (body);
@@ -448,8 +517,11 @@ apply_body (MeroDeltaStore *ds, const guint8 *id, MeroDeltaBody *body, const gui
     memcpy (parents + (gsize) i * 32, mero_delta_body_parent (body, i), 32);
   for (guint i = 0; i < n_actions; i++)
     actions[i] = *mero_delta_body_action (body, i);
+  if (st != NULL)
+    return stage_apply (ds, st, id, parents, n_parents, mero_delta_body_hlc (body), actions,
+                        n_actions, env, env_len, received_ms, was_pending, error);
   return apply_delta (ds, id, parents, n_parents, mero_delta_body_hlc (body), actions, n_actions,
-                      env, env_len, received_ms, error);
+                      env, env_len, received_ms, was_pending, error);
 }
 
 /* Applies a pending delta that misses nothing any more; FALSE (and the
@@ -467,8 +539,8 @@ apply_pending (MeroDeltaStore *ds, const guint8 *id)
   if (!record_get (ds, id, &status, &received, &env, &error) || status != RECORD_PENDING
       || !open_envelope (ds, g_bytes_get_data (env, NULL), g_bytes_get_size (env), &o, &body,
                          &error)
-      || !apply_body (ds, id, body, g_bytes_get_data (env, NULL), g_bytes_get_size (env),
-                      received, &error))
+      || !apply_body (ds, NULL, id, body, g_bytes_get_data (env, NULL), g_bytes_get_size (env),
+                      received, TRUE, &error))
     {
       g_warning ("pending delta not applied: %s",
                  error != NULL ? error->message : "record missing");
@@ -524,16 +596,14 @@ mero_delta_store_expire (MeroDeltaStore *ds)
   LEAVE (ds);
 }
 
+/* The checks of an opened delta that need no DAG state: cycle, author,
+ * clock. */
 static gboolean
-receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpened *o,
-                MeroDeltaBody *body, MeroDeltaOutcome *outcome, GError **error)
+check_opened (MeroDeltaStore *ds, MeroDeltaOpened *o, MeroDeltaBody *body, guint64 now,
+              GError **error)
 {
   const guint8 *id = o->delta_id;
   guint n_parents = mero_delta_body_n_parents (body);
-  g_autofree guint8 *missing = g_malloc (MAX (n_parents, 1) * 32);
-  guint n_missing = 0;
-  guint8 status = 0;
-  guint64 now = now_ms (ds);
 
   for (guint i = 0; i < n_parents; i++)
     if (memcmp (mero_delta_body_parent (body, i), id, 32) == 0)
@@ -563,6 +633,22 @@ receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpene
         return FALSE;
       }
   }
+  return TRUE;
+}
+
+static gboolean
+receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpened *o,
+                MeroDeltaBody *body, MeroDeltaOutcome *outcome, GError **error)
+{
+  const guint8 *id = o->delta_id;
+  guint n_parents = mero_delta_body_n_parents (body);
+  g_autofree guint8 *missing = g_malloc (MAX (n_parents, 1) * 32);
+  guint n_missing = 0;
+  guint8 status = 0;
+  guint64 now = now_ms (ds);
+
+  if (!check_opened (ds, o, body, now, error))
+    return FALSE;
   if (!record_get (ds, id, &status, NULL, NULL, error))
     return FALSE;
   if (status != 0)
@@ -582,7 +668,7 @@ receive_opened (MeroDeltaStore *ds, const guint8 *env, gsize len, MeroDeltaOpene
     }
   if (n_missing == 0)
     {
-      if (!apply_body (ds, id, body, env, len, now, error))
+      if (!apply_body (ds, NULL, id, body, env, len, now, FALSE, error))
         return FALSE;
       *outcome = MERO_DELTA_OUTCOME_APPLIED;
       cascade (ds, id);
@@ -626,6 +712,283 @@ mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
     }
   LEAVE (ds);
   return TRUE;
+}
+
+/* ---- receiving many ------------------------------------------------------ */
+
+/* Opening (verify, decrypt, decode) is pure and is a large share of a
+ * received delta's time: receive_many hands it to worker threads that
+ * run ahead of the calling thread, which applies delta i as soon as it is
+ * open (opening it itself when no worker has claimed it yet), so the
+ * crypto of later deltas overlaps the storage work of earlier ones.
+ * Everything that touches the DAG or the store stays on the calling
+ * thread. */
+typedef struct {
+  const guint8 *env;
+  gsize len;
+  MeroDeltaOpened *o;
+  MeroDeltaBody *body;
+  GError *error;
+  gint opened;              /* atomic: set once o/body/error are final */
+} OpenJob;
+
+typedef struct {
+  MeroDeltaStore *ds;
+  OpenJob *jobs;
+  guint n;
+  gint next;                /* atomic: next job to claim */
+  guint workers_left;
+  GMutex lock;
+  GCond cond;               /* a job opened, or a worker left */
+} OpenWork;
+
+/* Claims and opens one job; FALSE when none is left. */
+static gboolean
+open_one (OpenWork *w)
+{
+  guint i = (guint) g_atomic_int_add (&w->next, 1);
+  OpenJob *j;
+
+  if (i >= w->n)
+    return FALSE;
+  j = &w->jobs[i];
+  open_envelope (w->ds, j->env, j->len, &j->o, &j->body, &j->error);
+  g_mutex_lock (&w->lock);
+  g_atomic_int_set (&j->opened, 1);
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return TRUE;
+}
+
+static void
+open_worker (gpointer data, gpointer user_data)
+{
+  OpenWork *w = data;
+
+  while (open_one (w))
+    ;
+  g_mutex_lock (&w->lock);
+  w->workers_left--;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static void
+open_start (MeroDeltaStore *ds, OpenWork *w, OpenJob *jobs, guint n)
+{
+  guint helpers = 0;
+
+  memset (w, 0, sizeof *w);
+  w->ds = ds;
+  w->jobs = jobs;
+  w->n = n;
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  if (n >= 8)
+    {
+      if (ds->pool == NULL)
+        ds->pool = g_thread_pool_new (open_worker, NULL,
+                                      (gint) CLAMP (g_get_num_processors (), 2, 4) - 1, FALSE,
+                                      NULL);
+      helpers = (guint) g_thread_pool_get_max_threads (ds->pool);
+    }
+  w->workers_left = helpers;
+  for (guint i = 0; i < helpers; i++)
+    g_thread_pool_push (ds->pool, w, NULL);
+}
+
+/* Job @i, opened (by us if need be). */
+static OpenJob *
+open_wait (OpenWork *w, guint i)
+{
+  while (!g_atomic_int_get (&w->jobs[i].opened))
+    {
+      if (open_one (w))
+        continue;
+      /* Every job is claimed: a worker is finishing @i. */
+      g_mutex_lock (&w->lock);
+      while (!g_atomic_int_get (&w->jobs[i].opened))
+        g_cond_wait (&w->cond, &w->lock);
+      g_mutex_unlock (&w->lock);
+    }
+  return &w->jobs[i];
+}
+
+/* Opens what is left and waits for the workers: @w's memory is ours. */
+static void
+open_finish (OpenWork *w)
+{
+  while (open_one (w))
+    ;
+  g_mutex_lock (&w->lock);
+  while (w->workers_left > 0)
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+}
+
+static void
+set_outcome_error (MeroDeltaStore *ds, GError **errors, guint i, GError *error)
+{
+  g_autoptr (GError) e = error;
+
+  reject (ds, &e);
+  if (errors != NULL)
+    errors[i] = g_steal_pointer (&e);
+}
+
+/* Are all parents of @body applied, or staged in @staged? */
+static gboolean
+parents_ready (MeroDeltaStore *ds, MeroDeltaBody *body, GHashTable *staged, gboolean *ready,
+               GError **error)
+{
+  *ready = TRUE;
+  for (guint i = 0; i < mero_delta_body_n_parents (body); i++)
+    {
+      const guint8 *p = mero_delta_body_parent (body, i);
+      gboolean applied = FALSE;
+
+      if (g_hash_table_contains (staged, p))
+        continue;
+      if (!mero_delta_store_is_applied (ds, p, &applied, error))
+        return FALSE;
+      if (!applied)
+        {
+          *ready = FALSE;
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
+guint
+mero_delta_store_receive_many (MeroDeltaStore *ds, GBytes *const *envelopes, guint n,
+                               MeroDeltaOutcome *outcomes, GError **errors)
+{
+  g_autofree OpenJob *jobs = NULL;
+  g_autofree gboolean *final = NULL;   /* outcome or error settled for good */
+  OpenWork work;
+  g_autoptr (GHashTable) staged = NULL;
+  g_autoptr (GArray) applied = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean poisoned = FALSE;
+  guint64 now;
+  guint accepted = 0;
+  Stage st;
+
+  g_return_val_if_fail (ds != NULL && (envelopes != NULL || n == 0) && outcomes != NULL, 0);
+  ENTER (ds);
+  evict (ds);
+  now = now_ms (ds);
+  jobs = g_new0 (OpenJob, MAX (n, 1));
+  final = g_new0 (gboolean, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      outcomes[i] = 0;
+      jobs[i].env = g_bytes_get_data (envelopes[i], &jobs[i].len);
+    }
+  open_start (ds, &work, jobs, n);
+
+  /* Stage, in order, every delta whose parents are applied or staged
+   * before it; the others (pending, or refused) take the one-by-one path
+   * after the stage commits, exactly as n receive calls would. */
+  staged = g_hash_table_new (mero_id_hash, mero_id_equal);
+  stage_init (ds, &st);
+  for (guint i = 0; i < n && !poisoned; i++)
+    {
+      OpenJob *j = open_wait (&work, i);
+      GError *error = NULL;
+      gboolean ready = FALSE;
+      guint8 status = 0;
+
+      if (j->error != NULL || !check_opened (ds, j->o, j->body, now, &error))
+        {
+          set_outcome_error (ds, errors, i, j->error != NULL ? g_steal_pointer (&j->error) : error);
+          final[i] = TRUE;
+          continue;
+        }
+      if (g_hash_table_contains (staged, j->o->delta_id))
+        {
+          outcomes[i] = MERO_DELTA_OUTCOME_DUPLICATE;
+          continue;
+        }
+      if (!record_get (ds, j->o->delta_id, &status, NULL, NULL, &error)
+          || !parents_ready (ds, j->body, staged, &ready, &error))
+        {
+          set_outcome_error (ds, errors, i, error);
+          final[i] = TRUE;
+          continue;
+        }
+      if (status != 0)
+        {
+          outcomes[i] = MERO_DELTA_OUTCOME_DUPLICATE;
+          final[i] = TRUE;
+          continue;
+        }
+      if (!ready)
+        continue;
+      if (!apply_body (ds, &st, j->o->delta_id, j->body, j->env, j->len, now, FALSE, &error))
+        {
+          /* The stage holds part of this delta: drop it whole; everything
+           * not settled goes the one-by-one way (which refuses this one
+           * with its error). */
+          g_clear_error (&error);
+          poisoned = TRUE;
+          break;
+        }
+      g_hash_table_add (staged, j->o->delta_id);
+      g_array_append_val (applied, i);
+    }
+  /* After a poisoned stage some jobs are not reached yet. */
+  open_finish (&work);
+  if (poisoned)
+    g_array_set_size (applied, 0);
+  else if (applied->len > 0)
+    {
+      GError *error = NULL;
+
+      if (stage_commit (ds, &st, &error))
+        for (guint k = 0; k < applied->len; k++)
+          {
+            outcomes[g_array_index (applied, guint, k)] = MERO_DELTA_OUTCOME_APPLIED;
+            final[g_array_index (applied, guint, k)] = TRUE;
+          }
+      else
+        {
+          for (guint k = 0; k < applied->len; k++)
+            {
+              set_outcome_error (ds, errors, g_array_index (applied, guint, k),
+                                 g_error_copy (error));
+              final[g_array_index (applied, guint, k)] = TRUE;
+            }
+          g_clear_error (&error);
+          g_array_set_size (applied, 0);
+        }
+    }
+  stage_clear (&st);
+  for (guint k = 0; k < applied->len; k++)
+    cascade (ds, jobs[g_array_index (applied, guint, k)].o->delta_id);
+  for (guint i = 0; i < n; i++)
+    {
+      GError *error = NULL;
+
+      if (!final[i] && jobs[i].error != NULL)
+        set_outcome_error (ds, errors, i, g_steal_pointer (&jobs[i].error));
+      else if (!final[i])
+        {
+          outcomes[i] = 0;
+          if (!receive_opened (ds, jobs[i].env, jobs[i].len, jobs[i].o, jobs[i].body,
+                               &outcomes[i], &error))
+            set_outcome_error (ds, errors, i, error);
+        }
+      if (outcomes[i] != 0)
+        accepted++;
+      g_clear_pointer (&jobs[i].o, mero_delta_opened_free);
+      g_clear_pointer (&jobs[i].body, mero_delta_body_free);
+      g_clear_error (&jobs[i].error);
+    }
+  LEAVE (ds);
+  return accepted;
 }
 
 gboolean
@@ -712,7 +1075,8 @@ seal_and_apply (MeroDeltaStore *ds, const guint8 *parents, guint n_parents, cons
   if (env == NULL)
     return FALSE;
   if (!apply_delta (ds, id, parents, n_parents, ts, actions, n_actions,
-                    g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), error))
+                    g_bytes_get_data (env, NULL), g_bytes_get_size (env), now_ms (ds), FALSE,
+                    error))
     return FALSE;
   *envelope = g_steal_pointer (&env);
   return TRUE;
@@ -945,6 +1309,9 @@ mero_delta_store_free (MeroDeltaStore *ds)
 {
   if (ds == NULL)
     return;
+  /* Idle: receive_many waits for its jobs before returning. */
+  if (ds->pool != NULL)
+    g_thread_pool_free (ds->pool, TRUE, TRUE);
   sodium_memzero (ds->sk, sizeof ds->sk);
   sodium_memzero (ds->key, sizeof ds->key);
   mero_delta_pending_free (ds->pending);

@@ -89,6 +89,20 @@ void mero_delta_store_free (MeroDeltaStore *ds);
 gboolean mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, gsize len,
                                    MeroDeltaOutcome *outcome, GError **error);
 
+/* Receives @n envelopes in order, with the same outcomes, errors and
+ * metrics as @n calls of mero_delta_store_receive(), but faster: the
+ * envelopes are opened (verified, decrypted, decoded) on up to 3 worker
+ * threads, and the deltas that can be applied at once go through one
+ * state txn and ONE store batch (one commit; hashes of shared ancestors
+ * recomputed once).  If one of them does not apply, that batch is dropped
+ * and the call falls back to one by one.  @outcomes (n, required) gets
+ * each outcome (0 where refused); @errors (n, NULL-initialised, may be
+ * NULL) each refusal, transfer full.  Returns the number accepted
+ * (applied, pending or duplicate).  The key lookup (see the config) may
+ * run on the worker threads. */
+guint mero_delta_store_receive_many (MeroDeltaStore *ds, GBytes *const *envelopes, guint n,
+                                     MeroDeltaOutcome *outcomes, GError **errors);
+
 /* Local mutation: take a timestamp, build actions with it, commit them as
  * one delta whose parents are the current heads (more than
  * MERO_DELTA_MAX_PARENTS are first merged, see above).  @envelope

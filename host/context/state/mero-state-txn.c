@@ -161,7 +161,22 @@ txn_mark_modified (MeroStateTxn *txn, MeroEntity *e)
 static MeroEntity *
 txn_insert_new (MeroStateTxn *txn, MeroEntity *e)
 {
+  GHashTable *indexes = is_bucket (e) ? txn->bindexes : txn->indexes;
+
   g_hash_table_insert (is_bucket (e) ? txn->bcache : txn->cache, e->id, e);
+  /* A node that did not exist has no child index record: neither a bucket
+   * (never deleted once written) nor an entity (collected only once its
+   * index is empty) leaves one behind.  Saves the point read (a miss,
+   * through every level's bloom filter) of each new node's index. */
+  if (!g_hash_table_contains (indexes, e->id))
+    {
+      TxnIndex *idx = g_new0 (TxnIndex, 1);
+
+      memcpy (idx->parent, e->id, MERO_ENTITY_ID_LEN);
+      idx->bucket = is_bucket (e);
+      idx->kids = g_array_new (FALSE, FALSE, sizeof (MeroEntityChildHash));
+      g_hash_table_insert (indexes, idx->parent, idx);
+    }
   txn_mark_modified (txn, e);
   return e;
 }

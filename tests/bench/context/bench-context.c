@@ -6,6 +6,8 @@
  *    16-byte keys, 100-byte values, one put per write) against deltas
  *    received and applied per second (verify, decrypt, recompute id,
  *    decode, apply, one batch commit) with 1 and 10 map-set actions each,
+ *    one receive per delta and receive_many by 100 (worker threads open
+ *    the envelopes, one batch commit per 100 deltas),
  *    plus the crypto-only share (envelope open alone) and, as the storage
  *    floor, raw RocksDB write batches of as many puts as one such delta
  *    commits; and the engine alone (state txn, hashing, one batch commit,
@@ -223,8 +225,8 @@ throughput (guint n)
       g_autoptr (GPtrArray) envs = produce (&clock, n, per);
       g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
       g_autoptr (TestReplica) dst = test_replica_new (7, &clock, dir);
-      double t0, dt, crypto, engine, puts = 0, floor, floor_delta;
-      g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL, *l5 = NULL;
+      double t0, dt, crypto, engine, puts = 0, floor, floor_delta, many = 0;
+      g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL, *l5 = NULL, *l6 = NULL;
 
       t0 = now_s ();
       for (guint i = 0; i < envs->len; i++)
@@ -244,6 +246,29 @@ throughput (guint n)
       test_replica_free (g_steal_pointer (&dst));
       mero_test_remove_tree (dir);
 
+      /* The same envelopes through mero_delta_store_receive_many, 100 at
+       * a time (opened on worker threads, applied in one batch each). */
+      {
+        g_autofree char *dir2 = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+        g_autoptr (TestReplica) dst2 = test_replica_new (8, &clock, dir2);
+        const guint chunk = 100;
+        g_autofree MeroDeltaOutcome *outcomes = g_new0 (MeroDeltaOutcome, chunk);
+
+        t0 = now_s ();
+        for (guint i = 0; i < envs->len; i += chunk)
+          {
+            guint m = MIN (chunk, envs->len - i);
+
+            g_assert_cmpuint (mero_delta_store_receive_many (dst2->ds, (GBytes **) envs->pdata + i,
+                                                             m, outcomes, NULL), ==, m);
+            for (guint k = 0; k < m; k++)
+              g_assert_cmpint (outcomes[k], ==, MERO_DELTA_OUTCOME_APPLIED);
+          }
+        many = now_s () - t0;
+        test_replica_free (g_steal_pointer (&dst2));
+        mero_test_remove_tree (dir2);
+      }
+
       engine = engine_per_s (n, per, &puts);
       floor = raw_batches_per_s (n, (guint) (puts + 0.5));
       /* A received delta's batch also carries its record, the pending
@@ -257,7 +282,9 @@ throughput (guint n)
       l5 = g_strdup_printf ("engine alone (txn+hash+commit), %u act", per);
       printf ("%-44s %10.0f %10.2f %10s\n", l1, n / crypto, (n / crypto) / raw, "");
       printf ("%-44s %10.0f %10.2f %10.2f\n", l2, floor_delta, floor_delta / raw, 1.0);
+      l6 = g_strdup_printf ("  same, receive_many by 100, %u action(s)", per);
       printf ("%-44s %10.0f %10.2f %10.2f\n", l3, n / dt, (n / dt) / raw, (n / dt) / floor_delta);
+      printf ("%-44s %10.0f %10.2f %10s\n", l6, n / many, (n / many) / raw, "");
       printf ("%-44s %10.0f %10.2f %10.2f\n", l4, floor, floor / raw, 1.0);
       printf ("%-44s %10.0f %10.2f %10.2f\n", l5, engine, engine / raw, engine / floor);
     }

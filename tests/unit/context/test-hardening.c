@@ -123,6 +123,9 @@ test_bucket_squat (void)
 
 /* ---- 2. parents and heads bounds ---------------------------------------- */
 
+/* The entity raw_delta adds its entity under; NULL: the root. */
+static const guint8 *raw_parent_entity;
+
 /* A body built by hand, free to exceed every bound; sealed by @sk. */
 static GBytes *
 raw_delta (const guint8 *sk, const guint8 *parents, guint n_parents, guint64 ms, guint n,
@@ -151,7 +154,8 @@ raw_delta (const guint8 *sk, const guint8 *parents, guint n_parents, guint64 ms,
   mero_hlc_encode (&ts, hlc);
   add.id.data = eid;
   add.id.len = 32;
-  add.parent_id.data = (guint8 *) test_context_id;
+  add.parent_id.data = (guint8 *) (raw_parent_entity != NULL ? raw_parent_entity
+                                                              : test_context_id);
   add.parent_id.len = 32;
   add.crdt_type = MERO_CRDT_LWW;
   act.kind_case = MERO__DELTA__V1__ACTION__KIND_ADD;
@@ -675,6 +679,189 @@ test_clear_large (void)
   }
 }
 
+/* ---- 6. receive_many is n receives ------------------------------------- */
+
+static void
+shuffle (GRand *rand, GPtrArray *a)
+{
+  for (guint i = a->len; i > 1; i--)
+    {
+      guint j = (guint) g_rand_int_range (rand, 0, (gint32) i);
+      gpointer t = a->pdata[i - 1];
+
+      a->pdata[i - 1] = a->pdata[j];
+      a->pdata[j] = t;
+    }
+}
+
+/* Deltas of three writers that saw some of each other's (a DAG with
+ * merges), duplicates, a forged signature and a delta whose action does
+ * not apply, in a random order: receive_many in random chunks and one
+ * receive per envelope must accept and refuse the same envelopes (with
+ * the same error codes) and end with the same root, kv, heads, pending
+ * set and metrics.  Only PENDING may become APPLIED (a parent later in
+ * the same call is applied first). */
+static void
+run_receive_many (guint32 seed)
+{
+  TestClock clock = { 1700000000000 };
+  GRand *rand = g_rand_new_with_seed (seed);
+  TestReplica *w[3];
+  g_autoptr (TestReplica) x = test_replica_new (50, &clock, NULL);
+  g_autoptr (TestReplica) y = test_replica_new (51, &clock, NULL);
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  static const char *keys[] = { "a", "b", "c", "d", "e" };
+  static const char *reasons[] = { "bad_signature", "rejected", "malformed", "future" };
+
+  for (guint i = 0; i < 3; i++)
+    w[i] = test_replica_new (60 + i + 3 * seed, &clock, NULL);
+  for (guint step = 0; step < 60; step++)
+    {
+      TestReplica *r = w[g_rand_int_range (rand, 0, 3)];
+      const char *key = keys[g_rand_int_range (rand, 0, G_N_ELEMENTS (keys))];
+      g_autoptr (GBytes) env = NULL;
+      g_autoptr (GError) error = NULL;
+      gint op = g_rand_int_range (rand, 0, 10);
+
+      clock.now_ms += 3;
+      if (op < 6)
+        env = kv_set (r, key, key);
+      else if (op < 9)
+        {
+          gboolean removed = FALSE;
+
+          mero_kv_remove (r->ds, key, &removed, &env, &error);
+        }
+      else
+        {
+          guint cleared = 0;
+
+          mero_kv_clear (r->ds, &cleared, &env, &error);
+        }
+      g_assert_no_error (error);
+      if (env == NULL)
+        continue;
+      g_ptr_array_add (all, g_bytes_ref (env));
+      /* Some of it reaches the other writers now. */
+      for (guint i = 0; i < 3; i++)
+        if (w[i] != r && g_rand_boolean (rand))
+          test_replica_receive (w[i], env);
+    }
+  /* Refusals: a forged signature and an Add under an unknown parent. */
+  {
+    GBytes *good = g_ptr_array_index (all, 0);
+    guint8 *bad = g_memdup2 (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+    static const guint8 nowhere[32] = { 0x99, 0x99 };
+    guint8 id[32];
+
+    bad[g_bytes_get_size (good) - 1] ^= 0x01;
+    g_ptr_array_add (all, g_bytes_new_take (bad, g_bytes_get_size (good)));
+    raw_parent_entity = nowhere;
+    g_ptr_array_add (all, raw_delta (w[0]->sk, NULL, 0, clock.now_ms, 1, id));
+    raw_parent_entity = NULL;
+    g_ptr_array_add (all, g_bytes_new_static ("junk", 4));
+  }
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_ptr_array_add (sent, g_bytes_ref (g_ptr_array_index (all, i)));
+      if (g_rand_int_range (rand, 0, 5) == 0)
+        g_ptr_array_add (sent, g_bytes_ref (g_ptr_array_index (all, i)));
+    }
+  shuffle (rand, sent);
+
+  for (guint at = 0; at < sent->len;)
+    {
+      guint want = (guint) g_rand_int_range (rand, 1, 40);
+      guint chunk = MIN (want, sent->len - at);
+      g_autofree MeroDeltaOutcome *outcomes = g_new0 (MeroDeltaOutcome, chunk);
+      g_autofree GError **errors = g_new0 (GError *, chunk);
+      guint accepted = mero_delta_store_receive_many (x->ds, (GBytes **) sent->pdata + at, chunk,
+                                                      outcomes, errors);
+      guint expect_accepted = 0;
+
+      for (guint k = 0; k < chunk; k++)
+        {
+          GBytes *env = g_ptr_array_index (sent, at + k);
+          g_autoptr (GError) error = NULL;
+          MeroDeltaOutcome one = 0;
+          gboolean ok = mero_delta_store_receive (y->ds, g_bytes_get_data (env, NULL),
+                                                  g_bytes_get_size (env), &one, &error);
+
+          if (ok)
+            {
+              expect_accepted++;
+              g_assert_null (errors[k]);
+              if (one == MERO_DELTA_OUTCOME_PENDING)
+                g_assert_true (outcomes[k] == MERO_DELTA_OUTCOME_PENDING
+                               || outcomes[k] == MERO_DELTA_OUTCOME_APPLIED);
+              else
+                g_assert_cmpint (outcomes[k], ==, one);
+            }
+          else
+            {
+              g_assert_cmpint (outcomes[k], ==, 0);
+              g_assert_nonnull (errors[k]);
+              g_assert_error (errors[k], error->domain, error->code);
+            }
+          g_clear_error (&errors[k]);
+        }
+      g_assert_cmpuint (accepted, ==, expect_accepted);
+      at += chunk;
+    }
+  assert_same (x, y);
+  {
+    guint nx = 0, ny = 0;
+    const guint8 *hx = mero_delta_store_heads (x->ds, &nx);
+    const guint8 *hy = mero_delta_store_heads (y->ds, &ny);
+
+    g_assert_cmpmem (hx, 32 * nx, hy, 32 * ny);
+  }
+  g_assert_cmpuint (mero_delta_store_pending_count (x->ds), ==,
+                    mero_delta_store_pending_count (y->ds));
+  g_assert_cmpuint (mero_metrics_get_counter (x->metrics, "mero_delta_applied_total", NULL), ==,
+                    mero_metrics_get_counter (y->metrics, "mero_delta_applied_total", NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    {
+      g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", reasons[i]);
+
+      g_assert_cmpuint (mero_metrics_get_counter (x->metrics, "mero_delta_rejected_total", labels),
+                        ==,
+                        mero_metrics_get_counter (y->metrics, "mero_delta_rejected_total", labels));
+    }
+  g_assert_cmpuint (mero_metrics_get_counter (x->metrics, "mero_delta_rejected_total",
+                                              "reason=\"rejected\""), >=, 1);
+  /* Everything the writers know, the receivers know. */
+  for (guint i = 0; i < 3; i++)
+    {
+      for (guint k = 0; k < all->len - 3; k++)
+        {
+          g_autoptr (GError) error = NULL;
+          MeroDeltaOutcome o = 0;
+          GBytes *env = g_ptr_array_index (all, k);
+
+          mero_delta_store_receive (w[i]->ds, g_bytes_get_data (env, NULL),
+                                    g_bytes_get_size (env), &o, &error);
+          g_assert_no_error (error);
+        }
+      assert_same (w[i], x);
+      test_replica_free (w[i]);
+    }
+  g_rand_free (rand);
+}
+
+static void
+test_receive_many (void)
+{
+  guint n_seeds = g_test_slow () ? 100 : 12;
+
+  for (guint32 seed = 1; seed <= n_seeds; seed++)
+    {
+      g_test_message ("seed %u", seed);
+      run_receive_many (seed);
+    }
+}
+
 /* ---- 5. stores of an older format --------------------------------------- */
 
 static void
@@ -740,5 +927,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/gc-property", test_gc_property);
   g_test_add_func ("/hardening/clear-large", test_clear_large);
   g_test_add_func ("/hardening/old-format", test_old_format);
+  g_test_add_func ("/hardening/receive-many", test_receive_many);
   return g_test_run ();
 }
