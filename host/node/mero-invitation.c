@@ -9,6 +9,8 @@
  * so nobody can swap the addresses or the context of a valid group
  * invitation. */
 #define G_LOG_DOMAIN "merod"
+#include "node/mero-invitation.h"
+
 #include "node/mero-contexts-private.h"
 
 #include <arpa/inet.h>
@@ -192,25 +194,20 @@ mero_contexts_invite (MeroContexts *self, const char *context_id, const char *in
   return g_strconcat (MERO_CONTEXTS_INVITATION_PREFIX, b58, NULL);
 }
 
-/* A parsed, verified invitation. */
-typedef struct {
-  MeroGroupInvitation group;
-  guint8 context_id[ID_LEN];
-  char *application;
-  GStrv addresses;
-  char *inviter_peer;
-} Invitation;
+typedef MeroInvitation Invitation;
 
-static void
-invitation_free (Invitation *inv)
+void
+mero_invitation_free (MeroInvitation *inv)
 {
+  if (inv == NULL)
+    return;
   g_free (inv->application);
   g_strfreev (inv->addresses);
   g_free (inv->inviter_peer);
   g_free (inv);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Invitation, invitation_free)
+#define invitation_free mero_invitation_free
 
 static gboolean
 bad (GError **error, const char *why)
@@ -244,10 +241,10 @@ parse_group_invitation (const guint8 *b, gsize len, MeroGroupInvitation *inv, GE
   return TRUE;
 }
 
-static Invitation *
-invitation_parse (MeroContexts *self, const char *text, GError **error)
+MeroInvitation *
+mero_invitation_decode (const char *text, GError **error)
 {
-  g_autoptr (Invitation) inv = g_new0 (Invitation, 1);
+  g_autoptr (MeroInvitation) inv = g_new0 (MeroInvitation, 1);
   g_autoptr (GBytes) raw = NULL;
   Mero__Node__ContextInvitation *pb = NULL;
   g_autoptr (GBytes) reencoded = NULL, signing = NULL;
@@ -326,20 +323,30 @@ invitation_parse (MeroContexts *self, const char *text, GError **error)
         g_strv_builder_add (b, pb->addresses[i]);
     inv->addresses = g_strv_builder_end (b);
   }
-  if ((guint64) mero_contexts_now_ms () > inv->group.expiry_ms)
-    {
-      bad (error, _("it has expired"));
-      goto out;
-    }
-  if (inv->group.has_invitee && memcmp (inv->group.invitee, self->pk, ID_LEN) != 0)
-    {
-      bad (error, _("it is for another node"));
-      goto out;
-    }
   ok = TRUE;
 out:
   mero__node__context_invitation__free_unpacked (pb, NULL);
   return ok ? g_steal_pointer (&inv) : NULL;
+}
+
+static Invitation *
+invitation_parse (MeroContexts *self, const char *text, GError **error)
+{
+  g_autoptr (MeroInvitation) inv = mero_invitation_decode (text, error);
+
+  if (inv == NULL)
+    return NULL;
+  if ((guint64) mero_contexts_now_ms () > inv->group.expiry_ms)
+    {
+      bad (error, _("it has expired"));
+      return NULL;
+    }
+  if (inv->group.has_invitee && memcmp (inv->group.invitee, self->pk, ID_LEN) != 0)
+    {
+      bad (error, _("it is for another node"));
+      return NULL;
+    }
+  return g_steal_pointer (&inv);
 }
 
 /* ---- joining ---- */
@@ -469,7 +476,7 @@ mero_contexts_join_async (MeroContexts *self, const char *invitation,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   GError *error = NULL;
-  g_autoptr (Invitation) inv = invitation_parse (self, invitation, &error);
+  g_autoptr (MeroInvitation) inv = invitation_parse (self, invitation, &error);
   JoinData *j;
   Group *group;
   Ctx *ctx;

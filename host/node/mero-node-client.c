@@ -25,9 +25,11 @@ typedef struct {
 } Request;
 
 typedef struct {
+  MeroNodeClient *client;
   MeroNetStream *stream;
   GByteArray *buffer;
   gboolean answered;
+  guint timeout;
 } Inbound;
 
 typedef struct {
@@ -56,6 +58,8 @@ count_stream_drop (MeroNodeClient *client, const char *reason)
 static void
 inbound_free (Inbound *in)
 {
+  if (in->timeout != 0)
+    g_source_remove (in->timeout);
   mero_net_stream_unref (in->stream);
   g_byte_array_unref (in->buffer);
   g_free (in);
@@ -276,6 +280,13 @@ inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
   if (in->answered)
     return;
   g_byte_array_append (in->buffer, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  if (in->buffer->len > MERO_NODE_MAX_REQUEST_BYTES + 8)
+    {
+      count_stream_drop (client, "request_too_large");
+      mero_network_stream_reset (client->network, in->stream);
+      g_hash_table_remove (client->inbound, in->stream);
+      return;
+    }
   if (!mero_stream_frame_pop (in->buffer, &message, &error))
     {
       count_stream_drop (client, "bad_frame");
@@ -300,6 +311,19 @@ inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
   mero_network_stream_write (client->network, in->stream, frame);
   mero_network_stream_close (client->network, in->stream);
   g_hash_table_remove (client->inbound, in->stream);
+}
+
+static gboolean
+on_inbound_timeout (gpointer user_data)
+{
+  Inbound *in = user_data;
+  MeroNodeClient *client = in->client;
+
+  in->timeout = 0;
+  count_stream_drop (client, "request_timeout");
+  mero_network_stream_reset (client->network, in->stream);
+  g_hash_table_remove (client->inbound, in->stream);
+  return G_SOURCE_REMOVE;
 }
 
 /* ---- events ---- */
@@ -332,8 +356,10 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
   {
     Inbound *in = g_new0 (Inbound, 1);
 
+    in->client = client;
     in->stream = mero_net_stream_ref (event->stream);
     in->buffer = g_byte_array_new ();
+    in->timeout = g_timeout_add (MERO_NODE_INBOUND_TIMEOUT_MS, on_inbound_timeout, in);
     g_hash_table_insert (client->inbound, in->stream, in);
   }
 }

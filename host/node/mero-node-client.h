@@ -25,6 +25,10 @@ G_BEGIN_DECLS
 #define MERO_NODE_REQUEST_TIMEOUT_MS 15000u
 /* Inbound streams served at once; more are reset and counted. */
 #define MERO_NODE_MAX_INBOUND_STREAMS 64u
+/* An inbound request must arrive whole within this time and size, or the
+ * stream is reset (counted): idle or huge requests cannot pin a slot. */
+#define MERO_NODE_INBOUND_TIMEOUT_MS 15000u
+#define MERO_NODE_MAX_REQUEST_BYTES (1024u * 1024u)
 /* Outbound requests in flight; more fail at once. */
 #define MERO_NODE_MAX_REQUESTS 256u
 /* Sync triggers waiting (deduplicated by context); more are dropped. */
