@@ -5,6 +5,7 @@
 #include <string.h>
 
 /* TLS 1.3 and nothing older (the spec and js forbid lower versions). */
+#define MERO_TLS_MAX_NON_FATAL 64
 #define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
 struct _MeroTlsCredentials
@@ -321,6 +322,9 @@ mero_tls_recv (MeroTls      *self,
 {
   guint8 buf[MERO_TLS_MAX_RECORD_PLAINTEXT];
   gboolean ok = TRUE;
+  /* Non-fatal results that consume no input (warning alerts, ignored
+   * post-handshake messages) may repeat; a peer gets this many per call. */
+  guint non_fatal = 0;
 
   g_return_val_if_fail (self != NULL && plaintext != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
@@ -329,7 +333,7 @@ mero_tls_recv (MeroTls      *self,
     return report_failed (self, error);
   g_byte_array_append (self->in, data, (guint) len);
 
-  /* Bounded: every round consumes input or ends the loop. */
+  /* Bounded: every round consumes input, ends the loop or counts. */
   while (ok && self->state == MERO_TLS_STATE_HANDSHAKING)
     {
       int ret = gnutls_handshake (self->session);
@@ -340,7 +344,7 @@ mero_tls_recv (MeroTls      *self,
         break;
       else if (gnutls_error_is_fatal (ret))
         ok = fail (self, error, ret, "TLS handshake failed");
-      else if (self->in_pos == self->in->len)
+      else if (self->in_pos == self->in->len || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
         break; /* a warning alert; continue when more arrives */
     }
   while (ok && self->state == MERO_TLS_STATE_ESTABLISHED)
@@ -360,7 +364,7 @@ mero_tls_recv (MeroTls      *self,
         break;
       else if (gnutls_error_is_fatal ((int) n))
         ok = fail (self, error, (int) n, "TLS record");
-      else if (self->in_pos == self->in->len)
+      else if (self->in_pos == self->in->len || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
         break;
     }
   g_byte_array_remove_range (self->in, 0, (guint) self->in_pos);
