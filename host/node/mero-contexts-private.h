@@ -52,6 +52,7 @@ struct _Ctx {
   Group *group;
   char *application;
   MeroDeltaStore *ds;        /* NULL until the group key is held */
+  GMutex lock;               /* key lookups may come from the store's workers */
   GPtrArray *buffered;       /* Buffered */
   guint skip_broadcasts;
   guint8 root[ID_LEN];       /* last root reported through state_changed */

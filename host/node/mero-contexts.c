@@ -120,6 +120,7 @@ ctx_free (Ctx *ctx)
     g_source_remove (ctx->heartbeat_soon);
   mero_delta_buffer_free (ctx->sync_buffer);
   mero_delta_store_free (ctx->ds);
+  g_mutex_clear (&ctx->lock);
   g_ptr_array_unref (ctx->buffered);
   g_free (ctx->b58);
   g_free (ctx->application);
@@ -239,13 +240,20 @@ const guint8 *
 mero_contexts_key_lookup (const guint8 key_id[ID_LEN], gpointer user_data)
 {
   Ctx *ctx = user_data;
-  const guint8 *key = group_key_lookup (ctx->group, key_id);
+  const guint8 *key;
 
+  /* mero_delta_store_receive_many() opens envelopes on worker threads
+   * while the main thread waits in it: one lookup at a time.  Keys, once
+   * in the ring, are never freed before the group, so the pointer stays
+   * good. */
+  g_mutex_lock (&ctx->lock);
+  key = group_key_lookup (ctx->group, key_id);
   if (key == NULL)
     {
       ctx->unknown_key = TRUE;
       memcpy (ctx->missing_key, key_id, ID_LEN);
     }
+  g_mutex_unlock (&ctx->lock);
   return key;
 }
 
@@ -314,7 +322,14 @@ authorize (const guint8 context_id[MERO_DELTA_ID_LEN], const guint8 author[MERO_
    * saw a removal before or after a delta disagree forever).  A removed
    * member is kept out by what it can no longer do: it refuses to write
    * once it knows, and it never gets the rotated key. */
-  if (!mero_group_dag_can_write_at (ctx->group->dag, author, heads, n_heads, &can_write, &local))
+  gboolean ok;
+
+  /* The group DAG is not thread-safe; key lookups for the same store may
+   * be running on its workers (see mero_contexts_key_lookup). */
+  g_mutex_lock (&ctx->lock);
+  ok = mero_group_dag_can_write_at (ctx->group->dag, author, heads, n_heads, &can_write, &local);
+  g_mutex_unlock (&ctx->lock);
+  if (!ok)
     {
       if (g_error_matches (local, MERO_GROUP_ERROR, MERO_GROUP_ERROR_UNKNOWN_CUT))
         ctx->unknown_cut = TRUE;
@@ -395,6 +410,7 @@ mero_contexts_ctx_add (MeroContexts *self, const guint8 id[ID_LEN], Group *group
   ctx->group = group;
   ctx->application = g_strdup (application);
   ctx->buffered = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_contexts_buffered_free);
+  g_mutex_init (&ctx->lock);
   if (!registry_put (self, ctx, error))
     {
       ctx_free (ctx);

@@ -406,6 +406,38 @@ test_join_and_converge (Fixture *f, gconstpointer data)
 }
 
 static void
+test_long_history (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autofree char *ra = NULL, *rb = NULL, *first = NULL, *last = NULL;
+
+  /* More than one answer's worth and one rotation in the middle: B walks
+   * back over several rounds and needs both keys. */
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%u", i);
+      g_autofree char *value = g_strdup_printf ("%u", i);
+
+      set (a, f->ctx, key, value);
+      if (i == 150)
+        {
+          join (&f->hub, a, &f->hub.nodes[2], f->ctx);
+          settle (&f->hub);
+        }
+    }
+  settle (&f->hub);
+  join (&f->hub, a, b, f->ctx);
+  settle (&f->hub);
+  first = get (b, f->ctx, "k0");
+  last = get (b, f->ctx, "k299");
+  g_assert_cmpstr (first, ==, "0");
+  g_assert_cmpstr (last, ==, "299");
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  g_assert_cmpstr (ra, ==, rb);
+}
+
+static void
 test_missing_parent_fetched (Fixture *f, gconstpointer data)
 {
   Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
@@ -527,6 +559,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/contexts/join-and-converge", Fixture, NULL, fixture_set_up,
               test_join_and_converge, fixture_tear_down);
+  g_test_add ("/contexts/long-history", Fixture, NULL, fixture_set_up, test_long_history,
+              fixture_tear_down);
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
               test_missing_parent_fetched, fixture_tear_down);
   g_test_add ("/contexts/removed-member", Fixture, NULL, fixture_set_up, test_removed_member,
