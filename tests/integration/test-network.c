@@ -7,7 +7,9 @@
  * /admin-api/peers), PeerConnected/PeerDisconnected on B, B's back-off
  * redial after A restarts on the same port, `meroctl peers` and `merod
  * peers`, and a bootstrap entry with the wrong /p2p/ id refused while the
- * node keeps running.  Only 127.0.0.1, every port chosen by the kernel
+ * node keeps running.  network.security: a node that speaks only TLS is
+ * reached by a default node (Noise first, then TLS) and refused by a
+ * Noise-only one, which keeps running.  Only 127.0.0.1, every port chosen by the kernel
  * (A's restart reuses the port it got), every wait bounded. */
 #include <gio/gio.h>
 #include <signal.h>
@@ -353,6 +355,54 @@ test_wrong_peer_id (Fixture *f, gconstpointer data)
 }
 
 static void
+test_tls_only (Fixture *f, gconstpointer data)
+{
+  g_autofree char *home_a = NULL;
+  g_autofree char *home_b = NULL;
+  g_autofree char *home_n = NULL;
+  g_autofree char *peer_a = make_home (f, "a", &home_a);
+  g_autofree char *peer_b = make_home (f, "b", &home_b);
+  g_autofree char *peer_n = make_home (f, "n", &home_n);
+  g_autoptr (MeroTestDaemon) a = NULL;
+  g_autoptr (MeroTestDaemon) b = NULL;
+  g_autoptr (MeroTestDaemon) n = NULL;
+  g_autofree char *addr_a = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *joined = g_strdup_printf ("peer %s joined", peer_a);
+  g_autofree char *out = NULL;
+
+  config_set (home_a, "network.security", "tls");
+  config_set (home_n, "network.security", "noise");
+  a = start (home_a, FALSE);
+  addr_a = ready_multiaddr (a);
+  bootstrap = g_strconcat (addr_a, ";", NULL);
+
+  /* B proposes /noise, A answers na, B falls back to /tls/1.0.0. */
+  config_set (home_b, "network.bootstrap", bootstrap);
+  b = start (home_b, FALSE);
+  g_assert_true (mero_test_daemon_wait_for_stderr (b, joined, MERO_TEST_TIMEOUT_MS));
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "peers", "--home", home_b, NULL }, &out, NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, peer_a));
+  g_clear_pointer (&out, g_free);
+
+  /* N offers only Noise: A refuses it, N logs the failed dial and runs on. */
+  config_set (home_n, "network.bootstrap", bootstrap);
+  n = start (home_n, FALSE);
+  g_assert_true (mero_test_daemon_wait_for_stderr (n, "dial failed", MERO_TEST_TIMEOUT_MS));
+  g_assert_cmpint (run_tool (mero_test_merod_path (),
+                             (const char *[]) { "peers", "--home", home_n, NULL }, &out, NULL),
+                   ==, 0);
+  g_assert_null (strstr (out, peer_a));
+  stop (n);
+  stop (b);
+  stop (a);
+  g_assert_null (strstr (mero_test_daemon_get_stderr (n), "joined"));
+  g_assert_nonnull (strstr (mero_test_daemon_get_stderr (a), peer_b));
+}
+
+static void
 test_peers_without_node (Fixture *f, gconstpointer data)
 {
   g_autofree char *home = NULL;
@@ -374,6 +424,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/network/bootstrap-and-redial", test_bootstrap_and_redial);
   ADD ("/network/wrong-peer-id", test_wrong_peer_id);
+  ADD ("/network/tls-only", test_tls_only);
   ADD ("/network/peers-without-node", test_peers_without_node);
 #undef ADD
   return g_test_run ();

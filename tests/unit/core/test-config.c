@@ -73,6 +73,7 @@ test_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpstrv (config->network_listen, ((const char *const[]) { "0.0.0.0", "::", NULL }));
   g_assert_true (config->network_mdns);
   g_assert_cmpuint (config->network_mdns_interval_secs, ==, 10);
+  g_assert_cmpuint (config->network_security, ==, 0); /* noise-first */
   g_assert_cmpstr (config->store_backend, ==, "store-rocksdb");
   g_assert_cmpstr (config->store_path, ==, "data");
   g_assert_cmpuint (config->store_encryption, ==, MERO_CONFIG_ENCRYPTION_NONE);
@@ -127,6 +128,7 @@ test_bad_values (Fixture *f, gconstpointer data)
     { "port=", "port=0", "network.port", "0" },
     { "port=", "port=65536", "network.port", "65536" },
     { "mdns=", "mdns=maybe", "network.mdns", "maybe" },
+    { "security=", "security=ssl", "network.security", "ssl" },
     { "mdns_interval_secs=", "mdns_interval_secs=0", "network.mdns_interval_secs", "0" },
     { "listen=0", "listen=0.0.0.0;nowhere;", "network.listen", "nowhere" },
     { "bootstrap=", "bootstrap=/ip4/1.2.3.4/tcp/1", "network.bootstrap", "/ip4/1.2.3.4/tcp/1" },
@@ -156,10 +158,12 @@ test_good_values (Fixture *f, gconstpointer data)
              "bootstrap=/ip4/127.0.0.1/tcp/4001/p2p/"
              "12D3KooWAWu1uid2Pn3GSDgo88Ay4HootV9CcVSoKygq9Z78LvkM;");
   edit_line (f, "listen=127", "listen=[::1]:2600");
+  edit_line (f, "security=", "security=tls");
   config = mero_config_load (f->path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (config->network_bootstrap), ==, 1);
   g_assert_cmpstr (config->server_listen, ==, "[::1]:2600");
+  g_assert_cmpuint (config->network_security, ==, 3); /* MERO_NET_SECURITY_TLS_ONLY */
 }
 
 static void
