@@ -29,7 +29,11 @@ typedef struct
   guint32 send_window;   /* bytes we may still send */
   guint32 recv_window;   /* bytes the peer may still send */
   guint32 recv_consumed; /* read by the application, not yet credited */
-  GByteArray *recv_buf;  /* never longer than the window we granted */
+  GByteArray *recv_buf;  /* unread part never longer than the window
+                          * we granted; at most twice that in all */
+  gsize recv_off;        /* read up to here; compacted lazily (once half
+                          * the buffer is read), so a small read does not
+                          * move the rest of the window each time */
   GByteArray *send_buf;  /* queued by the application */
   gboolean fin_requested;
   gboolean fin_sent;
@@ -243,7 +247,7 @@ remove_stream (MeroYamuxSession *self, Stream *stream)
 static void
 maybe_remove (MeroYamuxSession *self, Stream *stream)
 {
-  if (stream->fin_sent && stream->fin_received && stream->recv_buf->len == 0)
+  if (stream->fin_sent && stream->fin_received && stream->recv_buf->len == stream->recv_off)
     remove_stream (self, stream);
 }
 
@@ -570,6 +574,11 @@ take_payload (MeroYamuxSession *self, const guint8 *data, gsize len, GArray *eve
   if (stream != NULL)
     {
       /* Bounded: the window check at the header admitted these bytes. */
+      if (stream->recv_off > 0 && stream->recv_off >= stream->recv_buf->len / 2)
+        {
+          g_byte_array_remove_range (stream->recv_buf, 0, (guint) stream->recv_off);
+          stream->recv_off = 0;
+        }
       g_byte_array_append (stream->recv_buf, data, (guint) len);
       push_event (events, MERO_YAMUX_EVENT_STREAM_DATA, stream->id, 0, 0);
     }
@@ -728,9 +737,14 @@ mero_yamux_stream_read (MeroYamuxSession *self,
   if (stream == NULL)
     return 0;
 
-  n = MIN (len, stream->recv_buf->len);
-  memcpy (buf, stream->recv_buf->data, n);
-  g_byte_array_remove_range (stream->recv_buf, 0, (guint) n);
+  n = MIN (len, stream->recv_buf->len - stream->recv_off);
+  memcpy (buf, stream->recv_buf->data + stream->recv_off, n);
+  stream->recv_off += n;
+  if (stream->recv_off == stream->recv_buf->len)
+    {
+      g_byte_array_set_size (stream->recv_buf, 0);
+      stream->recv_off = 0;
+    }
 
   /* Credit goes back in batches of half a window: fewer frames than
    * crediting every read, and the peer never stalls on a full window. */
@@ -754,7 +768,7 @@ mero_yamux_stream_get_readable (const MeroYamuxSession *self, guint32 stream_id)
   g_return_val_if_fail (self != NULL, 0);
 
   stream = lookup (self, stream_id);
-  return stream != NULL ? stream->recv_buf->len : 0;
+  return stream != NULL ? stream->recv_buf->len - stream->recv_off : 0;
 }
 
 gboolean

@@ -16,7 +16,9 @@ typedef struct
 {
   MeroNetStream *handle;
   guint64 request_id;     /* outbound: the node's request, until opened */
-  GByteArray *pending;    /* node writes yamux has not taken yet */
+  GByteArray *pending;    /* node writes yamux has not taken yet, */
+  gsize pending_off;      /* from here: compacted lazily, so taking a
+                           * window's worth does not move megabytes */
   gboolean close_pending; /* close once pending is written */
   gboolean remote_closed; /* emit STREAM_CLOSED once drained */
   gboolean closed_emitted;
@@ -53,6 +55,24 @@ struct _NetConn
 
 static void conn_drive (NetConn *conn);
 static void conn_close (NetConn *conn, const char *reason);
+
+/* Bytes queued on @s and not yet taken by yamux. */
+static gsize
+pending_len (const NetStream *s)
+{
+  return s->pending->len - s->pending_off;
+}
+
+static void
+pending_append (NetStream *s, const guint8 *bytes, gsize len)
+{
+  if (s->pending_off > 0 && s->pending_off >= s->pending->len / 2)
+    {
+      g_byte_array_remove_range (s->pending, 0, (guint) s->pending_off);
+      s->pending_off = 0;
+    }
+  g_byte_array_append (s->pending, bytes, (guint) len);
+}
 
 static void
 net_stream_free (gpointer data)
@@ -379,16 +399,22 @@ flush_stream_writes (NetConn *conn)
       NetStream *s = value;
       gssize n;
 
-      if (s->handle == NULL || (s->pending->len == 0 && !s->close_pending))
+      if (s->handle == NULL || (pending_len (s) == 0 && !s->close_pending))
         continue;
-      if (s->pending->len > 0)
+      if (pending_len (s) > 0)
         {
-          n = mero_connection_stream_write (conn->core, s->handle->stream_id, s->pending->data,
-                                            s->pending->len, NULL);
+          n = mero_connection_stream_write (conn->core, s->handle->stream_id,
+                                            s->pending->data + s->pending_off, pending_len (s),
+                                            NULL);
           if (n > 0)
-            g_byte_array_remove_range (s->pending, 0, (guint) n);
+            s->pending_off += (gsize) n;
+          if (s->pending_off == s->pending->len)
+            {
+              g_byte_array_set_size (s->pending, 0);
+              s->pending_off = 0;
+            }
         }
-      if (s->pending->len == 0 && s->close_pending)
+      if (pending_len (s) == 0 && s->close_pending)
         {
           s->close_pending = FALSE;
           mero_connection_stream_close (conn->core, s->handle->stream_id, NULL);
@@ -799,19 +825,19 @@ net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data)
 
   if (s == NULL || s->handle == NULL)
     return;
-  if (s->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+  if (pending_len (s) + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
     {
       mero_metrics_counter_add (conn->net->metrics, "mero_net_stream_writes_dropped_total", NULL,
                                 1, NULL);
-      g_warning ("stream %s to %s: peer not reading, %u bytes queued; stream reset",
-                 s->handle->protocol, conn->peer_id, s->pending->len);
+      g_warning ("stream %s to %s: peer not reading, %" G_GSIZE_FORMAT " bytes queued; stream reset",
+                 s->handle->protocol, conn->peer_id, pending_len (s));
       stream_event (conn, s, MERO_NET_EVENT_STREAM_RESET, NULL);
       mero_connection_stream_reset (conn->core, stream_id);
       g_hash_table_remove (conn->streams, GUINT_TO_POINTER (stream_id));
       conn_drive (conn);
       return;
     }
-  g_byte_array_append (s->pending, bytes, (guint) len);
+  pending_append (s, bytes, len);
   conn_drive (conn);
 }
 
@@ -905,9 +931,9 @@ net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
     return FALSE;
   /* Whole frames only, so the stream keeps its framing: a frame that
    * does not fit is left out and the stream (and peer) stay. */
-  if (s->pending->len + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+  if (pending_len (s) + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
     return FALSE;
-  g_byte_array_append (s->pending, bytes, (guint) len);
+  pending_append (s, bytes, len);
   conn_drive (conn);
   return TRUE;
 }
