@@ -88,6 +88,8 @@ main (int argc, char **argv)
       N_("Well-known bus name of the node (its dbus.name; default: $MERO_DBUS_NAME or "
          "network.calimero.Node1)"),
       N_("BUSNAME") },
+    /* The spelling merod.conf's dbus.name comment uses. */
+    { "dbus-name", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &name, NULL, NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &options.json,
       N_("Print JSON (one document per line) instead of text"), NULL },
     { "invitee", 0, 0, G_OPTION_ARG_STRING, &options.invitee,

@@ -322,12 +322,6 @@ test_three_nodes (Fixture *f, gconstpointer data)
       ==, 0);
   g_assert_nonnull (strstr (out, context_id));
   g_clear_pointer (&out, g_free);
-  /* Single use. */
-  g_assert_cmpint (
-      mero_test_node_meroctl (f->b, (const char *[]) { "context", "join", invitation_c, NULL },
-                              NULL, &err),
-      ==, 1);
-  g_clear_pointer (&err, g_free);
   {
     MemberWait w = { f, f->a, context_id, f->c->peer_id, TRUE };
 

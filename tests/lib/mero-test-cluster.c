@@ -27,6 +27,7 @@ struct _MeroTestCluster {
   guint subscription;
   MeroTestStateChangedFunc func;
   gpointer func_data;
+  gboolean quiet;
 };
 
 static void
@@ -139,6 +140,12 @@ mero_test_cluster_set_state_changed_func (MeroTestCluster *cluster,
   cluster->func_data = user_data;
 }
 
+void
+mero_test_cluster_set_verbose (MeroTestCluster *cluster, gboolean verbose)
+{
+  cluster->quiet = !verbose;
+}
+
 static int
 run_program (const char *program, const char *const *args, guint timeout_ms, char **out,
              char **err)
@@ -225,7 +232,7 @@ mero_test_node_start (MeroTestCluster *cluster, MeroTestNode *node)
   const char *args[] = { "run", "--home", node->home, NULL };
   /* Context events are info and debug messages, which GLib writes to
    * stdout only when asked: a failing test shows what each node did. */
-  const char *env[] = { "G_MESSAGES_DEBUG=merod", NULL };
+  const char *env[] = { cluster->quiet ? "G_MESSAGES_DEBUG=" : "G_MESSAGES_DEBUG=merod", NULL };
 
   g_assert_null (node->daemon);
   node->daemon = mero_test_daemon_spawn_merged (args, env, &error);

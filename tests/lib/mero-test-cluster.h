@@ -45,6 +45,12 @@ void mero_test_cluster_set_state_changed_func (MeroTestCluster *cluster,
                                                MeroTestStateChangedFunc func,
                                                gpointer user_data);
 
+/* Whether nodes started from now on log at debug level (the default:
+ * TRUE, so a failing test shows what each node did).  A benchmark turns
+ * it off: logging costs time, and a node that logs faster than this
+ * process reads its pipe blocks while a synchronous call waits for it. */
+void mero_test_cluster_set_verbose (MeroTestCluster *cluster, gboolean verbose);
+
 /* `merod init` of a new home @label and the loopback configuration;
  * @heartbeat_secs: sync.heartbeat_interval_secs (0: the default). */
 MeroTestNode *mero_test_cluster_add_node (MeroTestCluster *cluster, const char *label,

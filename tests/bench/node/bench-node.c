@@ -419,6 +419,7 @@ run_nodes (guint writes, double secs, Figures *latency, Figures *throughput,
   g_autofree char *context_id = NULL;
 
   b.cluster = mero_test_cluster_new ();
+  mero_test_cluster_set_verbose (b.cluster, FALSE);
   for (guint i = 0; i < 3; i++)
     {
       const char *labels[] = { "a", "b", "c" };
