@@ -59,6 +59,8 @@ ctl_format_value (GVariant *value, const char *indent)
     g_string_append (out, g_variant_get_string (value, NULL));
   else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
     g_string_append (out, g_variant_get_boolean (value) ? _("yes") : _("no"));
+  else if (g_variant_is_container (value) && g_variant_n_children (value) == 0)
+    g_string_append (out, _("(none)"));
   else if (g_variant_is_container (value))
     {
       GVariantIter iter;
@@ -102,6 +104,13 @@ ctl_format_value (GVariant *value, const char *indent)
       g_string_append (out, text);
     }
   return g_string_free (out, FALSE);
+}
+
+void
+ctl_print_labelled (const char *label, const char *text)
+{
+  /* A list starts on the next line, one item a line. */
+  g_print ("%s:%s%s\n", label, text[0] == '\n' ? "" : " ", text);
 }
 
 const char *

@@ -44,6 +44,8 @@ void ctl_print_json_variant (GVariant *value);
 /* Human text for one a{sv} value: strings as is, arrays one per line
  * (indented), numbers and booleans in decimal / yes-no.  (transfer full) */
 char *ctl_format_value (GVariant *value, const char *indent);
+/* "Label: text", or "Label:" and the lines of a list. */
+void ctl_print_labelled (const char *label, const char *text);
 /* A string entry of an a{sv} dictionary, "" if missing or not a string. */
 const char *ctl_dict_string (GVariant *dict, const char *key);
 

@@ -61,7 +61,7 @@ print_context_info (GVariant *info, const CtlOptions *options)
         text = g_strdup (_("(uninitialised)"));
       else
         text = ctl_format_value (item, "  ");
-      g_print ("%s: %s\n", _(info_labels[i].label), text);
+      ctl_print_labelled (_(info_labels[i].label), text);
     }
   /* Keys a newer node adds, under their own names. */
   g_variant_iter_init (&iter, info);
@@ -75,7 +75,7 @@ print_context_info (GVariant *info, const CtlOptions *options)
         {
           g_autofree char *text = ctl_format_value (value, "  ");
 
-          g_print ("%s: %s\n", key, text);
+          ctl_print_labelled (key, text);
         }
       g_variant_unref (value);
     }
@@ -330,7 +330,7 @@ print_group (GVariant *group)
         text = g_strdup (_("(none held)"));
       else
         text = ctl_format_value (item, "  ");
-      g_print ("%s: %s\n", _(labels[i].label), text);
+      ctl_print_labelled (_(labels[i].label), text);
     }
 }
 
