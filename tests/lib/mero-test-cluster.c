@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "mero-test-bus.h"
 
@@ -29,6 +30,54 @@ struct _MeroTestCluster {
   gpointer func_data;
   gboolean quiet;
 };
+
+/* Running nodes of every live cluster, for the fatal-signal handler: a
+ * failed assertion aborts the test without its teardown, and merod
+ * children would outlive it (holding ports and the test's stdout, so
+ * that meson waits for them).  Plain ints: read in a signal handler. */
+#define MAX_LIVE_PIDS 32
+static volatile sig_atomic_t live_pids[MAX_LIVE_PIDS];
+static gboolean handlers_installed;
+
+static void
+kill_live_nodes (int signum)
+{
+  for (guint i = 0; i < MAX_LIVE_PIDS; i++)
+    if (live_pids[i] > 0)
+      kill ((pid_t) live_pids[i], SIGKILL);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+install_handlers (void)
+{
+  const int fatal[] = { SIGABRT, SIGTERM, SIGINT, SIGSEGV, SIGBUS, SIGTRAP };
+
+  if (handlers_installed)
+    return;
+  handlers_installed = TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (fatal); i++)
+    {
+      struct sigaction action = { 0 };
+
+      action.sa_handler = kill_live_nodes;
+      sigemptyset (&action.sa_mask);
+      action.sa_flags = SA_RESETHAND;
+      sigaction (fatal[i], &action, NULL);
+    }
+}
+
+static void
+track_pid (GPid pid, gboolean live)
+{
+  for (guint i = 0; i < MAX_LIVE_PIDS; i++)
+    if (live ? live_pids[i] == 0 : live_pids[i] == pid)
+      {
+        live_pids[i] = live ? pid : 0;
+        return;
+      }
+}
 
 static void
 root_record_free (gpointer data)
@@ -78,6 +127,7 @@ mero_test_cluster_new (void)
 {
   MeroTestCluster *cluster = g_new0 (MeroTestCluster, 1);
 
+  install_handlers ();
   mero_test_bus_up (&cluster->bus, &cluster->connection);
   cluster->tmp = mero_test_make_tmpdir ("merod-cluster-XXXXXX");
   cluster->subscription = g_dbus_connection_signal_subscribe (
@@ -114,6 +164,7 @@ mero_test_cluster_free (MeroTestCluster *cluster)
            * find RocksDB locks or half-written files of this one. */
           mero_test_daemon_send_signal (node->daemon, SIGTERM);
           mero_test_daemon_wait_exit (node->daemon, MERO_TEST_TIMEOUT_MS, &status);
+          track_pid (node->pid, FALSE);
           mero_test_daemon_free (node->daemon);
         }
       g_hash_table_unref (cluster->roots[i]);
@@ -237,6 +288,8 @@ mero_test_node_start (MeroTestCluster *cluster, MeroTestNode *node)
   g_assert_null (node->daemon);
   node->daemon = mero_test_daemon_spawn_merged (args, env, &error);
   g_assert_no_error (error);
+  node->pid = mero_test_daemon_get_pid (node->daemon);
+  track_pid (node->pid, TRUE);
   if (!mero_test_daemon_wait_for_stderr (node->daemon, "ready: ", MERO_TEST_TIMEOUT_MS))
     g_error ("node %s did not become ready:\n%s", node->label,
              mero_test_daemon_get_stderr (node->daemon));
@@ -255,11 +308,23 @@ mero_test_node_stop (MeroTestCluster *cluster, MeroTestNode *node)
   g_assert_nonnull (node->daemon);
   mero_test_daemon_send_signal (node->daemon, SIGTERM);
   g_assert_true (mero_test_daemon_wait_exit (node->daemon, MERO_TEST_TIMEOUT_MS, &status));
+  track_pid (node->pid, FALSE);
+  node->pid = 0;
   if (status != 0)
     g_error ("node %s exited with %d:\n%s", node->label, status,
              mero_test_daemon_get_stderr (node->daemon));
   g_clear_pointer (&node->daemon, mero_test_daemon_free);
   g_clear_pointer (&node->unique_name, g_free);
+}
+
+void
+mero_test_cluster_dump_logs (MeroTestCluster *cluster)
+{
+  for (guint i = 0; i < cluster->n_nodes; i++)
+    if (cluster->nodes[i]->daemon != NULL)
+      g_printerr ("==== node %s (%s) ====\n%s\n", cluster->nodes[i]->label,
+                  cluster->nodes[i]->peer_id,
+                  mero_test_daemon_get_stderr (cluster->nodes[i]->daemon));
 }
 
 GVariant *

@@ -24,6 +24,7 @@ typedef struct {
   char *peer_id;
   char *unique_name;  /* the name's owner while running, else NULL */
   MeroTestDaemon *daemon;
+  GPid pid;           /* while running, else 0 */
   guint index;
 } MeroTestNode;
 
@@ -60,6 +61,10 @@ void mero_test_node_config_set (MeroTestNode *node, const char *key, const char 
 void mero_test_node_start (MeroTestCluster *cluster, MeroTestNode *node);
 /* SIGTERM and a clean exit (status 0) within the timeout. */
 void mero_test_node_stop (MeroTestCluster *cluster, MeroTestNode *node);
+
+/* Writes every running node's output so far to stderr, under its label:
+ * what a failing test shows before it aborts. */
+void mero_test_cluster_dump_logs (MeroTestCluster *cluster);
 
 /* A method of network.calimero.Node1 on @node; NULL with @error set on
  * failure. */
