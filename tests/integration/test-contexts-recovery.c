@@ -6,8 +6,9 @@
  * restarted while the others keep writing catches up; a delta whose
  * parent was never broadcast (SkipNextBroadcasts on A; heartbeats every
  * hour, so only fetching the missing parent can repair it) reaches B and
- * C; a removed member's later writes do not reach the others and it does
- * not see their writes after the key rotation.  Every wait is bounded. */
+ * C; a removed member, once it has seen its removal, refuses to write
+ * (so nothing of it reaches the others) and does not see their writes
+ * after the key rotation.  Every wait is bounded. */
 #include <gio/gio.h>
 #include <string.h>
 
@@ -308,6 +309,31 @@ member_gone (gpointer data)
   return !g_strv_contains (members, w->member);
 }
 
+typedef struct {
+  Fixture *f;
+  MeroTestNode *node;
+  const char *context_id;
+} CanWrite;
+
+/* @node no longer may write the context (or has dropped it). */
+static gboolean
+cannot_write (gpointer data)
+{
+  CanWrite *w = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = mero_test_node_call (w->f->cluster, w->node, "GetContextInfo",
+                                                    g_variant_new ("(s)", w->context_id),
+                                                    G_VARIANT_TYPE ("(a{sv})"), &error);
+  g_autoptr (GVariant) info = NULL;
+  gboolean can_write = TRUE;
+
+  if (reply == NULL)
+    return TRUE;
+  info = g_variant_get_child_value (reply, 0);
+  g_assert_true (g_variant_lookup (info, "can_write", "b", &can_write));
+  return !can_write;
+}
+
 static void
 test_removed_member (Fixture *f, gconstpointer data)
 {
@@ -337,11 +363,20 @@ test_removed_member (Fixture *f, gconstpointer data)
   gone.node = f->b;
   g_assert_true (mero_test_wait_until (member_gone, &gone, CATCH_UP_TIMEOUT_MS));
 
-  /* C's later write: refused by C itself or, if C still commits it,
-   * rejected by A and B.  Either way it never reaches them. */
+  /* C learns of its removal (the op reaches it, or it is left out of
+   * the rotated key).  A delta C signed before that would cite the old
+   * governance and be accepted everywhere, by design (README: replicas
+   * must not split on arrival order); from here on C refuses to write. */
+  {
+    CanWrite w = { f, f->c, context_id };
+
+    g_assert_true (mero_test_wait_until (cannot_write, &w, CATCH_UP_TIMEOUT_MS));
+  }
   evil = mero_test_node_kv (f->cluster, f->c, context_id, "set",
                             "{\"key\":\"evil\",\"value\":\"c\"}", &error);
-  g_test_message ("C's write after removal: %s", error != NULL ? error->message : "committed");
+  g_assert_null (evil);
+  g_assert_nonnull (error);
+  g_test_message ("C's write after removal: %s", error->message);
   g_clear_error (&error);
 
   /* A writes after the rotation: B reads it, C does not. */
