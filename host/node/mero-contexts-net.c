@@ -19,6 +19,8 @@
 /* The HashHeartbeat after applying remote deltas waits this long, so a
  * burst of deltas costs one heartbeat, not one per delta. */
 #define HEARTBEAT_COALESCE_MS 100
+/* Bytes of ops one GroupGovernanceDelta carries (gossip takes 1 MiB). */
+#define MERO_NETWORK_PUBLISH_BUDGET (512u * 1024u)
 
 static void
 count_request (MeroContexts *self, const char *protocol, const char *result)
@@ -607,8 +609,16 @@ serve_group (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   memcpy (resp->id, group->id, ID_LEN);
   ops = mero_group_dag_ops_for_peer (group->dag, (const guint8 *) req->heads->data,
                                      req->heads->len, MERO_CONTEXTS_SERVE_MAX);
-  for (guint i = 0; i < ops->len; i++)
-    g_ptr_array_add (resp->blobs, g_bytes_ref (g_ptr_array_index (ops, i)));
+  /* Parents first, so a prefix is always usable: cut at the byte bound. */
+  for (gsize i = 0, bytes = 0; i < ops->len; i++)
+    {
+      GBytes *op = g_ptr_array_index (ops, i);
+
+      bytes += g_bytes_get_size (op);
+      if (bytes > MERO_CONTEXTS_SERVE_MAX_BYTES && resp->blobs->len > 0)
+        break;
+      g_ptr_array_add (resp->blobs, g_bytes_ref (op));
+    }
   heads = mero_group_dag_heads (group->dag);
   g_array_append_vals (resp->heads, heads->data, MIN (heads->len, MERO_STREAM_MAX_IDS));
   count_request (self, MERO_STREAM_PROTOCOL_GROUP, "served");
@@ -790,7 +800,9 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
       g_autofree char *ours = mero_base58_encode (root, ID_LEN);
 
       /* Same deltas, different state: the engine is not deterministic. */
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "MERO_EVENT", "root-mismatch",
+      /* A warning, not a critical: a peer's claim must never be able to
+       * stop a node run with fatal criticals. */
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "root-mismatch",
                         "MERO_CONTEXT", ctx->b58, "MESSAGE",
                         "context %s: same heads as %s but root %s here and %s there "
                         "(non-determinism)",
@@ -803,12 +815,39 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
 static void
 on_group_heartbeat (MeroContexts *self, Group *group, const MeroBroadcast *msg, const char *peer)
 {
+  g_autoptr (GPtrArray) theirs_lack = NULL;
+  gint64 now = g_get_monotonic_time ();
+
   for (guint i = 0; i < msg->heads->len; i++)
     if (!mero_group_dag_has_op (group->dag, mero_id_array_get (msg->heads, i)))
       {
         mero_contexts_fetch_group (self, group, peer, NULL, NULL, NULL, NULL);
         return;
       }
+  /* We know all its heads: if it lacks some of ours, push them as one
+   * GroupGovernanceDelta (at most once a second per group; a peer that
+   * needs more catches up by stream on our next heartbeat). */
+  if (now - group->pushed_us < G_USEC_PER_SEC)
+    return;
+  theirs_lack = mero_group_dag_ops_for_peer (group->dag, (const guint8 *) msg->heads->data,
+                                             msg->heads->len, MERO_BROADCAST_MAX_OPS);
+  if (theirs_lack->len > 0)
+    {
+      MeroBroadcast *delta = mero_broadcast_new (MERO_BROADCAST_GROUP_DELTA);
+      gsize bytes = 0;
+
+      memcpy (delta->id, group->id, ID_LEN);
+      for (guint i = 0; i < theirs_lack->len; i++)
+        {
+          bytes += g_bytes_get_size (g_ptr_array_index (theirs_lack, i));
+          if (bytes > MERO_NETWORK_PUBLISH_BUDGET && delta->ops->len > 0)
+            break;
+          g_ptr_array_add (delta->ops, g_bytes_ref (g_ptr_array_index (theirs_lack, i)));
+        }
+      group->pushed_us = now;
+      mero_contexts_publish (self, group->topic, delta);
+      mero_broadcast_free (delta);
+    }
 }
 
 static void

@@ -38,6 +38,7 @@ struct _Group {
   gboolean ops_fetching;     /* a group catch-up is in flight */
   guint ops_rounds;
   gboolean was_member;       /* to notice our own removal */
+  gint64 pushed_us;          /* last GroupGovernanceDelta we published */
 };
 
 typedef struct {

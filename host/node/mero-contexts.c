@@ -1279,6 +1279,22 @@ mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
         return FALSE;
     }
   forget_context (self, ctx);
+  /* The group goes too when no other context of ours is in it (its ops
+   * stay in the store: a later join finds them). */
+  {
+    GHashTableIter iter;
+    Ctx *other;
+    gboolean used = FALSE;
+
+    g_hash_table_iter_init (&iter, self->contexts);
+    while (!used && g_hash_table_iter_next (&iter, NULL, (gpointer *) &other))
+      used = other->group == group;
+    if (!used)
+      {
+        self->transport->unsubscribe (self->transport_data, group->topic);
+        g_hash_table_remove (self->groups, group->hex);
+      }
+  }
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-left",
                     "MERO_CONTEXT", b58, "MESSAGE", "left context %s", b58);
   return TRUE;

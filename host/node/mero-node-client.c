@@ -8,6 +8,7 @@
 #include "node/mero-broadcast.h"
 
 #define STREAMS_METRIC "mero_node_streams_dropped_total"
+#define PEERS_METRIC "mero_node_connected_peers"
 
 typedef struct {
   MeroNodeClient *client;
@@ -370,6 +371,8 @@ on_peer_connected (MeroNodeClient *client, const char *peer)
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (client->connected, peer));
 
   g_hash_table_insert (client->connected, g_strdup (peer), GUINT_TO_POINTER (n + 1));
+  mero_metrics_gauge_set (client->metrics, PEERS_METRIC, NULL,
+                          g_hash_table_size (client->connected), NULL);
   for (guint i = 0; i < client->requests->len; i++)
     {
       Request *req = g_ptr_array_index (client->requests, i);
@@ -388,6 +391,8 @@ on_peer_disconnected (MeroNodeClient *client, const char *peer)
     g_hash_table_remove (client->connected, peer);
   else
     g_hash_table_insert (client->connected, g_strdup (peer), GUINT_TO_POINTER (n - 1));
+  mero_metrics_gauge_set (client->metrics, PEERS_METRIC, NULL,
+                          g_hash_table_size (client->connected), NULL);
 }
 
 void

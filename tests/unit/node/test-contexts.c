@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node/mero-broadcast.h"
+#include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
 #include "node/mero-contexts.h"
 #include "store-memory-core.h"
@@ -30,6 +31,7 @@ typedef struct {
   MeroContexts *contexts;
   GHashTable *topics;     /* subscribed */
   guint syncs;
+  gboolean deaf;          /* gossip to this node is lost */
   char *listen[2];        /* what the node says it listens on */
   GStrv dialled;          /* addresses of the last request that had some */
   guint state_changes;
@@ -89,7 +91,8 @@ t_publish (gpointer self, const char *topic, GBytes *data)
       Node *to = &n->hub->nodes[i];
       Delivery *d;
 
-      if (to == n || to->contexts == NULL || !g_hash_table_contains (to->topics, topic))
+      if (to == n || to->contexts == NULL || to->deaf
+          || !g_hash_table_contains (to->topics, topic))
         continue;
       d = g_new0 (Delivery, 1);
       d->to = to;
@@ -509,6 +512,103 @@ test_snapshot_buffer (Fixture *f, gconstpointer data)
 }
 
 static void
+test_group_heartbeat_catch_up (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autoptr (GVariant) info = NULL;
+  g_autofree const char **members = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  c->deaf = TRUE;   /* C misses the removal of B */
+  g_assert_true (mero_contexts_remove_member (a->contexts, f->ctx, b->peer_id, NULL));
+  settle (&f->hub);
+  c->deaf = FALSE;
+  info = mero_contexts_info (c->contexts, f->ctx, NULL);
+  g_assert_true (g_variant_lookup (info, "members", "^a&s", &members));
+  g_assert_true (g_strv_contains (members, b->peer_id));
+  g_clear_pointer (&info, g_variant_unref);
+  g_clear_pointer (&members, g_free);
+  /* A's periodic GroupStateHeartbeat names a head C lacks: C fetches
+   * (and C's own heartbeat, with heads A knows, makes A push the ops). */
+  mero_contexts_heartbeat (a->contexts);
+  settle (&f->hub);
+  info = mero_contexts_info (c->contexts, f->ctx, NULL);
+  g_assert_true (g_variant_lookup (info, "members", "^a&s", &members));
+  g_assert_false (g_strv_contains (members, b->peer_id));
+}
+
+static void
+test_group_delta_push (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autoptr (GVariant) info = NULL;
+  g_autofree const char **members = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  c->deaf = TRUE;
+  g_assert_true (mero_contexts_remove_member (a->contexts, f->ctx, b->peer_id, NULL));
+  settle (&f->hub);
+  c->deaf = FALSE;
+  /* C's heartbeat shows old heads: A answers with a GroupGovernanceDelta. */
+  mero_contexts_heartbeat (c->contexts);
+  settle (&f->hub);
+  info = mero_contexts_info (c->contexts, f->ctx, NULL);
+  g_assert_true (g_variant_lookup (info, "members", "^a&s", &members));
+  g_assert_false (g_strv_contains (members, b->peer_id));
+}
+
+static void
+test_root_mismatch (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (MeroBroadcast) hb = mero_broadcast_new (MERO_BROADCAST_HASH_HEARTBEAT);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) ctx_id = NULL;
+  g_autofree const char **heads = NULL;
+  guint syncs;
+
+  join (&f->hub, a, b, f->ctx);
+  set (a, f->ctx, "x", "1");
+  settle (&f->hub);
+  /* Same heads as B, another root: non-determinism, logged and counted. */
+  info = mero_contexts_info (b->contexts, f->ctx, NULL);
+  g_assert_true (g_variant_lookup (info, "heads", "^a&s", &heads));
+  g_assert_cmpuint (g_strv_length ((char **) heads), ==, 1);
+  {
+    g_autoptr (GBytes) head = mero_base58_decode (heads[0]);
+
+    ctx_id = mero_base58_decode (f->ctx);
+    memcpy (hb->id, g_bytes_get_data (ctx_id, NULL), 32);
+    mero_id_array_add (hb->heads, g_bytes_get_data (head, NULL));
+  }
+  hb->has_root = TRUE;
+  memset (hb->root, 0x42, 32);
+  bytes = mero_broadcast_encode (hb);
+  syncs = b->syncs;
+  /* The warning it logs must not abort the test (structured logging has
+   * no g_test_expect_message). */
+  {
+    GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+
+    mero_contexts_handle_message (b->contexts, f->ctx, a->peer_id,
+                                  g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    g_log_set_always_fatal (fatal);
+  }
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_root_mismatch_total", NULL),
+                    ==, 1);
+  g_assert_cmpuint (b->syncs, ==, syncs + 1);
+  /* On the wrong topic the same message is dropped and counted. */
+  mero_contexts_handle_message (b->contexts, "elsewhere", a->peer_id,
+                                g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"wrong_topic\""),
+                    ==, 1);
+}
+
+static void
 test_bad_input (Fixture *f, gconstpointer data)
 {
   Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
@@ -566,6 +666,12 @@ main (int argc, char **argv)
   g_test_add ("/contexts/removed-member", Fixture, NULL, fixture_set_up, test_removed_member,
               fixture_tear_down);
   g_test_add ("/contexts/snapshot-buffer", Fixture, NULL, fixture_set_up, test_snapshot_buffer,
+              fixture_tear_down);
+  g_test_add ("/contexts/group-heartbeat-catch-up", Fixture, NULL, fixture_set_up,
+              test_group_heartbeat_catch_up, fixture_tear_down);
+  g_test_add ("/contexts/group-delta-push", Fixture, NULL, fixture_set_up, test_group_delta_push,
+              fixture_tear_down);
+  g_test_add ("/contexts/root-mismatch", Fixture, NULL, fixture_set_up, test_root_mismatch,
               fixture_tear_down);
   g_test_add ("/contexts/bad-input", Fixture, NULL, fixture_set_up, test_bad_input,
               fixture_tear_down);
