@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 /* A gossip message is at most 1 MiB (the network's publish cap); a delta
  * envelope inside it leaves room for the rest. */
 #define MERO_BROADCAST_MAX_SIZE (1024u * 1024u + 4096u)
+/* What gossip carries at most (the network's publish cap). */
+#define MERO_BROADCAST_GOSSIP_MAX (1024u * 1024u)
 #define MERO_BROADCAST_MAX_HEADS 64u
 #define MERO_BROADCAST_MAX_OPS 64u
 #define MERO_BROADCAST_MAX_MEMBERS 256u

@@ -1,6 +1,8 @@
 /* mero-contexts-private.h: the manager's internals, shared by its files
- * (mero-contexts.c: registry, groups, keys, control; mero-contexts-net.c:
- * gossip, streams, catch-up; mero-invitation.c: invitation strings). */
+ * (mero-contexts.c: registry, groups, keys, create/leave/remove;
+ * mero-contexts-info.c: lists and info; mero-contexts-call.c: Call;
+ * mero-contexts-net.c: gossip, heartbeats; mero-contexts-streams.c:
+ * catch-up over streams, both sides; mero-invitation.c: invitations). */
 #pragma once
 
 #include <gio/gio.h>
@@ -92,6 +94,10 @@ struct _MeroContexts {
 
 /* mero-contexts.c */
 void mero_contexts_buffered_free (Buffered *b);
+/* UNKNOWN_CONTEXT when @context_id (base58) is not one of ours. */
+Ctx *mero_contexts_lookup_text (MeroContexts *self, const char *context_id, GError **error);
+/* (transfer full) base58, "" for the all-zero (uninitialised) root. */
+char *mero_contexts_root_text (const guint8 root[ID_LEN]);
 MeroContexts *mero_contexts_ref (MeroContexts *self);
 void mero_contexts_unref (MeroContexts *self);
 void mero_contexts_count_drop (MeroContexts *self, const char *reason);
@@ -123,6 +129,15 @@ void mero_contexts_publish (MeroContexts *self, const char *topic, const MeroBro
 void mero_contexts_receive_envelope (MeroContexts *self, Ctx *ctx, GBytes *envelope,
                                      const char *peer, gboolean replay);
 void mero_contexts_replay (MeroContexts *self, Ctx *ctx);
+/* One envelope from @peer: applied, pending, or kept while its key or
+ * governance is fetched (0 then, or when refused and counted). */
+MeroDeltaOutcome mero_contexts_receive_one (MeroContexts *self, Ctx *ctx, GBytes *envelope,
+                                            const char *peer);
+/* A catch-up answer's envelopes; TRUE if any applied. */
+gboolean mero_contexts_receive_batch (MeroContexts *self, Ctx *ctx, GPtrArray *blobs,
+                                      const char *peer);
+
+/* mero-contexts-streams.c */
 void mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
                                  const char *const *addresses, const GArray *ids);
 void mero_contexts_fetch_group (MeroContexts *self, Group *group, const char *peer,

@@ -4,12 +4,10 @@
 #include "node/mero-contexts-private.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "context/group/mero-group-envelope.h"
-#include "context/kv/mero-kv.h"
 #include "crypto/mero-sha256.h"
 #include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
@@ -63,8 +61,8 @@ application_id (const char *application, guint8 out[ID_LEN])
   mero_sha256 (text, strlen (text), out);
 }
 
-static char *
-root_text (const guint8 root[ID_LEN])
+char *
+mero_contexts_root_text (const guint8 root[ID_LEN])
 {
   static const guint8 zero[ID_LEN] = { 0 };
 
@@ -297,8 +295,8 @@ mero_contexts_lookup_id (MeroContexts *self, const guint8 id[ID_LEN])
   return g_hash_table_lookup (self->contexts, b58);
 }
 
-static Ctx *
-lookup_text (MeroContexts *self, const char *context_id, GError **error)
+Ctx *
+mero_contexts_lookup_text (MeroContexts *self, const char *context_id, GError **error)
 {
   Ctx *ctx = context_id != NULL ? g_hash_table_lookup (self->contexts, context_id) : NULL;
 
@@ -532,7 +530,7 @@ mero_contexts_report_state (MeroContexts *self, Ctx *ctx)
       g_strv_builder_add (builder, h);
     }
   strv = g_strv_builder_end (builder);
-  root_b58 = root_text (root);
+  root_b58 = mero_contexts_root_text (root);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "MERO_EVENT", "state-changed",
                     "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s: root %s, %u heads",
                     ctx->b58, root_b58, n);
@@ -716,7 +714,7 @@ gboolean
 mero_contexts_set_sync_active (MeroContexts *self, const char *context_id, gboolean active,
                                GError **error)
 {
-  Ctx *ctx = lookup_text (self, context_id, error);
+  Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   g_autoptr (GPtrArray) drained = NULL;
 
   if (ctx == NULL)
@@ -792,420 +790,6 @@ mero_contexts_create (MeroContexts *self, const char *application, char **contex
   return TRUE;
 }
 
-static GVariant *
-heads_variant (Ctx *ctx)
-{
-  GVariantBuilder b;
-  guint n = 0;
-  const guint8 *heads = ctx->ds != NULL ? mero_delta_store_heads (ctx->ds, &n) : NULL;
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("as"));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *h = mero_base58_encode (heads + i * ID_LEN, ID_LEN);
-
-      g_variant_builder_add (&b, "s", h);
-    }
-  return g_variant_builder_end (&b);
-}
-
-static guint64
-count_deltas (MeroContexts *self, Ctx *ctx)
-{
-  MeroKey prefix = mero_key_prefix_deltas (ctx->id);
-  g_autoptr (MeroStoreIter) it = mero_store_iter_new (self->store, NULL, &prefix);
-  guint64 n = 0;
-
-  for (gboolean ok = mero_store_iter_first (it); ok; ok = mero_store_iter_next (it))
-    n++;
-  return n;
-}
-
-static void
-add_summary (MeroContexts *self, Ctx *ctx, GVariantBuilder *b)
-{
-  guint8 root[ID_LEN] = { 0 };
-  g_autofree char *root_b58 = NULL;
-
-  if (ctx->ds != NULL)
-    mero_delta_store_root (ctx->ds, root);
-  root_b58 = root_text (root);
-  g_variant_builder_add (b, "{sv}", "context_id", g_variant_new_string (ctx->b58));
-  g_variant_builder_add (b, "{sv}", "group_id", g_variant_new_string (ctx->group->hex));
-  g_variant_builder_add (b, "{sv}", "application", g_variant_new_string (ctx->application));
-  g_variant_builder_add (b, "{sv}", "root_hash", g_variant_new_string (root_b58));
-  g_variant_builder_add (b, "{sv}", "heads", heads_variant (ctx));
-  g_variant_builder_add (b, "{sv}", "n_deltas", g_variant_new_uint64 (count_deltas (self, ctx)));
-  g_variant_builder_add (b, "{sv}", "n_pending",
-                         g_variant_new_uint32 (ctx->ds != NULL
-                                                   ? mero_delta_store_pending_count (ctx->ds)
-                                                   : ctx->buffered->len));
-  g_variant_builder_add (b, "{sv}", "can_write",
-                         g_variant_new_boolean (ctx->ds != NULL
-                                                && mero_group_state_can_write (
-                                                    mero_group_dag_state (ctx->group->dag),
-                                                    self->pk)));
-}
-
-static int
-compare_ctx (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 ((*(Ctx *const *) a)->b58, (*(Ctx *const *) b)->b58);
-}
-
-GVariant *
-mero_contexts_list (MeroContexts *self)
-{
-  GVariantBuilder list;
-  g_autoptr (GPtrArray) all = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->contexts);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (all, value);
-
-  g_ptr_array_sort (all, compare_ctx);
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < all->len; i++)
-    {
-      GVariantBuilder b;
-
-      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-      add_summary (self, g_ptr_array_index (all, i), &b);
-      g_variant_builder_add_value (&list, g_variant_builder_end (&b));
-    }
-  return g_variant_builder_end (&list);
-}
-
-static GVariant *
-members_variant (Group *group, gboolean with_roles)
-{
-  const MeroGroupState *state = mero_group_dag_state (group->dag);
-  g_autoptr (GArray) members = mero_group_state_members (state);
-  GVariantBuilder b;
-
-  g_variant_builder_init (&b, with_roles ? G_VARIANT_TYPE ("a(ss)") : G_VARIANT_TYPE ("as"));
-  for (guint i = 0; i < members->len; i++)
-    {
-      const guint8 *m = (const guint8 *) members->data + i * ID_LEN;
-      g_autofree char *peer = mero_contexts_peer_of_key (m);
-
-      if (with_roles)
-        g_variant_builder_add (&b, "(ss)", peer,
-                               mero_group_role_name (mero_group_state_member (state, m)->role));
-      else
-        g_variant_builder_add (&b, "s", peer);
-    }
-  return g_variant_builder_end (&b);
-}
-
-GVariant *
-mero_contexts_info (MeroContexts *self, const char *context_id, GError **error)
-{
-  Ctx *ctx = lookup_text (self, context_id, error);
-  GVariantBuilder b;
-  g_auto (GStrv) peers = NULL;
-  static const char *const none[] = { NULL };
-
-  if (ctx == NULL)
-    return NULL;
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-  add_summary (self, ctx, &b);
-  g_variant_builder_add (&b, "{sv}", "members", members_variant (ctx->group, FALSE));
-  peers = self->transport->topic_peers (self->transport_data, ctx->b58);
-  g_variant_builder_add (&b, "{sv}", "peers",
-                         g_variant_new_strv (peers != NULL ? (const char *const *) peers : none,
-                                             -1));
-  return g_variant_builder_end (&b);
-}
-
-GVariant *
-mero_contexts_list_groups (MeroContexts *self)
-{
-  GVariantBuilder list;
-  GHashTableIter iter;
-  Group *group;
-
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  g_hash_table_iter_init (&iter, self->groups);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &group))
-    {
-      const MeroGroupState *state = mero_group_dag_state (group->dag);
-      GVariantBuilder b, ctxs, heads;
-      g_autoptr (GArray) h = mero_group_dag_heads (group->dag);
-      g_autoptr (GArray) registered = mero_group_state_contexts (state);
-      const guint8 *owner = mero_group_state_owner (state);
-      g_autofree char *owner_peer = owner != NULL ? mero_contexts_peer_of_key (owner)
-                                                  : g_strdup ("");
-      guint8 key_id[ID_LEN], key[ID_LEN];
-      g_autofree char *key_hex = NULL;
-
-      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (group->hex));
-      g_variant_builder_add (&b, "{sv}", "owner", g_variant_new_string (owner_peer));
-      g_variant_builder_add (&b, "{sv}", "members", members_variant (group, TRUE));
-      g_variant_builder_init (&ctxs, G_VARIANT_TYPE ("as"));
-      for (guint i = 0; i < registered->len; i++)
-        {
-          g_autofree char *c = mero_base58_encode ((const guint8 *) registered->data + i * 64,
-                                                   ID_LEN);
-
-          g_variant_builder_add (&ctxs, "s", c);
-        }
-      g_variant_builder_add (&b, "{sv}", "contexts", g_variant_builder_end (&ctxs));
-      g_variant_builder_init (&heads, G_VARIANT_TYPE ("as"));
-      for (guint i = 0; i < h->len; i++)
-        {
-          g_autofree char *x = g_malloc (2 * ID_LEN + 1);
-
-          for (guint j = 0; j < ID_LEN; j++)
-            g_snprintf (x + 2 * j, 3, "%02x", ((const guint8 *) h->data)[i * ID_LEN + j]);
-          g_variant_builder_add (&heads, "s", x);
-        }
-      g_variant_builder_add (&b, "{sv}", "heads", g_variant_builder_end (&heads));
-      g_variant_builder_add (&b, "{sv}", "n_ops",
-                             g_variant_new_uint32 (mero_group_dag_n_ops (group->dag)));
-      if (mero_group_dag_current_key (group->dag, key_id, key))
-        {
-          key_hex = g_malloc (2 * ID_LEN + 1);
-          for (guint j = 0; j < ID_LEN; j++)
-            g_snprintf (key_hex + 2 * j, 3, "%02x", key_id[j]);
-          sodium_memzero (key, sizeof key);
-        }
-      g_variant_builder_add (&b, "{sv}", "key_id",
-                             g_variant_new_string (key_hex != NULL ? key_hex : ""));
-      g_variant_builder_add_value (&list, g_variant_builder_end (&b));
-    }
-  return g_variant_builder_end (&list);
-}
-
-/* ---- Call: the kv application ---- */
-
-static const char *
-member_string (JsonObject *args, const char *name, GError **error)
-{
-  JsonNode *node = args != NULL ? json_object_get_member (args, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
-                   _("The argument “%s” must be a string"), name);
-      return NULL;
-    }
-  return json_node_get_string (node);
-}
-
-static char *
-node_to_json (JsonNode *node)
-{
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-
-  json_generator_set_root (gen, node);
-  return json_generator_to_data (gen, NULL);
-}
-
-static char *
-run_kv (Ctx *ctx, const char *method, JsonObject *args, GBytes **envelope, GError **error)
-{
-  if (g_str_equal (method, "set"))
-    {
-      const char *key = member_string (args, "key", error);
-      JsonNode *value = args != NULL ? json_object_get_member (args, "value") : NULL;
-
-      if (key == NULL)
-        return NULL;
-      if (value == NULL)
-        {
-          g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
-                       _("The argument “%s” is missing"), "value");
-          return NULL;
-        }
-      return mero_kv_set_json (ctx->ds, key, value, envelope, error) ? g_strdup ("null") : NULL;
-    }
-  if (g_str_equal (method, "get"))
-    {
-      const char *key = member_string (args, "key", error);
-      g_autoptr (JsonNode) value = NULL;
-
-      if (key == NULL || !mero_kv_get_json (ctx->ds, key, &value, error))
-        return NULL;
-      return value != NULL ? node_to_json (value) : g_strdup ("null");
-    }
-  if (g_str_equal (method, "remove"))
-    {
-      const char *key = member_string (args, "key", error);
-      gboolean removed = FALSE;
-
-      if (key == NULL || !mero_kv_remove (ctx->ds, key, &removed, envelope, error))
-        return NULL;
-      return g_strdup (removed ? "true" : "false");
-    }
-  if (g_str_equal (method, "entries"))
-    {
-      g_autoptr (GPtrArray) entries = NULL;
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      if (!mero_kv_entries (ctx->ds, &entries, error))
-        return NULL;
-      json_builder_begin_object (b);
-      for (guint i = 0; i < entries->len; i++)
-        {
-          MeroMapEntry *e = g_ptr_array_index (entries, i);
-          g_autofree char *k = g_strndup (g_bytes_get_data (e->key, NULL),
-                                          g_bytes_get_size (e->key));
-          g_autoptr (JsonNode) v = json_from_string (
-              g_bytes_get_size (e->value) > 0
-                  ? g_strndup (g_bytes_get_data (e->value, NULL), g_bytes_get_size (e->value))
-                  : "null",
-              NULL);
-
-          json_builder_set_member_name (b, k);
-          if (v != NULL)
-            json_builder_add_value (b, g_steal_pointer (&v));
-          else
-            json_builder_add_string_value (b, "");
-        }
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      return node_to_json (root);
-    }
-  if (g_str_equal (method, "len"))
-    {
-      guint64 n = 0;
-
-      if (!mero_kv_len (ctx->ds, &n, error))
-        return NULL;
-      return g_strdup_printf ("%" G_GUINT64_FORMAT, n);
-    }
-  if (g_str_equal (method, "clear"))
-    {
-      guint n = 0;
-
-      if (!mero_kv_clear (ctx->ds, &n, envelope, error))
-        return NULL;
-      return g_strdup_printf ("%u", n);
-    }
-  g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
-               _("Unknown method “%s” of application kv"), method);
-  return NULL;
-}
-
-static void
-broadcast_delta (MeroContexts *self, Ctx *ctx, GBytes *envelope)
-{
-  MeroBroadcast *msg = mero_broadcast_new (MERO_BROADCAST_STATE_DELTA);
-  guint n = 0;
-  const guint8 *heads = mero_delta_store_heads (ctx->ds, &n);
-
-  memcpy (msg->id, ctx->id, ID_LEN);
-  msg->payload = g_bytes_ref (envelope);
-  g_array_append_vals (msg->heads, heads, MIN (n, MERO_BROADCAST_MAX_HEADS));
-  msg->has_root = TRUE;
-  mero_delta_store_root (ctx->ds, msg->root);
-  mero_contexts_publish (self, ctx->b58, msg);
-  mero_broadcast_free (msg);
-}
-
-char *
-mero_contexts_call (MeroContexts *self, const char *context_id, const char *method,
-                    const char *args, GError **error)
-{
-  Ctx *ctx = lookup_text (self, context_id, error);
-  g_autoptr (JsonNode) parsed = NULL;
-  g_autoptr (GBytes) envelope = NULL;
-  g_autoptr (GArray) gov = NULL;
-  char *result;
-
-  if (ctx == NULL)
-    return NULL;
-  if (ctx->ds == NULL)
-    {
-      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NO_KEY,
-                   _("Context %s: the group key has not reached this node yet"), ctx->b58);
-      return NULL;
-    }
-  if (args != NULL && args[0] != '\0')
-    {
-      parsed = json_from_string (args, error);
-      if (parsed == NULL && error != NULL && *error == NULL)
-        parsed = json_node_new (JSON_NODE_NULL);
-      if (parsed == NULL)
-        return NULL;
-      if (!JSON_NODE_HOLDS_OBJECT (parsed) && !JSON_NODE_HOLDS_NULL (parsed))
-        {
-          g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
-                       _("The arguments must be a JSON object"));
-          return NULL;
-        }
-    }
-  gov = mero_group_dag_heads (ctx->group->dag);
-  mero_delta_store_set_governance_heads (ctx->ds, (const guint8 *) gov->data, gov->len);
-  if (!g_str_equal (method, "get") && !g_str_equal (method, "entries")
-      && !g_str_equal (method, "len")
-      && !mero_group_state_can_write (mero_group_dag_state (ctx->group->dag), self->pk))
-    {
-      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED,
-                   _("This node may not write context %s"), ctx->b58);
-      return NULL;
-    }
-  result = run_kv (ctx, method,
-                   parsed != NULL && JSON_NODE_HOLDS_OBJECT (parsed) ? json_node_get_object (parsed)
-                                                                     : NULL,
-                   &envelope, error);
-  if (result == NULL)
-    return NULL;
-  if (envelope != NULL)
-    {
-      /* Merge deltas the commit needed (more heads than one delta may
-       * cite) go out first, so peers have the parents before the child. */
-      g_autoptr (GPtrArray) merges = mero_delta_store_take_merges (ctx->ds);
-
-      for (guint i = 0; merges != NULL && i < merges->len; i++)
-        broadcast_delta (self, ctx, g_ptr_array_index (merges, i));
-      if (ctx->skip_broadcasts > 0)
-        ctx->skip_broadcasts--;
-      else
-        broadcast_delta (self, ctx, envelope);
-      mero_contexts_report_state (self, ctx);
-    }
-  return result;
-}
-
-gboolean
-mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint count,
-                               GError **error)
-{
-  Ctx *ctx = lookup_text (self, context_id, error);
-
-  if (ctx == NULL)
-    return FALSE;
-  ctx->skip_broadcasts = count;
-  return TRUE;
-}
-
-gboolean
-mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
-{
-  Ctx *ctx = lookup_text (self, context_id, error);
-  g_auto (GStrv) peers = NULL;
-  g_autoptr (GArray) none = mero_id_array_new ();
-
-  if (ctx == NULL)
-    return FALSE;
-  peers = self->transport->topic_peers (self->transport_data, ctx->b58);
-  for (guint i = 0; peers != NULL && peers[i] != NULL; i++)
-    {
-      mero_contexts_fetch_group (self, ctx->group, peers[i], NULL, NULL, NULL, NULL);
-      if (ctx->ds != NULL)
-        mero_contexts_fetch_deltas (self, ctx, peers[i], NULL, none);
-      self->transport->sync_requested (self->transport_data, ctx->b58, peers[i]);
-    }
-  return TRUE;
-}
-
 /* ---- leave and remove ---- */
 
 static void
@@ -1263,7 +847,7 @@ mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboole
 gboolean
 mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
 {
-  Ctx *ctx = lookup_text (self, context_id, error);
+  Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   Group *group;
   g_autoptr (MeroGroupOp) op = NULL;
   g_autofree char *b58 = NULL;
@@ -1304,7 +888,7 @@ gboolean
 mero_contexts_remove_member (MeroContexts *self, const char *context_id, const char *member,
                              GError **error)
 {
-  Ctx *ctx = lookup_text (self, context_id, error);
+  Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   guint8 pk[ID_LEN], key[ID_LEN];
   g_autoptr (MeroGroupOp) op = mero_group_op_new (MERO_GROUP_OP_REMOVE_MEMBER);
   g_autoptr (GArray) members = NULL;

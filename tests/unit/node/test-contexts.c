@@ -441,6 +441,29 @@ test_long_history (Fixture *f, gconstpointer data)
 }
 
 static void
+test_large_value (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  GString *big = g_string_new ("\"");
+  g_autofree char *args = NULL, *r = NULL, *len_b = NULL;
+  g_autoptr (GError) error = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  /* Close to the entity bound (256 KiB): one delta, replicated whole. */
+  while (big->len < 250 * 1000)
+    g_string_append (big, "0123456789abcdef");
+  g_string_append_c (big, '"');
+  args = g_strdup_printf ("{\"key\":\"big\",\"value\":%s}", big->str);
+  g_string_free (big, TRUE);
+  r = call (a, f->ctx, "set", args, &error);
+  g_assert_no_error (error);
+  settle (&f->hub);
+  len_b = call (b, f->ctx, "len", "{}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (len_b, ==, "1");
+}
+
+static void
 test_missing_parent_fetched (Fixture *f, gconstpointer data)
 {
   Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
@@ -660,6 +683,8 @@ main (int argc, char **argv)
   g_test_add ("/contexts/join-and-converge", Fixture, NULL, fixture_set_up,
               test_join_and_converge, fixture_tear_down);
   g_test_add ("/contexts/long-history", Fixture, NULL, fixture_set_up, test_long_history,
+              fixture_tear_down);
+  g_test_add ("/contexts/large-value", Fixture, NULL, fixture_set_up, test_large_value,
               fixture_tear_down);
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
               test_missing_parent_fetched, fixture_tear_down);
