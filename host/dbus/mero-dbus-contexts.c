@@ -7,6 +7,11 @@
 #include "dbus/mero-dbus-service-private.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "context/group/mero-group-types.h"
+#include "context/kv/mero-kv.h"
+#include "context/state/mero-state.h"
 
 static const GDBusErrorEntry contexts_errors[] = {
   { MERO_CONTEXTS_ERROR_INVALID_ARGUMENT, "network.calimero.Node1.Error.InvalidArgument" },
@@ -34,10 +39,30 @@ register_errors (void)
 
 #define CONTEXTS(service) mero_dbus_service_get_contexts (service)
 
+/* Errors of the modules below (kv, state, JSON, governance) become
+ * contexts errors, so every reply carries one of the names above. */
+static GError *
+to_contexts_error (GError *error)
+{
+  MeroContextsError code = MERO_CONTEXTS_ERROR_FAILED;
+  GError *mapped;
+
+  if (error->domain == MERO_CONTEXTS_ERROR)
+    return error;
+  if (error->domain == MERO_KV_ERROR || error->domain == MERO_STATE_ERROR
+      || error->domain == JSON_PARSER_ERROR)
+    code = MERO_CONTEXTS_ERROR_INVALID_ARGUMENT;
+  else if (error->domain == MERO_GROUP_ERROR && error->code != MERO_GROUP_ERROR_STORE)
+    code = MERO_CONTEXTS_ERROR_NOT_ALLOWED;
+  mapped = g_error_new_literal (MERO_CONTEXTS_ERROR, code, error->message);
+  g_error_free (error);
+  return mapped;
+}
+
 static gboolean
 return_error (GDBusMethodInvocation *invocation, GError *error)
 {
-  g_dbus_method_invocation_take_error (invocation, error);
+  g_dbus_method_invocation_take_error (invocation, to_contexts_error (error));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -100,7 +125,8 @@ on_joined (GObject *source, GAsyncResult *result, gpointer user_data)
   context_id = mero_contexts_join_finish (NULL, result, &error);
   if (context_id == NULL)
     {
-      g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+      g_dbus_method_invocation_take_error (g_steal_pointer (&invocation),
+                                           to_contexts_error (error));
       return;
     }
   mero_dbus_node1_complete_join_context (mero_dbus_service_get_skeleton (service),

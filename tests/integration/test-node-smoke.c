@@ -247,6 +247,28 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
    * have had to run. */
   g_assert_true (mero_test_wait_until (state_changed_seen, f, WAIT_MS));
 
+  /* Errors carry names clients can match. */
+  {
+    g_autofree char *none = kv (f, NAME_A, "1111", "get", "{\"key\":\"k\"}", &error);
+    g_autofree char *remote = NULL;
+
+    g_assert_null (none);
+    g_assert_nonnull (error);
+    remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "network.calimero.Node1.Error.UnknownContext");
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *bad = kv (f, NAME_A, ctx, "set", "{\"key\":\"\",\"value\":1}", &error);
+    g_autofree char *remote = NULL;
+
+    g_assert_null (bad);
+    g_assert_nonnull (error);
+    remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "network.calimero.Node1.Error.InvalidArgument");
+    g_clear_error (&error);
+  }
+
   stop (b);
   stop (a);
 }
