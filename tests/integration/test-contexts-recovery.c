@@ -19,6 +19,10 @@
 #define ABSENCE_WINDOW_MS 1500
 #define LONG_HEARTBEAT_SECS 3600
 #define SETTLE_MS 1000
+#define DELTA_FETCHED \
+  "mero_node_stream_requests_total{protocol=\"/calimero/stream/delta/1\",result=\"ok\"}"
+#define DELTA_SERVED \
+  "mero_node_stream_requests_total{protocol=\"/calimero/stream/delta/1\",result=\"served\"}"
 #define SHORT_HEARTBEAT_SECS 1
 
 typedef struct {
@@ -260,6 +264,7 @@ test_lost_parent_fetched (Fixture *f, gconstpointer data)
   g_autofree char *root = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) skipped = NULL;
+  guint64 fetched_b, fetched_c, served_a;
 
   /* Everyone has heard from A once.  Then the network settles: a join
    * catches up from the inviter in the background and B and C answer
@@ -281,12 +286,18 @@ test_lost_parent_fetched (Fixture *f, gconstpointer data)
   assert_stays (f, f->c, context_id, "lost", "null");
 
   /* A's next delta names "lost" as its parent: B and C fetch it from A
-   * (no heartbeat comes within the test). */
+   * over /calimero/stream/delta/1 (no heartbeat comes within the test). */
+  fetched_b = mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED);
+  fetched_c = mero_test_node_metric (f->cluster, f->c, DELTA_FETCHED);
+  served_a = mero_test_node_metric (f->cluster, f->a, DELTA_SERVED);
   mero_test_node_kv_set (f->cluster, f->a, context_id, "after", "2");
   wait_value (f, f->b, context_id, "after", "2");
   wait_value (f, f->b, context_id, "lost", "1");
   wait_value (f, f->c, context_id, "after", "2");
   wait_value (f, f->c, context_id, "lost", "1");
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED), >, fetched_b);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->c, DELTA_FETCHED), >, fetched_c);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->a, DELTA_SERVED), >=, served_a + 2);
   root = mero_test_cluster_wait_converged (f->cluster, all, context_id, CATCH_UP_TIMEOUT_MS);
   g_assert_nonnull (root);
 }

@@ -1,6 +1,7 @@
 /* mero-test-cluster.c: several merod processes on one private bus. */
 #include "mero-test-cluster.h"
 
+#include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>
@@ -399,6 +400,46 @@ mero_test_node_last_root (MeroTestCluster *cluster, MeroTestNode *node, const ch
   if (count != NULL)
     *count = record != NULL ? record->count : 0;
   return record != NULL ? record->root : NULL;
+}
+
+static char *
+http_address (MeroTestCluster *cluster, MeroTestNode *node)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      cluster->connection, node->bus_name, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NODE_IFACE, "HttpAddress"), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_autoptr (GVariant) value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_dup_string (value, NULL);
+}
+
+guint64
+mero_test_node_metric (MeroTestCluster *cluster, MeroTestNode *node, const char *series)
+{
+  g_autofree char *base = http_address (cluster, node);
+  g_autofree char *url = g_strconcat (base, "/metrics", NULL);
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("timeout", MERO_TEST_TIMEOUT_MS / 1000, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_cmpstr (base, !=, "");
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], series) && lines[i][strlen (series)] == ' ')
+      return g_ascii_strtoull (lines[i] + strlen (series) + 1, NULL, 10);
+  return 0;
 }
 
 int

@@ -88,6 +88,13 @@ char *mero_test_node_root (MeroTestCluster *cluster, MeroTestNode *node,
 const char *mero_test_node_last_root (MeroTestCluster *cluster, MeroTestNode *node,
                                       const char *context_id, gint64 *time_us, guint *count);
 
+/* The value of the metric line that starts with @series (name and
+ * labels exactly as /metrics prints them, e.g.
+ * "mero_node_stream_requests_total{protocol=\"…\",result=\"ok\"}") in
+ * @node's GET /metrics; 0 when absent. */
+guint64 mero_test_node_metric (MeroTestCluster *cluster, MeroTestNode *node,
+                               const char *series);
+
 /* Runs meroctl --name <node's name> @args… within the timeout and
  * returns its exit status. */
 int mero_test_node_meroctl (MeroTestNode *node, const char *const *args, char **out,
