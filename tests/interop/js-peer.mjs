@@ -14,11 +14,14 @@
 // Usage: node js-peer.mjs (--listen | --dial MULTIADDR) [--stay SECONDS]
 //        [--pings N] [--security noise|tls|noise,tls|tls,noise]
 //        [--topic TOPIC [--publish N] [--tag TAG] [--publish-delay MS]]
+//        [--identify-push]
 // --security lists the connection encrypters in order of preference
 // (default noise; tls is @libp2p/tls 2.2.7).
 // Published messages are "TAG-msg-I" (TAG defaults to js), sent
 // --publish-delay ms after the first remote joined the topic (so that a
 // bigger mesh can form first).
+// --identify-push serves /ipfs/id/push/1.0.0 (the identifyPush service):
+// a push from the remote prints another "identify" line.
 // It pings the remote N times (one second apart) after identify, stays
 // up SECONDS after the connection opened (so js's connection monitor,
 // which pings every 10 s, gets its turn), then stops.
@@ -26,7 +29,7 @@ import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
@@ -62,6 +65,7 @@ const node = await createLibp2p({
   streamMuxers: [yamux()],
   services: {
     identify: identify(),
+    ...(args.includes('--identify-push') ? { identifyPush: identifyPush() } : {}),
     ping: ping(),
     ...(topic != null
       ? {

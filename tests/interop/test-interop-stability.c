@@ -9,7 +9,9 @@
  * For each: js's connection monitor (a ping every 10 s, so three rounds)
  * and our pings (every 5 s) all pass, neither side sees a disconnect,
  * and gossip still flows at the end: at ~27 s each side publishes
- * N_LATE messages that the other receives exactly once.
+ * N_LATE messages that the other receives exactly once.  At 15 s we
+ * start serving a new stream protocol: js learns it from our identify
+ * push (/ipfs/id/push/1.0.0).
  *
  * The security protocol is a parameter of the case: noise and tls
  * (js runs only that encrypter, and so do we, so both directions use it;
@@ -27,6 +29,9 @@
 #define LATE_MS 27000
 #define N_LATE 3
 #define OUR_PING_INTERVAL_US (5 * G_USEC_PER_SEC)
+/* Halfway, we start serving this protocol: js hears it by identify push. */
+#define LATE_PROTOCOL "/merod/stability/late/1"
+#define LATE_PROTOCOL_MS 15000
 #define TOTAL_TIMEOUT_US ((STAY_S + 30) * G_USEC_PER_SEC)
 
 static char *interop_dir;
@@ -50,6 +55,7 @@ typedef struct
   gboolean dialed;
   gint64 connected_at;    /* PEER_CONNECTED, monotonic µs */
   gboolean published;
+  gboolean added_protocol;
   /* Our events when js said "done": a js that finishes before the other
    * cases stops a second later, and that disconnect is not a failure. */
   guint events_at_done;
@@ -174,6 +180,7 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
       g_ptr_array_add (argv, g_strdup ("--security"));
       g_ptr_array_add (argv, g_strdup (security));
     }
+  g_ptr_array_add (argv, g_strdup ("--identify-push"));
   g_ptr_array_add (argv, g_strdup ("--stay"));
   g_ptr_array_add (argv, g_strdup_printf ("%d", STAY_S + 2));
   g_ptr_array_add (argv, g_strdup ("--pings"));
@@ -236,6 +243,15 @@ case_step (Case *c)
       g_assert_true (mero_network_dial (c->net, addr, &error));
       g_assert_no_error (error);
       c->dialed = TRUE;
+    }
+  if (!c->added_protocol && c->connected_at != 0 &&
+      g_get_monotonic_time () >= c->connected_at + LATE_PROTOCOL_MS * (gint64) 1000)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mero_network_add_stream_protocol (c->net, LATE_PROTOCOL, FALSE, &error));
+      g_assert_no_error (error);
+      c->added_protocol = TRUE;
     }
   if (!c->published && c->connected_at != 0 &&
       g_get_monotonic_time () >= c->connected_at + LATE_MS * (gint64) 1000)
@@ -323,6 +339,28 @@ case_check (Case *c)
   g_assert_cmpuint (our_pings, >=, STAY_S * G_USEC_PER_SEC / OUR_PING_INTERVAL_US - 1);
   g_assert_cmpuint (mero_metrics_get_counter (c->metrics, "mero_net_pings_failed_total", NULL), ==,
                     0);
+  /* js learnt our new protocol from our identify push (it never asks
+   * again by itself): a later identify of us lists it. */
+  {
+    gboolean pushed = FALSE;
+
+    for (guint i = 0; i < c->js_events->len && !pushed; i++)
+      {
+        JsonObject *o = g_ptr_array_index (c->js_events, i);
+        JsonArray *protocols;
+
+        if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "identify") != 0 ||
+            g_strcmp0 (json_object_get_string_member_with_default (o, "peer", ""), c->peer_id) != 0)
+          continue;
+        protocols = json_object_get_array_member (o, "protocols");
+        for (guint k = 0; protocols != NULL && k < json_array_get_length (protocols); k++)
+          if (g_strcmp0 (json_array_get_string_element (protocols, k), LATE_PROTOCOL) == 0)
+            pushed = TRUE;
+      }
+    g_assert_true (pushed);
+    g_assert_cmpuint (mero_metrics_get_counter (c->metrics, "mero_net_identify_pushes_total",
+                                                NULL), ==, 1);
+  }
   /* Gossip still flows at the end, exactly once each way. */
   for (guint i = 0; i < N_LATE; i++)
     {
