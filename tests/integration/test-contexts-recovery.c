@@ -345,6 +345,32 @@ cannot_write (gpointer data)
   return !can_write;
 }
 
+/* "key_id" of @group_id in @node's ListGroups ("" if it is not there). */
+static char *
+group_key_id (Fixture *f, MeroTestNode *node, const char *group_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = mero_test_node_call (f->cluster, node, "ListGroups", NULL,
+                                                    G_VARIANT_TYPE ("(aa{sv})"), &error);
+  g_autoptr (GVariant) groups = NULL;
+  GVariantIter iter;
+  GVariant *group;
+  char *key_id = NULL;
+
+  g_assert_no_error (error);
+  groups = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, groups);
+  while (key_id == NULL && (group = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      const char *id = NULL;
+
+      if (g_variant_lookup (group, "group_id", "&s", &id) && g_str_equal (id, group_id))
+        g_assert_true (g_variant_lookup (group, "key_id", "s", &key_id));
+      g_variant_unref (group);
+    }
+  return key_id != NULL ? key_id : g_strdup ("");
+}
+
 static void
 test_removed_member (Fixture *f, gconstpointer data)
 {
@@ -422,6 +448,23 @@ test_removed_member (Fixture *f, gconstpointer data)
         g_assert_true (g_variant_lookup (dict, "can_write", "b", &can_write));
         g_assert_false (can_write);
       }
+    g_clear_error (&error);
+  }
+  /* The key A and B use now is one C does not hold. */
+  {
+    g_autofree char *group_id = NULL;
+    g_autofree char *key_a = NULL;
+    g_autofree char *key_b = NULL;
+    g_autofree char *key_c = NULL;
+    g_autoptr (GVariant) info = mero_test_node_info (f->cluster, f->a, context_id);
+
+    g_assert_true (g_variant_lookup (info, "group_id", "s", &group_id));
+    key_a = group_key_id (f, f->a, group_id);
+    key_b = group_key_id (f, f->b, group_id);
+    key_c = group_key_id (f, f->c, group_id);
+    g_assert_cmpstr (key_a, !=, "");
+    g_assert_cmpstr (key_a, ==, key_b);
+    g_assert_cmpstr (key_c, !=, key_a);
   }
 }
 
