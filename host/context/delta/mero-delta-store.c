@@ -1052,6 +1052,10 @@ merge_heads (MeroDeltaStore *ds, const MeroHlc *ts, GError **error)
 
       if (!seal_and_apply (ds, parents, MERO_DELTA_MAX_PARENTS, ts, NULL, 0, &env, id, error))
         return FALSE;
+      /* Bounded if the node never takes them: they stay stored and
+       * served to peers that fetch them. */
+      if (ds->merges->len >= MERO_DELTA_MAX_HEADS)
+        g_ptr_array_remove_index (ds->merges, 0);
       g_ptr_array_add (ds->merges, env);
       count (ds, "mero_delta_merges_total", NULL);
     }

@@ -6,7 +6,10 @@
  * state commits exactly one delta (returned in @envelope, may be NULL, for
  * the caller to broadcast); a call that changes nothing (removing an
  * absent key, clearing an empty map) commits none and sets *envelope to
- * NULL.  Used by JSON-RPC `execute` and D-Bus later. */
+ * NULL.  Used by JSON-RPC `execute` and D-Bus later.
+ *
+ * Not thread-safe, like the MeroDeltaStore it works on: call it from the
+ * thread that owns the context. */
 #pragma once
 
 #include <glib.h>
