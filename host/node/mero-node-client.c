@@ -23,6 +23,7 @@ typedef struct {
   GByteArray *buffer;
   guint timeout;
   gboolean waiting_connect;
+  guint dials_left;          /* while waiting_connect: dials not failed yet */
 } Request;
 
 typedef struct {
@@ -218,8 +219,16 @@ transport_request (gpointer self, const char *peer_id, const char *const *addres
         {
           g_autoptr (GError) error = NULL;
 
-          if (!mero_network_dial (client->network, addresses[i], &error))
+          if (mero_network_dial (client->network, addresses[i], &error))
+            req->dials_left++;
+          else
             g_debug ("cannot dial %s: %s", addresses[i], error->message);
+        }
+      if (req->dials_left == 0)
+        {
+          g_source_remove (req->timeout);
+          req->timeout = 0;
+          g_idle_add (fail_later, req);
         }
       return;
     }
@@ -395,6 +404,27 @@ on_peer_disconnected (MeroNodeClient *client, const char *peer)
                           g_hash_table_size (client->connected), NULL);
 }
 
+/* Requests waiting for a peer none of whose addresses could be dialled
+ * fail now rather than at their timeout. */
+static void
+on_dial_failed (MeroNodeClient *client, const MeroNetEvent *event)
+{
+  for (guint i = 0; event->address != NULL && i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (!req->waiting_connect || req->addresses == NULL
+          || !g_strv_contains ((const char *const *) req->addresses, event->address)
+          || req->dials_left == 0 || --req->dials_left > 0)
+        continue;
+      request_finish (req, NULL,
+                      g_error_new (G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE,
+                                   _("Cannot reach %s: %s"), req->peer,
+                                   event->message != NULL ? event->message : "?"));
+      i--;   /* the array shrank */
+    }
+}
+
 void
 mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event)
 {
@@ -411,6 +441,9 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       break;
     case MERO_NET_EVENT_STREAM_OPENED:
       on_stream_opened (client, event);
+      break;
+    case MERO_NET_EVENT_DIAL_FAILED:
+      on_dial_failed (client, event);
       break;
     case MERO_NET_EVENT_STREAM_FAILED:
       req = request_by_id (client, event->request_id);

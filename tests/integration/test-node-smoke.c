@@ -5,7 +5,9 @@
  * B joins with A's invitation (B dials A from the addresses in it);
  * B then sees A's history (sealed under the group key from before the
  * join: B fetches it from A as a member), A's later write, and A sees
- * B's write; both roots end equal and B emits StateChanged.  Only
+ * B's write; both roots end equal and B emits StateChanged.  Errors have
+ * D-Bus names; joining through an inviter that is gone fails at once and
+ * leaves no context behind.  Only
  * 127.0.0.1, kernel-chosen ports, every wait bounded. */
 #include <gio/gio.h>
 #include <signal.h>
@@ -269,8 +271,40 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
     g_clear_error (&error);
   }
 
+  /* An invitation whose inviter is gone fails soon, with a name, and
+   * leaves nothing behind. */
+  {
+    g_autoptr (GVariant) created2 = NULL, invited2 = NULL, listed = NULL, joined2 = NULL;
+    const char *ctx2 = NULL, *group2 = NULL, *invitation2 = NULL;
+    g_autofree char *remote = NULL;
+    gint64 t0;
+
+    created2 = call (f, NAME_A, "CreateContext", g_variant_new ("(s)", "kv"), "(ss)", &error);
+    g_assert_no_error (error);
+    g_variant_get (created2, "(&s&s)", &ctx2, &group2);
+    invited2 = call (f, NAME_A, "InviteToContext", g_variant_new ("(ssu)", ctx2, "", 0u), "(s)",
+                     &error);
+    g_assert_no_error (error);
+    g_variant_get (invited2, "(&s)", &invitation2);
+    stop (a);
+    t0 = g_get_monotonic_time ();
+    joined2 = call (f, NAME_B, "JoinContext", g_variant_new ("(s)", invitation2), "(s)", &error);
+    g_assert_null (joined2);
+    g_assert_nonnull (error);
+    remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "network.calimero.Node1.Error.Peer");
+    g_clear_error (&error);
+    g_assert_cmpint (g_get_monotonic_time () - t0, <, 12 * G_USEC_PER_SEC);
+    listed = call (f, NAME_B, "ListContexts", NULL, "(aa{sv})", &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr (GVariant) contexts = g_variant_get_child_value (listed, 0);
+
+      g_assert_cmpuint (g_variant_n_children (contexts), ==, 1);
+    }
+  }
+
   stop (b);
-  stop (a);
 }
 
 int
