@@ -231,17 +231,27 @@ pump (NetPubsub *self)
   GBytes *frame;
   g_autoptr(GArray) stalled = NULL;
   gint64 now = g_get_monotonic_time ();
+  /* Frames come in runs for one peer: base58 its id once per run. */
+  g_autoptr(MeroPeerId) last = NULL;
+  g_autofree char *text = NULL;
 
   while ((frame = mero_gossipsub_router_pull_frame (self->router, &to)) != NULL)
     {
       g_autoptr(GBytes) owned = frame;
       g_autoptr(MeroPeerId) target = g_steal_pointer (&to);
-      g_autofree char *text = mero_peer_id_to_string (target);
-      PsPeer *peer = g_hash_table_lookup (self->peers, text);
+      PsPeer *peer;
       NetConn *conn;
       gsize len;
       const guint8 *bytes = g_bytes_get_data (owned, &len);
 
+      if (last == NULL || !mero_peer_id_equal (last, target))
+        {
+          g_free (text);
+          text = mero_peer_id_to_string (target);
+          g_clear_pointer (&last, mero_peer_id_free);
+          last = g_steal_pointer (&target);
+        }
+      peer = g_hash_table_lookup (self->peers, text);
       if (peer == NULL)
         continue;
       if (!peer->opened)
