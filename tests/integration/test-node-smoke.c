@@ -10,6 +10,7 @@
  * leaves no context behind.  Only
  * 127.0.0.1, kernel-chosen ports, every wait bounded. */
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
 
@@ -182,6 +183,29 @@ state_changed_seen (gpointer data)
   return ((Fixture *) data)->state_changed_b > 0;
 }
 
+/* GET /metrics of the node owning @name (its HttpAddress property). */
+static char *
+metrics_of (Fixture *f, const char *name)
+{
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      f->connection, name, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", NODE_IFACE, "HttpAddress"), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, NULL);
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *url = NULL;
+
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &value);
+  url = g_strconcat (g_variant_get_string (value, NULL), "/metrics", NULL);
+  msg = soup_message_new ("GET", url);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  g_assert_nonnull (body);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
 static void
 stop (MeroTestDaemon *daemon)
 {
@@ -269,6 +293,14 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
     remote = g_dbus_error_get_remote_error (error);
     g_assert_cmpstr (remote, ==, "network.calimero.Node1.Error.InvalidArgument");
     g_clear_error (&error);
+  }
+
+  /* The node protocol's counters are on GET /metrics. */
+  {
+    g_autofree char *text = metrics_of (f, NAME_A);
+
+    g_assert_nonnull (strstr (text, "mero_node_stream_requests_total{protocol=\"/calimero/stream/"));
+    g_assert_nonnull (strstr (text, "mero_node_connected_peers 1"));
   }
 
   /* An invitation whose inviter is gone fails soon, with a name, and
