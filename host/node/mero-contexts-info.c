@@ -159,6 +159,10 @@ mero_contexts_list_groups (MeroContexts *self)
       guint8 key_id[ID_LEN], key[ID_LEN];
       g_autofree char *key_hex = NULL;
 
+      /* "Every group this node belongs to": not one it is still joining
+       * or was removed from. */
+      if (mero_group_state_member (state, self->pk) == NULL)
+        continue;
       g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
       g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (group->hex));
       g_variant_builder_add (&b, "{sv}", "owner", g_variant_new_string (owner_peer));

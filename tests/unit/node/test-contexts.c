@@ -510,6 +510,13 @@ test_removed_member (Fixture *f, gconstpointer data)
   /* C left the context topic; the group topic stays (it hears governance). */
   g_assert_false (g_hash_table_contains (c->topics, f->ctx));
   g_assert_true (g_hash_table_contains (a->topics, f->ctx));
+  {
+    g_autoptr (GVariant) groups_c = mero_contexts_list_groups (c->contexts);
+    g_autoptr (GVariant) groups_b = mero_contexts_list_groups (b->contexts);
+
+    g_assert_cmpuint (g_variant_n_children (groups_c), ==, 0);
+    g_assert_cmpuint (g_variant_n_children (groups_b), ==, 1);
+  }
 }
 
 static void
