@@ -355,16 +355,10 @@ typedef struct {
 static void
 stage_init (MeroDeltaStore *ds, Stage *st)
 {
-  guint64 clock_ms = MAX (now_ms (ds), mero_hlc_physical_ms (&ds->hlc.last));
-
   memset (st, 0, sizeof *st);
   st->txn = mero_state_txn_new (ds->state);
   st->batch = mero_store_batch_new (ds->store);
   st->heads = g_array_copy (ds->heads);
-  /* The retention horizon (mero-state.h): relative to our clock, the same
-   * one the GC (mero_delta_store_gc) measures tombstone age against. */
-  mero_state_txn_set_horizon (st->txn,
-                              clock_ms > ds->retention_ms ? clock_ms - ds->retention_ms : 0);
 }
 
 static void

@@ -18,11 +18,11 @@
  * into action-less merge deltas (mero_delta_store_take_merges), so
  * however many concurrent branches there were, one head remains.
  *
- * Retention horizon: actions older than the clock minus the tombstone
- * retention are applied by the rule in mero-state.h, so replicas that
- * collect tombstones at different times agree (ignored ones counted in
- * mero_delta_stale_actions_ignored_total).  Use mero_delta_store_gc(),
- * which measures tombstone age against the same clock and retention.
+ * Collected tombstones: an Add or Update older than the newest tombstone
+ * this replica collected, meeting nothing live, is a no-op (the rule in
+ * mero-state.h; counted in mero_delta_stale_actions_ignored_total), so
+ * replicas that collect at different times agree.  Collect with
+ * mero_delta_store_gc() (this store's clock and retention).
  *
  * NOT THREAD-SAFE: one MeroDeltaStore (and its MeroState, and MeroKv
  * calls on it) must be used by one thread at a time; the node serialises

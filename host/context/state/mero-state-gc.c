@@ -4,6 +4,14 @@
 #include "context/state/mero-state-private.h"
 
 static gboolean
+mero_key_id_is_zero (const guint8 *id)
+{
+  static const guint8 zero[MERO_ENTITY_ID_LEN] = { 0 };
+
+  return memcmp (id, zero, MERO_ENTITY_ID_LEN) == 0;
+}
+
+static gboolean
 has_index_entries (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN], gboolean *has,
                    GError **error)
 {
@@ -25,8 +33,12 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
   g_autoptr (GBytes) next = NULL;
   gboolean ok;
   guint visited = 0;
+  MeroHlc frontier, newest;
 
   *removed = 0;
+  if (!mero_state_collected_frontier (state, &frontier, error))
+    return FALSE;
+  newest = frontier;
   if (*cursor != NULL)
     {
       MeroKey from;
@@ -53,7 +65,8 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
           next = g_bytes_new (k, klen);
           break;
         }
-      if (klen != 2 * MERO_ENTITY_ID_LEN)
+      /* Entity records only (not indexes, buckets, the frontier record). */
+      if (klen != 2 * MERO_ENTITY_ID_LEN || mero_key_id_is_zero (k + MERO_ENTITY_ID_LEN))
         continue;
       v = mero_store_iter_value (it);
       e = mero_entity_decode (g_bytes_get_data (v, NULL), g_bytes_get_size (v), error);
@@ -71,11 +84,24 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
       key = mero_key_state (state->ctx, e->id);
       mero_store_batch_delete (batch, &key);
       (*removed)++;
+      if (mero_hlc_compare (&e->deleted_at, &newest) > 0)
+        newest = e->deleted_at;
     }
   if (!mero_store_iter_check (it, error))
     return FALSE;
+  /* The frontier moves in the batch that collects: a crash cannot leave a
+   * tombstone gone without the rule that stands in for it (mero-state.h). */
+  if (mero_hlc_compare (&newest, &frontier) > 0)
+    {
+      MeroKey fkey = mero_state_collected_key (state);
+      guint8 enc[MERO_HLC_ENCODED_LEN];
+
+      mero_hlc_encode (&newest, enc);
+      mero_store_batch_put (batch, &fkey, enc, sizeof enc);
+    }
   if (mero_store_batch_count (batch) > 0 && !mero_store_batch_commit (batch, error))
     return FALSE;
+  state->frontier = newest;
   g_clear_pointer (cursor, g_bytes_unref);
   *cursor = g_steal_pointer (&next);
   return TRUE;

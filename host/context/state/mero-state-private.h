@@ -12,7 +12,17 @@ struct _MeroState {
    * the point read of each bucket on an update's path, 8 of the ~13 reads
    * of an update two levels down.  Bounded: emptied when full. */
   GHashTable *buckets;
+  /* The newest deleted_at among the tombstones this replica collected
+   * (zero: none), cached from its record (mero_state_collected_key). */
+  gboolean frontier_loaded;
+  MeroHlc frontier;
 };
+
+/* STATE: ctx || 0^32 (the all-zero id is reserved, no entity has it):
+ * the collection frontier, an encoded MeroHlc.  Written by the GC in the
+ * batch that removes the tombstones. */
+MeroKey mero_state_collected_key (MeroState *state);
+gboolean mero_state_collected_frontier (MeroState *state, MeroHlc *out, GError **error);
 
 #define MERO_STATE_BUCKET_CACHE_MAX (1u << 16)
 

@@ -30,7 +30,7 @@ struct _MeroStateTxn {
   GPtrArray *levels[MERO_ENTITY_MAX_PHYS_DEPTH + 1];  /* dirty by phys depth */
   GHashTable *indexes;      /* parent id (in the value) -> TxnIndex */
   GHashTable *bindexes;     /* bucket id -> TxnIndex */
-  guint64 horizon_ms;       /* actions older are stale (mero-state.h) */
+  guint64 horizon_ms;       /* extra horizon (mero_state_txn_set_horizon) */
   guint stale_ignored;
 };
 
@@ -46,10 +46,20 @@ mero_state_txn_stale_ignored (MeroStateTxn *txn)
   return txn->stale_ignored;
 }
 
+/* Could an upsert at @ts have met a tombstone this replica collected?
+ * (ts at or before the newest deleted_at collected, or before an explicit
+ * horizon.)  The collection frontier is read once per state, lazily: only
+ * upserts that meet no live target ask. */
 static gboolean
-is_stale (MeroStateTxn *txn, const MeroHlc *ts)
+is_stale (MeroStateTxn *txn, const MeroHlc *ts, gboolean *stale, GError **error)
 {
-  return mero_hlc_physical_ms (ts) < txn->horizon_ms;
+  MeroHlc frontier;
+
+  if (!mero_state_collected_frontier (txn->state, &frontier, error))
+    return FALSE;
+  *stale = mero_hlc_physical_ms (ts) < txn->horizon_ms
+           || (!mero_hlc_is_zero (&frontier) && mero_hlc_compare (ts, &frontier) <= 0);
+  return TRUE;
 }
 
 /* A stale upsert: ignored, the same on every replica whether or not a
@@ -271,10 +281,17 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
                    "Add with crdt type %u, root, zero or self-parented id", a->crdt_type);
       return FALSE;
     }
-  if (is_stale (txn, ts))
-    return ignore_stale (txn);
   if (!txn_ensure_root (txn, error) || !txn_load (txn, a->parent, &parent, error))
     return FALSE;
+  if (parent == NULL || (parent->has_parent && !mero_entity_is_self_live (parent)))
+    {
+      gboolean stale = FALSE;
+
+      if (!is_stale (txn, ts, &stale, error))
+        return FALSE;
+      if (stale)
+        return ignore_stale (txn);
+    }
   if (parent == NULL)
     {
       g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_UNKNOWN_PARENT,
@@ -295,6 +312,17 @@ txn_add (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts, GError **err
     }
   if (!txn_load (txn, a->id, &e, error))
     return FALSE;
+  if (e != NULL && !check_target (e, error))
+    return FALSE;
+  if (e == NULL || !mero_entity_is_self_live (e))
+    {
+      gboolean stale = FALSE;
+
+      if (!is_stale (txn, ts, &stale, error))
+        return FALSE;
+      if (stale)
+        return ignore_stale (txn);
+    }
   if (e != NULL)
     {
       if (memcmp (e->parent, a->parent, MERO_ENTITY_ID_LEN) != 0)
@@ -437,10 +465,17 @@ mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *a, const MeroHlc *ts,
                        "actions may not target the root or a bucket");
           return FALSE;
         }
-      if (is_stale (txn, ts))
-        return ignore_stale (txn);
       if (!txn_load (txn, a->id, &e, error))
         return FALSE;
+      if (e == NULL || !mero_entity_is_self_live (e))
+        {
+          gboolean stale = FALSE;
+
+          if (!is_stale (txn, ts, &stale, error))
+            return FALSE;
+          if (stale)
+            return ignore_stale (txn);
+        }
       if (e == NULL)
         {
           g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_UNKNOWN_ENTITY,

@@ -76,6 +76,38 @@ suffix (guint8 tag)
 }
 
 MeroKey
+mero_state_collected_key (MeroState *state)
+{
+  return mero_key_state (state->ctx, suffix (0));
+}
+
+gboolean
+mero_state_collected_frontier (MeroState *state, MeroHlc *out, GError **error)
+{
+  if (!state->frontier_loaded)
+    {
+      MeroKey key = mero_state_collected_key (state);
+      g_autoptr (GBytes) v = NULL;
+
+      if (!mero_store_get (state->store, &key, &v, error))
+        return FALSE;
+      memset (&state->frontier, 0, sizeof state->frontier);
+      if (v != NULL && g_bytes_get_size (v) != MERO_HLC_ENCODED_LEN)
+        {
+          g_set_error (error, MERO_STATE_ERROR, MERO_STATE_ERROR_CORRUPT,
+                       "collection frontier record of %" G_GSIZE_FORMAT " bytes",
+                       g_bytes_get_size (v));
+          return FALSE;
+        }
+      if (v != NULL)
+        state->frontier = mero_hlc_decode (g_bytes_get_data (v, NULL));
+      state->frontier_loaded = TRUE;
+    }
+  *out = state->frontier;
+  return TRUE;
+}
+
+MeroKey
 mero_state_bucket_key (MeroState *state, const guint8 id[MERO_ENTITY_ID_LEN])
 {
   return mero_key_state_child (state->ctx, id, suffix (1));

@@ -26,27 +26,31 @@
  * and writes everything into the caller's batch, so state, DAG and root
  * commit together (one batch, never "applied in storage but not in DAG").
  *
- * Retention horizon (why a collected tombstone cannot make replicas
- * diverge).  Tombstones are collected MERO_STATE_TOMBSTONE_RETENTION_MS
- * after the delete, at a time each replica picks.  An upsert that arrives
- * later than that could find the tombstone on one replica (and lose to
- * it) and nothing on another (and create the entity, or fail as an Update
- * of an unknown entity).  So an action is *stale* when its timestamp is
- * older than the receiver's clock minus the retention period
- * (mero_state_txn_set_horizon), and a stale Add or Update is a no-op
- * (counted, mero_state_txn_stale_ignored) while the delta itself is
- * accepted into the DAG.  Stale deletes merge as usual: on a live entity
- * they tombstone it (live entities are never collected), on a dead or
- * collected one they change nothing the hash sees.  The rule depends only
- * on the action and the receiver's clock, never on whether a tombstone is
- * still there or on the order deltas arrive in, so replicas that receive
- * the same deltas on the same side of the horizon agree however they
- * collect.  (Ignoring only the stale upserts that meet a dead or absent
- * target would not commute with a concurrent stale delete.)  The price,
- * as with any tombstone collection: a write that reaches a replica more
- * than the retention period after it was made is lost there; a replica
- * cut off for longer must catch up by snapshot sync (roots differ),
- * DESIGN §8/§9.
+ * Collected tombstones (why collecting at different times cannot make
+ * replicas diverge).  The GC removes a tombstone
+ * MERO_STATE_TOMBSTONE_RETENTION_MS after the delete, at a time each
+ * replica picks.  An Add or Update arriving later could then find the
+ * tombstone on one replica (and lose to it: its timestamp is not after
+ * the delete) and nothing on another (and create the entity, or be
+ * refused as an Update of an unknown entity, which left that replica's
+ * DAG stuck).  So each replica keeps its collection frontier F, the
+ * newest deleted_at it ever collected (one record, moved in the GC's own
+ * batch), and an Add or Update at ts <= F whose target (or, for an Add,
+ * parent) is absent or dead is a no-op, counted
+ * (mero_state_txn_stale_ignored), with the delta accepted into the DAG.
+ * A replica that still has the tombstone (deleted at D) agrees:
+ *   - ts <= D (the write is older than the delete that was collected, the
+ *     case that used to diverge): a no-op on both;
+ *   - live targets and deletes merge as usual everywhere (live entities
+ *     and their ancestors are never collected);
+ *   - a replica that never collected (F zero; e.g. a new member replaying
+ *     the whole history, however old) applies every action normally.
+ * What is not covered: a write made after a delete (D < ts <= F) or the
+ * creation of a brand-new entity with ts <= F, reaching a replica that
+ * collected more than the retention period after it was made.  Deltas
+ * are expected to spread well within the retention period; a replica cut
+ * off for longer must catch up by snapshot sync (roots differ), DESIGN
+ * §8/§9.
  *
  * Not thread-safe: a MeroState and its txns belong to the thread that
  * applies the context's deltas (the node serialises each context on its
@@ -133,8 +137,9 @@ void mero_state_txn_free (MeroStateTxn *txn);
  * reaches the store until finish). */
 gboolean mero_state_txn_apply (MeroStateTxn *txn, const MeroAction *action, const MeroHlc *ts,
                                GError **error);
-/* Actions whose timestamp's physical time is below @horizon_ms are stale
- * (see the retention horizon above); 0 (the default) = none is. */
+/* Also treat as stale (see "Collected tombstones" above) the writes whose
+ * physical time is below @horizon_ms; 0 (the default) = only the
+ * collection frontier counts.  For tests and tools. */
 void mero_state_txn_set_horizon (MeroStateTxn *txn, guint64 horizon_ms);
 /* Stale actions this txn ignored so far. */
 guint mero_state_txn_stale_ignored (MeroStateTxn *txn);

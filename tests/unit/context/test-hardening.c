@@ -381,6 +381,8 @@ test_too_many_parents (void)
 
 /* ---- 3. late writes after a tombstone was collected --------------------- */
 
+static void shuffle (GRand *rand, GPtrArray *a);
+
 static TestReplica *
 replica_with_retention (guint32 seed, TestClock *clock)
 {
@@ -470,10 +472,17 @@ test_late_update_after_gc (void)
   }
 }
 
-/* Property: replicas r0..r3 write and exchange promptly; an offline
- * writer's deltas arrive only after the retention period, in a random
- * order, while each replica collects tombstones at its own random moments
- * (or never).  All replicas end identical (root, kv, heads). */
+/* Property: replicas r0..r3 write and exchange promptly.  An offline
+ * writer p saw every key created, wrote (sets, removes, clears) only
+ * before the others started deleting, and its deltas arrive only after
+ * the retention period, in a random order per replica, while each replica
+ * collects tombstones at its own random moments (r3 never).  All end
+ * identical (root, kv, heads), and so does a new member that replays the
+ * whole history afterwards (it collected nothing: it must apply all of
+ * it, however old). */
+/* Writes ignored over all seeds: the rule must have been exercised. */
+static guint64 gc_property_ignored;
+
 static void
 run_gc_property (guint32 seed)
 {
@@ -482,15 +491,29 @@ run_gc_property (guint32 seed)
   TestReplica *r[4];
   g_autoptr (TestReplica) p = replica_with_retention (100 + seed, &clock);
   g_autoptr (GPtrArray) late = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) history = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   GBytes *cursors[4] = { NULL };
   static const char *keys[] = { "a", "b", "c", "d", "e", "f" };
 
   for (guint i = 0; i < 4; i++)
     r[i] = replica_with_retention (10 * seed + i, &clock);
 
+  /* Every key exists everywhere before p goes offline. */
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      g_autoptr (GBytes) env = kv_set (r[0], keys[k], "0");
+
+      g_ptr_array_add (history, g_bytes_ref (env));
+      for (guint i = 1; i < 4; i++)
+        test_replica_receive (r[i], env);
+      test_replica_receive (p, env);
+    }
   for (guint step = 0; step < 60; step++)
     {
-      guint who = (guint) g_rand_int_range (rand, 0, 5);
+      /* p writes in the first 20 steps only; nobody deletes until then. */
+      gboolean early = step < 20;
+      guint who = (guint) g_rand_int_range (rand, 0, early ? 5 : 4);
+      gint op = g_rand_int_range (rand, 0, 10);
       const char *key = keys[g_rand_int_range (rand, 0, G_N_ELEMENTS (keys))];
       g_autofree char *val = g_strdup_printf ("%u", step);
       g_autoptr (GBytes) env = NULL;
@@ -498,29 +521,37 @@ run_gc_property (guint32 seed)
       TestReplica *w = who < 4 ? r[who] : p;
 
       clock.now_ms += (guint64) g_rand_int_range (rand, 1, 20);
-      if (g_rand_boolean (rand))
+      if (op < 5 || (early && who < 4))
         env = kv_set (w, key, val);
-      else
+      else if (op < 9 || who < 4)
         {
           gboolean removed = FALSE;
 
           g_assert_true (mero_kv_remove (w->ds, key, &removed, &env, &error));
           g_assert_no_error (error);
         }
+      else
+        {
+          /* Only p clears: a later clear would hide every late write
+           * (it kills what arrives older than it), so the online
+           * replicas only remove keys, one at a time. */
+          guint cleared = 0;
+
+          g_assert_true (mero_kv_clear (w->ds, &cleared, &env, &error));
+          g_assert_no_error (error);
+        }
       if (env == NULL)
         continue;
+      g_ptr_array_add (history, g_bytes_ref (env));
       if (who == 4)
         {
           g_ptr_array_add (late, g_steal_pointer (&env));
           continue;
         }
-      /* Prompt delivery to the others (and the offline writer, until it
-       * goes away at step 20). */
+      /* Prompt delivery to the others (p is offline). */
       for (guint i = 0; i < 4; i++)
         if (i != who)
           test_replica_receive (r[i], env);
-      if (step < 20)
-        test_replica_receive (p, env);
     }
 
   clock.now_ms += 2 * RETENTION_MS + (guint64) g_rand_int_range (rand, 0, RETENTION_MS);
@@ -529,7 +560,12 @@ run_gc_property (guint32 seed)
   for (guint i = 0; i < 4; i++)
     {
       g_autoptr (GPtrArray) order = g_ptr_array_new ();   /* borrowed from @late */
-      gboolean collects = i != 3;   /* r3 never collects */
+      /* r0 collects everything first, r1 at random moments in between,
+       * r2 only afterwards, r3 never. */
+      gboolean collects = i == 1;
+
+      if (i == 0)
+        gc_all (r[i], 0);
 
       for (guint k = 0; k < late->len; k++)
         g_ptr_array_add (order, g_ptr_array_index (late, k));
@@ -555,7 +591,7 @@ run_gc_property (guint32 seed)
           if (g_rand_int_range (rand, 0, 4) == 0)
             test_replica_receive (r[i], g_ptr_array_index (order, k));
         }
-      if (collects)
+      if (i == 1 || i == 2)
         gc_all (r[i], 0);
       g_assert_cmpuint (mero_delta_store_pending_count (r[i]->ds), ==, 0);
     }
@@ -571,6 +607,23 @@ run_gc_property (guint32 seed)
 
         g_assert_cmpmem (h0, 32 * n0, hi, 32 * ni);
       }
+  }
+  for (guint i = 0; i < 3; i++)
+    gc_property_ignored += mero_metrics_get_counter (r[i]->metrics,
+                                                     "mero_delta_stale_actions_ignored_total", NULL);
+  /* A new member replays the whole history, long after, in a random
+   * order: nothing collected there, so nothing is ignored. */
+  {
+    g_autoptr (TestReplica) fresh = replica_with_retention (1000 + seed, &clock);
+
+    shuffle (rand, history);
+    for (guint k = 0; k < history->len; k++)
+      test_replica_receive (fresh, g_ptr_array_index (history, k));
+    g_assert_cmpuint (mero_delta_store_pending_count (fresh->ds), ==, 0);
+    assert_same (r[0], fresh);
+    g_assert_cmpuint (mero_metrics_get_counter (fresh->metrics,
+                                                "mero_delta_stale_actions_ignored_total", NULL),
+                      ==, 0);
   }
   for (guint i = 0; i < 4; i++)
     {
@@ -590,6 +643,7 @@ test_gc_property (void)
       g_test_message ("seed %u", seed);
       run_gc_property (seed);
     }
+  g_assert_cmpuint (gc_property_ignored, >, 0);
 }
 
 /* ---- 4. kv clear of any size: one delta, one Clear action ------------- */
