@@ -47,6 +47,10 @@ struct _MeroNodeClient {
   GPtrArray *requests;       /* Request, in flight */
   GHashTable *inbound;       /* MeroNetStream* → Inbound */
   GQueue sync_queue;         /* SyncTrigger */
+  /* Our topics → the peers subscribed to each (peer id set), from
+   * SUBSCRIBED/UNSUBSCRIBED; only topics we are in, so peers cannot grow
+   * it with topics of their own. */
+  GHashTable *topics;
 };
 
 static void
@@ -87,6 +91,8 @@ mero_node_client_new (MeroNetwork *network, MeroMetrics *metrics)
   client->inbound = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                            (GDestroyNotify) inbound_free);
   g_queue_init (&client->sync_queue);
+  client->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_hash_table_unref);
   return client;
 }
 
@@ -105,6 +111,7 @@ mero_node_client_free (MeroNodeClient *client)
   g_ptr_array_unref (client->requests);
   g_hash_table_unref (client->inbound);
   g_hash_table_unref (client->connected);
+  g_hash_table_unref (client->topics);
   g_queue_clear_full (&client->sync_queue, (GDestroyNotify) sync_trigger_free);
   mero_metrics_unref (client->metrics);
   g_free (client);
@@ -482,8 +489,22 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
                                       g_bytes_get_size (event->data));
       break;
     case MERO_NET_EVENT_SUBSCRIBED:
+      {
+        GHashTable *peers = g_hash_table_lookup (client->topics, event->topic);
+
+        if (peers != NULL)
+          g_hash_table_add (peers, g_strdup (event->peer_id));
+      }
       if (client->contexts != NULL)
         mero_contexts_peer_subscribed (client->contexts, event->peer_id, event->topic);
+      break;
+    case MERO_NET_EVENT_UNSUBSCRIBED:
+      {
+        GHashTable *peers = g_hash_table_lookup (client->topics, event->topic);
+
+        if (peers != NULL)
+          g_hash_table_remove (peers, event->peer_id);
+      }
       break;
     default:
       break;
@@ -499,7 +520,13 @@ transport_subscribe (gpointer self, const char *topic)
   g_autoptr (GError) error = NULL;
 
   if (client->network != NULL && !mero_network_subscribe (client->network, topic, &error))
-    g_warning ("cannot subscribe to %s: %s", topic, error->message);
+    {
+      g_warning ("cannot subscribe to %s: %s", topic, error->message);
+      return;
+    }
+  if (!g_hash_table_contains (client->topics, topic))
+    g_hash_table_insert (client->topics, g_strdup (topic),
+                         g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL));
 }
 
 static void
@@ -509,6 +536,7 @@ transport_unsubscribe (gpointer self, const char *topic)
 
   if (client->network != NULL)
     mero_network_unsubscribe (client->network, topic, NULL);
+  g_hash_table_remove (client->topics, topic);
 }
 
 static void
@@ -524,14 +552,40 @@ transport_publish (gpointer self, const char *topic, GBytes *data)
     }
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* Peers subscribed to @topic (not only our mesh peers), sorted. */
 static GStrv
 transport_topic_peers (gpointer self, const char *topic)
 {
   MeroNodeClient *client = self;
+  GHashTable *peers = g_hash_table_lookup (client->topics, topic);
+  g_autoptr (GPtrArray) list = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer peer;
 
-  if (client->network == NULL)
-    return g_new0 (char *, 1);
-  return mero_network_get_mesh_peers (client->network, topic);
+  g_auto (GStrv) mesh = client->network != NULL
+                          ? mero_network_get_mesh_peers (client->network, topic)
+                          : NULL;
+
+  if (peers != NULL)
+    {
+      g_hash_table_iter_init (&iter, peers);
+      while (g_hash_table_iter_next (&iter, &peer, NULL))
+        g_ptr_array_add (list, g_strdup (peer));
+    }
+  /* A peer that announced the topic before we joined it is known to the
+   * router, which has it in our mesh by now. */
+  for (guint i = 0; mesh != NULL && mesh[i] != NULL; i++)
+    if (peers == NULL || !g_hash_table_contains (peers, mesh[i]))
+      g_ptr_array_add (list, g_strdup (mesh[i]));
+  g_ptr_array_sort (list, compare_strings);
+  g_ptr_array_add (list, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&list), FALSE);
 }
 
 static void
@@ -583,8 +637,9 @@ mero_node_client_peer_count (MeroNodeClient *client)
 guint
 mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic)
 {
-  return client->network != NULL ? mero_network_get_topic_peer_count (client->network, topic)
-                                 : 0;
+  g_auto (GStrv) peers = transport_topic_peers (client, topic);
+
+  return g_strv_length (peers);
 }
 
 static const MeroNodeTransport client_transport = {

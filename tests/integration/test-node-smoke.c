@@ -295,6 +295,28 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
     g_clear_error (&error);
   }
 
+  /* A lists B among the context's peers and members. */
+  {
+    g_autoptr (GVariant) prop = g_dbus_connection_call_sync (
+        f->connection, NAME_B, NODE_PATH, "org.freedesktop.DBus.Properties", "Get",
+        g_variant_new ("(ss)", NODE_IFACE, "PeerId"), G_VARIANT_TYPE ("(v)"),
+        G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, NULL);
+    g_autoptr (GVariant) value = NULL;
+    g_autoptr (GVariant) reply = call (f, NAME_A, "GetContextInfo", g_variant_new ("(s)", ctx),
+                                       "(a{sv})", &error);
+    g_autoptr (GVariant) info = NULL;
+    g_autofree const char **peers = NULL, **members = NULL;
+
+    g_assert_no_error (error);
+    g_variant_get (prop, "(v)", &value);
+    info = g_variant_get_child_value (reply, 0);
+    g_assert_true (g_variant_lookup (info, "peers", "^a&s", &peers));
+    g_assert_true (g_variant_lookup (info, "members", "^a&s", &members));
+    g_assert_true (g_strv_contains (peers, g_variant_get_string (value, NULL)));
+    g_assert_true (g_strv_contains (members, g_variant_get_string (value, NULL)));
+    g_assert_cmpuint (g_strv_length ((char **) members), ==, 2);
+  }
+
   /* The node protocol's counters are on GET /metrics. */
   {
     g_autofree char *text = metrics_of (f, NAME_A);
