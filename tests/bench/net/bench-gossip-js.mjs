@@ -12,7 +12,8 @@
 //   throughput: at most WINDOW messages published and not yet received by
 //     every receiver, for SECONDS; msg/s and MB/s at the last receiver;
 //     latency of those messages (loaded);
-//   latency: one message at a time (window 1), publish-to-receive.
+//   latency: one message at a time (window 1), publish-to-receive;
+//   before them, 1 s of each size unmeasured (warm-up: JIT, caches).
 //
 // Usage: node bench-gossip-js.mjs INTEROP_DIR SECONDS
 // Prints one JSON line per case:
@@ -131,6 +132,8 @@ async function runTopology (n, sizes) {
     return { msgs: minReceived() - startRecv, published: seq - startSeq, secs: secsTaken, s }
   }
 
+  // Warm-up, not measured: js's JIT must not count against the first case.
+  for (const size of sizes) await phase(size, 64, 1)
   for (const size of sizes) {
     const window = Math.max(8, Math.min(256, Math.floor((2 << 20) / size)))
     const t = await phase(size, window, seconds)

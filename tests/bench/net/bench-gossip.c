@@ -2,7 +2,8 @@
  * against js-libp2p gossipsub nodes (js↔js, bench-gossip-js.mjs) in the
  * same run, and the ratios C/js.
  *
- *   bench-gossip [SECONDS]     default 2 (per throughput phase)
+ *   bench-gossip [SECONDS [ROUNDS]]   default 2 s per throughput phase,
+ *                                     best of 3 rounds
  *
  * Topologies (one MeroNetwork per node, each on its own network thread,
  * real sockets; events to this thread's main context):
@@ -16,7 +17,8 @@
  *     MB/s (payload, 10^6 bytes) at the last receiver, and the
  *     publish-to-receive latency of those messages (loaded p50/p99);
  *   latency: one message in flight at a time: p50/p99 publish (the API
- *     call) to receive (the MESSAGE event on the node's context).
+ *     call) to receive (the MESSAGE event on the node's context);
+ * after 1 s of each size unmeasured (warm-up, as js needs for its JIT).
  * Messages carry their sequence number and send time.  Drops: messages
  * never delivered after a 2 s drain, plus the networks' drop counters
  * (gossip frames, event channel); a case with drops says so.
@@ -275,6 +277,13 @@ run_c (guint n, const gsize *sizes, guint n_sizes, double secs, Result *out)
       g_main_context_iteration (NULL, TRUE);
     }
 
+  /* Warm-up, not measured, as on the js side (where the JIT needs it). */
+  for (guint k = 0; k < n_sizes; k++)
+    {
+      Phase w = run_phase (&b, sizes[k], 64, 1.0, &seq);
+
+      g_array_unref (w.samples);
+    }
   for (guint k = 0; k < n_sizes; k++)
     {
       gsize size = sizes[k];
@@ -377,6 +386,33 @@ run_js (double secs, Result js[2][2])
   return TRUE;
 }
 
+/* Keeps in @best the highest rate and the lowest latencies seen; drops
+ * add up over the rounds (any drop is reported). */
+static void
+best_of (Result *best, const Result *r, gboolean first)
+{
+  if (first)
+    {
+      *best = *r;
+      return;
+    }
+  if (r->msgs / r->secs > best->msgs / best->secs)
+    {
+      best->msgs = r->msgs;
+      best->secs = r->secs;
+      best->loaded_p50 = r->loaded_p50;
+      best->loaded_p99 = r->loaded_p99;
+    }
+  if (r->p50 >= 0 && r->p50 < best->p50)
+    {
+      best->p50 = r->p50;
+      best->p99 = r->p99;
+      best->samples = r->samples;
+    }
+  best->missing += r->missing;
+  best->dropped += r->dropped;
+}
+
 static void
 print_result (const char *who, guint nodes, gsize size, const Result *r)
 {
@@ -399,15 +435,33 @@ main (int argc, char **argv)
 {
   static const gsize sizes[2] = { 1024, 65536 };
   double secs = argc > 1 ? g_ascii_strtod (argv[1], NULL) : 2.0;
+  guint rounds = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 3;
   Result c[2][2] = { 0 }, js[2][2] = { 0 };
-  gboolean have_js, ok = TRUE;
+  gboolean have_js = TRUE, ok = TRUE;
 
   if (secs <= 0)
     secs = 2.0;
-  run_c (2, sizes, 2, secs, c[0]);
-  run_c (3, sizes, 2, secs, c[1]);
-  have_js = run_js (secs, js);
+  rounds = CLAMP (rounds, 1, 10);
+  /* C and js take turns, and each figure is the best of the rounds: on a
+   * shared machine, load only ever makes a run slower. */
+  for (guint r = 0; r < rounds && have_js; r++)
+    {
+      Result rc[2][2] = { 0 }, rj[2][2] = { 0 };
 
+      run_c (2, sizes, 2, secs, rc[0]);
+      run_c (3, sizes, 2, secs, rc[1]);
+      have_js = run_js (secs, rj);
+      for (guint t = 0; t < 2; t++)
+        for (guint k = 0; k < 2; k++)
+          {
+            best_of (&c[t][k], &rc[t][k], r == 0);
+            if (have_js)
+              best_of (&js[t][k], &rj[t][k], r == 0);
+          }
+    }
+
+  printf ("best of %u rounds (C and js alternating), each of %.1f s throughput + %.1f s "
+          "one-at-a-time\n", rounds, secs, MAX (1.0, secs / 2));
   printf ("3 nodes: line a-b-c, c receives a's messages relayed by b; figures at the last node\n");
   for (guint t = 0; t < 2; t++)
     for (guint k = 0; k < 2; k++)
