@@ -418,6 +418,7 @@ mero_stream_msg_encode (const MeroStreamMsg *msg)
       dq.have = have;
       dq.n_have = n_have;
       dq.want_heads = msg->want_heads;
+      dq.max_depth = msg->max_depth;
       sm.body_case = MERO__NODE__STREAM_MESSAGE__BODY_DELTA_REQUEST;
       sm.delta_request = &dq;
       break;
@@ -499,6 +500,7 @@ decode_stream (const Mero__Node__StreamMessage *sm, MeroStreamMsg *msg, GError *
 
         msg->kind = MERO_STREAM_DELTA_REQUEST;
         msg->want_heads = dq->want_heads;
+        msg->max_depth = dq->max_depth;
         return take_id (&dq->context_id, msg->id, error)
                && take_ids (dq->ids, dq->n_ids, MERO_STREAM_MAX_IDS, msg->ids, error)
                && take_ids (dq->have, dq->n_have, MERO_STREAM_MAX_IDS, msg->have, error);

@@ -97,6 +97,7 @@ typedef struct {
   GArray *have;       /* DELTA_REQUEST */
   GArray *heads;      /* DELTA_RESPONSE, GROUP_OPS_* */
   gboolean want_heads;
+  guint32 max_depth;  /* DELTA_REQUEST: ancestor levels walked, 0 = unbounded */
   GPtrArray *blobs;   /* GBytes: DELTA_RESPONSE envelopes, GROUP_OPS_* ops */
   gboolean has_root;
   guint8 root[MERO_BROADCAST_ID_LEN];

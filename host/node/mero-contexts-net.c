@@ -216,11 +216,81 @@ mero_contexts_receive_batch (MeroContexts *self, Ctx *ctx, GPtrArray *blobs, con
   return applied;
 }
 
+static gboolean
+id_unknown (Ctx *ctx, const guint8 *id)
+{
+  gboolean applied = FALSE;
+
+  return mero_delta_store_is_applied (ctx->ds, id, &applied, NULL) && !applied
+         && !mero_delta_store_is_pending (ctx->ds, id);
+}
+
+/* Fetches from @peer what is still missing then: the parents pending
+ * deltas wait for, and those of @heads still unknown. */
+static void
+fetch_now (MeroContexts *self, Ctx *ctx, const char *peer, const GArray *heads, guint depth)
+{
+  g_autoptr (GArray) ids = mero_id_array_new ();
+  g_autoptr (GPtrArray) missing = NULL;
+
+  if (ctx->ds == NULL)
+    return;
+  missing = mero_delta_store_missing_parents (ctx->ds);
+  for (guint i = 0; i < missing->len && ids->len < MERO_STREAM_MAX_IDS; i++)
+    mero_id_array_add (ids, g_bytes_get_data (g_ptr_array_index (missing, i), NULL));
+  for (guint i = 0; heads != NULL && i < heads->len && ids->len < MERO_STREAM_MAX_IDS; i++)
+    if (id_unknown (ctx, mero_id_array_get (heads, i))
+        && !mero_id_array_contains (ids, mero_id_array_get (heads, i)))
+      mero_id_array_add (ids, mero_id_array_get (heads, i));
+  if (ids->len > 0)
+    mero_contexts_fetch_deltas (self, ctx, peer, NULL, ids, depth);
+}
+
+static gboolean
+on_fetch_grace (gpointer user_data)
+{
+  Ctx *ctx = user_data;
+  g_autoptr (GArray) heads = g_steal_pointer (&ctx->deferred_ids);
+  g_autofree char *peer = g_steal_pointer (&ctx->deferred_peer);
+
+  ctx->deferred_source = 0;
+  fetch_now (ctx->self, ctx, peer, heads, ctx->deferred_depth);
+  return G_SOURCE_REMOVE;
+}
+
+/* Concurrent writers' deltas cross on gossip: a parent missing now, or a
+ * head a heartbeat names, usually arrives within milliseconds.  Fetch
+ * only what is still missing after fetch_grace_ms (the deepest depth
+ * asked for meanwhile, from the last peer that pointed at it). */
+static void
+fetch_soon (MeroContexts *self, Ctx *ctx, const char *peer, const GArray *heads, guint depth)
+{
+  if (self->fetch_grace_ms == 0)
+    {
+      fetch_now (self, ctx, peer, heads, depth);
+      return;
+    }
+  if (ctx->deferred_ids == NULL)
+    {
+      ctx->deferred_ids = mero_id_array_new ();
+      ctx->deferred_depth = depth;
+    }
+  else if (depth == 0 || (ctx->deferred_depth != 0 && depth > ctx->deferred_depth))
+    ctx->deferred_depth = depth;
+  for (guint i = 0; heads != NULL && i < heads->len
+                    && ctx->deferred_ids->len < MERO_STREAM_MAX_IDS;
+       i++)
+    if (!mero_id_array_contains (ctx->deferred_ids, mero_id_array_get (heads, i)))
+      mero_id_array_add (ctx->deferred_ids, mero_id_array_get (heads, i));
+  g_free (ctx->deferred_peer);
+  ctx->deferred_peer = g_strdup (peer);
+  if (ctx->deferred_source == 0)
+    ctx->deferred_source = g_timeout_add (self->fetch_grace_ms, on_fetch_grace, ctx);
+}
+
 static void
 after_receive (MeroContexts *self, Ctx *ctx, gboolean applied, const char *peer)
 {
-  g_autoptr (GPtrArray) missing = NULL;
-
   if (ctx->ds == NULL)
     return;
   if (applied)
@@ -234,15 +304,8 @@ after_receive (MeroContexts *self, Ctx *ctx, gboolean applied, const char *peer)
       if (memcmp (before, ctx->root, ID_LEN) != 0)
         mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
-  missing = mero_delta_store_missing_parents (ctx->ds);
-  if (missing->len > 0 && peer != NULL)
-    {
-      g_autoptr (GArray) ids = mero_id_array_new ();
-
-      for (guint i = 0; i < missing->len && ids->len < MERO_STREAM_MAX_IDS; i++)
-        mero_id_array_add (ids, g_bytes_get_data (g_ptr_array_index (missing, i), NULL));
-      mero_contexts_fetch_deltas (self, ctx, peer, NULL, ids);
-    }
+  if (peer != NULL && mero_delta_store_pending_count (ctx->ds) > 0)
+    fetch_soon (self, ctx, peer, NULL, MERO_CONTEXTS_DEPTH_PARENTS);
 }
 
 void
@@ -291,17 +354,11 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
   if (ctx->ds == NULL)
     return;
   for (guint i = 0; i < msg->heads->len; i++)
-    {
-      const guint8 *h = mero_id_array_get (msg->heads, i);
-      gboolean applied = FALSE;
-
-      if (mero_delta_store_is_applied (ctx->ds, h, &applied, NULL) && !applied
-          && !mero_delta_store_is_pending (ctx->ds, h))
-        mero_id_array_add (unknown, h);
-    }
+    if (id_unknown (ctx, mero_id_array_get (msg->heads, i)))
+      mero_id_array_add (unknown, mero_id_array_get (msg->heads, i));
   if (unknown->len > 0)
     {
-      mero_contexts_fetch_deltas (self, ctx, peer, NULL, unknown);
+      fetch_soon (self, ctx, peer, unknown, MERO_CONTEXTS_DEPTH_HEADS);
       return;
     }
   heads = mero_delta_store_heads (ctx->ds, &n);

@@ -24,6 +24,11 @@ G_BEGIN_DECLS
 /* Deltas / ops one stream response carries at most. */
 #define MERO_CONTEXTS_SERVE_MAX 512u
 #define MERO_CONTEXTS_SERVE_MAX_BYTES (6u * 1024u * 1024u)
+/* Ancestor levels asked for with a missing parent (usually one delta
+ * concurrent gossip has not brought yet) and with heads a heartbeat
+ * announced (a peer that fell behind); later rounds go deeper. */
+#define MERO_CONTEXTS_DEPTH_PARENTS 8u
+#define MERO_CONTEXTS_DEPTH_HEADS 64u
 
 #define DROPPED_METRIC "mero_node_messages_dropped_total"
 
@@ -64,6 +69,11 @@ struct _Ctx {
   gboolean unknown_key;
   guint8 missing_key[ID_LEN];
   gboolean fetching;         /* a delta catch-up is in flight */
+  guint fetch_depth;         /* of the session in flight */
+  guint deferred_source;     /* grace timer before fetching (fetch_grace_ms) */
+  GArray *deferred_ids;      /* heads to fetch then, if still unknown */
+  char *deferred_peer;
+  guint deferred_depth;
   gboolean refetch;
   guint rounds;
   gint64 key_requested_us;
@@ -89,6 +99,7 @@ struct _MeroContexts {
   GHashTable *groups;        /* hex → Group */
   GHashTable *contexts;      /* b58 → Ctx */
   guint heartbeat_source;
+  guint fetch_grace_ms;
   GPtrArray *joins;          /* GTask of joins in flight */
 };
 
@@ -138,8 +149,9 @@ gboolean mero_contexts_receive_batch (MeroContexts *self, Ctx *ctx, GPtrArray *b
                                       const char *peer);
 
 /* mero-contexts-streams.c */
+/* @depth: ancestor levels the peer walks below @ids (0 = unbounded). */
 void mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
-                                 const char *const *addresses, const GArray *ids);
+                                 const char *const *addresses, const GArray *ids, guint depth);
 void mero_contexts_fetch_group (MeroContexts *self, Group *group, const char *peer,
                                 const char *const *addresses, GPtrArray *extra_ops,
                                 MeroNodeResponseFunc then, gpointer then_data);

@@ -96,7 +96,7 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
         {
           if (applied)
             mero_contexts_report_state (self, ctx);
-          mero_contexts_fetch_deltas (self, ctx, f->peer, NULL, ids);
+          mero_contexts_fetch_deltas (self, ctx, f->peer, NULL, ids, ctx->fetch_depth);
           goto out;
         }
     }
@@ -112,7 +112,7 @@ out:
 
 void
 mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
-                            const char *const *addresses, const GArray *ids)
+                            const char *const *addresses, const GArray *ids, guint depth)
 {
   g_autoptr (MeroStreamMsg) req = NULL;
   g_autoptr (GBytes) bytes = NULL;
@@ -131,6 +131,8 @@ mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
   memcpy (req->id, ctx->id, ID_LEN);
   g_array_append_vals (req->ids, ids->data, MIN (ids->len, MERO_STREAM_MAX_IDS));
   req->want_heads = TRUE;
+  req->max_depth = depth;
+  ctx->fetch_depth = depth;
   if (ctx->ds != NULL)
     {
       heads = mero_delta_store_heads (ctx->ds, &n);
@@ -173,6 +175,7 @@ serve_deltas (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   Ctx *ctx = mero_contexts_lookup_id (self, req->id);
   g_autoptr (MeroStreamMsg) resp = mero_stream_msg_new (MERO_STREAM_DELTA_RESPONSE);
   g_autoptr (GArray) queue = mero_id_array_new ();
+  g_autoptr (GArray) depths = g_array_new (FALSE, TRUE, sizeof (guint));
   g_autoptr (GArray) seen = mero_id_array_new ();
   g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   gsize bytes = 0;
@@ -194,13 +197,16 @@ serve_deltas (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   g_array_append_vals (queue, req->ids->data, req->ids->len);
   if (queue->len == 0 && req->want_heads)
     g_array_append_vals (queue, heads, MIN (n, MERO_STREAM_MAX_IDS));
+  g_array_set_size (depths, queue->len);
   /* Breadth-first from what was asked towards the roots, stopping at the
-   * requester's heads and at the bounds; sent oldest first. */
+   * requester's heads, at max_depth levels and at the bounds; sent
+   * oldest first. */
   for (guint q = 0; q < queue->len && found->len < MERO_CONTEXTS_SERVE_MAX
                     && bytes < MERO_CONTEXTS_SERVE_MAX_BYTES;
        q++)
     {
       const guint8 *id = mero_id_array_get (queue, q);
+      guint depth = g_array_index (depths, guint, q);
       g_autoptr (GBytes) env = NULL;
       g_autoptr (GArray) parents = NULL;
 
@@ -214,10 +220,18 @@ serve_deltas (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
           continue;
         }
       bytes += g_bytes_get_size (env);
-      parents = parents_of (self, ctx, env);
+      if (req->max_depth == 0 || depth < req->max_depth)
+        parents = parents_of (self, ctx, env);
       g_ptr_array_add (found, g_steal_pointer (&env));
-      for (guint i = 0; i < parents->len && queue->len < 4 * MERO_CONTEXTS_SERVE_MAX; i++)
-        mero_id_array_add (queue, mero_id_array_get (parents, i));
+      for (guint i = 0; parents != NULL && i < parents->len
+                        && queue->len < 4 * MERO_CONTEXTS_SERVE_MAX;
+           i++)
+        {
+          guint next = depth + 1;
+
+          mero_id_array_add (queue, mero_id_array_get (parents, i));
+          g_array_append_val (depths, next);
+        }
     }
   for (guint i = found->len; i > 0; i--)
     g_ptr_array_add (resp->blobs, g_bytes_ref (g_ptr_array_index (found, i - 1)));

@@ -116,6 +116,10 @@ ctx_free (Ctx *ctx)
 {
   if (ctx->heartbeat_soon != 0)
     g_source_remove (ctx->heartbeat_soon);
+  if (ctx->deferred_source != 0)
+    g_source_remove (ctx->deferred_source);
+  g_clear_pointer (&ctx->deferred_ids, g_array_unref);
+  g_free (ctx->deferred_peer);
   mero_delta_buffer_free (ctx->sync_buffer);
   mero_delta_store_free (ctx->ds);
   g_mutex_clear (&ctx->lock);
@@ -481,6 +485,7 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->transport_data = config->transport_data;
   self->state_changed = config->state_changed;
   self->state_changed_data = config->state_changed_data;
+  self->fetch_grace_ms = config->fetch_grace_ms;
   self->listen_addresses = config->listen_addresses;
   self->listen_addresses_data = config->listen_addresses_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);

@@ -54,6 +54,9 @@ typedef struct {
   MeroContextsStateFunc state_changed;
   gpointer state_changed_data;
   guint heartbeat_interval_secs;         /* 0: no periodic heartbeats */
+  /* How long a missing parent or an unknown announced head may take to
+   * arrive by gossip before it is fetched (0: fetch at once). */
+  guint fetch_grace_ms;
   /* The listen addresses put into invitations (NULL-terminated, copied
    * at each invite through this callback so they are current). */
   const char *const *(*listen_addresses) (gpointer data);

@@ -415,7 +415,7 @@ on_join_delivered (GBytes *response, const GError *error, gpointer user_data)
                     ctx->b58, ctx->group->hex,
                     ctx->ds != NULL ? "" : ", waiting for the group key");
   /* History, in the background (StateChanged follows). */
-  mero_contexts_fetch_deltas (self, ctx, j->inv->inviter_peer, NULL, none);
+  mero_contexts_fetch_deltas (self, ctx, j->inv->inviter_peer, NULL, none, 0);
   g_task_return_pointer (task, g_strdup (ctx->b58), g_free);
   g_ptr_array_remove (self->joins, task);
   g_object_unref (task);

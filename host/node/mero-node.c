@@ -19,6 +19,10 @@
 #include "server/mero-server.h"
 
 #define MERO_STORE_PASSPHRASE_ENV "MERO_STORE_PASSPHRASE"
+/* How long a missing delta may take to arrive by gossip before the node
+ * fetches it (loopback delivers in well under a millisecond, a wide-area
+ * mesh in tens). */
+#define MERO_NODE_FETCH_GRACE_MS 100
 
 struct _MeroNode {
   char *home;
@@ -244,6 +248,7 @@ start_contexts (MeroNode *node, GError **error)
   config.state_changed = on_state_changed;
   config.state_changed_data = node;
   config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
+  config.fetch_grace_ms = MERO_NODE_FETCH_GRACE_MS;
   config.listen_addresses = contexts_listen_addresses;
   config.listen_addresses_data = node;
   node->contexts = mero_contexts_new (&config, error);

@@ -18,6 +18,8 @@
 #include "store-memory-core.h"
 
 #define N_NODES 3
+/* fetch_grace_ms of the managers the next fixture starts. */
+static guint test_grace_ms;
 #define WAIT_ITERATIONS 20000
 
 typedef struct _Hub Hub;
@@ -219,6 +221,7 @@ hub_up (Hub *hub)
       config.state_changed = on_state;
       config.state_changed_data = n;
       n->listen[0] = g_strdup_printf ("/ip4/0.0.0.0/tcp/%u/p2p/%s", 2428 + i, n->peer_id);
+      config.fetch_grace_ms = test_grace_ms;
       config.listen_addresses = listen_addresses;
       config.listen_addresses_data = n;
       n->contexts = mero_contexts_new (&config, &error);
@@ -355,6 +358,14 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
+fixture_set_up_grace (Fixture *f, gconstpointer data)
+{
+  test_grace_ms = 20;
+  fixture_set_up (f, data);
+  test_grace_ms = 0;
+}
+
+static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   hub_down (&f->hub);
@@ -438,6 +449,61 @@ test_long_history (Fixture *f, gconstpointer data)
   ra = root (a, f->ctx);
   rb = root (b, f->ctx);
   g_assert_cmpstr (ra, ==, rb);
+}
+
+typedef struct {
+  Node *node;
+  const char *ctx;
+  const char *key;
+  const char *expect;
+} KeyWait;
+
+/* Runs the loop (timers included) until @w's key has its value, at most
+ * 5 s of real time. */
+static gboolean
+wait_key (Hub *hub, KeyWait *w)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *v = get (w->node, w->ctx, w->key);
+
+      if (g_strcmp0 (v, w->expect) == 0)
+        return TRUE;
+      g_main_context_iteration (NULL, hub->in_flight == 0 ? TRUE : FALSE);
+    }
+  return FALSE;
+}
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_missing_parent_after_grace (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  KeyWait w = { b, f->ctx, "hidden", "1" };
+  guint tick = g_timeout_add (5, wake, NULL);
+  guint64 before;
+
+  join (&f->hub, a, b, f->ctx);
+  g_assert_true (mero_contexts_skip_broadcasts (a->contexts, f->ctx, 1, NULL));
+  set (a, f->ctx, "hidden", "1");
+  set (a, f->ctx, "visible", "2");
+  before = mero_metrics_get_counter (b->metrics, "mero_node_stream_requests_total",
+                                     "protocol=\"/calimero/stream/delta/1\",result=\"ok\"");
+  settle (&f->hub);
+  /* The parent that never came by gossip is fetched once the grace is
+   * over (once: the grace gathers what is missing into one request). */
+  g_assert_true (wait_key (&f->hub, &w));
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_stream_requests_total",
+                                              "protocol=\"/calimero/stream/delta/1\",result=\"ok\""),
+                    ==, before + 1);
+  g_source_remove (tick);
 }
 
 static void
@@ -691,6 +757,8 @@ main (int argc, char **argv)
               test_join_and_converge, fixture_tear_down);
   g_test_add ("/contexts/long-history", Fixture, NULL, fixture_set_up, test_long_history,
               fixture_tear_down);
+  g_test_add ("/contexts/missing-parent-after-grace", Fixture, NULL, fixture_set_up_grace,
+              test_missing_parent_after_grace, fixture_tear_down);
   g_test_add ("/contexts/large-value", Fixture, NULL, fixture_set_up, test_large_value,
               fixture_tear_down);
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
