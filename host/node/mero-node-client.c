@@ -345,6 +345,20 @@ on_inbound_timeout (gpointer user_data)
 
 /* ---- events ---- */
 
+static guint
+inbound_of_peer (MeroNodeClient *client, const char *peer)
+{
+  GHashTableIter iter;
+  Inbound *in;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, client->inbound);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &in))
+    if (g_strcmp0 (mero_net_stream_get_peer_id (in->stream), peer) == 0)
+      n++;
+  return n;
+}
+
 static void
 on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
 {
@@ -363,10 +377,17 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
       mero_network_stream_write (client->network, req->stream, frame);
       return;
     }
-  if (!g_str_has_prefix (mero_net_stream_get_protocol (event->stream), MERO_NODE_STREAM_PREFIX)
-      || g_hash_table_size (client->inbound) >= MERO_NODE_MAX_INBOUND_STREAMS)
+  if (!g_str_has_prefix (mero_net_stream_get_protocol (event->stream), MERO_NODE_STREAM_PREFIX))
     {
       count_stream_drop (client, "refused");
+      mero_network_stream_reset (client->network, event->stream);
+      return;
+    }
+  if (g_hash_table_size (client->inbound) >= MERO_NODE_MAX_INBOUND_STREAMS
+      || inbound_of_peer (client, mero_net_stream_get_peer_id (event->stream))
+             >= MERO_NODE_MAX_INBOUND_PER_PEER)
+    {
+      count_stream_drop (client, "busy");
       mero_network_stream_reset (client->network, event->stream);
       return;
     }

@@ -23,8 +23,10 @@ G_BEGIN_DECLS
 #define MERO_NODE_STREAM_PREFIX "/calimero/stream/"
 /* One request/response exchange may take this long (dial included). */
 #define MERO_NODE_REQUEST_TIMEOUT_MS 15000u
-/* Inbound streams served at once; more are reset and counted. */
+/* Inbound streams served at once, in all and per peer; more are reset
+ * and counted. */
 #define MERO_NODE_MAX_INBOUND_STREAMS 64u
+#define MERO_NODE_MAX_INBOUND_PER_PEER 8u
 /* An inbound request must arrive whole within this time and size, or the
  * stream is reset (counted): idle or huge requests cannot pin a slot. */
 #define MERO_NODE_INBOUND_TIMEOUT_MS 15000u
