@@ -61,8 +61,8 @@ typedef struct {
   MeroDeltaClockFunc clock;       /* NULL = real time */
   gpointer clock_data;
   MeroMetrics *metrics;           /* NULL = the default instance */
-  /* 0 = MERO_STATE_TOMBSTONE_RETENTION_MS: the retention horizon and the
-   * age mero_delta_store_gc() collects tombstones at. */
+  /* 0 = MERO_STATE_TOMBSTONE_RETENTION_MS: the age at which
+   * mero_delta_store_gc() collects tombstones. */
   guint64 tombstone_retention_ms;
   /* Keys of the context other than @context_key (older keys after a
    * rotation, for history); NULL = only @context_key opens envelopes. */

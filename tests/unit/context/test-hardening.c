@@ -1,7 +1,9 @@
 /* The state engine against hostile or unlucky peers: bucket-id squatting,
  * many concurrent branches (parent and head bounds), late writes after a
- * tombstone was collected (retention horizon), stores of an older format.
- * Each test fails on the engine before its fix. */
+ * tombstone was collected (collection frontier), a clear larger than a
+ * delta's action bound, stores of an older format, and receive_many
+ * against one receive per envelope.  Each test fails on the engine before
+ * its fix. */
 #include <string.h>
 
 #include <sodium.h>
