@@ -856,9 +856,31 @@ parents_ready (MeroDeltaStore *ds, MeroDeltaBody *body, GHashTable *staged, gboo
   return TRUE;
 }
 
+/* Deltas staged in one txn and batch at most: bounds the memory of one
+ * stage (the txn overlay and the batch) whatever the caller passes. */
+#define STAGE_MAX 256
+
+static guint receive_chunk (MeroDeltaStore *ds, GBytes *const *envelopes, guint n,
+                            MeroDeltaOutcome *outcomes, GError **errors);
+
 guint
 mero_delta_store_receive_many (MeroDeltaStore *ds, GBytes *const *envelopes, guint n,
                                MeroDeltaOutcome *outcomes, GError **errors)
+{
+  guint accepted = 0;
+
+  g_return_val_if_fail (ds != NULL && (envelopes != NULL || n == 0) && outcomes != NULL, 0);
+  ENTER (ds);
+  for (guint at = 0; at < n; at += STAGE_MAX)
+    accepted += receive_chunk (ds, envelopes + at, MIN (STAGE_MAX, n - at), outcomes + at,
+                               errors != NULL ? errors + at : NULL);
+  LEAVE (ds);
+  return accepted;
+}
+
+static guint
+receive_chunk (MeroDeltaStore *ds, GBytes *const *envelopes, guint n,
+               MeroDeltaOutcome *outcomes, GError **errors)
 {
   g_autofree OpenJob *jobs = NULL;
   g_autofree gboolean *final = NULL;   /* outcome or error settled for good */
@@ -870,8 +892,6 @@ mero_delta_store_receive_many (MeroDeltaStore *ds, GBytes *const *envelopes, gui
   guint accepted = 0;
   Stage st;
 
-  g_return_val_if_fail (ds != NULL && (envelopes != NULL || n == 0) && outcomes != NULL, 0);
-  ENTER (ds);
   evict (ds);
   now = now_ms (ds);
   jobs = g_new0 (OpenJob, MAX (n, 1));
@@ -981,7 +1001,6 @@ mero_delta_store_receive_many (MeroDeltaStore *ds, GBytes *const *envelopes, gui
       g_clear_pointer (&jobs[i].body, mero_delta_body_free);
       g_clear_error (&jobs[i].error);
     }
-  LEAVE (ds);
   return accepted;
 }
 

@@ -93,8 +93,8 @@ gboolean mero_delta_store_receive (MeroDeltaStore *ds, const guint8 *envelope, g
  * metrics as @n calls of mero_delta_store_receive(), but faster: the
  * envelopes are opened (verified, decrypted, decoded) on up to 3 worker
  * threads, and the deltas that can be applied at once go through one
- * state txn and ONE store batch (one commit; hashes of shared ancestors
- * recomputed once).  If one of them does not apply, that batch is dropped
+ * state txn and ONE store batch (one commit per up to 256 deltas;
+ * hashes of shared ancestors recomputed once).  If one of them does not apply, that batch is dropped
  * and the call falls back to one by one.  @outcomes (n, required) gets
  * each outcome (0 where refused); @errors (n, NULL-initialised, may be
  * NULL) each refusal, transfer full.  Returns the number accepted

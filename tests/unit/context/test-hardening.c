@@ -906,6 +906,45 @@ run_receive_many (guint32 seed)
   g_rand_free (rand);
 }
 
+/* More envelopes than one stage holds (256), in one call, children
+ * before parents for a third of them. */
+static void
+test_receive_many_large (void)
+{
+  TestClock clock = { 1700000000000 };
+  g_autoptr (TestReplica) w = test_replica_new (70, &clock, NULL);
+  g_autoptr (TestReplica) x = test_replica_new (71, &clock, NULL);
+  g_autoptr (TestReplica) y = test_replica_new (72, &clock, NULL);
+  g_autoptr (GPtrArray) envs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  const guint n = 600;
+  g_autofree MeroDeltaOutcome *outcomes = g_new0 (MeroDeltaOutcome, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%u", i % 97);
+      g_autofree char *val = g_strdup_printf ("%u", i);
+
+      clock.now_ms++;
+      g_ptr_array_add (envs, kv_set (w, key, val));
+    }
+  for (guint i = 0; i + 1 < n; i += 3)
+    {
+      gpointer t = envs->pdata[i];
+
+      envs->pdata[i] = envs->pdata[i + 1];
+      envs->pdata[i + 1] = t;
+    }
+  g_assert_cmpuint (mero_delta_store_receive_many (x->ds, (GBytes **) envs->pdata, n, outcomes,
+                                                   NULL), ==, n);
+  for (guint i = 0; i < n; i++)
+    test_replica_receive (y, g_ptr_array_index (envs, i));
+  assert_same (x, y);
+  assert_same (x, w);
+  g_assert_cmpuint (mero_delta_store_pending_count (x->ds), ==, 0);
+  g_assert_cmpuint (mero_metrics_get_counter (x->metrics, "mero_delta_applied_total", NULL), ==,
+                    n);
+}
+
 static void
 test_receive_many (void)
 {
@@ -984,5 +1023,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/clear-large", test_clear_large);
   g_test_add_func ("/hardening/old-format", test_old_format);
   g_test_add_func ("/hardening/receive-many", test_receive_many);
+  g_test_add_func ("/hardening/receive-many-large", test_receive_many_large);
   return g_test_run ();
 }
