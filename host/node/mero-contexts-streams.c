@@ -182,12 +182,26 @@ serve_deltas (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   guint n = 0;
   const guint8 *heads;
 
+  guint8 pk[ID_LEN];
+
   memcpy (resp->id, req->id, ID_LEN);
   if (ctx == NULL || ctx->ds == NULL)
     {
       g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
 
       err->reason = g_strdup ("unknown context");
+      return mero_stream_msg_encode (err);
+    }
+  /* Deltas go to current members only (a joiner is one here once its
+   * JOIN arrived, which it hands over before asking): sealed as they
+   * are, their authors, times and shape are still the group's business. */
+  if (!mero_contexts_key_of_peer (peer, pk)
+      || mero_group_state_member (mero_group_dag_state (ctx->group->dag), pk) == NULL)
+    {
+      g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
+
+      err->reason = g_strdup ("not a member");
+      count_request (self, MERO_STREAM_PROTOCOL_DELTA, "refused");
       return mero_stream_msg_encode (err);
     }
   heads = mero_delta_store_heads (ctx->ds, &n);
@@ -236,7 +250,6 @@ serve_deltas (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   for (guint i = found->len; i > 0; i--)
     g_ptr_array_add (resp->blobs, g_bytes_ref (g_ptr_array_index (found, i - 1)));
   count_request (self, MERO_STREAM_PROTOCOL_DELTA, "served");
-  (void) peer;
   return mero_stream_msg_encode (resp);
 }
 

@@ -747,6 +747,24 @@ test_bad_input (Fixture *f, gconstpointer data)
     g_assert_cmpint (msg->kind, ==, MERO_STREAM_ERROR);
     g_assert_cmpstr (msg->reason, ==, "not a member");
   }
+  /* So is its request for deltas. */
+  {
+    g_autoptr (MeroStreamMsg) req = mero_stream_msg_new (MERO_STREAM_DELTA_REQUEST);
+    g_autoptr (GBytes) ctx_id = mero_base58_decode (f->ctx);
+    g_autoptr (GBytes) bytes = NULL, answer = NULL;
+    g_autoptr (MeroStreamMsg) refused = NULL;
+
+    memcpy (req->id, g_bytes_get_data (ctx_id, NULL), 32);
+    req->want_heads = TRUE;
+    bytes = mero_stream_msg_encode (req);
+    answer = mero_contexts_serve (a->contexts, b->peer_id, "/calimero/stream/delta/1",
+                                  g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    refused = mero_stream_msg_decode (g_bytes_get_data (answer, NULL),
+                                      g_bytes_get_size (answer), NULL);
+    g_assert_nonnull (refused);
+    g_assert_cmpint (refused->kind, ==, MERO_STREAM_ERROR);
+    g_assert_cmpstr (refused->reason, ==, "not a member");
+  }
 }
 
 int
