@@ -144,6 +144,20 @@ mero_contexts_unref (MeroContexts *self)
 }
 
 void
+mero_contexts_cancel_joins (MeroContexts *self)
+{
+  g_autoptr (GPtrArray) joins = NULL;
+
+  if (self == NULL || self->joins->len == 0)
+    return;
+  joins = g_steal_pointer (&self->joins);
+  self->joins = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < joins->len; i++)
+    g_task_return_new_error (g_ptr_array_index (joins, i), G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "%s", _("The node is stopping"));
+}
+
+void
 mero_contexts_free (MeroContexts *self)
 {
   if (self == NULL)
@@ -152,10 +166,7 @@ mero_contexts_free (MeroContexts *self)
   if (self->heartbeat_source != 0)
     g_source_remove (self->heartbeat_source);
   self->heartbeat_source = 0;
-  for (guint i = 0; i < self->joins->len; i++)
-    g_task_return_new_error (g_ptr_array_index (self->joins, i), G_IO_ERROR,
-                             G_IO_ERROR_CANCELLED, "%s", _("The node is stopping"));
-  g_ptr_array_set_size (self->joins, 0);
+  mero_contexts_cancel_joins (self);
   /* Delta stores borrow the store: close them now, whoever still holds
    * a reference to the manager. */
   g_hash_table_remove_all (self->contexts);

@@ -68,6 +68,9 @@ typedef struct _MeroContexts MeroContexts;
 /* Reopens every context and group of the store and subscribes to their
  * topics. */
 MeroContexts *mero_contexts_new (const MeroContextsConfig *config, GError **error);
+/* Fails the joins in flight ("the node is stopping"), so their callers
+ * get an answer while the bus is still there.  NULL-safe. */
+void mero_contexts_cancel_joins (MeroContexts *self);
 /* Stops everything; pending requests complete into nothing.  NULL-safe. */
 void mero_contexts_free (MeroContexts *self);
 

@@ -601,6 +601,11 @@ mero_node_stop (MeroNode *node, GError **error)
       mero_node_events_publish (node->events, "node-stopping", "{}");
       g_clear_pointer (&node->server, mero_server_free);
     }
+  /* Joins in flight answer their D-Bus callers before the name goes (a
+   * GTask completes from an idle: let the idles run, a bounded number). */
+  mero_contexts_cancel_joins (node->contexts);
+  for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
   if (node->dbus != NULL)
     mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
