@@ -34,7 +34,8 @@ typedef struct
   gsize recv_off;        /* read up to here; compacted lazily (once half
                           * the buffer is read), so a small read does not
                           * move the rest of the window each time */
-  GByteArray *send_buf;  /* queued by the application */
+  GByteArray *send_buf;  /* queued by the application, */
+  gsize send_off;        /* from here (compacted lazily, like recv_off) */
   gboolean fin_requested;
   gboolean fin_sent;
   gboolean fin_received;
@@ -279,7 +280,7 @@ send_one_data_frame (MeroYamuxSession *self, GByteArray *out, gsize budget)
     return TRUE;
   stream->in_ready = FALSE;
 
-  pending = stream->send_buf->len;
+  pending = stream->send_buf->len - stream->send_off;
   n = MIN (pending, stream->send_window);
   n = MIN (n, MERO_YAMUX_MAX_DATA_PAYLOAD);
   n = MIN (n, budget - MERO_YAMUX_HEADER_SIZE);
@@ -305,8 +306,13 @@ send_one_data_frame (MeroYamuxSession *self, GByteArray *out, gsize budget)
   if (n > 0)
     {
       put_header (out, TYPE_DATA, 0, id, (guint32) n);
-      g_byte_array_append (out, stream->send_buf->data, (guint) n);
-      g_byte_array_remove_range (stream->send_buf, 0, (guint) n);
+      g_byte_array_append (out, stream->send_buf->data + stream->send_off, (guint) n);
+      stream->send_off += n;
+      if (stream->send_off == stream->send_buf->len)
+        {
+          g_byte_array_set_size (stream->send_buf, 0);
+          stream->send_off = 0;
+        }
       stream->send_window -= (guint32) n;
     }
   else
@@ -321,7 +327,8 @@ send_one_data_frame (MeroYamuxSession *self, GByteArray *out, gsize budget)
       maybe_remove (self, stream);
       return TRUE;
     }
-  if ((stream->send_buf->len > 0 && stream->send_window > 0) || stream->fin_requested)
+  if ((stream->send_buf->len > stream->send_off && stream->send_window > 0) ||
+      stream->fin_requested)
     mark_ready (self, stream);
   return TRUE;
 }
@@ -711,9 +718,14 @@ mero_yamux_stream_write (MeroYamuxSession *self,
   if (stream == NULL)
     return -1;
 
-  take = MIN (len, MERO_YAMUX_MAX_STREAM_SEND_QUEUE - stream->send_buf->len);
+  take = MIN (len, MERO_YAMUX_MAX_STREAM_SEND_QUEUE - (stream->send_buf->len - stream->send_off));
   if (take > 0)
     {
+      if (stream->send_off > 0 && stream->send_off >= stream->send_buf->len / 2)
+        {
+          g_byte_array_remove_range (stream->send_buf, 0, (guint) stream->send_off);
+          stream->send_off = 0;
+        }
       g_byte_array_append (stream->send_buf, data, (guint) take);
       if (stream->send_window > 0)
         mark_ready (self, stream);
