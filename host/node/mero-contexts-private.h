@@ -80,6 +80,8 @@ struct _Ctx {
   guint heartbeat_soon;      /* GSource of the coalesced post-apply heartbeat */
   MeroDeltaBuffer *sync_buffer;  /* non-NULL while a snapshot sync runs */
   gboolean left_topic;       /* unsubscribed after our removal */
+  GBytes *gc_cursor;         /* where the tombstone sweep resumes */
+  gboolean gc_done;          /* swept in the current round */
 };
 
 struct _MeroContexts {
@@ -100,6 +102,10 @@ struct _MeroContexts {
   GHashTable *contexts;      /* b58 → Ctx */
   guint heartbeat_source;
   guint fetch_grace_ms;
+  guint64 tombstone_retention_ms;
+  guint gc_source;           /* every gc.interval_secs */
+  guint gc_idle;             /* a sweep in progress */
+  guint gc_removed;
   GPtrArray *joins;          /* GTask of joins in flight */
 };
 
@@ -134,6 +140,9 @@ gboolean mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN]);
 /* Undoes what a failed join added (the context and/or group it created). */
 void mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboolean context,
                               const guint8 group_id[ID_LEN], gboolean group);
+
+/* mero-contexts-gc.c */
+gboolean mero_contexts_on_gc_timer (gpointer user_data);
 
 /* mero-contexts-net.c */
 void mero_contexts_publish (MeroContexts *self, const char *topic, const MeroBroadcast *msg);

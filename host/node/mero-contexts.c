@@ -122,6 +122,7 @@ ctx_free (Ctx *ctx)
   g_free (ctx->deferred_peer);
   mero_delta_buffer_free (ctx->sync_buffer);
   mero_delta_store_free (ctx->ds);
+  g_clear_pointer (&ctx->gc_cursor, g_bytes_unref);
   g_mutex_clear (&ctx->lock);
   g_ptr_array_unref (ctx->buffered);
   g_free (ctx->b58);
@@ -166,6 +167,11 @@ mero_contexts_free (MeroContexts *self)
   if (self->heartbeat_source != 0)
     g_source_remove (self->heartbeat_source);
   self->heartbeat_source = 0;
+  if (self->gc_source != 0)
+    g_source_remove (self->gc_source);
+  if (self->gc_idle != 0)
+    g_source_remove (self->gc_idle);
+  self->gc_source = self->gc_idle = 0;
   mero_contexts_cancel_joins (self);
   /* Delta stores borrow the store: close them now, whoever still holds
    * a reference to the manager. */
@@ -382,6 +388,7 @@ ctx_update_key (MeroContexts *self, Ctx *ctx)
   config.key_lookup = mero_contexts_key_lookup;
   config.key_lookup_data = ctx;
   config.metrics = self->metrics;
+  config.tombstone_retention_ms = self->tombstone_retention_ms;
   ctx->ds = mero_delta_store_open (self->store, ctx->id, &config, &error);
   sodium_memzero (key, sizeof key);
   if (ctx->ds == NULL)
@@ -497,6 +504,7 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->state_changed = config->state_changed;
   self->state_changed_data = config->state_changed_data;
   self->fetch_grace_ms = config->fetch_grace_ms;
+  self->tombstone_retention_ms = config->tombstone_retention_ms;
   self->listen_addresses = config->listen_addresses;
   self->listen_addresses_data = config->listen_addresses_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
@@ -512,6 +520,9 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   if (config->heartbeat_interval_secs > 0)
     self->heartbeat_source = g_timeout_add_seconds (config->heartbeat_interval_secs,
                                                     on_heartbeat, self);
+  if (config->gc_interval_secs > 0)
+    self->gc_source = g_timeout_add_seconds (config->gc_interval_secs, mero_contexts_on_gc_timer,
+                                             self);
   return self;
 }
 

@@ -57,6 +57,11 @@ typedef struct {
   /* How long a missing parent or an unknown announced head may take to
    * arrive by gossip before it is fetched (0: fetch at once). */
   guint fetch_grace_ms;
+  /* Tombstone GC: a sweep every @gc_interval_secs (0: none); tombstones
+   * older than @tombstone_retention_ms go (0: the state's default, one
+   * day; tests shorten it). */
+  guint gc_interval_secs;
+  guint64 tombstone_retention_ms;
   /* The listen addresses put into invitations (NULL-terminated, copied
    * at each invite through this callback so they are current). */
   const char *const *(*listen_addresses) (gpointer data);
@@ -112,6 +117,10 @@ GBytes *mero_contexts_serve (MeroContexts *self, const char *peer_id, const char
 /* Publishes a HashHeartbeat per initialised context and a
  * GroupStateHeartbeat per group (what the periodic timer does). */
 void mero_contexts_heartbeat (MeroContexts *self);
+
+/* One whole tombstone sweep now, over every context (what the periodic
+ * collector does in idle steps); returns how many were removed. */
+guint mero_contexts_gc (MeroContexts *self);
 
 /* For tests and the info: the number of contexts. */
 guint mero_contexts_count (MeroContexts *self);

@@ -249,6 +249,7 @@ start_contexts (MeroNode *node, GError **error)
   config.state_changed_data = node;
   config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
   config.fetch_grace_ms = MERO_NODE_FETCH_GRACE_MS;
+  config.gc_interval_secs = node->config->gc_interval_secs;
   config.listen_addresses = contexts_listen_addresses;
   config.listen_addresses_data = node;
   node->contexts = mero_contexts_new (&config, error);

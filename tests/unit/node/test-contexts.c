@@ -20,6 +20,8 @@
 #define N_NODES 3
 /* fetch_grace_ms of the managers the next fixture starts. */
 static guint test_grace_ms;
+/* tombstone_retention_ms of the managers the next fixture starts. */
+static guint64 test_retention_ms;
 #define WAIT_ITERATIONS 20000
 
 typedef struct _Hub Hub;
@@ -222,6 +224,7 @@ hub_up (Hub *hub)
       config.state_changed_data = n;
       n->listen[0] = g_strdup_printf ("/ip4/0.0.0.0/tcp/%u/p2p/%s", 2428 + i, n->peer_id);
       config.fetch_grace_ms = test_grace_ms;
+      config.tombstone_retention_ms = test_retention_ms;
       config.listen_addresses = listen_addresses;
       config.listen_addresses_data = n;
       n->contexts = mero_contexts_new (&config, &error);
@@ -366,6 +369,14 @@ fixture_set_up_grace (Fixture *f, gconstpointer data)
 }
 
 static void
+fixture_set_up_short_retention (Fixture *f, gconstpointer data)
+{
+  test_retention_ms = 1;
+  fixture_set_up (f, data);
+  test_retention_ms = 0;
+}
+
+static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   hub_down (&f->hub);
@@ -504,6 +515,49 @@ test_missing_parent_after_grace (Fixture *f, gconstpointer data)
                                               "protocol=\"/calimero/stream/delta/1\",result=\"ok\""),
                     ==, before + 1);
   g_source_remove (tick);
+}
+
+static void
+test_tombstone_gc (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autofree char *ra = NULL, *rb = NULL, *ra2 = NULL, *rb2 = NULL, *r = NULL, *len = NULL;
+  guint removed_a, removed_b;
+
+  join (&f->hub, a, b, f->ctx);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("t%u", i);
+      g_autofree char *args = g_strdup_printf ("{\"key\":\"%s\"}", key);
+      g_autofree char *gone = NULL;
+
+      set (a, f->ctx, key, "1");
+      gone = call (a, f->ctx, "remove", args, NULL);
+      g_assert_cmpstr (gone, ==, "true");
+    }
+  set (a, f->ctx, "kept", "2");
+  settle (&f->hub);
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  g_assert_cmpstr (ra, ==, rb);
+  g_usleep (20 * 1000);   /* past the 1 ms retention of this fixture */
+  removed_a = mero_contexts_gc (a->contexts);
+  removed_b = mero_contexts_gc (b->contexts);
+  g_assert_cmpuint (removed_a, >=, 20);
+  g_assert_cmpuint (removed_b, >=, 20);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_gc_removed_total", NULL),
+                    ==, removed_a);
+  /* Collection changes no hash, and the context still works. */
+  ra2 = root (a, f->ctx);
+  rb2 = root (b, f->ctx);
+  g_assert_cmpstr (ra2, ==, ra);
+  g_assert_cmpstr (rb2, ==, rb);
+  len = call (b, f->ctx, "len", "{}", NULL);
+  g_assert_cmpstr (len, ==, "1");
+  set (b, f->ctx, "after", "3");
+  settle (&f->hub);
+  r = get (a, f->ctx, "after");
+  g_assert_cmpstr (r, ==, "3");
 }
 
 static void
@@ -777,6 +831,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/contexts/missing-parent-after-grace", Fixture, NULL, fixture_set_up_grace,
               test_missing_parent_after_grace, fixture_tear_down);
+  g_test_add ("/contexts/tombstone-gc", Fixture, NULL, fixture_set_up_short_retention,
+              test_tombstone_gc, fixture_tear_down);
   g_test_add ("/contexts/large-value", Fixture, NULL, fixture_set_up, test_large_value,
               fixture_tear_down);
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
