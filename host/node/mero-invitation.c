@@ -449,8 +449,8 @@ on_join_ops (GBytes *response, const GError *error, gpointer user_data)
       g_object_unref (task);
       return;
     }
-  /* Redeemed even by a node that is already a member, so a used or
-   * foreign invitation is refused here as it would be everywhere. */
+  /* Redeemed here first: a used or foreign invitation is refused as it
+   * would be everywhere. */
   op = mero_group_op_new (MERO_GROUP_OP_JOIN);
   op->invitation = j->inv->group;
   if (!mero_contexts_author (self, group, op, &local))
@@ -491,6 +491,16 @@ mero_contexts_join_async (MeroContexts *self, const char *invitation,
     {
       g_task_return_new_error (task, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVITATION,
                                _("This node issued the invitation"));
+      g_object_unref (task);
+      return;
+    }
+  /* Joining a context this node is already a member of is a no-op (it
+   * does not spend the invitation). */
+  ctx = mero_contexts_lookup_id (self, inv->context_id);
+  if (ctx != NULL
+      && mero_group_state_member (mero_group_dag_state (ctx->group->dag), self->pk) != NULL)
+    {
+      g_task_return_pointer (task, g_strdup (ctx->b58), g_free);
       g_object_unref (task);
       return;
     }

@@ -561,6 +561,37 @@ test_tombstone_gc (Fixture *f, gconstpointer data)
 }
 
 static void
+test_join_again_is_a_no_op (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autofree char *inv = NULL, *again = NULL, *joined_c = NULL;
+  guint ops_before;
+  g_autoptr (GVariant) groups = NULL, first = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  inv = mero_contexts_invite (a->contexts, f->ctx, "", 0, NULL);
+  groups = mero_contexts_list_groups (a->contexts);
+  first = g_variant_get_child_value (groups, 0);
+  g_assert_true (g_variant_lookup (first, "n_ops", "u", &ops_before));
+  /* B, already a member: the context id at once, nothing published... */
+  mero_contexts_join_async (b->contexts, inv, on_joined, &again);
+  settle (&f->hub);
+  g_assert_cmpstr (again, ==, f->ctx);
+  {
+    g_autoptr (GVariant) groups2 = mero_contexts_list_groups (a->contexts);
+    g_autoptr (GVariant) first2 = g_variant_get_child_value (groups2, 0);
+    guint ops_after = 0;
+
+    g_assert_true (g_variant_lookup (first2, "n_ops", "u", &ops_after));
+    g_assert_cmpuint (ops_after, ==, ops_before);
+  }
+  /* ...and the invitation is still good for C. */
+  mero_contexts_join_async (c->contexts, inv, on_joined, &joined_c);
+  settle (&f->hub);
+  g_assert_cmpstr (joined_c, ==, f->ctx);
+}
+
+static void
 test_large_value (Fixture *f, gconstpointer data)
 {
   Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
@@ -833,6 +864,8 @@ main (int argc, char **argv)
               test_missing_parent_after_grace, fixture_tear_down);
   g_test_add ("/contexts/tombstone-gc", Fixture, NULL, fixture_set_up_short_retention,
               test_tombstone_gc, fixture_tear_down);
+  g_test_add ("/contexts/join-again-is-a-no-op", Fixture, NULL, fixture_set_up,
+              test_join_again_is_a_no_op, fixture_tear_down);
   g_test_add ("/contexts/large-value", Fixture, NULL, fixture_set_up, test_large_value,
               fixture_tear_down);
   g_test_add ("/contexts/missing-parent-fetched", Fixture, NULL, fixture_set_up,
