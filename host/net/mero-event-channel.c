@@ -103,7 +103,10 @@ mero_event_channel_push (MeroEventChannel *self, gpointer item)
   depth = self->items.length;
   if (!self->warned && depth * 100 >= self->capacity * MERO_EVENT_CHANNEL_WARN_PERCENT)
     self->warned = warn = TRUE;
-  if (self->source != NULL)
+  /* Only the first item needs a wakeup: while the queue is not empty
+   * the source's prepare() says ready, so the consumer does not block
+   * (one eventfd write per batch instead of per event). */
+  if (self->source != NULL && depth == 1)
     g_main_context_wakeup (g_source_get_context (self->source));
   g_mutex_unlock (&self->lock);
   if (warn)

@@ -63,6 +63,8 @@ struct _MeroConnection
   MeroYamuxSession *yamux;
   GByteArray *raw_tx;      /* bytes for the socket */
   GByteArray *plain;       /* scratch: decrypted bytes */
+  GByteArray *plain_spare; /* the other plain buffer, kept to reuse its memory */
+  GByteArray *yamux_out;   /* scratch: one Noise frame's worth of yamux frames */
   GArray *yamux_events;    /* scratch */
   MeroIdentifyInfo *local_identify;
   MeroMultiaddr *remote_addr;

@@ -2,6 +2,7 @@
  * negotiation, Noise, yamux) and the public API.  What runs on each
  * stream is in mero-connection-streams.c. */
 #include "net/core/mero-connection-private.h"
+#include "net/core/mero-noise-symmetric.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -135,6 +136,8 @@ mero_connection_new (MeroConnectionRole role, const MeroConnectionConfig *config
     self->noise_config.expected_peer = mero_peer_id_copy (config->noise.expected_peer);
   self->raw_tx = g_byte_array_new ();
   self->plain = g_byte_array_new ();
+  self->plain_spare = g_byte_array_new ();
+  self->yamux_out = g_byte_array_sized_new (MERO_NOISE_MAX_PLAINTEXT);
   self->yamux_events = g_array_new (FALSE, FALSE, sizeof (MeroYamuxEvent));
   self->local_identify = identify_copy (config->local_identify);
   if (config->remote_addr != NULL)
@@ -214,6 +217,8 @@ mero_connection_free (MeroConnection *self)
   g_clear_pointer (&self->yamux, mero_yamux_session_free);
   g_clear_pointer (&self->raw_tx, g_byte_array_unref);
   g_clear_pointer (&self->plain, g_byte_array_unref);
+  g_clear_pointer (&self->plain_spare, g_byte_array_unref);
+  g_clear_pointer (&self->yamux_out, g_byte_array_unref);
   g_clear_pointer (&self->yamux_events, g_array_unref);
   g_clear_pointer (&self->local_identify, mero_identify_info_free);
   g_clear_pointer (&self->remote_addr, mero_multiaddr_free);
@@ -409,11 +414,20 @@ secure_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArr
   if (self->plain->len == 0)
     return TRUE;
   {
-    /* plain_in may re-enter noise (writes); work on a private copy. */
-    g_autoptr(GByteArray) plain = g_steal_pointer (&self->plain);
+    /* plain_in may re-enter noise (writes); work on a private buffer and
+     * keep the other one's memory (no allocation or regrowth per read). */
+    GByteArray *plain = g_steal_pointer (&self->plain);
+    gboolean in_ok;
 
-    self->plain = g_byte_array_new ();
-    return plain_in (self, plain->data, plain->len, now, events);
+    self->plain = self->plain_spare != NULL ? g_steal_pointer (&self->plain_spare)
+                                            : g_byte_array_new ();
+    in_ok = plain_in (self, plain->data, plain->len, now, events);
+    g_byte_array_set_size (plain, 0);
+    if (self->plain_spare == NULL && self->plain != NULL)
+      self->plain_spare = plain;
+    else
+      g_byte_array_unref (plain);
+    return in_ok;
   }
 }
 
@@ -516,21 +530,36 @@ mero_connection_recv (MeroConnection *self,
 }
 
 /* Moves yamux frames into raw_tx, one Noise frame's worth at a time, so
- * raw_tx stays small however much the streams have queued. */
+ * raw_tx stays small however much the streams have queued.  With Noise
+ * and nothing else queued the frame is encrypted straight into @direct
+ * (the caller's socket buffer) when it has @room: no copy of each byte
+ * through raw_tx.  Returns the bytes put into @direct, via @direct_len. */
 static gboolean
-refill_from_yamux (MeroConnection *self)
+refill_from_yamux (MeroConnection *self, GByteArray *direct, gsize room, gsize *direct_len)
 {
-  g_autoptr(GByteArray) chunk = NULL;
+  GByteArray *chunk = self->yamux_out;
+  gboolean ok;
 
+  *direct_len = 0;
   if (self->yamux == NULL || !secure_established (self))
     return FALSE;
   conn_streams_flush (self);
   if (!mero_yamux_session_wants_send (self->yamux))
     return FALSE;
-  chunk = g_byte_array_sized_new (MERO_NOISE_MAX_PLAINTEXT);
+  g_byte_array_set_size (chunk, 0);
   mero_yamux_session_pull_send (self->yamux, chunk, MERO_NOISE_MAX_PLAINTEXT);
   if (chunk->len == 0)
     return FALSE;
+  if (self->tls == NULL && direct != NULL && self->raw_tx->len == 0 &&
+      !mero_noise_wants_send (self->noise) &&
+      room >= (gsize) chunk->len + 2 + MERO_NOISE_TAG_LEN)
+    {
+      guint before = direct->len;
+
+      ok = mero_noise_write_into (self->noise, chunk->data, chunk->len, direct, NULL);
+      *direct_len = direct->len - before;
+      return ok;
+    }
   if (!secure_write (self, chunk->data, chunk->len, NULL))
     return FALSE;
   flush_secure (self);
@@ -548,8 +577,16 @@ mero_connection_pull_send (MeroConnection *self, GByteArray *out, gsize max)
     {
       gsize take;
 
-      if (self->raw_tx->len == 0 && !refill_from_yamux (self))
-        break;
+      if (self->raw_tx->len == 0)
+        {
+          gsize direct = 0;
+
+          if (!refill_from_yamux (self, out, max - written, &direct))
+            break;
+          written += direct;
+          if (direct > 0)
+            continue;
+        }
       take = MIN (self->raw_tx->len, max - written);
       g_byte_array_append (out, self->raw_tx->data, (guint) take);
       g_byte_array_remove_range (self->raw_tx, 0, (guint) take);

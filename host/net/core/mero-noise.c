@@ -429,13 +429,15 @@ mero_noise_wants_send (const MeroNoise *self)
 }
 
 gboolean
-mero_noise_write (MeroNoise    *self,
-                  const guint8 *data,
-                  gsize         len,
-                  GError      **error)
+mero_noise_write_into (MeroNoise    *self,
+                       const guint8 *data,
+                       gsize         len,
+                       GByteArray   *out,
+                       GError      **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
 
   if (self->state == MERO_NOISE_STATE_FAILED)
     return failed (self, error);
@@ -449,15 +451,15 @@ mero_noise_write (MeroNoise    *self,
     {
       gsize chunk = MIN (len, MERO_NOISE_MAX_PLAINTEXT);
       gsize flen = chunk + MERO_NOISE_TAG_LEN;
-      guint start = self->tx->len;
+      guint start = out->len;
 
-      g_byte_array_set_size (self->tx, start + FRAME_HEADER + (guint) flen);
-      self->tx->data[start] = (guint8) (flen >> 8);
-      self->tx->data[start + 1] = (guint8) flen;
+      g_byte_array_set_size (out, start + FRAME_HEADER + (guint) flen);
+      out->data[start] = (guint8) (flen >> 8);
+      out->data[start + 1] = (guint8) flen;
       if (!mero_noise_cipher_encrypt (&self->send, (const guint8 *) "", 0, data, chunk,
-                                      self->tx->data + start + FRAME_HEADER))
+                                      out->data + start + FRAME_HEADER))
         {
-          g_byte_array_set_size (self->tx, start);
+          g_byte_array_set_size (out, start);
           return fail (self, error, MERO_NOISE_ERROR_NONCE_EXHAUSTED,
                        "transport nonce exhausted: the session must be replaced");
         }
@@ -465,6 +467,17 @@ mero_noise_write (MeroNoise    *self,
       len -= chunk;
     }
   return TRUE;
+}
+
+gboolean
+mero_noise_write (MeroNoise    *self,
+                  const guint8 *data,
+                  gsize         len,
+                  GError      **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return mero_noise_write_into (self, data, len, self->tx, error);
 }
 
 MeroNoiseState

@@ -90,6 +90,16 @@ gboolean mero_noise_write (MeroNoise    *self,
                            gsize         len,
                            GError      **error);
 
+/* Like mero_noise_write() but appends the frames to @out instead of the
+ * queue pull_send() empties, so a caller that owns the socket buffer
+ * saves a copy of every byte.  Only while wants_send() is FALSE, so
+ * frames stay in order. */
+gboolean mero_noise_write_into (MeroNoise    *self,
+                                const guint8 *data,
+                                gsize         len,
+                                GByteArray   *out,
+                                GError      **error);
+
 MeroNoiseState mero_noise_get_state (const MeroNoise *self);
 
 /* (transfer none) (nullable) the verified remote peer, once its payload

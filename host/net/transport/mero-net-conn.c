@@ -43,6 +43,8 @@ struct _NetConn
   GSource *timer_source;
   GSource *free_source;   /* frees us after close, from the loop */
   GByteArray *out;        /* bytes pulled from the core, not yet sent */
+  gsize out_off;          /* from here: a partial send moves nothing */
+  guint8 *read_buf;       /* MERO_NET_READ_CHUNK, reused by every read */
   GHashTable *streams;    /* yamux id → NetStream (app streams) */
   gint64 next_ping;
   gboolean dead;          /* socket closed; freed from an idle */
@@ -443,10 +445,10 @@ flush_socket (NetConn *conn)
       gssize sent;
 
       if (conn->out->len == 0 &&
-          mero_connection_pull_send (conn->core, conn->out, MERO_NET_READ_CHUNK * 4) == 0)
+          mero_connection_pull_send (conn->core, conn->out, MERO_NET_SEND_BATCH) == 0)
         return TRUE;
-      sent = g_socket_send (conn->socket, (const char *) conn->out->data, conn->out->len, NULL,
-                            &error);
+      sent = g_socket_send (conn->socket, (const char *) conn->out->data + conn->out_off,
+                            conn->out->len - conn->out_off, NULL, &error);
       if (sent < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
       if (sent < 0)
@@ -454,7 +456,12 @@ flush_socket (NetConn *conn)
           conn_close (conn, error->message);
           return FALSE;
         }
-      g_byte_array_remove_range (conn->out, 0, (guint) sent);
+      conn->out_off += (gsize) sent;
+      if (conn->out_off == conn->out->len)
+        {
+          g_byte_array_set_size (conn->out, 0);
+          conn->out_off = 0;
+        }
       flush_stream_writes (conn);
     }
   /* Socket full (or a long burst): continue when it is writable. */
@@ -542,7 +549,6 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
   NetConn *conn = data;
   g_autoptr(GArray) events = mero_connection_events_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree guint8 *buf = NULL;
   gssize n;
 
   /* Back-pressure: the node is behind, so stop reading until the
@@ -553,8 +559,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
       g_clear_pointer (&conn->read_source, g_source_unref);
       return G_SOURCE_REMOVE;
     }
-  buf = g_malloc (MERO_NET_READ_CHUNK);
-  n = g_socket_receive (socket, (char *) buf, MERO_NET_READ_CHUNK, NULL, &error);
+  n = g_socket_receive (socket, (char *) conn->read_buf, MERO_NET_READ_CHUNK, NULL, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
   if (n <= 0)
@@ -563,7 +568,8 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
       conn_close (conn, n == 0 ? "connection closed by peer" : error->message);
       return G_SOURCE_REMOVE;
     }
-  mero_connection_recv (conn->core, buf, (gsize) n, g_get_monotonic_time (), events, NULL);
+  mero_connection_recv (conn->core, conn->read_buf, (gsize) n, g_get_monotonic_time (), events,
+                        NULL);
   handle_core_events (conn, events);
   conn_drive (conn);
   return conn->dead ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
@@ -640,6 +646,7 @@ net_conn_new (MeroNetwork *net, GSocketConnection *connection, MeroConnectionRol
     conn->address = g_strdup ("(unknown)");
   remote_ma = mero_multiaddr_new_from_string (conn->address, NULL);
   conn->out = g_byte_array_new ();
+  conn->read_buf = g_malloc (MERO_NET_READ_CHUNK);
   conn->streams = g_hash_table_new_full (NULL, NULL, NULL, net_stream_free);
   conn->next_ping = now + net->ping_interval_us;
 
@@ -695,6 +702,7 @@ net_conn_free (gpointer data)
   g_clear_pointer (&conn->core, mero_connection_free);
   g_clear_pointer (&conn->streams, g_hash_table_unref);
   g_clear_pointer (&conn->out, g_byte_array_unref);
+  g_free (conn->read_buf);
   g_free (conn->address);
   g_free (conn->peer_id);
   g_free (conn);

@@ -41,8 +41,10 @@ G_BEGIN_DECLS
 #define MERO_NET_DEFAULT_DIAL_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /* js's connection monitor interval. */
 #define MERO_NET_DEFAULT_PING_INTERVAL_US (10 * G_USEC_PER_SEC)
-/* Bytes read from a socket per wakeup. */
-#define MERO_NET_READ_CHUNK (64u * 1024u)
+/* Bytes read from a socket per wakeup (one buffer per connection). */
+#define MERO_NET_READ_CHUNK (256u * 1024u)
+/* Bytes pulled from the core per socket send. */
+#define MERO_NET_SEND_BATCH (256u * 1024u)
 /* Bytes of one app stream delivered per STREAM_DATA event. */
 #define MERO_NET_STREAM_DATA_CHUNK (64u * 1024u)
 /* Bytes the node may have queued on one stream beyond what yamux takes;
