@@ -24,6 +24,7 @@
 #include "node/mero-node-plugins.h"
 #include "node/mero-node.h"
 #include "node/mero-peers-report.h"
+#include "server/mero-server-token.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG 2
@@ -90,12 +91,13 @@ command_init (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context =
-      command_context (NULL, _("Create a node home: a documented merod.conf and the node "
-                               "identity. Prints the node's PeerId."),
+      command_context (NULL, _("Create a node home: a documented merod.conf, the node "
+                               "identity and the HTTP token. Prints the node's PeerId."),
                        entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (MeroIdentity) identity = NULL;
   g_autofree char *peer_id = NULL;
+  g_autofree char *token = NULL;
   int status = 0;
 
   if (!parse_command (context, &argc, &argv, &status))
@@ -110,6 +112,12 @@ command_init (int argc, char **argv)
   identity = mero_home_init (home, force, &error);
   if (identity == NULL)
     return print_error (error);
+  /* The HTTP token exists from the start, so a client can be configured
+   * with it before the node first runs (an existing one is kept). */
+  token = mero_server_token_load_or_create (home, &error);
+  if (token == NULL)
+    return print_error (error);
+  sodium_memzero (token, strlen (token));
   peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (identity));
   g_printerr (_("Initialised the node home %s\n"), home);
   g_print ("%s\n", peer_id);

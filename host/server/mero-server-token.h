@@ -1,8 +1,8 @@
 /* mero-server-token.h: the bearer token of the HTTP server.
  *
  * <home>/http.token holds 32 random bytes as 64 lowercase hex digits and
- * a newline, mode 0600.  It is created on the first start of the server
- * and kept afterwards, so tools configured with it keep working across
+ * a newline, mode 0600.  `merod init` creates it (the server too, on a
+ * start that finds it missing) and it is kept afterwards, so tools configured with it keep working across
  * restarts; delete the file to rotate the token.  A token file that is
  * group- or world-accessible, not a regular file or not 64 hex digits is
  * refused, as identity.key is. */

@@ -381,3 +381,39 @@ mero_test_wait_until (MeroTestPredicate predicate, gpointer user_data, guint tim
   g_source_unref (tick);
   return done;
 }
+
+void
+mero_test_config_set (const char *home, const char *key, const char *value)
+{
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  if (!mero_test_run_sync ((const char *[]) { mero_test_merod_path (), "config", "set",
+                                              "--home", home, key, value, NULL },
+                           NULL, MERO_TEST_TIMEOUT_MS, NULL, &err, &status)
+      || status != 0)
+    g_error ("merod config set %s %s: %s", key, value, err != NULL ? err : "timed out");
+}
+
+char *
+mero_test_home_init (const char *home, const char *const *settings)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  if (!mero_test_run_sync ((const char *[]) { mero_test_merod_path (), "init", "--home", home,
+                                              NULL },
+                           NULL, MERO_TEST_TIMEOUT_MS, &out, &err, &status)
+      || status != 0)
+    g_error ("merod init --home %s: %s", home, err != NULL ? err : "timed out");
+  mero_test_config_set (home, "server.listen", "127.0.0.1:0");
+  mero_test_config_set (home, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
+  mero_test_config_set (home, "network.mdns", "false");
+  for (gsize i = 0; settings != NULL && settings[i] != NULL; i += 2)
+    {
+      g_assert_nonnull (settings[i + 1]);
+      mero_test_config_set (home, settings[i], settings[i + 1]);
+    }
+  return g_strstrip (g_steal_pointer (&out));
+}

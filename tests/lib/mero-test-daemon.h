@@ -27,6 +27,18 @@ const char *mero_test_meroctl_path (void);
 gboolean mero_test_run_sync (const char *const *argv, const char *const *envp,
                              guint timeout_ms, char **out, char **err, int *exit_status);
 
+/* `merod config set --home @home @key @value`; aborts the test, with
+ * merod's message, if it fails. */
+void mero_test_config_set (const char *home, const char *key, const char *value);
+
+/* `merod init --home @home`, then the settings that keep a test node off
+ * everything on the machine (server.listen=127.0.0.1:0,
+ * network.listen_multiaddrs=/ip4/127.0.0.1/tcp/0;, network.mdns=false),
+ * then @settings: NULL-terminated key, value pairs applied in order (they
+ * may override those three; NULL for none).  Returns (transfer full) the
+ * PeerId init printed; aborts the test if any step fails. */
+char *mero_test_home_init (const char *home, const char *const *settings);
+
 /* Spawns merod with @args (NULL-terminated, without the program name);
  * stderr is collected line by line as the main context runs. */
 MeroTestDaemon *mero_test_daemon_spawn (const char *const *args, const char *const *envp,
