@@ -54,6 +54,8 @@ G_BEGIN_DECLS
 #define MERO_YAMUX_HEADER_SIZE 12
 /* Initial send and receive window of every stream, in each direction. */
 #define MERO_YAMUX_INITIAL_WINDOW 262144u
+/* Read bytes of a stream returned to the peer as one Window Update. */
+#define MERO_YAMUX_CREDIT_BATCH (MERO_YAMUX_INITIAL_WINDOW / 8u)
 /* js caps its Data frames at 64 KiB including the header; so do we. */
 #define MERO_YAMUX_MAX_DATA_PAYLOAD (65536u - MERO_YAMUX_HEADER_SIZE)
 /* Streams per direction per connection.  Each inbound stream may buffer a

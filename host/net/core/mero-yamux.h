@@ -11,7 +11,8 @@
  *    Window Update carrying ACK, so no accept backlog builds up.  Beyond
  *    the stream limit, or after we sent GoAway, a SYN is answered by RST.
  *  - The receive window stays at 256 KiB (no auto-tuning); credit is
- *    returned once half of it has been read by the application.  Data
+ *    returned in batches of MERO_YAMUX_CREDIT_BATCH (32 KiB) read by the
+ *    application.  Data
  *    beyond the granted window is a protocol error: we send GoAway
  *    (protocol error) and the session fails.
  *  - Any protocol error fails the whole session (as js does): recv returns

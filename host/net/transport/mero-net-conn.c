@@ -845,7 +845,20 @@ net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data)
       conn_drive (conn);
       return;
     }
-  pending_append (s, bytes, len);
+  /* Nothing queued before it: yamux takes what fits straight from the
+   * node's bytes, and only the rest is copied into pending. */
+  if (pending_len (s) == 0 && !s->close_pending)
+    {
+      gssize n = mero_connection_stream_write (conn->core, stream_id, bytes, len, NULL);
+
+      if (n > 0)
+        {
+          bytes += n;
+          len -= (gsize) n;
+        }
+    }
+  if (len > 0)
+    pending_append (s, bytes, len);
   conn_drive (conn);
 }
 

@@ -257,6 +257,34 @@ test_yamux_window (void)
   g_assert_cmpmem (received->data, received->len, data, total);
 }
 
+/* Credit goes back once MERO_YAMUX_CREDIT_BATCH bytes were read, not
+ * before: exactly one Window Update carrying exactly that credit. */
+static void
+test_yamux_credit_batch (void)
+{
+  g_autoptr(Pair) p = pair_new (G_MAXSIZE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autofree guint8 *data = g_malloc0 (MERO_YAMUX_INITIAL_WINDOW);
+  g_autofree guint8 *buf = g_malloc (MERO_YAMUX_CREDIT_BATCH);
+  guint32 id = mero_yamux_session_open_stream (p->client, &error);
+  char expected[64];
+
+  g_assert_no_error (error);
+  g_assert_cmpint (mero_yamux_stream_write (p->client, id, data, MERO_YAMUX_INITIAL_WINDOW, &error),
+                   ==, MERO_YAMUX_INITIAL_WINDOW);
+  pump (p);
+  g_assert_false (mero_yamux_session_wants_send (p->client));
+
+  g_assert_cmpuint (mero_yamux_stream_read (p->server, id, buf, MERO_YAMUX_CREDIT_BATCH - 1), ==,
+                    MERO_YAMUX_CREDIT_BATCH - 1);
+  g_assert_false (mero_yamux_session_wants_send (p->server));
+  g_assert_cmpuint (mero_yamux_stream_read (p->server, id, buf, 1), ==, 1);
+  mero_yamux_session_pull_send (p->server, out, G_MAXSIZE);
+  g_snprintf (expected, sizeof expected, "00 01 0000 %08x %08x", id, MERO_YAMUX_CREDIT_BATCH);
+  net_test_assert_bytes (out->data, out->len, expected);
+}
+
 static void
 test_yamux_frame_size (void)
 {
@@ -620,6 +648,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/yamux/wire-vectors", test_yamux_wire_vectors);
   g_test_add_func ("/net/yamux/window", test_yamux_window);
   g_test_add_func ("/net/yamux/many-streams", test_yamux_many_streams);
+  g_test_add_func ("/net/yamux/credit-batch", test_yamux_credit_batch);
   g_test_add_func ("/net/yamux/frame-size", test_yamux_frame_size);
   g_test_add_func ("/net/yamux/flood", test_yamux_flood);
   g_test_add_func ("/net/yamux/flood-single-frame", test_yamux_flood_single_frame);
