@@ -83,21 +83,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->tmp);
 }
 
-static int
-run_merod (const char *const *args, const char *const *envp, char **out, char **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = -1;
-
-  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, envp,
-                                     MERO_TEST_TIMEOUT_MS, out, err, &status));
-  return status;
-}
-
 /* `merod init` on free ports (mero_test_home_init); the PeerId it printed. */
 static char *
 init_home (Fixture *f)
@@ -196,13 +181,11 @@ test_init (Fixture *f, gconstpointer data)
   token = read_token (f->home);
 
   /* A second init refuses; --force keeps the identity and the token. */
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, NULL }, NULL, NULL,
-                              &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", f->home, NULL }, NULL,
+                                        NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "--force"));
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, "--force", NULL },
-                              NULL, &out, NULL),
-                   ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", f->home, "--force",
+                                        NULL }, NULL, &out, NULL), ==, 0);
   g_strstrip (out);
   g_assert_cmpstr (out, ==, peer_id);
   {
@@ -272,8 +255,8 @@ test_run_dbus (Fixture *f, gconstpointer data)
   {
     g_autofree char *pid = g_strdup_printf ("pid %d", (int) mero_test_daemon_get_pid (daemon));
 
-    exit_status = run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                             NULL, NULL, &err);
+    exit_status = mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                       NULL }, NULL, NULL, &err);
     g_assert_cmpint (exit_status, ==, 1);
     g_assert_nonnull (strstr (err, "already in use"));
     g_assert_nonnull (strstr (err, f->home));
@@ -333,9 +316,8 @@ test_first_run_initialises (Fixture *f, gconstpointer data)
   token = read_token (f->home);
   stop_node (daemon);
   /* `merod init --force` reports the same PeerId the node used. */
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, "--force", NULL },
-                              NULL, &out, NULL),
-                   ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", f->home, "--force",
+                                        NULL }, NULL, &out, NULL), ==, 0);
   g_strstrip (out);
   g_assert_cmpstr (out, ==, prop_peer);
 }
@@ -351,9 +333,8 @@ test_name_taken (Fixture *f, gconstpointer data)
     return;
   daemon = start_node (f);
 
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", other, NULL }, NULL, NULL,
-                              &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", other, NULL }, NULL,
+                                        NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "network.calimero.Node1 is already owned"));
   stop_node (daemon);
 }
@@ -391,8 +372,8 @@ static void
 assert_run_fails_on_config (Fixture *f, const char *conf, const char *key, const char *value)
 {
   g_autofree char *err = NULL;
-  int status = run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                          NULL, NULL, &err);
+  int status = mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL
+                                    }, NULL, NULL, &err);
 
   g_test_message ("stderr: %s", err);
   g_assert_cmpint (status, ==, 2);
@@ -445,17 +426,17 @@ test_config_get_set (Fixture *f, gconstpointer data)
   g_autofree char *conf = g_build_filename (f->home, "merod.conf", NULL);
   g_autofree char *contents = NULL;
 
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "--home", f->home, "set",
                                                  "network.port", "2600", NULL },
                               NULL, NULL, NULL),
                    ==, 0);
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "get",
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "--home", f->home, "get",
                                                  "network.port", NULL },
                               NULL, &out, NULL),
                    ==, 0);
   g_assert_cmpstr (out, ==, "2600\n");
 
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "set",
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "--home", f->home, "set",
                                                  "network.port", "99999", NULL },
                               NULL, NULL, &err),
                    ==, 2);
@@ -476,9 +457,8 @@ test_identity_readable (Fixture *f, gconstpointer data)
   g_autofree char *err = NULL;
 
   g_assert_cmpint (g_chmod (key, 0644), ==, 0);
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                              NULL, NULL, &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                        NULL }, NULL, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, key));
   g_assert_nonnull (strstr (err, "chmod 600"));
 }
@@ -497,17 +477,15 @@ test_store_of_other_identity (Fixture *f, gconstpointer data)
   gsize len;
 
   stop_node (daemon);
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", other_home, NULL }, NULL,
-                              &other_peer, NULL),
-                   ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", other_home, NULL },
+                                        NULL, &other_peer, NULL), ==, 0);
   g_strstrip (other_peer);
   g_assert_true (g_file_get_contents (other_key, &contents, &len, NULL));
   g_assert_true (g_file_set_contents_full (key, contents, len, G_FILE_SET_CONTENTS_CONSISTENT,
                                            0600, NULL));
 
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                              NULL, NULL, &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                        NULL }, NULL, NULL, &err), ==, 1);
   g_test_message ("stderr: %s", err);
   g_assert_nonnull (strstr (err, "belongs to node"));
   g_assert_nonnull (strstr (err, peer_id));
@@ -529,21 +507,11 @@ test_german (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (mo, G_FILE_TEST_IS_REGULAR));
   env_dir = g_strconcat ("MERO_LOCALEDIR=", localedir, NULL);
 
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "--home", f->home, "get", "nope.key",
-                                                 NULL },
-                              (const char *[]) { "LANGUAGE=de", "LC_ALL=C.UTF-8", env_dir,
-                                                 NULL },
-                              NULL, &err),
-                   ==, 2);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "--home", f->home, "get",
+                                        "nope.key", NULL }, (const char *[]) { "LANGUAGE=de",
+                                        "LC_ALL=C.UTF-8", env_dir, NULL }, NULL, &err), ==, 2);
   g_test_message ("stderr: %s", err);
   g_assert_nonnull (strstr (err, "unbekannter Schlüssel „nope.key“"));
-}
-
-static int
-config_set (Fixture *f, const char *key, const char *value)
-{
-  return run_merod ((const char *[]) { "config", "--home", f->home, "set", key, value, NULL },
-                    NULL, NULL, NULL);
 }
 
 static void
@@ -555,12 +523,12 @@ test_passphrase (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   int status = -1;
 
-  g_assert_cmpint (config_set (f, "store.encryption", "passphrase"), ==, 0);
+  mero_test_config_set (f->home, "store.encryption", "passphrase");
 
   /* No passphrase in the environment: a clear refusal, nothing created. */
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                              (const char *[]) { "MERO_STORE_PASSPHRASE=", NULL }, NULL, &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                        NULL }, (const char *[]) { "MERO_STORE_PASSPHRASE=", NULL },
+                                        NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "MERO_STORE_PASSPHRASE"));
   g_clear_pointer (&err, g_free);
 
@@ -576,10 +544,9 @@ test_passphrase (Fixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 0);
 
   /* The wrong passphrase is refused by the store. */
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none", NULL },
-                              (const char *[]) { "MERO_STORE_PASSPHRASE=wrong", NULL }, NULL,
-                              &err),
-                   ==, 1);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                        NULL }, (const char *[]) { "MERO_STORE_PASSPHRASE=wrong",
+                                        NULL }, NULL, &err), ==, 1);
   g_test_message ("stderr: %s", err);
   g_assert_nonnull (strstr (err, "Cannot open the store"));
 }
@@ -594,19 +561,17 @@ test_plugins (Fixture *f, gconstpointer data)
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *text = NULL;
 
-  g_assert_cmpint (run_merod ((const char *[]) { "plugins", "--home", f->home, NULL }, NULL,
-                              &out, NULL),
-                   ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "plugins", "--home", f->home, NULL },
+                                        NULL, &out, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "store-rocksdb"));
   g_assert_nonnull (strstr (out, "store-memory"));
   g_assert_nonnull (strstr (out, "loaded"));
   g_clear_pointer (&out, g_free);
 
   /* A disabled plugin is listed as such and never loaded by the node. */
-  g_assert_cmpint (config_set (f, "plugins.disabled", "store-memory"), ==, 0);
-  g_assert_cmpint (run_merod ((const char *[]) { "plugins", "--home", f->home, NULL }, NULL,
-                              &out, NULL),
-                   ==, 0);
+  mero_test_config_set (f->home, "plugins.disabled", "store-memory");
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "plugins", "--home", f->home, NULL },
+                                        NULL, &out, NULL), ==, 0);
   g_assert_true (g_regex_match_simple ("store-memory +\\S+ +\\S+ +disabled", out, 0, 0));
 
   daemon = start_node (f);
@@ -629,7 +594,7 @@ test_memory_backend (Fixture *f, gconstpointer data)
   g_autoptr (MeroTestDaemon) daemon = NULL;
   g_autofree char *store_dir = g_build_filename (f->home, "data", NULL);
 
-  g_assert_cmpint (config_set (f, "store.backend", "store-memory"), ==, 0);
+  mero_test_config_set (f->home, "store.backend", "store-memory");
   daemon = start_node (f);
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (daemon), "(store-memory)"));
   stop_node (daemon);
@@ -641,13 +606,15 @@ test_version_and_usage (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (run_merod ((const char *[]) { "--version", NULL }, NULL, &out, NULL), ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "--version", NULL }, NULL, &out, NULL),
+                                        ==, 0);
   g_assert_true (g_str_has_prefix (out, "merod "));
-  g_assert_cmpint (run_merod ((const char *[]) { "frobnicate", NULL }, NULL, NULL, &err), ==, 2);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "frobnicate", NULL }, NULL, NULL, &err),
+                                        ==, 2);
   g_assert_nonnull (strstr (err, "frobnicate"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_merod ((const char *[]) { "run", "--bus=taxi", NULL }, NULL, NULL, &err),
-                   ==, 2);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--bus=taxi", NULL }, NULL, NULL,
+                                        &err), ==, 2);
   g_assert_nonnull (strstr (err, "taxi"));
 }
 

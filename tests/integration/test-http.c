@@ -33,33 +33,6 @@ typedef struct {
   SoupSession *session;
 } Fixture;
 
-static int
-run_merod (const char *const *args, char **out)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *err = NULL;
-  int status = -1;
-
-  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
-                                     MERO_TEST_TIMEOUT_MS, out, &err, &status));
-  if (status != 0)
-    g_test_message ("merod stderr: %s", err);
-  return status;
-}
-
-static void
-config_set (Fixture *f, const char *key, const char *value)
-{
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "set", "--home", f->home, key, value,
-                                                 NULL },
-                              NULL),
-                   ==, 0);
-}
-
 static char *
 get_string_property (Fixture *f, const char *name)
 {
@@ -84,13 +57,8 @@ start_node (Fixture *f, gboolean trust_loopback)
   g_autofree char *address_file = NULL;
   g_autofree char *addresses = NULL;
 
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", f->home, NULL }, &f->peer_id),
-                   ==, 0);
-  g_strstrip (f->peer_id);
-  config_set (f, "server.listen", "127.0.0.1:0");
-  config_set (f, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
-  if (!trust_loopback)
-    config_set (f, "server.trust_loopback", "false");
+  f->peer_id = mero_test_home_init (f->home, (const char *[]) {
+      "server.trust_loopback", trust_loopback ? "true" : "false", NULL });
   f->daemon = mero_test_daemon_spawn ((const char *[]) { "run", "--home", f->home, NULL }, NULL,
                                       &error);
   g_assert_no_error (error);

@@ -22,44 +22,18 @@
 
 static char *netns_skip;
 
-static int
-run_merod (const char *const *args, char **out)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = -1;
-
-  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
-                                     MERO_TEST_TIMEOUT_MS, out, NULL, &status));
-  return status;
-}
-
-static void
-config_set (const char *home, const char *key, const char *value)
-{
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "set", "--home", home, key, value,
-                                                 NULL }, NULL),
-                   ==, 0);
-}
-
 /* A home on loopback, kernel-chosen ports, no bootstrap; its PeerId. */
 static char *
 make_home (const char *tmp, const char *name, gboolean mdns, const char *listen,
            char **home_out)
 {
   g_autofree char *home = g_build_filename (tmp, name, NULL);
-  g_autofree char *out = NULL;
+  char *peer_id = mero_test_home_init (home, (const char *[]) {
+      "network.listen_multiaddrs", listen, "network.mdns", mdns ? "true" : "false",
+      "network.mdns_interval_secs", "1", NULL });
 
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", home, NULL }, &out), ==, 0);
-  config_set (home, "server.listen", "127.0.0.1:0");
-  config_set (home, "network.listen_multiaddrs", listen);
-  config_set (home, "network.mdns", mdns ? "true" : "false");
-  config_set (home, "network.mdns_interval_secs", "1");
   *home_out = g_steal_pointer (&home);
-  return g_strstrip (g_steal_pointer (&out));
+  return peer_id;
 }
 
 static MeroTestDaemon *

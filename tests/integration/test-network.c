@@ -85,31 +85,12 @@ run_tool (const char *program, const char *const *args, char **out, char **err)
   return status;
 }
 
-static void
-config_set (const char *home, const char *key, const char *value)
-{
-  g_assert_cmpint (run_tool (mero_test_merod_path (),
-                             (const char *[]) { "config", "set", "--home", home, key, value,
-                                                NULL },
-                             NULL, NULL),
-                   ==, 0);
-}
-
 /* A fresh home on loopback with kernel-chosen ports; returns its PeerId. */
 static char *
 make_home (Fixture *f, const char *name, char **home_out)
 {
-  g_autofree char *home = g_build_filename (f->tmp, name, NULL);
-  g_autofree char *out = NULL;
-
-  g_assert_cmpint (run_tool (mero_test_merod_path (),
-                             (const char *[]) { "init", "--home", home, NULL }, &out, NULL),
-                   ==, 0);
-  config_set (home, "server.listen", "127.0.0.1:0");
-  config_set (home, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
-  config_set (home, "network.mdns", "false");
-  *home_out = g_steal_pointer (&home);
-  return g_strstrip (g_steal_pointer (&out));
+  *home_out = g_build_filename (f->tmp, name, NULL);
+  return mero_test_home_init (*home_out, NULL);
 }
 
 static MeroTestDaemon *
@@ -251,7 +232,7 @@ test_bootstrap_and_redial (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_suffix (addr_a, peer_a));
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (a), "libp2p listening on"));
 
-  config_set (home_b, "network.bootstrap", bootstrap);
+  mero_test_config_set (home_b, "network.bootstrap", bootstrap);
   b = start (home_b, TRUE);
   g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
 
@@ -310,7 +291,7 @@ test_bootstrap_and_redial (Fixture *f, gconstpointer data)
   /* A comes back on the port B has in its bootstrap list. */
   transport_a = g_strndup (addr_a, strstr (addr_a, "/p2p/") - addr_a);
   listen_a = g_strconcat (transport_a, ";", NULL);
-  config_set (home_a, "network.listen_multiaddrs", listen_a);
+  mero_test_config_set (home_a, "network.listen_multiaddrs", listen_a);
   a2 = start (home_a, FALSE);
   g_assert_true (mero_test_wait_until (signal_seen, &second_connect, REDIAL_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (bus_node_lists_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
@@ -337,7 +318,7 @@ test_wrong_peer_id (Fixture *f, gconstpointer data)
   g_autofree char *wrong = g_strdup_printf ("%s/p2p/%s;", transport_a, peer_x);
   g_autofree char *out = NULL;
 
-  config_set (home_c, "network.bootstrap", wrong);
+  mero_test_config_set (home_c, "network.bootstrap", wrong);
   c = start (home_c, FALSE);
   g_assert_true (mero_test_daemon_wait_for_stderr (c, "dial failed", MERO_TEST_TIMEOUT_MS));
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (c), peer_x));
@@ -371,14 +352,14 @@ test_tls_only (Fixture *f, gconstpointer data)
   g_autofree char *joined = g_strdup_printf ("peer %s joined", peer_a);
   g_autofree char *out = NULL;
 
-  config_set (home_a, "network.security", "tls");
-  config_set (home_n, "network.security", "noise");
+  mero_test_config_set (home_a, "network.security", "tls");
+  mero_test_config_set (home_n, "network.security", "noise");
   a = start (home_a, FALSE);
   addr_a = ready_multiaddr (a);
   bootstrap = g_strconcat (addr_a, ";", NULL);
 
   /* B proposes /noise, A answers na, B falls back to /tls/1.0.0. */
-  config_set (home_b, "network.bootstrap", bootstrap);
+  mero_test_config_set (home_b, "network.bootstrap", bootstrap);
   b = start (home_b, FALSE);
   g_assert_true (mero_test_daemon_wait_for_stderr (b, joined, MERO_TEST_TIMEOUT_MS));
   g_assert_cmpint (run_tool (mero_test_merod_path (),
@@ -388,7 +369,7 @@ test_tls_only (Fixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
 
   /* N offers only Noise: A refuses it, N logs the failed dial and runs on. */
-  config_set (home_n, "network.bootstrap", bootstrap);
+  mero_test_config_set (home_n, "network.bootstrap", bootstrap);
   n = start (home_n, FALSE);
   g_assert_true (mero_test_daemon_wait_for_stderr (n, "dial failed", MERO_TEST_TIMEOUT_MS));
   g_assert_cmpint (run_tool (mero_test_merod_path (),

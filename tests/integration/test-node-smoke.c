@@ -67,21 +67,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->tmp);
 }
 
-static void
-merod_tool (const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = -1;
-
-  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
-                                     MERO_TEST_TIMEOUT_MS, NULL, NULL, &status));
-  g_assert_cmpint (status, ==, 0);
-}
-
 static MeroTestDaemon *
 start_node (Fixture *f, const char *name, const char *bus_name)
 {
@@ -90,16 +75,8 @@ start_node (Fixture *f, const char *name, const char *bus_name)
   const char *env[] = { "G_MESSAGES_DEBUG=merod", NULL };
   MeroTestDaemon *daemon;
 
-  merod_tool ((const char *[]) { "init", "--home", home, NULL });
-  merod_tool ((const char *[]) { "config", "set", "--home", home, "server.listen",
-                                 "127.0.0.1:0", NULL });
-  merod_tool ((const char *[]) { "config", "set", "--home", home, "network.listen_multiaddrs",
-                                 "/ip4/127.0.0.1/tcp/0;", NULL });
-  merod_tool ((const char *[]) { "config", "set", "--home", home, "network.mdns", "false",
-                                 NULL });
-  merod_tool ((const char *[]) { "config", "set", "--home", home, "dbus.name", bus_name, NULL });
-  merod_tool ((const char *[]) { "config", "set", "--home", home,
-                                 "sync.heartbeat_interval_secs", "1", NULL });
+  g_free (mero_test_home_init (home, (const char *[]) {
+      "dbus.name", bus_name, "sync.heartbeat_interval_secs", "1", NULL }));
   daemon = mero_test_daemon_spawn_merged ((const char *[]) { "run", "--home", home, NULL }, env,
                                           &error);
   g_assert_no_error (error);

@@ -23,6 +23,7 @@
 #include "net/core/mero-gossipsub-router.h"
 #include "net/mero-key-codec.h"
 #include "net/transport/mero-network.h"
+#include "mero-test-js-peer.h"
 
 #define OUR_PROTOCOL "/calimero/stream/interop/1"
 #define STAY_S 13
@@ -39,11 +40,7 @@ typedef struct
   char *key_hex;
   MeroNetwork *net;
   GPtrArray *net_events;  /* MeroNetEvent */
-  GSubprocess *js;
-  GDataInputStream *js_out;
-  GPtrArray *js_events;   /* JsonObject */
-  gboolean js_eof;
-  GCancellable *cancellable;
+  MeroTestJsPeer js;
 } Ctx;
 
 static void
@@ -52,37 +49,6 @@ on_net_event (MeroNetEvent *event, gpointer data)
   Ctx *ctx = data;
 
   g_ptr_array_add (ctx->net_events, event);
-}
-
-static void read_js_line (Ctx *ctx);
-
-static void
-on_js_line (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Ctx *ctx = data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, NULL, &error);
-  g_autoptr(JsonParser) parser = NULL;
-
-  if (line == NULL)
-    {
-      ctx->js_eof = TRUE;
-      return;
-    }
-  g_test_message ("js: %s", line);
-  parser = json_parser_new ();
-  if (json_parser_load_from_data (parser, line, -1, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    g_ptr_array_add (ctx->js_events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-  read_js_line (ctx);
-}
-
-static void
-read_js_line (Ctx *ctx)
-{
-  g_data_input_stream_read_line_async (ctx->js_out, G_PRIORITY_DEFAULT, ctx->cancellable,
-                                       on_js_line, ctx);
 }
 
 static void
@@ -102,8 +68,7 @@ ctx_init_full (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer, MeroNetSecurit
   ctx->key_hex = g_malloc (sizeof key_pb * 2 + 1);
   sodium_bin2hex (ctx->key_hex, sizeof key_pb * 2 + 1, key_pb, sizeof key_pb);
   ctx->net_events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
-  ctx->js_events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  ctx->cancellable = g_cancellable_new ();
+  mero_test_js_peer_init (&ctx->js, NULL);
   config.listen_addrs = listen;
   config.stream_protocols = protocols;
   config.ping_interval_us = 2 * G_USEC_PER_SEC;
@@ -125,8 +90,6 @@ ctx_init (Ctx *ctx, guint8 seed_byte, gboolean inline_muxer)
 static void
 ctx_spawn_js (Ctx *ctx, const char *const *args)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, (gpointer) "node");
@@ -136,31 +99,15 @@ ctx_spawn_js (Ctx *ctx, const char *const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_cwd (launcher, interop_dir);
-  ctx->js = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  ctx->js_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (ctx->js));
-  read_js_line (ctx);
+  mero_test_js_peer_spawn (&ctx->js, interop_dir, (const char *const *) argv->pdata);
 }
 
 static void
 ctx_clear (Ctx *ctx)
 {
-  g_cancellable_cancel (ctx->cancellable);
-  if (ctx->js != NULL)
-    {
-      g_subprocess_force_exit (ctx->js);
-      g_subprocess_wait (ctx->js, NULL, NULL);
-    }
-  /* Let the cancelled read finish before its stream goes. */
-  for (guint i = 0; i < 100 && !ctx->js_eof && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
+  mero_test_js_peer_clear (&ctx->js);
   g_clear_pointer (&ctx->net, mero_network_free);
-  g_clear_object (&ctx->js_out);
-  g_clear_object (&ctx->js);
-  g_clear_object (&ctx->cancellable);
   g_clear_pointer (&ctx->net_events, g_ptr_array_unref);
-  g_clear_pointer (&ctx->js_events, g_ptr_array_unref);
   g_clear_pointer (&ctx->identity, mero_identity_free);
   g_clear_pointer (&ctx->peer_id, g_free);
   g_clear_pointer (&ctx->key_hex, g_free);
@@ -169,9 +116,9 @@ ctx_clear (Ctx *ctx)
 static JsonObject *
 find_js (Ctx *ctx, const char *event, guint skip)
 {
-  for (guint i = 0; i < ctx->js_events->len; i++)
+  for (guint i = 0; i < ctx->js.events->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+      JsonObject *o = g_ptr_array_index (ctx->js.events, i);
 
       if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0 &&
           skip-- == 0)
@@ -207,7 +154,7 @@ wait_js (Ctx *ctx, const char *event, guint skip)
   gint64 deadline = g_get_monotonic_time () + STEP_TIMEOUT_US;
   JsonObject *o;
 
-  while ((o = find_js (ctx, event, skip)) == NULL && !ctx->js_eof &&
+  while ((o = find_js (ctx, event, skip)) == NULL && !ctx->js.eof &&
          g_get_monotonic_time () < deadline)
     iterate_until (deadline);
   if (o == NULL)
@@ -242,9 +189,9 @@ count_js_messages (Ctx *ctx, const char *data)
 {
   guint n = 0;
 
-  for (guint i = 0; i < ctx->js_events->len; i++)
+  for (guint i = 0; i < ctx->js.events->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+      JsonObject *o = g_ptr_array_index (ctx->js.events, i);
 
       if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "message") == 0 &&
           g_strcmp0 (json_object_get_string_member_with_default (o, "data", ""), data) == 0)
@@ -538,8 +485,7 @@ ctx_init_js_only (Ctx *ctx)
 {
   memset (ctx, 0, sizeof *ctx);
   ctx->net_events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
-  ctx->js_events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  ctx->cancellable = g_cancellable_new ();
+  mero_test_js_peer_init (&ctx->js, NULL);
 }
 
 static guint
@@ -563,9 +509,9 @@ js_count_data (Ctx *ctx, const char *data)
 {
   guint n = 0;
 
-  for (guint i = 0; i < ctx->js_events->len; i++)
+  for (guint i = 0; i < ctx->js.events->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (ctx->js_events, i);
+      JsonObject *o = g_ptr_array_index (ctx->js.events, i);
 
       if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "message") == 0 &&
           g_strcmp0 (json_object_get_string_member_with_default (o, "data", ""), data) == 0)

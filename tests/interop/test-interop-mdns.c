@@ -19,29 +19,6 @@
 static char *skip_reason;
 static char *interop_dir;
 
-static int
-run_merod (const char *const *args, char **out)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = -1;
-
-  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, NULL,
-                                     MERO_TEST_TIMEOUT_MS, out, NULL, &status));
-  return status;
-}
-
-static void
-config_set (const char *home, const char *key, const char *value)
-{
-  g_assert_cmpint (run_merod ((const char *[]) { "config", "set", "--home", home, key, value,
-                                                 NULL }, NULL),
-                   ==, 0);
-}
-
 typedef struct
 {
   const char *path;
@@ -101,13 +78,8 @@ test_js_and_merod_find_each_other (void)
     }
   tmp = mero_test_make_tmpdir ("merod-mdns-js-XXXXXX");
   home = g_build_filename (tmp, "merod", NULL);
-  g_assert_cmpint (run_merod ((const char *[]) { "init", "--home", home, NULL }, &merod_id), ==,
-                   0);
-  g_strstrip (merod_id);
-  config_set (home, "server.listen", "127.0.0.1:0");
-  config_set (home, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
-  config_set (home, "network.mdns", "true");
-  config_set (home, "network.mdns_interval_secs", "1");
+  merod_id = mero_test_home_init (home, (const char *[]) {
+      "network.mdns", "true", "network.mdns_interval_secs", "1", NULL });
   merod = mero_test_daemon_spawn_merged ((const char *[]) { "run", "--home", home, "--bus=none",
                                                             NULL },
                                          env, &error);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "net/transport/mero-network.h"
+#include "mero-test-js-peer.h"
 
 #define TOPIC "merod-stability"
 #define STAY_S 30
@@ -46,11 +47,7 @@ typedef struct
   char *peer_id;
   MeroNetwork *net;
   GPtrArray *net_events;  /* MeroNetEvent */
-  GSubprocess *js;
-  GDataInputStream *js_out;
-  GPtrArray *js_events;   /* JsonObject */
-  gboolean js_eof;
-  GCancellable *cancellable;
+  MeroTestJsPeer js;
   char *js_peer;
   gboolean dialed;
   gint64 connected_at;    /* PEER_CONNECTED, monotonic µs */
@@ -71,44 +68,12 @@ on_net_event (MeroNetEvent *event, gpointer data)
   g_ptr_array_add (c->net_events, event);
 }
 
-static void read_js_line (Case *c);
-
-static void
-on_js_line (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Case *c = data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, NULL, &error);
-  g_autoptr(JsonParser) parser = NULL;
-
-  if (line == NULL)
-    {
-      c->js_eof = TRUE;
-      return;
-    }
-  g_test_message ("%s js: %s", c->name, line);
-  parser = json_parser_new ();
-  if (json_parser_load_from_data (parser, line, -1, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    g_ptr_array_add (c->js_events,
-                     json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-  read_js_line (c);
-}
-
-static void
-read_js_line (Case *c)
-{
-  g_data_input_stream_read_line_async (c->js_out, G_PRIORITY_DEFAULT, c->cancellable, on_js_line,
-                                       c);
-}
-
 static JsonObject *
 find_js (Case *c, const char *event)
 {
-  for (guint i = 0; i < c->js_events->len; i++)
+  for (guint i = 0; i < c->js.events->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (c->js_events, i);
+      JsonObject *o = g_ptr_array_index (c->js.events, i);
 
       if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0)
         return o;
@@ -136,7 +101,6 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
   const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
   MeroNetworkConfig config = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_auto(GStrv) addrs = NULL;
 
@@ -149,8 +113,7 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
   c->peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (c->identity));
   c->metrics = mero_metrics_new ();
   c->net_events = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_net_event_free);
-  c->js_events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  c->cancellable = g_cancellable_new ();
+  mero_test_js_peer_init (&c->js, name);
   config.listen_addrs = listen;
   config.ping_interval_us = OUR_PING_INTERVAL_US;
   config.metrics = c->metrics;
@@ -194,30 +157,15 @@ case_start (Case *c, const char *name, gboolean we_dial, guint8 seed_byte, const
   g_ptr_array_add (argv, g_strdup ("--publish-delay"));
   g_ptr_array_add (argv, g_strdup_printf ("%d", LATE_MS));
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_cwd (launcher, interop_dir);
-  c->js = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  c->js_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (c->js));
-  read_js_line (c);
+  mero_test_js_peer_spawn (&c->js, interop_dir, (const char *const *) argv->pdata);
 }
 
 static void
 case_clear (Case *c)
 {
-  g_cancellable_cancel (c->cancellable);
-  if (c->js != NULL)
-    {
-      g_subprocess_force_exit (c->js);
-      g_subprocess_wait (c->js, NULL, NULL);
-    }
-  for (guint i = 0; i < 100 && !c->js_eof && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
+  mero_test_js_peer_clear (&c->js);
   g_clear_pointer (&c->net, mero_network_free);
-  g_clear_object (&c->js_out);
-  g_clear_object (&c->js);
-  g_clear_object (&c->cancellable);
   g_clear_pointer (&c->net_events, g_ptr_array_unref);
-  g_clear_pointer (&c->js_events, g_ptr_array_unref);
   g_clear_pointer (&c->identity, mero_identity_free);
   g_clear_pointer (&c->metrics, mero_metrics_unref);
   g_clear_pointer (&c->peer_id, g_free);
@@ -269,7 +217,7 @@ case_step (Case *c)
     }
   if (c->events_at_done == 0 && find_js (c, "done") != NULL)
     c->events_at_done = c->net_events->len;
-  return c->events_at_done > 0 || c->js_eof;
+  return c->events_at_done > 0 || c->js.eof;
 }
 
 static guint
@@ -277,9 +225,9 @@ count_js_messages (Case *c, const char *data)
 {
   guint n = 0;
 
-  for (guint i = 0; i < c->js_events->len; i++)
+  for (guint i = 0; i < c->js.events->len; i++)
     {
-      JsonObject *o = g_ptr_array_index (c->js_events, i);
+      JsonObject *o = g_ptr_array_index (c->js.events, i);
 
       if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "message") == 0 &&
           g_strcmp0 (json_object_get_string_member_with_default (o, "data", ""), data) == 0 &&
@@ -344,9 +292,9 @@ case_check (Case *c)
   {
     gboolean pushed = FALSE;
 
-    for (guint i = 0; i < c->js_events->len && !pushed; i++)
+    for (guint i = 0; i < c->js.events->len && !pushed; i++)
       {
-        JsonObject *o = g_ptr_array_index (c->js_events, i);
+        JsonObject *o = g_ptr_array_index (c->js.events, i);
         JsonArray *protocols;
 
         if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "identify") != 0 ||

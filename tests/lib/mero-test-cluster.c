@@ -217,21 +217,13 @@ run_program (const char *program, const char *const *args, guint timeout_ms, cha
 void
 mero_test_node_config_set (MeroTestNode *node, const char *key, const char *value)
 {
-  g_autofree char *err = NULL;
-  int status = run_program (mero_test_merod_path (),
-                            (const char *[]) { "config", "set", "--home", node->home, key, value,
-                                               NULL },
-                            MERO_TEST_TIMEOUT_MS, NULL, &err);
-
-  if (status != 0)
-    g_error ("merod config set %s %s: %s", key, value, err);
+  mero_test_config_set (node->home, key, value);
 }
 
 MeroTestNode *
 mero_test_cluster_add_node (MeroTestCluster *cluster, const char *label, guint heartbeat_secs)
 {
   MeroTestNode *node;
-  g_autofree char *out = NULL;
 
   g_assert_cmpuint (cluster->n_nodes, <, MERO_TEST_CLUSTER_MAX_NODES);
   node = g_new0 (MeroTestNode, 1);
@@ -239,17 +231,9 @@ mero_test_cluster_add_node (MeroTestCluster *cluster, const char *label, guint h
   node->home = g_build_filename (cluster->tmp, label, NULL);
   node->bus_name = g_strdup_printf ("network.calimero.Test.%s", label);
   node->index = cluster->n_nodes;
-  g_assert_cmpint (run_program (mero_test_merod_path (),
-                                (const char *[]) { "init", "--home", node->home, NULL },
-                                MERO_TEST_TIMEOUT_MS, &out, NULL),
-                   ==, 0);
-  node->peer_id = g_strstrip (g_steal_pointer (&out));
+  node->peer_id = mero_test_home_init (node->home, (const char *[]) {
+      "dbus.name", node->bus_name, "debug.test_hooks", "true", NULL });
   g_assert_true (g_str_has_prefix (node->peer_id, "12D3KooW"));
-  mero_test_node_config_set (node, "server.listen", "127.0.0.1:0");
-  mero_test_node_config_set (node, "network.listen_multiaddrs", "/ip4/127.0.0.1/tcp/0;");
-  mero_test_node_config_set (node, "network.mdns", "false");
-  mero_test_node_config_set (node, "dbus.name", node->bus_name);
-  mero_test_node_config_set (node, "debug.test_hooks", "true");
   if (heartbeat_secs > 0)
     {
       g_autofree char *secs = g_strdup_printf ("%u", heartbeat_secs);

@@ -382,6 +382,21 @@ mero_test_wait_until (MeroTestPredicate predicate, gpointer user_data, guint tim
   return done;
 }
 
+int
+mero_test_run_merod (const char *const *args, const char *const *envp, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = -1;
+
+  g_ptr_array_add (argv, (gpointer) mero_test_merod_path ());
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (mero_test_run_sync ((const char *const *) argv->pdata, envp,
+                                     MERO_TEST_TIMEOUT_MS, out, err, &status));
+  return status;
+}
+
 void
 mero_test_config_set (const char *home, const char *key, const char *value)
 {

@@ -27,6 +27,13 @@ const char *mero_test_meroctl_path (void);
 gboolean mero_test_run_sync (const char *const *argv, const char *const *envp,
                              guint timeout_ms, char **out, char **err, int *exit_status);
 
+/* Runs merod with @args (NULL-terminated, without the program name) to
+ * completion within MERO_TEST_TIMEOUT_MS (the test fails if it does not
+ * finish); @envp, @out, @err as for mero_test_run_sync.  Returns the
+ * exit status. */
+int mero_test_run_merod (const char *const *args, const char *const *envp, char **out,
+                         char **err);
+
 /* `merod config set --home @home @key @value`; aborts the test, with
  * merod's message, if it fails. */
 void mero_test_config_set (const char *home, const char *key, const char *value);

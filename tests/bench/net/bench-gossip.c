@@ -31,6 +31,7 @@
 #include <gio/gio.h>
 
 #include "net/mero-event-channel.h"
+#include "mero-test-net-node.h"
 #include "net/transport/mero-network.h"
 
 #define TOPIC "bench"
@@ -41,11 +42,7 @@
 
 typedef struct
 {
-  MeroMetrics *metrics;
-  MeroIdentity *identity;
-  MeroNetwork *net;
-  GStrv addrs;
-  char *peer_id;
+  MeroTestNetNode base;  /* first: what mero_test_net_node_start fills */
   guint64 received;
   guint64 duplicates;
   guint64 next_seq;   /* the next sequence number expected */
@@ -99,44 +96,14 @@ on_event (MeroNetEvent *event, gpointer data)
   mero_net_event_free (event);
 }
 
-static void
-node_start (Node *node, guint8 seed_byte)
-{
-  guint8 seed[32];
-  const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
-  MeroNetworkConfig config = { 0 };
-  g_autoptr(GError) error = NULL;
-
-  memset (seed, seed_byte, sizeof seed);
-  node->identity = mero_identity_new_from_seed (seed);
-  node->peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
-  node->metrics = mero_metrics_new ();
-  config.listen_addrs = listen;
-  config.metrics = node->metrics;
-  node->net = mero_network_new (&config, node->identity);
-  if (!mero_network_start (node->net, g_main_context_default (), on_event, node, &error))
-    g_error ("starting a network: %s", error->message);
-  node->addrs = mero_network_get_listen_addrs (node->net);
-  if (!mero_network_subscribe (node->net, TOPIC, &error))
-    g_error ("subscribe: %s", error->message);
-}
-
-static void
-node_stop (Node *node)
-{
-  g_clear_pointer (&node->net, mero_network_free);
-  g_clear_pointer (&node->identity, mero_identity_free);
-  g_clear_pointer (&node->addrs, g_strfreev);
-  g_clear_pointer (&node->peer_id, g_free);
-  g_clear_pointer (&node->metrics, mero_metrics_unref);
-}
-
 static guint64
 node_dropped (Node *node)
 {
-  return mero_metrics_get_counter (node->metrics, "mero_net_gossip_frames_dropped_total", NULL) +
-         mero_metrics_get_counter (node->metrics, MERO_EVENT_CHANNEL_DROPPED_METRIC, NULL) +
-         mero_metrics_get_counter (node->metrics, "mero_net_gossip_peers_dropped_total", NULL);
+  MeroMetrics *metrics = node->base.metrics;
+
+  return mero_metrics_get_counter (metrics, "mero_net_gossip_frames_dropped_total", NULL) +
+         mero_metrics_get_counter (metrics, MERO_EVENT_CHANNEL_DROPPED_METRIC, NULL) +
+         mero_metrics_get_counter (metrics, "mero_net_gossip_peers_dropped_total", NULL);
 }
 
 static gboolean
@@ -150,7 +117,7 @@ mesh_formed (Bench *b)
 {
   for (guint i = 0; i < b->n; i++)
     {
-      g_auto(GStrv) mesh = mero_network_get_mesh_peers (b->nodes[i].net, TOPIC);
+      g_auto(GStrv) mesh = mero_network_get_mesh_peers (b->nodes[i].base.net, TOPIC);
       guint want = i == 0 || i == b->n - 1 ? 1 : 2;
 
       if (g_strv_length (mesh) != want)
@@ -218,7 +185,7 @@ run_phase (Bench *b, gsize size, guint window, double secs, guint64 *seq)
           memcpy (buf, seq, 8);
           memcpy (buf + 8, &now, 8);
           data = g_bytes_new (buf, size);
-          if (!mero_network_publish (b->nodes[0].net, TOPIC, data, &error))
+          if (!mero_network_publish (b->nodes[0].base.net, TOPIC, data, &error))
             g_error ("publish: %s", error->message);
           (*seq)++;
         }
@@ -259,14 +226,14 @@ run_c (guint n, const gsize *sizes, guint n_sizes, double secs, Result *out)
 
   current = &b;
   for (guint i = 0; i < n; i++)
-    node_start (&b.nodes[i], (guint8) (0x40 + i));
+    mero_test_net_node_start (&b.nodes[i].base, (guint8) (0x40 + i), TOPIC, on_event, &b.nodes[i]);
   for (guint i = 0; i + 1 < n; i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autofree char *addr = g_strdup_printf ("%s/p2p/%s", b.nodes[i + 1].addrs[0],
-                                               b.nodes[i + 1].peer_id);
+      g_autofree char *addr = g_strdup_printf ("%s/p2p/%s", b.nodes[i + 1].base.addrs[0],
+                                               b.nodes[i + 1].base.peer_id);
 
-      if (!mero_network_dial (b.nodes[i].net, addr, &error))
+      if (!mero_network_dial (b.nodes[i].base.net, addr, &error))
         g_error ("dial: %s", error->message);
     }
   until = g_get_monotonic_time () + WAIT_US;
@@ -313,7 +280,7 @@ run_c (guint n, const gsize *sizes, guint n_sizes, double secs, Result *out)
     if (b.nodes[i].duplicates > 0)
       g_error ("node %u received %" G_GUINT64_FORMAT " duplicates", i, b.nodes[i].duplicates);
   for (guint i = 0; i < n; i++)
-    node_stop (&b.nodes[i]);
+    mero_test_net_node_stop (&b.nodes[i].base);
   g_source_remove (tick);
   current = NULL;
 }

@@ -29,6 +29,7 @@
 #include <gio/gio.h>
 
 #include "mero-test-cluster.h"
+#include "mero-test-net-node.h"
 #include "net/transport/mero-network.h"
 
 #define TOPIC "bench-node"
@@ -61,11 +62,7 @@ percentile (GArray *sorted, double p)
 /* ---- gossip baseline -------------------------------------------------- */
 
 typedef struct {
-  MeroMetrics *metrics;
-  MeroIdentity *identity;
-  MeroNetwork *net;
-  GStrv addrs;
-  char *peer_id;
+  MeroTestNetNode base;  /* first: what mero_test_net_node_start fills */
   guint64 received;   /* distinct messages */
   guint64 last_seq;
 } GossipNode;
@@ -86,38 +83,6 @@ on_gossip_event (MeroNetEvent *event, gpointer data)
   mero_net_event_free (event);
 }
 
-static void
-gossip_node_start (GossipNode *node, guint8 seed_byte)
-{
-  guint8 seed[32];
-  const char *listen[] = { "/ip4/127.0.0.1/tcp/0", NULL };
-  MeroNetworkConfig config = { 0 };
-  g_autoptr (GError) error = NULL;
-
-  memset (seed, seed_byte, sizeof seed);
-  node->identity = mero_identity_new_from_seed (seed);
-  node->peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
-  node->metrics = mero_metrics_new ();
-  config.listen_addrs = listen;
-  config.metrics = node->metrics;
-  node->net = mero_network_new (&config, node->identity);
-  if (!mero_network_start (node->net, g_main_context_default (), on_gossip_event, node, &error))
-    g_error ("starting a network: %s", error->message);
-  node->addrs = mero_network_get_listen_addrs (node->net);
-  if (!mero_network_subscribe (node->net, TOPIC, &error))
-    g_error ("subscribe: %s", error->message);
-}
-
-static void
-gossip_node_stop (GossipNode *node)
-{
-  g_clear_pointer (&node->net, mero_network_free);
-  g_clear_pointer (&node->identity, mero_identity_free);
-  g_clear_pointer (&node->addrs, g_strfreev);
-  g_clear_pointer (&node->peer_id, g_free);
-  g_clear_pointer (&node->metrics, mero_metrics_unref);
-}
-
 static guint64
 min_received (GossipNode *nodes)
 {
@@ -135,7 +100,7 @@ gossip_publish (GossipNode *a, gsize size, guint64 seq)
   memcpy (buf, &seq, 8);
   memcpy (buf + 8, &now, 8);
   data = g_bytes_new_take (g_steal_pointer (&buf), size);
-  if (!mero_network_publish (a->net, TOPIC, data, &error))
+  if (!mero_network_publish (a->base.net, TOPIC, data, &error))
     g_error ("publish: %s", error->message);
 }
 
@@ -161,21 +126,22 @@ run_gossip (guint writes, double secs, gsize size, Figures *out)
   gint64 until, start, end;
 
   for (guint i = 0; i < 3; i++)
-    gossip_node_start (&nodes[i], (guint8) (0x60 + i));
+    mero_test_net_node_start (&nodes[i].base, (guint8) (0x60 + i), TOPIC, on_gossip_event,
+                              &nodes[i]);
   /* The star of the node run: B and C dial A. */
   for (guint i = 1; i < 3; i++)
     {
       g_autoptr (GError) error = NULL;
       g_autofree char *addr =
-          g_strdup_printf ("%s/p2p/%s", nodes[0].addrs[0], nodes[0].peer_id);
+          g_strdup_printf ("%s/p2p/%s", nodes[0].base.addrs[0], nodes[0].base.peer_id);
 
-      if (!mero_network_dial (nodes[i].net, addr, &error))
+      if (!mero_network_dial (nodes[i].base.net, addr, &error))
         g_error ("dial: %s", error->message);
     }
   until = g_get_monotonic_time () + MESH_WAIT_US;
-  while (mero_network_get_topic_peer_count (nodes[0].net, TOPIC) < 2
-         || mero_network_get_topic_peer_count (nodes[1].net, TOPIC) < 1
-         || mero_network_get_topic_peer_count (nodes[2].net, TOPIC) < 1)
+  while (mero_network_get_topic_peer_count (nodes[0].base.net, TOPIC) < 2
+         || mero_network_get_topic_peer_count (nodes[1].base.net, TOPIC) < 1
+         || mero_network_get_topic_peer_count (nodes[2].base.net, TOPIC) < 1)
     {
       if (g_get_monotonic_time () > until)
         g_error ("the gossip star did not form");
@@ -226,7 +192,7 @@ run_gossip (guint writes, double secs, gsize size, Figures *out)
   out->per_sec = (min_received (nodes) - start_recv) / ((end - start) / (double) G_USEC_PER_SEC);
   out->missing += published - (min_received (nodes) - start_recv);
   for (guint i = 0; i < 3; i++)
-    gossip_node_stop (&nodes[i]);
+    mero_test_net_node_stop (&nodes[i].base);
   g_source_remove (tick);
 }
 
