@@ -36,6 +36,25 @@ read_line (MeroTestJsPeer *peer)
                                        peer);
 }
 
+char *
+mero_test_js_interop_dir (const char *module, char **skip_reason)
+{
+  const char *dir = g_getenv ("MERO_INTEROP_DIR");
+  g_autofree char *interop_dir = g_strdup (dir != NULL ? dir : ".");
+  g_autofree char *modules = g_build_filename (interop_dir, "node_modules", module, NULL);
+  g_autofree char *node = g_find_program_in_path ("node");
+
+  *skip_reason = NULL;
+  if (!g_file_test (modules, G_FILE_TEST_IS_DIR))
+    *skip_reason = g_strdup_printf ("%s missing; run `npm ci --prefix tests/interop` first",
+                                    modules);
+  else if (node == NULL)
+    *skip_reason = g_strdup ("node (Node.js 20) not in PATH");
+  else
+    return g_steal_pointer (&interop_dir);
+  return NULL;
+}
+
 void
 mero_test_js_peer_init (MeroTestJsPeer *peer, const char *label)
 {

@@ -20,6 +20,12 @@ typedef struct {
   char *label;         /* prefixes each line logged with g_test_message */
 } MeroTestJsPeer;
 
+/* The tests/interop directory (MERO_INTEROP_DIR, else "."), (transfer
+ * full), if node_modules/@module is installed there (`npm ci --prefix
+ * tests/interop`) and node is in PATH; otherwise NULL, with (transfer
+ * full) the reason to skip in @skip_reason. */
+char *mero_test_js_interop_dir (const char *module, char **skip_reason);
+
 /* Makes the (empty) event list; no process yet.  @label may be NULL. */
 void mero_test_js_peer_init (MeroTestJsPeer *peer, const char *label);
 /* Runs @argv (NULL-terminated, argv[0] the program, e.g. "node") in @dir

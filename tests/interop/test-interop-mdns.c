@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mero-test-daemon.h"
+#include "mero-test-js-peer.h"
 #include "mero-test-netns.h"
 
 #define TIMEOUT_MS 20000
@@ -132,18 +133,8 @@ test_js_and_merod_find_each_other (void)
 int
 main (int argc, char **argv)
 {
-  const char *dir = g_getenv ("MERO_INTEROP_DIR");
-  g_autofree char *modules = NULL;
-  g_autofree char *node = g_find_program_in_path ("node");
-
-  interop_dir = g_strdup (dir != NULL ? dir : ".");
-  modules = g_build_filename (interop_dir, "node_modules", "@libp2p", "mdns", NULL);
-  if (!g_file_test (modules, G_FILE_TEST_IS_DIR))
-    skip_reason = g_strdup_printf ("%s missing; run `npm ci --prefix tests/interop` first",
-                                   modules);
-  else if (node == NULL)
-    skip_reason = g_strdup ("node (Node.js 20) not in PATH");
-  else
+  interop_dir = mero_test_js_interop_dir ("@libp2p/mdns", &skip_reason);
+  if (interop_dir != NULL)
     skip_reason = mero_test_netns_enter (argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/interop/mdns/js-and-merod-find-each-other", test_js_and_merod_find_each_other);

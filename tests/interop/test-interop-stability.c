@@ -362,20 +362,12 @@ test_stability (void)
 int
 main (int argc, char **argv)
 {
-  const char *dir = g_getenv ("MERO_INTEROP_DIR");
-  g_autofree char *modules = NULL;
-  g_autofree char *node = g_find_program_in_path ("node");
+  g_autofree char *skip_reason = NULL;
 
-  interop_dir = g_strdup (dir != NULL ? dir : ".");
-  modules = g_build_filename (interop_dir, "node_modules", "libp2p", NULL);
-  if (!g_file_test (modules, G_FILE_TEST_IS_DIR))
+  interop_dir = mero_test_js_interop_dir ("libp2p", &skip_reason);
+  if (interop_dir == NULL)
     {
-      g_print ("SKIP: %s missing; run `npm ci --prefix tests/interop` first\n", modules);
-      return 77;
-    }
-  if (node == NULL)
-    {
-      g_print ("SKIP: node (Node.js 20) not in PATH\n");
+      g_print ("SKIP: %s\n", skip_reason);
       return 77;
     }
   g_test_init (&argc, &argv, NULL);

@@ -32,6 +32,7 @@
 
 #include "net/mero-event-channel.h"
 #include "mero-test-net-node.h"
+#include "mero-test-stats.h"
 #include "net/transport/mero-network.h"
 
 #define TOPIC "bench"
@@ -136,25 +137,6 @@ min_received (Bench *b)
   return m;
 }
 
-static int
-cmp_i64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gint64
-percentile (GArray *sorted, double p)
-{
-  guint i;
-
-  if (sorted->len == 0)
-    return -1;
-  i = (guint) (sorted->len * p);
-  return g_array_index (sorted, gint64, MIN (i, sorted->len - 1));
-}
-
 typedef struct
 {
   guint64 msgs, published;
@@ -210,7 +192,7 @@ run_phase (Bench *b, gsize size, guint window, double secs, guint64 *seq)
   ph.msgs = min_received (b) - start_recv;
   ph.published = *seq - start_seq;
   ph.secs = (double) (last - start) / G_USEC_PER_SEC;
-  g_array_sort (b->samples, cmp_i64);
+  mero_test_sort_i64 (b->samples);
   ph.samples = g_steal_pointer (&b->samples);
   g_free (buf);
   return ph;
@@ -266,10 +248,10 @@ run_c (guint n, const gsize *sizes, guint n_sizes, double secs, Result *out)
         dropped += node_dropped (&b.nodes[i]);
       out[k].msgs = t.msgs;
       out[k].secs = t.secs;
-      out[k].loaded_p50 = percentile (t.samples, 0.5);
-      out[k].loaded_p99 = percentile (t.samples, 0.99);
-      out[k].p50 = percentile (l.samples, 0.5);
-      out[k].p99 = percentile (l.samples, 0.99);
+      out[k].loaded_p50 = mero_test_percentile_i64 (t.samples, 0.5);
+      out[k].loaded_p99 = mero_test_percentile_i64 (t.samples, 0.99);
+      out[k].p50 = mero_test_percentile_i64 (l.samples, 0.5);
+      out[k].p99 = mero_test_percentile_i64 (l.samples, 0.99);
       out[k].samples = l.samples->len;
       out[k].missing = (t.published - t.msgs) + (l.published - l.msgs);
       out[k].dropped = dropped;

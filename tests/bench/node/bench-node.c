@@ -30,6 +30,7 @@
 
 #include "mero-test-cluster.h"
 #include "mero-test-net-node.h"
+#include "mero-test-stats.h"
 #include "net/transport/mero-network.h"
 
 #define TOPIC "bench-node"
@@ -39,25 +40,6 @@
 /* Writes in flight per node in the throughput phase. */
 #define NODE_WINDOW 8
 #define CONVERGE_TIMEOUT_MS 60000
-
-static int
-cmp_i64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gint64
-percentile (GArray *sorted, double p)
-{
-  guint i;
-
-  if (sorted->len == 0)
-    return -1;
-  i = (guint) (sorted->len * p);
-  return g_array_index (sorted, gint64, MIN (i, sorted->len - 1));
-}
 
 /* ---- gossip baseline -------------------------------------------------- */
 
@@ -166,9 +148,9 @@ run_gossip (guint writes, double secs, gsize size, Figures *out)
       latency = g_get_monotonic_time () - t0;
       g_array_append_val (samples, latency);
     }
-  g_array_sort (samples, cmp_i64);
-  out->p50 = percentile (samples, 0.5);
-  out->p99 = percentile (samples, 0.99);
+  mero_test_sort_i64 (samples);
+  out->p50 = mero_test_percentile_i64 (samples, 0.5);
+  out->p99 = mero_test_percentile_i64 (samples, 0.99);
 
   /* Burst: at most GOSSIP_WINDOW in flight to the slower receiver. */
   start_recv = min_received (nodes);
@@ -270,9 +252,9 @@ node_latency (NodeBench *b, guint writes, Figures *out)
       latency = MAX (at_b, at_c) - t0;
       g_array_append_val (samples, latency);
     }
-  g_array_sort (samples, cmp_i64);
-  out->p50 = percentile (samples, 0.5);
-  out->p99 = percentile (samples, 0.99);
+  mero_test_sort_i64 (samples);
+  out->p50 = mero_test_percentile_i64 (samples, 0.5);
+  out->p99 = mero_test_percentile_i64 (samples, 0.99);
 }
 
 typedef struct {
