@@ -106,11 +106,7 @@ start_node (Fixture *f)
 static void
 stop_node (MeroTestDaemon *daemon)
 {
-  int status = -1;
-
-  mero_test_daemon_send_signal (daemon, SIGTERM);
-  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
-  g_assert_cmpint (status, ==, 0);
+  mero_test_daemon_stop (daemon);
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (daemon), "stopped"));
 }
 

@@ -87,12 +87,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  int status = -1;
   g_autofree char *address_file = g_build_filename (f->home, "http.address", NULL);
 
-  mero_test_daemon_send_signal (f->daemon, SIGTERM);
-  g_assert_true (mero_test_daemon_wait_exit (f->daemon, MERO_TEST_TIMEOUT_MS, &status));
-  g_assert_cmpint (status, ==, 0);
+  mero_test_daemon_stop (f->daemon);
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (f->daemon), "stopped"));
   /* Tools must not find a stale address. */
   g_assert_false (g_file_test (address_file, G_FILE_TEST_EXISTS));

@@ -49,16 +49,6 @@ start (const char *home)
   return daemon;
 }
 
-static void
-stop (MeroTestDaemon *daemon)
-{
-  int status = -1;
-
-  mero_test_daemon_send_signal (daemon, SIGTERM);
-  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
-  g_assert_cmpint (status, ==, 0);
-}
-
 /* Sockets bound to UDP 5353 (0x14E9) in this namespace. */
 static guint
 udp_5353_sockets (void)
@@ -146,8 +136,8 @@ test_nodes_find_each_other (void)
     g_assert_true (mero_test_daemon_wait_for_stderr (b, a_at_lo, DISCOVERY_TIMEOUT_MS));
     g_assert_null (strstr (mero_test_daemon_get_stderr (b), "/ip4/0.0.0.0"));
   }
-  stop (b);
-  stop (a);
+  mero_test_daemon_stop (b);
+  mero_test_daemon_stop (a);
   mero_test_remove_tree (tmp);
 }
 
@@ -178,8 +168,8 @@ test_mdns_off (void)
   g_assert_null (strstr (mero_test_daemon_get_stderr (b), "joined at"));
   g_assert_null (strstr (mero_test_daemon_get_stderr (a), "mDNS discovery on"));
   g_assert_cmpuint (udp_5353_sockets (), ==, 0);
-  stop (b);
-  stop (a);
+  mero_test_daemon_stop (b);
+  mero_test_daemon_stop (a);
   mero_test_remove_tree (tmp);
 }
 

@@ -110,16 +110,6 @@ start (const char *home, gboolean on_bus)
   return daemon;
 }
 
-static void
-stop (MeroTestDaemon *daemon)
-{
-  int status = -1;
-
-  mero_test_daemon_send_signal (daemon, SIGTERM);
-  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
-  g_assert_cmpint (status, ==, 0);
-}
-
 /* The multiaddr after "P2P " in the ready line. */
 static char *
 ready_multiaddr (MeroTestDaemon *daemon)
@@ -284,7 +274,7 @@ test_bootstrap_and_redial (Fixture *f, gconstpointer data)
   }
 
   /* A leaves: B sees it go and starts redialling. */
-  stop (a);
+  mero_test_daemon_stop (a);
   g_assert_true (mero_test_daemon_wait_for_stderr (b, left, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (signal_seen, &disconnect, MERO_TEST_TIMEOUT_MS));
 
@@ -297,8 +287,8 @@ test_bootstrap_and_redial (Fixture *f, gconstpointer data)
   g_assert_true (mero_test_wait_until (bus_node_lists_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (merod_peers_lists, &a_sees_b, MERO_TEST_TIMEOUT_MS));
 
-  stop (b);
-  stop (a2);
+  mero_test_daemon_stop (b);
+  mero_test_daemon_stop (a2);
 }
 
 static void
@@ -330,8 +320,8 @@ test_wrong_peer_id (Fixture *f, gconstpointer data)
                    ==, 0);
   g_assert_null (strstr (out, peer_a));
   g_assert_null (strstr (out, peer_x));
-  stop (c);
-  stop (a);
+  mero_test_daemon_stop (c);
+  mero_test_daemon_stop (a);
   g_assert_null (strstr (mero_test_daemon_get_stderr (c), "joined"));
 }
 
@@ -376,9 +366,9 @@ test_tls_only (Fixture *f, gconstpointer data)
                              (const char *[]) { "peers", "--home", home_n, NULL }, &out, NULL),
                    ==, 0);
   g_assert_null (strstr (out, peer_a));
-  stop (n);
-  stop (b);
-  stop (a);
+  mero_test_daemon_stop (n);
+  mero_test_daemon_stop (b);
+  mero_test_daemon_stop (a);
   g_assert_null (strstr (mero_test_daemon_get_stderr (n), "joined"));
   g_assert_nonnull (strstr (mero_test_daemon_get_stderr (a), peer_b));
 }

@@ -184,16 +184,6 @@ metrics_of (Fixture *f, const char *name)
 }
 
 static void
-stop (MeroTestDaemon *daemon)
-{
-  int status = -1;
-
-  mero_test_daemon_send_signal (daemon, SIGTERM);
-  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
-  g_assert_cmpint (status, ==, 0);
-}
-
-static void
 test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
 {
   g_autoptr (MeroTestDaemon) a = start_node (f, "a", NAME_A);
@@ -317,7 +307,7 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
                      &error);
     g_assert_no_error (error);
     g_variant_get (invited2, "(&s)", &invitation2);
-    stop (a);
+    mero_test_daemon_stop (a);
     t0 = g_get_monotonic_time ();
     joined2 = call (f, NAME_B, "JoinContext", g_variant_new ("(s)", invitation2), "(s)", &error);
     g_assert_null (joined2);
@@ -335,7 +325,7 @@ test_two_nodes_share_a_context (Fixture *f, gconstpointer data)
     }
   }
 
-  stop (b);
+  mero_test_daemon_stop (b);
 }
 
 int

@@ -120,13 +120,7 @@ test_js_and_merod_find_each_other (void)
 
   g_subprocess_send_signal (js, SIGTERM);
   g_subprocess_wait (js, NULL, NULL);
-  {
-    int status = -1;
-
-    mero_test_daemon_send_signal (merod, SIGTERM);
-    g_assert_true (mero_test_daemon_wait_exit (merod, MERO_TEST_TIMEOUT_MS, &status));
-    g_assert_cmpint (status, ==, 0);
-  }
+  mero_test_daemon_stop (merod);
   mero_test_remove_tree (tmp);
 }
 

@@ -432,3 +432,13 @@ mero_test_home_init (const char *home, const char *const *settings)
     }
   return g_strstrip (g_steal_pointer (&out));
 }
+
+void
+mero_test_daemon_stop (MeroTestDaemon *daemon)
+{
+  int status = -1;
+
+  mero_test_daemon_send_signal (daemon, SIGTERM);
+  g_assert_true (mero_test_daemon_wait_exit (daemon, MERO_TEST_TIMEOUT_MS, &status));
+  g_assert_cmpint (status, ==, 0);
+}

@@ -64,6 +64,9 @@ void mero_test_daemon_send_signal (MeroTestDaemon *daemon, int signum);
 /* Waits for exit (and for stderr's end); FALSE on timeout. */
 gboolean mero_test_daemon_wait_exit (MeroTestDaemon *daemon, guint timeout_ms,
                                      int *exit_status);
+/* Sends SIGTERM and fails the test unless merod exits with status 0
+ * within MERO_TEST_TIMEOUT_MS. */
+void mero_test_daemon_stop (MeroTestDaemon *daemon);
 /* Kills a still running child; NULL-safe. */
 void mero_test_daemon_free (MeroTestDaemon *daemon);
 
