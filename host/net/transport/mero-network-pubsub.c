@@ -24,6 +24,8 @@ typedef struct
   guint64 stall_drops;
 } PsPeer;
 
+#define PEER_TEXT_CACHE 4
+
 struct _NetPubsub
 {
   MeroNetwork *net;
@@ -34,7 +36,32 @@ struct _NetPubsub
   GSource *heartbeat;
   guint64 exported_drops[MERO_GOSSIPSUB_N_DROPS];
   gboolean view_dirty;
+  /* Base58 of the last few peer ids turned to text: every delivery
+   * names its sender and author, mostly the same few peers, and base58
+   * is quadratic in the id's length. */
+  MeroPeerId *text_ids[PEER_TEXT_CACHE];
+  char *texts[PEER_TEXT_CACHE];
+  guint text_next;
 };
+
+/* (transfer none) @id as text, valid until PEER_TEXT_CACHE other ids
+ * were asked for. */
+static const char *
+peer_text (NetPubsub *self, const MeroPeerId *id)
+{
+  guint slot;
+
+  for (guint i = 0; i < PEER_TEXT_CACHE; i++)
+    if (self->text_ids[i] != NULL && mero_peer_id_equal (self->text_ids[i], id))
+      return self->texts[i];
+  slot = self->text_next;
+  self->text_next = (slot + 1) % PEER_TEXT_CACHE;
+  g_clear_pointer (&self->text_ids[slot], mero_peer_id_free);
+  g_free (self->texts[slot]);
+  self->text_ids[slot] = mero_peer_id_copy (id);
+  self->texts[slot] = mero_peer_id_to_string (id);
+  return self->texts[slot];
+}
 
 static void
 ps_peer_free (PsPeer *peer)
@@ -231,9 +258,6 @@ pump (NetPubsub *self)
   GBytes *frame;
   g_autoptr(GArray) stalled = NULL;
   gint64 now = g_get_monotonic_time ();
-  /* Frames come in runs for one peer: base58 its id once per run. */
-  g_autoptr(MeroPeerId) last = NULL;
-  g_autofree char *text = NULL;
 
   while ((frame = mero_gossipsub_router_pull_frame (self->router, &to)) != NULL)
     {
@@ -244,14 +268,7 @@ pump (NetPubsub *self)
       gsize len;
       const guint8 *bytes = g_bytes_get_data (owned, &len);
 
-      if (last == NULL || !mero_peer_id_equal (last, target))
-        {
-          g_free (text);
-          text = mero_peer_id_to_string (target);
-          g_clear_pointer (&last, mero_peer_id_free);
-          last = g_steal_pointer (&target);
-        }
-      peer = g_hash_table_lookup (self->peers, text);
+      peer = g_hash_table_lookup (self->peers, peer_text (self, target));
       if (peer == NULL)
         continue;
       if (!peer->opened)
@@ -306,8 +323,8 @@ pump (NetPubsub *self)
       ev = g_new0 (MeroNetEvent, 1);
       ev->type = MERO_NET_EVENT_MESSAGE;
       ev->topic = g_strdup (d->topic);
-      ev->peer_id = mero_peer_id_to_string (d->received_from);
-      ev->author = mero_peer_id_to_string (d->author);
+      ev->peer_id = g_strdup (peer_text (self, d->received_from));
+      ev->author = g_strdup (peer_text (self, d->author));
       ev->data = g_bytes_ref (d->data);
       ev->message_id = g_bytes_ref (d->id);
       net_emit (self->net, ev);
@@ -386,6 +403,11 @@ net_pubsub_free (NetPubsub *self)
   g_clear_pointer (&self->own_topics, g_hash_table_unref);
   g_clear_pointer (&self->topic_counts, g_hash_table_unref);
   g_clear_pointer (&self->router, mero_gossipsub_router_free);
+  for (guint i = 0; i < PEER_TEXT_CACHE; i++)
+    {
+      g_clear_pointer (&self->text_ids[i], mero_peer_id_free);
+      g_free (self->texts[i]);
+    }
   g_free (self);
 }
 
