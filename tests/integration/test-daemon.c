@@ -70,7 +70,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   mero_test_bus_up (&f->bus, &f->connection);
-  f->tmp = mero_test_make_tmpdir ("merod-it-XXXXXX");
+  f->tmp = mero_test_make_tmpdir ("merod-it");
   f->home = g_build_filename (f->tmp, "home", NULL);
 }
 

@@ -78,7 +78,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   mero_test_bus_up (&f->bus, &f->connection);
-  f->tmp = mero_test_make_tmpdir ("merod-http-XXXXXX");
+  f->tmp = mero_test_make_tmpdir ("merod-http");
   f->home = g_build_filename (f->tmp, "home", NULL);
   f->session = soup_session_new_with_options ("timeout", MERO_TEST_TIMEOUT_MS / 1000, NULL);
   start_node (f, GPOINTER_TO_INT (data));

@@ -107,7 +107,7 @@ test_nodes_find_each_other (void)
       g_test_skip (netns_skip);
       return;
     }
-  tmp = mero_test_make_tmpdir ("merod-mdns-XXXXXX");
+  tmp = mero_test_make_tmpdir ("merod-mdns");
   /* A listens on the wildcard, which in this namespace means loopback
    * only: it must announce 127.0.0.1, never 0.0.0.0. */
   id_a = make_home (tmp, "a", TRUE, "/ip4/0.0.0.0/tcp/0;", &home_a);
@@ -157,7 +157,7 @@ test_mdns_off (void)
       g_test_skip (netns_skip);
       return;
     }
-  tmp = mero_test_make_tmpdir ("merod-mdns-XXXXXX");
+  tmp = mero_test_make_tmpdir ("merod-mdns");
   id_a = make_home (tmp, "a", FALSE, "/ip4/127.0.0.1/tcp/0;", &home_a);
   id_b = make_home (tmp, "b", FALSE, "/ip4/127.0.0.1/tcp/0;", &home_b);
   a = start (home_a);

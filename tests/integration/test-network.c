@@ -53,7 +53,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   mero_test_bus_up (&f->bus, &f->connection);
-  f->tmp = mero_test_make_tmpdir ("merod-net-XXXXXX");
+  f->tmp = mero_test_make_tmpdir ("merod-net");
   f->signals = g_ptr_array_new_with_free_func (g_free);
   f->subscription = g_dbus_connection_signal_subscribe (
       f->connection, NULL, NODE_IFACE, NULL, NODE_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,

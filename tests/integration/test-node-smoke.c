@@ -52,7 +52,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   mero_test_bus_up (&f->bus, &f->connection);
-  f->tmp = mero_test_make_tmpdir ("merod-smoke-XXXXXX");
+  f->tmp = mero_test_make_tmpdir ("merod-smoke");
   f->subscription = g_dbus_connection_signal_subscribe (
       f->connection, NULL, NODE_IFACE, "StateChanged", NODE_PATH, NULL,
       G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, f, NULL);

@@ -77,7 +77,7 @@ test_js_and_merod_find_each_other (void)
       g_test_skip (skip_reason);
       return;
     }
-  tmp = mero_test_make_tmpdir ("merod-mdns-js-XXXXXX");
+  tmp = mero_test_make_tmpdir ("merod-mdns-js");
   home = g_build_filename (tmp, "merod", NULL);
   merod_id = mero_test_home_init (home, (const char *[]) {
       "network.mdns", "true", "network.mdns_interval_secs", "1", NULL });

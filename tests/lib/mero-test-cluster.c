@@ -130,7 +130,7 @@ mero_test_cluster_new (void)
 
   install_handlers ();
   mero_test_bus_up (&cluster->bus, &cluster->connection);
-  cluster->tmp = mero_test_make_tmpdir ("merod-cluster-XXXXXX");
+  cluster->tmp = mero_test_make_tmpdir ("merod-cluster");
   cluster->subscription = g_dbus_connection_signal_subscribe (
       cluster->connection, NULL, NODE_IFACE, "StateChanged", NODE_PATH, NULL,
       G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, cluster, NULL);

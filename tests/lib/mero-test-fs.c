@@ -3,9 +3,12 @@
 #include <glib/gstdio.h>
 
 char *
-mero_test_make_tmpdir (const char *template_)
+mero_test_make_tmpdir (const char *prefix)
 {
   g_autoptr (GError) error = NULL;
+  /* g_dir_make_tmp() replaces the six X of its template with random
+   * characters; callers give only the readable part. */
+  g_autofree char *template_ = g_strconcat (prefix, "-XXXXXX", NULL);
   char *dir = g_dir_make_tmp (template_, &error);
 
   g_assert_no_error (error);

@@ -8,9 +8,9 @@
 
 G_BEGIN_DECLS
 
-/* A fresh temporary directory from @template_ ("name-XXXXXX"); aborts the
- * test on failure.  (transfer full); remove it with mero_test_remove_tree. */
-char *mero_test_make_tmpdir (const char *template_);
+/* A fresh temporary directory named @prefix plus a dash and six random
+ * characters, in the temporary folder; aborts the test on failure.  (transfer full); remove it with mero_test_remove_tree. */
+char *mero_test_make_tmpdir (const char *prefix);
 /* Removes @path and everything below it, never following symlinks.
  * NULL-safe. */
 void mero_test_remove_tree (const char *path);

@@ -53,7 +53,7 @@ now_s (void)
 static double
 raw_puts_per_s (guint n)
 {
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
   rocksdb_options_t *options = mero_store_rocksdb_options_new (0, TRUE);
   rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create ();
   char *err = NULL;
@@ -88,7 +88,7 @@ raw_puts_per_s (guint n)
 static double
 raw_batches_per_s (guint n, guint per)
 {
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
   rocksdb_options_t *options = mero_store_rocksdb_options_new (0, TRUE);
   rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create ();
   rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
@@ -164,7 +164,7 @@ produce (TestClock *clock, guint n, guint per)
 static double
 engine_per_s (guint n, guint per, double *puts)
 {
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
   g_autoptr (GError) error = NULL;
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
   g_autoptr (MeroState) state = mero_state_new (store, test_context_id);
@@ -239,7 +239,7 @@ throughput (guint n)
   for (guint per = 1; per <= 10; per += 9)
     {
       g_autoptr (GPtrArray) envs = produce (&clock, n, per);
-      g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+      g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
       g_autoptr (TestReplica) dst = test_replica_new (7, &clock, dir);
       double t0, dt, crypto, engine, puts = 0, floor, floor_delta, many = 0;
       g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL, *l5 = NULL, *l6 = NULL;
@@ -265,7 +265,7 @@ throughput (guint n)
       /* The same envelopes through mero_delta_store_receive_many, 100 at
        * a time (opened on worker threads, applied in one batch each). */
       {
-        g_autofree char *dir2 = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+        g_autofree char *dir2 = mero_test_make_tmpdir ("mero-context-test");
         g_autoptr (TestReplica) dst2 = test_replica_new (8, &clock, dir2);
         const guint chunk = 100;
         g_autofree MeroDeltaOutcome *outcomes = g_new0 (MeroDeltaOutcome, chunk);
@@ -334,7 +334,7 @@ static void
 update_cost (guint max_entities)
 {
   const guint sizes[] = { 1000, 100000, 1000000 };
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
   g_autoptr (GError) error = NULL;
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
   g_autoptr (MeroState) state = mero_state_new (store, test_context_id);

@@ -180,7 +180,7 @@ author_ops (guint n, gboolean concurrent, const guint8 group[32])
 static double
 apply_all (GPtrArray *ops, const guint8 group[32], gboolean with_store, guint8 digest[32])
 {
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-bench-group-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-bench-group");
   g_autoptr (GError) error = NULL;
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   MeroStore *store = NULL;

@@ -187,7 +187,7 @@ int
 main (int argc, char **argv)
 {
   guint runs = DEFAULT_RUNS;
-  g_autofree char *tmp = mero_test_make_tmpdir ("merod-bench-XXXXXX");
+  g_autofree char *tmp = mero_test_make_tmpdir ("merod-bench");
   g_autofree char *home = g_build_filename (tmp, "home", NULL);
   g_autofree char *db_path = g_build_filename (home, "data", NULL);
   g_autoptr (GArray) ready = g_array_new (FALSE, FALSE, sizeof (double));

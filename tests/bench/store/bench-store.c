@@ -235,7 +235,7 @@ main (int argc, char **argv)
     }
   if (sodium_init () < 0)
     g_error ("sodium_init failed");
-  dir = mero_test_make_tmpdir ("mero-bench-store-XXXXXX");
+  dir = mero_test_make_tmpdir ("mero-bench-store");
   if (dir == NULL)
     g_error ("%s", error->message);
 

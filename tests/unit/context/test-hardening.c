@@ -962,7 +962,7 @@ test_receive_many (void)
 static void
 test_old_format (void)
 {
-  g_autofree char *tmp = mero_test_make_tmpdir ("mero-state-format-XXXXXX");
+  g_autofree char *tmp = mero_test_make_tmpdir ("mero-state-format");
   g_autofree char *dir = g_build_filename (tmp, "db", NULL);
   TestClock clock = { 1700000000000 };
   TestReplica *a = test_replica_new (1, &clock, dir);

@@ -17,7 +17,7 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   f->clock.now_ms = 1700000000000;
-  f->dir = mero_test_make_tmpdir ("mero-context-test-XXXXXX");
+  f->dir = mero_test_make_tmpdir ("mero-context-test");
 }
 
 static void

@@ -39,7 +39,7 @@ fill_group (MeroGroupDag *dag, const TestIdentity *owner, const TestIdentity *a,
 static void
 test_reopen (void)
 {
-  g_autofree char *dir = mero_test_make_tmpdir ("mero-group-test-XXXXXX");
+  g_autofree char *dir = mero_test_make_tmpdir ("mero-group-test");
   g_autofree char *path = g_build_filename (dir, "db", NULL);
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   TestIdentity owner, a, b, c;

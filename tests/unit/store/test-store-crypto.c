@@ -19,7 +19,7 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   f->backend = data;
-  f->dir = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
+  f->dir = mero_test_make_tmpdir ("mero-store-test");
   f->db_path = g_build_filename (f->dir, "db", NULL);
 }
 

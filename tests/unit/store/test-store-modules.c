@@ -79,7 +79,7 @@ test_module (gconstpointer data)
   if (desc->init != NULL)
     g_assert_true (desc->init (NULL, &plugin_data, &error));
 
-  tmp = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
+  tmp = mero_test_make_tmpdir ("mero-store-test");
   db = g_build_filename (tmp, "db", NULL);
   store = mero_store_open (vtable, plugin_data, db, NULL, &error);
   g_assert_no_error (error);

@@ -23,7 +23,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   f->backend = data;
-  f->dir = mero_test_make_tmpdir ("mero-store-test-XXXXXX");
+  f->dir = mero_test_make_tmpdir ("mero-store-test");
   f->db_path = g_build_filename (f->dir, "db", NULL);
   f->store = open_plain (f, &error);
   g_assert_no_error (error);
