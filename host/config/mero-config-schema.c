@@ -168,6 +168,10 @@ static const MeroConfigKey keys[] = {
   { "network", "mdns_interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "10",
     N_("Seconds between mDNS queries for peers on the local network (1-3600)."),
     FIELD (network_mdns_interval_secs), 1, 3600, NULL, NULL },
+  { "network", "peer_store_max", MERO_CONFIG_TYPE_UINT, FALSE, "1024",
+    N_("Most peers whose addresses the node remembers across restarts, to find the members "
+       "of its groups again (16-65536); the least recently seen are forgotten first."),
+    FIELD (network_peer_store_max), 16, 65536, NULL, NULL },
 
   { "store", "backend", MERO_CONFIG_TYPE_STRING, TRUE, "store-rocksdb",
     N_("Storage backend plugin: store-rocksdb (on disk) or store-memory (nothing is kept)."),

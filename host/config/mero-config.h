@@ -57,6 +57,7 @@ typedef struct {
   guint network_max_connections;
   guint network_dial_timeout_secs;
   guint network_security;      /* MeroNetSecurity */
+  guint network_peer_store_max; /* peers the persisted peer store keeps */
 
   char *store_backend;         /* plugin name */
   char *store_path;            /* relative to the home unless absolute */

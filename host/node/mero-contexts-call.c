@@ -238,6 +238,9 @@ mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
   if (ctx == NULL)
     return FALSE;
   peers = self->transport->topic_peers (self->transport_data, ctx->b58);
+  if ((peers == NULL || peers[0] == NULL)
+      && !mero_contexts_check_members_reachable (self, ctx, error))
+    return FALSE;
   for (guint i = 0; peers != NULL && peers[i] != NULL; i++)
     {
       mero_contexts_fetch_group (self, ctx->group, peers[i], NULL, NULL, NULL, NULL);

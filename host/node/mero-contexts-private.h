@@ -98,6 +98,9 @@ struct _MeroContexts {
   gpointer state_changed_data;
   const char *const *(*listen_addresses) (gpointer data);
   gpointer listen_addresses_data;
+  void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);
+  GStrv (*reach_peer) (gpointer data, const char *peer_id);
+  gpointer peer_store_data;
   GHashTable *groups;        /* hex → Group */
   GHashTable *contexts;      /* b58 → Ctx */
   guint heartbeat_source;
@@ -140,6 +143,12 @@ gboolean mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN]);
 /* Undoes what a failed join added (the context and/or group it created). */
 void mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboolean context,
                               const guint8 group_id[ID_LEN], gboolean group);
+
+/* mero-contexts-peers.c */
+/* TRUE if @ctx has no other member; else starts redialling them and
+ * fails with MERO_CONTEXTS_ERROR_PEER naming the addresses tried (for
+ * when none of them is connected). */
+gboolean mero_contexts_check_members_reachable (MeroContexts *self, Ctx *ctx, GError **error);
 
 /* mero-contexts-gc.c */
 gboolean mero_contexts_on_gc_timer (gpointer user_data);

@@ -507,6 +507,9 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->tombstone_retention_ms = config->tombstone_retention_ms;
   self->listen_addresses = config->listen_addresses;
   self->listen_addresses_data = config->listen_addresses_data;
+  self->remember_peer = config->remember_peer;
+  self->reach_peer = config->reach_peer;
+  self->peer_store_data = config->peer_store_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   self->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ctx_free);
   self->joins = g_ptr_array_new_with_free_func (g_object_unref);

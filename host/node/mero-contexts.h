@@ -66,6 +66,13 @@ typedef struct {
    * at each invite through this callback so they are current). */
   const char *const *(*listen_addresses) (gpointer data);
   gpointer listen_addresses_data;
+  /* The node's peer store (NULL: none).  @remember_peer records
+   * @addresses (multiaddrs ending in /p2p/<peer_id>, e.g. an inviter's);
+   * @reach_peer has the node (re)dial @peer_id from the store and returns
+   * (transfer full) the addresses it knows for it (maybe empty). */
+  void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);
+  GStrv (*reach_peer) (gpointer data, const char *peer_id);
+  gpointer peer_store_data;
 } MeroContextsConfig;
 
 typedef struct _MeroContexts MeroContexts;
@@ -97,7 +104,13 @@ gboolean mero_contexts_remove_member (MeroContexts *self, const char *context_id
 /* (transfer full) the JSON result. */
 char *mero_contexts_call (MeroContexts *self, const char *context_id, const char *method,
                           const char *args, GError **error);
+/* Asks every connected member for what we miss.  MERO_CONTEXTS_ERROR_PEER
+ * when the context has other members but none is connected (their
+ * redial is started, the message lists the addresses tried). */
 gboolean mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error);
+/* (transfer full) the PeerIds of every other member of our groups, for
+ * the node to redial them after a restart. */
+GStrv mero_contexts_list_member_peers (MeroContexts *self);
 gboolean mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint count,
                                         GError **error);
 

@@ -356,12 +356,15 @@ typedef struct {
   Invitation *inv;
   gboolean new_context;   /* created by this join: undone if it fails */
   gboolean new_group;
+  char *invitation_addresses; /* as the invitation had them, for the error */
+  gboolean known_elsewhere;   /* the peer store had other addresses of the inviter */
 } JoinData;
 
 static void
 join_data_free (JoinData *j)
 {
   invitation_free (j->inv);
+  g_free (j->invitation_addresses);
   mero_contexts_unref (j->self);
   g_free (j);
 }
@@ -438,6 +441,22 @@ on_join_ops (GBytes *response, const GError *error, gpointer user_data)
       return;
     }
   group = mero_contexts_group_lookup (self, j->inv->group.group_id);
+  if (response == NULL && !j->known_elsewhere)
+    {
+      /* A node new to the inviter has nothing but the invitation to find
+       * it by: say so, the remedy is a fresh invitation. */
+      join_fail (self, task,
+                 g_error_new (MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_PEER,
+                              _("Cannot reach the inviter %s: %s. The invitation's addresses "
+                                "(%s) were the only way to find it, as this node knows no "
+                                "other address of it; ask for a new invitation if the inviter "
+                                "has moved"),
+                              j->inv->inviter_peer,
+                              error != NULL ? error->message : _("no answer"),
+                              j->invitation_addresses));
+      g_object_unref (task);
+      return;
+    }
   if (response == NULL || group == NULL
       || !mero_group_state_is_created (mero_group_dag_state (group->dag)))
     {
@@ -520,6 +539,32 @@ mero_contexts_join_async (MeroContexts *self, const char *invitation,
       return;
     }
   j->self = mero_contexts_ref (self);
+  j->invitation_addresses = inv->addresses != NULL && inv->addresses[0] != NULL
+                                ? g_strjoinv (", ", inv->addresses)
+                                : g_strdup (_("none"));
+  /* The inviter's addresses go to the peer store; what the store knew of
+   * it before (it may have moved since the invitation was made) is tried
+   * as well. */
+  if (self->remember_peer != NULL)
+    self->remember_peer (self->peer_store_data, inv->inviter_peer,
+                         (const char *const *) inv->addresses);
+  if (self->reach_peer != NULL)
+    {
+      g_auto (GStrv) known = self->reach_peer (self->peer_store_data, inv->inviter_peer);
+      g_autoptr (GStrvBuilder) all = g_strv_builder_new ();
+
+      if (inv->addresses != NULL)
+        g_strv_builder_addv (all, (const char **) inv->addresses);
+      for (guint i = 0; known != NULL && known[i] != NULL; i++)
+        if (inv->addresses == NULL
+            || !g_strv_contains ((const char *const *) inv->addresses, known[i]))
+          {
+            g_strv_builder_add (all, known[i]);
+            j->known_elsewhere = TRUE;
+          }
+      g_strfreev (inv->addresses);
+      inv->addresses = g_strv_builder_end (all);
+    }
   j->inv = g_steal_pointer (&inv);
   g_task_set_task_data (task, j, (GDestroyNotify) join_data_free);
   g_ptr_array_add (self->joins, g_object_ref (task));

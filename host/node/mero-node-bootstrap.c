@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "metrics/mero-metrics.h"
 #include "net/mero-peer-id.h"
 
 typedef enum {
@@ -18,6 +19,7 @@ typedef struct {
   char *address;      /* as configured, with /p2p/ */
   char *transport;    /* the part before /p2p/ */
   char *peer_id;      /* canonical text of the /p2p/ id */
+  MeroNodeBootstrapKind kind;
   EntryState state;
   gint64 backoff_us;  /* delay before the next retry, before jitter */
   guint failures;     /* in a row; the first one of a streak is a warning */
@@ -26,12 +28,21 @@ typedef struct {
 
 struct _MeroNodeBootstrap {
   GPtrArray *entries;  /* Entry* */
+  GHashTable *connected; /* peer ids with a connection */
+  guint n_added;
+  gboolean started;
   gint64 attempt_timeout_us;
   MeroNodeBootstrapDialFunc dial;
   gpointer user_data;
 };
 
 static void attempt (Entry *entry);
+
+static const char *
+entry_what (const Entry *entry)
+{
+  return entry->kind == MERO_NODE_BOOTSTRAP_MEMBER ? "group member" : "bootstrap peer";
+}
 
 static void
 entry_clear_timer (Entry *entry)
@@ -100,11 +111,13 @@ entry_failed (Entry *entry, const char *message)
   schedule_retry (entry);
   next_us = g_source_get_ready_time (entry->timer) - g_get_monotonic_time ();
   g_log_structured (G_LOG_DOMAIN,
-                    entry->failures == 1 ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO,
+                    entry->failures == 1 && entry->kind == MERO_NODE_BOOTSTRAP_CONFIGURED
+                        ? G_LOG_LEVEL_WARNING
+                        : G_LOG_LEVEL_INFO,
                     "MERO_EVENT", "bootstrap-dial-failed", "MERO_PEER", entry->peer_id,
                     "MESSAGE",
-                    "bootstrap peer %s: dial failed (attempt %u): %s; next attempt in %.1f s",
-                    entry->address, entry->failures, message,
+                    "%s %s: dial failed (attempt %u): %s; next attempt in %.1f s",
+                    entry_what (entry), entry->address, entry->failures, message,
                     (double) MAX (next_us, 0) / G_USEC_PER_SEC);
 }
 
@@ -125,14 +138,18 @@ attempt (Entry *entry)
 
   entry->state = ENTRY_DIALING;
   entry_set_timer (entry, entry->owner->attempt_timeout_us, on_attempt_timeout);
+  mero_metrics_counter_add (NULL, "mero_node_redial_attempts_total",
+                            entry->kind == MERO_NODE_BOOTSTRAP_MEMBER ? "kind=\"member\""
+                                                                      : "kind=\"bootstrap\"",
+                            1, NULL);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "MERO_EVENT", "bootstrap-dial",
-                    "MESSAGE", "dialling bootstrap peer %s", entry->address);
+                    "MESSAGE", "dialling %s %s", entry_what (entry), entry->address);
   if (!entry->owner->dial (entry->address, entry->owner->user_data, &error))
     entry_failed (entry, error->message);
 }
 
 static Entry *
-entry_new (MeroNodeBootstrap *owner, const char *address)
+entry_new (MeroNodeBootstrap *owner, const char *address, MeroNodeBootstrapKind kind)
 {
   const char *p2p = g_strrstr (address, "/p2p/");
   g_autoptr (GError) error = NULL;
@@ -151,6 +168,7 @@ entry_new (MeroNodeBootstrap *owner, const char *address)
   entry->address = g_strdup (address);
   entry->transport = g_strndup (address, p2p - address);
   entry->peer_id = mero_peer_id_to_string (peer_id);
+  entry->kind = kind;
   entry->backoff_us = MERO_BOOTSTRAP_BACKOFF_INITIAL_US;
   return entry;
 }
@@ -166,12 +184,13 @@ mero_node_bootstrap_new (const char *const *multiaddrs, gint64 dial_timeout_us,
 
   self = g_new0 (MeroNodeBootstrap, 1);
   self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  self->connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->attempt_timeout_us = dial_timeout_us + MERO_BOOTSTRAP_HANDSHAKE_GRACE_US;
   self->dial = dial;
   self->user_data = user_data;
   for (gsize i = 0; multiaddrs != NULL && multiaddrs[i] != NULL; i++)
     {
-      Entry *entry = entry_new (self, multiaddrs[i]);
+      Entry *entry = entry_new (self, multiaddrs[i], MERO_NODE_BOOTSTRAP_CONFIGURED);
 
       if (entry != NULL)
         g_ptr_array_add (self->entries, entry);
@@ -184,6 +203,7 @@ mero_node_bootstrap_start (MeroNodeBootstrap *self)
 {
   g_return_if_fail (self != NULL);
 
+  self->started = TRUE;
   for (guint i = 0; i < self->entries->len; i++)
     {
       Entry *entry = g_ptr_array_index (self->entries, i);
@@ -191,6 +211,55 @@ mero_node_bootstrap_start (MeroNodeBootstrap *self)
       if (entry->state != ENTRY_CONNECTED)
         attempt (entry);
     }
+}
+
+gboolean
+mero_node_bootstrap_add (MeroNodeBootstrap *self, const char *multiaddr,
+                         MeroNodeBootstrapKind kind)
+{
+  Entry *entry;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (multiaddr != NULL, FALSE);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    if (g_str_equal (((Entry *) g_ptr_array_index (self->entries, i))->address, multiaddr))
+      return FALSE;
+  if (self->n_added >= MERO_BOOTSTRAP_MAX_ADDED)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "bootstrap-full",
+                        "MESSAGE", "%s not redialled: %u addresses are already kept dialled",
+                        multiaddr, MERO_BOOTSTRAP_MAX_ADDED);
+      return FALSE;
+    }
+  entry = entry_new (self, multiaddr, kind);
+  if (entry == NULL)
+    return FALSE;
+  self->n_added++;
+  g_ptr_array_add (self->entries, entry);
+  if (g_hash_table_contains (self->connected, entry->peer_id))
+    entry->state = ENTRY_CONNECTED;
+  else if (self->started)
+    attempt (entry);
+  return TRUE;
+}
+
+gboolean
+mero_node_bootstrap_tracks (MeroNodeBootstrap *self, const char *peer_id)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  for (guint i = 0; peer_id != NULL && i < self->entries->len; i++)
+    if (g_str_equal (((Entry *) g_ptr_array_index (self->entries, i))->peer_id, peer_id))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+mero_node_bootstrap_is_connected (MeroNodeBootstrap *self, const char *peer_id)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return peer_id != NULL && g_hash_table_contains (self->connected, peer_id);
 }
 
 void
@@ -219,6 +288,7 @@ mero_node_bootstrap_peer_connected (MeroNodeBootstrap *self, const char *peer_id
   g_return_if_fail (self != NULL);
   g_return_if_fail (peer_id != NULL);
 
+  g_hash_table_add (self->connected, g_strdup (peer_id));
   for (guint i = 0; i < self->entries->len; i++)
     {
       Entry *entry = g_ptr_array_index (self->entries, i);
@@ -239,6 +309,7 @@ mero_node_bootstrap_peer_disconnected (MeroNodeBootstrap *self, const char *peer
   g_return_if_fail (self != NULL);
   g_return_if_fail (peer_id != NULL);
 
+  g_hash_table_remove (self->connected, peer_id);
   for (guint i = 0; i < self->entries->len; i++)
     {
       Entry *entry = g_ptr_array_index (self->entries, i);
@@ -248,7 +319,8 @@ mero_node_bootstrap_peer_disconnected (MeroNodeBootstrap *self, const char *peer
           schedule_retry (entry);
           g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "bootstrap-redial",
                             "MERO_PEER", entry->peer_id, "MESSAGE",
-                            "bootstrap peer %s left; redialling with back-off", entry->address);
+                            "%s %s left; redialling with back-off", entry_what (entry),
+                            entry->address);
         }
     }
 }
@@ -272,5 +344,6 @@ mero_node_bootstrap_free (MeroNodeBootstrap *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->entries);
+  g_hash_table_unref (self->connected);
   g_free (self);
 }

@@ -13,6 +13,13 @@
  * another key is refused), so a wrong id shows up here as a failed dial
  * and is retried like any other failure: the entry may just be stale.
  *
+ * The same redial serves the members of our groups after a restart:
+ * their addresses from the persisted peer store (mero-peer-store.h) are
+ * added with mero_node_bootstrap_add (kind MEMBER), at most
+ * MERO_BOOTSTRAP_MAX_ADDED of them, and are kept connected the same way.
+ * Each attempt is counted in
+ * mero_node_redial_attempts_total{kind="bootstrap"|"member"}.
+ *
  * Sans-IO apart from its GSource timers on the thread-default context;
  * dialling goes through the caller's function, outcomes come back through
  * the _dial_failed / _peer_connected / _peer_disconnected calls. */
@@ -29,7 +36,16 @@ G_BEGIN_DECLS
  * covers the TCP connect, the handshake after it needs a little more. */
 #define MERO_BOOTSTRAP_HANDSHAKE_GRACE_US (5 * G_USEC_PER_SEC)
 
+/* Entries added at run time (members' stored addresses), beyond the
+ * configured ones. */
+#define MERO_BOOTSTRAP_MAX_ADDED 256u
+
 typedef struct _MeroNodeBootstrap MeroNodeBootstrap;
+
+typedef enum {
+  MERO_NODE_BOOTSTRAP_CONFIGURED, /* network.bootstrap */
+  MERO_NODE_BOOTSTRAP_MEMBER,     /* a group member's address from the peer store */
+} MeroNodeBootstrapKind;
 
 /* Queues a dial of @multiaddr; FALSE with @error if it cannot even be
  * queued (counts as a failed attempt). */
@@ -45,6 +61,15 @@ MeroNodeBootstrap *mero_node_bootstrap_new (const char *const *multiaddrs,
                                             gpointer user_data);
 /* Dials every entry now. */
 void mero_node_bootstrap_start (MeroNodeBootstrap *self);
+/* Keeps @multiaddr (ending in /p2p/<id>) dialled from now on, dialling it
+ * at once unless its peer is connected; FALSE if it is already an entry,
+ * does not parse, or MERO_BOOTSTRAP_MAX_ADDED entries were added. */
+gboolean mero_node_bootstrap_add (MeroNodeBootstrap *self, const char *multiaddr,
+                                  MeroNodeBootstrapKind kind);
+/* Whether some entry dials @peer_id. */
+gboolean mero_node_bootstrap_tracks (MeroNodeBootstrap *self, const char *peer_id);
+/* Whether @peer_id is connected (as far as the _peer_* calls said). */
+gboolean mero_node_bootstrap_is_connected (MeroNodeBootstrap *self, const char *peer_id);
 /* A dial of @address (as dialled, or the remote socket address once the
  * handshake began) failed. */
 void mero_node_bootstrap_dial_failed (MeroNodeBootstrap *self, const char *address,

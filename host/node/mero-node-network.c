@@ -30,6 +30,7 @@ struct _MeroNodeNetwork {
   MeroNetwork *network;
   MeroNodeBootstrap *bootstrap;
   MeroNodeDiscovery *discovery;  /* dial policy for mDNS peers */
+  MeroNodePeerStore *peer_store; /* borrowed, nullable */
   GStrv listen_addrs;            /* bound, with /p2p/ */
   GHashTable *peers;             /* peer id → NodePeer */
   MeroNodePeerFunc func;
@@ -116,6 +117,9 @@ on_peer_connected (MeroNodeNetwork *self, const MeroNetEvent *event)
   peer = g_new0 (NodePeer, 1);
   peer->n_connections = 1;
   peer->address = g_strdup (event->address);
+  /* Where we reached it is where it listens (inbound: an ephemeral port). */
+  if (!event->inbound && self->peer_store != NULL && event->address != NULL)
+    mero_node_peer_store_learn (self->peer_store, event->peer_id, event->address);
   g_hash_table_insert (self->peers, g_strdup (event->peer_id), peer);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "peer-connected", "MERO_PEER",
                     event->peer_id, "MESSAGE", "peer %s joined at %s (%s)", event->peer_id,
@@ -133,6 +137,14 @@ on_peer_identified (MeroNodeNetwork *self, const MeroNetEvent *event)
   NodePeer *peer = g_hash_table_lookup (self->peers, event->peer_id);
   g_autofree char *protocols = NULL;
 
+  for (guint i = 0; self->peer_store != NULL && peer != NULL && event->addresses != NULL
+                   && event->addresses[i] != NULL;
+       i++)
+    mero_node_peer_store_learn (self->peer_store, event->peer_id, event->addresses[i]);
+  /* A peer kept dialled (a member) is kept dialled at its new addresses too. */
+  if (peer != NULL && event->addresses != NULL && self->bootstrap != NULL
+      && mero_node_bootstrap_tracks (self->bootstrap, event->peer_id))
+    g_strfreev (mero_node_network_redial_peer (self, event->peer_id));
   /* Identify push repeats this on every change; one line per join is
    * what an operator needs, the rest is debug. */
   protocols = join_protocols ((const char *const *) event->protocols);
@@ -272,6 +284,29 @@ dial_bootstrap (const char *multiaddr, gpointer user_data, GError **error)
   MeroNodeNetwork *self = user_data;
 
   return mero_network_dial (self->network, multiaddr, error);
+}
+
+void
+mero_node_network_set_peer_store (MeroNodeNetwork *self, MeroNodePeerStore *peer_store)
+{
+  g_return_if_fail (self != NULL);
+  self->peer_store = peer_store;
+}
+
+GStrv
+mero_node_network_redial_peer (MeroNodeNetwork *self, const char *peer_id)
+{
+  GStrv addresses;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (peer_id != NULL, NULL);
+
+  if (self->peer_store == NULL || self->bootstrap == NULL || self->stopped)
+    return g_new0 (char *, 1);
+  addresses = mero_node_peer_store_lookup (self->peer_store, peer_id);
+  for (guint i = 0; addresses[i] != NULL; i++)
+    mero_node_bootstrap_add (self->bootstrap, addresses[i], MERO_NODE_BOOTSTRAP_MEMBER);
+  return addresses;
 }
 
 gboolean

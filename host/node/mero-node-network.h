@@ -20,6 +20,7 @@
 #include "config/mero-config.h"
 #include "net/transport/mero-network.h"
 #include "node/mero-identity.h"
+#include "node/mero-node-peer-store.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,15 @@ gboolean mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func,
 typedef void (*MeroNodeNetEventFunc) (const MeroNetEvent *event, gpointer user_data);
 void mero_node_network_set_event_hook (MeroNodeNetwork *self, MeroNodeNetEventFunc func,
                                        gpointer user_data);
+/* Addresses learned from now on go to @peer_store (borrowed, must
+ * outlive the network; NULL: none): every outbound connection's address
+ * and every identify listenAddrs.  Inbound connections' remote addresses
+ * are not kept: their port is the dialler's ephemeral one. */
+void mero_node_network_set_peer_store (MeroNodeNetwork *self, MeroNodePeerStore *peer_store);
+/* Keeps @peer_id dialled (with the bootstrap back-off) at every address
+ * the peer store has for it; (transfer full) those addresses.  Empty
+ * without a peer store or before start. */
+GStrv mero_node_network_redial_peer (MeroNodeNetwork *self, const char *peer_id);
 /* (transfer none) NULL-terminated bound listen multiaddrs ending in
  * /p2p/<our PeerId>; empty before start. */
 const char *const *mero_node_network_get_listen_addrs (MeroNodeNetwork *self);

@@ -36,6 +36,7 @@ struct _MeroNode {
   MeroStore *store;
   MeroDBusService *dbus;
   MeroNodeNetwork *network;   /* NULL while network.enabled=false */
+  MeroNodePeerStore *peer_store; /* with the network: addresses across restarts */
   MeroNodeClient *client;     /* NodeClient over the network (or none) */
   MeroContexts *contexts;     /* NodeManager of contexts and groups */
   MeroNodeEvents *events;
@@ -218,6 +219,48 @@ contexts_listen_addresses (gpointer user_data)
 }
 
 static void
+remember_peer (gpointer user_data, const char *peer_id, const char *const *addresses)
+{
+  MeroNode *node = user_data;
+
+  for (guint i = 0; node->peer_store != NULL && addresses != NULL && addresses[i] != NULL; i++)
+    mero_node_peer_store_learn (node->peer_store, peer_id, addresses[i]);
+}
+
+static GStrv
+reach_peer (gpointer user_data, const char *peer_id)
+{
+  MeroNode *node = user_data;
+
+  return node->network != NULL ? mero_node_network_redial_peer (node->network, peer_id)
+                               : g_new0 (char *, 1);
+}
+
+/* The members of our groups are kept dialled from the peer store: after
+ * a restart nothing else (no mDNS, no bootstrap entry) may know where
+ * they are. */
+static void
+redial_members (MeroNode *node)
+{
+  g_auto (GStrv) members = NULL;
+  guint n_addresses = 0;
+
+  if (node->network == NULL || node->contexts == NULL)
+    return;
+  members = mero_contexts_list_member_peers (node->contexts);
+  for (guint i = 0; members[i] != NULL; i++)
+    {
+      g_auto (GStrv) addresses = mero_node_network_redial_peer (node->network, members[i]);
+
+      n_addresses += g_strv_length (addresses);
+    }
+  if (members[0] != NULL)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "members-redial", "MESSAGE",
+                      "redialling %u group members at %u stored addresses",
+                      g_strv_length (members), n_addresses);
+}
+
+static void
 on_network_event (const MeroNetEvent *event, gpointer user_data)
 {
   MeroNode *node = user_data;
@@ -252,6 +295,9 @@ start_contexts (MeroNode *node, GError **error)
   config.gc_interval_secs = node->config->gc_interval_secs;
   config.listen_addresses = contexts_listen_addresses;
   config.listen_addresses_data = node;
+  config.remember_peer = remember_peer;
+  config.reach_peer = reach_peer;
+  config.peer_store_data = node;
   node->contexts = mero_contexts_new (&config, error);
   sodium_memzero (sk, sizeof sk);
   if (node->contexts == NULL)
@@ -261,6 +307,7 @@ start_contexts (MeroNode *node, GError **error)
     mero_dbus_service_set_contexts (node->dbus, node->contexts, node->config->debug_test_hooks);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
                     "%u contexts reopened", mero_contexts_count (node->contexts));
+  redial_members (node);
   return TRUE;
 }
 
@@ -276,6 +323,15 @@ on_peer_changed (const char *peer_id, gboolean connected, const char *detail,
 
   if (node->dbus != NULL)
     mero_dbus_service_emit_peer (node->dbus, peer_id, connected, detail);
+  /* A member that connected after our start is kept dialled from now on
+   * too (its addresses arrive with this connection and its identify). */
+  if (connected && node->contexts != NULL && node->network != NULL)
+    {
+      g_auto (GStrv) members = mero_contexts_list_member_peers (node->contexts);
+
+      if (g_strv_contains ((const char *const *) members, peer_id))
+        g_strfreev (mero_node_network_redial_peer (node->network, peer_id));
+    }
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "peer_id");
   json_builder_add_string_value (builder, peer_id);
@@ -307,7 +363,16 @@ start_network (MeroNode *node)
       start_server (node);
       return;
     }
+  node->peer_store = mero_node_peer_store_new (node->store, node->config->network_peer_store_max,
+                                               NULL, &error);
+  if (node->peer_store == NULL)
+    {
+      g_prefix_error (&error, _("Cannot read the peer store: "));
+      fail_start (node, error);
+      return;
+    }
   node->network = mero_node_network_new (node->config, node->identity);
+  mero_node_network_set_peer_store (node->network, node->peer_store);
   if (!mero_node_network_start (node->network, on_peer_changed, node, &error))
     {
       g_prefix_error (&error, _("Cannot start the libp2p network (network.listen in %s): "),
@@ -620,6 +685,9 @@ mero_node_stop (MeroNode *node, GError **error)
   /* Peers are told goodbye before the store closes: nothing a peer says
    * can reach a closed store. */
   g_clear_pointer (&node->network, mero_node_network_free);
+  /* Written back before the store closes (the network can no longer
+   * teach it anything). */
+  g_clear_pointer (&node->peer_store, mero_node_peer_store_free);
   if (node->store != NULL)
     {
       ok = mero_store_flush (node->store, error);

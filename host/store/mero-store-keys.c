@@ -363,6 +363,29 @@ mero_key_prefix_deltas_pending (const guint8 ctx[MERO_KEY_ID_LEN])
   return meta_ctx_key (MERO_KEY_META_TAG_DELTA_PENDING, ctx);
 }
 
+gboolean
+mero_key_peer (MeroKey *key, const guint8 *multihash, gsize len)
+{
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (multihash == NULL || len == 0 || len > MERO_KEY_PEER_MAX)
+    return FALSE;
+  *key = mero_key_prefix_peers ();
+  key_append (key, multihash, len);
+  return TRUE;
+}
+
+MeroKey
+mero_key_prefix_peers (void)
+{
+  MeroKey key;
+  guint8 tag = MERO_KEY_META_TAG_PEER;
+
+  key_start (&key, MERO_COLUMN_META);
+  key_append (&key, &tag, 1);
+  return key;
+}
+
 MeroKey
 mero_key_state_child (const guint8 ctx[MERO_KEY_ID_LEN], const guint8 parent[MERO_KEY_ID_LEN],
                       const guint8 child[MERO_KEY_ID_LEN])

@@ -22,6 +22,7 @@
  *   context dag(ctx)       META:        0x03 || ctx[32]
  *   pending delta(ctx, d)  META:        0x04 || ctx[32] || delta[32]
  *   state child(ctx, p, c) STATE:       ctx[32] || parent[32] || child[32]
+ *   peer(multihash)        META:        0x05 || PeerId multihash (node/mero-peer-store.h)
  *
  * A state child record and an entity record share the prefix
  * ctx || parent, so a scan of prefix_state_children(ctx, p) also meets the
@@ -75,6 +76,10 @@ typedef enum {
 #define MERO_KEY_META_TAG_CONTEXT 0x02
 #define MERO_KEY_META_TAG_CONTEXT_DAG 0x03
 #define MERO_KEY_META_TAG_DELTA_PENDING 0x04
+#define MERO_KEY_META_TAG_PEER 0x05
+/* Longest PeerId multihash a peer key takes (an identity multihash of an
+ * Ed25519 key is 38 bytes; room for larger keys). */
+#define MERO_KEY_PEER_MAX 64
 
 typedef struct {
   MeroColumn column;
@@ -102,6 +107,9 @@ MeroKey mero_key_delta_pending (const guint8 ctx[MERO_KEY_ID_LEN],
 MeroKey mero_key_state_child (const guint8 ctx[MERO_KEY_ID_LEN],
                               const guint8 parent[MERO_KEY_ID_LEN],
                               const guint8 child[MERO_KEY_ID_LEN]);
+/* The peer store's record of one peer; FALSE if @multihash is empty or
+ * longer than MERO_KEY_PEER_MAX. */
+gboolean mero_key_peer (MeroKey *key, const guint8 *multihash, gsize len);
 MeroKey mero_key_blob (const guint8 blob[MERO_KEY_ID_LEN]);
 MeroKey mero_key_application (const guint8 app[MERO_KEY_ID_LEN]);
 gboolean mero_key_alias (MeroKey *key, guint8 kind, const guint8 scope[MERO_KEY_ID_LEN],
@@ -120,6 +128,7 @@ MeroKey mero_key_prefix_context_metas (void);            /* every context meta *
 MeroKey mero_key_prefix_state (const guint8 ctx[MERO_KEY_ID_LEN]);  /* a context's state */
 MeroKey mero_key_prefix_deltas (const guint8 ctx[MERO_KEY_ID_LEN]); /* a context's deltas */
 MeroKey mero_key_prefix_deltas_pending (const guint8 ctx[MERO_KEY_ID_LEN]);
+MeroKey mero_key_prefix_peers (void);                    /* every peer(…) */
 MeroKey mero_key_prefix_state_children (const guint8 ctx[MERO_KEY_ID_LEN],
                                         const guint8 parent[MERO_KEY_ID_LEN]);
 MeroKey mero_key_prefix_aliases (guint8 kind);

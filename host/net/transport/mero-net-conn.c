@@ -291,6 +291,22 @@ handle_core_events (NetConn *conn, GArray *events)
               }
             out->protocols = g_strdupv (info->protocols);
             out->message = g_strdup (info->agent_version);
+            /* Its listenAddrs (already bounded by the identify core): what
+             * the node's peer store redials after a restart. */
+            if (info->listen_addrs->len > 0)
+              {
+                g_autoptr (GStrvBuilder) addrs = g_strv_builder_new ();
+
+                for (guint a = 0; a < info->listen_addrs->len; a++)
+                  {
+                    g_autofree char *text =
+                        mero_multiaddr_to_string (g_ptr_array_index (info->listen_addrs, a));
+
+                    if (text != NULL)
+                      g_strv_builder_add (addrs, text);
+                  }
+                out->addresses = g_strv_builder_end (addrs);
+              }
             net_emit (conn->net, out);
           }
           break;

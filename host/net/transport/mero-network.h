@@ -109,7 +109,8 @@ typedef struct
 typedef enum {
   MERO_NET_EVENT_LISTENING_ON,      /* address */
   MERO_NET_EVENT_PEER_CONNECTED,    /* peer_id, address, inbound, message = how yamux was agreed */
-  MERO_NET_EVENT_PEER_IDENTIFIED,   /* peer_id, protocols, message = agent version */
+  MERO_NET_EVENT_PEER_IDENTIFIED,   /* peer_id, protocols, message = agent version,
+                                     * addresses = its identify listenAddrs (may be NULL) */
   MERO_NET_EVENT_PEER_DISCONNECTED, /* peer_id, address, message = reason */
   MERO_NET_EVENT_DIAL_FAILED,       /* address, message */
   MERO_NET_EVENT_PING,              /* peer_id, rtt_us */
@@ -142,7 +143,8 @@ typedef struct
   char *topic;
   char *author;       /* MESSAGE: the signed publisher */
   GBytes *message_id; /* MESSAGE: js-compatible id (author key || seqno) */
-  GStrv addresses;    /* PEER_DISCOVERED: multiaddrs ending in /p2p/<peer_id> */
+  GStrv addresses;    /* PEER_DISCOVERED: multiaddrs ending in /p2p/<peer_id>;
+                       * PEER_IDENTIFIED: listenAddrs as the peer sent them */
 } MeroNetEvent;
 
 void mero_net_event_free (MeroNetEvent *event);
