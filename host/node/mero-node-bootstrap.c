@@ -158,8 +158,15 @@ entry_new (MeroNodeBootstrap *owner, const char *address, MeroNodeBootstrapKind 
 
   if (peer_id == NULL)
     {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "bootstrap-invalid",
-                        "MESSAGE", "bootstrap peer %s skipped: no valid /p2p/ id%s%s", address,
+      /* A configured entry is the operator's to fix; one added at run
+       * time came from the peer store, which only keeps valid ones. */
+      g_log_structured (G_LOG_DOMAIN,
+                        kind == MERO_NODE_BOOTSTRAP_CONFIGURED ? G_LOG_LEVEL_WARNING
+                                                               : G_LOG_LEVEL_DEBUG,
+                        "MERO_EVENT", "bootstrap-invalid",
+                        "MESSAGE", "%s %s skipped: no valid /p2p/ id%s%s",
+                        kind == MERO_NODE_BOOTSTRAP_CONFIGURED ? "bootstrap peer" : "address",
+                        address,
                         error != NULL ? ": " : "", error != NULL ? error->message : "");
       return NULL;
     }
