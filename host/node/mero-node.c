@@ -248,6 +248,8 @@ redial_members (MeroNode *node)
   if (node->network == NULL || node->contexts == NULL)
     return;
   members = mero_contexts_list_member_peers (node->contexts);
+  mero_peer_store_set_kept (mero_node_peer_store_get_core (node->peer_store),
+                            (const char *const *) members);
   for (guint i = 0; members[i] != NULL; i++)
     {
       g_auto (GStrv) addresses = mero_node_network_redial_peer (node->network, members[i]);
@@ -330,7 +332,12 @@ on_peer_changed (const char *peer_id, gboolean connected, const char *detail,
       g_auto (GStrv) members = mero_contexts_list_member_peers (node->contexts);
 
       if (g_strv_contains ((const char *const *) members, peer_id))
-        g_strfreev (mero_node_network_redial_peer (node->network, peer_id));
+        {
+          /* Membership changes as people join: refresh who is kept. */
+          mero_peer_store_set_kept (mero_node_peer_store_get_core (node->peer_store),
+                                    (const char *const *) members);
+          g_strfreev (mero_node_network_redial_peer (node->network, peer_id));
+        }
     }
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "peer_id");

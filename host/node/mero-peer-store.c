@@ -18,6 +18,7 @@ struct _MeroPeerStore {
   GHashTable *peers;    /* peer id → Peer */
   GHashTable *changed;  /* peer id set */
   GHashTable *evicted;  /* peer id set */
+  GHashTable *kept;     /* peer id set: evicted only when nothing else is left */
   guint64 evictions;
 };
 
@@ -61,6 +62,7 @@ mero_peer_store_new (guint max_peers)
                                        (GDestroyNotify) peer_free);
   self->changed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->evicted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->kept = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
 }
 
@@ -72,6 +74,7 @@ mero_peer_store_free (MeroPeerStore *self)
   g_hash_table_unref (self->peers);
   g_hash_table_unref (self->changed);
   g_hash_table_unref (self->evicted);
+  g_hash_table_unref (self->kept);
   g_free (self);
 }
 
@@ -166,18 +169,24 @@ evict_one (MeroPeerStore *self)
   gpointer key, value;
   const char *oldest = NULL;
   gint64 oldest_ms = G_MAXINT64;
+  gboolean oldest_kept = TRUE;
   g_autofree char *victim = NULL;
 
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       gint64 seen = peer_seen (value);
+      gboolean kept = g_hash_table_contains (self->kept, key);
 
-      /* Ties broken by id so eviction does not depend on hash order. */
-      if (seen < oldest_ms || (seen == oldest_ms && strcmp (key, oldest) < 0))
+      /* Strangers before kept peers, then the least recently seen; ties
+       * broken by id so eviction does not depend on hash order. */
+      if (oldest == NULL || (oldest_kept && !kept)
+          || (kept == oldest_kept
+              && (seen < oldest_ms || (seen == oldest_ms && strcmp (key, oldest) < 0))))
         {
           oldest = key;
           oldest_ms = seen;
+          oldest_kept = kept;
         }
     }
   if (oldest == NULL)
@@ -388,6 +397,16 @@ mero_peer_store_count (MeroPeerStore *self)
 {
   g_return_val_if_fail (self != NULL, 0);
   return g_hash_table_size (self->peers);
+}
+
+void
+mero_peer_store_set_kept (MeroPeerStore *self, const char *const *peer_ids)
+{
+  g_return_if_fail (self != NULL);
+
+  g_hash_table_remove_all (self->kept);
+  for (guint i = 0; peer_ids != NULL && peer_ids[i] != NULL; i++)
+    g_hash_table_add (self->kept, g_strdup (peer_ids[i]));
 }
 
 guint64

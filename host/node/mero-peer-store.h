@@ -8,7 +8,9 @@
  * unless mDNS or network.bootstrap names them.
  *
  * Bounds: at most @max_peers peers (the least recently seen goes first,
- * counted in _get_evictions), MERO_PEER_STORE_MAX_ADDRESSES per peer (the
+ * counted in _get_evictions; peers marked kept, the members of our
+ * groups, go only when nothing else is left, so strangers connecting with
+ * fresh keys cannot push our members out), MERO_PEER_STORE_MAX_ADDRESSES per peer (the
  * least recently seen address goes), MERO_PEER_STORE_MAX_ADDRESS_LEN bytes
  * per address.  Only dialable TCP multiaddrs are kept: an unspecified
  * host (0.0.0.0, ::), a multicast or IPv6 link-local host, or port 0 is
@@ -60,6 +62,8 @@ GStrv mero_peer_store_lookup (MeroPeerStore *self, const char *peer_id);
 /* Last time any address of @peer_id was seen, 0 if unknown. */
 gint64 mero_peer_store_last_seen (MeroPeerStore *self, const char *peer_id);
 guint mero_peer_store_count (MeroPeerStore *self);
+/* Replaces the set of peers evicted last (NULL-terminated; NULL: none). */
+void mero_peer_store_set_kept (MeroPeerStore *self, const char *const *peer_ids);
 /* Peers evicted for room since creation. */
 guint64 mero_peer_store_get_evictions (MeroPeerStore *self);
 

@@ -142,6 +142,38 @@ test_eviction (void)
   g_assert_true (g_strv_contains ((const char *const *) changed, "peer-0000"));
 }
 
+/* Members of our groups are evicted only when nothing else is left:
+ * strangers with fresh keys cannot push them out. */
+static void
+test_eviction_keeps_members (void)
+{
+  g_autoptr (MeroPeerStore) store = mero_peer_store_new (16);
+  const char *const members[] = { "peer-0000", "peer-0001", NULL };
+
+  mero_peer_store_set_kept (store, members);
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *id = peer_name (i);
+
+      g_assert_true (mero_peer_store_learn (store, id, "/ip4/10.0.0.1/tcp/4001", 100 + i));
+    }
+  for (guint i = 0; i < 64; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("stranger-%u", i);
+
+      g_assert_true (mero_peer_store_learn (store, id, "/ip4/10.0.0.2/tcp/4001", 1000 + i));
+    }
+  g_assert_cmpuint (mero_peer_store_count (store), ==, 16);
+  g_assert_cmpint (mero_peer_store_last_seen (store, "peer-0000"), ==, 100);
+  g_assert_cmpint (mero_peer_store_last_seen (store, "peer-0001"), ==, 101);
+  g_assert_cmpint (mero_peer_store_last_seen (store, "peer-0002"), ==, 0);
+  g_assert_cmpuint (mero_peer_store_get_evictions (store), ==, 64);
+  /* No longer kept: the oldest goes like any other. */
+  mero_peer_store_set_kept (store, NULL);
+  g_assert_true (mero_peer_store_learn (store, "late", "/ip4/10.0.0.3/tcp/4001", 5000));
+  g_assert_cmpint (mero_peer_store_last_seen (store, "peer-0000"), ==, 0);
+}
+
 static void
 test_record_round_trip (void)
 {
@@ -407,6 +439,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/peer-store/merge", test_merge);
   g_test_add_func ("/peer-store/address-bound", test_address_bound);
   g_test_add_func ("/peer-store/eviction", test_eviction);
+  g_test_add_func ("/peer-store/eviction-keeps-members", test_eviction_keeps_members);
   g_test_add_func ("/peer-store/record-round-trip", test_record_round_trip);
   g_test_add ("/peer-store/persisted", Fixture, NULL, fixture_set_up, test_persisted,
               fixture_tear_down);
