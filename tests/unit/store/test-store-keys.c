@@ -32,7 +32,7 @@ static void
 test_layouts (void)
 {
   guint8 a[32], b[32], expect[MERO_KEY_MAX];
-  MeroKey k;
+  MeroKey k, p_peers;
 
   fill (a, 0x10);
   fill (b, 0x80);
@@ -92,6 +92,17 @@ test_layouts (void)
   g_assert_cmpint (k.column, ==, MERO_COLUMN_GENERIC);
   memcpy (expect + 32, "frag", 4);
   g_assert_cmpmem (k.bytes, k.len, expect, 36);
+
+  /* The peer store's records: META 0x05 || PeerId multihash, bounded. */
+  g_assert_true (mero_key_peer (&k, a, 32));
+  g_assert_cmpint (k.column, ==, MERO_COLUMN_META);
+  expect[0] = MERO_KEY_META_TAG_PEER;
+  memcpy (expect + 1, a, 32);
+  g_assert_cmpmem (k.bytes, k.len, expect, 33);
+  p_peers = mero_key_prefix_peers ();
+  g_assert_true (mero_key_has_prefix (&k, &p_peers));
+  g_assert_false (mero_key_peer (&k, a, 0));
+  g_assert_false (mero_key_peer (&k, expect, MERO_KEY_PEER_MAX + 1));
 }
 
 static void
