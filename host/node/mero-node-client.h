@@ -34,8 +34,8 @@ G_BEGIN_DECLS
 #define MERO_NODE_MAX_INBOUND_NON_MEMBERS 8u
 #define MERO_NODE_MAX_INBOUND_PER_NON_MEMBER 1u
 /* The first bytes of an inbound request must arrive within
- * FIRST_BYTES_MS (a requester writes at once; reason "silent"), the whole
- * request within TIMEOUT_MS and MAX_REQUEST_BYTES (reasons
+ * FIRST_BYTES_MS (a requester writes at once; reason "silent"), then the
+ * whole request within TIMEOUT_MS and MAX_REQUEST_BYTES (reasons
  * "request_timeout", "request_too_large"), or the stream is reset: idle
  * or huge requests cannot pin a slot. */
 #define MERO_NODE_INBOUND_FIRST_BYTES_MS 2000u
