@@ -225,16 +225,26 @@ id_unknown (Ctx *ctx, const guint8 *id)
          && !mero_delta_store_is_pending (ctx->ds, id);
 }
 
-/* Fetches from @peer what is still missing then: the parents pending
- * deltas wait for, and those of @heads still unknown. */
-static void
-fetch_now (MeroContexts *self, Ctx *ctx, const char *peer, const GArray *heads, guint depth)
+/* Fetches what is still missing then: the parents pending deltas wait
+ * for, and those of @heads still unknown; from @peer if it is a member,
+ * else from the member that last announced what we lack. */
+gboolean
+mero_contexts_fetch_missing (MeroContexts *self, Ctx *ctx, const char *peer,
+                             const GArray *heads, guint depth)
 {
   g_autoptr (GArray) ids = mero_id_array_new ();
   g_autoptr (GPtrArray) missing = NULL;
+  g_autofree char *target = NULL;
 
   if (ctx->ds == NULL)
-    return;
+    return FALSE;
+  target = mero_contexts_pick_member (ctx, peer, NULL);
+  if (target == NULL)
+    {
+      g_debug ("context %s: no member to fetch missing deltas from (%s is none)", ctx->b58,
+               peer != NULL ? peer : "?");
+      return FALSE;
+    }
   missing = mero_delta_store_missing_parents (ctx->ds);
   for (guint i = 0; i < missing->len && ids->len < MERO_STREAM_MAX_IDS; i++)
     mero_id_array_add (ids, g_bytes_get_data (g_ptr_array_index (missing, i), NULL));
@@ -242,8 +252,10 @@ fetch_now (MeroContexts *self, Ctx *ctx, const char *peer, const GArray *heads, 
     if (id_unknown (ctx, mero_id_array_get (heads, i))
         && !mero_id_array_contains (ids, mero_id_array_get (heads, i)))
       mero_id_array_add (ids, mero_id_array_get (heads, i));
-  if (ids->len > 0)
-    mero_contexts_fetch_deltas (self, ctx, peer, NULL, ids, depth);
+  if (ids->len == 0)
+    return FALSE;
+  mero_contexts_fetch_deltas (self, ctx, target, NULL, ids, depth);
+  return TRUE;
 }
 
 static gboolean
@@ -254,7 +266,7 @@ on_fetch_grace (gpointer user_data)
   g_autofree char *peer = g_steal_pointer (&ctx->deferred_peer);
 
   ctx->deferred_source = 0;
-  fetch_now (ctx->self, ctx, peer, heads, ctx->deferred_depth);
+  mero_contexts_fetch_missing (ctx->self, ctx, peer, heads, ctx->deferred_depth);
   return G_SOURCE_REMOVE;
 }
 
@@ -267,7 +279,7 @@ fetch_soon (MeroContexts *self, Ctx *ctx, const char *peer, const GArray *heads,
 {
   if (self->fetch_grace_ms == 0)
     {
-      fetch_now (self, ctx, peer, heads, depth);
+      mero_contexts_fetch_missing (self, ctx, peer, heads, depth);
       return;
     }
   if (ctx->deferred_ids == NULL)
@@ -305,7 +317,12 @@ after_receive (MeroContexts *self, Ctx *ctx, gboolean applied, const char *peer)
         mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
   if (peer != NULL && mero_delta_store_pending_count (ctx->ds) > 0)
-    fetch_soon (self, ctx, peer, NULL, MERO_CONTEXTS_DEPTH_PARENTS);
+    {
+      /* A member that forwards a delta we cannot apply yet has its parents. */
+      if (mero_contexts_group_has_peer (ctx->group, peer))
+        mero_contexts_note_announcer (ctx, peer);
+      fetch_soon (self, ctx, peer, NULL, MERO_CONTEXTS_DEPTH_PARENTS);
+    }
 }
 
 void
@@ -350,14 +367,32 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
   guint n = 0;
   const guint8 *heads;
   guint8 root[ID_LEN];
+  gboolean pending_named = FALSE;
 
   if (ctx->ds == NULL)
     return;
-  for (guint i = 0; i < msg->heads->len; i++)
-    if (id_unknown (ctx, mero_id_array_get (msg->heads, i)))
-      mero_id_array_add (unknown, mero_id_array_get (msg->heads, i));
-  if (unknown->len > 0)
+  /* Only a current member's heads are worth a fetch (or a sync): anyone
+   * else could name heads that do not exist, over and over. */
+  if (!mero_contexts_group_has_peer (ctx->group, peer))
     {
+      mero_contexts_count_drop (self, "non_member_heartbeat");
+      return;
+    }
+  for (guint i = 0; i < msg->heads->len; i++)
+    {
+      const guint8 *head = mero_id_array_get (msg->heads, i);
+
+      if (id_unknown (ctx, head))
+        mero_id_array_add (unknown, head);
+      else if (mero_delta_store_is_pending (ctx->ds, head))
+        pending_named = TRUE;
+    }
+  /* A head we hold but cannot apply (its ancestry is missing) is as much
+   * a reason to fetch as one we never saw: an earlier fetch may have
+   * failed, and nothing else would ask again. */
+  if (unknown->len > 0 || pending_named)
+    {
+      mero_contexts_note_announcer (ctx, peer);
       fetch_soon (self, ctx, peer, unknown, MERO_CONTEXTS_DEPTH_HEADS);
       return;
     }

@@ -29,6 +29,15 @@ G_BEGIN_DECLS
  * announced (a peer that fell behind); later rounds go deeper. */
 #define MERO_CONTEXTS_DEPTH_PARENTS 8u
 #define MERO_CONTEXTS_DEPTH_HEADS 64u
+/* Members remembered per context as having announced heads we lack
+ * (heartbeat or delta), most recent last: where a failed fetch is tried
+ * again.  Only current members get in, so the set cannot be flooded. */
+#define MERO_CONTEXTS_ANNOUNCERS_MAX 8u
+/* Back-off of a failed delta fetch: first retry after RETRY_FIRST_MS,
+ * doubling up to RETRY_MAX_MS, for as long as a pending delta may wait
+ * (MERO_DELTA_PENDING_MAX_AGE_MS) after the first failure. */
+#define MERO_CONTEXTS_RETRY_FIRST_MS 200u
+#define MERO_CONTEXTS_RETRY_MAX_MS 5000u
 
 #define DROPPED_METRIC "mero_node_messages_dropped_total"
 
@@ -74,6 +83,12 @@ struct _Ctx {
   GArray *deferred_ids;      /* heads to fetch then, if still unknown */
   char *deferred_peer;
   guint deferred_depth;
+  GPtrArray *announcers;     /* member peer ids (owned), MERO_CONTEXTS_ANNOUNCERS_MAX */
+  GSource *retry_source;     /* armed after a failed fetch */
+  guint retry_delay_ms;      /* of the next retry; 0: no failure since the last success */
+  gint64 retry_since_ms;     /* first failure of the current run (monotonic ms) */
+  GArray *retry_ids;         /* ids the failed fetches asked for */
+  char *retry_failed_peer;   /* the member that failed last */
   gboolean refetch;
   guint rounds;
   gint64 key_requested_us;
@@ -138,6 +153,10 @@ void mero_contexts_key_store (MeroContexts *self, Group *group, const guint8 key
                               const guint8 key[ID_LEN]);
 void mero_contexts_report_state (MeroContexts *self, Ctx *ctx);
 char *mero_contexts_peer_of_key (const guint8 pk[ID_LEN]);
+/* TRUE if @peer (a PeerId text, nullable) is a current member of @group:
+ * a member's key is its node identity key, so one parse and one hash
+ * lookup. */
+gboolean mero_contexts_group_has_peer (Group *group, const char *peer);
 gboolean mero_contexts_key_of_peer (const char *peer_id, guint8 pk[ID_LEN]);
 
 /* Undoes what a failed join added (the context and/or group it created). */
@@ -165,6 +184,24 @@ MeroDeltaOutcome mero_contexts_receive_one (MeroContexts *self, Ctx *ctx, GBytes
 /* A catch-up answer's envelopes; TRUE if any applied. */
 gboolean mero_contexts_receive_batch (MeroContexts *self, Ctx *ctx, GPtrArray *blobs,
                                       const char *peer);
+/* A delta fetch from @peer asking for @ids failed (no answer, refused,
+ * undecodable): tried again with back-off against another member that
+ * announced what we lack.  _succeeded ends the back-off. */
+void mero_contexts_fetch_failed (MeroContexts *self, Ctx *ctx, const char *peer,
+                                 const GArray *ids);
+void mero_contexts_fetch_succeeded (MeroContexts *self, Ctx *ctx);
+/* Remembers @peer (a current member) as one that announced heads @ctx lacks. */
+void mero_contexts_note_announcer (Ctx *ctx, const char *peer);
+/* (transfer full) @peer if it is a member and not @avoid, else the most
+ * recent announcer that is both; NULL if there is none. */
+char *mero_contexts_pick_member (Ctx *ctx, const char *peer, const char *avoid);
+/* Fetches from the member @peer (or an announcer) the parents pending
+ * deltas wait for and those of @heads still unknown; FALSE if nothing
+ * was missing or no member could be asked. */
+gboolean mero_contexts_fetch_missing (MeroContexts *self, Ctx *ctx, const char *peer,
+                                      const GArray *heads, guint depth);
+/* Drops the retry state of @ctx (on free). */
+void mero_contexts_retry_clear (Ctx *ctx);
 
 /* mero-contexts-streams.c */
 /* @depth: ancestor levels the peer walks below @ids (0 = unbounded). */

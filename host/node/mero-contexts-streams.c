@@ -28,6 +28,7 @@ typedef struct {
   MeroContexts *self;
   guint8 ctx_id[ID_LEN];
   char *peer;
+  GArray *ids;               /* what a delta fetch asked for (retried if it fails) */
 } FetchData;
 
 static void
@@ -35,6 +36,7 @@ fetch_data_free (FetchData *f)
 {
   mero_contexts_unref (f->self);
   g_free (f->peer);
+  g_clear_pointer (&f->ids, g_array_unref);
   g_free (f);
 }
 
@@ -57,6 +59,7 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
       g_debug ("context %s: fetching deltas from %s failed: %s", ctx->b58, f->peer,
                error != NULL ? error->message : "?");
       count_request (self, MERO_STREAM_PROTOCOL_DELTA, "failed");
+      mero_contexts_fetch_failed (self, ctx, f->peer, f->ids);
       goto out;
     }
   msg = mero_stream_msg_decode (g_bytes_get_data (response, NULL), g_bytes_get_size (response),
@@ -66,9 +69,11 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
     {
       count_request (self, MERO_STREAM_PROTOCOL_DELTA,
                      msg != NULL && msg->kind == MERO_STREAM_ERROR ? "refused" : "bad_response");
+      mero_contexts_fetch_failed (self, ctx, f->peer, f->ids);
       goto out;
     }
   count_request (self, MERO_STREAM_PROTOCOL_DELTA, "ok");
+  mero_contexts_fetch_succeeded (self, ctx);
   applied = mero_contexts_receive_batch (self, ctx, msg->blobs, f->peer);
   /* Heads the peer has that we neither hold nor wait for: one more round. */
   again = ctx->refetch;
@@ -122,6 +127,12 @@ mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
 
   if (self->closed || peer == NULL || g_strcmp0 (peer, self->peer_id) == 0)
     return;
+  /* Members only: they are the ones that hold (and may serve) the deltas. */
+  if (!mero_contexts_group_has_peer (ctx->group, peer))
+    {
+      g_debug ("context %s: not fetching deltas from %s (not a member)", ctx->b58, peer);
+      return;
+    }
   if (ctx->fetching)
     {
       ctx->refetch = TRUE;   /* one session per context at a time */
@@ -143,6 +154,8 @@ mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
   f->self = mero_contexts_ref (self);
   memcpy (f->ctx_id, ctx->id, ID_LEN);
   f->peer = g_strdup (peer);
+  f->ids = mero_id_array_new ();
+  g_array_append_vals (f->ids, req->ids->data, req->ids->len);
   ctx->fetching = TRUE;
   self->transport->request (self->transport_data, peer, addresses, MERO_STREAM_PROTOCOL_DELTA,
                             bytes, on_deltas, f);

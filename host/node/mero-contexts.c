@@ -69,6 +69,32 @@ mero_contexts_root_text (const guint8 root[ID_LEN])
   return memcmp (root, zero, ID_LEN) == 0 ? g_strdup ("") : mero_base58_encode (root, ID_LEN);
 }
 
+gboolean
+mero_contexts_group_has_peer (Group *group, const char *peer)
+{
+  guint8 pk[ID_LEN];
+
+  return mero_contexts_key_of_peer (peer, pk)
+         && mero_group_state_member (mero_group_dag_state (group->dag), pk) != NULL;
+}
+
+gboolean
+mero_contexts_peer_is_member (MeroContexts *self, const char *peer_id)
+{
+  GHashTableIter iter;
+  Group *group;
+  guint8 pk[ID_LEN];
+
+  if (self->closed || !mero_contexts_key_of_peer (peer_id, pk))
+    return FALSE;
+  /* One lookup per group we are in (a handful), not a scan of members. */
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &group))
+    if (mero_group_state_member (mero_group_dag_state (group->dag), pk) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static guint
 id_hash (gconstpointer key)
 {
@@ -120,6 +146,8 @@ ctx_free (Ctx *ctx)
     g_source_remove (ctx->deferred_source);
   g_clear_pointer (&ctx->deferred_ids, g_array_unref);
   g_free (ctx->deferred_peer);
+  mero_contexts_retry_clear (ctx);
+  g_ptr_array_unref (ctx->announcers);
   mero_delta_buffer_free (ctx->sync_buffer);
   mero_delta_store_free (ctx->ds);
   g_clear_pointer (&ctx->gc_cursor, g_bytes_unref);
@@ -430,6 +458,7 @@ mero_contexts_ctx_add (MeroContexts *self, const guint8 id[ID_LEN], Group *group
   ctx->group = group;
   ctx->application = g_strdup (application);
   ctx->buffered = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_contexts_buffered_free);
+  ctx->announcers = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&ctx->lock);
   if (!registry_put (self, ctx, error))
     {

@@ -124,6 +124,9 @@ gboolean mero_contexts_set_sync_active (MeroContexts *self, const char *context_
 void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
                                    const guint8 *data, gsize len);
 void mero_contexts_peer_subscribed (MeroContexts *self, const char *peer_id, const char *topic);
+/* TRUE if @peer_id is a current member of any of our groups (what the
+ * node client asks before giving an inbound stream a member's slot). */
+gboolean mero_contexts_peer_is_member (MeroContexts *self, const char *peer_id);
 /* (transfer full) the response StreamMessage to one request (never NULL). */
 GBytes *mero_contexts_serve (MeroContexts *self, const char *peer_id, const char *protocol,
                              const guint8 *request, gsize len);

@@ -31,6 +31,8 @@ typedef struct {
   MeroNetStream *stream;
   GByteArray *buffer;
   gboolean answered;
+  gboolean member;           /* holds a member's slot, else a non-member's */
+  gboolean heard;            /* some request bytes arrived */
   guint timeout;
 } Inbound;
 
@@ -46,6 +48,8 @@ struct _MeroNodeClient {
   GHashTable *connected;     /* peer id → connection count (GUINT) */
   GPtrArray *requests;       /* Request, in flight */
   GHashTable *inbound;       /* MeroNetStream* → Inbound */
+  guint inbound_members;     /* of those, in members' slots */
+  guint inbound_others;      /* in the non-members' share */
   GQueue sync_queue;         /* SyncTrigger */
   /* Our topics → the peers subscribed to each (peer id set), from
    * SUBSCRIBED/UNSUBSCRIBED; only topics we are in, so peers cannot grow
@@ -64,6 +68,10 @@ count_stream_drop (MeroNodeClient *client, const char *reason)
 static void
 inbound_free (Inbound *in)
 {
+  if (in->member)
+    in->client->inbound_members--;
+  else
+    in->client->inbound_others--;
   if (in->timeout != 0)
     g_source_remove (in->timeout);
   mero_net_stream_unref (in->stream);
@@ -287,6 +295,42 @@ request_data (Request *req, GBytes *data)
 
 /* ---- inbound streams ---- */
 
+static gboolean
+on_inbound_timeout (gpointer user_data)
+{
+  Inbound *in = user_data;
+  MeroNodeClient *client = in->client;
+
+  in->timeout = 0;
+  count_stream_drop (client, in->heard ? "request_timeout" : "silent");
+  g_debug ("inbound %s stream from %s reset: %s", mero_net_stream_get_protocol (in->stream),
+           mero_net_stream_get_peer_id (in->stream),
+           in->heard ? "request not complete in time" : "no request bytes in time");
+  mero_network_stream_reset (client->network, in->stream);
+  g_hash_table_remove (client->inbound, in->stream);
+  return G_SOURCE_REMOVE;
+}
+
+/* The peer closed its side before a whole request arrived: it gets an
+ * error frame and our close (not silence), and the stream is gone here. */
+static void
+inbound_truncated (MeroNodeClient *client, Inbound *in)
+{
+  g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
+  g_autoptr (GBytes) body = NULL, frame = NULL;
+
+  count_stream_drop (client, "truncated");
+  g_debug ("inbound %s stream from %s closed after %u bytes, before a whole request",
+           mero_net_stream_get_protocol (in->stream), mero_net_stream_get_peer_id (in->stream),
+           in->buffer->len);
+  err->reason = g_strdup ("truncated request");
+  body = mero_stream_msg_encode (err);
+  frame = mero_stream_frame (body);
+  mero_network_stream_write (client->network, in->stream, frame);
+  mero_network_stream_close (client->network, in->stream);
+  g_hash_table_remove (client->inbound, in->stream);
+}
+
 static void
 inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
 {
@@ -296,6 +340,13 @@ inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
 
   if (in->answered)
     return;
+  if (!in->heard && g_bytes_get_size (data) > 0)
+    {
+      /* Past the silence bound: the whole request now has the longer one. */
+      in->heard = TRUE;
+      g_source_remove (in->timeout);
+      in->timeout = g_timeout_add (MERO_NODE_INBOUND_TIMEOUT_MS, on_inbound_timeout, in);
+    }
   g_byte_array_append (in->buffer, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
   if (in->buffer->len > MERO_NODE_MAX_REQUEST_BYTES + 8)
     {
@@ -330,19 +381,6 @@ inbound_data (MeroNodeClient *client, Inbound *in, GBytes *data)
   g_hash_table_remove (client->inbound, in->stream);
 }
 
-static gboolean
-on_inbound_timeout (gpointer user_data)
-{
-  Inbound *in = user_data;
-  MeroNodeClient *client = in->client;
-
-  in->timeout = 0;
-  count_stream_drop (client, "request_timeout");
-  mero_network_stream_reset (client->network, in->stream);
-  g_hash_table_remove (client->inbound, in->stream);
-  return G_SOURCE_REMOVE;
-}
-
 /* ---- events ---- */
 
 static guint
@@ -362,6 +400,9 @@ inbound_of_peer (MeroNodeClient *client, const char *peer)
 static void
 on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
 {
+  const char *peer;
+  gboolean member;
+
   if (event->request_id != 0)
     {
       Request *req = request_by_id (client, event->request_id);
@@ -383,11 +424,14 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
       mero_network_stream_reset (client->network, event->stream);
       return;
     }
-  if (g_hash_table_size (client->inbound) >= MERO_NODE_MAX_INBOUND_STREAMS
-      || inbound_of_peer (client, mero_net_stream_get_peer_id (event->stream))
-             >= MERO_NODE_MAX_INBOUND_PER_PEER)
+  peer = mero_net_stream_get_peer_id (event->stream);
+  member = client->contexts != NULL && mero_contexts_peer_is_member (client->contexts, peer);
+  if (member ? (client->inbound_members >= MERO_NODE_MAX_INBOUND_STREAMS
+                || inbound_of_peer (client, peer) >= MERO_NODE_MAX_INBOUND_PER_PEER)
+             : (client->inbound_others >= MERO_NODE_MAX_INBOUND_NON_MEMBERS
+                || inbound_of_peer (client, peer) >= MERO_NODE_MAX_INBOUND_PER_NON_MEMBER))
     {
-      count_stream_drop (client, "busy");
+      count_stream_drop (client, member ? "busy" : "non_member_busy");
       mero_network_stream_reset (client->network, event->stream);
       return;
     }
@@ -397,7 +441,12 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
     in->client = client;
     in->stream = mero_net_stream_ref (event->stream);
     in->buffer = g_byte_array_new ();
-    in->timeout = g_timeout_add (MERO_NODE_INBOUND_TIMEOUT_MS, on_inbound_timeout, in);
+    in->member = member;
+    if (member)
+      client->inbound_members++;
+    else
+      client->inbound_others++;
+    in->timeout = g_timeout_add (MERO_NODE_INBOUND_FIRST_BYTES_MS, on_inbound_timeout, in);
     g_hash_table_insert (client->inbound, in->stream, in);
   }
 }
@@ -494,8 +543,17 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       break;
     case MERO_NET_EVENT_STREAM_CLOSED:
     case MERO_NET_EVENT_STREAM_RESET:
-      if (g_hash_table_remove (client->inbound, event->stream))
-        break;
+      in = g_hash_table_lookup (client->inbound, event->stream);
+      if (in != NULL && event->type == MERO_NET_EVENT_STREAM_CLOSED)
+        {
+          inbound_truncated (client, in);   /* unanswered: the request never completed */
+          break;
+        }
+      if (in != NULL)
+        {
+          g_hash_table_remove (client->inbound, event->stream);
+          break;
+        }
       req = request_by_stream (client, event->stream);
       if (req != NULL)
         request_finish (req, NULL,

@@ -23,12 +23,22 @@ G_BEGIN_DECLS
 #define MERO_NODE_STREAM_PREFIX "/calimero/stream/"
 /* One request/response exchange may take this long (dial included). */
 #define MERO_NODE_REQUEST_TIMEOUT_MS 15000u
-/* Inbound streams served at once, in all and per peer; more are reset
- * and counted. */
+/* Inbound streams served at once to members of our groups, in all and
+ * per peer; more are reset and counted (reason "busy"). */
 #define MERO_NODE_MAX_INBOUND_STREAMS 64u
 #define MERO_NODE_MAX_INBOUND_PER_PEER 8u
-/* An inbound request must arrive whole within this time and size, or the
- * stream is reset (counted): idle or huge requests cannot pin a slot. */
+/* Peers that are members of none of our groups (a joiner asking for
+ * group ops, or anyone else) draw from a small share of their own, so
+ * they can never take the members' slots; more are reset and counted
+ * (reason "non_member_busy"). */
+#define MERO_NODE_MAX_INBOUND_NON_MEMBERS 8u
+#define MERO_NODE_MAX_INBOUND_PER_NON_MEMBER 1u
+/* The first bytes of an inbound request must arrive within
+ * FIRST_BYTES_MS (a requester writes at once; reason "silent"), then the
+ * whole request within TIMEOUT_MS and MAX_REQUEST_BYTES (reasons
+ * "request_timeout", "request_too_large"), or the stream is reset: idle
+ * or huge requests cannot pin a slot. */
+#define MERO_NODE_INBOUND_FIRST_BYTES_MS 2000u
 #define MERO_NODE_INBOUND_TIMEOUT_MS 15000u
 #define MERO_NODE_MAX_REQUEST_BYTES (1024u * 1024u)
 /* Outbound requests in flight; more fail at once. */

@@ -7,7 +7,11 @@
  * key before the join; writes reach everyone and roots converge; a delta
  * whose broadcast was skipped is fetched as a missing parent; a removed
  * member's later writes are refused and it cannot read new ones; a
- * forged invitation and undecodable gossip are refused and counted. */
+ * forged invitation and undecodable gossip are refused and counted; a
+ * non-member's HashHeartbeats start no fetch and are counted; a failed
+ * fetch is retried, after a back-off, against another member that
+ * announced the head; a heartbeat naming a head that is pending (its
+ * parent's fetch failed) fetches the missing ancestry at once. */
 #include <sodium.h>
 #include <string.h>
 
@@ -39,6 +43,10 @@ typedef struct {
   char *listen[2];        /* what the node says it listens on */
   GStrv dialled;          /* addresses of the last request that had some */
   guint state_changes;
+  gboolean refuse_streams; /* requests to this node fail (it does not answer) */
+  GPtrArray *asked;        /* peer ids this node sent requests to, in order */
+  GPtrArray *asked_for;    /* and the protocol of each */
+  GArray *asked_us;        /* and when (monotonic µs) */
 } Node;
 
 struct _Hub {
@@ -124,7 +132,9 @@ exchange (gpointer user_data)
   g_autoptr (GBytes) response = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (x->to != NULL && x->to->contexts != NULL)
+  if (x->to != NULL && x->to->refuse_streams)
+    error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "stream refused");
+  else if (x->to != NULL && x->to->contexts != NULL)
     response = mero_contexts_serve (x->to->contexts, x->from->peer_id, x->protocol,
                                     g_bytes_get_data (x->request, NULL),
                                     g_bytes_get_size (x->request));
@@ -146,6 +156,13 @@ t_request (gpointer self, const char *peer_id, const char *const *addresses, con
   Exchange *x = g_new0 (Exchange, 1);
 
   x->from = n;
+  {
+    gint64 now = g_get_monotonic_time ();
+
+    g_ptr_array_add (n->asked, g_strdup (peer_id));
+    g_ptr_array_add (n->asked_for, g_strdup (protocol));
+    g_array_append_val (n->asked_us, now);
+  }
   if (addresses != NULL)
     {
       g_strfreev (n->dialled);
@@ -215,6 +232,9 @@ hub_up (Hub *hub)
       g_assert_no_error (error);
       n->metrics = mero_metrics_new ();
       n->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      n->asked = g_ptr_array_new_with_free_func (g_free);
+      n->asked_for = g_ptr_array_new_with_free_func (g_free);
+      n->asked_us = g_array_new (FALSE, FALSE, sizeof (gint64));
       config.store = n->store;
       config.metrics = n->metrics;
       config.secret_key = sk;
@@ -251,6 +271,9 @@ hub_down (Hub *hub)
       mero_store_close (n->store);
       mero_metrics_unref (n->metrics);
       g_hash_table_unref (n->topics);
+      g_ptr_array_unref (n->asked);
+      g_ptr_array_unref (n->asked_for);
+      g_array_unref (n->asked_us);
       g_free (n->listen[0]);
       g_strfreev (n->dialled);
       g_free (n->peer_id);
@@ -852,6 +875,127 @@ test_bad_input (Fixture *f, gconstpointer data)
   }
 }
 
+/* A HashHeartbeat naming @head for @ctx, as @from published it. */
+static void
+hear_heartbeat (Node *to, const char *ctx, const char *from, const guint8 head[32])
+{
+  g_autoptr (MeroBroadcast) hb = mero_broadcast_new (MERO_BROADCAST_HASH_HEARTBEAT);
+  g_autoptr (GBytes) ctx_id = mero_base58_decode (ctx);
+  g_autoptr (GBytes) bytes = NULL;
+
+  memcpy (hb->id, g_bytes_get_data (ctx_id, NULL), 32);
+  mero_id_array_add (hb->heads, head);
+  hb->has_root = TRUE;
+  memset (hb->root, 0x42, 32);
+  bytes = mero_broadcast_encode (hb);
+  mero_contexts_handle_message (to->contexts, ctx, from, g_bytes_get_data (bytes, NULL),
+                                g_bytes_get_size (bytes));
+}
+
+static void
+test_non_member_heartbeat (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  guint8 head[32];
+  guint asked;
+
+  join (&f->hub, a, b, f->ctx);
+  randombytes_buf (head, sizeof head);
+  asked = b->asked->len;
+  /* C is no member: the head it names (real or not) is nobody's business
+   * here: no fetch, no sync, one counted drop per heartbeat. */
+  for (guint i = 0; i < 3; i++)
+    hear_heartbeat (b, f->ctx, c->peer_id, head);
+  settle (&f->hub);
+  g_assert_cmpuint (b->asked->len, ==, asked);
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"non_member_heartbeat\""),
+                    ==, 3);
+  /* The same heartbeat from the member A is acted on: B asks A. */
+  hear_heartbeat (b, f->ctx, a->peer_id, head);
+  settle (&f->hub);
+  g_assert_cmpuint (b->asked->len, ==, asked + 1);
+  g_assert_cmpstr (g_ptr_array_index (b->asked, asked), ==, a->peer_id);
+}
+
+static void
+test_fetch_retried (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  KeyWait w = { b, f->ctx, "late", "1" };
+  guint tick = g_timeout_add (5, wake, NULL);
+  guint asked;
+  gint64 failed_at, retried_at;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  b->deaf = TRUE;   /* B misses the write; A and C have it */
+  set (a, f->ctx, "late", "1");
+  settle (&f->hub);
+  b->deaf = FALSE;
+  c->refuse_streams = TRUE;
+  asked = b->asked->len;
+  /* C announces first (B asks it, and it fails), then A. */
+  mero_contexts_heartbeat (c->contexts);
+  mero_contexts_heartbeat (a->contexts);
+  g_assert_true (wait_key (&f->hub, &w));
+  /* B asked C (maybe twice: C's own post-apply heartbeat also names the
+   * head) and failed, then A, which answered, once the back-off was over. */
+  failed_at = retried_at = 0;
+  for (guint i = asked; i < b->asked->len; i++)
+    {
+      const char *to = g_ptr_array_index (b->asked, i);
+      gint64 at = g_array_index (b->asked_us, gint64, i);
+
+      if (!g_str_equal (g_ptr_array_index (b->asked_for, i), "/calimero/stream/delta/1"))
+        continue;
+      if (g_str_equal (to, c->peer_id) && failed_at == 0)
+        failed_at = at;
+      else if (g_str_equal (to, a->peer_id) && retried_at == 0)
+        retried_at = at;
+    }
+  g_assert_cmpint (failed_at, !=, 0);
+  g_assert_cmpint (retried_at, >, failed_at);
+  g_assert_cmpint (retried_at - failed_at, >=, 150 * 1000);
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_stream_requests_total",
+                                              "protocol=\"/calimero/stream/delta/1\","
+                                              "result=\"failed\""),
+                    >=, 1);
+  g_source_remove (tick);
+}
+
+static void
+test_pending_head_named_again (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autofree char *before = NULL, *after = NULL, *ra = NULL, *rb = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_autofree const char **heads = NULL;
+  g_autoptr (GBytes) head = NULL;
+
+  join (&f->hub, a, b, f->ctx);
+  g_assert_true (mero_contexts_skip_broadcasts (a->contexts, f->ctx, 1, NULL));
+  set (a, f->ctx, "hidden", "1");
+  a->refuse_streams = TRUE;
+  set (a, f->ctx, "visible", "2");   /* pending at B; its parent's fetch fails */
+  settle (&f->hub);
+  before = get (b, f->ctx, "visible");
+  g_assert_cmpstr (before, ==, "null");
+  a->refuse_streams = FALSE;
+  /* A names its head, the delta B holds but cannot apply: B fetches the
+   * missing ancestry now (not only when some retry timer fires). */
+  info = mero_contexts_info (a->contexts, f->ctx, NULL);
+  g_assert_true (g_variant_lookup (info, "heads", "^a&s", &heads));
+  head = mero_base58_decode (heads[0]);
+  hear_heartbeat (b, f->ctx, a->peer_id, g_bytes_get_data (head, NULL));
+  settle (&f->hub);
+  after = get (b, f->ctx, "hidden");
+  g_assert_cmpstr (after, ==, "1");
+  ra = root (a, f->ctx);
+  rb = root (b, f->ctx);
+  g_assert_cmpstr (ra, ==, rb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -882,5 +1026,11 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/contexts/bad-input", Fixture, NULL, fixture_set_up, test_bad_input,
               fixture_tear_down);
+  g_test_add ("/contexts/non-member-heartbeat", Fixture, NULL, fixture_set_up,
+              test_non_member_heartbeat, fixture_tear_down);
+  g_test_add ("/contexts/fetch-retried", Fixture, NULL, fixture_set_up, test_fetch_retried,
+              fixture_tear_down);
+  g_test_add ("/contexts/pending-head-named-again", Fixture, NULL, fixture_set_up,
+              test_pending_head_named_again, fixture_tear_down);
   return g_test_run ();
 }
