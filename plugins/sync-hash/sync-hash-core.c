@@ -285,6 +285,12 @@ walk_logical (SyncHashSession *s, const uint8_t owner[32], uint8_t *path, size_t
   return TRUE;
 }
 
+static gint
+child_id_cmp (gconstpointer a, gconstpointer b)
+{
+  return memcmp (((const SyncHashChild *) a)->id, ((const SyncHashChild *) b)->id, 32);
+}
+
 /* The children of @node as they go on the wire: @form and @out. */
 static gboolean
 node_children (SyncHashSession *s, const SyncHashNode *node, uint8_t *form, GArray *out,
@@ -295,7 +301,11 @@ node_children (SyncHashSession *s, const SyncHashNode *node, uint8_t *form, GArr
       uint8_t path[SYNC_HASH_MAX_PATH] = { 0 };
 
       *form = SYNC_HASH_FORM_ENTITIES;
-      return walk_logical (s, node->owner, path, 0, out, error);
+      if (!walk_logical (s, node->owner, path, 0, out, error))
+        return FALSE;
+      /* Buckets come in bucket-id order: sort for the merge join. */
+      g_array_sort (out, child_id_cmp);
+      return TRUE;
     }
   *form = node->path_len < s->layout.bucket_levels ? SYNC_HASH_FORM_BUCKETS
                                                    : SYNC_HASH_FORM_ENTITIES;

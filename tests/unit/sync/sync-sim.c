@@ -391,6 +391,17 @@ shuttle (SyncSimProtocol *p, MeroSyncSession *from, MeroSyncSession *to, GRand *
       gsize len = 0;
       const guint8 *data = g_bytes_get_data (b, &len);
       gsize off = 0;
+      const char *dump = g_getenv ("MERO_SYNC_SIM_DUMP");
+
+      /* The fuzz seeds (tests/fuzz/corpus/sync-*) are frames dumped here,
+       * one body (length prefix off) per file. */
+      if (dump != NULL && len > 4)
+        {
+          static guint dumped;
+          g_autofree char *name = g_strdup_printf ("%s/frame-%04u", dump, dumped++);
+
+          g_file_set_contents (name, (const char *) data + 4, (gssize) len - 4, NULL);
+        }
 
       while (off < len)
         {
