@@ -39,6 +39,8 @@ struct _SyncHashSession {
 static void frontier_add (SyncHashSession *s, const uint8_t owner[32], const uint8_t *path,
                           size_t path_len, int extra_slot);
 static gboolean initiator_next (SyncHashSession *s, GError **error);
+static void chained_node (const SyncHashSession *s, const SyncHashNode *node,
+                          const SyncHashAnswer *a, SyncHashNode *out);
 
 /* ---- failures, refusals, metrics ---------------------------------------- */
 
@@ -421,11 +423,28 @@ responder_handle (SyncHashSession *s, SyncHashMsg *m, GError **error)
   for (guint i = 0; i < m->nodes->len; i++)
     {
       SyncHashAnswer *a = sync_hash_answer_new ();
+      SyncHashNode node = g_array_index (m->nodes, SyncHashNode, i);
 
       g_ptr_array_add (reply->answers, a);
-      if (!answer_node (s, &g_array_index (m->nodes, SyncHashNode, i), a, error))
+      if (!answer_node (s, &node, a, error))
         return FALSE;
       bytes += answer_size (a);
+      /* A node with a single child: answer the child too (and so on), so
+       * a path through single-child nodes costs no round trip. */
+      for (guint depth = 0; depth < SYNC_HASH_MAX_CHAIN && a->children->len == 1
+                            && a->form != SYNC_HASH_FORM_NONE && bytes < SYNC_HASH_REPLY_BUDGET;
+           depth++)
+        {
+          SyncHashNode child;
+
+          chained_node (s, &node, a, &child);
+          node = child;
+          a->chain = sync_hash_answer_new ();
+          a = a->chain;
+          if (!answer_node (s, &node, a, error))
+            return FALSE;
+          bytes += answer_size (a);
+        }
       /* The rest is asked again in the next request. */
       if (bytes >= SYNC_HASH_REPLY_BUDGET)
         break;
@@ -470,22 +489,33 @@ merged_dead (const MeroStateEntity *l, const MeroStateEntity *r)
   return hlc_cmp (u->updated_at, u->updated_node, d->deleted_at, d->deleted_node) <= 0;
 }
 
+/* The node @extra_slot (-1: none) under @owner/@path, or in levelwise
+ * mode the entity @owner with its logical children. */
+static void
+node_make (const SyncHashSession *s, const uint8_t owner[32], const uint8_t *path,
+           size_t path_len, int extra_slot, SyncHashNode *n)
+{
+  memset (n, 0, sizeof *n);
+  memcpy (n->owner, owner, 32);
+  if (s->config.levelwise)
+    {
+      n->path_len = SYNC_HASH_PATH_LOGICAL;
+      return;
+    }
+  if (path_len > 0)
+    memcpy (n->path, path, path_len);
+  n->path_len = (uint8_t) path_len;
+  if (extra_slot >= 0)
+    n->path[n->path_len++] = (uint8_t) extra_slot;
+}
+
 static void
 frontier_add (SyncHashSession *s, const uint8_t owner[32], const uint8_t *path, size_t path_len,
               int extra_slot)
 {
   SyncHashNode *n = g_new0 (SyncHashNode, 1);
 
-  memcpy (n->owner, owner, 32);
-  if (s->config.levelwise)
-    n->path_len = SYNC_HASH_PATH_LOGICAL;
-  else
-    {
-      memcpy (n->path, path, path_len);
-      n->path_len = (uint8_t) path_len;
-      if (extra_slot >= 0)
-        n->path[n->path_len++] = (uint8_t) extra_slot;
-    }
+  node_make (s, owner, path, path_len, extra_slot, n);
   g_queue_push_tail (&s->frontier, n);
 }
 
@@ -554,10 +584,21 @@ initiator_next (SyncHashSession *s, GError **error)
   return TRUE;
 }
 
-/* Compares the children of one node and queues the differing ones. */
+static void
+diff_add (const SyncHashSession *s, GArray *diff, const uint8_t owner[32], const uint8_t *path,
+          size_t path_len, int extra_slot)
+{
+  SyncHashNode n;
+
+  node_make (s, owner, path, path_len, extra_slot, &n);
+  g_array_append_val (diff, n);
+}
+
+/* The children of one node whose hashes differ, or that one side only
+ * has, into @diff. */
 static void
 compare_children (SyncHashSession *s, const SyncHashNode *node, const SyncHashAnswer *a,
-                  GArray *local, uint8_t local_form)
+                  GArray *local, uint8_t local_form, GArray *diff)
 {
   guint i = 0, j = 0;
 
@@ -580,7 +621,7 @@ compare_children (SyncHashSession *s, const SyncHashNode *node, const SyncHashAn
       for (guint slot = 0; slot < s->layout.bucket_fanout && slot < 256; slot++)
         if ((rh[slot] != NULL || lh[slot] != NULL)
             && (rh[slot] == NULL || lh[slot] == NULL || memcmp (rh[slot], lh[slot], 32) != 0))
-          frontier_add (s, node->owner, node->path, node->path_len, (int) slot);
+          diff_add (s, diff, node->owner, node->path, node->path_len, (int) slot);
       return;
     }
   /* Entity children, both sorted by id: a merge join. */
@@ -594,21 +635,101 @@ compare_children (SyncHashSession *s, const SyncHashNode *node, const SyncHashAn
       if (cmp == 0)
         {
           if (memcmp (r->hash, l->hash, 32) != 0)
-            frontier_add (s, r->id, NULL, 0, -1);
+            diff_add (s, diff, r->id, NULL, 0, -1);
           i++;
           j++;
         }
       else if (cmp < 0)
         {
-          frontier_add (s, r->id, NULL, 0, -1);
+          diff_add (s, diff, r->id, NULL, 0, -1);
           i++;
         }
       else
         {
-          frontier_add (s, l->id, NULL, 0, -1);
+          diff_add (s, diff, l->id, NULL, 0, -1);
           j++;
         }
     }
+}
+
+/* The node a chained answer after @a (for @node) is about: its only child. */
+static void
+chained_node (const SyncHashSession *s, const SyncHashNode *node, const SyncHashAnswer *a,
+              SyncHashNode *out)
+{
+  const SyncHashChild *c = &g_array_index (a->children, SyncHashChild, 0);
+
+  if (a->form == SYNC_HASH_FORM_BUCKETS)
+    node_make (s, node->owner, node->path, node->path_len, c->slot, out);
+  else
+    node_make (s, c->id, NULL, 0, -1, out);
+}
+
+/* One answer (and its chain): merge, push, and queue what differs below. */
+static gboolean
+process_answer (SyncHashSession *s, const SyncHashNode *node, SyncHashAnswer *a,
+                GPtrArray *to_merge, GError **error)
+{
+  g_autoptr (GArray) local = g_array_new (FALSE, FALSE, sizeof (SyncHashChild));
+  g_autoptr (GArray) diff = g_array_new (FALSE, FALSE, sizeof (SyncHashNode));
+  g_autoptr (GError) local_error = NULL;
+  gboolean entity_node = node->path_len == 0 || node->path_len == SYNC_HASH_PATH_LOGICAL;
+  SyncHashNode next;
+  uint8_t local_form = 0;
+
+  if (!entity_node && a->has_entity)
+    return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                         "entity record in the answer for a bucket");
+  if (a->has_entity && memcmp (a->entity.e.id, node->owner, 32) != 0)
+    return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                         "answer carries another entity than was asked");
+  if (a->chain != NULL && (a->children->len != 1 || a->form == SYNC_HASH_FORM_NONE))
+    return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                         "chained answer after a node without a single child");
+  if (entity_node && !node_is_root_entity (s, node))
+    {
+      MeroStateEntity l = { .struct_size = sizeof l };
+      gboolean found = FALSE;
+
+      if (!s->sa->get_entity (s->state, node->owner, &l, &found, &local_error))
+        return state_failed (s, error, local_error);
+      if (found && (!a->has_entity || records_differ (&l, &a->entity.e)))
+        push_add (s, &l);
+      if (a->has_entity)
+        g_ptr_array_add (to_merge, &a->entity);
+      /* Nothing under a dead entity counts; once both sides merged they
+       * agree it is dead. */
+      if (a->has_entity ? merged_dead (found ? &l : NULL, &a->entity.e)
+                        : (!found || merged_dead (NULL, &l)))
+        return TRUE;
+    }
+  if (!node_children (s, node, &local_form, local, &local_error))
+    {
+      if (g_error_matches (local_error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_LIMIT))
+        return session_fail (s, error, MERO_SYNC_ERROR_LIMIT, "children", "%s",
+                             local_error->message);
+      return state_failed (s, error, local_error);
+    }
+  if (a->form != SYNC_HASH_FORM_NONE && a->form != local_form)
+    return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                         "children of another form than the node has");
+  compare_children (s, node, a, local, local_form, diff);
+  if (a->chain != NULL)
+    chained_node (s, node, a, &next);
+  for (guint i = 0; i < diff->len; i++)
+    {
+      const SyncHashNode *d = &g_array_index (diff, SyncHashNode, i);
+
+      /* Answered already in this reply: go on down without a round trip. */
+      if (a->chain != NULL && memcmp (d, &next, sizeof next) == 0)
+        {
+          if (!process_answer (s, d, a->chain, to_merge, error))
+            return FALSE;
+        }
+      else
+        g_queue_push_tail (&s->frontier, g_memdup2 (d, sizeof *d));
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -639,48 +760,9 @@ initiator_handle (SyncHashSession *s, SyncHashMsg *m, GError **error)
     }
 
   for (guint i = 0; i < n; i++)
-    {
-      const SyncHashNode *node = &g_array_index (s->in_flight, SyncHashNode, i);
-      SyncHashAnswer *a = m->answers->pdata[i];
-      g_autoptr (GArray) local = g_array_new (FALSE, FALSE, sizeof (SyncHashChild));
-      gboolean entity_node = node->path_len == 0 || node->path_len == SYNC_HASH_PATH_LOGICAL;
-      uint8_t local_form = 0;
-
-      if (!entity_node && a->has_entity)
-        return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
-                             "entity record in the answer for a bucket");
-      if (a->has_entity && memcmp (a->entity.e.id, node->owner, 32) != 0)
-        return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
-                             "answer carries another entity than was asked");
-      if (entity_node && !node_is_root_entity (s, node))
-        {
-          MeroStateEntity l = { .struct_size = sizeof l };
-          gboolean found = FALSE;
-
-          if (!s->sa->get_entity (s->state, node->owner, &l, &found, &local_error))
-            return state_failed (s, error, local_error);
-          if (found && (!a->has_entity || records_differ (&l, &a->entity.e)))
-            push_add (s, &l);
-          if (a->has_entity)
-            g_ptr_array_add (to_merge, &a->entity);
-          /* Nothing under a dead entity counts; once both sides merged
-           * they agree it is dead. */
-          if (a->has_entity ? merged_dead (found ? &l : NULL, &a->entity.e)
-                            : (!found || merged_dead (NULL, &l)))
-            continue;
-        }
-      if (!node_children (s, node, &local_form, local, &local_error))
-        {
-          if (g_error_matches (local_error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_LIMIT))
-            return session_fail (s, error, MERO_SYNC_ERROR_LIMIT, "children", "%s",
-                                 local_error->message);
-          return state_failed (s, error, local_error);
-        }
-      if (a->form != SYNC_HASH_FORM_NONE && a->form != local_form)
-        return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
-                             "children of another form than the node has");
-      compare_children (s, node, a, local, local_form);
-    }
+    if (!process_answer (s, &g_array_index (s->in_flight, SyncHashNode, i), m->answers->pdata[i],
+                         to_merge, error))
+      return FALSE;
 
   if (s->entities + to_merge->len > SYNC_HASH_MAX_ENTITIES_PER_SESSION)
     return session_refuse (s, error, "entities", "over SYNC_HASH_MAX_ENTITIES_PER_SESSION");

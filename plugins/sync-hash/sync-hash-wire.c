@@ -71,9 +71,16 @@ sync_hash_answer_free (SyncHashAnswer *a)
 {
   if (a == NULL)
     return;
-  g_clear_pointer (&a->entity.data, g_bytes_unref);
-  g_array_unref (a->children);
-  g_free (a);
+  /* Iterative: a chain is as long as a peer made it (bounded on decode). */
+  while (a != NULL)
+    {
+      SyncHashAnswer *next = a->chain;
+
+      g_clear_pointer (&a->entity.data, g_bytes_unref);
+      g_array_unref (a->children);
+      g_free (a);
+      a = next;
+    }
 }
 
 size_t
@@ -125,6 +132,32 @@ put_entity (GByteArray *o, const MeroStateEntity *e)
     g_byte_array_append (o, e->data, (guint) e->data_len);
 }
 
+static void
+put_answer (GByteArray *out, const SyncHashAnswer *a)
+{
+  for (; a != NULL; a = a->chain)
+    {
+      put_u8 (out, (a->has_entity ? 1 : 0) | (a->chain != NULL ? 2 : 0));
+      if (a->has_entity)
+        put_entity (out, &a->entity.e);
+      put_u8 (out, a->form);
+      if (a->form == SYNC_HASH_FORM_BUCKETS)
+        put_u8 (out, (uint8_t) a->children->len);
+      else if (a->form == SYNC_HASH_FORM_ENTITIES)
+        put_u32 (out, a->children->len);
+      for (guint c = 0; c < a->children->len && a->form != SYNC_HASH_FORM_NONE; c++)
+        {
+          const SyncHashChild *ch = &g_array_index (a->children, SyncHashChild, c);
+
+          if (a->form == SYNC_HASH_FORM_BUCKETS)
+            put_u8 (out, ch->slot);
+          else
+            g_byte_array_append (out, ch->id, 32);
+          g_byte_array_append (out, ch->hash, 32);
+        }
+    }
+}
+
 void
 sync_hash_msg_encode (const SyncHashMsg *m, GByteArray *out)
 {
@@ -154,28 +187,7 @@ sync_hash_msg_encode (const SyncHashMsg *m, GByteArray *out)
       g_byte_array_append (out, m->root, 32);
       put_u32 (out, m->answers->len);
       for (guint i = 0; i < m->answers->len; i++)
-        {
-          const SyncHashAnswer *a = m->answers->pdata[i];
-
-          put_u8 (out, a->has_entity ? 1 : 0);
-          if (a->has_entity)
-            put_entity (out, &a->entity.e);
-          put_u8 (out, a->form);
-          if (a->form == SYNC_HASH_FORM_BUCKETS)
-            put_u8 (out, (uint8_t) a->children->len);
-          else if (a->form == SYNC_HASH_FORM_ENTITIES)
-            put_u32 (out, a->children->len);
-          for (guint c = 0; c < a->children->len && a->form != SYNC_HASH_FORM_NONE; c++)
-            {
-              const SyncHashChild *ch = &g_array_index (a->children, SyncHashChild, c);
-
-              if (a->form == SYNC_HASH_FORM_BUCKETS)
-                put_u8 (out, ch->slot);
-              else
-                g_byte_array_append (out, ch->id, 32);
-              g_byte_array_append (out, ch->hash, 32);
-            }
-        }
+        put_answer (out, m->answers->pdata[i]);
       break;
     case SYNC_HASH_MSG_DONE:
       g_byte_array_append (out, m->root, 32);
@@ -327,16 +339,17 @@ decode_request (Reader *r, SyncHashMsg *m, GError **error)
 }
 
 static gboolean
-decode_answer (Reader *r, SyncHashAnswer *a, GError **error)
+decode_one (Reader *r, SyncHashAnswer *a, gboolean *chained, GError **error)
 {
   uint8_t flags, form, n8;
   uint32_t n;
 
   if (!get_u8 (r, &flags))
     return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated answer");
-  if ((flags & ~1u) != 0)
+  if ((flags & ~3u) != 0)
     return fail (error, MERO_SYNC_ERROR_PROTOCOL, "unknown answer flags");
   a->has_entity = (flags & 1) != 0;
+  *chained = (flags & 2) != 0;
   if (a->has_entity && !get_entity (r, &a->entity, error))
     return FALSE;
   if (!get_u8 (r, &form))
@@ -375,6 +388,24 @@ decode_answer (Reader *r, SyncHashAnswer *a, GError **error)
       g_array_append_val (a->children, c);
     }
   return TRUE;
+}
+
+static gboolean
+decode_answer (Reader *r, SyncHashAnswer *a, GError **error)
+{
+  gboolean chained = FALSE;
+
+  for (guint depth = 0;; depth++)
+    {
+      if (!decode_one (r, a, &chained, error))
+        return FALSE;
+      if (!chained)
+        return TRUE;
+      if (depth >= SYNC_HASH_MAX_CHAIN)
+        return fail (error, MERO_SYNC_ERROR_LIMIT, "answer chain over SYNC_HASH_MAX_CHAIN");
+      a->chain = sync_hash_answer_new ();
+      a = a->chain;
+    }
 }
 
 static gboolean

@@ -12,8 +12,12 @@
  *   DONE     (initiator -> responder) = root[32]
  *   node     = owner[32] || u8 path_len || path_len x u8 slot
  *              (path_len SYNC_HASH_PATH_LOGICAL: levelwise, no slots)
- *   answer   = u8 flags (bit 0: entity follows) || [entity]
- *              || u8 form || children
+ *   answer   = u8 flags (bit 0: entity follows, bit 1: chained answer
+ *              follows) || [entity] || u8 form || children || [answer]
+ *              A chained answer is the answer for the only child of the
+ *              one before it (a bucket chain, or the one entity of a leaf
+ *              bucket): a path through single-child nodes costs no extra
+ *              round trips.
  *   children = form 0: none
  *              form 1 (buckets): u8 n || n x (u8 slot || hash[32])
  *              form 2 (entities): u32 n || n x (id[32] || hash[32])
@@ -44,6 +48,9 @@ G_BEGIN_DECLS
 /* path_len of a levelwise node: the entity and its logical children,
  * bucket levels walked by the responder (no path bytes follow). */
 #define SYNC_HASH_PATH_LOGICAL 0xffu
+/* Chained answers after one answer: more than the physical depth of the
+ * deepest tree (16 logical levels x 5 physical). */
+#define SYNC_HASH_MAX_CHAIN 96u
 
 typedef enum {
   SYNC_HASH_MSG_REQUEST = 1,
@@ -75,12 +82,15 @@ typedef struct {
   uint8_t slot;               /* bucket children only */
 } SyncHashChild;
 
-typedef struct {
+typedef struct _SyncHashAnswer SyncHashAnswer;
+
+struct _SyncHashAnswer {
   gboolean has_entity;
   SyncHashEntity entity;
   uint8_t form;               /* SyncHashChildForm */
   GArray *children;           /* SyncHashChild */
-} SyncHashAnswer;
+  SyncHashAnswer *chain;      /* the answer for the only child, or NULL */
+};
 
 typedef struct {
   uint8_t type;               /* SyncHashMsgType */
