@@ -217,20 +217,23 @@ pick_has (Gen *g, SyncSimReplica *r)
   return NULL;
 }
 
-/* A collection @r has, or NULL for the root. */
+/* A collection @r has and that may hold a child at @max_depth, or NULL
+ * for the root when there is none. */
 static const ModelEntity *
 pick_collection (Gen *g, SyncSimReplica *r, guint max_depth)
 {
-  for (guint tries = 0; tries < 8 && g->collections->len > 0; tries++)
+  g_autoptr (GPtrArray) eligible = g_ptr_array_new ();
+
+  for (guint i = 0; i < g->collections->len; i++)
     {
-      const ModelEntity *c = g_ptr_array_index (g->collections,
-                                                g_rand_int_range (g->rand, 0,
-                                                                  (gint32) g->collections->len));
+      const ModelEntity *c = g_ptr_array_index (g->collections, i);
 
       if (c->depth < max_depth && g_hash_table_contains (r->has, c->id))
-        return c;
+        g_ptr_array_add (eligible, (gpointer) c);
     }
-  return NULL;
+  if (eligible->len == 0)
+    return NULL;
+  return g_ptr_array_index (eligible, g_rand_int_range (g->rand, 0, (gint32) eligible->len));
 }
 
 void
