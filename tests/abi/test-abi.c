@@ -42,7 +42,8 @@ static void
 test_state_entity (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroStateEntity, 192);
+  /* 192 in ABI 1.0; 1.1 appended the HLC writer halves and cleared_at. */
+  CHECK_SIZE (MeroStateEntity, 232);
   CHECK_MEMBER (MeroStateEntity, struct_size, 0, 4);
   CHECK_MEMBER (MeroStateEntity, crdt_type, 4, 4);
   CHECK_MEMBER (MeroStateEntity, id, 8, 32);
@@ -56,19 +57,55 @@ test_state_entity (void)
   CHECK_MEMBER (MeroStateEntity, data_len, 168, 8);
   CHECK_MEMBER (MeroStateEntity, child_ids, 176, 8);
   CHECK_MEMBER (MeroStateEntity, n_children, 184, 8);
+  CHECK_MEMBER (MeroStateEntity, created_node, 192, 8);
+  CHECK_MEMBER (MeroStateEntity, updated_node, 200, 8);
+  CHECK_MEMBER (MeroStateEntity, deleted_node, 208, 8);
+  CHECK_MEMBER (MeroStateEntity, cleared_at, 216, 8);
+  CHECK_MEMBER (MeroStateEntity, cleared_node, 224, 8);
+}
+
+static void
+test_state_child (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroStateChild, 72);
+  CHECK_MEMBER (MeroStateChild, id, 0, 32);
+  CHECK_MEMBER (MeroStateChild, full_hash, 32, 32);
+  CHECK_MEMBER (MeroStateChild, kind, 64, 4);
+  CHECK_MEMBER (MeroStateChild, slot, 68, 4);
+}
+
+static void
+test_state_layout (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroStateLayout, 24);
+  CHECK_MEMBER (MeroStateLayout, struct_size, 0, 4);
+  CHECK_MEMBER (MeroStateLayout, bucket_levels, 4, 4);
+  CHECK_MEMBER (MeroStateLayout, bucket_fanout, 8, 4);
+  CHECK_MEMBER (MeroStateLayout, max_depth, 12, 4);
+  CHECK_MEMBER (MeroStateLayout, max_data, 16, 8);
 }
 
 static void
 test_state_access (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroStateAccess, 40);
+  /* 40 in ABI 1.0; 1.1 appended the tree walk, DAG heads and writer. */
+  CHECK_SIZE (MeroStateAccess, 96);
   CHECK_MEMBER (MeroStateAccess, struct_size, 0, 4);
   CHECK_MEMBER (MeroStateAccess, reserved, 4, 4);
   CHECK_MEMBER (MeroStateAccess, get_root_hash, 8, 8);
   CHECK_MEMBER (MeroStateAccess, get_entity, 16, 8);
   CHECK_MEMBER (MeroStateAccess, merge_entity, 24, 8);
   CHECK_MEMBER (MeroStateAccess, count_entities, 32, 8);
+  CHECK_MEMBER (MeroStateAccess, get_layout, 40, 8);
+  CHECK_MEMBER (MeroStateAccess, list_children, 48, 8);
+  CHECK_MEMBER (MeroStateAccess, get_dag_heads, 56, 8);
+  CHECK_MEMBER (MeroStateAccess, writer_new, 64, 8);
+  CHECK_MEMBER (MeroStateAccess, writer_merge, 72, 8);
+  CHECK_MEMBER (MeroStateAccess, writer_commit, 80, 8);
+  CHECK_MEMBER (MeroStateAccess, writer_free, 88, 8);
 }
 
 static void
@@ -238,7 +275,7 @@ static void
 test_versions (void)
 {
   g_assert_cmpint (MERO_PLUGIN_ABI_MAJOR, ==, 1);
-  g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 0);
+  g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 1);
   g_assert_cmpstr (MERO_PLUGIN_ENTRY_SYMBOL, ==, "mero_plugin_get_descriptor");
   g_assert_true (MERO_SDK_CHECK_VERSION (0, 0, 0));
   g_assert_true (MERO_SDK_CHECK_VERSION (MERO_SDK_VERSION_MAJOR, MERO_SDK_VERSION_MINOR,
@@ -273,6 +310,8 @@ test_enums (void)
   g_assert_cmpint (MERO_SYNC_STATUS_RUNNING, ==, 0);
   g_assert_cmpint (MERO_SYNC_STATUS_DONE, ==, 1);
   g_assert_cmpint (MERO_SYNC_STATUS_FAILED, ==, 2);
+  g_assert_cmpint (MERO_STATE_NODE_ENTITY, ==, 0);
+  g_assert_cmpint (MERO_STATE_NODE_BUCKET, ==, 1);
   g_assert_cmpuint (MERO_SYNC_COST_NOT_APPLICABLE, ==, G_MAXUINT64);
   g_assert_cmpint (MERO_SYNC_NO_DEADLINE, ==, G_MAXINT64);
 
@@ -383,6 +422,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/abi/struct/MeroStateEntity", test_state_entity);
   g_test_add_func ("/abi/struct/MeroStateAccess", test_state_access);
+  g_test_add_func ("/abi/struct/MeroStateChild", test_state_child);
+  g_test_add_func ("/abi/struct/MeroStateLayout", test_state_layout);
   g_test_add_func ("/abi/struct/MeroHostServices", test_host_services);
   g_test_add_func ("/abi/struct/MeroPluginDescriptor", test_plugin_descriptor);
   g_test_add_func ("/abi/struct/MeroBackendOpenOptions", test_backend_open_options);

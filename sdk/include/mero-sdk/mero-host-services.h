@@ -38,9 +38,51 @@ typedef struct {
   uint64_t deleted_at;        /* 0 unless a tombstone */
   const uint8_t *data;
   size_t data_len;
-  const uint8_t *child_ids;   /* n_children * 32 bytes, sorted by id */
+  const uint8_t *child_ids;   /* n_children * 32 bytes, sorted by id; hosts
+                               * of minor >= 1 leave it empty (a map may have
+                               * millions): walk children with list_children */
   size_t n_children;
+  /* ABI 1.1: the writer half of each HLC (the times above are only its
+   * packed time), so a merge breaks ties exactly as the writer's replica
+   * did, and the last Clear of the entity's children. */
+  uint64_t created_node;
+  uint64_t updated_node;
+  uint64_t deleted_node;
+  uint64_t cleared_at;        /* HLC time of the last Clear; 0 = never */
+  uint64_t cleared_node;
 } MeroStateEntity;
+
+/* ABI 1.1: a node of the physical Merkle tree.  Every entity's children
+ * hang under a few levels of bucket nodes chosen by the child's id, so a
+ * node is either an entity or a bucket; the hash of each node covers its
+ * live subtree (DESIGN §8).  Nodes are named by the entity that owns them
+ * and the slots taken from it: path_len 0 is the entity itself, a bucket
+ * has path_len 1..bucket_levels (see MeroStateLayout). */
+typedef enum {
+  MERO_STATE_NODE_ENTITY = 0,
+  MERO_STATE_NODE_BUCKET = 1,
+} MeroStateNodeKind;
+
+typedef struct {
+  uint8_t id[32];             /* entity id, or the bucket's host-derived id */
+  uint8_t full_hash[32];
+  uint32_t kind;              /* MeroStateNodeKind */
+  uint32_t slot;              /* bucket: its slot under its parent node; entity: 0 */
+} MeroStateChild;
+
+/* The shape of the physical tree (fixed for a state format). */
+typedef struct {
+  uint32_t struct_size;
+  uint32_t bucket_levels;     /* bucket levels under every entity */
+  uint32_t bucket_fanout;     /* slots per bucket level */
+  uint32_t max_depth;         /* logical depth bound (root = 0) */
+  uint64_t max_data;          /* bytes of one entity's data */
+} MeroStateLayout;
+
+/* A set of merges applied together: nothing reaches the state until
+ * commit, and freeing an uncommitted writer drops it (a session cut in the
+ * middle of a message leaves the state as it was before the message). */
+typedef struct _MeroStateWriter MeroStateWriter;
 
 /* State access for sync protocol sessions (ABI 1).  Every method returns
  * FALSE and sets @error on failure; "not found" is not a failure
@@ -54,7 +96,39 @@ typedef struct {
   /* Merge a peer's entity with the CRDT rules (never a raw overwrite). */
   gboolean (*merge_entity) (MeroStateHandle *state, const MeroStateEntity *entity, GError **error);
   gboolean (*count_entities) (MeroStateHandle *state, uint64_t *out_count, GError **error);
+
+  /* ABI 1.1 (check with MERO_STATE_ACCESS_HAS). */
+  void (*get_layout) (MeroStateHandle *state, MeroStateLayout *out);
+  /* Children of the node @path_len slots under entity @owner, live only,
+   * in id order, with their full hashes: at most @max into @out, starting
+   * after child id @after (NULL: from the first).  *n_out = how many were
+   * written, *more = TRUE if there are further children.  A node the
+   * state does not have has no children (not an error). */
+  gboolean (*list_children) (MeroStateHandle *state, const uint8_t owner[32],
+                             const uint8_t *path, size_t path_len, const uint8_t *after,
+                             MeroStateChild *out, size_t max, size_t *n_out,
+                             gboolean *more, GError **error);
+  /* Heads of the context's delta DAG: at most @max into @out (32 bytes
+   * each), *n_out written; zero heads when the handle has no DAG. */
+  gboolean (*get_dag_heads) (MeroStateHandle *state, uint8_t *out, size_t max, size_t *n_out,
+                             GError **error);
+  MeroStateWriter *(*writer_new) (MeroStateHandle *state);
+  /* Merge one entity with the CRDT rules into the writer.  An entity
+   * whose parent the state does not have yet is refused
+   * (MERO_SYNC_ERROR_STATE) and leaves the writer as it was: send parents
+   * first.  Any other failure leaves the writer unusable (free it). */
+  gboolean (*writer_merge) (MeroStateWriter *writer, const MeroStateEntity *entity,
+                            GError **error);
+  /* Applies every merge at once (hashes recomputed); the writer stays
+   * valid and empty.  *root_hash (may be NULL) gets the new root hash. */
+  gboolean (*writer_commit) (MeroStateWriter *writer, uint8_t root_hash[32], GError **error);
+  /* NULL-safe; drops what was not committed. */
+  void (*writer_free) (MeroStateWriter *writer);
 } MeroStateAccess;
+
+/* True if the table @s is large enough to contain @member. */
+#define MERO_STATE_ACCESS_HAS(s, member) \
+  ((s)->struct_size >= G_STRUCT_OFFSET (MeroStateAccess, member) + sizeof ((s)->member))
 
 typedef enum {
   MERO_LOG_LEVEL_ERROR = 0,
