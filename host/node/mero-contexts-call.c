@@ -244,6 +244,9 @@ mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
   for (guint i = 0; peers != NULL && peers[i] != NULL; i++)
     {
       mero_contexts_fetch_group (self, ctx->group, peers[i], NULL, NULL, NULL, NULL);
+      /* Deltas and state come from members only (see mero-contexts-retry.c). */
+      if (!mero_contexts_group_has_peer (ctx->group, peers[i]))
+        continue;
       if (ctx->ds != NULL)
         mero_contexts_fetch_deltas (self, ctx, peers[i], NULL, none, 0);
       self->transport->sync_requested (self->transport_data, ctx->b58, peers[i]);

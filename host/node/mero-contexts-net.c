@@ -593,6 +593,9 @@ mero_contexts_peer_subscribed (MeroContexts *self, const char *peer_id, const ch
   if (ctx != NULL)
     {
       mero_contexts_publish_hash_heartbeat (self, ctx);
-      self->transport->sync_requested (self->transport_data, ctx->b58, peer_id);
+      /* A sync with a non-member would get nothing, and its trigger (one
+       * per context in the queue) would stand in for a member's. */
+      if (mero_contexts_group_has_peer (ctx->group, peer_id))
+        self->transport->sync_requested (self->transport_data, ctx->b58, peer_id);
     }
 }

@@ -8,7 +8,8 @@
  * whose broadcast was skipped is fetched as a missing parent; a removed
  * member's later writes are refused and it cannot read new ones; a
  * forged invitation and undecodable gossip are refused and counted; a
- * non-member's HashHeartbeats start no fetch and are counted; a failed
+ * non-member's HashHeartbeats start no fetch and are counted, and its
+ * subscription to the context topic queues no sync; a failed
  * fetch is retried, after a back-off, against another member that
  * announced the head; a heartbeat naming a head that is pending (its
  * parent's fetch failed) fetches the missing ancestry at once. */
@@ -897,7 +898,7 @@ test_non_member_heartbeat (Fixture *f, gconstpointer data)
 {
   Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
   guint8 head[32];
-  guint asked;
+  guint asked, syncs;
 
   join (&f->hub, a, b, f->ctx);
   randombytes_buf (head, sizeof head);
@@ -911,6 +912,16 @@ test_non_member_heartbeat (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
                                               "reason=\"non_member_heartbeat\""),
                     ==, 3);
+  /* Nor does C subscribing to the context topic queue a sync with it
+   * (the queue holds one trigger per context: it would stand in for a
+   * member's). */
+  syncs = b->syncs;
+  mero_contexts_peer_subscribed (b->contexts, c->peer_id, f->ctx);
+  settle (&f->hub);
+  g_assert_cmpuint (b->syncs, ==, syncs);
+  mero_contexts_peer_subscribed (b->contexts, a->peer_id, f->ctx);
+  settle (&f->hub);
+  g_assert_cmpuint (b->syncs, ==, syncs + 1);
   /* The same heartbeat from the member A is acted on: B asks A. */
   hear_heartbeat (b, f->ctx, a->peer_id, head);
   settle (&f->hub);
