@@ -55,6 +55,7 @@ struct _NetConn
   gint64 dial_deadline;
   /* What net_conn_fold_stats() has added to the metrics so far. */
   MeroConnectionStats reported;
+  gboolean heard;         /* the peer sent at least one byte */
   guint64 dial_timeouts;  /* 0 or 1: the dial deadline ended the handshake */
   guint64 dial_timeouts_reported;
 };
@@ -573,6 +574,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
       conn_close (conn, n == 0 ? "connection closed by peer" : error->message);
       return G_SOURCE_REMOVE;
     }
+  conn->heard = TRUE;
   mero_connection_recv (conn->core, conn->read_buf, (gsize) n, g_get_monotonic_time (), events,
                         NULL);
   handle_core_events (conn, events);
@@ -795,6 +797,12 @@ net_conn_fold_stats (NetConn *conn)
                "time, by direction.");
   *was = *now;
   conn->dial_timeouts_reported = conn->dial_timeouts;
+}
+
+gboolean
+net_conn_has_heard (const NetConn *conn)
+{
+  return conn->heard;
 }
 
 gboolean

@@ -239,14 +239,16 @@ bound_multiaddr (GSocketAddress *address)
 
 /* --- listening (network thread) --- */
 
-/* The inbound connection still in its handshake that came first, and how
- * many there are. */
+/* The inbound connection in its handshake to give way first, and how many
+ * are in their handshake: the oldest of those that have not sent a byte
+ * (a libp2p dialer speaks first), else the oldest. */
 static NetConn *
 oldest_pending_inbound (MeroNetwork *self, guint *n_pending)
 {
   GHashTableIter iter;
   gpointer value;
   NetConn *oldest = NULL;
+  NetConn *oldest_silent = NULL;
 
   *n_pending = 0;
   g_hash_table_iter_init (&iter, self->conns);
@@ -260,8 +262,11 @@ oldest_pending_inbound (MeroNetwork *self, guint *n_pending)
       /* Ids grow with every connection: the smallest came first. */
       if (oldest == NULL || net_conn_get_id (conn) < net_conn_get_id (oldest))
         oldest = conn;
+      if (!net_conn_has_heard (conn)
+          && (oldest_silent == NULL || net_conn_get_id (conn) < net_conn_get_id (oldest_silent)))
+        oldest_silent = conn;
     }
-  return oldest;
+  return oldest_silent != NULL ? oldest_silent : oldest;
 }
 
 /* Makes room for a new inbound connection by closing the oldest one that
