@@ -652,6 +652,38 @@ test_garbage_counted (void)
   node_stop (&a);
 }
 
+/* Issue 10: what a connection counts reaches the metrics while it is
+ * open (within MERO_NET_STATS_FOLD_INTERVAL_MS), not only at its close. */
+static void
+test_counters_live (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autofree char *addr = NULL;
+  gint64 deadline;
+  guint64 failed = 0;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x6a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x6b, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&b, TRUE, b.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, NULL));
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  /* b does not serve it: the stream's negotiation fails on a. */
+  mero_network_open_stream (a.net, b.peer_id, "/nobody/1");
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_STREAM_FAILED, 0));
+  deadline = g_get_monotonic_time () + 3 * MERO_NET_STATS_FOLD_INTERVAL_MS * 1000;
+  while (failed == 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (50 * 1000);
+      failed = mero_metrics_get_counter (a.metrics, "mero_net_streams_failed_total", NULL);
+    }
+  g_assert_cmpuint (failed, ==, 1);
+  /* The connection is still up. */
+  g_assert_null (find (&a, MERO_NET_EVENT_PEER_DISCONNECTED, 0));
+  node_stop (&b);
+  node_stop (&a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -667,5 +699,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/silent-burst", test_silent_burst);
   g_test_add_func ("/net/network/accept-backoff", test_accept_backoff);
   g_test_add_func ("/net/network/garbage-counted", test_garbage_counted);
+  g_test_add_func ("/net/network/counters-live", test_counters_live);
   return g_test_run ();
 }
