@@ -800,6 +800,12 @@ net_conn_fold_stats (NetConn *conn)
 }
 
 gboolean
+net_conn_is_closed (const NetConn *conn)
+{
+  return conn->dead;
+}
+
+gboolean
 net_conn_has_heard (const NetConn *conn)
 {
   return conn->heard;

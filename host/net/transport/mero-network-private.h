@@ -130,6 +130,8 @@ gboolean net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
 /* Our stream protocols or identify changed: the connection takes the
  * network's new lists; with @push it tells the peer (identify push). */
 void net_conn_update_protocols (NetConn *conn, gboolean push);
+/* TRUE once closed (it is freed from an idle). */
+gboolean net_conn_is_closed (const NetConn *conn);
 /* TRUE once the peer sent a byte (a dialer speaks first). */
 gboolean net_conn_has_heard (const NetConn *conn);
 /* TRUE for an inbound connection still in its security/muxer handshake. */

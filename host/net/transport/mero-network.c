@@ -10,8 +10,8 @@
 #include "mero-build-config.h"
 #include "net/core/mero-mdns.h"
 #include "net/core/mero-ping.h"
-#include "net/mero-acceptor.h"
 #include "net/core/mero-yamux.h"
+#include "net/mero-acceptor.h"
 #include "net/transport/mero-net-mdns.h"
 #include "net/transport/mero-network-pubsub.h"
 
@@ -239,11 +239,12 @@ bound_multiaddr (GSocketAddress *address)
 
 /* --- listening (network thread) --- */
 
-/* The inbound connection in its handshake to give way first, and how many
- * are in their handshake: the oldest of those that have not sent a byte
- * (a libp2p dialer speaks first), else the oldest. */
+/* The inbound connection in its handshake to give way first: the oldest
+ * of those that have not sent a byte (a libp2p dialer speaks first), else
+ * the oldest.  Also counts those in their handshake and the connections
+ * not closed yet (closed ones stay in the table until an idle frees them). */
 static NetConn *
-oldest_pending_inbound (MeroNetwork *self, guint *n_pending)
+pick_pending_inbound (MeroNetwork *self, guint *n_pending, guint *n_open)
 {
   GHashTableIter iter;
   gpointer value;
@@ -251,11 +252,15 @@ oldest_pending_inbound (MeroNetwork *self, guint *n_pending)
   NetConn *oldest_silent = NULL;
 
   *n_pending = 0;
+  *n_open = 0;
   g_hash_table_iter_init (&iter, self->conns);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       NetConn *conn = value;
 
+      if (net_conn_is_closed (conn))
+        continue;
+      (*n_open)++;
       if (!net_conn_is_pending_inbound (conn))
         continue;
       (*n_pending)++;
@@ -269,52 +274,38 @@ oldest_pending_inbound (MeroNetwork *self, guint *n_pending)
   return oldest_silent != NULL ? oldest_silent : oldest;
 }
 
-/* Makes room for a new inbound connection by closing the oldest one that
- * has not finished its handshake: connections that never speak (a burst
- * of silent ones) then cannot lock real peers out until they time out. */
-static void
-evict_pending_inbound (MeroNetwork *self, NetConn *conn, const char *why)
-{
-  mero_metrics_counter_add (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC, NULL, 1, NULL);
-  mero_metrics_set_help (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC,
-                         "Inbound connections closed before their handshake finished to make "
-                         "room for a new one.", NULL);
-  net_conn_close_for (conn, why);
-}
-
+/* A new inbound connection: at MERO_NET_MAX_PENDING_INBOUND handshakes or
+ * at the connection limit, one still in its handshake gives way (counted)
+ * so connections that never speak cannot keep real peers out until they
+ * time out; with none to give way, at the limit, the new one is refused. */
 static void
 on_incoming (GSocketConnection *connection, gpointer data)
 {
   MeroNetwork *self = data;
-  guint n_pending = 0;
-  NetConn *oldest = oldest_pending_inbound (self, &n_pending);
+  guint n_pending = 0, n_open = 0;
+  NetConn *victim = pick_pending_inbound (self, &n_pending, &n_open);
 
-  if (self->stopped)
+  if (victim != NULL
+      && (n_pending >= MERO_NET_MAX_PENDING_INBOUND || n_open >= self->max_connections))
     {
+      mero_metrics_counter_add (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC, NULL, 1, NULL);
+      mero_metrics_set_help (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC,
+                             "Inbound connections closed in their handshake to make room for "
+                             "a new one.", NULL);
+      net_conn_close_for (victim, n_pending >= MERO_NET_MAX_PENDING_INBOUND
+                                      ? "evicted: too many inbound handshakes at once"
+                                      : "evicted: connection limit reached");
+      n_open--;
+    }
+  if (n_open >= self->max_connections)
+    {
+      mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1,
+                                NULL);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-refused",
+                        "MESSAGE", "inbound connection refused: %u connections is the limit",
+                        self->max_connections);
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
-    }
-  if (oldest != NULL && n_pending >= MERO_NET_MAX_PENDING_INBOUND)
-    {
-      evict_pending_inbound (self, oldest, "evicted: too many inbound handshakes at once");
-      oldest = NULL;
-    }
-  if (g_hash_table_size (self->conns) >= self->max_connections)
-    {
-      if (oldest != NULL)
-        {
-          evict_pending_inbound (self, oldest, "evicted: connection limit reached");
-        }
-      else
-        {
-          mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1,
-                                    NULL);
-          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-refused",
-                            "MESSAGE", "inbound connection refused: %u connections is the limit",
-                            self->max_connections);
-          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-          return;
-        }
     }
   net_conn_new (self, connection, MERO_CONNECTION_ROLE_LISTENER, NULL);
 }
