@@ -219,20 +219,6 @@ mero_acceptor_new (GSocket *socket, GMainContext *context, const char *name,
   return self;
 }
 
-GSocket *
-mero_acceptor_get_socket (MeroAcceptor *acceptor)
-{
-  g_return_val_if_fail (acceptor != NULL, NULL);
-  return acceptor->socket;
-}
-
-gboolean
-mero_acceptor_is_paused (MeroAcceptor *acceptor)
-{
-  g_return_val_if_fail (acceptor != NULL, FALSE);
-  return acceptor->pause != NULL;
-}
-
 void
 mero_acceptor_free (MeroAcceptor *acceptor)
 {

@@ -62,10 +62,6 @@ MeroAcceptor *mero_acceptor_new (GSocket *socket, GMainContext *context, const c
                                  MeroMetrics *metrics, const char *errors_metric,
                                  const char *errors_help, MeroAcceptorFunc func,
                                  gpointer user_data);
-/* (transfer none) the listening socket. */
-GSocket *mero_acceptor_get_socket (MeroAcceptor *acceptor);
-/* TRUE while accepting is paused after a failure. */
-gboolean mero_acceptor_is_paused (MeroAcceptor *acceptor);
 /* Stops accepting and closes the listening socket; NULL-safe. */
 void mero_acceptor_free (MeroAcceptor *acceptor);
 
