@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <sys/resource.h>
 
+#include "net/core/mero-net-limits.h"
 #include "net/mero-event-channel.h"
 #include "net/transport/mero-network.h"
 
@@ -684,6 +685,38 @@ test_counters_live (void)
   node_stop (&a);
 }
 
+/* A connection that never speaks is closed by the handshake timeout
+ * (MERO_CONNECTION_HANDSHAKE_TIMEOUT_US, js's inbound upgrade timeout too)
+ * and counted as an inbound handshake timeout. */
+static void
+test_silent_inbound_timeout (void)
+{
+  Node a = { 0 };
+  g_autoptr(GSocket) silent = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + MERO_CONNECTION_HANDSHAKE_TIMEOUT_US + 2 * G_USEC_PER_SEC;
+  guint64 timeouts = 0;
+  char byte;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x7a, "/ip4/127.0.0.1/tcp/0", 0);
+  silent = connect_silent (&a, NULL);
+  while (timeouts == 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (50 * 1000);
+      timeouts = mero_metrics_get_counter (a.metrics, MERO_NET_HANDSHAKE_TIMEOUTS_METRIC,
+                                           "direction=\"inbound\"");
+    }
+  g_test_message ("dropped and counted after %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpuint (timeouts, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, MERO_CONNECTION_HANDSHAKE_TIMEOUT_US);
+  /* Closed on the node's side: the client reads EOF. */
+  g_socket_set_blocking (silent, TRUE);
+  g_socket_set_timeout (silent, 2);
+  g_assert_cmpint (g_socket_receive (silent, &byte, 1, NULL, NULL), ==, 0);
+  node_stop (&a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -700,5 +733,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/accept-backoff", test_accept_backoff);
   g_test_add_func ("/net/network/garbage-counted", test_garbage_counted);
   g_test_add_func ("/net/network/counters-live", test_counters_live);
+  g_test_add_func ("/net/network/silent-inbound-timeout", test_silent_inbound_timeout);
   return g_test_run ();
 }
