@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define MERO_HTTP_SSE_CLIENTS_NAME "mero_http_sse_clients"
 #define MERO_HTTP_SSE_DISCONNECTS_NAME "mero_http_sse_disconnects_total"
 #define MERO_HTTP_ACCEPT_ERRORS_NAME "mero_http_accept_errors_total"
+#define MERO_HTTP_HEADERS_TIMEOUTS_NAME "mero_http_headers_timeouts_total"
 
 typedef struct _MeroServerSse MeroServerSse;
 

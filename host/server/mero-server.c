@@ -120,6 +120,46 @@ mero_server_reply_error (SoupServerMessage *msg, guint status, const char *code,
   mero_server_reply_json (msg, status, root);
 }
 
+#define SOCKET_KEY "mero-server-socket"
+#define HEADERS_TIMER_KEY "mero-server-headers-timer"
+
+static void
+destroy_timer (gpointer data)
+{
+  g_source_destroy (data);
+  g_source_unref (data);
+}
+
+/* A client that connected and has not sent its request headers in time:
+ * shut its socket down, libsoup then fails the request and closes it. */
+static gboolean
+on_headers_timeout (gpointer data)
+{
+  GSocket *socket = data;
+
+  if (!g_socket_is_closed (socket))
+    {
+      mero_server_count (MERO_HTTP_HEADERS_TIMEOUTS_NAME, NULL,
+                         "HTTP connections closed for not sending their request headers within "
+                         "the time limit.");
+      g_debug ("HTTP client sent no request within %d s: connection closed",
+               MERO_SERVER_HEADERS_TIMEOUT_SECS);
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The timer lives on the remote address libsoup hands back on each
+ * message (and drops with the connection); the headers are in. */
+static void
+cancel_headers_timer (SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  if (remote != NULL)
+    g_object_set_data (G_OBJECT (remote), HEADERS_TIMER_KEY, NULL);
+}
+
 static gboolean
 is_trusted_peer (MeroServer *server, SoupServerMessage *msg)
 {
@@ -228,6 +268,7 @@ on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
   MeroServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  cancel_headers_timer (msg);
   if (server->stopped)
     {
       reject (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "stopping", "the node is stopping");
@@ -355,7 +396,6 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
                                 "close");
 }
 
-#define SOCKET_KEY "mero-server-socket"
 
 GSocket *
 mero_server_message_get_socket (SoupServerMessage *msg)
@@ -388,6 +428,14 @@ on_accepted (GSocketConnection *connection, gpointer user_data)
    * remote address back on each message: the event stream finds the
    * socket to shut down there. */
   g_object_set_data_full (G_OBJECT (remote), SOCKET_KEY, g_object_ref (socket), g_object_unref);
+  {
+    GSource *timer = g_timeout_source_new_seconds (MERO_SERVER_HEADERS_TIMEOUT_SECS);
+
+    g_source_set_callback (timer, on_headers_timeout, g_object_ref (socket), g_object_unref);
+    g_source_set_static_name (timer, "mero-server-headers-timeout");
+    g_source_attach (timer, NULL);
+    g_object_set_data_full (G_OBJECT (remote), HEADERS_TIMER_KEY, timer, destroy_timer);
+  }
   if (!soup_server_accept_iostream (server->soup, G_IO_STREAM (connection), local, remote,
                                     &error))
     {

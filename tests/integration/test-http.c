@@ -10,8 +10,9 @@
  * need a token.  Descriptors (issue 10): 300 keep-alive requests leave no
  * socket of merod in CLOSE-WAIT, and under a low descriptor limit merod
  * backs off instead of spinning, logs a bounded amount, counts the failed
- * accepts and answers again once descriptors are free.  Every wait is
- * bounded (MERO_TEST_TIMEOUT_MS). */
+ * accepts and answers again once descriptors are free; a client that
+ * sends no request is closed after 10 s.  Every wait is bounded
+ * (MERO_TEST_TIMEOUT_MS). */
 #define _GNU_SOURCE 1 /* prlimit */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -804,6 +805,40 @@ test_low_fd_limit (Fixture *f, gconstpointer data)
                      >=, 1);
 }
 
+/* A client that connects and sends nothing is closed after
+ * MERO_SERVER_HEADERS_TIMEOUT_SECS (10 s) and counted, so idle clients
+ * cannot hold merod's descriptors for good. */
+static void
+test_headers_timeout (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = server_address (f);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  GSocket *socket;
+  gint64 start, took;
+  char byte;
+  guint status = 0;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *text = NULL;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  socket = g_socket_connection_get_socket (connection);
+  g_socket_set_timeout (socket, 20);
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (g_socket_receive (socket, &byte, 1, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  took = g_get_monotonic_time () - start;
+  g_test_message ("closed after %.2f s", took / 1e6);
+  g_assert_cmpint (took, >=, 9 * G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, 15 * G_USEC_PER_SEC);
+  body = request (f, "GET", "/metrics", NULL, NULL, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_assert_cmpfloat (prometheus_value (text, "mero_http_headers_timeouts_total"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -819,6 +854,7 @@ main (int argc, char **argv)
   ADD ("/http/token", test_token, FALSE);
   ADD ("/http/keepalive-fds", test_keepalive_fds, TRUE);
   ADD ("/http/low-fd-limit", test_low_fd_limit, TRUE);
+  ADD ("/http/headers-timeout", test_headers_timeout, TRUE);
 #undef ADD
   return g_test_run ();
 }
