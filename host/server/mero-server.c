@@ -396,7 +396,6 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
                                 "close");
 }
 
-
 GSocket *
 mero_server_message_get_socket (SoupServerMessage *msg)
 {
