@@ -21,5 +21,9 @@
 /* Time given to event-stream clients to receive their final event at
  * shutdown before their sockets are shut down. */
 #define MERO_SERVER_SHUTDOWN_FLUSH_MS 500
+/* Time a connection has to send its request headers; then it is closed
+ * (mero_http_headers_timeouts_total), so idle clients cannot hold
+ * descriptors for good (libsoup 3.2 has no such limit). */
+#define MERO_SERVER_HEADERS_TIMEOUT_SECS 10
 /* Listen addresses in server.listen. */
 #define MERO_SERVER_MAX_LISTEN 8

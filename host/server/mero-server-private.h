@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 #define MERO_HTTP_AUTH_REJECTED_NAME "mero_http_auth_rejected_total"
 #define MERO_HTTP_SSE_CLIENTS_NAME "mero_http_sse_clients"
 #define MERO_HTTP_SSE_DISCONNECTS_NAME "mero_http_sse_disconnects_total"
+#define MERO_HTTP_ACCEPT_ERRORS_NAME "mero_http_accept_errors_total"
+#define MERO_HTTP_HEADERS_TIMEOUTS_NAME "mero_http_headers_timeouts_total"
 
 typedef struct _MeroServerSse MeroServerSse;
 
@@ -31,6 +33,7 @@ struct _MeroServer {
   char *token;
   char *address_file;
   GPtrArray *urls;              /* char*, NULL-terminated */
+  GPtrArray *acceptors;         /* MeroAcceptor*, one per listen address */
   SoupServer *soup;
   MeroServerSse *sse;
   gboolean stopped;
@@ -39,6 +42,10 @@ struct _MeroServer {
 /* Adds 1 to a counter of the default registry and gives it @help (the
  * registry takes help only for existing families). */
 void mero_server_count (const char *name, const char *labels, const char *help);
+
+/* (transfer none) (nullable) the socket of @msg's connection (libsoup
+ * does not show it for connections it was handed). */
+GSocket *mero_server_message_get_socket (SoupServerMessage *msg);
 
 /* Replies with @node serialised as JSON (application/json). */
 void mero_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);

@@ -62,7 +62,7 @@ static void
 client_cut_off (SseClient *client, const char *reason)
 {
   g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", reason);
-  GSocket *socket = soup_server_message_get_socket (client->msg);
+  GSocket *socket = mero_server_message_get_socket (client->msg);
 
   mero_server_count (MERO_HTTP_SSE_DISCONNECTS_NAME, labels,
                      "Event-stream clients cut off by the server, by reason.");

@@ -1,5 +1,25 @@
 /* mero-server.c: lifecycle, listening, auth and body limits, routing and
- * request counting of the HTTP server. */
+ * request counting of the HTTP server.
+ *
+ * Connections: merod owns its listening sockets (MeroAcceptor: full
+ * backlog, bounded accepts per wakeup, back-off when accept() fails for
+ * lack of descriptors) and hands each accepted connection to libsoup with
+ * soup_server_accept_iostream(), and every response says
+ * "Connection: close".  Two faults of libsoup 3.2 (Debian 12's, which we
+ * build against) are the reason:
+ *  - a kept-alive connection that the client closes while it is idle is
+ *    never closed: libsoup reads the EOF, fails the waiting message and
+ *    leaves the socket open, in CLOSE-WAIT, for good (one descriptor per
+ *    request served with keep-alive; fixed upstream in 3.3.0).  Requests
+ *    refused from the early handler did not leak because reject() steals
+ *    the connection and closes it itself;
+ *  - its listener stops accepting for good after one failed accept()
+ *    (EMFILE), and listens with a backlog of 10.
+ * A SoupServer with no listener of its own ends each connection after its
+ * response (libsoup keeps connections alive only for its listeners), so a
+ * served connection is closed by us as soon as its response is written.
+ * One TCP handshake per request on an admin API is cheap; a descriptor per
+ * request is not. */
 #define G_LOG_DOMAIN "merod"
 #include "server/mero-server.h"
 
@@ -10,6 +30,7 @@
 
 #include "config/mero-config.h"
 #include "metrics/mero-metrics.h"
+#include "net/mero-acceptor.h"
 #include "server/mero-server-limits.h"
 #include "server/mero-server-private.h"
 #include "server/mero-server-token.h"
@@ -97,6 +118,46 @@ mero_server_reply_error (SoupServerMessage *msg, guint status, const char *code,
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   mero_server_reply_json (msg, status, root);
+}
+
+#define SOCKET_KEY "mero-server-socket"
+#define HEADERS_TIMER_KEY "mero-server-headers-timer"
+
+static void
+destroy_timer (gpointer data)
+{
+  g_source_destroy (data);
+  g_source_unref (data);
+}
+
+/* A client that connected and has not sent its request headers in time:
+ * shut its socket down, libsoup then fails the request and closes it. */
+static gboolean
+on_headers_timeout (gpointer data)
+{
+  GSocket *socket = data;
+
+  if (!g_socket_is_closed (socket))
+    {
+      mero_server_count (MERO_HTTP_HEADERS_TIMEOUTS_NAME, NULL,
+                         "HTTP connections closed for not sending their request headers within "
+                         "the time limit.");
+      g_debug ("HTTP client sent no request within %d s: connection closed",
+               MERO_SERVER_HEADERS_TIMEOUT_SECS);
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The timer lives on the remote address libsoup hands back on each
+ * message (and drops with the connection); the headers are in. */
+static void
+cancel_headers_timer (SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  if (remote != NULL)
+    g_object_set_data (G_OBJECT (remote), HEADERS_TIMER_KEY, NULL);
 }
 
 static gboolean
@@ -207,6 +268,7 @@ on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
   MeroServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  cancel_headers_timer (msg);
   if (server->stopped)
     {
       reject (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "stopping", "the node is stopping");
@@ -325,6 +387,62 @@ on_request_aborted (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
   count_request (msg, "aborted");
 }
 
+/* libsoup closes each connection after its response (see the top of this
+ * file); saying so keeps clients from sending a next request on it. */
+static void
+on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+}
+
+GSocket *
+mero_server_message_get_socket (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  GSocketAddress *remote;
+
+  if (socket != NULL)
+    return socket;
+  remote = soup_server_message_get_remote_address (msg);
+  return remote != NULL ? g_object_get_data (G_OBJECT (remote), SOCKET_KEY) : NULL;
+}
+
+static void
+on_accepted (GSocketConnection *connection, gpointer user_data)
+{
+  MeroServer *server = user_data;
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (local == NULL || remote == NULL)
+    {
+      /* The client is already gone (ENOTCONN). */
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return;
+    }
+  /* libsoup hides the GSocket of a stream it is given but hands the
+   * remote address back on each message: the event stream finds the
+   * socket to shut down there. */
+  g_object_set_data_full (G_OBJECT (remote), SOCKET_KEY, g_object_ref (socket), g_object_unref);
+  {
+    GSource *timer = g_timeout_source_new_seconds (MERO_SERVER_HEADERS_TIMEOUT_SECS);
+
+    g_source_set_callback (timer, on_headers_timeout, g_object_ref (socket), g_object_unref);
+    g_source_set_static_name (timer, "mero-server-headers-timeout");
+    g_source_attach (timer, NULL);
+    g_object_set_data_full (G_OBJECT (remote), HEADERS_TIMER_KEY, timer, destroy_timer);
+  }
+  if (!soup_server_accept_iostream (server->soup, G_IO_STREAM (connection), local, remote,
+                                    &error))
+    {
+      g_debug ("HTTP connection not taken: %s", error->message);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+}
+
 MeroServer *
 mero_server_new (const MeroServerOptions *options)
 {
@@ -353,6 +471,7 @@ mero_server_new (const MeroServerOptions *options)
   server->address_file = g_build_filename (options->home, MERO_SERVER_ADDRESS_FILE_NAME, NULL);
   server->urls = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (server->urls, NULL);
+  server->acceptors = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_acceptor_free);
 
   return server;
 }
@@ -375,16 +494,17 @@ url_for_socket (GSocket *socket, GError **error)
   return g_strdup_printf ("http://%s:%u", host, g_inet_socket_address_get_port (inet));
 }
 
-/* Binds one ADDRESS:PORT and records the URL of the new listener. */
+/* Binds one ADDRESS:PORT, starts accepting on it and records its URL. */
 static gboolean
-listen_one (MeroServer *server, const char *item, GHashTable *seen, GError **error)
+listen_one (MeroServer *server, const char *item, GError **error)
 {
   g_autofree char *host = NULL;
   guint16 port = 0;
   g_autoptr (GInetAddress) address = NULL;
   g_autoptr (GSocketAddress) socket_address = NULL;
   g_autoptr (GError) local_error = NULL;
-  GSList *listeners;
+  g_autoptr (GSocket) socket = NULL;
+  char *url;
 
   if (!mero_config_parse_host_port (item, &host, &port))
     {
@@ -395,26 +515,23 @@ listen_one (MeroServer *server, const char *item, GHashTable *seen, GError **err
     }
   address = g_inet_address_new_from_string (host);
   socket_address = g_inet_socket_address_new (address, port);
-  if (!soup_server_listen (server->soup, socket_address, 0, &local_error))
+  socket = mero_acceptor_listen (socket_address, &local_error);
+  if (socket == NULL)
     {
       g_set_error (error, G_IO_ERROR, local_error->code,
                    _("Cannot listen on %s (key “server.listen” in %s): %s"), item,
                    server->config_file, local_error->message);
       return FALSE;
     }
-  listeners = soup_server_get_listeners (server->soup);
-  for (GSList *l = listeners; l != NULL; l = l->next)
-    if (g_hash_table_add (seen, l->data))
-      {
-        char *url = url_for_socket (l->data, error);
-
-        g_slist_free (listeners);
-        if (url == NULL)
-          return FALSE;
-        g_ptr_array_insert (server->urls, server->urls->len - 1, url);
-        return TRUE;
-      }
-  g_slist_free (listeners);
+  url = url_for_socket (socket, error);
+  if (url == NULL)
+    return FALSE;
+  g_ptr_array_insert (server->urls, server->urls->len - 1, url);
+  g_ptr_array_add (server->acceptors,
+                   mero_acceptor_new (socket, NULL, "HTTP", NULL, MERO_HTTP_ACCEPT_ERRORS_NAME,
+                                      "HTTP connections whose accept() failed, by reason "
+                                      "(emfile: the descriptor limit).",
+                                      on_accepted, server));
   return TRUE;
 }
 
@@ -439,7 +556,6 @@ gboolean
 mero_server_start (MeroServer *server, GError **error)
 {
   g_auto (GStrv) items = NULL;
-  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
   g_autofree char *header = NULL;
   guint n_items = 0;
 
@@ -456,6 +572,7 @@ mero_server_start (MeroServer *server, GError **error)
   soup_server_add_handler (server->soup, NULL, on_request, server, NULL);
   g_signal_connect (server->soup, "request-finished", G_CALLBACK (on_request_finished), server);
   g_signal_connect (server->soup, "request-aborted", G_CALLBACK (on_request_aborted), server);
+  g_signal_connect (server->soup, "request-started", G_CALLBACK (on_request_started), server);
   server->sse = mero_server_sse_new (server);
 
   items = g_strsplit (server->listen, ";", -1);
@@ -471,7 +588,7 @@ mero_server_start (MeroServer *server, GError **error)
                        MERO_SERVER_MAX_LISTEN);
           return FALSE;
         }
-      if (!listen_one (server, items[i], seen, error))
+      if (!listen_one (server, items[i], error))
         return FALSE;
     }
   if (server->urls->len <= 1)
@@ -501,8 +618,10 @@ mero_server_stop (MeroServer *server)
   if (server->soup == NULL)
     return;
   /* Requests arriving while the event streams drain get 503
-   * (on_early_request); then libsoup closes listeners and connections. */
+   * (on_early_request); then the listeners close and libsoup closes the
+   * connections. */
   mero_server_sse_close_all (server->sse);
+  g_ptr_array_set_size (server->acceptors, 0);
   soup_server_disconnect (server->soup);
   if (server->urls->len > 1 && g_unlink (server->address_file) != 0)
     g_debug ("removing %s: %s", server->address_file, g_strerror (errno));
@@ -522,6 +641,7 @@ mero_server_free (MeroServer *server)
     memset (server->token, 0, strlen (server->token));
   g_free (server->token);
   g_ptr_array_unref (server->urls);
+  g_ptr_array_unref (server->acceptors);
   g_free (server->address_file);
   g_free (server->listen);
   g_free (server->config_file);

@@ -7,13 +7,22 @@
  * cases, 413 before the body is read, and meroctl --url.  The token path
  * is exercised deterministically with server.trust_loopback=false: the
  * test client is on 127.0.0.1, so without that option it would never
- * need a token.  Every wait is bounded (MERO_TEST_TIMEOUT_MS). */
+ * need a token.  Descriptors (issue 10): 300 keep-alive requests leave no
+ * socket of merod in CLOSE-WAIT, and under a low descriptor limit merod
+ * backs off instead of spinning, logs a bounded amount, counts the failed
+ * accepts and answers again once descriptors are free; a client that
+ * sends no request is closed after 10 s.  Every wait is bounded
+ * (MERO_TEST_TIMEOUT_MS). */
+#define _GNU_SOURCE 1 /* prlimit */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mero-test-bus.h"
 #include "mero-test-daemon.h"
@@ -543,6 +552,293 @@ test_meroctl (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "store-memory"));
 }
 
+
+/* --- descriptors (issue 10) --- */
+
+static GSocketAddress *
+server_address (Fixture *f)
+{
+  const char *port = strrchr (f->url, ':');
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+
+  g_assert_nonnull (port);
+  return g_inet_socket_address_new (lo, (guint16) g_ascii_strtoull (port + 1, NULL, 10));
+}
+
+/* One request on a fresh connection, as curl sends it (HTTP/1.1,
+ * keep-alive); reads the response by its Content-Length, then closes.
+ * Returns the status. */
+static guint
+raw_get (Fixture *f, const char *path)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = server_address (f);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) response = g_string_new (NULL);
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "User-Agent: test-http\r\nAccept: */*\r\n"
+                                              "Connection: keep-alive\r\n\r\n", path);
+  GInputStream *in;
+  const char *end = NULL;
+  const char *length;
+  guint status = 0;
+  gsize want = 0;
+
+  g_socket_client_set_timeout (client, MERO_TEST_TIMEOUT_MS / 1000);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                            request, strlen (request), NULL, NULL, &error));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  /* Bounded: a response is far smaller than 64 KiB. */
+  while (response->len < 65536)
+    {
+      char buf[4096];
+      gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0)
+        break;
+      g_string_append_len (response, buf, n);
+      end = strstr (response->str, "\r\n\r\n");
+      if (end == NULL)
+        continue;
+      length = strstr (response->str, "Content-Length: ");
+      g_assert_true (length != NULL && length < end);
+      want = (gsize) (end + 4 - response->str) + g_ascii_strtoull (length + 16, NULL, 10);
+      if (response->len >= want)
+        break;
+    }
+  g_assert_true (end != NULL && response->len >= want);
+  g_assert_true (sscanf (response->str, "HTTP/1.1 %u ", &status) == 1);
+  g_assert_true (g_io_stream_close (G_IO_STREAM (connection), NULL, &error));
+  return status;
+}
+
+static guint
+count_fds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* TCP sockets of @pid in @state (the hex code of /proc/net/tcp: "08" is
+ * CLOSE-WAIT): its socket inodes, looked up in the kernel's tables. */
+static guint
+count_tcp_in_state (GPid pid, const char *state)
+{
+  g_autofree char *fd_path = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autoptr (GDir) dir = g_dir_open (fd_path, 0, NULL);
+  g_autoptr (GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link_path = g_build_filename (fd_path, name, NULL);
+      g_autofree char *target = g_file_read_link (link_path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:["))
+        g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+    }
+  for (guint t = 0; t < 2; t++)
+    {
+      g_autofree char *table = g_strdup_printf ("/proc/%d/net/%s", (int) pid,
+                                                t == 0 ? "tcp" : "tcp6");
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      if (!g_file_get_contents (table, &text, NULL, NULL))
+        continue;
+      lines = g_strsplit (text, "\n", -1);
+      for (gsize i = 1; lines[i] != NULL; i++)
+        {
+          g_auto (GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          GPtrArray *cols = g_ptr_array_new ();
+
+          for (gsize j = 0; fields[j] != NULL; j++)
+            if (fields[j][0] != '\0')
+              g_ptr_array_add (cols, fields[j]);
+          /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+          if (cols->len > 9 && g_str_equal (g_ptr_array_index (cols, 3), state)
+              && g_hash_table_contains (inodes, g_ptr_array_index (cols, 9)))
+            n++;
+          g_ptr_array_unref (cols);
+        }
+    }
+  return n;
+}
+
+typedef struct {
+  GPid pid;
+  guint max_fds;
+} FdsSettled;
+
+static gboolean
+fds_settled (gpointer user_data)
+{
+  FdsSettled *s = user_data;
+
+  return count_tcp_in_state (s->pid, "08") == 0 && count_fds (s->pid) <= s->max_fds;
+}
+
+/* Issue 10: every served keep-alive request used to leave one socket in
+ * CLOSE-WAIT for good once the client closed (libsoup 3.2).  300 of them,
+ * each on its own connection as separate curl calls make them: merod
+ * must end with no CLOSE-WAIT socket and about the descriptors it had. */
+static void
+test_keepalive_fds (Fixture *f, gconstpointer data)
+{
+  GPid pid = mero_test_daemon_get_pid (f->daemon);
+  FdsSettled settled = { pid, 0 };
+  guint before = count_fds (pid);
+
+  for (guint i = 0; i < 300; i++)
+    g_assert_cmpuint (raw_get (f, "/admin-api/health"), ==, 200);
+  /* A few spare for what the node opens meanwhile (store files). */
+  settled.max_fds = before + 4;
+  if (!mero_test_wait_until (fds_settled, &settled, MERO_TEST_TIMEOUT_MS / 2))
+    g_error ("after 300 requests merod has %u sockets in CLOSE-WAIT and %u descriptors "
+             "(%u before)", count_tcp_in_state (pid, "08"), count_fds (pid), before);
+}
+
+static guint64
+process_cpu_ms (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after_comm;
+  long ticks = sysconf (_SC_CLK_TCK);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  after_comm = strrchr (text, ')');
+  g_assert_nonnull (after_comm);
+  fields = g_strsplit (after_comm + 2, " ", -1);
+  /* state is field 3 of stat(5); utime and stime are 14 and 15. */
+  g_assert_cmpuint (g_strv_length (fields), >, 12);
+  return (g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10))
+         * 1000 / (guint64) ticks;
+}
+
+static gboolean
+never (gpointer user_data)
+{
+  return FALSE;
+}
+
+static gboolean
+health_answers (gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_autofree char *full = g_strconcat (f->url, "/admin-api/health", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", full);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 1, NULL);
+
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  return body != NULL && soup_message_get_status (msg) == 200;
+}
+
+/* Issue 10: with the descriptors used up by idle clients, accept() fails
+ * with EMFILE.  merod must not spin or flood its log, must count the
+ * failures, and must answer again once the clients are gone (libsoup's
+ * own listener stopped accepting for good after one failure). */
+static void
+test_low_fd_limit (Fixture *f, gconstpointer data)
+{
+  GPid pid = mero_test_daemon_get_pid (f->daemon);
+  g_autoptr (GPtrArray) idle = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocketAddress) address = server_address (f);
+  struct rlimit low;
+  guint64 cpu_before, cpu_used;
+  gsize log_before, log_growth;
+  guint status = 0;
+  g_autofree char *type = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *text = NULL;
+
+  low.rlim_cur = low.rlim_max = count_fds (pid) + 16;
+  g_assert_cmpint (prlimit (pid, RLIMIT_NOFILE, &low, NULL), ==, 0);
+  /* Connections that never send a request hold a descriptor each. */
+  for (guint i = 0; i < 64; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, &error);
+
+      g_assert_no_error (error);
+      g_socket_set_blocking (socket, FALSE);
+      if (!g_socket_connect (socket, address, NULL, &error))
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+      g_ptr_array_add (idle, socket);
+    }
+  g_assert_true (mero_test_daemon_wait_for_stderr (f->daemon, "HTTP: accept() failed",
+                                                   MERO_TEST_TIMEOUT_MS));
+
+  /* Still at the limit for a second: no busy loop, no log flood. */
+  cpu_before = process_cpu_ms (pid);
+  log_before = strlen (mero_test_daemon_get_stderr (f->daemon));
+  mero_test_wait_until (never, NULL, 1000);
+  cpu_used = process_cpu_ms (pid) - cpu_before;
+  log_growth = strlen (mero_test_daemon_get_stderr (f->daemon)) - log_before;
+  g_test_message ("1 s at the limit: %" G_GUINT64_FORMAT " ms of CPU, %" G_GSIZE_FORMAT
+                  " bytes of log", cpu_used, log_growth);
+  g_assert_cmpuint (cpu_used, <, 250);
+  g_assert_cmpuint (log_growth, <, 1024);
+
+  /* The clients leave: merod answers again, and counted the failures. */
+  g_ptr_array_set_size (idle, 0);
+  g_assert_true (mero_test_wait_until (health_answers, f, MERO_TEST_TIMEOUT_MS / 2));
+  body = request (f, "GET", "/metrics", NULL, NULL, &status, &type);
+  g_assert_cmpuint (status, ==, 200);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_assert_cmpfloat (prometheus_value (text, "mero_http_accept_errors_total{reason=\"emfile\"}"),
+                     >=, 1);
+}
+
+/* A client that connects and sends nothing is closed after
+ * MERO_SERVER_HEADERS_TIMEOUT_SECS (10 s) and counted, so idle clients
+ * cannot hold merod's descriptors for good. */
+static void
+test_headers_timeout (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = server_address (f);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  GSocket *socket;
+  gint64 start, took;
+  char byte;
+  guint status = 0;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *text = NULL;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  socket = g_socket_connection_get_socket (connection);
+  g_socket_set_timeout (socket, 20);
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (g_socket_receive (socket, &byte, 1, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  took = g_get_monotonic_time () - start;
+  g_test_message ("closed after %.2f s", took / 1e6);
+  g_assert_cmpint (took, >=, 9 * G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, 15 * G_USEC_PER_SEC);
+  body = request (f, "GET", "/metrics", NULL, NULL, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_assert_cmpfloat (prometheus_value (text, "mero_http_headers_timeouts_total"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -556,6 +852,9 @@ main (int argc, char **argv)
   ADD ("/http/limits", test_limits, TRUE);
   ADD ("/http/meroctl", test_meroctl, TRUE);
   ADD ("/http/token", test_token, FALSE);
+  ADD ("/http/keepalive-fds", test_keepalive_fds, TRUE);
+  ADD ("/http/low-fd-limit", test_low_fd_limit, TRUE);
+  ADD ("/http/headers-timeout", test_headers_timeout, TRUE);
 #undef ADD
   return g_test_run ();
 }

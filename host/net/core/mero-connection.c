@@ -292,6 +292,13 @@ yamux_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GArra
 
   g_array_set_size (self->yamux_events, 0);
   ok = mero_yamux_session_recv (self->yamux, data, len, now, self->yamux_events, &error);
+  {
+    /* Refusals happen only on received SYNs: refreshed once per read. */
+    const MeroYamuxStats *yamux_stats = mero_yamux_session_get_stats (self->yamux);
+
+    self->stats.yamux_refused_limit = yamux_stats->streams_refused_limit;
+    self->stats.yamux_refused_going_away = yamux_stats->streams_refused_going_away;
+  }
   for (guint i = 0; i < self->yamux_events->len && self->phase == PHASE_MUXED; i++)
     conn_streams_handle_yamux_event (self, &g_array_index (self->yamux_events, MeroYamuxEvent, i),
                                      now, events);
@@ -444,6 +451,12 @@ security_in (MeroConnection *self, const guint8 *data, gsize len, gint64 now, GA
       out = mero_multistream_pull_send (self->ms);
       if (out != NULL)
         g_byte_array_append (self->raw_tx, g_bytes_get_data (out, NULL), (guint) g_bytes_get_size (out));
+      /* Anything but a known multistream code counts as malformed. */
+      self->stats.security_negotiation_failures
+          [error->domain == MERO_MULTISTREAM_ERROR && error->code >= 0
+                   && error->code < (int) G_N_ELEMENTS (self->stats.security_negotiation_failures)
+               ? error->code
+               : MERO_MULTISTREAM_ERROR_PROTOCOL]++;
       conn_fail (self, events, "security negotiation: %s", error->message);
       return FALSE;
     }
@@ -639,6 +652,7 @@ mero_connection_handle_deadline (MeroConnection *self, gint64 now, GArray *event
   if (self->state == MERO_CONNECTION_STATE_HANDSHAKING &&
       now >= self->created + MERO_CONNECTION_HANDSHAKE_TIMEOUT_US)
     {
+      self->stats.handshake_timeouts++;
       conn_fail (self, events, "handshake not finished within %d s",
                  (int) (MERO_CONNECTION_HANDSHAKE_TIMEOUT_US / G_USEC_PER_SEC));
       return;

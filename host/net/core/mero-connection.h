@@ -33,6 +33,7 @@
 
 #include "net/core/mero-identify.h"
 #include "net/core/mero-multiaddr.h"
+#include "net/core/mero-multistream.h"
 #include "net/core/mero-net-limits.h"
 #include "net/core/mero-noise.h"
 #include "net/core/mero-tls.h"
@@ -121,7 +122,9 @@ typedef struct
   char *message;  /* owned by the array */
 } MeroConnectionEvent;
 
-/* Counters of what the connection refused or dropped, for metrics. */
+/* Counters of what the connection refused or dropped, for metrics.  They
+ * only grow, so a host may fold the difference to what it saw last into
+ * its metrics while the connection lives. */
 typedef struct
 {
   guint64 streams_refused;      /* over a per-protocol limit (ping) */
@@ -129,6 +132,14 @@ typedef struct
   guint64 identify_failures;    /* bad, mismatched or late identify replies */
   guint64 pings_failed;
   guint64 security_failures;    /* Noise or TLS handshake or record failed */
+  /* Multistream-select for the security protocol failed (for a listener:
+   * what came before any handshake was not a libp2p dialer's), indexed by
+   * MeroMultistreamError. */
+  guint64 security_negotiation_failures[MERO_MULTISTREAM_ERROR_FAILED + 1];
+  guint64 handshake_timeouts;   /* not READY within MERO_CONNECTION_HANDSHAKE_TIMEOUT_US */
+  /* Inbound yamux streams refused (MeroYamuxStats, copied by get_stats). */
+  guint64 yamux_refused_limit;
+  guint64 yamux_refused_going_away;
 } MeroConnectionStats;
 
 typedef struct _MeroConnection MeroConnection;

@@ -67,6 +67,7 @@ struct _MeroYamuxSession
   GError *failure;
   gboolean goaway_sent;
   gboolean goaway_received;
+  MeroYamuxStats stats;
 
   gboolean ping_outstanding;
   guint32 ping_value;
@@ -417,6 +418,10 @@ handle_syn (MeroYamuxSession *self, guint32 id, GArray *events, GError **error)
     {
       /* Refused: the frame's payload, if any, is discarded as for any
        * unknown stream. */
+      if (self->goaway_sent)
+        self->stats.streams_refused_going_away++;
+      else
+        self->stats.streams_refused_limit++;
       return queue_ctl (self, TRUE, TYPE_WINDOW_UPDATE, FLAG_RST, id, 0, error);
     }
 
@@ -822,6 +827,13 @@ mero_yamux_session_get_n_streams (const MeroYamuxSession *self)
 {
   g_return_val_if_fail (self != NULL, 0);
   return g_hash_table_size (self->streams);
+}
+
+const MeroYamuxStats *
+mero_yamux_session_get_stats (const MeroYamuxSession *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return &self->stats;
 }
 
 gboolean

@@ -73,6 +73,13 @@ typedef struct
   gint64 rtt_us;
 } MeroYamuxEvent;
 
+/* Inbound streams the session refused (answered SYN with RST), by why. */
+typedef struct
+{
+  guint64 streams_refused_limit;      /* MERO_YAMUX_DEFAULT_MAX_STREAMS (or the set max) open */
+  guint64 streams_refused_going_away; /* after we sent GoAway */
+} MeroYamuxStats;
+
 typedef struct _MeroYamuxSession MeroYamuxSession;
 
 MeroYamuxSession *mero_yamux_session_new (MeroYamuxRole role);
@@ -132,6 +139,8 @@ void mero_yamux_stream_reset (MeroYamuxSession *self, guint32 stream_id);
 
 /* Number of streams the session currently tracks. */
 guint mero_yamux_session_get_n_streams (const MeroYamuxSession *self);
+/* (transfer none) what the session refused so far. */
+const MeroYamuxStats *mero_yamux_session_get_stats (const MeroYamuxSession *self);
 
 /* Sends a ping (at most one outstanding); its ACK produces a PING event
  * with the round-trip time.  FALSE with @error if the session failed. */

@@ -53,6 +53,11 @@ struct _NetConn
    * handshake, so a peer that accepts TCP and then stays silent fails
    * the dial in time (0: only the core's own handshake limit). */
   gint64 dial_deadline;
+  /* What net_conn_fold_stats() has added to the metrics so far. */
+  MeroConnectionStats reported;
+  gboolean heard;         /* the peer sent at least one byte */
+  guint64 dial_timeouts;  /* 0 or 1: the dial deadline ended the handshake */
+  guint64 dial_timeouts_reported;
 };
 
 static void conn_drive (NetConn *conn);
@@ -531,6 +536,7 @@ on_timer (gpointer data)
   if (conn->dial_deadline > 0 && now >= conn->dial_deadline &&
       mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_HANDSHAKING)
     {
+      conn->dial_timeouts = 1;
       conn_close (conn, "timed out during the security/muxer handshake");
       return G_SOURCE_REMOVE;
     }
@@ -584,6 +590,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer data)
       conn_close (conn, n == 0 ? "connection closed by peer" : error->message);
       return G_SOURCE_REMOVE;
     }
+  conn->heard = TRUE;
   mero_connection_recv (conn->core, conn->read_buf, (gsize) n, g_get_monotonic_time (), events,
                         NULL);
   handle_core_events (conn, events);
@@ -735,12 +742,103 @@ free_later (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+add_counter (MeroNetwork *net, const char *name, const char *labels, guint64 now,
+             guint64 before, const char *help)
+{
+  if (now <= before)
+    return;
+  mero_metrics_counter_add (net->metrics, name, labels, now - before, NULL);
+  mero_metrics_set_help (net->metrics, name, help, NULL);
+}
+
+/* Label values of MeroMultistreamError, in its order. */
+static const char *const negotiation_reasons[] = {
+  [MERO_MULTISTREAM_ERROR_PROTOCOL] = "malformed",
+  [MERO_MULTISTREAM_ERROR_LINE_TOO_LONG] = "line-too-long",
+  [MERO_MULTISTREAM_ERROR_NOT_SUPPORTED] = "not-supported",
+  [MERO_MULTISTREAM_ERROR_TOO_MANY_ROUNDS] = "too-many-rounds",
+  [MERO_MULTISTREAM_ERROR_FAILED] = "failed",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (negotiation_reasons)
+                 == G_N_ELEMENTS (((MeroConnectionStats *) NULL)->security_negotiation_failures));
+
+void
+net_conn_fold_stats (NetConn *conn)
+{
+  const MeroConnectionStats *now = mero_connection_get_stats (conn->core);
+  MeroConnectionStats *was = &conn->reported;
+  MeroNetwork *net = conn->net;
+  const char *direction = conn->role == MERO_CONNECTION_ROLE_DIALER ? "direction=\"outbound\""
+                                                                     : "direction=\"inbound\"";
+
+  if (memcmp (now, was, sizeof *now) == 0 && conn->dial_timeouts == conn->dial_timeouts_reported)
+    return;
+  add_counter (net, MERO_NET_STREAMS_REFUSED_METRIC, "reason=\"ping-limit\"", now->streams_refused,
+               was->streams_refused, "Inbound streams refused, by reason.");
+  add_counter (net, MERO_NET_STREAMS_REFUSED_METRIC, "reason=\"stream-limit\"",
+               now->yamux_refused_limit, was->yamux_refused_limit,
+               "Inbound streams refused, by reason.");
+  add_counter (net, MERO_NET_STREAMS_REFUSED_METRIC, "reason=\"going-away\"",
+               now->yamux_refused_going_away, was->yamux_refused_going_away,
+               "Inbound streams refused, by reason.");
+  add_counter (net, "mero_net_streams_failed_total", NULL, now->streams_failed,
+               was->streams_failed, "Streams whose negotiation failed or that sent bad data.");
+  add_counter (net, "mero_net_identify_failures_total", NULL, now->identify_failures,
+               was->identify_failures, "Identify exchanges that failed or came late.");
+  if (now->security_failures > was->security_failures)
+    {
+      const char *security = mero_connection_get_security (conn->core);
+
+      add_counter (net, "mero_net_security_failures_total",
+                   g_strcmp0 (security, MERO_TLS_PROTOCOL_ID) == 0 ? "protocol=\"tls\""
+                                                                   : "protocol=\"noise\"",
+                   now->security_failures, was->security_failures,
+                   "Noise or TLS handshakes or records that failed.");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (negotiation_reasons); i++)
+    if (now->security_negotiation_failures[i] > was->security_negotiation_failures[i])
+      {
+        g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", negotiation_reasons[i]);
+
+        add_counter (net, MERO_NET_SECURITY_NEGOTIATION_FAILURES_METRIC, labels,
+                     now->security_negotiation_failures[i], was->security_negotiation_failures[i],
+                     "Connections whose first bytes were not a libp2p security negotiation we "
+                     "could agree on, by reason.");
+      }
+  add_counter (net, MERO_NET_HANDSHAKE_TIMEOUTS_METRIC, direction,
+               now->handshake_timeouts + conn->dial_timeouts,
+               was->handshake_timeouts + conn->dial_timeouts_reported,
+               "Connections closed because their security/muxer handshake did not finish in "
+               "time, by direction.");
+  *was = *now;
+  conn->dial_timeouts_reported = conn->dial_timeouts;
+}
+
+gboolean
+net_conn_is_closed (const NetConn *conn)
+{
+  return conn->dead;
+}
+
+gboolean
+net_conn_has_heard (const NetConn *conn)
+{
+  return conn->heard;
+}
+
+gboolean
+net_conn_is_pending_inbound (const NetConn *conn)
+{
+  return !conn->dead && conn->role == MERO_CONNECTION_ROLE_LISTENER
+         && mero_connection_get_state (conn->core) == MERO_CONNECTION_STATE_HANDSHAKING;
+}
+
 /* Ends the connection: tells the node, and frees it from an idle (we may
  * be inside one of its own callbacks). */
 static void
 conn_close (NetConn *conn, const char *reason)
 {
-  const MeroConnectionStats *stats = mero_connection_get_stats (conn->core);
   GHashTableIter iter;
   gpointer value;
 
@@ -752,22 +850,7 @@ conn_close (NetConn *conn, const char *reason)
   destroy_source (&conn->timer_source);
   g_io_stream_close (G_IO_STREAM (conn->connection), NULL, NULL);
 
-  mero_metrics_counter_add (conn->net->metrics, "mero_net_streams_refused_total", NULL,
-                            stats->streams_refused, NULL);
-  mero_metrics_counter_add (conn->net->metrics, "mero_net_streams_failed_total", NULL,
-                            stats->streams_failed, NULL);
-  mero_metrics_counter_add (conn->net->metrics, "mero_net_identify_failures_total", NULL,
-                            stats->identify_failures, NULL);
-  if (stats->security_failures > 0)
-    {
-      const char *security = mero_connection_get_security (conn->core);
-      g_autofree char *labels = g_strdup_printf ("protocol=\"%s\"",
-                                                 g_strcmp0 (security, MERO_TLS_PROTOCOL_ID) == 0
-                                                 ? "tls" : "noise");
-
-      mero_metrics_counter_add (conn->net->metrics, "mero_net_security_failures_total", labels,
-                                stats->security_failures, NULL);
-    }
+  net_conn_fold_stats (conn);
   g_hash_table_iter_init (&iter, conn->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

@@ -62,7 +62,8 @@ struct _MeroNetwork
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
-  GSocketService *service;
+  GPtrArray *acceptors;      /* MeroAcceptor*, one per listen address */
+  GSource *stats_source;     /* folds per-connection counters into metrics */
   GSocketClient *client;
   guint8 static_private[32]; /* one Noise static key per node run */
   GBytes *noise_payload;     /* signed over its public half */
@@ -129,6 +130,15 @@ gboolean net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
 /* Our stream protocols or identify changed: the connection takes the
  * network's new lists; with @push it tells the peer (identify push). */
 void net_conn_update_protocols (NetConn *conn, gboolean push);
+/* TRUE once closed (it is freed from an idle). */
+gboolean net_conn_is_closed (const NetConn *conn);
+/* TRUE once the peer sent a byte (a dialer speaks first). */
+gboolean net_conn_has_heard (const NetConn *conn);
+/* TRUE for an inbound connection still in its security/muxer handshake. */
+gboolean net_conn_is_pending_inbound (const NetConn *conn);
+/* Adds what the connection counted since the last call to the metrics
+ * (cheap when nothing changed; called periodically and at close). */
+void net_conn_fold_stats (NetConn *conn);
 /* Reading stopped for back-pressure; resume now. */
 void net_conn_resume (NetConn *conn);
 /* GoAway and flush what can be flushed without waiting. */

@@ -11,6 +11,7 @@
 #include "net/core/mero-mdns.h"
 #include "net/core/mero-ping.h"
 #include "net/core/mero-yamux.h"
+#include "net/mero-acceptor.h"
 #include "net/transport/mero-net-mdns.h"
 #include "net/transport/mero-network-pubsub.h"
 
@@ -238,23 +239,75 @@ bound_multiaddr (GSocketAddress *address)
 
 /* --- listening (network thread) --- */
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
-             gpointer data)
+/* The inbound connection in its handshake to give way first: the oldest
+ * of those that have not sent a byte (a libp2p dialer speaks first), else
+ * the oldest.  Also counts those in their handshake and the connections
+ * not closed yet (closed ones stay in the table until an idle frees them). */
+static NetConn *
+pick_pending_inbound (MeroNetwork *self, guint *n_pending, guint *n_open)
+{
+  GHashTableIter iter;
+  gpointer value;
+  NetConn *oldest = NULL;
+  NetConn *oldest_silent = NULL;
+
+  *n_pending = 0;
+  *n_open = 0;
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      NetConn *conn = value;
+
+      if (net_conn_is_closed (conn))
+        continue;
+      (*n_open)++;
+      if (!net_conn_is_pending_inbound (conn))
+        continue;
+      (*n_pending)++;
+      /* Ids grow with every connection: the smallest came first. */
+      if (oldest == NULL || net_conn_get_id (conn) < net_conn_get_id (oldest))
+        oldest = conn;
+      if (!net_conn_has_heard (conn)
+          && (oldest_silent == NULL || net_conn_get_id (conn) < net_conn_get_id (oldest_silent)))
+        oldest_silent = conn;
+    }
+  return oldest_silent != NULL ? oldest_silent : oldest;
+}
+
+/* A new inbound connection: at MERO_NET_MAX_PENDING_INBOUND handshakes or
+ * at the connection limit, one still in its handshake gives way (counted)
+ * so connections that never speak cannot keep real peers out until they
+ * time out; with none to give way, at the limit, the new one is refused. */
+static void
+on_incoming (GSocketConnection *connection, gpointer data)
 {
   MeroNetwork *self = data;
+  guint n_pending = 0, n_open = 0;
+  NetConn *victim = pick_pending_inbound (self, &n_pending, &n_open);
 
-  if (g_hash_table_size (self->conns) >= self->max_connections)
+  if (victim != NULL
+      && (n_pending >= MERO_NET_MAX_PENDING_INBOUND || n_open >= self->max_connections))
     {
-      mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1, NULL);
+      mero_metrics_counter_add (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC, NULL, 1, NULL);
+      mero_metrics_set_help (self->metrics, MERO_NET_INBOUND_EVICTED_METRIC,
+                             "Inbound connections closed in their handshake to make room for "
+                             "a new one.", NULL);
+      net_conn_close_for (victim, n_pending >= MERO_NET_MAX_PENDING_INBOUND
+                                      ? "evicted: too many inbound handshakes at once"
+                                      : "evicted: connection limit reached");
+      n_open--;
+    }
+  if (n_open >= self->max_connections)
+    {
+      mero_metrics_counter_add (self->metrics, "mero_net_connections_refused_total", NULL, 1,
+                                NULL);
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "connection-refused",
                         "MESSAGE", "inbound connection refused: %u connections is the limit",
                         self->max_connections);
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return TRUE;
+      return;
     }
   net_conn_new (self, connection, MERO_CONNECTION_ROLE_LISTENER, NULL);
-  return TRUE;
 }
 
 static gboolean
@@ -263,20 +316,11 @@ listen_on (MeroNetwork *self, const char *text, GStrvBuilder *bound, GError **er
   g_autoptr(GSocketAddress) address = parse_tcp_multiaddr (text, NULL, error);
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) local = NULL;
-  GSocketFamily family;
 
   if (address == NULL)
     return FALSE;
-  family = g_socket_address_get_family (address);
-  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  socket = mero_acceptor_listen (address, error);
   if (socket == NULL)
-    return FALSE;
-  /* IPv6 sockets take only IPv6, so :: and 0.0.0.0 can share a port. */
-  if (family == G_SOCKET_FAMILY_IPV6 &&
-      !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, error))
-    return FALSE;
-  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error) ||
-      !g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), socket, NULL, error))
     {
       g_prefix_error (error, "listening on %s: ", text);
       return FALSE;
@@ -284,6 +328,12 @@ listen_on (MeroNetwork *self, const char *text, GStrvBuilder *bound, GError **er
   local = g_socket_get_local_address (socket, error);
   if (local == NULL)
     return FALSE;
+  g_ptr_array_add (self->acceptors,
+                   mero_acceptor_new (socket, self->context, "libp2p", self->metrics,
+                                      MERO_NET_ACCEPT_ERRORS_METRIC,
+                                      "libp2p connections whose accept() failed, by reason "
+                                      "(emfile: the descriptor limit).",
+                                      on_incoming, self));
   {
     g_autofree char *bound_text = bound_multiaddr (local);
 
@@ -645,22 +695,37 @@ build_local_identity (MeroNetwork *self)
 }
 
 static gboolean
+on_fold_stats (gpointer data)
+{
+  MeroNetwork *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    net_conn_fold_stats (value);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
 thread_setup (MeroNetwork *self, GError **error)
 {
   g_autoptr(GStrvBuilder) bound = g_strv_builder_new ();
 
-  self->service = g_socket_service_new ();
-  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+  self->acceptors = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_acceptor_free);
   for (guint i = 0; self->listen_config[i] != NULL; i++)
     if (!listen_on (self, self->listen_config[i], bound, error))
       return FALSE;
   self->listen_addrs = g_strv_builder_end (bound);
   build_local_identity (self);
   self->pubsub = net_pubsub_new (self);
+  self->stats_source = g_timeout_source_new (MERO_NET_STATS_FOLD_INTERVAL_MS);
+  g_source_set_callback (self->stats_source, on_fold_stats, self, NULL);
+  g_source_set_static_name (self->stats_source, "mero-net-fold-stats");
+  g_source_attach (self->stats_source, self->context);
   self->client = g_socket_client_new ();
   /* Peers are dialed directly; a system proxy must not see libp2p traffic. */
   g_socket_client_set_enable_proxy (self->client, FALSE);
-  g_socket_service_start (self->service);
   if (self->mdns_enabled)
     {
       g_autoptr (GError) mdns_error = NULL;
@@ -706,10 +771,12 @@ thread_main (gpointer data)
 
   /* Shutdown: no new connections, GoAway to every peer, cancel dials. */
   g_clear_pointer (&self->mdns, net_mdns_free);
-  if (self->service != NULL)
+  if (self->acceptors != NULL)
+    g_ptr_array_set_size (self->acceptors, 0);
+  if (self->stats_source != NULL)
     {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_source_destroy (self->stats_source);
+      g_clear_pointer (&self->stats_source, g_source_unref);
     }
   self->stopped = TRUE;
   g_hash_table_iter_init (&iter, self->dials);
@@ -729,7 +796,7 @@ thread_main (gpointer data)
   g_hash_table_remove_all (self->conns);
   g_clear_pointer (&self->pubsub, net_pubsub_free);
   g_clear_object (&self->client);
-  g_clear_object (&self->service);
+  g_clear_pointer (&self->acceptors, g_ptr_array_unref);
   g_main_context_pop_thread_default (self->context);
   return NULL;
 }

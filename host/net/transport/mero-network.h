@@ -57,6 +57,21 @@ G_BEGIN_DECLS
 /* How long stop() waits for the thread to wind down before giving up on
  * flushing (the thread is always joined). */
 #define MERO_NET_STOP_FLUSH_US (G_USEC_PER_SEC / 2)
+/* Inbound connections allowed in their handshake at once; one more closes
+ * the oldest of them (counted), so a burst of connections that never speak
+ * cannot keep real peers out until the handshake timeout ends them. */
+#define MERO_NET_MAX_PENDING_INBOUND 32u
+/* How often the counters each connection keeps (refused streams, failed
+ * handshakes, …) are added to the metrics while it lives; at close the
+ * rest is added at once.  Nothing is counted per frame on the way. */
+#define MERO_NET_STATS_FOLD_INTERVAL_MS 1000u
+
+/* Metrics of the transport (README, merod(1)). */
+#define MERO_NET_ACCEPT_ERRORS_METRIC "mero_net_accept_errors_total"
+#define MERO_NET_INBOUND_EVICTED_METRIC "mero_net_inbound_evicted_total"
+#define MERO_NET_SECURITY_NEGOTIATION_FAILURES_METRIC "mero_net_security_negotiation_failures_total"
+#define MERO_NET_HANDSHAKE_TIMEOUTS_METRIC "mero_net_handshake_timeouts_total"
+#define MERO_NET_STREAMS_REFUSED_METRIC "mero_net_streams_refused_total"
 
 #define MERO_NETWORK_ERROR (mero_network_error_quark ())
 GQuark mero_network_error_quark (void);

@@ -1,6 +1,8 @@
 /* Unit tests for the connection core: a dialer and a listener wired
  * back to back in memory, through multistream, Noise, yamux, identify,
  * ping and application streams, with every split of the byte stream. */
+#include <string.h>
+
 #include "net/core/mero-connection.h"
 
 #include "net-test-util.h"
@@ -297,6 +299,7 @@ test_handshake_timeout (void)
                                    p.l.events);
   g_assert_nonnull (find_event (&p.l, MERO_CONNECTION_EVENT_CLOSED));
   g_assert_cmpint (mero_connection_next_deadline (p.l.conn), ==, G_MAXINT64);
+  g_assert_cmpuint (mero_connection_get_stats (p.l.conn)->handshake_timeouts, ==, 1);
   pair_clear (&p);
 }
 
@@ -331,6 +334,10 @@ test_three_failed_pings_close (void)
   pair_clear (&p);
 }
 
+#define GARBAGE_HTTP \
+  "GET /admin-api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\n" \
+  "Accept: */*\r\nConnection: keep-alive\r\n\r\n"
+
 static void
 test_garbage_security (void)
 {
@@ -342,6 +349,25 @@ test_garbage_security (void)
                                         p.l.events, &error));
   g_assert_error (error, MERO_CONNECTION_ERROR, MERO_CONNECTION_ERROR_CLOSED);
   g_assert_nonnull (find_event (&p.l, MERO_CONNECTION_EVENT_CLOSED));
+  /* Counted by reason, for mero_net_security_negotiation_failures_total. */
+  g_assert_cmpuint (mero_connection_get_stats (p.l.conn)
+                        ->security_negotiation_failures[MERO_MULTISTREAM_ERROR_PROTOCOL], ==, 1);
+  pair_clear (&p);
+
+  /* An HTTP request where a multistream header belongs: its first byte
+   * ('G', 71) reads as a line length, the line is no header. */
+  pair_init (&p, 1 << 16, FALSE);
+  g_clear_error (&error);
+  g_assert_false (mero_connection_recv (p.l.conn, (const guint8 *) GARBAGE_HTTP,
+                                        strlen (GARBAGE_HTTP), p.now, p.l.events, &error));
+  {
+    const MeroConnectionStats *stats = mero_connection_get_stats (p.l.conn);
+    guint64 total = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS (stats->security_negotiation_failures); i++)
+      total += stats->security_negotiation_failures[i];
+    g_assert_cmpuint (total, ==, 1);
+  }
   pair_clear (&p);
 }
 

@@ -2,9 +2,12 @@
  * (or three) MeroNetwork instances in one process dial each other, run
  * Noise, yamux, identify and ping, open an application stream, refuse a
  * wrong peer and a connection over the limit.  Every wait is bounded. */
+#include <dirent.h>
 #include <gio/gio.h>
 #include <sodium.h>
+#include <sys/resource.h>
 
+#include "net/core/mero-net-limits.h"
 #include "net/mero-event-channel.h"
 #include "net/transport/mero-network.h"
 
@@ -442,6 +445,278 @@ test_dial_timeout_covers_handshake (void)
   node_stop (&a);
 }
 
+
+/* The socket address of @node's first listen address. */
+static GSocketAddress *
+listen_socket_address (Node *node)
+{
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  const char *port = strrchr (node->addrs[0], '/');
+
+  g_assert_nonnull (port);
+  return g_inet_socket_address_new (lo, (guint16) g_ascii_strtoull (port + 1, NULL, 10));
+}
+
+/* A non-blocking TCP socket connecting to @node: the kernel finishes the
+ * handshake from the listen backlog whether or not the node accepts. */
+static GSocket *
+connect_silent (Node *node, GSocket *socket)
+{
+  g_autoptr(GSocketAddress) target = listen_socket_address (node);
+  g_autoptr(GError) error = NULL;
+
+  if (socket == NULL)
+    {
+      socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                             &error);
+      g_assert_no_error (error);
+    }
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_connect (socket, target, NULL, &error))
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  return socket;
+}
+
+static guint64
+process_cpu_us (void)
+{
+  struct rusage usage;
+
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &usage), ==, 0);
+  return (guint64) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC
+         + (guint64) (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+static guint
+count_open_fds (void)
+{
+  DIR *dir = opendir ("/proc/self/fd");
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (readdir (dir) != NULL)
+    n++;
+  closedir (dir);
+  /* ".", ".." and the directory's own descriptor. */
+  return n - 3;
+}
+
+/* Runs the default context for @us, iterating without blocking for long. */
+static void
+run_for (gint64 us)
+{
+  gint64 until = g_get_monotonic_time () + us;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (10 * 1000), TRUE);
+}
+
+/* Issue 10: a burst of 128 connections that never speak (as many as the
+ * default connection limit) must not keep a real peer out.  The listen
+ * backlog takes the burst at once, at most 32 connections may be in
+ * their handshake together (the oldest gives way, counted), and a peer
+ * that dials after the burst is connected in well under a second, not
+ * after the 10 s handshake timeout that ends the silent ones. */
+static void
+test_silent_burst (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autoptr(GPtrArray) silent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *addr = NULL;
+  MeroNetEvent *ev;
+  gint64 start, took;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x3a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x3b, "/ip4/127.0.0.1/tcp/0", 0);
+  for (guint i = 0; i < MERO_NET_DEFAULT_MAX_CONNECTIONS; i++)
+    g_ptr_array_add (silent, connect_silent (&a, NULL));
+  /* The backlog takes the whole burst at once: every connect completes
+   * within a second (with a backlog of 10 the kernel dropped the SYNs of
+   * all but 11, and TCP retried them 1 s, 3 s, 7 s … later). */
+  {
+    gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+    guint connected = 0;
+
+    while (connected < silent->len && g_get_monotonic_time () < deadline)
+      {
+        connected = 0;
+        for (guint i = 0; i < silent->len; i++)
+          if (g_socket_condition_check (g_ptr_array_index (silent, i), G_IO_OUT) & G_IO_OUT)
+            connected++;
+        run_for (10 * 1000);
+      }
+    g_test_message ("%u of %u silent connections connected within 1 s", connected, silent->len);
+    g_assert_cmpuint (connected, ==, silent->len);
+  }
+
+  start = g_get_monotonic_time ();
+  addr = dial_addr (&a, TRUE, a.peer_id);
+  g_assert_true (mero_network_dial (b.net, addr, NULL));
+  ev = wait_for (&b, MERO_NET_EVENT_PEER_CONNECTED, 0);
+  took = g_get_monotonic_time () - start;
+  g_assert_nonnull (ev);
+  g_test_message ("connected %.3f s after the dial, behind %u silent connections", took / 1e6,
+                  silent->len);
+  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_cmpuint (mero_metrics_get_counter (a.metrics, MERO_NET_INBOUND_EVICTED_METRIC, NULL),
+                    >=, MERO_NET_DEFAULT_MAX_CONNECTIONS - MERO_NET_MAX_PENDING_INBOUND);
+  node_stop (&b);
+  node_stop (&a);
+}
+
+/* Issue 10: accept() failing with EMFILE must not make the network thread
+ * spin or log on every attempt: it pauses with back-off, counts each
+ * failure in mero_net_accept_errors_total{reason="emfile"}, and accepts
+ * again once descriptors are free. */
+static void
+test_accept_backoff (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *addr = NULL;
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  struct rlimit saved, low;
+  guint64 cpu_before, cpu_used, errors;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x4a, "/ip4/127.0.0.1/tcp/0", 0);
+  /* The client sockets exist before the limit drops to what is open, so
+   * only the node's accept() needs a new descriptor. */
+  for (guint i = 0; i < 8; i++)
+    g_ptr_array_add (clients, g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL));
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = count_open_fds ();
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+  for (guint i = 0; i < clients->len; i++)
+    connect_silent (&a, g_ptr_array_index (clients, i));
+
+  cpu_before = process_cpu_us ();
+  run_for (G_USEC_PER_SEC);
+  cpu_used = process_cpu_us () - cpu_before;
+  errors = mero_metrics_get_counter (a.metrics, MERO_NET_ACCEPT_ERRORS_METRIC,
+                                     "reason=\"emfile\"");
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  g_log_set_always_fatal (fatal);
+
+  g_test_message ("1 s at the descriptor limit: %" G_GUINT64_FORMAT " failed accepts, "
+                  "%.3f s of CPU", errors, cpu_used / 1e6);
+  g_assert_cmpuint (errors, >=, 1);
+  /* Back-off from 50 ms doubling: a handful per second, not thousands. */
+  g_assert_cmpuint (errors, <=, 10);
+  g_assert_cmpuint (cpu_used, <, G_USEC_PER_SEC / 4);
+
+  /* Descriptors are back: the node accepts again, and a peer connects. */
+  node_start (&b, 0x4b, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&a, TRUE, a.peer_id);
+  g_assert_true (mero_network_dial (b.net, addr, NULL));
+  g_assert_nonnull (wait_for (&b, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  node_stop (&b);
+  node_stop (&a);
+}
+
+/* Bytes before the security handshake that are not a libp2p dialer's
+ * (here an HTTP request) close the connection and are counted by reason. */
+static void
+test_garbage_counted (void)
+{
+  Node a = { 0 };
+  /* What curl sends: its first byte ('G', 71) reads as a line length and
+   * the 71 bytes after it are no multistream header. */
+  static const char request[] = "GET /admin-api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "User-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+                                "Connection: keep-alive\r\n\r\n";
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+  guint64 counted = 0;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x5a, "/ip4/127.0.0.1/tcp/0", 0);
+  socket = connect_silent (&a, NULL);
+  g_socket_set_blocking (socket, TRUE);
+  g_socket_set_timeout (socket, 10);
+  g_assert_true (g_socket_condition_timed_wait (socket, G_IO_OUT, WAIT_US, NULL, &error));
+  g_assert_cmpint (g_socket_send (socket, request, sizeof request - 1, NULL, &error), ==,
+                   sizeof request - 1);
+  deadline = g_get_monotonic_time () + WAIT_US;
+  while (counted == 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (10 * 1000);
+      counted = mero_metrics_get_counter (a.metrics,
+                                          MERO_NET_SECURITY_NEGOTIATION_FAILURES_METRIC,
+                                          "reason=\"malformed\"");
+    }
+  g_assert_cmpuint (counted, ==, 1);
+  node_stop (&a);
+}
+
+/* Issue 10: what a connection counts reaches the metrics while it is
+ * open (within MERO_NET_STATS_FOLD_INTERVAL_MS), not only at its close. */
+static void
+test_counters_live (void)
+{
+  Node a = { 0 }, b = { 0 };
+  g_autofree char *addr = NULL;
+  gint64 deadline;
+  guint64 failed = 0;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x6a, "/ip4/127.0.0.1/tcp/0", 0);
+  node_start (&b, 0x6b, "/ip4/127.0.0.1/tcp/0", 0);
+  addr = dial_addr (&b, TRUE, b.peer_id);
+  g_assert_true (mero_network_dial (a.net, addr, NULL));
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_PEER_CONNECTED, 0));
+  /* b does not serve it: the stream's negotiation fails on a. */
+  mero_network_open_stream (a.net, b.peer_id, "/nobody/1");
+  g_assert_nonnull (wait_for (&a, MERO_NET_EVENT_STREAM_FAILED, 0));
+  deadline = g_get_monotonic_time () + 3 * MERO_NET_STATS_FOLD_INTERVAL_MS * 1000;
+  while (failed == 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (50 * 1000);
+      failed = mero_metrics_get_counter (a.metrics, "mero_net_streams_failed_total", NULL);
+    }
+  g_assert_cmpuint (failed, ==, 1);
+  /* The connection is still up. */
+  g_assert_null (find (&a, MERO_NET_EVENT_PEER_DISCONNECTED, 0));
+  node_stop (&b);
+  node_stop (&a);
+}
+
+/* A connection that never speaks is closed by the handshake timeout
+ * (MERO_CONNECTION_HANDSHAKE_TIMEOUT_US, js's inbound upgrade timeout too)
+ * and counted as an inbound handshake timeout. */
+static void
+test_silent_inbound_timeout (void)
+{
+  Node a = { 0 };
+  g_autoptr(GSocket) silent = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + MERO_CONNECTION_HANDSHAKE_TIMEOUT_US + 2 * G_USEC_PER_SEC;
+  guint64 timeouts = 0;
+  char byte;
+
+  a.metrics = mero_metrics_new ();
+  node_start (&a, 0x7a, "/ip4/127.0.0.1/tcp/0", 0);
+  silent = connect_silent (&a, NULL);
+  while (timeouts == 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (50 * 1000);
+      timeouts = mero_metrics_get_counter (a.metrics, MERO_NET_HANDSHAKE_TIMEOUTS_METRIC,
+                                           "direction=\"inbound\"");
+    }
+  g_test_message ("dropped and counted after %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpuint (timeouts, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, MERO_CONNECTION_HANDSHAKE_TIMEOUT_US);
+  /* Closed on the node's side: the client reads EOF. */
+  g_socket_set_blocking (silent, TRUE);
+  g_socket_set_timeout (silent, 2);
+  g_assert_cmpint (g_socket_receive (silent, &byte, 1, NULL, NULL), ==, 0);
+  node_stop (&a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -454,5 +729,10 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network/backpressure", test_backpressure);
   g_test_add_func ("/net/network/dial-timeout-handshake", test_dial_timeout_covers_handshake);
   g_test_add_func ("/net/network/add-stream-protocol", test_add_stream_protocol);
+  g_test_add_func ("/net/network/silent-burst", test_silent_burst);
+  g_test_add_func ("/net/network/accept-backoff", test_accept_backoff);
+  g_test_add_func ("/net/network/garbage-counted", test_garbage_counted);
+  g_test_add_func ("/net/network/counters-live", test_counters_live);
+  g_test_add_func ("/net/network/silent-inbound-timeout", test_silent_inbound_timeout);
   return g_test_run ();
 }

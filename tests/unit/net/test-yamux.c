@@ -393,6 +393,9 @@ test_yamux_too_many_streams (void)
   g_assert_cmpuint (count_events (p->client_events, MERO_YAMUX_EVENT_STREAM_RESET, ids[2]), ==, 1);
   g_assert_cmpuint (count_events (p->client_events, MERO_YAMUX_EVENT_STREAM_ACKED, ids[1]), ==, 1);
   g_assert_cmpuint (mero_yamux_session_get_n_streams (p->client), ==, 2);
+  /* The refusal is counted by reason. */
+  g_assert_cmpuint (mero_yamux_session_get_stats (p->server)->streams_refused_limit, ==, 1);
+  g_assert_cmpuint (mero_yamux_session_get_stats (p->server)->streams_refused_going_away, ==, 0);
 
   /* Our own outbound limit. */
   mero_yamux_session_set_max_streams (p->client, 2);
@@ -502,6 +505,8 @@ test_yamux_goaway (void)
                                             p->client_events, &error));
     mero_yamux_session_pull_send (p->client, out, G_MAXSIZE);
     net_test_assert_bytes (out->data, out->len, "00 01 0008 00000004 00000000");
+    g_assert_cmpuint (mero_yamux_session_get_stats (p->client)->streams_refused_going_away, ==, 1);
+    g_assert_cmpuint (mero_yamux_session_get_stats (p->client)->streams_refused_limit, ==, 0);
   }
 }
 
