@@ -334,6 +334,7 @@ check_graylist (MeroGossipsubRouter *self, gint64 now)
       if (!p->disconnect_queued)
         {
           p->disconnect_queued = TRUE;
+          mero_gossipsub_score_hold (self->score, p->score);
           self->stats.peers_disconnect_score++;
           g_queue_push_tail (&self->disconnects, mero_peer_id_copy (p->id));
         }

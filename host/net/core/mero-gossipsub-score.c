@@ -18,6 +18,7 @@ struct _MeroGossipsubPeerScore
 {
   GBytes *key;
   gboolean connected;
+  gboolean held;         /* not decayed: being disconnected */
   gint64 expire;         /* retained until, once disconnected */
   GHashTable *topics;    /* char * (owned) → TopicStats (owned) */
   char *ip;              /* NULL: unknown */
@@ -163,6 +164,7 @@ mero_gossipsub_score_add_peer (MeroGossipsubScore *self, GBytes *key, gint64 now
       if (!p->connected)
         self->n_retained--;
       p->connected = TRUE;
+      p->held = FALSE;
       return p;
     }
   p = g_new0 (MeroGossipsubPeerScore, 1);
@@ -355,6 +357,13 @@ mero_gossipsub_score_add_penalty (MeroGossipsubScore *self, MeroGossipsubPeerSco
   peer->behaviour_penalty += count;
 }
 
+void
+mero_gossipsub_score_hold (MeroGossipsubScore *self, MeroGossipsubPeerScore *peer)
+{
+  (void) self;
+  peer->held = TRUE;
+}
+
 /* --- the score --- */
 
 static double
@@ -489,7 +498,7 @@ mero_gossipsub_score_refresh (MeroGossipsubScore *self, gint64 now)
     {
       g_hash_table_iter_init (&iter, self->peers);
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &p))
-        if (p->connected)
+        if (p->connected && !p->held)
           decay_peer (self, p);
       self->next_decay += self->params.decay_interval_us;
     }

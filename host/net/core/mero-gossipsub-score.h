@@ -173,6 +173,11 @@ void mero_gossipsub_score_invalid_delivery (MeroGossipsubScore *self, MeroGossip
 void mero_gossipsub_score_add_penalty (MeroGossipsubScore *self, MeroGossipsubPeerScore *peer,
                                        double count);
 
+/* Stops decaying @peer's counters until it leaves and comes back: for a
+ * peer being disconnected for its score, so that it returns with the
+ * score it was thrown out with, not one a heartbeat kinder. */
+void mero_gossipsub_score_hold (MeroGossipsubScore *self, MeroGossipsubPeerScore *peer);
+
 double mero_gossipsub_score_get (const MeroGossipsubScore *self, const MeroGossipsubPeerScore *peer,
                                  gint64 now);
 /* The retained score of a departed peer, or 0 if none (tests, reports). */

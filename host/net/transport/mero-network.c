@@ -116,6 +116,21 @@ net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us)
 }
 
 void
+net_peer_gossip_score (MeroNetwork *self, const char *peer_id, double score)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info != NULL)
+    {
+      info->has_gossip_score = TRUE;
+      info->gossip_score = score;
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+void
 net_peer_disconnected (MeroNetwork *self, const char *peer_id)
 {
   MeroNetPeerInfo *info;
@@ -149,6 +164,8 @@ mero_network_list_peers (MeroNetwork *self)
       copy->protocols = g_strdupv (src->protocols);
       copy->agent_version = g_strdup (src->agent_version);
       copy->rtt_us = src->rtt_us;
+      copy->has_gossip_score = src->has_gossip_score;
+      copy->gossip_score = src->gossip_score;
       g_ptr_array_add (out, copy);
     }
   g_mutex_unlock (&self->lock);

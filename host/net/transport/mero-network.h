@@ -167,6 +167,10 @@ typedef struct
   GStrv protocols;    /* from identify; empty until then */
   char *agent_version;
   gint64 rtt_us;      /* last ping, -1 if none yet */
+  /* Its gossipsub v1.1 score at our last heartbeat; only set once it
+   * joined our router (has_gossip_score). */
+  gboolean has_gossip_score;
+  double gossip_score;
 } MeroNetPeerInfo;
 
 void mero_net_peer_info_free (MeroNetPeerInfo *info);
