@@ -22,6 +22,7 @@ struct _MeroGossipsubPeerScore
   gint64 expire;         /* retained until, once disconnected */
   GHashTable *topics;    /* char * (owned) → TopicStats (owned) */
   char *ip;              /* NULL: unknown */
+  gboolean ip_exempt;    /* whitelisted: P6 skipped without a lookup */
   double behaviour_penalty;
 };
 
@@ -246,6 +247,7 @@ mero_gossipsub_score_set_ip (MeroGossipsubScore *self, MeroGossipsubPeerScore *p
   ip_count (self, peer->ip, -1);
   g_free (peer->ip);
   peer->ip = g_strdup (ip);
+  peer->ip_exempt = ip != NULL && self->params.ip_colocation_whitelist_loopback && ip_is_loopback (ip);
   ip_count (self, peer->ip, +1);
 }
 
@@ -410,7 +412,7 @@ mero_gossipsub_score_get (const MeroGossipsubScore *self, const MeroGossipsubPee
   if (params->topic_score_cap > 0 && score > params->topic_score_cap)
     score = params->topic_score_cap;
 
-  if (peer->ip != NULL && !(params->ip_colocation_whitelist_loopback && ip_is_loopback (peer->ip)))
+  if (peer->ip != NULL && !peer->ip_exempt && params->ip_colocation_factor_weight != 0)
     {
       double n = GPOINTER_TO_UINT (g_hash_table_lookup (self->ips, peer->ip));
 
