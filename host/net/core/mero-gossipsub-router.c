@@ -844,6 +844,27 @@ mero_gossipsub_router_get_retained_score (const MeroGossipsubRouter *self, const
   return mero_gossipsub_score_get_retained (self->score, key);
 }
 
+void
+mero_gossipsub_router_reject_message (MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                      const char *topic, gint64 now)
+{
+  g_autoptr(GBytes) key = NULL;
+  GossipPeer *p;
+  GossipTopic *t;
+
+  g_return_if_fail (self != NULL && peer != NULL && topic != NULL);
+  self->last_now = MAX (self->last_now, now);
+  key = peer_key (peer);
+  p = g_hash_table_lookup (self->peers, key);
+  t = mero_gossipsub_topic_lookup (self, topic);
+  if (p == NULL || t == NULL || !t->subscribed)
+    return;
+  self->stats.messages_rejected++;
+  mero_gossipsub_score_invalid_delivery (self->score, p->score, topic);
+  /* Counted now if this took it below; its next RPC is ignored anyway. */
+  mero_gossipsub_check_graylist (self, p, now);
+}
+
 MeroPeerId *
 mero_gossipsub_router_pull_disconnect (MeroGossipsubRouter *self)
 {

@@ -128,6 +128,7 @@ typedef struct
   guint64 peers_disconnect_score; /* peers handed to pull_disconnect */
   guint64 broken_promises;      /* IWANTs not answered in time (P7) */
   guint64 opportunistic_grafts;
+  guint64 messages_rejected;    /* reported invalid by the application (P4) */
   guint64 drops[MERO_GOSSIPSUB_N_DROPS];
 } MeroGossipsubStats;
 
@@ -181,6 +182,11 @@ gboolean mero_gossipsub_router_get_peer_score (const MeroGossipsubRouter *self,
 /* The score a departed peer would start with if it came back (0: none). */
 double mero_gossipsub_router_get_retained_score (const MeroGossipsubRouter *self,
                                                  const MeroPeerId *peer);
+/* The application found a message @peer delivered on @topic invalid
+ * (its payload does not decode, say): P4 for @peer, as a message with a
+ * bad signature.  No-op for an unknown peer or a topic we are not in. */
+void mero_gossipsub_router_reject_message (MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                           const char *topic, gint64 now);
 /* (transfer full) the next peer whose score was still below the
  * graylist threshold at a heartbeat, or NULL.  The host closes its
  * connection; the router keeps ignoring it until it is removed. */

@@ -420,8 +420,10 @@ on_heartbeat (gpointer data)
   /* The heartbeat grafts and prunes: the mesh snapshot may be stale. */
   self->view_dirty = TRUE;
   export_scores (self, now);
-  disconnect_graylisted (self, now);
+  /* Counters first: whoever sees a disconnect for a score sees the
+   * graylisting counted. */
   export_drops (self);
+  disconnect_graylisted (self, now);
   pump (self);
   return G_SOURCE_CONTINUE;
 }
@@ -660,4 +662,16 @@ net_pubsub_publish (NetPubsub *self, const char *topic, GBytes *data)
       g_warning ("gossipsub: publish on %s failed: %s", topic, error->message);
     }
   pump (self);
+}
+
+void
+net_pubsub_reject (NetPubsub *self, const char *peer_id, const char *topic)
+{
+  PsPeer *peer = g_hash_table_lookup (self->peers, peer_id);
+
+  if (peer == NULL)
+    return;
+  mero_gossipsub_router_reject_message (self->router, peer->id, topic, g_get_monotonic_time ());
+  mero_metrics_counter_add (self->net->metrics, "mero_gossip_messages_rejected_total", NULL, 1,
+                            NULL);
 }

@@ -30,6 +30,7 @@ typedef enum {
   CMD_SUBSCRIBE,
   CMD_UNSUBSCRIBE,
   CMD_PUBLISH,
+  CMD_REJECT_MESSAGE,
   CMD_ADD_PROTOCOL,
   CMD_ADD_PREFIX,
   CMD_STOP,
@@ -528,6 +529,9 @@ run_command (MeroNetwork *self, Command *cmd)
     case CMD_PUBLISH:
       net_pubsub_publish (self->pubsub, cmd->protocol, cmd->data);
       break;
+    case CMD_REJECT_MESSAGE:
+      net_pubsub_reject (self->pubsub, cmd->peer_id, cmd->protocol);
+      break;
     case CMD_ADD_PROTOCOL:
     case CMD_ADD_PREFIX:
       add_stream_protocol (self, cmd->protocol, cmd->type == CMD_ADD_PREFIX);
@@ -1021,6 +1025,24 @@ mero_network_publish (MeroNetwork *self, const char *topic, GBytes *data, GError
       return FALSE;
     }
   return topic_command (self, CMD_PUBLISH, topic, data, error);
+}
+
+gboolean
+mero_network_reject_message (MeroNetwork *self, const char *peer_id, const char *topic,
+                             GError **error)
+{
+  Command *cmd;
+
+  g_return_val_if_fail (self != NULL && peer_id != NULL, FALSE);
+
+  if (!check_topic (topic, error))
+    return FALSE;
+  cmd = g_new0 (Command, 1);
+  cmd->type = CMD_REJECT_MESSAGE;
+  cmd->peer_id = g_strdup (peer_id);
+  cmd->protocol = g_strdup (topic);
+  send_command (self, cmd);
+  return TRUE;
 }
 
 GStrv

@@ -757,6 +757,34 @@ test_router_broken_promise (void)
   g_assert_cmpfloat (score_of (r, honest, 3 * SEC), >=, 0);
 }
 
+/* Messages the application rejects count as invalid (P4) for the peer
+ * that delivered them: 13 graylist it; unknown topics and peers are
+ * ignored. */
+static void
+test_router_reject_message (void)
+{
+  g_autoptr(MeroGossipsubRouter) r = gs_test_router (NULL, 0x01, 1, 0);
+  g_autoptr(MeroPeerId) f = gs_test_peer_id (0x02);
+  g_autoptr(MeroPeerId) stranger = gs_test_peer_id (0x09);
+  g_autoptr(MeroGossipsubMessage) good = signed_message (0x05, TOPIC, 0);
+
+  g_assert_true (mero_gossipsub_router_subscribe (r, TOPIC, 0, NULL));
+  g_assert_true (mero_gossipsub_router_add_peer (r, f, FALSE, 0));
+  mero_gossipsub_router_reject_message (r, f, "not-ours", 0);
+  mero_gossipsub_router_reject_message (r, stranger, TOPIC, 0);
+  g_assert_cmpfloat (score_of (r, f, 0), ==, 0);
+  for (guint i = 0; i < 12; i++)
+    mero_gossipsub_router_reject_message (r, f, TOPIC, 0);
+  g_assert_cmpfloat_with_epsilon (score_of (r, f, 0), -72, EPS);
+  g_assert_cmpuint (mero_gossipsub_router_get_stats (r)->peers_graylisted, ==, 0);
+  mero_gossipsub_router_reject_message (r, f, TOPIC, 0);
+  g_assert_cmpuint (mero_gossipsub_router_get_stats (r)->messages_rejected, ==, 13);
+  g_assert_cmpuint (mero_gossipsub_router_get_stats (r)->peers_graylisted, ==, 1);
+  feed_messages (r, f, good, 1, 0);
+  g_assert_cmpuint (gs_test_count_deliveries (r), ==, 0);
+  g_assert_cmpuint (mero_gossipsub_router_get_stats (r)->rpcs_ignored_graylist, ==, 1);
+}
+
 /* P6 through the router: the host's IP reaches the score. */
 static void
 test_router_ip_colocation (void)
@@ -800,5 +828,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/gossipsub-score/router-opportunistic-graft", test_router_opportunistic_graft);
   g_test_add_func ("/net/gossipsub-score/router-broken-promise", test_router_broken_promise);
   g_test_add_func ("/net/gossipsub-score/router-ip-colocation", test_router_ip_colocation);
+  g_test_add_func ("/net/gossipsub-score/router-reject-message", test_router_reject_message);
   return g_test_run ();
 }
