@@ -85,7 +85,7 @@ peers_with_scores (GVariant *peers, GVariant *scores)
   g_variant_iter_init (&iter, peers);
   while (g_variant_iter_next (&iter, "(&s&s@as)", &peer_id, &address, &protocols))
     {
-      double score;
+      double score = 0;
       gboolean has = g_variant_lookup (scores, peer_id, "d", &score);
 
       g_variant_builder_add (&builder, "(ss@asmd)", peer_id, address, protocols, has, score);
