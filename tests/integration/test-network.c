@@ -12,6 +12,7 @@
  * Noise-only one, which keeps running.  Only 127.0.0.1, every port chosen by the kernel
  * (A's restart reuses the port it got), every wait bounded. */
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
@@ -247,8 +248,34 @@ bus_node_scores_peer (gpointer data)
   scores = g_variant_get_child_value (reply, 0);
   if (!g_variant_lookup (scores, w->peer_id, "d", &score) || score < 0)
     return FALSE;
-  return run_tool (mero_test_meroctl_path (), (const char *[]) { "peers", NULL }, &out, NULL) == 0 &&
-         row_has_score (out, w->peer_id, &shown) && shown >= 0;
+  if (run_tool (mero_test_meroctl_path (), (const char *[]) { "peers", NULL }, &out, NULL) != 0 ||
+      !row_has_score (out, w->peer_id, &shown) || shown < 0)
+    return FALSE;
+  g_clear_pointer (&out, g_free);
+  /* --json: ListPeers' rows with the score appended. */
+  g_assert_cmpint (run_tool (mero_test_meroctl_path (), (const char *[]) { "--json", "peers", NULL },
+                             &out, NULL),
+                   ==, 0);
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *rows;
+    gboolean found = FALSE;
+
+    g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+    rows = json_node_get_array (json_parser_get_root (parser));
+    for (guint i = 0; i < json_array_get_length (rows); i++)
+      {
+        JsonArray *row = json_array_get_array_element (rows, i);
+
+        if (g_strcmp0 (json_array_get_string_element (row, 0), w->peer_id) != 0)
+          continue;
+        g_assert_cmpuint (json_array_get_length (row), ==, 4);
+        g_assert_cmpfloat (json_array_get_double_element (row, 3), >=, 0);
+        found = TRUE;
+      }
+    g_assert_true (found);
+  }
+  return TRUE;
 }
 
 static void
