@@ -385,7 +385,7 @@ disconnect_graylisted (NetPubsub *self, gint64 now)
                                 score, MERO_GOSSIPSUB_SCORE_GRAYLIST_THRESHOLD);
       mero_metrics_counter_add (self->net->metrics, "mero_gossip_peers_disconnected_total",
                                 "reason=\"score\"", 1, NULL);
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-graylisted",
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-score-closed",
                         "MERO_PEER", who, "MESSAGE", "closing %s: %s", who, reason);
       /* Re-enters the pubsub (conn_closed): @peer is gone after this. */
       net_conn_close_for (conn, reason);
@@ -605,13 +605,27 @@ net_pubsub_receive (NetPubsub *self, NetConn *conn, GBytes *rpc)
   gsize len;
   const guint8 *bytes = g_bytes_get_data (rpc, &len);
   gboolean ok;
+  guint64 graylisted;
+  gint64 now;
 
   if (peer == NULL)
     return FALSE;
-  ok = mero_gossipsub_router_receive (self->router, peer->id, bytes, len,
-                                      g_get_monotonic_time (), &error);
+  graylisted = mero_gossipsub_router_get_stats (self->router)->peers_graylisted;
+  now = g_get_monotonic_time ();
+  ok = mero_gossipsub_router_receive (self->router, peer->id, bytes, len, now, &error);
   if (!ok)
     g_debug ("gossipsub RPC from %s refused: %s", peer_id, error->message);
+  if (mero_gossipsub_router_get_stats (self->router)->peers_graylisted != graylisted)
+    {
+      double score = 0;
+
+      /* Once per fall: from here its RPCs are dropped undecoded. */
+      mero_gossipsub_router_get_peer_score (self->router, peer->id, now, &score);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-graylisted",
+                        "MERO_PEER", peer_id, "MESSAGE",
+                        "gossip peer %s graylisted (score %.1f): its RPCs are ignored until "
+                        "it is disconnected at the next heartbeat", peer_id, score);
+    }
   sync_peer_topics (self, peer);
   pump (self);
   return ok;
