@@ -95,8 +95,9 @@ void net_emit (MeroNetwork *self, MeroNetEvent *event);
 void net_peer_connected (MeroNetwork *self, const char *peer_id, const char *address);
 void net_peer_identified (MeroNetwork *self, const char *peer_id, const MeroIdentifyInfo *info);
 void net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us);
-/* @peer_id's gossipsub score, as of the last heartbeat. */
-void net_peer_gossip_score (MeroNetwork *self, const char *peer_id, double score);
+/* @peer_id's gossipsub score, as of the last heartbeat; @has FALSE: it
+ * left the router (its stream failed), no score to show. */
+void net_peer_gossip_score (MeroNetwork *self, const char *peer_id, gboolean has, double score);
 void net_peer_disconnected (MeroNetwork *self, const char *peer_id);
 NetConn *net_find_conn_by_peer (MeroNetwork *self, const char *peer_id);
 

@@ -128,6 +128,7 @@ drop_peer (NetPubsub *self, PsPeer *peer, const char *why)
 
   g_debug ("gossipsub: %s leaves the router: %s", peer->id_text, why);
   mero_gossipsub_router_remove_peer (self->router, peer->id);
+  net_peer_gossip_score (self->net, peer->id_text, FALSE, 0);
   /* The node hears that a departed peer left each of its topics. */
   g_hash_table_iter_init (&iter, peer->topics);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -406,7 +407,7 @@ export_scores (NetPubsub *self, gint64 now)
       double score;
 
       if (mero_gossipsub_router_get_peer_score (self->router, peer->id, now, &score))
-        net_peer_gossip_score (self->net, peer->id_text, score);
+        net_peer_gossip_score (self->net, peer->id_text, TRUE, score);
     }
 }
 

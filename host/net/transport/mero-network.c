@@ -117,7 +117,7 @@ net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us)
 }
 
 void
-net_peer_gossip_score (MeroNetwork *self, const char *peer_id, double score)
+net_peer_gossip_score (MeroNetwork *self, const char *peer_id, gboolean has, double score)
 {
   MeroNetPeerInfo *info;
 
@@ -125,8 +125,8 @@ net_peer_gossip_score (MeroNetwork *self, const char *peer_id, double score)
   info = g_hash_table_lookup (self->peers, peer_id);
   if (info != NULL)
     {
-      info->has_gossip_score = TRUE;
-      info->gossip_score = score;
+      info->has_gossip_score = has;
+      info->gossip_score = has ? score : 0;
     }
   g_mutex_unlock (&self->lock);
 }
