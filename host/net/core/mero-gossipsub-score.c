@@ -346,9 +346,12 @@ mero_gossipsub_score_invalid_delivery (MeroGossipsubScore *self, MeroGossipsubPe
 {
   TopicStats *ts = topic_stats (peer, topic, TRUE);
 
-  (void) self;
+  /* A peer whose topic table is full (a node in very many topics) would
+   * otherwise forge for free on the rest: there it is misbehaviour. */
   if (ts != NULL)
     ts->invalid_message_deliveries += 1;
+  else
+    mero_gossipsub_score_add_penalty (self, peer, 1);
 }
 
 void

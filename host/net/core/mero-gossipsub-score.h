@@ -123,7 +123,8 @@ typedef struct
  * peer with a non-negative score is forgotten, a negative one replaces
  * the retained entry that expires first. */
 #define MERO_GOSSIPSUB_SCORE_MAX_RETAINED 4096u
-/* Topics scored per peer (we score only topics we are subscribed to). */
+/* Topics scored per peer (we score only topics we are subscribed to);
+ * an invalid message on a topic beyond them costs P7 instead of P4. */
 #define MERO_GOSSIPSUB_SCORE_MAX_TOPICS_PER_PEER 256u
 /* Longest IP text kept for P6; a longer one counts as unknown. */
 #define MERO_GOSSIPSUB_SCORE_MAX_IP_LEN 64u

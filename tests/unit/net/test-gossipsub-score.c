@@ -185,6 +185,33 @@ test_p4_invalid (void)
   g_assert_cmpfloat (mero_gossipsub_score_get (s, peer, SEC), <=, 10);
 }
 
+/* Beyond the per-peer topic bound, an invalid message costs P7: a peer
+ * cannot forge for free on a node in very many topics. */
+static void
+test_topic_bound (void)
+{
+  MeroGossipsubScoreParams p;
+  g_autoptr(MeroGossipsubScore) s = NULL;
+  g_autoptr(GBytes) k = key_of (1);
+  MeroGossipsubPeerScore *peer;
+
+  params_silent (&p);
+  p.topic.invalid_message_deliveries_weight = -1;
+  p.behaviour_penalty_weight = -10;
+  s = mero_gossipsub_score_new (&p, 0);
+  peer = mero_gossipsub_score_add_peer (s, k, 0);
+  for (guint i = 0; i < MERO_GOSSIPSUB_SCORE_MAX_TOPICS_PER_PEER; i++)
+    {
+      g_autofree char *topic = g_strdup_printf ("t%u", i);
+
+      mero_gossipsub_score_first_delivery (s, peer, topic);
+    }
+  g_assert_cmpfloat (mero_gossipsub_score_get (s, peer, 0), ==, 0);
+  for (guint i = 0; i < 3; i++)
+    mero_gossipsub_score_invalid_delivery (s, peer, "one-too-many");
+  g_assert_cmpfloat_with_epsilon (mero_gossipsub_score_get (s, peer, 0), -90, EPS);
+}
+
 /* P6: more than the threshold peers on one IP are penalised by the
  * squared surplus; loopback is exempt unless the whitelist is off. */
 static void
@@ -814,6 +841,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/gossipsub-score/p2-first-deliveries", test_p2_first_deliveries);
   g_test_add_func ("/net/gossipsub-score/p3-mesh-deliveries", test_p3_mesh_deliveries);
   g_test_add_func ("/net/gossipsub-score/p4-invalid", test_p4_invalid);
+  g_test_add_func ("/net/gossipsub-score/topic-bound", test_topic_bound);
   g_test_add_func ("/net/gossipsub-score/p6-ip-colocation", test_p6_ip_colocation);
   g_test_add_func ("/net/gossipsub-score/p7-behaviour", test_p7_behaviour);
   g_test_add_func ("/net/gossipsub-score/decay-interval", test_decay_interval);
