@@ -11,9 +11,23 @@
 #define MAX_HTTP_REPLY_BYTES (4 * 1024 * 1024)
 
 static void
-print_peer_row (const char *peer_id, const char *address, const char *protocols)
+print_peer_row (const char *peer_id, const char *address, const char *score,
+                const char *protocols)
 {
-  g_print ("%-52s %-28s %s\n", peer_id, address, protocols);
+  g_print ("%-52s %-28s %8s %s\n", peer_id, address, score, protocols);
+}
+
+/* The peer's gossip_score with one decimal, "-" while it has none. */
+static char *
+score_text (JsonObject *peer)
+{
+  JsonNode *node = json_object_get_member (peer, "gossip_score");
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (node) != G_TYPE_INT64))
+    return g_strdup ("-");
+  return g_strdup_printf ("%.1f", json_node_get_double (node));
 }
 
 /* GET @path of the node at @url; the parsed JSON object or NULL with a
@@ -140,11 +154,12 @@ command_peers_http (const char *url, const char *token)
     }
   member = json_object_get_member (reply, "peers");
   peers = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
-  print_peer_row (_("PEER ID"), _("ADDRESS"), _("PROTOCOLS"));
+  print_peer_row (_("PEER ID"), _("ADDRESS"), _("SCORE"), _("PROTOCOLS"));
   for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
     {
       JsonNode *node = json_array_get_element (peers, i);
       g_autoptr (GString) protocols = g_string_new (NULL);
+      g_autofree char *score = NULL;
       JsonObject *peer;
       JsonArray *list;
 
@@ -164,7 +179,8 @@ command_peers_http (const char *url, const char *token)
             g_string_append_c (protocols, ' ');
           g_string_append (protocols, json_node_get_string (item));
         }
-      print_peer_row (member_string (peer, "peer_id"), member_string (peer, "address"),
+      score = score_text (peer);
+      print_peer_row (member_string (peer, "peer_id"), member_string (peer, "address"), score,
                       protocols->str);
     }
   return 0;

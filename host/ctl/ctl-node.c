@@ -53,15 +53,52 @@ ctl_plugins (MeroDBusNode1 *node, const CtlOptions *options)
 }
 
 static void
-print_peer_row (const char *peer_id, const char *address, const char *protocols)
+print_peer_row (const char *peer_id, const char *address, const char *score,
+                const char *protocols)
 {
-  g_print ("%-52s %-28s %s\n", peer_id, address, protocols);
+  g_print ("%-52s %-28s %8s %s\n", peer_id, address, score, protocols);
+}
+
+/* (transfer full) a{sd} peer id → gossip score; empty from a node that
+ * predates ListPeerScores, so that its peers still list. */
+static GVariant *
+fetch_scores (MeroDBusNode1 *node)
+{
+  GVariant *scores = NULL;
+
+  if (!mero_dbus_node1_call_list_peer_scores_sync (node, &scores, NULL, NULL))
+    return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sd}"), NULL, 0));
+  return scores;
+}
+
+/* ListPeers' rows with the score appended (null when the peer has none):
+ * readers of the first three fields see what they always did. */
+static GVariant *
+peers_with_scores (GVariant *peers, GVariant *scores)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *peer_id, *address;
+  GVariant *protocols;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssasmd)"));
+  g_variant_iter_init (&iter, peers);
+  while (g_variant_iter_next (&iter, "(&s&s@as)", &peer_id, &address, &protocols))
+    {
+      double score = 0;
+      gboolean has = g_variant_lookup (scores, peer_id, "d", &score);
+
+      g_variant_builder_add (&builder, "(ss@asmd)", peer_id, address, protocols, has, score);
+      g_variant_unref (protocols);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
 int
 ctl_peers (MeroDBusNode1 *node, const CtlOptions *options)
 {
   g_autoptr (GVariant) peers = NULL;
+  g_autoptr (GVariant) scores = NULL;
   g_autoptr (GError) error = NULL;
   const char *const *listen = mero_dbus_node1_get_listen_addresses (node);
   GVariantIter iter;
@@ -70,20 +107,27 @@ ctl_peers (MeroDBusNode1 *node, const CtlOptions *options)
 
   if (!mero_dbus_node1_call_list_peers_sync (node, &peers, NULL, &error))
     return ctl_print_error (error);
+  scores = fetch_scores (node);
   if (options->json)
     {
-      ctl_print_json_variant (peers);
+      g_autoptr (GVariant) rows = peers_with_scores (peers, scores);
+
+      ctl_print_json_variant (rows);
       return CTL_EXIT_OK;
     }
   for (gsize i = 0; listen != NULL && listen[i] != NULL; i++)
     g_print ("%s: %s\n", _("Listening on"), listen[i]);
-  print_peer_row (_("PEER ID"), _("ADDRESS"), _("PROTOCOLS"));
+  print_peer_row (_("PEER ID"), _("ADDRESS"), _("SCORE"), _("PROTOCOLS"));
   g_variant_iter_init (&iter, peers);
   while (g_variant_iter_next (&iter, "(&s&s^a&s)", &peer_id, &address, &protocols))
     {
       g_autofree char *joined = g_strjoinv (" ", (char **) protocols);
+      g_autofree char *score_text = NULL;
+      double score;
 
-      print_peer_row (peer_id, address, joined);
+      if (g_variant_lookup (scores, peer_id, "d", &score))
+        score_text = g_strdup_printf ("%.1f", score);
+      print_peer_row (peer_id, address, score_text != NULL ? score_text : "-", joined);
       g_clear_pointer (&protocols, g_free);
     }
   return CTL_EXIT_OK;

@@ -86,6 +86,36 @@ mero_dbus_service_peers_to_variant (MeroNetwork *network)
   return g_variant_builder_end (&builder);
 }
 
+GVariant *
+mero_dbus_service_peer_scores_to_variant (MeroNetwork *network)
+{
+  GVariantBuilder builder;
+  g_autoptr (GPtrArray) peers = NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sd}"));
+  if (network != NULL)
+    peers = mero_network_list_peers (network);
+  for (guint i = 0; peers != NULL && i < peers->len; i++)
+    {
+      const MeroNetPeerInfo *info = g_ptr_array_index (peers, i);
+
+      if (info->has_gossip_score && info->peer_id != NULL)
+        g_variant_builder_add (&builder, "{sd}", info->peer_id, info->gossip_score);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+on_handle_list_peer_scores (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                            gpointer user_data)
+{
+  MeroDBusService *service = user_data;
+
+  mero_dbus_node1_complete_list_peer_scores (
+      skeleton, invocation, mero_dbus_service_peer_scores_to_variant (service->network));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 on_handle_list_peers (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
                       gpointer user_data)
@@ -158,6 +188,8 @@ mero_dbus_service_new (GBusType bus_type, const char *peer_id, const char *versi
   mero_dbus_node1_set_listen_addresses (service->skeleton, (const char *const[]) { NULL });
   g_signal_connect (service->skeleton, "handle-list-peers", G_CALLBACK (on_handle_list_peers),
                     service);
+  g_signal_connect (service->skeleton, "handle-list-peer-scores",
+                    G_CALLBACK (on_handle_list_peer_scores), service);
   g_signal_connect (service->skeleton, "handle-list-plugins",
                     G_CALLBACK (on_handle_list_plugins), service);
   return service;

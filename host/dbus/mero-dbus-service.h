@@ -68,6 +68,8 @@ void mero_dbus_service_free (MeroDBusService *service);
 /* (transfer floating) a(ssas) of @network's connected peers (NULL:
  * empty), sorted by peer id. */
 GVariant *mero_dbus_service_peers_to_variant (MeroNetwork *network);
+/* a{sd}: peer id → gossipsub score, for the peers the router scores. */
+GVariant *mero_dbus_service_peer_scores_to_variant (MeroNetwork *network);
 /* (transfer floating) a(sssss) of the registry's plugins. */
 GVariant *mero_dbus_service_plugins_to_variant (MeroPluginRegistry *registry);
 

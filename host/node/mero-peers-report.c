@@ -129,6 +129,19 @@ join_strings (JsonObject *object, const char *name, const char *separator)
   return g_string_free (out, FALSE);
 }
 
+/* The peer's gossip score with one decimal, or "-" before it has one. */
+static char *
+score_text (JsonObject *peer)
+{
+  JsonNode *node = json_object_get_member (peer, "gossip_score");
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (node) != G_TYPE_INT64))
+    return g_strdup ("-");
+  return g_strdup_printf ("%.1f", json_node_get_double (node));
+}
+
 gboolean
 mero_peers_report_print (const char *home, GError **error)
 {
@@ -151,19 +164,21 @@ mero_peers_report_print (const char *home, GError **error)
   g_print ("%s:\n  %s\n", _("Listening on"), listen[0] != '\0' ? listen : _("(network off)"));
   member = json_object_get_member (reply, "peers");
   peers = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
-  g_print ("%-52s %-28s %s\n", _("PEER ID"), _("ADDRESS"), _("PROTOCOLS"));
+  g_print ("%-52s %-28s %8s %s\n", _("PEER ID"), _("ADDRESS"), _("SCORE"), _("PROTOCOLS"));
   for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
     {
       JsonNode *node = json_array_get_element (peers, i);
       g_autofree char *protocols = NULL;
+      g_autofree char *score = NULL;
       JsonObject *peer;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
       peer = json_node_get_object (node);
       protocols = join_strings (peer, "protocols", " ");
-      g_print ("%-52s %-28s %s\n", string_member (peer, "peer_id"),
-               string_member (peer, "address"), protocols);
+      score = score_text (peer);
+      g_print ("%-52s %-28s %8s %s\n", string_member (peer, "peer_id"),
+               string_member (peer, "address"), score, protocols);
     }
   return TRUE;
 }

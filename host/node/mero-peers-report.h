@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 #define MERO_PEERS_REPORT_MAX_BYTES (4 * 1024 * 1024)
 
 /* Prints the listen addresses and one line per connected peer (peer id,
- * address, protocols) to stdout. */
+ * address, gossipsub score, protocols) to stdout. */
 gboolean mero_peers_report_print (const char *home, GError **error);
 
 G_END_DECLS

@@ -2,7 +2,11 @@
  *
  *   {"listen_addresses": ["/ip4/…/tcp/2428/p2p/12D3KooW…", …],
  *    "peers": [{"peer_id", "address", "connections", "protocols": […],
- *               "agent_version", "rtt_ms"}, …]}   sorted by peer_id
+ *               "agent_version", "rtt_ms", "gossip_score"}, …]}   sorted by peer_id
+ *
+ * gossip_score is the peer's gossipsub v1.1 score at the network's last
+ * heartbeat (null until the peer joined the router); below -80 (the
+ * graylist threshold) its gossip is ignored and it is disconnected.
  *
  * The list is as long as the network's connection limit at most, so the
  * reply is bounded without paging. */
@@ -41,6 +45,11 @@ add_peer (JsonBuilder *builder, const MeroNetPeerInfo *info)
   json_builder_set_member_name (builder, "rtt_ms");
   if (info->rtt_us >= 0)
     json_builder_add_double_value (builder, (double) info->rtt_us / 1000.0);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "gossip_score");
+  if (info->has_gossip_score)
+    json_builder_add_double_value (builder, info->gossip_score);
   else
     json_builder_add_null_value (builder);
   json_builder_end_object (builder);

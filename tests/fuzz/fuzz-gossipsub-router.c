@@ -1,7 +1,9 @@
 /* fuzz-gossipsub-router.c: a gossipsub router fed a script of events
  * from the input: RPCs from one of four peers, heartbeats, publishes,
- * peers leaving and coming back.  Every RPC the router produces must
- * decode within the codec's bounds, whatever it was fed.
+ * peers leaving and coming back (with the score they left with).  Every
+ * RPC the router produces must decode within the codec's bounds,
+ * whatever it was fed; peers the score hands over for disconnection are
+ * removed, as the host does.
  *
  * Input: records of `op(1) len(2, big-endian) payload(len)`; op & 3 is
  * the action (0 RPC, 1 advance time by payload[0] seconds, 2 publish,
@@ -47,6 +49,20 @@ drain (MeroGossipsubRouter *r)
     mero_gossipsub_delivery_free (d);
 }
 
+/* The host closes graylisted peers; here they come straight back. */
+static void
+disconnect_graylisted (MeroGossipsubRouter *r, gint64 now)
+{
+  MeroPeerId *gone;
+
+  while ((gone = mero_gossipsub_router_pull_disconnect (r)) != NULL)
+    {
+      mero_gossipsub_router_remove_peer (r, gone);
+      g_assert (mero_gossipsub_router_add_peer (r, gone, FALSE, now));
+      mero_peer_id_free (gone);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -66,6 +82,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       peers[i] = peer_id (i);
       g_assert (mero_gossipsub_router_add_peer (r, peers[i], i % 2 == 0, now));
+      /* P6 counts the two peers on a shared non-loopback address. */
+      mero_gossipsub_router_set_peer_ip (r, peers[i], i < 2 ? "192.0.2.1" : "127.0.0.1");
     }
 
   while (at + 3 <= size)
@@ -84,6 +102,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         case 1:
           now += (len > 0 ? payload[0] : 1) * G_USEC_PER_SEC;
           mero_gossipsub_router_handle_deadline (r, now);
+          disconnect_graylisted (r, now);
           break;
         case 2:
           g_bytes_unref (mero_gossipsub_router_publish (r, topics[(op >> 2) % G_N_ELEMENTS (topics)],

@@ -12,6 +12,7 @@
  * Noise-only one, which keeps running.  Only 127.0.0.1, every port chosen by the kernel
  * (A's restart reuses the port it got), every wait bounded. */
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
@@ -191,6 +192,92 @@ merod_peers_lists (gpointer data)
   return status == 0 && strstr (out, w->peer_id) != NULL && strstr (out, "/ipfs/ping/1.0.0");
 }
 
+/* The SCORE column of @peer_id's row in a peers table: a number. */
+static gboolean
+row_has_score (const char *out, const char *peer_id, double *score)
+{
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) cols = NULL;
+      char *end = NULL;
+
+      if (!g_str_has_prefix (lines[i], peer_id))
+        continue;
+      cols = g_strsplit_set (lines[i], " ", -1);
+      /* peer id, address, score: skip the padding between them. */
+      for (guint c = 1, n = 0; cols[c] != NULL; c++)
+        if (cols[c][0] != '\0' && ++n == 2)
+          {
+            *score = g_ascii_strtod (cols[c], &end);
+            return end != cols[c] && *end == '\0';
+          }
+    }
+  return FALSE;
+}
+
+/* `merod peers --home` shows @peer_id's gossip score, not negative. */
+static gboolean
+merod_peers_scores (gpointer data)
+{
+  HttpPeerWait *w = data;
+  g_autofree char *out = NULL;
+  double score = -1;
+  int status = run_tool (mero_test_merod_path (),
+                         (const char *[]) { "peers", "--home", w->home, NULL }, &out, NULL);
+
+  return status == 0 && strstr (out, "SCORE") != NULL && row_has_score (out, w->peer_id, &score) &&
+         score >= 0;
+}
+
+/* B's ListPeerScores (D-Bus) has @peer_id, and meroctl peers shows it. */
+static gboolean
+bus_node_scores_peer (gpointer data)
+{
+  PeerWait *w = data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      w->f->connection, NODE_NAME, NODE_PATH, NODE_IFACE, "ListPeerScores", NULL,
+      G_VARIANT_TYPE ("(a{sd})"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, NULL);
+  g_autoptr (GVariant) scores = NULL;
+  g_autofree char *out = NULL;
+  double score = -1, shown = -1;
+
+  if (reply == NULL)
+    return FALSE;
+  scores = g_variant_get_child_value (reply, 0);
+  if (!g_variant_lookup (scores, w->peer_id, "d", &score) || score < 0)
+    return FALSE;
+  if (run_tool (mero_test_meroctl_path (), (const char *[]) { "peers", NULL }, &out, NULL) != 0 ||
+      !row_has_score (out, w->peer_id, &shown) || shown < 0)
+    return FALSE;
+  g_clear_pointer (&out, g_free);
+  /* --json: ListPeers' rows with the score appended. */
+  g_assert_cmpint (run_tool (mero_test_meroctl_path (), (const char *[]) { "--json", "peers", NULL },
+                             &out, NULL),
+                   ==, 0);
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *rows;
+    gboolean found = FALSE;
+
+    g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+    rows = json_node_get_array (json_parser_get_root (parser));
+    for (guint i = 0; i < json_array_get_length (rows); i++)
+      {
+        JsonArray *row = json_array_get_array_element (rows, i);
+
+        if (g_strcmp0 (json_array_get_string_element (row, 0), w->peer_id) != 0)
+          continue;
+        g_assert_cmpuint (json_array_get_length (row), ==, 4);
+        g_assert_cmpfloat (json_array_get_double_element (row, 3), >=, 0);
+        found = TRUE;
+      }
+    g_assert_true (found);
+  }
+  return TRUE;
+}
+
 static void
 test_bootstrap_and_redial (Fixture *f, gconstpointer data)
 {
@@ -247,6 +334,9 @@ test_bootstrap_and_redial (Fixture *f, gconstpointer data)
   g_assert_true (mero_test_wait_until (bus_node_lists_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (merod_peers_lists, &a_sees_b, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (merod_peers_lists, &b_sees_a_http, MERO_TEST_TIMEOUT_MS));
+  /* Each scores the other (gossipsub v1.1), visible in every report. */
+  g_assert_true (mero_test_wait_until (bus_node_scores_peer, &b_sees_a, MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (merod_peers_scores, &a_sees_b, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_wait_until (signal_seen, &first_connect, MERO_TEST_TIMEOUT_MS));
   g_assert_true (mero_test_daemon_wait_for_stderr (b, "speaking", MERO_TEST_TIMEOUT_MS));
 

@@ -8,7 +8,8 @@
  *
  * For each: js's connection monitor (a ping every 10 s, so three rounds)
  * and our pings (every 5 s) all pass, neither side sees a disconnect,
- * and gossip still flows at the end: at ~27 s each side publishes
+ * js's gossipsub score on our side is never negative, and gossip still
+ * flows at the end: at ~27 s each side publishes
  * N_LATE messages that the other receives exactly once.  At 15 s we
  * start serving a new stream protocol: js learns it from our identify
  * push (/ipfs/id/push/1.0.0).
@@ -56,6 +57,11 @@ typedef struct
   /* Our events when js said "done": a js that finishes before the other
    * cases stops a second later, and that disconnect is not a failure. */
   guint events_at_done;
+  /* js's gossipsub score on our side, polled: a well-behaved peer is
+   * never penalised. */
+  gboolean js_scored;
+  double js_min_score;
+  gint64 next_score_poll;
 } Case;
 
 static void
@@ -215,6 +221,22 @@ case_step (Case *c)
         }
       c->published = TRUE;
     }
+  if (c->js_peer != NULL && g_get_monotonic_time () >= c->next_score_poll)
+    {
+      g_autoptr(GPtrArray) peers = mero_network_list_peers (c->net);
+
+      c->next_score_poll = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+      for (guint i = 0; i < peers->len; i++)
+        {
+          const MeroNetPeerInfo *info = g_ptr_array_index (peers, i);
+
+          if (g_strcmp0 (info->peer_id, c->js_peer) != 0 || !info->has_gossip_score)
+            continue;
+          c->js_min_score = c->js_scored ? MIN (c->js_min_score, info->gossip_score)
+                                         : info->gossip_score;
+          c->js_scored = TRUE;
+        }
+    }
   if (c->events_at_done == 0 && find_js (c, "done") != NULL)
     c->events_at_done = c->net_events->len;
   return c->events_at_done > 0 || c->js.eof;
@@ -265,6 +287,9 @@ case_check (Case *c)
                   count_net (c, MERO_NET_EVENT_PEER_DISCONNECTED));
   g_assert_nonnull (done);
   g_assert_nonnull (c->js_peer);
+  g_test_message ("%s: js's lowest gossip score %.2f", c->name, c->js_min_score);
+  g_assert_true (c->js_scored);
+  g_assert_cmpfloat (c->js_min_score, >=, 0);
   g_assert_cmpuint (count_net (c, MERO_NET_EVENT_PEER_CONNECTED), ==, 1);
   /* The connection runs the security protocol of the case. */
   for (guint i = 0; i < c->net_events->len; i++)

@@ -29,6 +29,13 @@ G_BEGIN_DECLS
  * too, so that our GRAFT never lands inside js's backoff window. */
 #define MERO_GOSSIPSUB_BACKOFF_SLACK_HEARTBEATS 1u
 
+/* v1.1 scoring extras (js defaults). */
+#define MERO_GOSSIPSUB_DEFAULT_D_SCORE 4u
+#define MERO_GOSSIPSUB_DEFAULT_D_OUT 2u
+#define MERO_GOSSIPSUB_DEFAULT_OPPORTUNISTIC_GRAFT_TICKS 60u
+#define MERO_GOSSIPSUB_DEFAULT_OPPORTUNISTIC_GRAFT_PEERS 2u
+#define MERO_GOSSIPSUB_DEFAULT_IWANT_FOLLOWUP_US (3 * G_USEC_PER_SEC)
+
 /* --- bounds on what peers can make us hold --- */
 
 /* Peers one router tracks; add_peer refuses more. */
@@ -77,6 +84,9 @@ G_BEGIN_DECLS
  * gossip retransmission = 3). */
 #define MERO_GOSSIPSUB_MAX_IWANT_REPLIES_PER_HEARTBEAT 500u
 #define MERO_GOSSIPSUB_GOSSIP_RETRANSMISSION 3u
+/* IWANT promises tracked (one message id per IHAVE we answer); when
+ * full, further IWANTs are still sent but not followed up (counted). */
+#define MERO_GOSSIPSUB_MAX_PROMISES 8192u
 /* Delivered messages waiting for the host to pull them. */
 #define MERO_GOSSIPSUB_MAX_PENDING_DELIVERIES 4096u
 

@@ -4,8 +4,22 @@
 
 #include <string.h>
 
+gboolean
+mero_gossipsub_check_graylist (MeroGossipsubRouter *self, GossipPeer *peer, gint64 now)
+{
+  if (mero_gossipsub_peer_score (self, peer, now) >= self->config.thresholds.graylist_threshold)
+    return FALSE;
+  if (!peer->graylisted)
+    {
+      peer->graylisted = TRUE;
+      self->stats.peers_graylisted++;
+    }
+  return TRUE;
+}
+
 static void
-handle_subscription (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubSubscription *sub)
+handle_subscription (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubSubscription *sub,
+                     gint64 now)
 {
   GossipTopic *t;
 
@@ -18,7 +32,7 @@ handle_subscription (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGoss
       if (t != NULL)
         {
           g_hash_table_remove (t->peers, peer->key);
-          g_hash_table_remove (t->mesh, peer->key);
+          mero_gossipsub_mesh_remove (self, t, peer, now);
           g_hash_table_remove (t->fanout, peer->key);
         }
       return;
@@ -99,53 +113,92 @@ mero_gossipsub_accept_message (MeroGossipsubRouter *self, GossipPeer *from,
     }
 }
 
+/* The message @id arrived: whoever promised it kept the promise. */
 static void
+keep_promise (MeroGossipsubRouter *self, GBytes *id)
+{
+  /* Most messages come unasked: skip hashing the id then. */
+  if (g_hash_table_size (self->promises) > 0)
+    g_hash_table_remove (self->promises, id);
+}
+
+/* FALSE: the sender is now graylisted, the rest of its RPC is not read. */
+static gboolean
 handle_message (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubMessage *msg,
                 gint64 now)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) id = NULL;
   GossipTopic *t;
+  gint64 first_seen;
 
   if (msg->topic == NULL || msg->topic[0] == '\0')
     {
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_NO_TOPIC);
-      return;
-    }
-  if (msg->data != NULL && g_bytes_get_size (msg->data) > MERO_GOSSIPSUB_MAX_MESSAGE_DATA)
-    {
-      mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_OVERSIZE);
-      return;
+      return TRUE;
     }
   t = mero_gossipsub_topic_lookup (self, msg->topic);
   if (t == NULL || !t->subscribed)
     {
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_NOT_SUBSCRIBED);
-      return;
+      return TRUE;
+    }
+  if (msg->data != NULL && g_bytes_get_size (msg->data) > MERO_GOSSIPSUB_MAX_MESSAGE_DATA)
+    {
+      mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_OVERSIZE);
+      mero_gossipsub_score_invalid_delivery (self->score, peer->score, msg->topic);
+      return !mero_gossipsub_check_graylist (self, peer, now);
     }
   /* A duplicate is recognised before its signature is checked (the
    * expensive part).  Only valid messages enter the seen cache, so a
    * forgery sent first cannot shadow the real message with its id. */
   id = mero_gossipsub_message_id (msg);
-  if (id != NULL && mero_gossipsub_seen_contains (self->seen, id))
+  if (id != NULL && mero_gossipsub_seen_lookup (self->seen, id, &first_seen))
     {
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_DUPLICATE);
-      return;
+      mero_gossipsub_score_duplicate_delivery (self->score, peer->score, msg->topic, first_seen, now);
+      return TRUE;
     }
   if (!mero_gossipsub_message_verify_strict_sign (msg, &error))
     {
+      /* Bad signature or StrictSign fields: P4 for the topic, and the
+       * sender may be graylisted from here on. */
       mero_gossipsub_count_drop (self, drop_for_error (error));
-      return;
+      mero_gossipsub_score_invalid_delivery (self->score, peer->score, msg->topic);
+      return !mero_gossipsub_check_graylist (self, peer, now);
     }
   g_assert (id != NULL); /* a verified message has an author key and seqno */
   mero_gossipsub_mark_seen (self, id, now);
+  mero_gossipsub_score_first_delivery (self->score, peer->score, msg->topic);
+  keep_promise (self, id);
   mero_gossipsub_accept_message (self, peer, msg, id);
+  return TRUE;
+}
+
+/* Remembers that @peer owes us message @id (one id per IHAVE, as js). */
+static void
+expect_promise (MeroGossipsubRouter *self, GossipPeer *peer, GBytes *id, gint64 now)
+{
+  GossipPromise *promise;
+
+  if (g_hash_table_contains (self->promises, id))
+    return;
+  if (g_hash_table_size (self->promises) >= MERO_GOSSIPSUB_MAX_PROMISES)
+    {
+      mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_PROMISES_FULL);
+      return;
+    }
+  promise = g_new (GossipPromise, 1);
+  promise->peer_key = g_bytes_ref (peer->key);
+  promise->expiry = now + self->config.iwant_followup_us;
+  g_hash_table_insert (self->promises, g_bytes_ref (id), promise);
 }
 
 static void
-handle_ihave (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubIHave *ih)
+handle_ihave (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubIHave *ih, gint64 now)
 {
   GossipTopic *t;
+  GBytes *promised = NULL;
 
   if (++peer->ihave_received > MERO_GOSSIPSUB_MAX_IHAVE_MESSAGES)
     {
@@ -167,8 +220,14 @@ handle_ihave (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubIH
           return;
         }
       if (mero_gossipsub_queue_iwant (self, peer, id))
-        peer->iwant_asked++;
+        {
+          peer->iwant_asked++;
+          if (promised == NULL)
+            promised = id;
+        }
     }
+  if (promised != NULL)
+    expect_promise (self, peer, promised, now);
 }
 
 static void
@@ -215,8 +274,17 @@ handle_graft (MeroGossipsubRouter *self, GossipPeer *peer, const char *topic, gi
     return;
   if (mero_gossipsub_topic_in_backoff (self, t, peer->key, now, FALSE))
     {
-      /* The peer ignored our PRUNE's backoff: PRUNE again and extend it. */
+      /* The peer ignored our PRUNE's backoff: PRUNE again and extend it,
+       * and penalise it (spec: P7). */
       mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_GRAFT_BACKOFF);
+      mero_gossipsub_score_add_penalty (self->score, peer->score, 1);
+      mero_gossipsub_topic_add_backoff (self, t, peer->key, now, self->config.prune_backoff_s);
+      mero_gossipsub_queue_prune (self, peer, topic, self->config.prune_backoff_s);
+      return;
+    }
+  if (mero_gossipsub_peer_score (self, peer, now) < 0)
+    {
+      mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_GRAFT_NEGATIVE_SCORE);
       mero_gossipsub_topic_add_backoff (self, t, peer->key, now, self->config.prune_backoff_s);
       mero_gossipsub_queue_prune (self, peer, topic, self->config.prune_backoff_s);
       return;
@@ -230,7 +298,7 @@ handle_graft (MeroGossipsubRouter *self, GossipPeer *peer, const char *topic, gi
       mero_gossipsub_queue_prune (self, peer, topic, self->config.prune_backoff_s);
       return;
     }
-  g_hash_table_insert (t->mesh, peer->key, peer);
+  mero_gossipsub_mesh_add (self, t, peer, now);
 }
 
 static void
@@ -240,7 +308,7 @@ handle_prune (MeroGossipsubRouter *self, GossipPeer *peer, const MeroGossipsubPr
 
   if (t == NULL)
     return;
-  g_hash_table_remove (t->mesh, peer->key);
+  mero_gossipsub_mesh_remove (self, t, peer, now);
   /* A v1.0 peer names no backoff: apply the default one. */
   mero_gossipsub_topic_add_backoff (self, t, peer->key, now,
                                     prune->has_backoff ? prune->backoff_s : self->config.prune_backoff_s);
@@ -250,13 +318,25 @@ void
 mero_gossipsub_handle_rpc (MeroGossipsubRouter *self, GossipPeer *from, MeroGossipsubRpc *rpc,
                            gint64 now)
 {
+  gboolean gossip_ok;
+
   for (guint i = 0; i < rpc->subscriptions->len; i++)
-    handle_subscription (self, from, g_ptr_array_index (rpc->subscriptions, i));
+    handle_subscription (self, from, g_ptr_array_index (rpc->subscriptions, i), now);
   for (guint i = 0; i < rpc->messages->len; i++)
-    handle_message (self, from, g_ptr_array_index (rpc->messages, i), now);
-  for (guint i = 0; i < rpc->ihave->len; i++)
-    handle_ihave (self, from, g_ptr_array_index (rpc->ihave, i));
-  for (guint i = 0; i < rpc->iwant->len; i++)
+    if (!handle_message (self, from, g_ptr_array_index (rpc->messages, i), now))
+      {
+        /* Graylisted by what it just sent: the rest is not verified. */
+        self->stats.rpcs_ignored_graylist++;
+        return;
+      }
+  /* Spec gossip threshold: no gossip from peers below it. */
+  gossip_ok = rpc->ihave->len + rpc->iwant->len == 0 ||
+              mero_gossipsub_peer_score (self, from, now) >= self->config.thresholds.gossip_threshold;
+  if (!gossip_ok)
+    mero_gossipsub_count_drop (self, MERO_GOSSIPSUB_DROP_BELOW_GOSSIP_THRESHOLD);
+  for (guint i = 0; gossip_ok && i < rpc->ihave->len; i++)
+    handle_ihave (self, from, g_ptr_array_index (rpc->ihave, i), now);
+  for (guint i = 0; gossip_ok && i < rpc->iwant->len; i++)
     handle_iwant (self, from, g_ptr_array_index (rpc->iwant, i));
   for (guint i = 0; i < rpc->graft->len; i++)
     handle_graft (self, from, g_ptr_array_index (rpc->graft, i), now);

@@ -29,6 +29,10 @@ typedef struct
   guint ihave_received;
   guint iwant_asked;
   guint iwant_replies;
+
+  MeroGossipsubPeerScore *score; /* owned by the router's score */
+  gboolean graylisted;           /* below the graylist threshold when last looked at */
+  gboolean disconnect_queued;    /* handed to the host for disconnection */
 } GossipPeer;
 
 typedef struct
@@ -63,7 +67,46 @@ struct _MeroGossipsubRouter
   MeroGossipsubMcache *mcache;
   guint64 seen_evicted_seen; /* seen evictions already counted */
   MeroGossipsubStats stats;
+
+  MeroGossipsubScore *score;
+  GHashTable *promises;  /* message id (owned) -> GossipPromise (owned) */
+  GQueue disconnects;    /* MeroPeerId (owned): graylisted at a heartbeat */
+  guint64 heartbeat_ticks;
+  /* The latest time a call brought: remove_peer takes none, and the
+   * score it retains expires from then. */
+  gint64 last_now;
 };
+
+/* We sent @peer_key an IWANT for a message it announced: it must send it
+ * by @expiry or get a behaviour penalty. */
+typedef struct
+{
+  GBytes *peer_key;
+  gint64 expiry;
+} GossipPromise;
+
+static inline double
+mero_gossipsub_peer_score (const MeroGossipsubRouter *self, const GossipPeer *peer, gint64 now)
+{
+  return mero_gossipsub_score_get (self->score, peer->score, now);
+}
+
+/* Mesh membership goes through these so that the score sees each GRAFT
+ * and PRUNE (P1, P3, P3b). */
+static inline void
+mero_gossipsub_mesh_add (MeroGossipsubRouter *self, GossipTopic *topic, GossipPeer *peer, gint64 now)
+{
+  g_hash_table_insert (topic->mesh, peer->key, peer);
+  mero_gossipsub_score_graft (self->score, peer->score, topic->name, now);
+}
+
+static inline void
+mero_gossipsub_mesh_remove (MeroGossipsubRouter *self, GossipTopic *topic, GossipPeer *peer,
+                            gint64 now)
+{
+  if (g_hash_table_remove (topic->mesh, peer->key))
+    mero_gossipsub_score_prune (self->score, peer->score, topic->name, now);
+}
 
 static inline void
 mero_gossipsub_count_drop (MeroGossipsubRouter *self, MeroGossipsubDrop drop)
@@ -119,6 +162,9 @@ void mero_gossipsub_queue_clear (MeroGossipsubRouter *self, GossipPeer *peer);
 /* Inbound (mero-gossipsub-receive.c). */
 void mero_gossipsub_handle_rpc (MeroGossipsubRouter *self, GossipPeer *from,
                                 MeroGossipsubRpc *rpc, gint64 now);
+/* TRUE if @peer is below the graylist threshold; counts it the first
+ * time it is. */
+gboolean mero_gossipsub_check_graylist (MeroGossipsubRouter *self, GossipPeer *peer, gint64 now);
 /* Delivers, caches and forwards a message already known valid and new. */
 void mero_gossipsub_accept_message (MeroGossipsubRouter *self, GossipPeer *from,
                                     const MeroGossipsubMessage *msg, GBytes *id);

@@ -27,7 +27,14 @@ mero_gossipsub_config_init (MeroGossipsubConfig *config)
     .prune_backoff_s = MERO_GOSSIPSUB_DEFAULT_PRUNE_BACKOFF_S,
     .unsubscribe_backoff_s = MERO_GOSSIPSUB_DEFAULT_UNSUBSCRIBE_BACKOFF_S,
     .flood_publish = TRUE,
+    .d_score = MERO_GOSSIPSUB_DEFAULT_D_SCORE,
+    .d_out = MERO_GOSSIPSUB_DEFAULT_D_OUT,
+    .opportunistic_graft_ticks = MERO_GOSSIPSUB_DEFAULT_OPPORTUNISTIC_GRAFT_TICKS,
+    .opportunistic_graft_peers = MERO_GOSSIPSUB_DEFAULT_OPPORTUNISTIC_GRAFT_PEERS,
+    .iwant_followup_us = MERO_GOSSIPSUB_DEFAULT_IWANT_FOLLOWUP_US,
   };
+  mero_gossipsub_score_params_init (&config->score);
+  mero_gossipsub_score_thresholds_init (&config->thresholds);
 }
 
 static const char *const drop_names[MERO_GOSSIPSUB_N_DROPS] = {
@@ -58,6 +65,9 @@ static const char *const drop_names[MERO_GOSSIPSUB_N_DROPS] = {
   [MERO_GOSSIPSUB_DROP_MCACHE_FULL] = "mcache_full",
   [MERO_GOSSIPSUB_DROP_SEEN_EVICTED] = "seen_evicted",
   [MERO_GOSSIPSUB_DROP_BACKOFF_FULL] = "backoff_full",
+  [MERO_GOSSIPSUB_DROP_BELOW_GOSSIP_THRESHOLD] = "below_gossip_threshold",
+  [MERO_GOSSIPSUB_DROP_GRAFT_NEGATIVE_SCORE] = "graft_negative_score",
+  [MERO_GOSSIPSUB_DROP_PROMISES_FULL] = "promises_full",
 };
 
 const char *
@@ -90,6 +100,7 @@ gossip_peer_free (gpointer data)
 
   mero_peer_id_free (p->id);
   g_bytes_unref (p->key);
+  /* p->score belongs to the router's score, freed or retained there. */
   g_hash_table_unref (p->topics);
   mero_gossipsub_rpc_free (p->out_ctl);
   g_queue_clear_full (&p->out_msgs, (GDestroyNotify) mero_gossipsub_message_free);
@@ -230,6 +241,15 @@ mero_gossipsub_shuffle (MeroGossipsubRouter *self, GPtrArray *peers)
 
 /* --- lifecycle --- */
 
+static void
+gossip_promise_free (gpointer data)
+{
+  GossipPromise *promise = data;
+
+  g_bytes_unref (promise->peer_key);
+  g_free (promise);
+}
+
 MeroGossipsubRouter *
 mero_gossipsub_router_new (const MeroGossipsubConfig *config,
                            const guint8 identity_seed[MERO_ED25519_SEED_LEN], guint64 first_seqno,
@@ -259,6 +279,7 @@ mero_gossipsub_router_new (const MeroGossipsubConfig *config,
   self->next_seqno = first_seqno;
   self->rand = g_rand_new_with_seed_array (seed_words, G_N_ELEMENTS (seed_words));
   self->next_heartbeat = now + config->heartbeat_interval_us;
+  self->last_now = now;
   self->peers = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, NULL, gossip_peer_free);
   self->topics = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, gossip_topic_free);
   g_queue_init (&self->pending);
@@ -266,6 +287,10 @@ mero_gossipsub_router_new (const MeroGossipsubConfig *config,
   self->seen = mero_gossipsub_seen_new (config->seen_ttl_us, MERO_GOSSIPSUB_MAX_SEEN);
   self->mcache = mero_gossipsub_mcache_new (config->history_length, config->history_gossip,
                                             MERO_GOSSIPSUB_MAX_MCACHE);
+  self->score = mero_gossipsub_score_new (&config->score, now);
+  self->promises = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
+                                          gossip_promise_free);
+  g_queue_init (&self->disconnects);
   return self;
 }
 
@@ -279,6 +304,9 @@ mero_gossipsub_router_free (MeroGossipsubRouter *self)
   g_hash_table_unref (self->topics);
   g_queue_clear (&self->pending);
   g_hash_table_unref (self->peers);
+  mero_gossipsub_score_free (self->score);
+  g_hash_table_unref (self->promises);
+  g_queue_clear_full (&self->disconnects, (GDestroyNotify) mero_peer_id_free);
   g_queue_clear_full (&self->deliveries, (GDestroyNotify) mero_gossipsub_delivery_free);
   mero_gossipsub_seen_free (self->seen);
   mero_gossipsub_mcache_free (self->mcache);
@@ -316,6 +344,7 @@ mero_gossipsub_router_add_peer (MeroGossipsubRouter *self, const MeroPeerId *pee
 
   g_return_val_if_fail (self != NULL && peer != NULL, FALSE);
 
+  self->last_now = MAX (self->last_now, now);
   key = peer_key (peer);
   if (g_hash_table_contains (self->peers, key))
     return FALSE;
@@ -331,6 +360,8 @@ mero_gossipsub_router_add_peer (MeroGossipsubRouter *self, const MeroPeerId *pee
   p->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->out_ctl = mero_gossipsub_rpc_new ();
   g_queue_init (&p->out_msgs);
+  /* A peer that comes back takes up its retained score. */
+  p->score = mero_gossipsub_score_add_peer (self->score, p->key, now);
   g_hash_table_insert (self->peers, p->key, p);
 
   /* Our first RPC to a peer carries all our subscriptions, as js's does;
@@ -340,7 +371,6 @@ mero_gossipsub_router_add_peer (MeroGossipsubRouter *self, const MeroPeerId *pee
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t))
     if (t->subscribed)
       mero_gossipsub_queue_subscription (self, p, t->name, TRUE);
-  (void) now;
   return TRUE;
 }
 
@@ -365,6 +395,9 @@ mero_gossipsub_router_remove_peer (MeroGossipsubRouter *self, const MeroPeerId *
       g_hash_table_remove (t->mesh, key);
       g_hash_table_remove (t->fanout, key);
     }
+  /* Leaves every mesh there (P3b) and is retained. */
+  mero_gossipsub_score_remove_peer (self->score, p->score, self->last_now);
+  p->score = NULL;
   mero_gossipsub_queue_clear (self, p);
   g_hash_table_remove (self->peers, key);
   mero_gossipsub_topic_collect (self);
@@ -396,6 +429,7 @@ mero_gossipsub_router_subscribe (MeroGossipsubRouter *self, const char *topic, g
 
   g_return_val_if_fail (self != NULL, FALSE);
 
+  self->last_now = MAX (self->last_now, now);
   if (!check_topic_name (topic, error))
     return FALSE;
   t = mero_gossipsub_topic_ensure (self, topic);
@@ -418,9 +452,10 @@ mero_gossipsub_router_subscribe (MeroGossipsubRouter *self, const char *topic, g
   for (guint i = 0; i < fanout->len && g_hash_table_size (t->mesh) < self->config.d; i++)
     {
       p = g_ptr_array_index (fanout, i);
-      if (mero_gossipsub_topic_in_backoff (self, t, p->key, now, TRUE))
+      if (mero_gossipsub_topic_in_backoff (self, t, p->key, now, TRUE) ||
+          mero_gossipsub_peer_score (self, p, now) < 0)
         continue;
-      g_hash_table_insert (t->mesh, p->key, p);
+      mero_gossipsub_mesh_add (self, t, p, now);
       mero_gossipsub_queue_graft (self, p, topic);
     }
   g_hash_table_remove_all (t->fanout);
@@ -438,6 +473,7 @@ mero_gossipsub_router_unsubscribe (MeroGossipsubRouter *self, const char *topic,
 
   g_return_if_fail (self != NULL && topic != NULL);
 
+  self->last_now = MAX (self->last_now, now);
   t = mero_gossipsub_topic_lookup (self, topic);
   if (t == NULL || !t->subscribed)
     return;
@@ -450,6 +486,7 @@ mero_gossipsub_router_unsubscribe (MeroGossipsubRouter *self, const char *topic,
     {
       mero_gossipsub_queue_prune (self, p, topic, self->config.unsubscribe_backoff_s);
       mero_gossipsub_topic_add_backoff (self, t, p->key, now, self->config.unsubscribe_backoff_s);
+      mero_gossipsub_score_prune (self->score, p->score, topic, now);
     }
   g_hash_table_remove_all (t->mesh);
 }
@@ -466,10 +503,11 @@ publish_to_fanout (MeroGossipsubRouter *self, GossipTopic *t, const MeroGossipsu
       g_autoptr(GPtrArray) candidates = mero_gossipsub_sorted_peers (t->peers);
 
       mero_gossipsub_shuffle (self, candidates);
-      for (guint i = 0; i < candidates->len && i < self->config.d; i++)
+      for (guint i = 0; i < candidates->len && g_hash_table_size (t->fanout) < self->config.d; i++)
         {
           p = g_ptr_array_index (candidates, i);
-          g_hash_table_insert (t->fanout, p->key, p);
+          if (mero_gossipsub_peer_score (self, p, now) >= self->config.thresholds.publish_threshold)
+            g_hash_table_insert (t->fanout, p->key, p);
         }
     }
   t->fanout_active = TRUE;
@@ -497,6 +535,7 @@ mero_gossipsub_router_publish (MeroGossipsubRouter *self, const char *topic, con
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
+  self->last_now = MAX (self->last_now, now);
   if (!check_topic_name (topic, error))
     return NULL;
   if (len > MERO_GOSSIPSUB_MAX_MESSAGE_DATA)
@@ -548,8 +587,15 @@ mero_gossipsub_router_publish (MeroGossipsubRouter *self, const char *topic, con
     }
   g_hash_table_iter_init (&iter, targets);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &p))
-    if (mero_gossipsub_queue_message (self, p, msg))
-      self->stats.messages_forwarded++;
+    {
+      /* Flood publishing reaches beyond the mesh: only to peers we trust
+       * enough (spec publishThreshold). */
+      if (targets != t->mesh &&
+          mero_gossipsub_peer_score (self, p, now) < self->config.thresholds.publish_threshold)
+        continue;
+      if (mero_gossipsub_queue_message (self, p, msg))
+        self->stats.messages_forwarded++;
+    }
   return g_steal_pointer (&id);
 }
 
@@ -567,6 +613,7 @@ mero_gossipsub_router_receive (MeroGossipsubRouter *self, const MeroPeerId *peer
   g_return_val_if_fail (self != NULL && peer != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
 
+  self->last_now = MAX (self->last_now, now);
   key = peer_key (peer);
   p = g_hash_table_lookup (self->peers, key);
   if (p == NULL)
@@ -576,9 +623,18 @@ mero_gossipsub_router_receive (MeroGossipsubRouter *self, const MeroPeerId *peer
                    "gossipsub RPC from a peer that was not added");
       return FALSE;
     }
+  /* Graylisted: dropped before decoding, let alone verifying
+   * signatures, which is what a flood of forgeries costs us. */
+  if (mero_gossipsub_check_graylist (self, p, now))
+    {
+      self->stats.rpcs_ignored_graylist++;
+      return TRUE;
+    }
   rpc = mero_gossipsub_rpc_decode (data, len, &local_error);
   if (rpc == NULL)
     {
+      /* js never sends these; a peer that does is misbehaving (P7). */
+      mero_gossipsub_score_add_penalty (self->score, p->score, 1);
       mero_gossipsub_count_drop (self, g_error_matches (local_error, MERO_GOSSIPSUB_ERROR,
                                                         MERO_GOSSIPSUB_ERROR_TOO_LARGE)
                                        ? MERO_GOSSIPSUB_DROP_RPC_TOO_LARGE
@@ -596,6 +652,7 @@ mero_gossipsub_router_handle_deadline (MeroGossipsubRouter *self, gint64 now)
 {
   g_return_if_fail (self != NULL);
 
+  self->last_now = MAX (self->last_now, now);
   if (now < self->next_heartbeat)
     return;
   mero_gossipsub_heartbeat (self, now);
@@ -744,4 +801,73 @@ mero_gossipsub_router_in_backoff (const MeroGossipsubRouter *self, const char *t
     return FALSE;
   key = peer_key (peer);
   return mero_gossipsub_topic_in_backoff (self, t, key, now, TRUE);
+}
+
+/* --- scoring --- */
+
+void
+mero_gossipsub_router_set_peer_ip (MeroGossipsubRouter *self, const MeroPeerId *peer, const char *ip)
+{
+  g_autoptr(GBytes) key = NULL;
+  GossipPeer *p;
+
+  g_return_if_fail (self != NULL && peer != NULL);
+  key = peer_key (peer);
+  p = g_hash_table_lookup (self->peers, key);
+  if (p != NULL)
+    mero_gossipsub_score_set_ip (self->score, p->score, ip);
+}
+
+gboolean
+mero_gossipsub_router_get_peer_score (const MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                      gint64 now, double *score)
+{
+  g_autoptr(GBytes) key = NULL;
+  GossipPeer *p;
+
+  g_return_val_if_fail (self != NULL && peer != NULL && score != NULL, FALSE);
+  key = peer_key (peer);
+  p = g_hash_table_lookup (self->peers, key);
+  if (p == NULL)
+    return FALSE;
+  *score = mero_gossipsub_peer_score (self, p, now);
+  return TRUE;
+}
+
+double
+mero_gossipsub_router_get_retained_score (const MeroGossipsubRouter *self, const MeroPeerId *peer)
+{
+  g_autoptr(GBytes) key = NULL;
+
+  g_return_val_if_fail (self != NULL && peer != NULL, 0);
+  key = peer_key (peer);
+  return mero_gossipsub_score_get_retained (self->score, key);
+}
+
+void
+mero_gossipsub_router_reject_message (MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                      const char *topic, gint64 now)
+{
+  g_autoptr(GBytes) key = NULL;
+  GossipPeer *p;
+  GossipTopic *t;
+
+  g_return_if_fail (self != NULL && peer != NULL && topic != NULL);
+  self->last_now = MAX (self->last_now, now);
+  key = peer_key (peer);
+  p = g_hash_table_lookup (self->peers, key);
+  t = mero_gossipsub_topic_lookup (self, topic);
+  if (p == NULL || t == NULL || !t->subscribed)
+    return;
+  self->stats.messages_rejected++;
+  mero_gossipsub_score_invalid_delivery (self->score, p->score, topic);
+  /* Counted now if this took it below; its next RPC is ignored anyway. */
+  mero_gossipsub_check_graylist (self, p, now);
+}
+
+MeroPeerId *
+mero_gossipsub_router_pull_disconnect (MeroGossipsubRouter *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return g_queue_pop_head (&self->disconnects);
 }

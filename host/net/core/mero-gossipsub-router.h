@@ -18,8 +18,18 @@
  * signed with StrictSign using the Ed25519 identity seed given at
  * creation, so the router is the message's author.
  *
- * Not implemented: peer scoring (and so opportunistic grafting, D_score
- * and D_out mesh quotas), peer exchange in PRUNE (js runs with doPX off),
+ * Peers are scored as gossipsub v1.1 says (mero-gossipsub-score.h): a
+ * peer below the gossip threshold gets no IHAVE and its IHAVE/IWANT are
+ * ignored, below the publish threshold it gets none of our own messages,
+ * below the graylist threshold every RPC it sends is dropped before it
+ * is decoded, and a peer still graylisted at a heartbeat is handed to
+ * the host to disconnect (pull_disconnect).  Mesh maintenance prunes
+ * negative peers, keeps the D_score best and D_out outbound peers when
+ * trimming, and grafts opportunistically when the mesh's median score is
+ * low.
+ *
+ * Not implemented: peer exchange in PRUNE (js runs with doPX off; the
+ * accept-PX threshold is kept in the thresholds for when it is),
  * IDONTWANT (v1.2; decoded and ignored, which the spec allows), and
  * StrictNoSign.  Messages for topics we are not subscribed to are
  * dropped, not relayed. */
@@ -29,6 +39,7 @@
 
 #include "net/core/mero-gossipsub-limits.h"
 #include "net/core/mero-gossipsub-message.h"
+#include "net/core/mero-gossipsub-score.h"
 #include "net/mero-peer-id.h"
 
 G_BEGIN_DECLS
@@ -46,6 +57,19 @@ typedef struct
   /* Own messages go to every peer subscribed to the topic, not only the
    * mesh or fanout (v1.1 and js default). */
   gboolean flood_publish;
+  /* v1.1 mesh quotas: peers kept by score when trimming, and outbound
+   * peers the mesh keeps (js Dscore = 4, Dout = 2). */
+  guint d_score, d_out;
+  /* Every this many heartbeats, a mesh whose median score is below the
+   * opportunistic graft threshold takes up to this many better peers
+   * (js: 60 ticks, 2 peers). */
+  guint opportunistic_graft_ticks;
+  guint opportunistic_graft_peers;
+  /* A peer that does not send a message it announced (IHAVE) within
+   * this long after our IWANT gets a behaviour penalty (js 3 s). */
+  gint64 iwant_followup_us;
+  MeroGossipsubScoreParams score;
+  MeroGossipsubScoreThresholds thresholds;
 } MeroGossipsubConfig;
 
 /* Fills @config with the spec and js defaults. */
@@ -81,6 +105,9 @@ typedef enum {
   MERO_GOSSIPSUB_DROP_MCACHE_FULL,      /* delivered but not cached for gossip */
   MERO_GOSSIPSUB_DROP_SEEN_EVICTED,     /* seen entry dropped before its TTL */
   MERO_GOSSIPSUB_DROP_BACKOFF_FULL,     /* backoff not recorded: table full */
+  MERO_GOSSIPSUB_DROP_BELOW_GOSSIP_THRESHOLD, /* IHAVE/IWANT from a peer below it */
+  MERO_GOSSIPSUB_DROP_GRAFT_NEGATIVE_SCORE,   /* GRAFT from a negative peer: PRUNEd */
+  MERO_GOSSIPSUB_DROP_PROMISES_FULL,    /* IWANT promise not tracked: table full */
   MERO_GOSSIPSUB_N_DROPS
 } MeroGossipsubDrop;
 
@@ -95,6 +122,13 @@ typedef struct
   guint64 messages_delivered;
   guint64 messages_forwarded; /* copies queued to peers, own ones included */
   guint64 iwant_replies;
+  /* Scoring. */
+  guint64 peers_graylisted;     /* times a peer fell below the graylist threshold */
+  guint64 rpcs_ignored_graylist; /* RPCs (or their rest) dropped undecoded: sender graylisted */
+  guint64 peers_disconnect_score; /* peers handed to pull_disconnect */
+  guint64 broken_promises;      /* IWANTs not answered in time (P7) */
+  guint64 opportunistic_grafts;
+  guint64 messages_rejected;    /* reported invalid by the application (P4) */
   guint64 drops[MERO_GOSSIPSUB_N_DROPS];
 } MeroGossipsubStats;
 
@@ -138,10 +172,32 @@ gboolean mero_gossipsub_router_add_peer (MeroGossipsubRouter *self, const MeroPe
 /* Forgets @peer, its subscriptions, mesh places and queued output. */
 void mero_gossipsub_router_remove_peer (MeroGossipsubRouter *self, const MeroPeerId *peer);
 
+/* @peer's IP address as text ("192.0.2.1", "2001:db8::1"), for the IP
+ * colocation factor (P6).  NULL: unknown.  No-op for an unknown peer. */
+void mero_gossipsub_router_set_peer_ip (MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                        const char *ip);
+/* @peer's score at @now.  FALSE if the peer is not in the router. */
+gboolean mero_gossipsub_router_get_peer_score (const MeroGossipsubRouter *self,
+                                               const MeroPeerId *peer, gint64 now, double *score);
+/* The score a departed peer would start with if it came back (0: none). */
+double mero_gossipsub_router_get_retained_score (const MeroGossipsubRouter *self,
+                                                 const MeroPeerId *peer);
+/* The application found a message @peer delivered on @topic invalid
+ * (its payload does not decode, say): P4 for @peer, as a message with a
+ * bad signature.  No-op for an unknown peer or a topic we are not in. */
+void mero_gossipsub_router_reject_message (MeroGossipsubRouter *self, const MeroPeerId *peer,
+                                           const char *topic, gint64 now);
+/* (transfer full) the next peer whose score was still below the
+ * graylist threshold at a heartbeat, or NULL.  The host closes its
+ * connection; the router keeps ignoring it until it is removed. */
+MeroPeerId *mero_gossipsub_router_pull_disconnect (MeroGossipsubRouter *self);
+
 /* Handles one RPC from @peer.  Returns FALSE with @error when the RPC as
  * a whole is unusable (undecodable, beyond a bound, unknown peer); the
  * drop is counted and the host may close the stream.  Invalid messages
- * inside a good RPC are dropped and counted without failing it. */
+ * inside a good RPC are dropped and counted without failing it.  An RPC
+ * from a graylisted peer is dropped undecoded and counted, and is not
+ * an error (js ignores such peers' RPCs too). */
 gboolean mero_gossipsub_router_receive (MeroGossipsubRouter *self, const MeroPeerId *peer,
                                         const guint8 *data, gsize len, gint64 now, GError **error);
 

@@ -107,3 +107,17 @@ mero_gossipsub_seen_get_evicted (const MeroGossipsubSeen *self)
 {
   return self->evicted;
 }
+
+gboolean
+mero_gossipsub_seen_lookup (const MeroGossipsubSeen *self, GBytes *id, gint64 *added_at)
+{
+  const SeenEntry *e;
+
+  g_return_val_if_fail (self != NULL && id != NULL && added_at != NULL, FALSE);
+
+  e = g_hash_table_lookup (self->ids, id);
+  if (e == NULL)
+    return FALSE;
+  *added_at = e->expires - self->ttl_us;
+  return TRUE;
+}

@@ -20,6 +20,9 @@ void mero_gossipsub_seen_free (MeroGossipsubSeen *self);
  * (its expiry is not extended, as js does not either). */
 gboolean mero_gossipsub_seen_add (MeroGossipsubSeen *self, GBytes *id, gint64 now);
 gboolean mero_gossipsub_seen_contains (const MeroGossipsubSeen *self, GBytes *id);
+/* The same, with when @id was added in *@added_at (scoring counts mesh
+ * peers that forward a message shortly after it was first seen). */
+gboolean mero_gossipsub_seen_lookup (const MeroGossipsubSeen *self, GBytes *id, gint64 *added_at);
 /* Forgets entries whose TTL ran out by @now. */
 void mero_gossipsub_seen_expire (MeroGossipsubSeen *self, gint64 now);
 guint mero_gossipsub_seen_get_size (const MeroGossipsubSeen *self);

@@ -1004,6 +1004,20 @@ net_conn_get_peer_id (const NetConn *conn)
   return conn->dead || !conn->announced ? NULL : conn->peer_id;
 }
 
+char *
+net_conn_get_remote_ip (const NetConn *conn)
+{
+  g_auto(GStrv) parts = NULL;
+
+  /* conn->address is "/ip4/<ip>/tcp/<port>" or "/ip6/<ip>/tcp/<port>". */
+  if (conn->address == NULL || conn->address[0] != '/')
+    return NULL;
+  parts = g_strsplit (conn->address, "/", 4);
+  if (g_strv_length (parts) < 3 || !g_str_has_prefix (parts[1], "ip"))
+    return NULL;
+  return g_strdup (parts[2]);
+}
+
 gboolean
 net_conn_is_outbound (const NetConn *conn)
 {

@@ -96,6 +96,9 @@ void net_emit (MeroNetwork *self, MeroNetEvent *event);
 void net_peer_connected (MeroNetwork *self, const char *peer_id, const char *address);
 void net_peer_identified (MeroNetwork *self, const char *peer_id, const MeroIdentifyInfo *info);
 void net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us);
+/* @peer_id's gossipsub score, as of the last heartbeat; @has FALSE: it
+ * left the router (its stream failed), no score to show. */
+void net_peer_gossip_score (MeroNetwork *self, const char *peer_id, gboolean has, double score);
 void net_peer_disconnected (MeroNetwork *self, const char *peer_id);
 NetConn *net_find_conn_by_peer (MeroNetwork *self, const char *peer_id);
 
@@ -115,6 +118,8 @@ void net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_
 void net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data);
 void net_conn_stream_close (NetConn *conn, guint32 stream_id);
 void net_conn_stream_reset (NetConn *conn, guint32 stream_id);
+/* (transfer full) the remote IP address as text, or NULL if unknown. */
+char *net_conn_get_remote_ip (const NetConn *conn);
 /* TRUE if we dialled it (gossipsub lets outbound peers into a full mesh). */
 gboolean net_conn_is_outbound (const NetConn *conn);
 /* TRUE once identify listed /meshsub/1.1.0. */

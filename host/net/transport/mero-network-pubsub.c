@@ -35,6 +35,7 @@ struct _NetPubsub
   GHashTable *topic_counts; /* topic → GUINT count of peers in it */
   GSource *heartbeat;
   guint64 exported_drops[MERO_GOSSIPSUB_N_DROPS];
+  MeroGossipsubStats exported; /* scoring counters already exported */
   gboolean view_dirty;
   /* Base58 of the last few peer ids turned to text: every delivery
    * names its sender and author, mostly the same few peers, and base58
@@ -127,6 +128,7 @@ drop_peer (NetPubsub *self, PsPeer *peer, const char *why)
 
   g_debug ("gossipsub: %s leaves the router: %s", peer->id_text, why);
   mero_gossipsub_router_remove_peer (self->router, peer->id);
+  net_peer_gossip_score (self->net, peer->id_text, FALSE, 0);
   /* The node hears that a departed peer left each of its topics. */
   g_hash_table_iter_init (&iter, peer->topics);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -180,11 +182,31 @@ refresh_view (NetPubsub *self)
   self->view_dirty = FALSE;
 }
 
-/* Adds the router's new drops to mero_gossipsub_dropped_total{reason}. */
+static void
+export_counter (NetPubsub *self, const char *name, const char *labels, guint64 now_value,
+                guint64 *exported)
+{
+  if (now_value <= *exported)
+    return;
+  mero_metrics_counter_add (self->net->metrics, name, labels, now_value - *exported, NULL);
+  *exported = now_value;
+}
+
+/* Adds the router's new drops to mero_gossipsub_dropped_total{reason},
+ * and its scoring counters to theirs. */
 static void
 export_drops (NetPubsub *self)
 {
   const MeroGossipsubStats *stats = mero_gossipsub_router_get_stats (self->router);
+
+  export_counter (self, "mero_gossip_peers_graylisted_total", NULL, stats->peers_graylisted,
+                  &self->exported.peers_graylisted);
+  export_counter (self, "mero_gossip_rpcs_ignored_total", "reason=\"graylist\"",
+                  stats->rpcs_ignored_graylist, &self->exported.rpcs_ignored_graylist);
+  export_counter (self, "mero_gossip_broken_promises_total", NULL, stats->broken_promises,
+                  &self->exported.broken_promises);
+  export_counter (self, "mero_gossip_opportunistic_grafts_total", NULL,
+                  stats->opportunistic_grafts, &self->exported.opportunistic_grafts);
 
   for (guint i = 0; i < MERO_GOSSIPSUB_N_DROPS; i++)
     {
@@ -339,15 +361,70 @@ pump (NetPubsub *self)
   }
 }
 
+/* Closes the connections of the peers the router found still
+ * graylisted at its heartbeat.  Their score stays in the router, so a
+ * reconnect starts graylisted. */
+static void
+disconnect_graylisted (NetPubsub *self, gint64 now)
+{
+  MeroPeerId *id;
+
+  while ((id = mero_gossipsub_router_pull_disconnect (self->router)) != NULL)
+    {
+      g_autoptr(MeroPeerId) owned = id;
+      g_autofree char *who = mero_peer_id_to_string (owned);
+      g_autofree char *reason = NULL;
+      PsPeer *peer = g_hash_table_lookup (self->peers, who);
+      NetConn *conn = peer != NULL ? peer_conn (self, peer) : NULL;
+      double score = 0;
+
+      if (conn == NULL)
+        continue;
+      mero_gossipsub_router_get_peer_score (self->router, owned, now, &score);
+      reason = g_strdup_printf ("gossip score %.1f below the graylist threshold %.1f "
+                                "for a heartbeat (its RPCs were being ignored)",
+                                score, MERO_GOSSIPSUB_SCORE_GRAYLIST_THRESHOLD);
+      mero_metrics_counter_add (self->net->metrics, "mero_gossip_peers_disconnected_total",
+                                "reason=\"score\"", 1, NULL);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-score-closed",
+                        "MERO_PEER", who, "MESSAGE", "closing %s: %s", who, reason);
+      /* Re-enters the pubsub (conn_closed): @peer is gone after this. */
+      net_conn_close_for (conn, reason);
+    }
+}
+
+/* Publishes every peer's score to the peer table the reports read. */
+static void
+export_scores (NetPubsub *self, gint64 now)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      PsPeer *peer = value;
+      double score;
+
+      if (mero_gossipsub_router_get_peer_score (self->router, peer->id, now, &score))
+        net_peer_gossip_score (self->net, peer->id_text, TRUE, score);
+    }
+}
+
 static gboolean
 on_heartbeat (gpointer data)
 {
   NetPubsub *self = data;
+  gint64 now = g_get_monotonic_time ();
 
-  mero_gossipsub_router_handle_deadline (self->router, g_get_monotonic_time ());
+  mero_gossipsub_router_handle_deadline (self->router, now);
   /* The heartbeat grafts and prunes: the mesh snapshot may be stale. */
   self->view_dirty = TRUE;
+  export_scores (self, now);
+  /* Counters first: whoever sees a disconnect for a score sees the
+   * graylisting counted. */
   export_drops (self);
+  disconnect_graylisted (self, now);
   pump (self);
   return G_SOURCE_CONTINUE;
 }
@@ -441,6 +518,11 @@ net_pubsub_peer_supports (NetPubsub *self, NetConn *conn)
   peer->pending = g_byte_array_new ();
   peer->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_insert (self->peers, peer->id_text, peer);
+  {
+    g_autofree char *ip = net_conn_get_remote_ip (conn);
+
+    mero_gossipsub_router_set_peer_ip (self->router, peer->id, ip);
+  }
   self->view_dirty = TRUE;
   pump (self);
 }
@@ -524,13 +606,27 @@ net_pubsub_receive (NetPubsub *self, NetConn *conn, GBytes *rpc)
   gsize len;
   const guint8 *bytes = g_bytes_get_data (rpc, &len);
   gboolean ok;
+  guint64 graylisted;
+  gint64 now;
 
   if (peer == NULL)
     return FALSE;
-  ok = mero_gossipsub_router_receive (self->router, peer->id, bytes, len,
-                                      g_get_monotonic_time (), &error);
+  graylisted = mero_gossipsub_router_get_stats (self->router)->peers_graylisted;
+  now = g_get_monotonic_time ();
+  ok = mero_gossipsub_router_receive (self->router, peer->id, bytes, len, now, &error);
   if (!ok)
     g_debug ("gossipsub RPC from %s refused: %s", peer_id, error->message);
+  if (mero_gossipsub_router_get_stats (self->router)->peers_graylisted != graylisted)
+    {
+      double score = 0;
+
+      /* Once per fall: from here its RPCs are dropped undecoded. */
+      mero_gossipsub_router_get_peer_score (self->router, peer->id, now, &score);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "gossip-peer-graylisted",
+                        "MERO_PEER", peer_id, "MESSAGE",
+                        "gossip peer %s graylisted (score %.1f): its RPCs are ignored until "
+                        "it is disconnected at the next heartbeat", peer_id, score);
+    }
   sync_peer_topics (self, peer);
   pump (self);
   return ok;
@@ -581,4 +677,16 @@ net_pubsub_publish (NetPubsub *self, const char *topic, GBytes *data)
       g_warning ("gossipsub: publish on %s failed: %s", topic, error->message);
     }
   pump (self);
+}
+
+void
+net_pubsub_reject (NetPubsub *self, const char *peer_id, const char *topic)
+{
+  PsPeer *peer = g_hash_table_lookup (self->peers, peer_id);
+
+  if (peer == NULL)
+    return;
+  mero_gossipsub_router_reject_message (self->router, peer->id, topic, g_get_monotonic_time ());
+  mero_metrics_counter_add (self->net->metrics, "mero_gossip_messages_rejected_total", NULL, 1,
+                            NULL);
 }

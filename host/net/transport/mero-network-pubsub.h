@@ -40,6 +40,8 @@ void net_pubsub_resume (NetPubsub *self);
 void net_pubsub_subscribe (NetPubsub *self, const char *topic);
 void net_pubsub_unsubscribe (NetPubsub *self, const char *topic);
 void net_pubsub_publish (NetPubsub *self, const char *topic, GBytes *data);
+/* The node found a message @peer_id delivered on @topic invalid. */
+void net_pubsub_reject (NetPubsub *self, const char *peer_id, const char *topic);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetPubsub, net_pubsub_free)
 

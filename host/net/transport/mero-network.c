@@ -31,6 +31,7 @@ typedef enum {
   CMD_SUBSCRIBE,
   CMD_UNSUBSCRIBE,
   CMD_PUBLISH,
+  CMD_REJECT_MESSAGE,
   CMD_ADD_PROTOCOL,
   CMD_ADD_PREFIX,
   CMD_STOP,
@@ -117,6 +118,21 @@ net_peer_rtt (MeroNetwork *self, const char *peer_id, gint64 rtt_us)
 }
 
 void
+net_peer_gossip_score (MeroNetwork *self, const char *peer_id, gboolean has, double score)
+{
+  MeroNetPeerInfo *info;
+
+  g_mutex_lock (&self->lock);
+  info = g_hash_table_lookup (self->peers, peer_id);
+  if (info != NULL)
+    {
+      info->has_gossip_score = has;
+      info->gossip_score = has ? score : 0;
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+void
 net_peer_disconnected (MeroNetwork *self, const char *peer_id)
 {
   MeroNetPeerInfo *info;
@@ -150,6 +166,8 @@ mero_network_list_peers (MeroNetwork *self)
       copy->protocols = g_strdupv (src->protocols);
       copy->agent_version = g_strdup (src->agent_version);
       copy->rtt_us = src->rtt_us;
+      copy->has_gossip_score = src->has_gossip_score;
+      copy->gossip_score = src->gossip_score;
       g_ptr_array_add (out, copy);
     }
   g_mutex_unlock (&self->lock);
@@ -560,6 +578,9 @@ run_command (MeroNetwork *self, Command *cmd)
       break;
     case CMD_PUBLISH:
       net_pubsub_publish (self->pubsub, cmd->protocol, cmd->data);
+      break;
+    case CMD_REJECT_MESSAGE:
+      net_pubsub_reject (self->pubsub, cmd->peer_id, cmd->protocol);
       break;
     case CMD_ADD_PROTOCOL:
     case CMD_ADD_PREFIX:
@@ -1071,6 +1092,24 @@ mero_network_publish (MeroNetwork *self, const char *topic, GBytes *data, GError
       return FALSE;
     }
   return topic_command (self, CMD_PUBLISH, topic, data, error);
+}
+
+gboolean
+mero_network_reject_message (MeroNetwork *self, const char *peer_id, const char *topic,
+                             GError **error)
+{
+  Command *cmd;
+
+  g_return_val_if_fail (self != NULL && peer_id != NULL, FALSE);
+
+  if (!check_topic (topic, error))
+    return FALSE;
+  cmd = g_new0 (Command, 1);
+  cmd->type = CMD_REJECT_MESSAGE;
+  cmd->peer_id = g_strdup (peer_id);
+  cmd->protocol = g_strdup (topic);
+  send_command (self, cmd);
+  return TRUE;
 }
 
 GStrv

@@ -184,6 +184,10 @@ typedef struct
   GStrv protocols;    /* from identify; empty until then */
   char *agent_version;
   gint64 rtt_us;      /* last ping, -1 if none yet */
+  /* Its gossipsub v1.1 score at our last heartbeat; only set once it
+   * joined our router (has_gossip_score). */
+  gboolean has_gossip_score;
+  double gossip_score;
 } MeroNetPeerInfo;
 
 void mero_net_peer_info_free (MeroNetPeerInfo *info);
@@ -244,6 +248,12 @@ gboolean mero_network_subscribe (MeroNetwork *self, const char *topic, GError **
 gboolean mero_network_unsubscribe (MeroNetwork *self, const char *topic, GError **error);
 gboolean mero_network_publish (MeroNetwork *self, const char *topic, GBytes *data,
                                GError **error);
+/* The node found the message @peer_id delivered on @topic (the MESSAGE
+ * event's peer_id, not its author) invalid, e.g. its payload does not
+ * decode: the peer's gossipsub score takes it as an invalid message (P4;
+ * 13 in quick succession graylist it).  Errors are for a bad topic only. */
+gboolean mero_network_reject_message (MeroNetwork *self, const char *peer_id, const char *topic,
+                                      GError **error);
 /* (transfer full) peer ids in our mesh for @topic, sorted; a snapshot
  * the network thread refreshes on every heartbeat and membership change. */
 GStrv mero_network_get_mesh_peers (MeroNetwork *self, const char *topic);

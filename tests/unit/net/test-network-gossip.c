@@ -351,6 +351,93 @@ test_peer_not_reading (void)
 }
 
 /* Bad arguments fail at once, before the network thread sees them. */
+static gboolean
+two_meshed (Node *n, gconstpointer arg)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(GStrv) mesh = mero_network_get_mesh_peers (n[i].net, TOPIC);
+
+      if (g_strv_length (mesh) != 1)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+a_has_b_message (Node *n, gconstpointer arg)
+{
+  return count_events (&n[0], MERO_NET_EVENT_MESSAGE, n[1].peer_id, arg) == 1;
+}
+
+static gboolean
+a_dropped_b (Node *n, gconstpointer arg)
+{
+  return count_events (&n[0], MERO_NET_EVENT_PEER_DISCONNECTED, n[1].peer_id, NULL) >= 1;
+}
+
+/* The node rejects what b sends (mero_network_reject_message, as for a
+ * payload that does not decode): after 13, b's score is below the
+ * graylist threshold, its gossip is ignored and a disconnects it at the
+ * next heartbeat, saying why; the peer table showed b's score until
+ * then. */
+static void
+test_reject_disconnects (void)
+{
+  Node n[2] = { 0 };
+  Node *a = &n[0], *b = &n[1];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) peers = NULL;
+  gboolean scored = FALSE;
+  MeroNetEvent *gone = NULL;
+
+  node_start (a, 0x91);
+  node_start (b, 0x92);
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (mero_network_subscribe (n[i].net, TOPIC, &error));
+  g_assert_true (mero_network_dial (b->net, a->addrs[0], &error));
+  g_assert_true (wait_until (n, two_meshed, NULL));
+  publish (b, "payload a cannot use");
+  g_assert_true (wait_until (n, a_has_b_message, "payload a cannot use"));
+  /* A heartbeat has scored b by now (it is in a's mesh). */
+  settle (G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+  peers = mero_network_list_peers (a->net);
+  for (guint i = 0; i < peers->len; i++)
+    {
+      const MeroNetPeerInfo *info = g_ptr_array_index (peers, i);
+
+      if (g_strcmp0 (info->peer_id, b->peer_id) == 0 && info->has_gossip_score)
+        {
+          g_assert_cmpfloat (info->gossip_score, >=, 0);
+          scored = TRUE;
+        }
+    }
+  g_assert_true (scored);
+
+  g_assert_false (mero_network_reject_message (a->net, b->peer_id, "", &error));
+  g_assert_error (error, MERO_NETWORK_ERROR, MERO_NETWORK_ERROR_INVALID_TOPIC);
+  g_clear_error (&error);
+  for (guint i = 0; i < 13; i++)
+    g_assert_true (mero_network_reject_message (a->net, b->peer_id, TOPIC, &error));
+  g_assert_true (wait_until (n, a_dropped_b, NULL));
+  for (guint i = 0; i < a->events->len && gone == NULL; i++)
+    {
+      MeroNetEvent *ev = g_ptr_array_index (a->events, i);
+
+      if (ev->type == MERO_NET_EVENT_PEER_DISCONNECTED && g_strcmp0 (ev->peer_id, b->peer_id) == 0)
+        gone = ev;
+    }
+  g_assert_nonnull (strstr (gone->message, "below the graylist threshold"));
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_gossip_messages_rejected_total",
+                                              NULL), ==, 13);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_gossip_peers_graylisted_total",
+                                              NULL), ==, 1);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_gossip_peers_disconnected_total",
+                                              "reason=\"score\""), ==, 1);
+  node_stop (b);
+  node_stop (a);
+}
+
 static void
 test_bad_arguments (void)
 {
@@ -386,5 +473,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/network-gossip/line-of-three", test_line_of_three);
   g_test_add_func ("/net/network-gossip/bad-arguments", test_bad_arguments);
   g_test_add_func ("/net/network-gossip/peer-not-reading", test_peer_not_reading);
+  g_test_add_func ("/net/network-gossip/reject-disconnects", test_reject_disconnects);
   return g_test_run ();
 }
