@@ -736,7 +736,6 @@ static gboolean
 initiator_handle (SyncHashSession *s, SyncHashMsg *m, GError **error)
 {
   g_autoptr (GPtrArray) to_merge = g_ptr_array_new ();
-  g_autoptr (GError) local_error = NULL;
   guint n;
 
   if (m->type != SYNC_HASH_MSG_REPLY || !s->awaiting_reply)
