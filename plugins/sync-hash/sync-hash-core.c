@@ -116,13 +116,14 @@ sync_hash_cost (const SyncHashConfig *config, const MeroSyncHandshake *local,
    * entity: about 64 bytes per entity of the larger side. */
   if (config->levelwise)
     return n > SYNC_LEVELWISE_MAX_CHILDREN ? MERO_SYNC_COST_NOT_APPLICABLE : 64 * (n + 1);
-  /* Merkle: ~16 child hashes (33 bytes) per bucket level per differing
-   * path; the number of differences is unknown, so charge one path per
-   * 16 entities, capped by the size of the tree. */
+  /* Merkle: a fanout of child hashes (33 bytes each) per bucket level of
+   * every differing path, for up to SYNC_HASH_COST_PATHS paths (the number
+   * of differences is not in the handshake), times the logical depth.  So
+   * levelwise is the cheaper below about 10,000 entities, this above. */
   for (uint64_t m = n; m > 16; m /= 16)
     levels++;
-  return 33 * 16 * (levels + 1) * (MAX (remote->max_depth, local->max_depth) + 1)
-         * MAX (n / 16, 1);
+  return 16 * 33 * (levels + 1) * MIN (n + 1, SYNC_HASH_COST_PATHS)
+         * (MAX (remote->max_depth, local->max_depth) + 1);
 }
 
 /* ---- setup --------------------------------------------------------------- */

@@ -298,6 +298,30 @@ test_idle_timeout (gconstpointer data)
   p->vtable->session_free (s);
 }
 
+/* cost(): zero when the roots agree; levelwise for small trees and not
+ * applicable past SYNC_LEVELWISE_MAX_CHILDREN; sync-hash for big ones. */
+static void
+test_cost (void)
+{
+  g_autoptr (SyncSimProtocol) h = sync_sim_protocol_new (protos[0].get (), NULL);
+  g_autoptr (SyncSimProtocol) l = sync_sim_protocol_new (protos[1].get (), NULL);
+  MeroSyncHandshake a = { .struct_size = sizeof a, .root_hash = { 1 } };
+  MeroSyncHandshake b = { .struct_size = sizeof b, .root_hash = { 2 } };
+  MeroSyncHandshake same = a;
+
+  same.entity_count = a.entity_count = b.entity_count = 500;
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &same), ==, 0);
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &same), ==, 0);
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &b), <,
+                    h->vtable->cost (h->plugin_data, &a, &b));
+  a.entity_count = b.entity_count = 60000;
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &b), <,
+                    l->vtable->cost (l->plugin_data, &a, &b));
+  b.entity_count = 100000;
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &b), ==, MERO_SYNC_COST_NOT_APPLICABLE);
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &b), <, MERO_SYNC_COST_NOT_APPLICABLE);
+}
+
 static void
 add_cases (const Proto *proto, gboolean slow)
 {
@@ -349,6 +373,7 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   slow = g_test_slow () || g_getenv ("MERO_TEST_SLOW") != NULL;
+  g_test_add_func ("/sync/cost", test_cost);
   for (guint i = 0; i < G_N_ELEMENTS (protos); i++)
     {
       g_autofree char *empty = g_strdup_printf ("/sync/%s/one-side-empty", protos[i].name);
