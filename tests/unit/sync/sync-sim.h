@@ -72,6 +72,12 @@ gboolean sync_sim_run (SyncSimProtocol *p, SyncSimReplica *initiator,
                        SyncSimReplica *responder, GRand *rand, guint64 cut_after,
                        SyncSimResult *out);
 
+/* The same between any two state handles of context @context_id (e.g.
+ * over delta stores). */
+gboolean sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
+                               MeroStateHandle *initiator, MeroStateHandle *responder,
+                               GRand *rand, guint64 cut_after, SyncSimResult *out);
+
 /* "id parent data" of every live entity, depth first: equal on equal
  * replicas. */
 char *sync_sim_dump_live (SyncSimReplica *r, guint *n_live);
