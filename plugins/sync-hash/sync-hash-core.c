@@ -414,11 +414,13 @@ responder_handle (SyncHashSession *s, SyncHashMsg *m, GError **error)
     return session_refuse (s, error, "requests", "over SYNC_HASH_MAX_REQUESTS_PER_SESSION");
   if (s->entities + m->push->len > SYNC_HASH_MAX_ENTITIES_PER_SESSION)
     return session_refuse (s, error, "entities", "over SYNC_HASH_MAX_ENTITIES_PER_SESSION");
-  if (s->config.levelwise)
-    for (guint i = 0; i < m->nodes->len; i++)
-      if (g_array_index (m->nodes, SyncHashNode, i).path_len != SYNC_HASH_PATH_LOGICAL)
-        return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
-                             "levelwise request for a physical node");
+  /* Each protocol asks for its own kind of node only: a levelwise walk
+   * of a huge collection is not something a sync-hash peer may ask for. */
+  for (guint i = 0; i < m->nodes->len; i++)
+    if ((g_array_index (m->nodes, SyncHashNode, i).path_len == SYNC_HASH_PATH_LOGICAL)
+        != s->config.levelwise)
+      return session_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                           "request for a node of the other protocol");
   if (!merge_all (s, m->push, reply->root, error))
     return FALSE;
   for (guint i = 0; i < m->nodes->len; i++)

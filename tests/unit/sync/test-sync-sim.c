@@ -200,7 +200,7 @@ test_refusals (gconstpointer data)
     GBytes *bytes;
     const char *labels;
     const char *metric;
-  } cases[3];
+  } cases[4];
 
   {
     /* 4097 nodes: over SYNC_HASH_MAX_NODES_PER_REQUEST. */
@@ -230,6 +230,23 @@ test_refusals (gconstpointer data)
     cases[2].labels = bad;
     cases[2].metric = "mero_sync_failures_total";
   }
+  {
+    /* One node of the other protocol's kind (a levelwise walk asked of
+     * sync-hash, a physical node of sync-levelwise). */
+    g_autoptr (GByteArray) body = g_byte_array_new ();
+    guint8 zero[4] = { 0 };
+    guint32 one = GUINT32_TO_BE (1);
+    guint8 path_len = strcmp (proto->name, "hash") == 0 ? SYNC_HASH_PATH_LOGICAL : 0;
+
+    g_byte_array_append (body, (const guint8 *) "\x01", 1);
+    g_byte_array_append (body, zero, 4);
+    g_byte_array_append (body, (const guint8 *) &one, 4);
+    g_byte_array_append (body, sync_sim_context_id, 32);
+    g_byte_array_append (body, &path_len, 1);
+    cases[3].bytes = frame (body);
+    cases[3].labels = bad;
+    cases[3].metric = "mero_sync_failures_total";
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -240,6 +257,7 @@ test_refusals (gconstpointer data)
       g_autoptr (GError) error = NULL;
       gsize len = 0;
       const guint8 *bytes = g_bytes_get_data (cases[i].bytes, &len);
+      guint64 before = mero_metrics_get_counter (metrics, cases[i].metric, cases[i].labels);
 
       params.role = MERO_SYNC_ROLE_RESPONDER;
       memcpy (params.context_id, sync_sim_context_id, 32);
@@ -252,7 +270,7 @@ test_refusals (gconstpointer data)
       g_assert_nonnull (error);
       g_assert_cmpint (p->vtable->status (s), ==, MERO_SYNC_STATUS_FAILED);
       g_assert_cmpuint (mero_metrics_get_counter (metrics, cases[i].metric, cases[i].labels),
-                        ==, 1);
+                        ==, before + 1);
       p->vtable->session_free (s);
       g_bytes_unref (cases[i].bytes);
     }
