@@ -335,8 +335,7 @@ merge_all (SyncHashSession *s, GPtrArray *entities, uint8_t root[32], GError **e
           /* One entity refused (unknown parent, bad type, moved): counted
            * and skipped; the root check at the end of the pass catches
            * what it leaves out. */
-          if (g_error_matches (local_error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_STATE)
-              && strstr (local_error->message, "merge refused") != NULL)
+          if (g_error_matches (local_error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED))
             {
               count (s, "mero_sync_refusals_total", "merge_refused");
               mero_plugin_log (s->config.host, MERO_LOG_LEVEL_DEBUG, s->config.name,

@@ -353,6 +353,7 @@ test_error_codes (void)
   g_assert_cmpint (MERO_SYNC_ERROR_TIMEOUT, ==, 4);
   g_assert_cmpint (MERO_SYNC_ERROR_UNSUPPORTED, ==, 5);
   g_assert_cmpint (MERO_SYNC_ERROR_STATE, ==, 6);
+  g_assert_cmpint (MERO_SYNC_ERROR_REFUSED, ==, 7);
 
   g_assert_cmpint (MERO_TEE_ERROR_FAILED, ==, 1);
   g_assert_cmpint (MERO_TEE_ERROR_MALFORMED, ==, 2);

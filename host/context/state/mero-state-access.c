@@ -277,7 +277,7 @@ access_writer_free (MeroStateWriter *w)
 static gboolean
 refuse (GError **error, const char *what)
 {
-  g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_STATE, "merge refused: %s", what);
+  g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED, "merge refused: %s", what);
   return FALSE;
 }
 

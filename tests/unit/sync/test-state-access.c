@@ -179,7 +179,7 @@ test_writer (void)
   w = sa->writer_new (h);
   /* The child first: its parent is unknown, refused, writer still usable. */
   g_assert_false (sa->writer_merge (w, &child, &error));
-  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_STATE);
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED);
   g_clear_error (&error);
   g_assert_true (sa->writer_merge (w, &parent, &error));
   g_assert_true (sa->writer_merge (w, &child, &error));
@@ -202,7 +202,7 @@ test_writer (void)
   /* Moving an entity to another parent is refused on its own. */
   moved = entity (0x11, sync_sim_context_id, 9, 1, "moved");
   g_assert_false (sa->writer_merge (w, &moved, &error));
-  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_STATE);
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED);
   g_clear_error (&error);
 
   /* An uncommitted writer is dropped whole. */

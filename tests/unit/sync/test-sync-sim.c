@@ -276,6 +276,52 @@ test_refusals (gconstpointer data)
     }
 }
 
+/* A pushed entity the state refuses (its parent is unknown) is counted and
+ * skipped; the session goes on and answers. */
+static void
+test_merge_refused (gconstpointer data)
+{
+  const Proto *proto = data;
+  g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
+  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (proto->get (), metrics);
+  g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
+  g_autofree char *labels = g_strdup_printf ("protocol=\"%s\",reason=\"merge_refused\"",
+                                             proto->name);
+  g_autoptr (SyncHashMsg) m = sync_hash_msg_new (SYNC_HASH_MSG_REQUEST);
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  MeroStateEntity orphan = { .struct_size = sizeof orphan, .crdt_type = 1 };
+  MeroSyncHandshake local = { .struct_size = sizeof local };
+  MeroSyncHandshake remote = { .struct_size = sizeof remote, .root_hash = { 1 } };
+  MeroSyncSessionParams params = { .struct_size = sizeof params };
+  MeroSyncSession *s;
+  GBytes *reply;
+
+  memset (orphan.id, 0xaa, 32);
+  memset (orphan.parent_id, 0xbb, 32);
+  orphan.updated_at = 5u << 16;
+  orphan.data = (const uint8_t *) "x";
+  orphan.data_len = 1;
+  g_ptr_array_add (m->push, sync_hash_entity_new (&orphan));
+  sync_hash_msg_encode (m, wire);
+
+  params.role = MERO_SYNC_ROLE_RESPONDER;
+  memcpy (params.context_id, sync_sim_context_id, 32);
+  params.local = &local;
+  params.remote = &remote;
+  params.state = sync_sim_replica_handle (r);
+  s = p->vtable->session_new (p->plugin_data, &params, &error);
+  g_assert_no_error (error);
+  g_assert_true (p->vtable->recv (s, wire->data, wire->len, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p->vtable->status (s), ==, MERO_SYNC_STATUS_RUNNING);
+  reply = p->vtable->pull_send (s);
+  g_assert_nonnull (reply);
+  g_bytes_unref (reply);
+  g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_refusals_total", labels), ==, 1);
+  p->vtable->session_free (s);
+}
+
 /* An initiator whose peer stops answering fails at its idle deadline,
  * counted as "idle". */
 static void
@@ -399,6 +445,7 @@ main (int argc, char **argv)
       g_autofree char *cut = g_strdup_printf ("/sync/%s/cut-and-retry", protos[i].name);
       g_autofree char *refusals = g_strdup_printf ("/sync/%s/refusals", protos[i].name);
       g_autofree char *idle = g_strdup_printf ("/sync/%s/idle-timeout", protos[i].name);
+      g_autofree char *refused = g_strdup_printf ("/sync/%s/merge-refused", protos[i].name);
 
       add_cases (&protos[i], slow);
       g_test_add_data_func (empty, &protos[i], test_one_side_empty);
@@ -406,6 +453,7 @@ main (int argc, char **argv)
       g_test_add_data_func (cut, &protos[i], test_cut_and_retry);
       g_test_add_data_func (refusals, &protos[i], test_refusals);
       g_test_add_data_func (idle, &protos[i], test_idle_timeout);
+      g_test_add_data_func (refused, &protos[i], test_merge_refused);
     }
   return g_test_run ();
 }
