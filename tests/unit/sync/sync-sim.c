@@ -354,12 +354,22 @@ sync_sim_protocol_new (const MeroPluginDescriptor *d, MeroMetrics *metrics)
   return p;
 }
 
+SyncSimProtocol *
+sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable, void *plugin_data)
+{
+  SyncSimProtocol *p = g_new0 (SyncSimProtocol, 1);
+
+  p->vtable = vtable;
+  p->plugin_data = plugin_data;
+  return p;
+}
+
 void
 sync_sim_protocol_free (SyncSimProtocol *p)
 {
   if (p == NULL)
     return;
-  if (p->descriptor->finalize != NULL)
+  if (p->descriptor != NULL && p->descriptor->finalize != NULL)
     p->descriptor->finalize (p->plugin_data);
   mero_host_services_free (p->host);
   g_free (p);

@@ -51,6 +51,10 @@ typedef struct {
 
 SyncSimProtocol *sync_sim_protocol_new (const MeroPluginDescriptor *descriptor,
                                         MeroMetrics *metrics);
+/* A protocol someone else initialised (a module the plugin registry
+ * loaded): borrowed, never finalized here. */
+SyncSimProtocol *sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable,
+                                         void *plugin_data);
 void sync_sim_protocol_free (SyncSimProtocol *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimProtocol, sync_sim_protocol_free)
 

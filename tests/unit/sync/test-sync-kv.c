@@ -7,6 +7,7 @@
 #include "context-test-util.h"
 #include "context/kv/mero-kv.h"
 #include "context/state/mero-state-access.h"
+#include "plugin/mero-plugin-registry.h"
 #include "sync-sim.h"
 
 const MeroPluginDescriptor *mero_plugin_sync_hash_get_descriptor (void);
@@ -23,15 +24,13 @@ set (TestReplica *r, const char *key, const char *value)
 }
 
 static void
-run_kv (gconstpointer data)
+run_kv_with (SyncSimProtocol *p)
 {
-  const MeroPluginDescriptor *descriptor = data;
   TestClock clock = { 1700000000000 };
   g_autoptr (TestReplica) a = test_replica_new (1, &clock, NULL);
   g_autoptr (TestReplica) b = test_replica_new (2, &clock, NULL);
   g_autoptr (MeroStateHandle) ha = mero_state_handle_new (mero_delta_store_get_state (a->ds), a->ds);
   g_autoptr (MeroStateHandle) hb = mero_state_handle_new (mero_delta_store_get_state (b->ds), b->ds);
-  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (descriptor, NULL);
   g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (5));
   g_autofree char *ra = NULL;
   g_autofree char *rb = NULL;
@@ -76,6 +75,42 @@ run_kv (gconstpointer data)
 }
 
 static void
+run_kv (gconstpointer data)
+{
+  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (data, NULL);
+
+  run_kv_with (p);
+}
+
+/* The shipped modules as the node loads them (MERO_PLUGIN_DIR, the
+ * registry's init with the host services and state access). */
+static void
+test_loaded_modules (void)
+{
+  g_autoptr (MeroPluginRegistry) registry = mero_plugin_registry_new ();
+  g_autoptr (GPtrArray) sync = NULL;
+  guint ran = 0;
+
+  mero_plugin_registry_set_state_access (registry, mero_state_access_get ());
+  mero_plugin_registry_load_path (registry, NULL);
+  sync = mero_plugin_registry_get_sync_protocols (registry);
+  for (guint i = 0; i < sync->len; i++)
+    {
+      const MeroLoadedSyncProtocol *lp = g_ptr_array_index (sync, i);
+      g_autoptr (SyncSimProtocol) p = sync_sim_protocol_wrap (lp->vtable, lp->plugin_data);
+
+      if (!g_str_equal (lp->info->name, "sync-hash")
+          && !g_str_equal (lp->info->name, "sync-levelwise"))
+        continue;
+      g_test_message ("module %s", lp->info->module_file);
+      g_assert_true (g_str_has_suffix (lp->info->module_file, ".so"));
+      run_kv_with (p);
+      ran++;
+    }
+  g_assert_cmpuint (ran, ==, 2);
+}
+
+static void
 test_dag_heads (void)
 {
   TestClock clock = { 1700000000000 };
@@ -108,5 +143,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sync-kv/levelwise", mero_plugin_sync_levelwise_get_descriptor (),
                         run_kv);
   g_test_add_func ("/sync-kv/dag-heads", test_dag_heads);
+  g_test_add_func ("/sync-kv/loaded-modules", test_loaded_modules);
   return g_test_run ();
 }
