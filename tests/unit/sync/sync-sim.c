@@ -455,6 +455,16 @@ sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
                       MeroStateHandle *initiator, MeroStateHandle *responder, GRand *rand,
                       guint64 cut_after, SyncSimResult *out)
 {
+  return sync_sim_run_full (p, context_id, initiator, responder, rand, cut_after, NULL, NULL,
+                            out);
+}
+
+gboolean
+sync_sim_run_full (SyncSimProtocol *p, const guint8 context_id[32],
+                   MeroStateHandle *initiator, MeroStateHandle *responder, GRand *rand,
+                   guint64 cut_after, SyncSimStepFunc step_func, gpointer step_data,
+                   SyncSimResult *out)
+{
   const MeroSyncProtocolVTable *vt = p->vtable;
   MeroSyncHandshake hi, hr;
   MeroSyncSessionParams pi = { 0 }, pr = { 0 };
@@ -493,6 +503,8 @@ sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
       guint64 to_r, to_i;
 
       now += STEP_US;
+      if (step_func != NULL)
+        step_func (step, step_data);
       to_r = shuttle (p, si, sr, rand, now, &budget, &cut);
       to_i = shuttle (p, sr, si, rand, now, &budget, &cut);
       out->bytes_to_responder += to_r;

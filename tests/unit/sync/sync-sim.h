@@ -82,6 +82,15 @@ gboolean sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
                                MeroStateHandle *initiator, MeroStateHandle *responder,
                                GRand *rand, guint64 cut_after, SyncSimResult *out);
 
+/* Called before each shuttle step (@step from 0): writes made here land
+ * between the sessions' messages, as concurrent local writes would. */
+typedef void (*SyncSimStepFunc) (guint step, gpointer data);
+
+gboolean sync_sim_run_full (SyncSimProtocol *p, const guint8 context_id[32],
+                            MeroStateHandle *initiator, MeroStateHandle *responder,
+                            GRand *rand, guint64 cut_after, SyncSimStepFunc step_func,
+                            gpointer step_data, SyncSimResult *out);
+
 /* "id parent data" of every live entity, depth first: equal on equal
  * replicas. */
 char *sync_sim_dump_live (SyncSimReplica *r, guint *n_live);

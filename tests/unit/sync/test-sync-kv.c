@@ -110,6 +110,67 @@ test_loaded_modules (void)
   g_assert_cmpuint (ran, ==, 2);
 }
 
+typedef struct {
+  TestReplica *writer;
+  TestClock *clock;
+  guint at_step;
+  gboolean written;
+} MidWrite;
+
+static void
+write_mid_session (guint step, gpointer data)
+{
+  MidWrite *mw = data;
+
+  if (step != mw->at_step)
+    return;
+  mw->clock->now_ms++;
+  set (mw->writer, "key-3", "written-during-the-session");
+  mw->written = TRUE;
+}
+
+/* A local write on the responder while the session runs, after the first
+ * round trip (for sync-hash into a bucket the initiator already found
+ * equal: the first pass ends with roots that differ and a second pass from
+ * the root catches it): the session still ends with both sides equal. */
+static void
+test_write_during_session (gconstpointer data)
+{
+  TestClock clock = { 1700000000000 };
+  g_autoptr (TestReplica) a = test_replica_new (1, &clock, NULL);
+  g_autoptr (TestReplica) b = test_replica_new (2, &clock, NULL);
+  g_autoptr (MeroStateHandle) ha = mero_state_handle_new (mero_delta_store_get_state (a->ds), a->ds);
+  g_autoptr (MeroStateHandle) hb = mero_state_handle_new (mero_delta_store_get_state (b->ds), b->ds);
+  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (data, NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (9));
+  MidWrite mw = { b, &clock, 1, FALSE };
+  g_autofree char *ka = NULL;
+  g_autofree char *kb = NULL;
+  SyncSimResult res;
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *k = g_strdup_printf ("key-%u", i);
+
+      set (a, k, "a");
+      set (b, k, "a");
+      clock.now_ms++;
+    }
+  set (a, "only-a", "1");
+  set (b, "only-b", "1");
+  g_assert_true (sync_sim_run_full (p, test_context_id, ha, hb, rand, G_MAXUINT64,
+                                    write_mid_session, &mw, &res));
+  /* The simulator steps only while a session runs: the write was made
+   * during the session. */
+  g_assert_true (mw.written);
+  g_assert_cmpint (res.initiator, ==, MERO_SYNC_STATUS_DONE);
+  ka = test_kv_dump (a);
+  kb = test_kv_dump (b);
+  g_assert_cmpstr (ka, ==, kb);
+  g_assert_nonnull (strstr (ka, "key-3=written-during-the-session"));
+  g_test_message ("%" G_GUINT64_FORMAT " round trips", res.round_trips);
+}
+
 static void
 test_dag_heads (void)
 {
@@ -144,5 +205,9 @@ main (int argc, char **argv)
                         run_kv);
   g_test_add_func ("/sync-kv/dag-heads", test_dag_heads);
   g_test_add_func ("/sync-kv/loaded-modules", test_loaded_modules);
+  g_test_add_data_func ("/sync-kv/hash/write-during-session",
+                        mero_plugin_sync_hash_get_descriptor (), test_write_during_session);
+  g_test_add_data_func ("/sync-kv/levelwise/write-during-session",
+                        mero_plugin_sync_levelwise_get_descriptor (), test_write_during_session);
   return g_test_run ();
 }
