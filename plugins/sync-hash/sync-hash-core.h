@@ -45,6 +45,8 @@ G_BEGIN_DECLS
 /* Soft budgets of one message (a single answer may exceed them). */
 #define SYNC_HASH_REPLY_BUDGET (2u * 1024 * 1024)
 #define SYNC_HASH_PUSH_BUDGET (2u * 1024 * 1024)
+/* Differing paths sync_hash_cost assumes. */
+#define SYNC_HASH_COST_PATHS 256u
 /* Levelwise: logical children of one entity in one answer. */
 #define SYNC_LEVELWISE_MAX_CHILDREN 65536u
 

@@ -353,6 +353,7 @@ test_error_codes (void)
   g_assert_cmpint (MERO_SYNC_ERROR_TIMEOUT, ==, 4);
   g_assert_cmpint (MERO_SYNC_ERROR_UNSUPPORTED, ==, 5);
   g_assert_cmpint (MERO_SYNC_ERROR_STATE, ==, 6);
+  g_assert_cmpint (MERO_SYNC_ERROR_REFUSED, ==, 7);
 
   g_assert_cmpint (MERO_TEE_ERROR_FAILED, ==, 1);
   g_assert_cmpint (MERO_TEE_ERROR_MALFORMED, ==, 2);
@@ -416,6 +417,20 @@ test_host_services_has (void)
   g_assert_true (MERO_HOST_SERVICES_HAS (&host, host_data));
 }
 
+/* A plugin built for 1.1 sees, on a 1.0 host's table (40 bytes), that the
+ * tree walk and the writer are missing. */
+static void
+test_state_access_has (void)
+{
+  MeroStateAccess sa = { .struct_size = 40 };
+
+  g_assert_true (MERO_STATE_ACCESS_HAS (&sa, count_entities));
+  g_assert_false (MERO_STATE_ACCESS_HAS (&sa, list_children));
+  g_assert_false (MERO_STATE_ACCESS_HAS (&sa, writer_free));
+  sa.struct_size = sizeof sa;
+  g_assert_true (MERO_STATE_ACCESS_HAS (&sa, writer_free));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -440,5 +455,6 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/error-domains", test_error_domains);
   g_test_add_func ("/abi/plugin-define", test_plugin_define);
   g_test_add_func ("/abi/host-services-has", test_host_services_has);
+  g_test_add_func ("/abi/state-access-has", test_state_access_has);
   return g_test_run ();
 }

@@ -76,10 +76,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (p == NULL)
     p = sync_sim_protocol_new (FUZZ_DESCRIPTOR (), NULL);
   check_roundtrip (data, size);
+  /* Anything but a request or a reply is refused before the state is
+   * touched: no state to build for it. */
+  if (size == 0 || (data[0] != SYNC_HASH_MSG_REQUEST && data[0] != SYNC_HASH_MSG_REPLY))
+    return 0;
   sync_sim_populate (a, b, &shape, rand);
+  /* One replica serves both roles; "b" only takes populate's other half. */
   feed (p, a, MERO_SYNC_ROLE_RESPONDER, data, size);
+  feed (p, a, MERO_SYNC_ROLE_INITIATOR, data, size);
   g_assert_true (sync_sim_is_consistent (a));
-  feed (p, b, MERO_SYNC_ROLE_INITIATOR, data, size);
-  g_assert_true (sync_sim_is_consistent (b));
   return 0;
 }

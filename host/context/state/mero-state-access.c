@@ -277,7 +277,7 @@ access_writer_free (MeroStateWriter *w)
 static gboolean
 refuse (GError **error, const char *what)
 {
-  g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_STATE, "merge refused: %s", what);
+  g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED, "merge refused: %s", what);
   return FALSE;
 }
 
@@ -413,6 +413,10 @@ access_writer_commit (MeroStateWriter *w, uint8_t root_hash[32], GError **error)
       return FALSE;
     }
   if (mero_store_batch_count (batch) == 0 && !mero_state_root_hash (w->handle->state, root, error))
+    return FALSE;
+  /* The delta store caches its root (heartbeats compare it): keep it
+   * the committed one. */
+  if (w->handle->ds != NULL && !mero_delta_store_reload_root (w->handle->ds, error))
     return FALSE;
   mero_state_txn_free (w->txn);
   w->txn = mero_state_txn_new (w->handle->state);

@@ -72,6 +72,8 @@ typedef enum {
   MERO_SYNC_ERROR_TIMEOUT = 4,     /* a session deadline passed */
   MERO_SYNC_ERROR_UNSUPPORTED = 5, /* protocol not applicable to this handshake */
   MERO_SYNC_ERROR_STATE = 6,       /* local state access failed */
+  MERO_SYNC_ERROR_REFUSED = 7,     /* ABI 1.1: the state refused one entity (unknown
+                                    * parent, bad type, moved); the writer is intact */
 } MeroSyncError;
 
 /* Errors a TEE verifier reports. */

@@ -115,7 +115,7 @@ typedef struct {
   MeroStateWriter *(*writer_new) (MeroStateHandle *state);
   /* Merge one entity with the CRDT rules into the writer.  An entity
    * whose parent the state does not have yet is refused
-   * (MERO_SYNC_ERROR_STATE) and leaves the writer as it was: send parents
+   * (MERO_SYNC_ERROR_REFUSED) and leaves the writer as it was: send parents
    * first.  Any other failure leaves the writer unusable (free it). */
   gboolean (*writer_merge) (MeroStateWriter *writer, const MeroStateEntity *entity,
                             GError **error);

@@ -354,28 +354,38 @@ sync_sim_protocol_new (const MeroPluginDescriptor *d, MeroMetrics *metrics)
   return p;
 }
 
+SyncSimProtocol *
+sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable, void *plugin_data)
+{
+  SyncSimProtocol *p = g_new0 (SyncSimProtocol, 1);
+
+  p->vtable = vtable;
+  p->plugin_data = plugin_data;
+  return p;
+}
+
 void
 sync_sim_protocol_free (SyncSimProtocol *p)
 {
   if (p == NULL)
     return;
-  if (p->descriptor->finalize != NULL)
+  if (p->descriptor != NULL && p->descriptor->finalize != NULL)
     p->descriptor->finalize (p->plugin_data);
   mero_host_services_free (p->host);
   g_free (p);
 }
 
 static void
-handshake_of (SyncSimReplica *r, MeroSyncHandshake *hs)
+handshake_of (MeroStateHandle *h, MeroSyncHandshake *hs)
 {
   const MeroStateAccess *sa = mero_state_access_get ();
   g_autoptr (GError) error = NULL;
 
   memset (hs, 0, sizeof *hs);
   hs->struct_size = sizeof *hs;
-  sa->get_root_hash (r->handle, hs->root_hash, &error);
+  sa->get_root_hash (h, hs->root_hash, &error);
   g_assert_no_error (error);
-  sa->count_entities (r->handle, &hs->entity_count, &error);
+  sa->count_entities (h, &hs->entity_count, &error);
   g_assert_no_error (error);
 }
 
@@ -436,6 +446,25 @@ gboolean
 sync_sim_run (SyncSimProtocol *p, SyncSimReplica *initiator, SyncSimReplica *responder,
               GRand *rand, guint64 cut_after, SyncSimResult *out)
 {
+  return sync_sim_run_handles (p, sync_sim_context_id, initiator->handle, responder->handle,
+                               rand, cut_after, out);
+}
+
+gboolean
+sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
+                      MeroStateHandle *initiator, MeroStateHandle *responder, GRand *rand,
+                      guint64 cut_after, SyncSimResult *out)
+{
+  return sync_sim_run_full (p, context_id, initiator, responder, rand, cut_after, NULL, NULL,
+                            out);
+}
+
+gboolean
+sync_sim_run_full (SyncSimProtocol *p, const guint8 context_id[32],
+                   MeroStateHandle *initiator, MeroStateHandle *responder, GRand *rand,
+                   guint64 cut_after, SyncSimStepFunc step_func, gpointer step_data,
+                   SyncSimResult *out)
+{
   const MeroSyncProtocolVTable *vt = p->vtable;
   MeroSyncHandshake hi, hr;
   MeroSyncSessionParams pi = { 0 }, pr = { 0 };
@@ -452,16 +481,16 @@ sync_sim_run (SyncSimProtocol *p, SyncSimReplica *initiator, SyncSimReplica *res
   pi.struct_size = pr.struct_size = sizeof pi;
   pi.role = MERO_SYNC_ROLE_INITIATOR;
   pr.role = MERO_SYNC_ROLE_RESPONDER;
-  memcpy (pi.context_id, sync_sim_context_id, 32);
-  memcpy (pr.context_id, sync_sim_context_id, 32);
+  memcpy (pi.context_id, context_id, 32);
+  memcpy (pr.context_id, context_id, 32);
   pi.peer_id = "responder";
   pr.peer_id = "initiator";
   pi.local = &hi;
   pi.remote = &hr;
   pr.local = &hr;
   pr.remote = &hi;
-  pi.state = initiator->handle;
-  pr.state = responder->handle;
+  pi.state = initiator;
+  pr.state = responder;
   pi.now_us = pr.now_us = now;
 
   sr = vt->session_new (p->plugin_data, &pr, &error);
@@ -474,6 +503,8 @@ sync_sim_run (SyncSimProtocol *p, SyncSimReplica *initiator, SyncSimReplica *res
       guint64 to_r, to_i;
 
       now += STEP_US;
+      if (step_func != NULL)
+        step_func (step, step_data);
       to_r = shuttle (p, si, sr, rand, now, &budget, &cut);
       to_i = shuttle (p, sr, si, rand, now, &budget, &cut);
       out->bytes_to_responder += to_r;

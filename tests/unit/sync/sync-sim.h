@@ -51,6 +51,10 @@ typedef struct {
 
 SyncSimProtocol *sync_sim_protocol_new (const MeroPluginDescriptor *descriptor,
                                         MeroMetrics *metrics);
+/* A protocol someone else initialised (a module the plugin registry
+ * loaded): borrowed, never finalized here. */
+SyncSimProtocol *sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable,
+                                         void *plugin_data);
 void sync_sim_protocol_free (SyncSimProtocol *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimProtocol, sync_sim_protocol_free)
 
@@ -71,6 +75,21 @@ typedef struct {
 gboolean sync_sim_run (SyncSimProtocol *p, SyncSimReplica *initiator,
                        SyncSimReplica *responder, GRand *rand, guint64 cut_after,
                        SyncSimResult *out);
+
+/* The same between any two state handles of context @context_id (e.g.
+ * over delta stores). */
+gboolean sync_sim_run_handles (SyncSimProtocol *p, const guint8 context_id[32],
+                               MeroStateHandle *initiator, MeroStateHandle *responder,
+                               GRand *rand, guint64 cut_after, SyncSimResult *out);
+
+/* Called before each shuttle step (@step from 0): writes made here land
+ * between the sessions' messages, as concurrent local writes would. */
+typedef void (*SyncSimStepFunc) (guint step, gpointer data);
+
+gboolean sync_sim_run_full (SyncSimProtocol *p, const guint8 context_id[32],
+                            MeroStateHandle *initiator, MeroStateHandle *responder,
+                            GRand *rand, guint64 cut_after, SyncSimStepFunc step_func,
+                            gpointer step_data, SyncSimResult *out);
 
 /* "id parent data" of every live entity, depth first: equal on equal
  * replicas. */

@@ -200,7 +200,7 @@ test_refusals (gconstpointer data)
     GBytes *bytes;
     const char *labels;
     const char *metric;
-  } cases[3];
+  } cases[4];
 
   {
     /* 4097 nodes: over SYNC_HASH_MAX_NODES_PER_REQUEST. */
@@ -230,6 +230,23 @@ test_refusals (gconstpointer data)
     cases[2].labels = bad;
     cases[2].metric = "mero_sync_failures_total";
   }
+  {
+    /* One node of the other protocol's kind (a levelwise walk asked of
+     * sync-hash, a physical node of sync-levelwise). */
+    g_autoptr (GByteArray) body = g_byte_array_new ();
+    guint8 zero[4] = { 0 };
+    guint32 one = GUINT32_TO_BE (1);
+    guint8 path_len = strcmp (proto->name, "hash") == 0 ? SYNC_HASH_PATH_LOGICAL : 0;
+
+    g_byte_array_append (body, (const guint8 *) "\x01", 1);
+    g_byte_array_append (body, zero, 4);
+    g_byte_array_append (body, (const guint8 *) &one, 4);
+    g_byte_array_append (body, sync_sim_context_id, 32);
+    g_byte_array_append (body, &path_len, 1);
+    cases[3].bytes = frame (body);
+    cases[3].labels = bad;
+    cases[3].metric = "mero_sync_failures_total";
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -240,6 +257,7 @@ test_refusals (gconstpointer data)
       g_autoptr (GError) error = NULL;
       gsize len = 0;
       const guint8 *bytes = g_bytes_get_data (cases[i].bytes, &len);
+      guint64 before = mero_metrics_get_counter (metrics, cases[i].metric, cases[i].labels);
 
       params.role = MERO_SYNC_ROLE_RESPONDER;
       memcpy (params.context_id, sync_sim_context_id, 32);
@@ -252,10 +270,56 @@ test_refusals (gconstpointer data)
       g_assert_nonnull (error);
       g_assert_cmpint (p->vtable->status (s), ==, MERO_SYNC_STATUS_FAILED);
       g_assert_cmpuint (mero_metrics_get_counter (metrics, cases[i].metric, cases[i].labels),
-                        ==, 1);
+                        ==, before + 1);
       p->vtable->session_free (s);
       g_bytes_unref (cases[i].bytes);
     }
+}
+
+/* A pushed entity the state refuses (its parent is unknown) is counted and
+ * skipped; the session goes on and answers. */
+static void
+test_merge_refused (gconstpointer data)
+{
+  const Proto *proto = data;
+  g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
+  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (proto->get (), metrics);
+  g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
+  g_autofree char *labels = g_strdup_printf ("protocol=\"%s\",reason=\"merge_refused\"",
+                                             proto->name);
+  g_autoptr (SyncHashMsg) m = sync_hash_msg_new (SYNC_HASH_MSG_REQUEST);
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  MeroStateEntity orphan = { .struct_size = sizeof orphan, .crdt_type = 1 };
+  MeroSyncHandshake local = { .struct_size = sizeof local };
+  MeroSyncHandshake remote = { .struct_size = sizeof remote, .root_hash = { 1 } };
+  MeroSyncSessionParams params = { .struct_size = sizeof params };
+  MeroSyncSession *s;
+  GBytes *reply;
+
+  memset (orphan.id, 0xaa, 32);
+  memset (orphan.parent_id, 0xbb, 32);
+  orphan.updated_at = 5u << 16;
+  orphan.data = (const uint8_t *) "x";
+  orphan.data_len = 1;
+  g_ptr_array_add (m->push, sync_hash_entity_new (&orphan));
+  sync_hash_msg_encode (m, wire);
+
+  params.role = MERO_SYNC_ROLE_RESPONDER;
+  memcpy (params.context_id, sync_sim_context_id, 32);
+  params.local = &local;
+  params.remote = &remote;
+  params.state = sync_sim_replica_handle (r);
+  s = p->vtable->session_new (p->plugin_data, &params, &error);
+  g_assert_no_error (error);
+  g_assert_true (p->vtable->recv (s, wire->data, wire->len, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p->vtable->status (s), ==, MERO_SYNC_STATUS_RUNNING);
+  reply = p->vtable->pull_send (s);
+  g_assert_nonnull (reply);
+  g_bytes_unref (reply);
+  g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_refusals_total", labels), ==, 1);
+  p->vtable->session_free (s);
 }
 
 /* An initiator whose peer stops answering fails at its idle deadline,
@@ -298,6 +362,30 @@ test_idle_timeout (gconstpointer data)
   p->vtable->session_free (s);
 }
 
+/* cost(): zero when the roots agree; levelwise for small trees and not
+ * applicable past SYNC_LEVELWISE_MAX_CHILDREN; sync-hash for big ones. */
+static void
+test_cost (void)
+{
+  g_autoptr (SyncSimProtocol) h = sync_sim_protocol_new (protos[0].get (), NULL);
+  g_autoptr (SyncSimProtocol) l = sync_sim_protocol_new (protos[1].get (), NULL);
+  MeroSyncHandshake a = { .struct_size = sizeof a, .root_hash = { 1 } };
+  MeroSyncHandshake b = { .struct_size = sizeof b, .root_hash = { 2 } };
+  MeroSyncHandshake same = a;
+
+  same.entity_count = a.entity_count = b.entity_count = 500;
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &same), ==, 0);
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &same), ==, 0);
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &b), <,
+                    h->vtable->cost (h->plugin_data, &a, &b));
+  a.entity_count = b.entity_count = 60000;
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &b), <,
+                    l->vtable->cost (l->plugin_data, &a, &b));
+  b.entity_count = 100000;
+  g_assert_cmpuint (l->vtable->cost (l->plugin_data, &a, &b), ==, MERO_SYNC_COST_NOT_APPLICABLE);
+  g_assert_cmpuint (h->vtable->cost (h->plugin_data, &a, &b), <, MERO_SYNC_COST_NOT_APPLICABLE);
+}
+
 static void
 add_cases (const Proto *proto, gboolean slow)
 {
@@ -317,16 +405,17 @@ add_cases (const Proto *proto, gboolean slow)
   for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
     for (guint32 seed = 1; seed <= 3; seed++)
       {
-        Case *c = g_new0 (Case, 1);
-        g_autofree char *path = g_strdup_printf ("/sync/%s/converges/%s/%u", proto->name,
-                                                 shapes[i].name, seed);
+        Case *c;
+        g_autofree char *path = NULL;
 
-        c->proto = proto;
-        c->shape = shapes[i].shape;
-        c->seed = seed * 7919 + i;
         /* The 10k case once per protocol in the default run. */
         if (shapes[i].shape.n_common >= 10000 && seed > 1 && !slow)
           continue;
+        c = g_new0 (Case, 1);
+        path = g_strdup_printf ("/sync/%s/converges/%s/%u", proto->name, shapes[i].name, seed);
+        c->proto = proto;
+        c->shape = shapes[i].shape;
+        c->seed = seed * 7919 + i;
         g_test_add_data_func_full (path, c, run_converges, g_free);
       }
   if (slow && strcmp (proto->name, "hash") == 0)
@@ -348,6 +437,7 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   slow = g_test_slow () || g_getenv ("MERO_TEST_SLOW") != NULL;
+  g_test_add_func ("/sync/cost", test_cost);
   for (guint i = 0; i < G_N_ELEMENTS (protos); i++)
     {
       g_autofree char *empty = g_strdup_printf ("/sync/%s/one-side-empty", protos[i].name);
@@ -355,6 +445,7 @@ main (int argc, char **argv)
       g_autofree char *cut = g_strdup_printf ("/sync/%s/cut-and-retry", protos[i].name);
       g_autofree char *refusals = g_strdup_printf ("/sync/%s/refusals", protos[i].name);
       g_autofree char *idle = g_strdup_printf ("/sync/%s/idle-timeout", protos[i].name);
+      g_autofree char *refused = g_strdup_printf ("/sync/%s/merge-refused", protos[i].name);
 
       add_cases (&protos[i], slow);
       g_test_add_data_func (empty, &protos[i], test_one_side_empty);
@@ -362,6 +453,7 @@ main (int argc, char **argv)
       g_test_add_data_func (cut, &protos[i], test_cut_and_retry);
       g_test_add_data_func (refusals, &protos[i], test_refusals);
       g_test_add_data_func (idle, &protos[i], test_idle_timeout);
+      g_test_add_data_func (refused, &protos[i], test_merge_refused);
     }
   return g_test_run ();
 }
