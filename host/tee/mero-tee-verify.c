@@ -18,7 +18,7 @@ read_bounded (const char *path, gsize max, GError **error)
   if (g_stat (path, &st) == 0 && (guint64) st.st_size > max)
     {
       g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_FAILED,
-                   _("%s is larger than %" G_GSIZE_FORMAT " bytes"), path, max);
+                   _("%s is larger than %d bytes"), path, (int) max);
       return NULL;
     }
   if (!g_file_get_contents (path, &data, &len, error))
