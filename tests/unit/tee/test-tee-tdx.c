@@ -7,6 +7,7 @@
 
 #include "tee-samples.h"
 #include "tee-tdx-quote.h"
+#include "tee-tdx-sgx-ext.h"
 
 #define SKIP_WITHOUT_SAMPLES()                                                          \
   if (tee_samples_dir () == NULL)                                                       \
@@ -464,10 +465,72 @@ test_named_mutations (void)
   }
 }
 
+/* The synthetic fuzz seeds: the well-formed ones parse (so the fuzzer
+ * starts past the header checks), the broken ones do not. */
+static void
+test_fuzz_seeds (void)
+{
+  static const struct {
+    const char *name;
+    gboolean parses;
+    uint16_t version;
+    size_t signed_len;
+  } seeds[] = {
+    { "v4-td10", TRUE, 4, 632 },
+    { "v4-td10-padding", TRUE, 4, 632 },
+    { "v5-td10", TRUE, 5, 638 },
+    { "v5-td15", TRUE, 5, 702 },
+    { "v5-bad-body-type", FALSE, 0, 0 },
+    { "v4-truncated-header", FALSE, 0, 0 },
+    { "v4-truncated-pem", FALSE, 0, 0 },
+    { "v4-cert-size-lies", FALSE, 0, 0 },
+    { "v4-cert-type-5", FALSE, 0, 0 },
+    { "v4-inner-type-3", FALSE, 0, 0 },
+    { "v3-sgx", FALSE, 0, 0 },
+  };
+  const char *dir = g_getenv ("MERO_TEE_FUZZ_CORPUS");
+
+  g_assert_nonnull (dir);
+  for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, seeds[i].name, NULL);
+      g_autofree char *data = NULL;
+      g_autoptr (GError) error = NULL;
+      size_t len;
+      TdxQuote q;
+
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      g_assert_cmpint (tdx_quote_parse ((const uint8_t *) data, len, &q, &error), ==,
+                       seeds[i].parses);
+      if (seeds[i].parses)
+        {
+          g_assert_cmpuint (q.version, ==, seeds[i].version);
+          g_assert_cmpuint (q.signed_len, ==, seeds[i].signed_len);
+        }
+      else
+        g_assert_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_MALFORMED);
+    }
+  {
+    g_autofree char *path = g_build_filename (dir, "sgx-extension", NULL);
+    g_autofree char *data = NULL;
+    size_t len;
+    TdxSgxExtension ext;
+
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_assert_true (tdx_sgx_ext_parse ((const uint8_t *) data, len, &ext, NULL));
+    g_assert_cmpuint (ext.comp_svn[5], ==, 255);
+    g_assert_cmpuint (ext.pcesvn, ==, 13);
+    /* Cut anywhere, it no longer parses. */
+    for (size_t n = 0; n < len; n++)
+      g_assert_false (tdx_sgx_ext_parse ((const uint8_t *) data, n, &ext, NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tee-tdx/fuzz-seeds", test_fuzz_seeds);
   g_test_add_func ("/tee-tdx/cases", test_cases);
   g_test_add_func ("/tee-tdx/time-cases", test_time_cases);
   g_test_add_func ("/tee-tdx/windows", test_windows);
