@@ -187,7 +187,7 @@ tdx_tcb_evaluate (const TdxQuote *quote, const TdxSgxExtension *pck, const TdxTc
         {
           g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_POLICY,
                        "TcbNotSupported: no level of module identity %s matches module SVN %u",
-                       identity->id, quote->tee_tcb_svn[0]);
+                       result->module_identity, quote->tee_tcb_svn[0]);
           return FALSE;
         }
       result->module_status = mod_level->status;
