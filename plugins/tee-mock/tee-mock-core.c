@@ -18,6 +18,14 @@ tee_mock_build_quote (const uint8_t report_data[64], uint8_t out[TEE_MOCK_QUOTE_
   memcpy (out + TEE_MOCK_MAGIC_LEN, report_data, TEE_MOCK_REPORT_DATA_LEN);
 }
 
+/* mero_tee_quotes_total{verifier="mock",result,reason}. */
+static void
+count (const MeroHostServices *host, const char *labels)
+{
+  if (host != NULL && host->counter_add != NULL)
+    host->counter_add (host, "mero_tee_quotes_total", labels, 1);
+}
+
 #define VERDICT_HAS(v, member) \
   ((v)->struct_size >= G_STRUCT_OFFSET (MeroTeeVerdict, member) + sizeof ((v)->member))
 
@@ -30,6 +38,7 @@ tee_mock_verify (const MeroHostServices *host, const MeroTeeVerifyInput *input,
   if (!tee_mock_handles_quote (input->quote, input->quote_len) ||
       input->quote_len != TEE_MOCK_QUOTE_LEN)
     {
+      count (host, "verifier=\"mock\",result=\"refused\",reason=\"malformed\"");
       g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_MALFORMED,
                    "not a mock quote (" TEE_MOCK_MAGIC " ‖ 64 bytes ‖ zeros, %d bytes)",
                    TEE_MOCK_QUOTE_LEN);
@@ -38,12 +47,14 @@ tee_mock_verify (const MeroHostServices *host, const MeroTeeVerifyInput *input,
   for (size_t i = TEE_MOCK_MAGIC_LEN + TEE_MOCK_REPORT_DATA_LEN; i < input->quote_len; i++)
     if (input->quote[i] != 0)
       {
+        count (host, "verifier=\"mock\",result=\"refused\",reason=\"malformed\"");
         g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_MALFORMED,
                      "mock quote padding is not zero at byte %zu", i);
         return FALSE;
       }
   if (!(input->flags & MERO_TEE_VERIFY_ACCEPT_MOCK))
     {
+      count (host, "verifier=\"mock\",result=\"refused\",reason=\"mock_not_accepted\"");
       mero_plugin_log (host, MERO_LOG_LEVEL_WARNING, "tee-mock",
                        "mock TDX quote refused: tee.accept_mock is false");
       g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_POLICY,
@@ -55,6 +66,7 @@ tee_mock_verify (const MeroHostServices *host, const MeroTeeVerifyInput *input,
       (input->report_data_len > TEE_MOCK_REPORT_DATA_LEN ||
        memcmp (input->expected_report_data, report_data, input->report_data_len) != 0))
     {
+      count (host, "verifier=\"mock\",result=\"refused\",reason=\"report_data\"");
       g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_REPORT_DATA,
                    "mock quote report data does not bind the expected value");
       return FALSE;
@@ -79,7 +91,9 @@ tee_mock_verify (const MeroHostServices *host, const MeroTeeVerifyInput *input,
       verdict->module_identity[0] = '\0';
       verdict->advisory_ids[0] = '\0';
     }
-  /* Every accepted mock quote is logged: it is no evidence of a TEE. */
+  /* Every accepted mock quote is counted and logged: it is no evidence of
+   * a TEE. */
+  count (host, "verifier=\"mock\",result=\"mock\"");
   mero_plugin_log (host, MERO_LOG_LEVEL_WARNING, "tee-mock",
                    "MOCK TDX quote accepted (tee.accept_mock=true): no attestation at all");
   return TRUE;

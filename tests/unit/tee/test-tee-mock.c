@@ -6,7 +6,27 @@
 typedef struct {
   MeroHostServices host;
   GPtrArray *lines;
+  GHashTable *counters;       /* "name{labels}" -> count */
 } LogCapture;
+
+static void
+capture_counter (const MeroHostServices *host, const char *name, const char *labels,
+                 uint64_t delta)
+{
+  LogCapture *capture = (LogCapture *) host;
+  char *key = g_strdup_printf ("%s{%s}", name, labels != NULL ? labels : "");
+
+  g_hash_table_insert (capture->counters, key,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (capture->counters,
+                                                                                 key)) +
+                                         (guint) delta));
+}
+
+static guint
+counter (LogCapture *capture, const char *key)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (capture->counters, key));
+}
 
 static void
 capture_log (const MeroHostServices *host, MeroLogLevel level, const char *domain,
@@ -38,11 +58,14 @@ verify (LogCapture *capture, const uint8_t *quote, size_t len, uint32_t flags,
 static void
 test_mock (void)
 {
-  LogCapture capture = { .host = { .struct_size = sizeof (MeroHostServices), .log = capture_log } };
+  LogCapture capture = { .host = { .struct_size = sizeof (MeroHostServices),
+                                    .log = capture_log,
+                                    .counter_add = capture_counter } };
   uint8_t report_data[64], quote[TEE_MOCK_QUOTE_LEN], other[64];
   MeroTeeVerdict v;
 
   capture.lines = g_ptr_array_new_with_free_func (g_free);
+  capture.counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < 64; i++)
     report_data[i] = (uint8_t) i, other[i] = (uint8_t) (i + 1);
   tee_mock_build_quote (report_data, quote);
@@ -94,6 +117,19 @@ test_mock (void)
 
       g_assert_false (verify (&capture, cut, n, MERO_TEE_VERIFY_ACCEPT_MOCK, NULL, &v, &error));
     }
+  /* Every verdict counted, refusals by reason. */
+  g_assert_cmpuint (counter (&capture, "mero_tee_quotes_total{verifier=\"mock\",result=\"mock\"}"),
+                    ==, 2);
+  g_assert_cmpuint (counter (&capture, "mero_tee_quotes_total{verifier=\"mock\",result=\"refused\","
+                                       "reason=\"mock_not_accepted\"}"),
+                    ==, 1);
+  g_assert_cmpuint (counter (&capture, "mero_tee_quotes_total{verifier=\"mock\",result=\"refused\","
+                                       "reason=\"report_data\"}"),
+                    ==, 1);
+  g_assert_cmpuint (counter (&capture, "mero_tee_quotes_total{verifier=\"mock\",result=\"refused\","
+                                       "reason=\"malformed\"}"),
+                    ==, 1 + TEE_MOCK_QUOTE_LEN);
+  g_hash_table_unref (capture.counters);
   g_ptr_array_unref (capture.lines);
 }
 

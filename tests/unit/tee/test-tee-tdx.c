@@ -526,6 +526,80 @@ test_fuzz_seeds (void)
   }
 }
 
+const MeroPluginDescriptor *mero_plugin_tee_tdx_get_descriptor (void);
+
+static void
+count_into (const MeroHostServices *host, const char *name, const char *labels, uint64_t delta)
+{
+  GHashTable *counters = host->host_data;
+  char *key = g_strdup_printf ("%s{%s}", name, labels);
+
+  g_hash_table_insert (counters, key,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counters, key)) +
+                                         (guint) delta));
+}
+
+/* Through the plugin's vtable, as the host calls it: the quote format is
+ * recognised, ABI 1.0 verify() refuses for want of collateral, and every
+ * verify_at() is counted by result and reason. */
+static void
+test_plugin_vtable (void)
+{
+  g_autoptr (GHashTable) counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  MeroHostServices host = { .struct_size = sizeof host, .counter_add = count_into,
+                            .host_data = counters };
+  const MeroPluginDescriptor *d = mero_plugin_tee_tdx_get_descriptor ();
+  const MeroTeeVerifierVTable *vt = d->vtable;
+  g_autoptr (GPtrArray) samples = NULL;
+  void *plugin_data = NULL;
+  static const struct {
+    const char *name;
+    int64_t now;
+    size_t cut;
+    const char *labels;
+  } runs[] = {
+    { "A_v4_uptodate", 0, 0, "result=\"verified\"" },
+    { "A_v4_uptodate", 0, 100, "result=\"refused\",reason=\"malformed\"" },
+    { "A_v4_uptodate", 1752920164, 0, "result=\"refused\",reason=\"collateral\"" },
+    { "D_v5_td15_no_tcb_level", 0, 0, "result=\"refused\",reason=\"tcb\"" },
+  };
+
+  SKIP_WITHOUT_SAMPLES ();
+  samples = tee_samples_load (FALSE);
+  g_assert_cmpuint (d->kind, ==, MERO_PLUGIN_KIND_TEE_VERIFIER);
+  g_assert_cmpstr (vt->quote_format, ==, "tdx");
+  g_assert_true (d->init (&host, &plugin_data, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    {
+      TeeSample *s = tee_samples_find (samples, runs[i].name);
+      size_t ql, cl;
+      const uint8_t *q = g_bytes_get_data (s->quote, &ql);
+      MeroTeeCollateral doc = { g_bytes_get_data (s->collateral, &cl), 0, NULL };
+      MeroTeeVerifyInput input = { .struct_size = sizeof input, .quote = q,
+                                   .quote_len = runs[i].cut ? runs[i].cut : ql,
+                                   .collateral = &doc, .n_collateral = 1,
+                                   .now_unix = runs[i].now ? runs[i].now : s->now };
+      g_autofree char *key = g_strdup_printf ("mero_tee_quotes_total{verifier=\"tdx\",%s}",
+                                              runs[i].labels);
+      MeroTeeVerdict v = { .struct_size = sizeof v };
+
+      doc.len = cl;
+      g_assert_true (vt->handles_quote (plugin_data, q, ql));
+      g_assert_cmpint (vt->verify_at (plugin_data, &input, &v, NULL), ==, i == 0);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (counters, key)), ==, 1);
+    }
+  g_assert_false (vt->handles_quote (plugin_data, (const uint8_t *) "MOCK_TDX_QUOTE_V1", 17));
+  {
+    g_autoptr (GError) error = NULL;
+    TeeSample *s = tee_samples_find (samples, "A_v4_uptodate");
+    MeroTeeVerdict v = { .struct_size = sizeof v };
+
+    g_assert_false (vt->verify (plugin_data, g_bytes_get_data (s->quote, NULL),
+                                g_bytes_get_size (s->quote), NULL, 0, &v, &error));
+    g_assert_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_FAILED);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -533,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tee-tdx/fuzz-seeds", test_fuzz_seeds);
   g_test_add_func ("/tee-tdx/cases", test_cases);
   g_test_add_func ("/tee-tdx/time-cases", test_time_cases);
+  g_test_add_func ("/tee-tdx/plugin-vtable", test_plugin_vtable);
   g_test_add_func ("/tee-tdx/windows", test_windows);
   g_test_add_func ("/tee-tdx/named-mutations", test_named_mutations);
   g_test_add_func ("/tee-tdx/truncations", test_truncations);
