@@ -76,7 +76,7 @@ tdx_chain_import (TdxChain *chain, const char *pem, size_t pem_len, guint n_expe
   gnutls_datum_t data = { (unsigned char *) pem, (unsigned int) pem_len };
 
   g_return_val_if_fail (n_expected >= 2 && n_expected <= TDX_CHAIN_MAX_CERTS, FALSE);
-  chain->n_certs = 0;
+  tdx_chain_clear (chain);
   if (pem_len > G_MAXUINT ||
       gnutls_x509_crt_list_import2 (&list, &n, &data, GNUTLS_X509_FMT_PEM, 0) < 0)
     {
