@@ -5,7 +5,7 @@
  *   merod config get KEY | set KEY VALUE   [--home DIR]
  *   merod plugins [--home DIR]
  *   merod peers [--home DIR]
- *   merod tee verify QUOTE COLLATERAL_DIR_OR_FILE [--at UNIX_SECONDS] [--json] [--home DIR]
+ *   merod tee verify QUOTE [COLLATERAL_DIR_OR_FILE] [--at UNIX_SECONDS] [--json] [--home DIR]
  *   merod --version
  *
  * Exit status: 0 success or clean stop, 1 runtime failure, 2 bad or
@@ -407,13 +407,15 @@ command_tee (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = command_context (
-      _("verify QUOTE COLLATERAL_DIR_OR_FILE"),
+      _("verify QUOTE [COLLATERAL_DIR_OR_FILE]"),
       _("Verify a TEE attestation quote offline with the loaded verifier plugins and print the "
         "verdict. QUOTE is a binary or hex quote file; the collateral is a dcap-qvl "
-        "QuoteCollateralV3 JSON file or a directory of them. Exit status: 0 verified, 1 "
-        "refused (the reason is printed), 2 bad usage."),
+        "QuoteCollateralV3 JSON file or a directory of them (default: the home's "
+        "tee.collateral_dir). Exit status: 0 verified, 1 refused (the reason is printed), 2 "
+        "bad usage."),
       entries);
   g_autofree char *path = NULL;
+  g_autofree char *collateral_path = NULL;
   g_autoptr (MeroConfig) config = NULL;
   g_autoptr (MeroPluginRegistry) registry = NULL;
   g_autoptr (GBytes) quote = NULL;
@@ -426,9 +428,9 @@ command_tee (int argc, char **argv)
 
   if (!parse_command (context, &argc, &argv, &status))
     return status;
-  if (argc != 4 || !g_str_equal (argv[1], "verify"))
+  if ((argc != 3 && argc != 4) || !g_str_equal (argv[1], "verify"))
     {
-      g_printerr (_("Usage: merod tee verify QUOTE COLLATERAL_DIR_OR_FILE [--at UNIX_SECONDS] "
+      g_printerr (_("Usage: merod tee verify QUOTE [COLLATERAL_DIR_OR_FILE] [--at UNIX_SECONDS] "
                     "[--json]\n"));
       return EXIT_CONFIG;
     }
@@ -448,18 +450,25 @@ command_tee (int argc, char **argv)
       if (config->tee_accept_mock)
         flags |= MERO_TEE_VERIFY_ACCEPT_MOCK;
     }
+  if (argc == 4)
+    collateral_path = g_strdup (argv[3]);
+  else if (config != NULL && g_path_is_absolute (config->tee_collateral_dir))
+    collateral_path = g_strdup (config->tee_collateral_dir);
+  else
+    collateral_path = g_build_filename (
+        home, config != NULL ? config->tee_collateral_dir : "tee-collateral", NULL);
   quote = mero_tee_quote_load (argv[2], &error);
   if (quote == NULL)
     {
       g_printerr (_("merod: cannot read the quote: %s\n"), error->message);
       return EXIT_CONFIG;
     }
-  if (!g_file_test (argv[3], G_FILE_TEST_EXISTS))
+  if (!g_file_test (collateral_path, G_FILE_TEST_EXISTS))
     {
-      g_printerr (_("merod: no collateral at %s\n"), argv[3]);
+      g_printerr (_("merod: no collateral at %s\n"), collateral_path);
       return EXIT_CONFIG;
     }
-  collateral = mero_tee_collateral_load (argv[3], &error);
+  collateral = mero_tee_collateral_load (collateral_path, &error);
   if (collateral == NULL)
     {
       g_printerr (_("merod: cannot read the collateral: %s\n"), error->message);

@@ -118,6 +118,29 @@ test_collateral_directory (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "fmspc: 20A06F000000"));
 }
 
+/* Without a collateral argument, the home's tee.collateral_dir is used:
+ * relative to the home by default (absent here: bad usage), or as set. */
+static void
+test_collateral_dir_key (Fixture *f, gconstpointer data)
+{
+  g_autofree char *quote = NULL, *dir = NULL, *out = NULL, *err = NULL;
+
+  SKIP_WITHOUT_SAMPLES ();
+  quote = sample (f, CASE_A_QUOTE);
+  dir = sample (f, "dcap-qvl");
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", quote, "--home",
+                                                           f->home, "--at", CASE_A_NOW, NULL },
+                                        NULL, NULL, &err),
+                   ==, 2);
+  g_assert_nonnull (strstr (err, "tee-collateral"));
+  mero_test_config_set (f->home, "tee.collateral_dir", dir);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", quote, "--home",
+                                                           f->home, "--at", CASE_A_NOW, NULL },
+                                        NULL, &out, NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "mrtd: " CASE_A_MRTD));
+}
+
 static void
 test_refused (Fixture *f, gconstpointer data)
 {
@@ -153,12 +176,17 @@ test_bad_usage (Fixture *f, gconstpointer data)
 
   g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "--home", f->home, NULL },
                                         NULL, NULL, NULL), ==, 2);
-  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", missing, NULL },
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", missing, "--home",
+                                                           f->home, NULL },
                                         NULL, NULL, NULL), ==, 2);
-  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "attest", "a", "b", NULL },
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "attest", "a", "b", "--home",
+                                                           f->home, NULL },
+                                        NULL, NULL, NULL), ==, 2);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", "a", "b", "c",
+                                                           "--home", f->home, NULL },
                                         NULL, NULL, NULL), ==, 2);
   g_assert_cmpint (mero_test_run_merod ((const char *[]) { "tee", "verify", "a", "b", "--at",
-                                                           "soon", NULL },
+                                                           "soon", "--home", f->home, NULL },
                                         NULL, NULL, NULL), ==, 2);
   g_assert_cmpint (tee_verify (f, missing, f->tmp, NULL, FALSE, NULL, &err), ==, 2);
   g_assert_nonnull (strstr (err, "cannot read the quote"));
@@ -207,6 +235,7 @@ main (int argc, char **argv)
   ADD ("/tee-cli/plugins-listed", test_plugins_listed);
   ADD ("/tee-cli/verified", test_verified);
   ADD ("/tee-cli/collateral-directory", test_collateral_directory);
+  ADD ("/tee-cli/collateral-dir-key", test_collateral_dir_key);
   ADD ("/tee-cli/refused", test_refused);
   ADD ("/tee-cli/bad-usage", test_bad_usage);
   ADD ("/tee-cli/mock", test_mock);
