@@ -245,6 +245,39 @@ test_quote_mutations (void)
     }
 }
 
+/* The v5 / TD 1.5 quote (case C): every byte of its signed region (702
+ * bytes: header, body descriptor, TD 1.5 body) is covered by the quote
+ * signature, and the first byte after it is not part of it. */
+static void
+test_v5_signed_region (void)
+{
+  g_autoptr (GPtrArray) samples = NULL;
+  TeeSample *s;
+  size_t len, cl;
+  const uint8_t *orig, *coll;
+  g_autofree uint8_t *q = NULL;
+  TdxQuote parsed;
+  MeroTeeVerdict v;
+
+  SKIP_WITHOUT_SAMPLES ();
+  samples = tee_samples_load (FALSE);
+  s = tee_samples_find (samples, "C_v5_td15_uptodate_crosssource");
+  orig = g_bytes_get_data (s->quote, &len);
+  coll = g_bytes_get_data (s->collateral, &cl);
+  g_assert_true (tdx_quote_parse (orig, len, &parsed, NULL));
+  g_assert_cmpuint (parsed.signed_len, ==, 702);
+  q = g_memdup2 (orig, len);
+  for (size_t off = 0; off < parsed.signed_len; off++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      q[off] ^= 0x01;
+      if (tee_verify_bytes (q, len, coll, cl, s->now, &v, &error))
+        g_error ("v5 quote byte %zu changed and still accepted", off);
+      q[off] = orig[off];
+    }
+}
+
 /* Truncations of a v4 and a v5 quote at every length below the end of the
  * signature data: each refused, in a buffer of exactly that length so that
  * ASan sees any read past it. */
@@ -612,6 +645,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tee-tdx/named-mutations", test_named_mutations);
   g_test_add_func ("/tee-tdx/truncations", test_truncations);
   g_test_add_func ("/tee-tdx/quote-mutations", test_quote_mutations);
+  g_test_add_func ("/tee-tdx/v5-signed-region", test_v5_signed_region);
   g_test_add_func ("/tee-tdx/collateral-mutations", test_collateral_mutations);
   return g_test_run ();
 }
