@@ -19,6 +19,12 @@
 #include "tee-tdx-x509.h"
 
 #define SGX_EXTENSION_OID "1.2.840.113741.1.13.1"
+
+/* Subject CNs of Intel's certificates, by role. */
+static const char *const tcb_signing_cn[] = { "Intel SGX TCB Signing", NULL };
+static const char *const pck_ca_cn[] = { "Intel SGX PCK Platform CA", "Intel SGX PCK Processor CA",
+                                         NULL };
+static const char *const pck_leaf_cn[] = { "Intel SGX PCK Certificate", NULL };
 #define SGX_EXTENSION_MAX_LEN 4096
 
 /* Everything one verification holds, released in one place. */
@@ -143,7 +149,8 @@ check_signed_text (Verification *v, TdxChain *chain, const char *text, const uin
 {
   g_autofree char *cert_what = g_strdup_printf ("%s signing certificate", what);
 
-  if (!tdx_check_not_revoked (chain->certs[0], v->root_crl, cert_what, error))
+  if (!tdx_check_common_name (chain->certs[0], tcb_signing_cn, cert_what, error) ||
+      !tdx_check_not_revoked (chain->certs[0], v->root_crl, cert_what, error))
     return FALSE;
   if (!tdx_ecdsa_verify_cert (chain->certs[0], (const uint8_t *) text, strlen (text), sig))
     {
@@ -207,6 +214,8 @@ check_pck_chain (Verification *v, int64_t now, GError **error)
   TdxCollateral *c = v->collateral;
 
   if (!tdx_chain_verify (&v->pck_chain, now, "PCK certificate chain", error) ||
+      !tdx_check_common_name (v->pck_chain.certs[0], pck_leaf_cn, "PCK certificate", error) ||
+      !tdx_check_common_name (v->pck_chain.certs[1], pck_ca_cn, "PCK CA certificate", error) ||
       !tdx_check_not_revoked (v->pck_chain.certs[1], v->root_crl, "PCK CA certificate", error))
     return FALSE;
   /* The PCK CRL comes with its own issuer chain: it must verify, be the

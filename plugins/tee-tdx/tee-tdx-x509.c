@@ -225,6 +225,21 @@ tdx_check_not_revoked (gnutls_x509_crt_t cert, gnutls_x509_crl_t crl, const char
   return TRUE;
 }
 
+gboolean
+tdx_check_common_name (gnutls_x509_crt_t cert, const char *const *names, const char *what,
+                       GError **error)
+{
+  char cn[128];
+  size_t size = sizeof cn;
+
+  if (gnutls_x509_crt_get_dn_by_oid (cert, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &size) >= 0 &&
+      g_strv_contains (names, cn))
+    return TRUE;
+  g_set_error (error, MERO_TEE_ERROR, MERO_TEE_ERROR_SIGNATURE,
+               "%s is not an Intel certificate for that role (subject CN)", what);
+  return FALSE;
+}
+
 static gboolean
 verify_with_pubkey (gnutls_pubkey_t key, const uint8_t *msg, size_t len, const uint8_t sig[64])
 {

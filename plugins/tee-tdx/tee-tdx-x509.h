@@ -42,6 +42,11 @@ gboolean tdx_crl_import_verify (gnutls_x509_crl_t *crl, const uint8_t *der, size
 gboolean tdx_check_not_revoked (gnutls_x509_crt_t cert, gnutls_x509_crl_t crl,
                                 const char *cert_what, GError **error);
 
+/* MERO_TEE_ERROR_SIGNATURE unless @cert's subject CN is one of @names
+ * (NULL-terminated): Intel's certificates each have one role. */
+gboolean tdx_check_common_name (gnutls_x509_crt_t cert, const char *const *names,
+                                const char *what, GError **error);
+
 /* ECDSA-P256-SHA256 over @msg with a raw r‖s signature. */
 gboolean tdx_ecdsa_verify_cert (gnutls_x509_crt_t cert, const uint8_t *msg, size_t len,
                                 const uint8_t sig[64]);
