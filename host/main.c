@@ -5,6 +5,7 @@
  *   merod config get KEY | set KEY VALUE   [--home DIR]
  *   merod plugins [--home DIR]
  *   merod peers [--home DIR]
+ *   merod tee verify QUOTE [COLLATERAL_DIR_OR_FILE] [--at UNIX_SECONDS] [--json] [--home DIR]
  *   merod --version
  *
  * Exit status: 0 success or clean stop, 1 runtime failure, 2 bad or
@@ -25,6 +26,7 @@
 #include "node/mero-node.h"
 #include "node/mero-peers-report.h"
 #include "server/mero-server-token.h"
+#include "tee/mero-tee-verify.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG 2
@@ -371,6 +373,129 @@ command_peers (int argc, char **argv)
   return 0;
 }
 
+/* merod tee verify ------------------------------------------------------ */
+
+#define EXIT_REFUSED 1
+
+static int
+tee_refused (const char *verifier, const char *reason, gboolean json)
+{
+  if (json)
+    {
+      g_autofree char *out = mero_tee_verdict_to_json (verifier, NULL, reason);
+
+      g_print ("%s\n", out);
+    }
+  g_printerr (_("merod: quote refused: %s\n"), reason);
+  return EXIT_REFUSED;
+}
+
+static int
+command_tee (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  gint64 at = -1;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
+      N_("Home directory of the node, for [plugins] disabled and tee.accept_mock (default: "
+         "$XDG_DATA_HOME/merod)"),
+      N_("DIR") },
+    { "at", 0, 0, G_OPTION_ARG_INT64, &at,
+      N_("Judge every validity window at this time instead of now"), N_("UNIX_SECONDS") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the verdict as JSON"), NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      _("verify QUOTE [COLLATERAL_DIR_OR_FILE]"),
+      _("Verify a TEE attestation quote offline with the loaded verifier plugins and print the "
+        "verdict. QUOTE is a binary or hex quote file; the collateral is a dcap-qvl "
+        "QuoteCollateralV3 JSON file or a directory of them (default: the home's "
+        "tee.collateral_dir). Exit status: 0 verified, 1 refused (the reason is printed), 2 "
+        "bad usage."),
+      entries);
+  g_autofree char *path = NULL;
+  g_autofree char *collateral_path = NULL;
+  g_autoptr (MeroConfig) config = NULL;
+  g_autoptr (MeroPluginRegistry) registry = NULL;
+  g_autoptr (GBytes) quote = NULL;
+  g_autoptr (GPtrArray) collateral = NULL;
+  g_autoptr (GError) error = NULL;
+  const MeroLoadedTeeVerifier *verifier;
+  MeroTeeVerdict verdict;
+  uint32_t flags = 0;
+  int status = 0;
+
+  if (!parse_command (context, &argc, &argv, &status))
+    return status;
+  if ((argc != 3 && argc != 4) || !g_str_equal (argv[1], "verify"))
+    {
+      g_printerr (_("Usage: merod tee verify QUOTE [COLLATERAL_DIR_OR_FILE] [--at UNIX_SECONDS] "
+                    "[--json]\n"));
+      return EXIT_CONFIG;
+    }
+  if (at < -1)
+    {
+      g_printerr (_("merod: --at must be a UNIX time in seconds\n"));
+      return EXIT_CONFIG;
+    }
+  if (home == NULL)
+    home = mero_config_default_home ();
+  path = mero_config_path_for_home (home);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      config = mero_config_load (path, &error);
+      if (config == NULL)
+        return print_error (error);
+      if (config->tee_accept_mock)
+        flags |= MERO_TEE_VERIFY_ACCEPT_MOCK;
+    }
+  if (argc == 4)
+    collateral_path = g_strdup (argv[3]);
+  else if (config != NULL && g_path_is_absolute (config->tee_collateral_dir))
+    collateral_path = g_strdup (config->tee_collateral_dir);
+  else
+    collateral_path = g_build_filename (
+        home, config != NULL ? config->tee_collateral_dir : "tee-collateral", NULL);
+  quote = mero_tee_quote_load (argv[2], &error);
+  if (quote == NULL)
+    {
+      g_printerr (_("merod: cannot read the quote: %s\n"), error->message);
+      return EXIT_CONFIG;
+    }
+  if (!g_file_test (collateral_path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr (_("merod: no collateral at %s\n"), collateral_path);
+      return EXIT_CONFIG;
+    }
+  collateral = mero_tee_collateral_load (collateral_path, &error);
+  if (collateral == NULL)
+    {
+      g_printerr (_("merod: cannot read the collateral: %s\n"), error->message);
+      return EXIT_CONFIG;
+    }
+
+  registry = mero_plugin_registry_new ();
+  mero_node_load_plugins (registry,
+                          config != NULL ? (const char *const *) config->plugins_disabled : NULL);
+  verifier = mero_tee_pick_verifier (registry, quote, &error);
+  if (verifier == NULL)
+    return tee_refused (NULL, error->message, json);
+  if (!mero_tee_verify_quote (verifier, quote, collateral,
+                              at >= 0 ? at : g_get_real_time () / G_USEC_PER_SEC, flags, &verdict,
+                              &error))
+    return tee_refused (verifier->info->name, error->message, json);
+  if (verdict.flags & MERO_TEE_VERDICT_MOCK)
+    g_printerr (_("merod: MOCK quote accepted (tee.accept_mock=true): it attests nothing\n"));
+  {
+    g_autofree char *out = json ? mero_tee_verdict_to_json (verifier->info->name, &verdict, NULL)
+                                : mero_tee_verdict_to_text (verifier->info->name, &verdict);
+
+    g_print (json ? "%s\n" : "%s", out);
+  }
+  return 0;
+}
+
 /* dispatch -------------------------------------------------------------- */
 
 static const struct {
@@ -383,6 +508,7 @@ static const struct {
   { "config", command_config, N_("Read or change merod.conf") },
   { "plugins", command_plugins, N_("List plugins and their status") },
   { "peers", command_peers, N_("List the peers of the running node") },
+  { "tee", command_tee, N_("Verify a TEE attestation quote (tee verify)") },
 };
 
 static void

@@ -123,7 +123,7 @@ static const char *const bus_choices[] = { "session", "system", "none", NULL };
 static const char *const security_choices[] = { "noise-first", "tls-first", "noise", "tls", NULL };
 
 static const char *const sections[] = {
-  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "debug", NULL,
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "tee", "debug", NULL,
 };
 
 #define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
@@ -226,6 +226,17 @@ static const MeroConfigKey keys[] = {
     N_("Seconds between garbage-collection passes over tombstones."),
     FIELD (gc_interval_secs), 60, 604800, NULL, NULL },
 
+  { "tee", "accept_mock", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
+    N_("Accept mock TDX quotes (MOCK_TDX_QUOTE_V1, no attestation at all) from the tee-mock "
+       "verifier: true or false. Every accepted mock quote is logged. Never on a production "
+       "node."),
+    FIELD (tee_accept_mock), 0, 0, NULL, NULL },
+  { "tee", "collateral_dir", MERO_CONFIG_TYPE_STRING, FALSE, "tee-collateral",
+    N_("Directory of the Intel collateral (*.json in dcap-qvl's QuoteCollateralV3 format, one "
+       "per platform FMSPC) that TDX quotes are verified against, relative to the home unless "
+       "absolute; the operator refreshes it, the node never fetches it."),
+    FIELD (tee_collateral_dir), 0, 0, NULL, check_non_empty },
+
   { "debug", "test_hooks", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
     N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
        "Never on a production node."),
@@ -244,6 +255,7 @@ static const struct {
   { "plugins", N_("Plugins found in MERO_PLUGIN_DIR and the installed plugin directory.") },
   { "sync", N_("State synchronisation between peers.") },
   { "gc", N_("Garbage collection.") },
+  { "tee", N_("Verification of TEE attestation quotes (TEE_VERIFIER plugins).") },
   { "debug", N_("Debugging aids for tests.") },
 };
 

@@ -39,6 +39,7 @@ mero_config_free (MeroConfig *config)
   g_free (config->store_backend);
   g_free (config->store_path);
   g_free (config->store_key_file);
+  g_free (config->tee_collateral_dir);
   g_free (config->server_listen);
   g_free (config->dbus_name);
   g_strfreev (config->plugins_disabled);

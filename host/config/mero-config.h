@@ -79,6 +79,9 @@ typedef struct {
   guint gc_interval_secs;
 
   gboolean debug_test_hooks;   /* D-Bus test hooks (SkipNextBroadcasts) */
+
+  gboolean tee_accept_mock;    /* pass MERO_TEE_VERIFY_ACCEPT_MOCK to verifiers */
+  char *tee_collateral_dir;    /* relative to the home unless absolute */
 } MeroConfig;
 
 /* (transfer full) g_get_user_data_dir()/merod */

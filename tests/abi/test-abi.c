@@ -252,23 +252,64 @@ static void
 test_tee_verdict (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroTeeVerdict, 128);
+  /* 128 in ABI 1.0; 1.1 appended the TDX fields, statuses and flags. */
+  CHECK_SIZE (MeroTeeVerdict, 1408);
   CHECK_MEMBER (MeroTeeVerdict, struct_size, 0, 4);
   CHECK_MEMBER (MeroTeeVerdict, tcb_status, 4, 4);
   CHECK_MEMBER (MeroTeeVerdict, measurement, 8, 48);
   CHECK_MEMBER (MeroTeeVerdict, measurement_len, 56, 8);
   CHECK_MEMBER (MeroTeeVerdict, report_data, 64, 64);
+  CHECK_MEMBER (MeroTeeVerdict, rtmr, 128, 192);
+  CHECK_MEMBER (MeroTeeVerdict, fmspc, 320, 6);
+  CHECK_MEMBER (MeroTeeVerdict, tee_tcb_svn, 326, 16);
+  CHECK_MEMBER (MeroTeeVerdict, reserved_pad, 342, 2);
+  CHECK_MEMBER (MeroTeeVerdict, flags, 344, 4);
+  CHECK_MEMBER (MeroTeeVerdict, platform_status, 348, 4);
+  CHECK_MEMBER (MeroTeeVerdict, qe_status, 352, 4);
+  CHECK_MEMBER (MeroTeeVerdict, module_status, 356, 4);
+  CHECK_MEMBER (MeroTeeVerdict, tcb_evaluation_data_number, 360, 4);
+  CHECK_MEMBER (MeroTeeVerdict, module_identity, 364, 16);
+  CHECK_MEMBER (MeroTeeVerdict, advisory_ids, 380, 1024);
+}
+
+static void
+test_tee_verify_input (void)
+{
+  SKIP_UNLESS_LP64 ();
+  /* New in ABI 1.1. */
+  CHECK_SIZE (MeroTeeCollateral, 24);
+  CHECK_MEMBER (MeroTeeCollateral, data, 0, 8);
+  CHECK_MEMBER (MeroTeeCollateral, len, 8, 8);
+  CHECK_MEMBER (MeroTeeCollateral, name, 16, 8);
+  CHECK_SIZE (MeroTeeVerifyInput, 64);
+  CHECK_MEMBER (MeroTeeVerifyInput, struct_size, 0, 4);
+  CHECK_MEMBER (MeroTeeVerifyInput, flags, 4, 4);
+  CHECK_MEMBER (MeroTeeVerifyInput, quote, 8, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, quote_len, 16, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, expected_report_data, 24, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, report_data_len, 32, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, collateral, 40, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, n_collateral, 48, 8);
+  CHECK_MEMBER (MeroTeeVerifyInput, now_unix, 56, 8);
+  g_assert_cmpuint (MERO_TEE_VERDICT_MOCK, ==, 1);
+  g_assert_cmpuint (MERO_TEE_VERDICT_DEBUG, ==, 2);
+  g_assert_cmpuint (MERO_TEE_VERIFY_ACCEPT_MOCK, ==, 1);
+  g_assert_cmpuint (MERO_TEE_VERIFY_ALLOW_DEBUG, ==, 2);
+  g_assert_cmpuint (MERO_TEE_ADVISORY_IDS_MAX, ==, 1024);
 }
 
 static void
 test_tee_verifier_v_table (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroTeeVerifierVTable, 24);
+  /* 24 in ABI 1.0; 1.1 appended handles_quote and verify_at. */
+  CHECK_SIZE (MeroTeeVerifierVTable, 40);
   CHECK_MEMBER (MeroTeeVerifierVTable, struct_size, 0, 4);
   CHECK_MEMBER (MeroTeeVerifierVTable, reserved, 4, 4);
   CHECK_MEMBER (MeroTeeVerifierVTable, quote_format, 8, 8);
   CHECK_MEMBER (MeroTeeVerifierVTable, verify, 16, 8);
+  CHECK_MEMBER (MeroTeeVerifierVTable, handles_quote, 24, 8);
+  CHECK_MEMBER (MeroTeeVerifierVTable, verify_at, 32, 8);
 }
 
 static void
@@ -319,6 +360,13 @@ test_enums (void)
   g_assert_cmpint (MERO_TEE_TCB_OUT_OF_DATE, ==, 1);
   g_assert_cmpint (MERO_TEE_TCB_REVOKED, ==, 2);
   g_assert_cmpint (MERO_TEE_TCB_UNKNOWN, ==, 3);
+  g_assert_cmpint (MERO_TEE_TCB_SW_HARDENING_NEEDED, ==, 4);
+  g_assert_cmpint (MERO_TEE_TCB_CONFIGURATION_NEEDED, ==, 5);
+  g_assert_cmpint (MERO_TEE_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED, ==, 6);
+  g_assert_cmpint (MERO_TEE_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, ==, 7);
+  g_assert_cmpint (MERO_TEE_TCB_TD_RELAUNCH_ADVISED, ==, 8);
+  g_assert_cmpint (MERO_TEE_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED, ==, 9);
+  g_assert_cmpint (MERO_TEE_TCB_MOCK, ==, 10);
 }
 
 static void
@@ -448,6 +496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/struct/MeroSyncSessionStats", test_sync_session_stats);
   g_test_add_func ("/abi/struct/MeroSyncProtocolVTable", test_sync_protocol_v_table);
   g_test_add_func ("/abi/struct/MeroTeeVerdict", test_tee_verdict);
+  g_test_add_func ("/abi/struct/MeroTeeVerifyInput", test_tee_verify_input);
   g_test_add_func ("/abi/struct/MeroTeeVerifierVTable", test_tee_verifier_v_table);
   g_test_add_func ("/abi/versions", test_versions);
   g_test_add_func ("/abi/enums", test_enums);
