@@ -1355,6 +1355,12 @@ mero_delta_store_get_state (MeroDeltaStore *ds)
   return ds->state;
 }
 
+gboolean
+mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error)
+{
+  return mero_state_root_hash (ds->state, ds->root, error);
+}
+
 void
 mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
 {

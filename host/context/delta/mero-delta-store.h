@@ -135,6 +135,9 @@ void mero_delta_store_set_context_key (MeroDeltaStore *ds, const guint8 key[MERO
 void mero_delta_store_expire (MeroDeltaStore *ds);
 
 MeroState *mero_delta_store_get_state (MeroDeltaStore *ds);
+/* Re-reads the root from the state after something other than a delta
+ * changed it (a state sync merged a peer's entities). */
+gboolean mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error);
 void mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN]);
 /* Sorted heads, @n x 32 bytes, valid until the next change. */
 const guint8 *mero_delta_store_heads (MeroDeltaStore *ds, guint *n);
