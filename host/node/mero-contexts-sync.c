@@ -92,16 +92,27 @@ mero_contexts_context_topic_peers (MeroContexts *self, const char *context_id)
 }
 
 void
-mero_contexts_state_synced (MeroContexts *self, const char *context_id)
+mero_contexts_state_synced (MeroContexts *self, const char *context_id,
+                            const guint8 *peer_root, const guint8 *peer_heads, guint n_heads)
 {
   Ctx *ctx = lookup (self, context_id);
-
   g_autoptr (GError) error = NULL;
+  guint added = 0;
 
   if (ctx == NULL || ctx->ds == NULL)
     return;
   if (!mero_delta_store_reload_root (ctx->ds, &error))
     g_warning ("context %s: cannot read the root after a sync: %s", ctx->b58, error->message);
+  else if (peer_root != NULL
+           && !mero_delta_store_add_checkpoints (ctx->ds, peer_heads, n_heads, peer_root, &added,
+                                                 &error))
+    g_warning ("context %s: cannot record the peer's heads as checkpoints: %s", ctx->b58,
+               error->message);
+  else if (added > 0)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "sync-checkpoints",
+                      "MERO_CONTEXT", ctx->b58, "MESSAGE",
+                      "context %s: %u heads of the synced peer are checkpoints now", ctx->b58,
+                      added);
   mero_contexts_report_state (self, ctx);
   mero_contexts_schedule_hash_heartbeat (self, ctx);
 }

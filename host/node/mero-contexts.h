@@ -157,9 +157,14 @@ gboolean mero_contexts_context_has_member (MeroContexts *self, const char *conte
 GStrv mero_contexts_context_member_peers (MeroContexts *self, const char *context_id);
 /* (transfer full) the peers subscribed to @context_id's topic. */
 GStrv mero_contexts_context_topic_peers (MeroContexts *self, const char *context_id);
-/* A state sync changed @context_id's state: the root is re-read, reported
- * and announced. */
-void mero_contexts_state_synced (MeroContexts *self, const char *context_id);
+/* A state sync of @context_id ended: the root is re-read, reported and
+ * announced.  With @peer_root (nullable) and @peer_heads (@n_heads x 32),
+ * what the peer announced in its handshake: if our root now equals it,
+ * those heads become checkpoints of the DeltaStore
+ * (mero_delta_store_add_checkpoints). */
+void mero_contexts_state_synced (MeroContexts *self, const char *context_id,
+                                 const guint8 *peer_root, const guint8 *peer_heads,
+                                 guint n_heads);
 /* Extra entries for the info of a context (a{sv}, floating or NULL),
  * added under "sync" (the sync manager's history). */
 void mero_contexts_set_info_extra (MeroContexts *self,

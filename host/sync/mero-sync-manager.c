@@ -277,7 +277,9 @@ driver_end (MeroSyncDriver *driver, MeroSyncStatus status, const char *reason,
   mero_sync_driver_free (driver);
   if (done)
     {
-      mero_contexts_state_synced (mgr->contexts, run->ctx_b58);
+      mero_contexts_state_synced (mgr->contexts, run->ctx_b58, run->remote->root_hash,
+                                  (const guint8 *) run->remote->heads->data,
+                                  run->remote->heads->len);
       run_finish (run, MERO_SYNC_RESULT_OK);
       return;
     }

@@ -123,7 +123,9 @@ driver_end (MeroSyncDriver *driver, MeroSyncStatus status, const char *reason,
                             g_get_real_time () - (g_get_monotonic_time () - link->started_us),
                             g_get_monotonic_time () - link->started_us);
   if (done)
-    mero_contexts_state_synced (mgr->contexts, link->ctx_b58);
+    mero_contexts_state_synced (mgr->contexts, link->ctx_b58, link->remote->root_hash,
+                                (const guint8 *) link->remote->heads->data,
+                                link->remote->heads->len);
   else
     {
       mgr->collector->failed (mgr->collector, link->protocol->info->name,
