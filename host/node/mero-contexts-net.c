@@ -420,7 +420,7 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
                         "(non-determinism)",
                         ctx->b58, peer, ours, theirs);
       mero_metrics_counter_add (self->metrics, MISMATCH_METRIC, NULL, 1, NULL);
-      self->transport->sync_requested (self->transport_data, ctx->b58, peer);
+      /* The state sync it needs was requested above (roots differ). */
     }
 }
 
