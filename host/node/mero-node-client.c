@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
   char *context_id;
   char *peer_id;
+  gboolean by_operator;
 } SyncTrigger;
 
 struct _MeroNodeClient {
@@ -691,14 +692,17 @@ transport_topic_peers (gpointer self, const char *topic)
 }
 
 static void
-transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
+queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
+            gboolean by_operator)
 {
-  MeroNodeClient *client = self;
   SyncTrigger *t;
 
   for (GList *l = client->sync_queue.head; l != NULL; l = l->next)
     if (g_str_equal (((SyncTrigger *) l->data)->context_id, context_id))
-      return;
+      {
+        ((SyncTrigger *) l->data)->by_operator |= by_operator;
+        return;
+      }
   if (client->sync_queue.length >= MERO_NODE_SYNC_QUEUE_MAX)
     {
       count_stream_drop (client, "sync_queue_full");
@@ -707,18 +711,34 @@ transport_sync_requested (gpointer self, const char *context_id, const char *pee
   t = g_new0 (SyncTrigger, 1);
   t->context_id = g_strdup (context_id);
   t->peer_id = g_strdup (peer_id);
+  t->by_operator = by_operator;
   g_queue_push_tail (&client->sync_queue, t);
   if (client->sync_notify != NULL)
     client->sync_notify (client->sync_notify_data);
 }
 
+static void
+transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
+{
+  queue_sync (self, context_id, peer_id, FALSE);
+}
+
+static void
+transport_sync_requested_by_operator (gpointer self, const char *context_id, const char *peer_id)
+{
+  queue_sync (self, context_id, peer_id, TRUE);
+}
+
 gboolean
-mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id)
+mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
+                           gboolean *by_operator)
 {
   SyncTrigger *t = g_queue_pop_head (&client->sync_queue);
 
   if (t == NULL)
     return FALSE;
+  if (by_operator != NULL)
+    *by_operator = t->by_operator;
   *context_id = g_steal_pointer (&t->context_id);
   if (peer_id != NULL)
     *peer_id = g_steal_pointer (&t->peer_id);
@@ -804,6 +824,7 @@ static const MeroNodeTransport client_transport = {
   .request = transport_request,
   .topic_peers = transport_topic_peers,
   .sync_requested = transport_sync_requested,
+  .sync_requested_by_operator = transport_sync_requested_by_operator,
 };
 
 const MeroNodeTransport *

@@ -62,8 +62,10 @@ void mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *
 guint mero_node_client_peer_count (MeroNodeClient *client);
 guint mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic);
 
-/* Sync triggers: FALSE when the queue is empty.  (transfer full) */
-gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id);
+/* Sync triggers: FALSE when the queue is empty.  (transfer full)
+ * @by_operator (nullable): TRUE if an operator asked for it. */
+gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
+                                    gboolean *by_operator);
 guint mero_node_client_sync_queue_length (MeroNodeClient *client);
 
 /* Streams of whole sessions (the sync layer, host/sync): the protocols

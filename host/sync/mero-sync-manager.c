@@ -541,13 +541,16 @@ on_wake (gpointer user_data)
   g_auto (GStrv) ids = mero_contexts_list_synced_ids (mgr->contexts);
   g_auto (GStrv) expired = NULL;
   char *ctx = NULL, *peer = NULL;
+  gboolean by_operator = FALSE;
 
   g_clear_pointer (&mgr->wake, g_source_unref);
   for (guint i = 0; ids[i] != NULL; i++)
     mero_sync_sched_add (mgr->sched, ids[i], now);
-  while (mero_node_client_pop_sync (mgr->client, &ctx, &peer))
+  while (mero_node_client_pop_sync (mgr->client, &ctx, &peer, &by_operator))
     {
-      mero_sync_sched_trigger (mgr->sched, ctx, peer, MERO_SYNC_TRIGGER_PEER, now);
+      mero_sync_sched_trigger (mgr->sched, ctx, peer,
+                               by_operator ? MERO_SYNC_TRIGGER_REQUEST : MERO_SYNC_TRIGGER_PEER,
+                               now);
       g_clear_pointer (&ctx, g_free);
       g_clear_pointer (&peer, g_free);
     }
