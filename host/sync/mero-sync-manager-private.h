@@ -46,7 +46,7 @@ struct _Link {
   MeroStateHandle *state;
   MeroDeltaStore *ds;
   MeroSyncDriver *driver;
-  GSource *silence;
+  GSource *silence;          /* until the handshake; then the session's watchdog */
   gint64 started_us;
 };
 

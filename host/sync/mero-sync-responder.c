@@ -59,6 +59,20 @@ on_silence (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The watchdog of a peer's session: MERO_SYNC_SESSION_DEADLINE_US in all,
+ * whatever the plugin's own deadlines say. */
+static gboolean
+on_session_deadline (gpointer user_data)
+{
+  Link *link = user_data;
+
+  g_clear_pointer (&link->silence, g_source_unref);
+  g_warning ("%s session from %s wedged past its deadline, failed by the watchdog",
+             link->protocol->info->name, link->peer);
+  mero_sync_driver_abort (link->driver, "watchdog", "session past its deadline");
+  return G_SOURCE_REMOVE;
+}
+
 void
 mero_sync_responder_inbound (MeroSyncManager *mgr, MeroNetStream *stream)
 {
@@ -218,6 +232,9 @@ on_first_frame (Link *link, GBytes *message)
         responder_drop (link, FALSE);
         return;
       }
+    link->silence = g_timeout_source_new ((guint) (MERO_SYNC_SESSION_DEADLINE_US / 1000));
+    g_source_set_callback (link->silence, on_session_deadline, link, NULL);
+    g_source_attach (link->silence, NULL);
     mero_sync_driver_start (link->driver);
   }
 }
