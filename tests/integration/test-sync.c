@@ -100,6 +100,24 @@ sessions_ok (Fixture *f, MeroTestNode *node)
          + mero_test_node_metric (f->cluster, node, SESSIONS_OK ("sync-levelwise"));
 }
 
+/* @name{protocol="sync-hash"} + {protocol="sync-levelwise"} on both nodes. */
+static guint64
+metric_sum (Fixture *f, const char *name)
+{
+  static const char *const protocols[] = { "sync-hash", "sync-levelwise" };
+  MeroTestNode *nodes[] = { f->a, f->b };
+  guint64 sum = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (protocols); j++)
+      {
+        g_autofree char *series = g_strdup_printf ("%s{protocol=\"%s\"}", name, protocols[j]);
+
+        sum += mero_test_node_metric (f->cluster, nodes[i], series);
+      }
+  return sum;
+}
+
 static void
 test_diverged_members_converge (Fixture *f, gconstpointer data)
 {
@@ -131,6 +149,20 @@ test_diverged_members_converge (Fixture *f, gconstpointer data)
   root = mero_test_cluster_wait_converged (f->cluster, all, context_id, CONVERGE_MS);
   g_assert_nonnull (root);
   g_assert_cmpuint (sessions_ok (f, f->a) + sessions_ok (f, f->b), >, before);
+  /* The selections and the traffic of the sessions are counted too. */
+  g_assert_cmpuint (metric_sum (f, "mero_sync_selections_total"), >, 0);
+  g_assert_cmpuint (metric_sum (f, "mero_sync_bytes_sent_total"), >, 0);
+  g_assert_cmpuint (metric_sum (f, "mero_sync_round_trips_total"), >, 0);
+
+  /* meroctl shows the last sync in the context's info. */
+  {
+    const char *args[] = { "context", "info", context_id, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (mero_test_node_meroctl (f->b, args, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "Last sync"));
+    g_assert_nonnull (strstr (out, "last_result"));
+  }
 
   /* The info shows the last sync. */
   {
