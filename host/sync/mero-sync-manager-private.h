@@ -28,6 +28,9 @@ struct _MeroSyncManager {
   GHashTable *links;         /* MeroNetStream * → Link (every sync stream) */
   GHashTable *opening;       /* request id (guint64 *) → Run */
   GSource *wake;
+  /* context b58 → CountCache: counting entities scans the context's keys,
+   * so a handshake reuses the count while the root is the same. */
+  GHashTable *counts;
   guint responders;
   gboolean stopping;
 };

@@ -13,6 +13,11 @@ typedef enum {
   STAGE_PROTOCOL,
 } Stage;
 
+typedef struct {
+  guint8 root[32];
+  guint64 count;
+} CountCache;
+
 struct _Run {
   MeroSyncManager *mgr;
   char *ctx_b58;
@@ -86,8 +91,26 @@ mero_sync_local_hello (MeroSyncManager *mgr, const char *context_id, MeroDeltaSt
   for (guint i = 0; i < n && i < MERO_SYNC_HANDSHAKE_MAX_HEADS; i++)
     mero_sync_hello_add_head (hello, heads + (gsize) i * 32);
   state = mero_state_handle_new (mero_delta_store_get_state (ds), ds);
-  if (sa->count_entities (state, &count, NULL))
-    hello->entity_count = count;
+  {
+    CountCache *cached = g_hash_table_lookup (mgr->counts, context_id);
+
+    if (cached != NULL && memcmp (cached->root, hello->root_hash, 32) == 0)
+      hello->entity_count = cached->count;
+    else if (sa->count_entities (state, &count, NULL))
+      {
+        if (cached == NULL && g_hash_table_size (mgr->counts) < MERO_SYNC_MAX_CONTEXTS)
+          {
+            cached = g_new0 (CountCache, 1);
+            g_hash_table_insert (mgr->counts, g_strdup (context_id), cached);
+          }
+        if (cached != NULL)
+          {
+            memcpy (cached->root, hello->root_hash, 32);
+            cached->count = count;
+          }
+        hello->entity_count = count;
+      }
+  }
   sa->get_layout (state, &layout);
   hello->max_depth = layout.max_depth;
   *ds_out = ds;
@@ -660,6 +683,7 @@ mero_sync_manager_new (const MeroSyncManagerConfig *config)
   mgr->links = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       (GDestroyNotify) mero_sync_link_free);
   mgr->opening = g_hash_table_new_full (g_int64_hash, g_int64_equal, opening_free, NULL);
+  mgr->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   mero_node_client_set_stream_handler (mgr->client, &mero_sync_stream_handler, mgr);
   mero_node_client_set_sync_notify (mgr->client, on_trigger_queued, mgr);
   mero_contexts_set_info_extra (mgr->contexts, info_extra, mgr);
@@ -701,6 +725,7 @@ mero_sync_manager_free (MeroSyncManager *manager)
   g_hash_table_unref (manager->runs);
   g_hash_table_unref (manager->links);
   g_hash_table_unref (manager->opening);
+  g_hash_table_unref (manager->counts);
   g_ptr_array_unref (manager->protocols);
   mero_sync_metrics_collector_free (manager->collector);
   mero_sync_history_free (manager->history);
