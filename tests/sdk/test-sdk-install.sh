@@ -84,4 +84,15 @@ echo "$out"
 [[ $out == *"selected=sync-echo"* ]] || fail "sync-echo was not selected: $out"
 [[ $out == *"initiator=done responder=done round_trips=1"* ]] ||
   fail "the sync-echo session did not complete: $out"
+
+if [[ -n ${MERO_TEST_MEROD:-} ]]; then
+  echo "# merod plugins lists it loaded next to the tree protocols"
+  home=$tmp/home
+  out=$(MERO_PLUGIN_DIR="$installed_plugindir:${MERO_PLUGIN_DIR:-}" \
+        "$MERO_TEST_MEROD" plugins --home "$home" 2>&1) || { echo "$out" >&2; fail "merod plugins"; }
+  echo "$out"
+  for p in sync-echo sync-hash sync-levelwise; do
+    grep -Eq "^$p +sync-protocol +[^ ]+ +loaded" <<<"$out" || fail "merod did not load $p"
+  done
+fi
 echo "# ok"
