@@ -541,8 +541,13 @@ run_start (MeroSyncManager *mgr, const char *context_id, const char *hint)
   run->local = mero_sync_local_hello (mgr, context_id, &run->ds, &run->state);
   if (run->local == NULL)
     {
+      /* Left, or its key not here yet: forgotten until the periodic scan
+       * finds its state again. */
       run->peers = g_new0 (char *, 1);
       run_finish (run, MERO_SYNC_RESULT_NO_PEER);
+      mero_sync_sched_remove (mgr->sched, context_id);
+      mero_sync_history_forget (mgr->history, context_id);
+      g_hash_table_remove (mgr->counts, context_id);
       return;
     }
   memcpy (run->ctx_id, run->local->context_id, 32);
