@@ -7,7 +7,10 @@
  * mero_sync_sessions_total{protocol=<plugin>,result="ok"} grew; a peer
  * that is a member of none of our groups cannot open any sync stream
  * (the handshake's or a plugin's): each is reset and counted in
- * mero_sync_refusals_total{reason="non_member"}.  Every wait is bounded. */
+ * mero_sync_refusals_total{reason="non_member"}; after a sync that leaves
+ * a node at the root its peer announced, the peer's heads are checkpoints
+ * and a delta citing the never-broadcast one applies without a fetch.
+ * Every wait is bounded. */
 #include <gio/gio.h>
 #include <string.h>
 
@@ -21,6 +24,8 @@
 #define WAIT_MS 10000
 #define SETTLE_MS 1000
 #define SESSIONS_OK(p) "mero_sync_sessions_total{protocol=\"" p "\",result=\"ok\"}"
+#define DELTA_FETCHED \
+  "mero_node_stream_requests_total{protocol=\"/calimero/stream/delta/1\",result=\"ok\"}"
 #define REFUSED(p) "mero_sync_refusals_total{protocol=\"" p "\",reason=\"non_member\"}"
 
 typedef struct {
@@ -177,6 +182,59 @@ test_diverged_members_converge (Fixture *f, gconstpointer data)
   }
 }
 
+typedef struct {
+  Fixture *f;
+  MeroTestNode *node;
+} MetricWait;
+
+static gboolean
+has_checkpoint (gpointer data)
+{
+  MetricWait *w = data;
+
+  return mero_test_node_metric (w->f->cluster, w->node, "mero_delta_checkpoints_total") > 0;
+}
+
+/* B gets A's never-broadcast delta by state sync; its root then equals
+ * the root A announced with that delta as head, so the head becomes a
+ * checkpoint: A's next delta, citing it, applies at B without fetching
+ * it. */
+static void
+test_checkpoint_after_sync (Fixture *f, gconstpointer data)
+{
+  MeroTestNode *joiners[] = { f->b, NULL };
+  MeroTestNode *all[] = { f->a, f->b, NULL };
+  g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
+  g_autofree char *root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) skip = NULL;
+  MetricWait mw = { f, f->b };
+  guint64 fetched;
+
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "warm", "0");
+  wait_value (f, f->b, context_id, "warm", "0", WAIT_MS);
+  settle (SETTLE_MS);
+  /* Nothing of what follows may need a delta fetch (a HashHeartbeat A
+   * sends after the sync names "lost" as its head: known here only as a
+   * checkpoint). */
+  fetched = mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED);
+  skip = mero_test_node_call (f->cluster, f->a, "SkipNextBroadcasts",
+                              g_variant_new ("(su)", context_id, 1), NULL, &error);
+  g_assert_no_error (error);
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "lost", "1");
+  wait_value (f, f->b, context_id, "lost", "1", CONVERGE_MS);
+  if (!mero_test_wait_until (has_checkpoint, &mw, WAIT_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("node b: no checkpoint after the sync");
+    }
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "after", "2");
+  wait_value (f, f->b, context_id, "after", "2", WAIT_MS);
+  root = mero_test_cluster_wait_converged (f->cluster, all, context_id, CONVERGE_MS);
+  g_assert_nonnull (root);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED), ==, fetched);
+}
+
 /* ---- a non-member ------------------------------------------------------- */
 
 typedef struct {
@@ -286,6 +344,8 @@ main (int argc, char **argv)
 
   g_test_add ("/sync/diverged-members-converge", Fixture, NULL, fixture_set_up,
               test_diverged_members_converge, fixture_tear_down);
+  g_test_add ("/sync/checkpoint-after-sync", Fixture, NULL, fixture_set_up,
+              test_checkpoint_after_sync, fixture_tear_down);
   g_test_add ("/sync/non-member-refused", Fixture, NULL, fixture_set_up,
               test_non_member_refused, fixture_tear_down);
   return g_test_run ();
