@@ -26,6 +26,8 @@
 #define SESSIONS_OK(p) "mero_sync_sessions_total{protocol=\"" p "\",result=\"ok\"}"
 #define DELTA_FETCHED \
   "mero_node_stream_requests_total{protocol=\"/calimero/stream/delta/1\",result=\"ok\"}"
+#define SESSIONS_FAILED(p) "mero_sync_sessions_total{protocol=\"" p "\",result=\"failed\"}"
+#define SELECTED(p) "mero_sync_selections_total{protocol=\"" p "\"}"
 #define REFUSED(p) "mero_sync_refusals_total{protocol=\"" p "\",reason=\"non_member\"}"
 
 typedef struct {
@@ -235,6 +237,43 @@ test_checkpoint_after_sync (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED), ==, fetched);
 }
 
+/* With sync-fail loaded (cheapest, always fails), the next protocol still
+ * converges the members: selected first, failed and counted, then
+ * sync-hash or sync-levelwise. */
+static void
+test_fallback (Fixture *f, gconstpointer data)
+{
+  MeroTestNode *joiners[] = { f->b, NULL };
+  MeroTestNode *all[] = { f->a, f->b, NULL };
+  g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
+  g_autofree char *root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) skip = NULL;
+  guint64 before;
+
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "warm", "0");
+  wait_value (f, f->b, context_id, "warm", "0", WAIT_MS);
+  settle (SETTLE_MS);
+  skip = mero_test_node_call (f->cluster, f->a, "SkipNextBroadcasts",
+                              g_variant_new ("(su)", context_id, 1), NULL, &error);
+  g_assert_no_error (error);
+  before = sessions_ok (f, f->a) + sessions_ok (f, f->b);
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "lost", "1");
+  wait_value (f, f->b, context_id, "lost", "1", CONVERGE_MS);
+  root = mero_test_cluster_wait_converged (f->cluster, all, context_id, CONVERGE_MS);
+  g_assert_nonnull (root);
+  g_assert_cmpuint (sessions_ok (f, f->a) + sessions_ok (f, f->b), >, before);
+  g_assert_cmpuint (
+      mero_test_node_metric (f->cluster, f->a, SELECTED ("sync-fail"))
+          + mero_test_node_metric (f->cluster, f->b, SELECTED ("sync-fail")), >, 0);
+  g_assert_cmpuint (
+      mero_test_node_metric (f->cluster, f->a, SESSIONS_FAILED ("sync-fail"))
+          + mero_test_node_metric (f->cluster, f->b, SESSIONS_FAILED ("sync-fail")), >, 0);
+  g_assert_cmpuint (
+      mero_test_node_metric (f->cluster, f->a, SESSIONS_OK ("sync-fail"))
+          + mero_test_node_metric (f->cluster, f->b, SESSIONS_OK ("sync-fail")), ==, 0);
+}
+
 /* ---- a non-member ------------------------------------------------------- */
 
 typedef struct {
@@ -348,5 +387,9 @@ main (int argc, char **argv)
               test_checkpoint_after_sync, fixture_tear_down);
   g_test_add ("/sync/non-member-refused", Fixture, NULL, fixture_set_up,
               test_non_member_refused, fixture_tear_down);
+  /* Only where the meson test loads sync-fail (integration-sync-fallback). */
+  if (g_getenv ("MERO_TEST_SYNC_FALLBACK") != NULL)
+    g_test_add ("/sync/fallback", Fixture, NULL, fixture_set_up, test_fallback,
+                fixture_tear_down);
   return g_test_run ();
 }
