@@ -35,7 +35,7 @@ struct _Run {
   GArray *order;            /* protocol indices, cheapest first */
   guint order_i;
   MeroSyncDriver *driver;
-  gint64 started_us, protocol_started_us, started_real_us;
+  gint64 started_us, handshake_started_us, protocol_started_us, started_real_us;
   const char *protocol;     /* name of the last protocol tried */
   gboolean any_failure;
   gboolean refused;
@@ -267,6 +267,7 @@ try_peer (Run *run)
       return;
     }
   run->stage = STAGE_HANDSHAKE;
+  run->handshake_started_us = g_get_monotonic_time ();
   if (!open_stream (run, MERO_SYNC_STREAM_PROTOCOL))
     run_finish (run, MERO_SYNC_RESULT_NO_PEER);
 }
@@ -340,6 +341,9 @@ on_handshake (Run *run, MeroSyncHello *remote)
   g_autofree guint64 *costs = NULL;
 
   run_drop_link (run, TRUE);
+  mgr->collector->handshake_done (mgr->collector,
+                                  (double) (g_get_monotonic_time () - run->handshake_started_us)
+                                      / G_USEC_PER_SEC);
   if (remote->refusal != NULL)
     {
       g_info ("context %s: %s refused to sync: %s", run->ctx_b58, run->peers[run->peer_i],

@@ -20,12 +20,38 @@ prom_selected (MeroSyncMetricsCollector *self, const char *protocol)
   add ((Prometheus *) self, "mero_sync_selections_total", labels, 1);
 }
 
+/* One observation of histogram @name (series @name_bucket{le}, _sum,
+ * _count) with the extra labels @labels (may be ""). */
+static void
+observe (Prometheus *p, const char *name, const char *labels, double value)
+{
+  static const double bounds[] = { MERO_SYNC_DURATION_BUCKETS };
+  const char *sep = labels[0] != '\0' ? "," : "";
+  g_autofree char *bucket = g_strdup_printf ("%s_bucket", name);
+  g_autofree char *count = g_strdup_printf ("%s_count", name);
+  g_autofree char *sum = g_strdup_printf ("%s_sum", name);
+
+  /* Cumulative buckets, as Prometheus histograms are. */
+  for (guint i = 0; i < G_N_ELEMENTS (bounds); i++)
+    {
+      g_autofree char *le = g_strdup_printf ("%s%sle=\"%g\"", labels, sep, bounds[i]);
+
+      add (p, bucket, le, value <= bounds[i] ? 1 : 0);
+    }
+  {
+    g_autofree char *inf = g_strdup_printf ("%s%sle=\"+Inf\"", labels, sep);
+
+    add (p, bucket, inf, 1);
+  }
+  add (p, count, labels, 1);
+  mero_metrics_gauge_add (p->metrics, sum, labels, value, NULL);
+}
+
 static void
 prom_session_ended (MeroSyncMetricsCollector *self, const char *protocol, const char *result,
                     const MeroSyncSessionStats *stats, double duration_secs)
 {
   Prometheus *p = (Prometheus *) self;
-  static const double bounds[] = { MERO_SYNC_DURATION_BUCKETS };
   g_autofree char *by_result = g_strdup_printf ("protocol=\"%s\",result=\"%s\"", protocol, result);
   g_autofree char *labels = g_strdup_printf ("protocol=\"%s\"", protocol);
 
@@ -34,24 +60,18 @@ prom_session_ended (MeroSyncMetricsCollector *self, const char *protocol, const 
     {
       add (p, "mero_sync_bytes_sent_total", labels, stats->bytes_sent);
       add (p, "mero_sync_bytes_received_total", labels, stats->bytes_received);
+      add (p, "mero_sync_messages_sent_total", labels, stats->messages_sent);
+      add (p, "mero_sync_messages_received_total", labels, stats->messages_received);
       add (p, "mero_sync_round_trips_total", labels, stats->round_trips);
       add (p, "mero_sync_entities_transferred_total", labels, stats->entities_transferred);
     }
-  /* Cumulative buckets, as Prometheus histograms are. */
-  for (guint i = 0; i < G_N_ELEMENTS (bounds); i++)
-    {
-      g_autofree char *le = g_strdup_printf ("protocol=\"%s\",le=\"%g\"", protocol, bounds[i]);
+  observe (p, "mero_sync_duration_seconds", labels, duration_secs);
+}
 
-      add (p, "mero_sync_duration_seconds_bucket", le, duration_secs <= bounds[i] ? 1 : 0);
-    }
-  {
-    g_autofree char *inf = g_strdup_printf ("protocol=\"%s\",le=\"+Inf\"", protocol);
-
-    add (p, "mero_sync_duration_seconds_bucket", inf, 1);
-  }
-  add (p, "mero_sync_duration_seconds_count", labels, 1);
-  mero_metrics_gauge_add (p->metrics, "mero_sync_duration_seconds_sum", labels, duration_secs,
-                          NULL);
+static void
+prom_handshake_done (MeroSyncMetricsCollector *self, double secs)
+{
+  observe ((Prometheus *) self, "mero_sync_handshake_duration_seconds", "", secs);
 }
 
 static void
@@ -86,6 +106,7 @@ mero_sync_metrics_prometheus_new (MeroMetrics *metrics)
 
   p->base.selected = prom_selected;
   p->base.session_ended = prom_session_ended;
+  p->base.handshake_done = prom_handshake_done;
   p->base.refused = prom_refused;
   p->base.failed = prom_failed;
   p->base.free = prom_free;

@@ -8,7 +8,9 @@
  *   mero_sync_bytes_sent_total{protocol}, mero_sync_bytes_received_total{protocol}
  *   mero_sync_round_trips_total{protocol}, mero_sync_entities_transferred_total{protocol}
  *   mero_sync_duration_seconds{protocol} (histogram: _bucket{le}, _sum, _count)
+ *   mero_sync_messages_sent_total{protocol}, mero_sync_messages_received_total{protocol}
  *   mero_sync_selections_total{protocol}
+ *   mero_sync_handshake_duration_seconds (histogram: the handshake phase)
  *   mero_sync_refusals_total{protocol,reason} (the plugins count theirs there
  *   too), mero_sync_failures_total{protocol,reason}
  * (the histogram's series are rendered as counters, _sum as a gauge: the
@@ -34,6 +36,8 @@ struct _MeroSyncMetricsCollector {
   void (*session_ended) (MeroSyncMetricsCollector *self, const char *protocol,
                          const char *result, const MeroSyncSessionStats *stats,
                          double duration_secs);
+  /* The handshake phase of one of our sessions took @secs. */
+  void (*handshake_done) (MeroSyncMetricsCollector *self, double secs);
   /* A peer's stream of @protocol ("handshake" for /calimero/stream/sync/1)
    * was refused (@reason: label). */
   void (*refused) (MeroSyncMetricsCollector *self, const char *protocol, const char *reason);

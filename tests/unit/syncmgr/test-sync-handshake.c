@@ -1,10 +1,11 @@
-/* test-sync-handshake.c: the /calimero/stream/sync/1 codec and the
- * history a context's info shows.  Also writes the fuzz seeds when
+/* test-sync-handshake.c: the /calimero/stream/sync/1 codec, the history a
+ * context's info shows and the Prometheus SyncMetricsCollector.  Also writes the fuzz seeds when
  * MERO_WRITE_SEEDS names a directory. */
 #include <string.h>
 
 #include "sync/mero-sync-handshake.h"
 #include "sync/mero-sync-history.h"
+#include "sync/mero-sync-metrics.h"
 
 static const guint8 ctx[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 
@@ -163,6 +164,57 @@ test_history (void)
   g_assert_cmpuint (g_variant_n_children (peers), ==, MERO_SYNC_HISTORY_MAX_PEERS);
 }
 
+static void
+test_prometheus (void)
+{
+  g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
+  g_autoptr (MeroSyncMetricsCollector) c = mero_sync_metrics_prometheus_new (metrics);
+  MeroSyncSessionStats stats = { .messages_sent = 3, .messages_received = 4, .bytes_sent = 100,
+                                 .bytes_received = 200, .round_trips = 2,
+                                 .entities_transferred = 7 };
+  g_autofree char *text = NULL;
+
+  c->selected (c, "sync-hash");
+  c->session_ended (c, "sync-hash", "ok", &stats, 0.07);
+  c->session_ended (c, "sync-hash", "failed", NULL, 40.0);
+  c->handshake_done (c, 0.004);
+  c->refused (c, "handshake", "non_member");
+  c->failed (c, "sync-hash", "stream_reset");
+#define GET(name, labels) mero_metrics_get_counter (metrics, name, labels)
+  g_assert_cmpuint (GET ("mero_sync_selections_total", "protocol=\"sync-hash\""), ==, 1);
+  g_assert_cmpuint (GET ("mero_sync_sessions_total", "protocol=\"sync-hash\",result=\"ok\""),
+                    ==, 1);
+  g_assert_cmpuint (
+      GET ("mero_sync_sessions_total", "protocol=\"sync-hash\",result=\"failed\""), ==, 1);
+  g_assert_cmpuint (GET ("mero_sync_bytes_sent_total", "protocol=\"sync-hash\""), ==, 100);
+  g_assert_cmpuint (GET ("mero_sync_bytes_received_total", "protocol=\"sync-hash\""), ==, 200);
+  g_assert_cmpuint (GET ("mero_sync_messages_sent_total", "protocol=\"sync-hash\""), ==, 3);
+  g_assert_cmpuint (GET ("mero_sync_round_trips_total", "protocol=\"sync-hash\""), ==, 2);
+  g_assert_cmpuint (GET ("mero_sync_entities_transferred_total", "protocol=\"sync-hash\""), ==,
+                    7);
+  /* Cumulative buckets: 0.07 s falls in le=0.1 and above, 40 s only in
+   * le=120 and +Inf. */
+  g_assert_cmpuint (
+      GET ("mero_sync_duration_seconds_bucket", "protocol=\"sync-hash\",le=\"0.05\""), ==, 0);
+  g_assert_cmpuint (
+      GET ("mero_sync_duration_seconds_bucket", "protocol=\"sync-hash\",le=\"0.1\""), ==, 1);
+  g_assert_cmpuint (
+      GET ("mero_sync_duration_seconds_bucket", "protocol=\"sync-hash\",le=\"120\""), ==, 2);
+  g_assert_cmpuint (
+      GET ("mero_sync_duration_seconds_bucket", "protocol=\"sync-hash\",le=\"+Inf\""), ==, 2);
+  g_assert_cmpuint (GET ("mero_sync_duration_seconds_count", "protocol=\"sync-hash\""), ==, 2);
+  g_assert_cmpuint (GET ("mero_sync_handshake_duration_seconds_bucket", "le=\"0.01\""), ==, 1);
+  g_assert_cmpuint (
+      GET ("mero_sync_refusals_total", "protocol=\"handshake\",reason=\"non_member\""), ==, 1);
+  g_assert_cmpuint (
+      GET ("mero_sync_failures_total", "protocol=\"sync-hash\",reason=\"stream_reset\""), ==,
+      1);
+#undef GET
+  text = mero_metrics_render (metrics);
+  g_assert_nonnull (strstr (text, "mero_sync_duration_seconds_sum{protocol=\"sync-hash\"} 40.07"));
+  g_assert_cmpuint (mero_metrics_get_counter (metrics, MERO_METRICS_REJECTED_NAME, NULL), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -171,5 +223,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-handshake/refusal", test_refusal);
   g_test_add_func ("/sync-handshake/bounds", test_bounds);
   g_test_add_func ("/sync-history/records", test_history);
+  g_test_add_func ("/sync-metrics/prometheus", test_prometheus);
   return g_test_run ();
 }
