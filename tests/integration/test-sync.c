@@ -356,6 +356,8 @@ test_non_member_refused (Fixture *f, gconstpointer data)
                                            "/calimero/stream/levelwise/1" };
   Outsider o = { 0 };
 
+  /* A is a member of a group: the outsider is refused all the same. */
+  g_assert_nonnull (context_id);
   mero_test_net_node_start (&o.node, 0xc1, "outsiders", on_outsider_event, &o);
   g_assert_true (mero_network_dial (o.node.net, address, &error));
   g_assert_no_error (error);
