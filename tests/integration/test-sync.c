@@ -23,6 +23,8 @@
 #define CONVERGE_MS 12000
 #define WAIT_MS 10000
 #define SETTLE_MS 1000
+/* An operator's request starts at once (the manager's idle wake-up is 10 s). */
+#define OPERATOR_MS 3000
 #define SESSIONS_OK(p) "mero_sync_sessions_total{protocol=\"" p "\",result=\"ok\"}"
 #define DELTA_FETCHED \
   "mero_node_stream_requests_total{protocol=\"/calimero/stream/delta/1\",result=\"ok\"}"
@@ -35,14 +37,17 @@ typedef struct {
   MeroTestNode *a, *b;
 } Fixture;
 
+/* @data: sync.interval_secs (NULL: SYNC_INTERVAL_SECS). */
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
+  const char *interval = data != NULL ? data : SYNC_INTERVAL_SECS;
+
   f->cluster = mero_test_cluster_new ();
   f->a = mero_test_cluster_add_node (f->cluster, "a", LONG_HEARTBEAT_SECS);
   f->b = mero_test_cluster_add_node (f->cluster, "b", LONG_HEARTBEAT_SECS);
-  mero_test_node_config_set (f->a, "sync.interval_secs", SYNC_INTERVAL_SECS);
-  mero_test_node_config_set (f->b, "sync.interval_secs", SYNC_INTERVAL_SECS);
+  mero_test_node_config_set (f->a, "sync.interval_secs", interval);
+  mero_test_node_config_set (f->b, "sync.interval_secs", interval);
   mero_test_node_start (f->cluster, f->a);
   mero_test_node_start (f->cluster, f->b);
 }
@@ -274,6 +279,55 @@ test_fallback (Fixture *f, gconstpointer data)
           + mero_test_node_metric (f->cluster, f->b, SESSIONS_OK ("sync-fail")), ==, 0);
 }
 
+typedef struct {
+  Fixture *f;
+  const char *context_id;
+  guint64 sessions;
+} SessionsWait;
+
+static guint64
+b_sessions (Fixture *f, const char *context_id)
+{
+  g_autoptr (GVariant) info = mero_test_node_info (f->cluster, f->b, context_id);
+  g_autoptr (GVariant) sync = g_variant_lookup_value (info, "sync", G_VARIANT_TYPE_VARDICT);
+  guint64 n = 0;
+
+  if (sync != NULL)
+    g_variant_lookup (sync, "sessions", "t", &n);
+  return n;
+}
+
+static gboolean
+b_synced_again (gpointer data)
+{
+  SessionsWait *w = data;
+
+  return b_sessions (w->f, w->context_id) > w->sessions;
+}
+
+/* No periodic sync within the test: `meroctl context sync` alone makes
+ * B's sync manager run a session at once. */
+static void
+test_operator_request (Fixture *f, gconstpointer data)
+{
+  MeroTestNode *joiners[] = { f->b, NULL };
+  g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
+  const char *args[] = { "context", "sync", context_id, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  SessionsWait w = { f, context_id, 0 };
+
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "warm", "0");
+  wait_value (f, f->b, context_id, "warm", "0", WAIT_MS);
+  settle (SETTLE_MS);
+  w.sessions = b_sessions (f, context_id);
+  g_assert_cmpint (mero_test_node_meroctl (f->b, args, &out, &err), ==, 0);
+  if (!mero_test_wait_until (b_synced_again, &w, OPERATOR_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("node b: no sync session after meroctl context sync");
+    }
+}
+
 /* ---- a non-member ------------------------------------------------------- */
 
 typedef struct {
@@ -389,6 +443,8 @@ main (int argc, char **argv)
               test_checkpoint_after_sync, fixture_tear_down);
   g_test_add ("/sync/non-member-refused", Fixture, NULL, fixture_set_up,
               test_non_member_refused, fixture_tear_down);
+  g_test_add ("/sync/operator-request", Fixture, "3600", fixture_set_up, test_operator_request,
+              fixture_tear_down);
   /* Only where the meson test loads sync-fail (integration-sync-fallback). */
   if (g_getenv ("MERO_TEST_SYNC_FALLBACK") != NULL)
     g_test_add ("/sync/fallback", Fixture, NULL, fixture_set_up, test_fallback,
