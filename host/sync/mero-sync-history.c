@@ -153,3 +153,40 @@ mero_sync_history_to_variant (MeroSyncHistory *history, const char *context_id)
   g_variant_builder_add (&b, "{sv}", "peers", g_variant_builder_end (&peers));
   return g_variant_builder_end (&b);
 }
+
+guint
+mero_sync_history_peer_failures (MeroSyncHistory *history, const char *context_id,
+                                 const char *peer)
+{
+  CtxHistory *h = g_hash_table_lookup (history->contexts, context_id);
+
+  for (guint i = 0; h != NULL && peer != NULL && i < h->peers->len; i++)
+    {
+      const Record *r = g_ptr_array_index (h->peers, i);
+
+      if (g_str_equal (r->peer, peer))
+        return r->failures;
+    }
+  return 0;
+}
+
+void
+mero_sync_history_order_peers (MeroSyncHistory *history, const char *context_id, char **peers)
+{
+  guint n = peers != NULL ? g_strv_length (peers) : 0;
+
+  /* Insertion sort: a handful of peers, and stable. */
+  for (guint i = 1; i < n; i++)
+    {
+      char *p = peers[i];
+      guint f = mero_sync_history_peer_failures (history, context_id, p);
+      guint j = i;
+
+      while (j > 0 && mero_sync_history_peer_failures (history, context_id, peers[j - 1]) > f)
+        {
+          peers[j] = peers[j - 1];
+          j--;
+        }
+      peers[j] = p;
+    }
+}

@@ -23,6 +23,14 @@ void mero_sync_history_record (MeroSyncHistory *history, const char *context_id,
                                const char *peer, const char *protocol, const char *result,
                                gboolean failure, gint64 when_real_us, gint64 duration_us);
 void mero_sync_history_forget (MeroSyncHistory *history, const char *context_id);
+/* Consecutive failures of the last sessions of @context_id with @peer
+ * (0 if none recorded): peers that keep failing are tried last. */
+guint mero_sync_history_peer_failures (MeroSyncHistory *history, const char *context_id,
+                                       const char *peer);
+/* Sorts @peers (NULL-terminated, in place) by their consecutive failures
+ * with @context_id, fewest first; equal ones keep their order. */
+void mero_sync_history_order_peers (MeroSyncHistory *history, const char *context_id,
+                                    char **peers);
 
 /* (transfer floating) a{sv} of @context_id, empty if it never synced:
  * last_sync (x, us since the epoch), last_protocol (s), last_result (s),

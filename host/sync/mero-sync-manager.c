@@ -558,6 +558,9 @@ run_start (MeroSyncManager *mgr, const char *context_id, const char *hint)
   mero_sync_hello_to_sdk (run->local, &run->local_sdk);
   members = mero_contexts_context_member_peers (mgr->contexts, context_id);
   topic = mero_contexts_context_topic_peers (mgr->contexts, context_id);
+  /* A member whose last sessions failed is asked after the others. */
+  mero_sync_history_order_peers (mgr->history, context_id, members);
+  mero_sync_history_order_peers (mgr->history, context_id, topic);
   run->peers = mero_sync_select_peers (hint, (const char *const *) members,
                                        (const char *const *) topic, is_member, run, mgr->self_id);
   try_peer (run);

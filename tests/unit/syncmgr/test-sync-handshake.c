@@ -150,6 +150,18 @@ test_history (void)
   g_assert_true (g_variant_lookup (first, "last_protocol", "&s", &s));
   g_assert_cmpstr (s, ==, "sync-levelwise");
 
+  /* Peers that keep failing are tried last; the others keep their order. */
+  {
+    char *order[] = { (char *) "peerA", (char *) "peerC", (char *) "peerB", NULL };
+
+    g_assert_cmpuint (mero_sync_history_peer_failures (history, "ctx", "peerA"), ==, 2);
+    g_assert_cmpuint (mero_sync_history_peer_failures (history, "ctx", "peerC"), ==, 0);
+    mero_sync_history_order_peers (history, "ctx", order);
+    g_assert_cmpstr (order[0], ==, "peerC");
+    g_assert_cmpstr (order[1], ==, "peerB");
+    g_assert_cmpstr (order[2], ==, "peerA");
+  }
+
   /* Bounded: the least recently synced peer is forgotten. */
   for (guint i = 0; i < MERO_SYNC_HISTORY_MAX_PEERS + 3; i++)
     {
