@@ -1457,7 +1457,7 @@ mero_delta_store_add_checkpoints (MeroDeltaStore *ds, const guint8 *heads, guint
 
               mero_store_batch_delete (batch, &pending_key);
             }
-          record_put (batch, ds, id, RECORD_CHECKPOINT, now_ms (ds), NULL, 0);
+          record_put (batch, ds, id, RECORD_CHECKPOINT, now_ms (ds), (const guint8 *) "", 0);
           /* Its time is unknown: the oldest, should heads overflow. */
           heads_advance (working, NULL, 0, id, &unknown, &dropped);
           total_dropped += dropped;
