@@ -15,6 +15,7 @@ static const struct {
   { "heads", N_("Heads") },          { "n_deltas", N_("Deltas applied") },
   { "n_pending", N_("Deltas pending") }, { "members", N_("Members") },
   { "peers", N_("Peers") },          { "can_write", N_("Can write") },
+  { "sync", N_("Last sync") },
 };
 
 static gsize

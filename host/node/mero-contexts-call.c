@@ -249,7 +249,9 @@ mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
         continue;
       if (ctx->ds != NULL)
         mero_contexts_fetch_deltas (self, ctx, peers[i], NULL, none, 0);
-      self->transport->sync_requested (self->transport_data, ctx->b58, peers[i]);
+      (self->transport->sync_requested_by_operator != NULL
+           ? self->transport->sync_requested_by_operator
+           : self->transport->sync_requested) (self->transport_data, ctx->b58, peers[i]);
     }
   return TRUE;
 }

@@ -135,6 +135,13 @@ mero_contexts_info (MeroContexts *self, const char *context_id, GError **error)
   g_variant_builder_add (&b, "{sv}", "peers",
                          g_variant_new_strv (peers != NULL ? (const char *const *) peers : none,
                                              -1));
+  if (self->info_extra != NULL)
+    {
+      GVariant *extra = self->info_extra (ctx->b58, self->info_extra_data);
+
+      if (extra != NULL)
+        g_variant_builder_add (&b, "{sv}", "sync", extra);
+    }
   return g_variant_builder_end (&b);
 }
 

@@ -378,6 +378,12 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
       mero_contexts_count_drop (self, "non_member_heartbeat");
       return;
     }
+  /* A member's state differs from ours: a state sync repairs what delta
+   * fetches cannot (history gone, deltas never broadcast); the sync
+   * manager debounces these triggers per context. */
+  mero_delta_store_root (ctx->ds, root);
+  if (msg->has_root && memcmp (root, msg->root, ID_LEN) != 0)
+    self->transport->sync_requested (self->transport_data, ctx->b58, peer);
   for (guint i = 0; i < msg->heads->len; i++)
     {
       const guint8 *head = mero_id_array_get (msg->heads, i);
@@ -414,7 +420,7 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
                         "(non-determinism)",
                         ctx->b58, peer, ours, theirs);
       mero_metrics_counter_add (self->metrics, MISMATCH_METRIC, NULL, 1, NULL);
-      self->transport->sync_requested (self->transport_data, ctx->b58, peer);
+      /* The state sync it needs was requested above (roots differ). */
     }
 }
 

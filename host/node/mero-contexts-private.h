@@ -125,6 +125,8 @@ struct _MeroContexts {
   guint gc_idle;             /* a sweep in progress */
   guint gc_removed;
   GPtrArray *joins;          /* GTask of joins in flight */
+  GVariant *(*info_extra) (const char *context_id, gpointer data);
+  gpointer info_extra_data;
 };
 
 /* mero-contexts.c */

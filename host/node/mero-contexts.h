@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 
 #include "metrics/mero-metrics.h"
+#include "context/delta/mero-delta-store.h"
 #include "node/mero-node-transport.h"
 #include "store/mero-store.h"
 
@@ -140,6 +141,35 @@ guint mero_contexts_gc (MeroContexts *self);
 
 /* For tests and the info: the number of contexts. */
 guint mero_contexts_count (MeroContexts *self);
+
+/* For the sync manager (host/sync, mero-contexts-sync.c). */
+/* (transfer full) base58 ids of the contexts whose state we hold (key
+ * received), sorted. */
+GStrv mero_contexts_list_synced_ids (MeroContexts *self);
+/* The DeltaStore of @context_id (base58), NULL while there is none (no
+ * key yet, unknown context).  Borrowed: valid until the next return to
+ * the main loop. */
+MeroDeltaStore *mero_contexts_get_delta_store (MeroContexts *self, const char *context_id);
+/* TRUE if @peer_id is a current member of the group of @context_id. */
+gboolean mero_contexts_context_has_member (MeroContexts *self, const char *context_id,
+                                           const char *peer_id);
+/* (transfer full) the other members of @context_id's group (PeerIds). */
+GStrv mero_contexts_context_member_peers (MeroContexts *self, const char *context_id);
+/* (transfer full) the peers subscribed to @context_id's topic. */
+GStrv mero_contexts_context_topic_peers (MeroContexts *self, const char *context_id);
+/* A state sync of @context_id ended: the root is re-read, reported and
+ * announced.  With @peer_root (nullable) and @peer_heads (@n_heads x 32),
+ * what the peer announced in its handshake: if our root now equals it,
+ * those heads become checkpoints of the DeltaStore
+ * (mero_delta_store_add_checkpoints). */
+void mero_contexts_state_synced (MeroContexts *self, const char *context_id,
+                                 const guint8 *peer_root, const guint8 *peer_heads,
+                                 guint n_heads);
+/* Extra entries for the info of a context (a{sv}, floating or NULL),
+ * added under "sync" (the sync manager's history). */
+void mero_contexts_set_info_extra (MeroContexts *self,
+                                   GVariant *(*func) (const char *context_id, gpointer data),
+                                   gpointer data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroContexts, mero_contexts_free)
 

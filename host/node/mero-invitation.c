@@ -417,8 +417,10 @@ on_join_delivered (GBytes *response, const GError *error, gpointer user_data)
                     "MERO_CONTEXT", ctx->b58, "MESSAGE", "joined context %s (group %s)%s",
                     ctx->b58, ctx->group->hex,
                     ctx->ds != NULL ? "" : ", waiting for the group key");
-  /* History, in the background (StateChanged follows). */
+  /* History, in the background (StateChanged follows), and a state
+   * comparison with the inviter (the sync manager's join trigger). */
   mero_contexts_fetch_deltas (self, ctx, j->inv->inviter_peer, NULL, none, 0);
+  self->transport->sync_requested (self->transport_data, ctx->b58, j->inv->inviter_peer);
   g_task_return_pointer (task, g_strdup (ctx->b58), g_free);
   g_ptr_array_remove (self->joins, task);
   g_object_unref (task);

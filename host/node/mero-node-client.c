@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
   char *context_id;
   char *peer_id;
+  gboolean by_operator;
 } SyncTrigger;
 
 struct _MeroNodeClient {
@@ -55,6 +56,10 @@ struct _MeroNodeClient {
    * SUBSCRIBED/UNSUBSCRIBED; only topics we are in, so peers cannot grow
    * it with topics of their own. */
   GHashTable *topics;
+  const MeroNodeStreamHandler *handler;
+  gpointer handler_data;
+  void (*sync_notify) (gpointer data);
+  gpointer sync_notify_data;
 };
 
 static void
@@ -410,7 +415,10 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
 
       if (req == NULL)
         {
-          mero_network_stream_reset (client->network, event->stream);
+          if (client->handler == NULL
+              || !client->handler->opened (client->handler_data, event->request_id,
+                                           event->stream))
+            mero_network_stream_reset (client->network, event->stream);
           return;
         }
       req->stream = mero_net_stream_ref (event->stream);
@@ -422,6 +430,14 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
     {
       count_stream_drop (client, "refused");
       mero_network_stream_reset (client->network, event->stream);
+      return;
+    }
+  if (client->handler != NULL
+      && client->handler->owns (client->handler_data,
+                                mero_net_stream_get_protocol (event->stream)))
+    {
+      /* The sync layer admits (members only) and bounds its own streams. */
+      client->handler->inbound (client->handler_data, event->stream);
       return;
     }
   peer = mero_net_stream_get_peer_id (event->stream);
@@ -524,6 +540,9 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       break;
     case MERO_NET_EVENT_STREAM_FAILED:
       req = request_by_id (client, event->request_id);
+      if (req == NULL && client->handler != NULL)
+        client->handler->open_failed (client->handler_data, event->request_id,
+                                      event->message != NULL ? event->message : "?");
       if (req != NULL)
         request_finish (req, NULL,
                         g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, _("%s refused %s: %s"),
@@ -540,6 +559,8 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       req = request_by_stream (client, event->stream);
       if (req != NULL)
         request_data (req, event->data);
+      else if (client->handler != NULL)
+        client->handler->data (client->handler_data, event->stream, event->data);
       break;
     case MERO_NET_EVENT_STREAM_CLOSED:
     case MERO_NET_EVENT_STREAM_RESET:
@@ -555,6 +576,9 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
           break;
         }
       req = request_by_stream (client, event->stream);
+      if (req == NULL && client->handler != NULL)
+        client->handler->ended (client->handler_data, event->stream,
+                                event->type == MERO_NET_EVENT_STREAM_RESET);
       if (req != NULL)
         request_finish (req, NULL,
                         g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
@@ -668,14 +692,17 @@ transport_topic_peers (gpointer self, const char *topic)
 }
 
 static void
-transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
+queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
+            gboolean by_operator)
 {
-  MeroNodeClient *client = self;
   SyncTrigger *t;
 
   for (GList *l = client->sync_queue.head; l != NULL; l = l->next)
     if (g_str_equal (((SyncTrigger *) l->data)->context_id, context_id))
-      return;
+      {
+        ((SyncTrigger *) l->data)->by_operator |= by_operator;
+        return;
+      }
   if (client->sync_queue.length >= MERO_NODE_SYNC_QUEUE_MAX)
     {
       count_stream_drop (client, "sync_queue_full");
@@ -684,16 +711,34 @@ transport_sync_requested (gpointer self, const char *context_id, const char *pee
   t = g_new0 (SyncTrigger, 1);
   t->context_id = g_strdup (context_id);
   t->peer_id = g_strdup (peer_id);
+  t->by_operator = by_operator;
   g_queue_push_tail (&client->sync_queue, t);
+  if (client->sync_notify != NULL)
+    client->sync_notify (client->sync_notify_data);
+}
+
+static void
+transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
+{
+  queue_sync (self, context_id, peer_id, FALSE);
+}
+
+static void
+transport_sync_requested_by_operator (gpointer self, const char *context_id, const char *peer_id)
+{
+  queue_sync (self, context_id, peer_id, TRUE);
 }
 
 gboolean
-mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id)
+mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
+                           gboolean *by_operator)
 {
   SyncTrigger *t = g_queue_pop_head (&client->sync_queue);
 
   if (t == NULL)
     return FALSE;
+  if (by_operator != NULL)
+    *by_operator = t->by_operator;
   *context_id = g_steal_pointer (&t->context_id);
   if (peer_id != NULL)
     *peer_id = g_steal_pointer (&t->peer_id);
@@ -721,6 +766,57 @@ mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic)
   return g_strv_length (peers);
 }
 
+void
+mero_node_client_set_stream_handler (MeroNodeClient *client,
+                                     const MeroNodeStreamHandler *handler, gpointer data)
+{
+  client->handler = handler;
+  client->handler_data = data;
+}
+
+guint64
+mero_node_client_open_stream (MeroNodeClient *client, const char *peer_id, const char *protocol)
+{
+  if (client->network == NULL)
+    return 0;
+  return mero_network_open_stream (client->network, peer_id, protocol);
+}
+
+void
+mero_node_client_stream_write (MeroNodeClient *client, MeroNetStream *stream, GBytes *data)
+{
+  if (client->network != NULL)
+    mero_network_stream_write (client->network, stream, data);
+}
+
+void
+mero_node_client_stream_close (MeroNodeClient *client, MeroNetStream *stream)
+{
+  if (client->network != NULL)
+    mero_network_stream_close (client->network, stream);
+}
+
+void
+mero_node_client_stream_reset (MeroNodeClient *client, MeroNetStream *stream)
+{
+  if (client->network != NULL)
+    mero_network_stream_reset (client->network, stream);
+}
+
+gboolean
+mero_node_client_is_connected (MeroNodeClient *client, const char *peer_id)
+{
+  return g_hash_table_contains (client->connected, peer_id);
+}
+
+void
+mero_node_client_set_sync_notify (MeroNodeClient *client, void (*func) (gpointer data),
+                                  gpointer data)
+{
+  client->sync_notify = func;
+  client->sync_notify_data = data;
+}
+
 static const MeroNodeTransport client_transport = {
   .subscribe = transport_subscribe,
   .unsubscribe = transport_unsubscribe,
@@ -728,6 +824,7 @@ static const MeroNodeTransport client_transport = {
   .request = transport_request,
   .topic_peers = transport_topic_peers,
   .sync_requested = transport_sync_requested,
+  .sync_requested_by_operator = transport_sync_requested_by_operator,
 };
 
 const MeroNodeTransport *

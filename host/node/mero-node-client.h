@@ -62,9 +62,42 @@ void mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *
 guint mero_node_client_peer_count (MeroNodeClient *client);
 guint mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic);
 
-/* Sync triggers: FALSE when the queue is empty.  (transfer full) */
-gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id);
+/* Sync triggers: FALSE when the queue is empty.  (transfer full)
+ * @by_operator (nullable): TRUE if an operator asked for it. */
+gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
+                                    gboolean *by_operator);
 guint mero_node_client_sync_queue_length (MeroNodeClient *client);
+
+/* Streams of whole sessions (the sync layer, host/sync): the protocols
+ * @owns accepts are not request/response.  Their inbound streams go to
+ * @inbound (which admits or resets them), outbound ones opened with
+ * mero_node_client_open_stream to @opened/@open_failed, and their data
+ * and ends to @data/@ended (which return FALSE for a stream they do not
+ * know). */
+typedef struct {
+  gboolean (*owns) (gpointer data, const char *protocol);
+  void (*inbound) (gpointer data, MeroNetStream *stream);
+  gboolean (*opened) (gpointer data, guint64 request_id, MeroNetStream *stream);
+  gboolean (*open_failed) (gpointer data, guint64 request_id, const char *message);
+  gboolean (*data) (gpointer data, MeroNetStream *stream, GBytes *bytes);
+  gboolean (*ended) (gpointer data, MeroNetStream *stream, gboolean reset);
+} MeroNodeStreamHandler;
+
+/* @handler (static) and @data borrowed; NULL unsets. */
+void mero_node_client_set_stream_handler (MeroNodeClient *client,
+                                          const MeroNodeStreamHandler *handler, gpointer data);
+/* Opens an outbound stream to the connected @peer_id: the id the
+ * handler's opened/open_failed get, 0 when there is no network. */
+guint64 mero_node_client_open_stream (MeroNodeClient *client, const char *peer_id,
+                                      const char *protocol);
+void mero_node_client_stream_write (MeroNodeClient *client, MeroNetStream *stream, GBytes *data);
+void mero_node_client_stream_close (MeroNodeClient *client, MeroNetStream *stream);
+void mero_node_client_stream_reset (MeroNodeClient *client, MeroNetStream *stream);
+gboolean mero_node_client_is_connected (MeroNodeClient *client, const char *peer_id);
+/* @func(@data) runs whenever a sync trigger is queued, from inside the
+ * queueing call: it should only schedule work. */
+void mero_node_client_set_sync_notify (MeroNodeClient *client, void (*func) (gpointer data),
+                                       gpointer data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroNodeClient, mero_node_client_free)
 

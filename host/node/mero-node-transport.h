@@ -34,6 +34,11 @@ typedef struct {
   /* A sync of @context_id (base58) with @peer_id (may be NULL) is wanted:
    * the sync-trigger queue (ctx_sync_tx) the sync manager will consume. */
   void (*sync_requested) (gpointer self, const char *context_id, const char *peer_id);
+  /* The same, asked by an operator (SyncContext, `meroctl context sync`):
+   * the sync manager starts it without waiting for a back-off or its
+   * minimum interval.  NULL: sync_requested is used. */
+  void (*sync_requested_by_operator) (gpointer self, const char *context_id,
+                                      const char *peer_id);
 } MeroNodeTransport;
 
 G_END_DECLS

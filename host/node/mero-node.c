@@ -17,6 +17,8 @@
 #include "node/mero-node-network.h"
 #include "node/mero-node-plugins.h"
 #include "server/mero-server.h"
+#include "sync/mero-sync-manager.h"
+#include "context/state/mero-state-access.h"
 
 #define MERO_STORE_PASSPHRASE_ENV "MERO_STORE_PASSPHRASE"
 /* How long a missing delta may take to arrive by gossip before the node
@@ -39,6 +41,7 @@ struct _MeroNode {
   MeroNodePeerStore *peer_store; /* with the network: addresses across restarts */
   MeroNodeClient *client;     /* NodeClient over the network (or none) */
   MeroContexts *contexts;     /* NodeManager of contexts and groups */
+  MeroSyncManager *sync;      /* state syncs with the contexts' members */
   MeroNodeEvents *events;
   MeroServer *server;
   gint64 started_us;          /* monotonic, for the uptime the server reports */
@@ -271,6 +274,34 @@ on_network_event (const MeroNetEvent *event, gpointer user_data)
     mero_node_client_handle_event (node->client, event);
 }
 
+/* The SyncManager over the contexts and the sync plugins; their stream
+ * protocols are announced (the /calimero/stream/ prefix already admits
+ * them). */
+static void
+start_sync (MeroNode *node)
+{
+  MeroSyncManagerConfig config = { 0 };
+  g_autofree char *peer_id = mero_peer_id_to_string (mero_identity_get_peer_id (node->identity));
+  g_auto (GStrv) protocols = NULL;
+
+  config.client = node->client;
+  config.contexts = node->contexts;
+  config.registry = node->registry;
+  config.self_peer_id = peer_id;
+  config.interval_secs = node->config->sync_interval_secs;
+  config.seed = g_random_int ();
+  node->sync = mero_sync_manager_new (&config);
+  protocols = mero_sync_manager_protocols (node->sync);
+  for (guint i = 0; node->network != NULL && protocols[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!mero_network_add_stream_protocol (mero_node_network_get_network (node->network),
+                                             protocols[i], FALSE, &error))
+        g_warning ("cannot announce %s: %s", protocols[i], error->message);
+    }
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -309,6 +340,7 @@ start_contexts (MeroNode *node, GError **error)
     mero_dbus_service_set_contexts (node->dbus, node->contexts, node->config->debug_test_hooks);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
                     "%u contexts reopened", mero_contexts_count (node->contexts));
+  start_sync (node);
   redial_members (node);
   return TRUE;
 }
@@ -624,6 +656,8 @@ bootstrap (MeroNode *node, GError **error)
     return FALSE;
 
   node->registry = mero_plugin_registry_new ();
+  /* Sync protocol plugins read and merge contexts' states through it. */
+  mero_plugin_registry_set_state_access (node->registry, mero_state_access_get ());
   mero_node_load_plugins (node->registry, (const char *const *) node->config->plugins_disabled);
   return open_store (node, error);
 }
@@ -682,6 +716,8 @@ mero_node_stop (MeroNode *node, GError **error)
   if (node->dbus != NULL)
     mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
+  /* Sync sessions end before the contexts whose states they use. */
+  g_clear_pointer (&node->sync, mero_sync_manager_free);
   /* Contexts close before the network and the store they use. */
   if (node->client != NULL)
     mero_node_client_set_contexts (node->client, NULL);

@@ -67,4 +67,32 @@ echo "$out"
 [[ $out == *"name=hello kind=tee-verifier version=0.0.1 status=loaded error=none"* ]] ||
   fail "unexpected record: $out"
 [[ $out == *"verify=ok report_data=42"* ]] || fail "the plugin did not run: $out"
+
+echo "# building the sync-echo SYNC_PROTOCOL plugin out of tree"
+# shellcheck disable=SC2086 # flag lists are meant to split
+${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden -shared -fPIC \
+  $sdk_cflags $glib_cflags -o "$installed_plugindir/mero-sync-echo.so" "$src_dir/sync-echo.c" \
+  $glib_libs || fail "out-of-tree build of sync-echo"
+install -m 0644 "$src_dir/sync-echo.plugin" "$installed_plugindir/sync-echo.plugin"
+chmod 0755 "$installed_plugindir/mero-sync-echo.so"
+
+echo "# selected over the tree protocols and run through the host's session adapter"
+out=$("$load_plugin" --sync-select "$installed_plugindir/sync-echo.plugin") ||
+  { echo "$out" >&2; fail "the sync-echo plugin was not selected or did not complete"; }
+echo "$out"
+[[ $out == *"protocol=sync-hash"* ]] || fail "sync-hash was not loaded next to it: $out"
+[[ $out == *"selected=sync-echo"* ]] || fail "sync-echo was not selected: $out"
+[[ $out == *"initiator=done responder=done round_trips=1"* ]] ||
+  fail "the sync-echo session did not complete: $out"
+
+if [[ -n ${MERO_TEST_MEROD:-} ]]; then
+  echo "# merod plugins lists it loaded next to the tree protocols"
+  home=$tmp/home
+  out=$(MERO_PLUGIN_DIR="$installed_plugindir:${MERO_PLUGIN_DIR:-}" \
+        "$MERO_TEST_MEROD" plugins --home "$home" 2>&1) || { echo "$out" >&2; fail "merod plugins"; }
+  echo "$out"
+  for p in sync-echo sync-hash sync-levelwise; do
+    grep -Eq "^$p +sync-protocol +[^ ]+ +loaded" <<<"$out" || fail "merod did not load $p"
+  done
+fi
 echo "# ok"

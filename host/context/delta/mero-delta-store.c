@@ -12,6 +12,9 @@
 #define META_VERSION MERO_STATE_FORMAT
 #define RECORD_APPLIED 1
 #define RECORD_PENDING 2
+/* A head a state sync made ours (mero_delta_store_add_checkpoints): its
+ * effects are in the state, its envelope is not here. */
+#define RECORD_CHECKPOINT 3
 #define RECORD_HEADER (1 + 8)
 
 typedef struct {
@@ -258,7 +261,7 @@ mero_delta_store_is_applied (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID_L
 
   if (!record_get (ds, id, &status, NULL, NULL, error))
     return FALSE;
-  *applied = status == RECORD_APPLIED;
+  *applied = status == RECORD_APPLIED || status == RECORD_CHECKPOINT;
   return TRUE;
 }
 
@@ -1355,6 +1358,12 @@ mero_delta_store_get_state (MeroDeltaStore *ds)
   return ds->state;
 }
 
+gboolean
+mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error)
+{
+  return mero_state_root_hash (ds->state, ds->root, error);
+}
+
 void
 mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
 {
@@ -1401,5 +1410,99 @@ mero_delta_store_get_envelope (MeroDeltaStore *ds, const guint8 id[MERO_DELTA_ID
   *envelope = NULL;
   if (!record_get (ds, id, &status, NULL, envelope, error))
     return FALSE;
+  /* A checkpoint has no envelope to serve. */
+  if (status == RECORD_CHECKPOINT)
+    g_clear_pointer (envelope, g_bytes_unref);
+  return TRUE;
+}
+
+gboolean
+mero_delta_store_add_checkpoints (MeroDeltaStore *ds, const guint8 *heads, guint n_heads,
+                                  const guint8 peer_root[MERO_HASH_LEN], guint *added,
+                                  GError **error)
+{
+  g_autoptr (MeroStoreBatch) batch = NULL;
+  g_autoptr (GArray) working = NULL;
+  g_autoptr (GArray) released = g_array_new (FALSE, FALSE, MERO_DELTA_ID_LEN);
+  g_autoptr (GBytes) meta = NULL;
+  MeroKey meta_key = mero_key_context_dag (ds->ctx);
+  const MeroHlc unknown = { 0 };
+  guint dropped = 0, total_dropped = 0;
+  gboolean ok = TRUE;
+
+  *added = 0;
+  ENTER (ds);
+  if (!mero_state_root_hash (ds->state, ds->root, error))
+    {
+      LEAVE (ds);
+      return FALSE;
+    }
+  /* Only a state equal to the one the peer announced with these heads
+   * holds their effects; anything else would skip history we lack. */
+  if (memcmp (ds->root, peer_root, MERO_HASH_LEN) != 0 || n_heads == 0)
+    {
+      LEAVE (ds);
+      return TRUE;
+    }
+  batch = mero_store_batch_new (ds->store);
+  working = g_array_copy (ds->heads);
+  for (guint i = 0; ok && i < MIN (n_heads, MERO_DELTA_MAX_HEADS); i++)
+    {
+      const guint8 *id = heads + (gsize) i * MERO_DELTA_ID_LEN;
+      guint8 status = 0;
+
+      if (!record_get (ds, id, &status, NULL, NULL, error))
+        ok = FALSE;
+      else if (status == RECORD_APPLIED || status == RECORD_CHECKPOINT)
+        continue;
+      else
+        {
+          if (status == RECORD_PENDING)
+            {
+              MeroKey pending_key = mero_key_delta_pending (ds->ctx, id);
+
+              mero_store_batch_delete (batch, &pending_key);
+            }
+          record_put (batch, ds, id, RECORD_CHECKPOINT, now_ms (ds), (const guint8 *) "", 0);
+          /* Its time is unknown: the oldest, should heads overflow. */
+          heads_advance (working, NULL, 0, id, &unknown, &dropped);
+          total_dropped += dropped;
+          g_array_append_vals (released, id, 1);
+        }
+    }
+  if (!ok || released->len == 0)
+    {
+      LEAVE (ds);
+      return ok;
+    }
+  g_array_unref (ds->heads);
+  ds->heads = g_steal_pointer (&working);
+  heads_changed (ds);
+  meta = meta_encode (ds);
+  mero_store_batch_put (batch, &meta_key, g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
+  if (!mero_store_batch_commit (batch, error))
+    {
+      g_array_set_size (ds->heads, 0);
+      if (!meta_load (ds, NULL))
+        g_warning ("delta DAG record unreadable after a failed commit");
+      heads_changed (ds);
+      LEAVE (ds);
+      return FALSE;
+    }
+  mero_metrics_counter_add (ds->metrics, "mero_delta_checkpoints_total", NULL, released->len,
+                            NULL);
+  if (total_dropped > 0)
+    mero_metrics_counter_add (ds->metrics, "mero_delta_heads_dropped_total", NULL, total_dropped,
+                              NULL);
+  for (guint i = 0; i < released->len; i++)
+    {
+      const guint8 *id = (const guint8 *) released->data + (gsize) i * MERO_DELTA_ID_LEN;
+
+      mero_delta_pending_remove (ds->pending, id);
+      /* Deltas that waited for it apply now. */
+      cascade (ds, id);
+    }
+  *added = released->len;
+  LEAVE (ds);
   return TRUE;
 }

@@ -135,6 +135,19 @@ void mero_delta_store_set_context_key (MeroDeltaStore *ds, const guint8 key[MERO
 void mero_delta_store_expire (MeroDeltaStore *ds);
 
 MeroState *mero_delta_store_get_state (MeroDeltaStore *ds);
+/* DAG consistency after a state sync (DESIGN §9): when the local root now
+ * equals @peer_root, the root the peer announced together with @heads, those
+ * heads become checkpoints: recorded as applied without an envelope (a
+ * fetch of one finds nothing here), made heads, and the pending deltas that
+ * waited for them apply, so later deltas citing them never fetch history
+ * that may exist nowhere any more.  Any other root: nothing changes
+ * (*added = 0).  Counted in mero_delta_checkpoints_total. */
+gboolean mero_delta_store_add_checkpoints (MeroDeltaStore *ds, const guint8 *heads,
+                                           guint n_heads, const guint8 peer_root[MERO_HASH_LEN],
+                                           guint *added, GError **error);
+/* Re-reads the root from the state after something other than a delta
+ * changed it (a state sync merged a peer's entities). */
+gboolean mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error);
 void mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN]);
 /* Re-reads the committed root after the state was written outside this
  * store (a sync session's merges, context/state/mero-state-access.h). */

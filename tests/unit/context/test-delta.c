@@ -7,6 +7,7 @@
 
 #include "context-test-util.h"
 #include "context/delta/mero-delta-body.h"
+#include "context/delta/mero-delta-envelope.h"
 #include "context/delta/mero-delta-buffer.h"
 #include "context/delta/mero-delta-pending.h"
 #include "crypto/mero-sha256.h"
@@ -545,6 +546,113 @@ test_read_only (Fixture *f, gconstpointer data)
   g_assert_error (error, MERO_DELTA_ERROR, MERO_DELTA_ERROR_NO_SIGNING_KEY);
 }
 
+static const guint8 *
+only_key (const guint8 key_id[32], gpointer user_data)
+{
+  return test_context_key;
+}
+
+/* What a state sync does to @r: @env's effects reach the state, the DAG
+ * never sees the delta. */
+static void
+merge_effects_only (TestReplica *r, GBytes *env)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MeroDeltaOpened) o = mero_delta_envelope_open (
+      g_bytes_get_data (env, NULL), g_bytes_get_size (env), test_context_id, only_key, NULL,
+      &error);
+  g_autoptr (MeroDeltaBody) body = NULL;
+  g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (r->store);
+  MeroStateTxn *txn = mero_state_txn_new (mero_delta_store_get_state (r->ds));
+  guint8 root[32];
+
+  g_assert_no_error (error);
+  body = mero_delta_body_decode (g_bytes_get_data (o->body, NULL), g_bytes_get_size (o->body),
+                                 &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < mero_delta_body_n_actions (body); i++)
+    g_assert_true (mero_state_txn_apply (txn, mero_delta_body_action (body, i),
+                                         mero_delta_body_hlc (body), &error));
+  g_assert_true (mero_state_txn_finish (txn, batch, root, &error));
+  g_assert_true (mero_store_batch_commit (batch, &error));
+  g_assert_no_error (error);
+  mero_state_txn_free (txn);
+}
+
+/* DAG consistency after a state sync: the heads the peer announced with
+ * its root become checkpoints once our root equals that root, and never
+ * otherwise; deltas citing them then apply without their history. */
+static void
+test_checkpoints (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) d1 = kv_set (f->a, "a", "1");
+  g_autoptr (GBytes) d2 = kv_set (f->a, "b", "2");
+  g_autoptr (GBytes) d3 = NULL, d4 = NULL, served = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ra = NULL, *rb = NULL;
+  guint8 a_root[32], id2[32], head_before[32];
+  guint8 a_heads[32];
+  const guint8 *heads;
+  guint n = 0, added = 99;
+  gboolean applied = TRUE;
+  MeroHlc hlc;
+
+  g_assert_cmpint (test_replica_receive (f->b, d1), ==, MERO_DELTA_OUTCOME_APPLIED);
+  mero_delta_store_peek (f->a->ds, g_bytes_get_data (d2, NULL), g_bytes_get_size (d2), &hlc, id2,
+                         &error);
+  g_assert_no_error (error);
+  /* What A announces in its handshake: root and heads (d2). */
+  mero_delta_store_root (f->a->ds, a_root);
+  heads = mero_delta_store_heads (f->a->ds, &n);
+  g_assert_cmpuint (n, ==, 1);
+  memcpy (a_heads, heads, 32);
+  g_assert_cmpmem (a_heads, 32, id2, 32);
+
+  /* Roots differ: nothing becomes a checkpoint. */
+  heads = mero_delta_store_heads (f->b->ds, &n);
+  memcpy (head_before, heads, 32);
+  g_assert_true (mero_delta_store_add_checkpoints (f->b->ds, a_heads, 1, a_root, &added, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added, ==, 0);
+  g_assert_true (mero_delta_store_is_applied (f->b->ds, id2, &applied, &error));
+  g_assert_false (applied);
+  heads = mero_delta_store_heads (f->b->ds, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpmem (heads, 32, head_before, 32);
+
+  /* A delta citing d2 waits for it. */
+  d3 = kv_set (f->a, "c", "3");
+  g_assert_cmpint (test_replica_receive (f->b, d3), ==, MERO_DELTA_OUTCOME_PENDING);
+
+  /* A state sync brings d2's effects: roots equal, d2 is a checkpoint,
+   * and d3 applies by cascade without d2 ever arriving. */
+  merge_effects_only (f->b, d2);
+  g_assert_true (mero_delta_store_add_checkpoints (f->b->ds, a_heads, 1, a_root, &added, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added, ==, 1);
+  g_assert_cmpuint (mero_delta_store_pending_count (f->b->ds), ==, 0);
+  g_assert_cmpuint (mero_metrics_get_counter (f->b->metrics, "mero_delta_checkpoints_total",
+                                              NULL), ==, 1);
+  g_assert_true (mero_delta_store_is_applied (f->b->ds, id2, &applied, &error));
+  g_assert_true (applied);
+  /* Nothing to serve for a checkpoint. */
+  g_assert_true (mero_delta_store_get_envelope (f->b->ds, id2, &served, &error));
+  g_assert_null (served);
+  ra = test_root_hex (f->a);
+  rb = test_root_hex (f->b);
+  g_assert_cmpstr (ra, ==, rb);
+
+  /* Later deltas apply at once; a second call adds nothing. */
+  d4 = kv_set (f->a, "d", "4");
+  g_assert_cmpint (test_replica_receive (f->b, d4), ==, MERO_DELTA_OUTCOME_APPLIED);
+  g_assert_true (mero_delta_store_add_checkpoints (f->b->ds, a_heads, 1, a_root, &added, &error));
+  g_assert_cmpuint (added, ==, 0);
+  /* Persisted: a reopened replica still treats d2 as applied. */
+  test_replica_reopen (f->b, &f->clock);
+  g_assert_true (mero_delta_store_is_applied (f->b->ds, id2, &applied, &error));
+  g_assert_true (applied);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,6 +666,7 @@ main (int argc, char **argv)
   ADD ("/delta/eviction", test_eviction);
   ADD ("/delta/buffer", test_buffer);
   ADD ("/delta/read-only", test_read_only);
+  ADD ("/delta/checkpoints", test_checkpoints);
   g_test_add_func ("/delta/pending-cycles", test_pending_cycles);
   return g_test_run ();
 }
