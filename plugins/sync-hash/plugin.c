@@ -10,7 +10,7 @@ sync_hash_init (const MeroHostServices *host, void **plugin_data, GError **error
 
   config->host = host;
   config->name = "sync-hash";
-  config->protocol_label = "hash";
+  config->protocol_label = "sync-hash";
   config->levelwise = FALSE;
   *plugin_data = config;
   return TRUE;

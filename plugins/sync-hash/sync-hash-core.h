@@ -53,7 +53,7 @@ G_BEGIN_DECLS
 typedef struct {
   const MeroHostServices *host;
   const char *name;           /* plugin name, log domain */
-  const char *protocol_label; /* "hash" or "levelwise": metric label */
+  const char *protocol_label; /* the plugin name ("sync-hash", "sync-levelwise"): metric label, as the SyncManager labels */
   gboolean levelwise;
 } SyncHashConfig;
 

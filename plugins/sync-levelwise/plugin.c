@@ -12,7 +12,7 @@ sync_levelwise_init (const MeroHostServices *host, void **plugin_data, GError **
 
   config->host = host;
   config->name = "sync-levelwise";
-  config->protocol_label = "levelwise";
+  config->protocol_label = "sync-levelwise";
   config->levelwise = TRUE;
   *plugin_data = config;
   return TRUE;

@@ -1370,12 +1370,6 @@ mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
   memcpy (out, ds->root, MERO_HASH_LEN);
 }
 
-gboolean
-mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error)
-{
-  return mero_state_root_hash (ds->state, ds->root, error);
-}
-
 const guint8 *
 mero_delta_store_heads (MeroDeltaStore *ds, guint *n)
 {

@@ -149,9 +149,6 @@ gboolean mero_delta_store_add_checkpoints (MeroDeltaStore *ds, const guint8 *hea
  * changed it (a state sync merged a peer's entities). */
 gboolean mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error);
 void mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN]);
-/* Re-reads the committed root after the state was written outside this
- * store (a sync session's merges, context/state/mero-state-access.h). */
-gboolean mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error);
 /* Sorted heads, @n x 32 bytes, valid until the next change. */
 const guint8 *mero_delta_store_heads (MeroDeltaStore *ds, guint *n);
 guint mero_delta_store_pending_count (MeroDeltaStore *ds);

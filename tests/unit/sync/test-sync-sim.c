@@ -75,8 +75,8 @@ run_converges (gconstpointer data)
                   res.bytes_to_responder, res.bytes_to_initiator);
   g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_failures_total",
                                               c->proto->name[0] == 'h'
-                                                ? "protocol=\"hash\",reason=\"roots_differ\""
-                                                : "protocol=\"levelwise\",reason=\"roots_differ\""),
+                                                ? "protocol=\"sync-hash\",reason=\"roots_differ\""
+                                                : "protocol=\"sync-levelwise\",reason=\"roots_differ\""),
                     ==, 0);
 }
 
@@ -193,9 +193,9 @@ test_refusals (gconstpointer data)
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (proto->get (), metrics);
   g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
-  g_autofree char *refused = g_strdup_printf ("protocol=\"%s\",reason=\"message\"", proto->name);
-  g_autofree char *too_big = g_strdup_printf ("protocol=\"%s\",reason=\"frame\"", proto->name);
-  g_autofree char *bad = g_strdup_printf ("protocol=\"%s\",reason=\"protocol\"", proto->name);
+  g_autofree char *refused = g_strdup_printf ("protocol=\"sync-%s\",reason=\"message\"", proto->name);
+  g_autofree char *too_big = g_strdup_printf ("protocol=\"sync-%s\",reason=\"frame\"", proto->name);
+  g_autofree char *bad = g_strdup_printf ("protocol=\"sync-%s\",reason=\"protocol\"", proto->name);
   struct {
     GBytes *bytes;
     const char *labels;
@@ -285,7 +285,7 @@ test_merge_refused (gconstpointer data)
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (proto->get (), metrics);
   g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
-  g_autofree char *labels = g_strdup_printf ("protocol=\"%s\",reason=\"merge_refused\"",
+  g_autofree char *labels = g_strdup_printf ("protocol=\"sync-%s\",reason=\"merge_refused\"",
                                              proto->name);
   g_autoptr (SyncHashMsg) m = sync_hash_msg_new (SYNC_HASH_MSG_REQUEST);
   g_autoptr (GByteArray) wire = g_byte_array_new ();
@@ -331,7 +331,7 @@ test_idle_timeout (gconstpointer data)
   g_autoptr (MeroMetrics) metrics = mero_metrics_new ();
   g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (proto->get (), metrics);
   g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
-  g_autofree char *labels = g_strdup_printf ("protocol=\"%s\",reason=\"idle\"", proto->name);
+  g_autofree char *labels = g_strdup_printf ("protocol=\"sync-%s\",reason=\"idle\"", proto->name);
   MeroSyncHandshake local = { .struct_size = sizeof local };
   MeroSyncHandshake remote = { .struct_size = sizeof remote, .root_hash = { 1 } };
   MeroSyncSessionParams params = { .struct_size = sizeof params };
