@@ -43,6 +43,7 @@ struct _MeroBlobCommitter {
   GQueue queue;             /* Op */
   gboolean closing;
   GThread *thread;
+  guint8 shard_made[256 / 8];  /* shard directories known to exist */
 };
 
 static void
@@ -137,8 +138,11 @@ apply_add (MeroBlobCommitter *self, Op *op, Pending *p, GHashTable *dirs)
   if (need_file)
     {
       g_autofree char *shard = mero_blob_files_shard_dir (self->dir, op->id);
+      guint8 bit = (guint8) (1u << (op->id[0] % 8));
 
-      if (g_mkdir_with_parents (shard, 0700) != 0 || g_rename (op->tmp_path, path) != 0)
+      if ((self->shard_made[op->id[0] / 8] & bit) == 0 && g_mkdir_with_parents (shard, 0700) == 0)
+        self->shard_made[op->id[0] / 8] |= bit;
+      if (g_rename (op->tmp_path, path) != 0)
         {
           g_set_error (&op->error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO,
                        "Cannot move the blob into %s: %s", path, g_strerror (errno));

@@ -16,9 +16,13 @@
 #include "blob/mero-blob-files.h"
 #include "net/mero-base58.h"
 
-/* Read size when adding from a stream: one chunk, so each read feeds the
- * hasher and the file a whole chunk at a time. */
-#define ADD_READ_SIZE MERO_BLOB_CHUNK_SIZE
+/* Read size when adding from a stream.  Below glibc's mmap threshold
+ * (128 KiB), so the buffer of each of thousands of small adds comes from
+ * the heap instead of an mmap/munmap pair with fresh zeroed pages. */
+#define ADD_READ_SIZE ((gsize) 64 * 1024)
+/* Once an input proves larger than that, whole chunks per read: fewer
+ * system calls per byte for large files. */
+#define ADD_READ_SIZE_LARGE MERO_BLOB_CHUNK_SIZE
 
 struct _MeroBlobWriter {
   MeroBlobManager *manager;
@@ -316,6 +320,7 @@ write_stream (MeroBlobManager *self, GInputStream *in, MeroBlobProgress progress
 {
   g_autoptr (MeroBlobWriter) writer = mero_blob_writer_new (self, error);
   g_autofree guint8 *buf = g_malloc (ADD_READ_SIZE);
+  gsize size = ADD_READ_SIZE;
 
   if (writer == NULL)
     return NULL;
@@ -323,8 +328,8 @@ write_stream (MeroBlobManager *self, GInputStream *in, MeroBlobProgress progress
     {
       gsize got = 0;
 
-      /* read_all: whole chunks per write, whatever the source's pieces. */
-      if (!g_input_stream_read_all (in, buf, ADD_READ_SIZE, &got, cancellable, error))
+      /* read_all: full buffers per write, whatever the source's pieces. */
+      if (!g_input_stream_read_all (in, buf, size, &got, cancellable, error))
         return NULL;
       if (got == 0)
         break;
@@ -332,8 +337,13 @@ write_stream (MeroBlobManager *self, GInputStream *in, MeroBlobProgress progress
         return NULL;
       if (progress != NULL)
         progress (mero_blob_writer_size (writer), progress_data);
-      if (got < ADD_READ_SIZE)
+      if (got < size)
         break;
+      if (size == ADD_READ_SIZE)
+        {
+          size = ADD_READ_SIZE_LARGE;
+          buf = g_realloc (buf, size);
+        }
     }
   return g_steal_pointer (&writer);
 }
