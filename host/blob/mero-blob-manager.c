@@ -226,8 +226,8 @@ mero_blob_writer_write (MeroBlobWriter *writer, const void *data, gsize len, GEr
       mero_metrics_counter_add (m->metrics, MERO_BLOB_REFUSED_METRIC, "reason=\"too_large\"", 1,
                                 NULL);
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_TOO_LARGE,
-                   _("The blob is larger than the limit of %" G_GUINT64_FORMAT
-                     " bytes (blob.max_size_mb)"), m->max_size);
+                   _("The blob is larger than the limit of %llu bytes (blob.max_size_mb)"),
+                   (unsigned long long) m->max_size);
       return FALSE;
     }
   mero_blob_chunker_feed (writer->chunker, data, len);
@@ -541,9 +541,9 @@ mero_blob_reader_open (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
   if (offset > reader->meta.size || length > reader->meta.size - offset)
     {
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_RANGE,
-                   _("Range %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
-                     " lies outside the blob of %" G_GUINT64_FORMAT " bytes"),
-                   offset, length, reader->meta.size);
+                   _("Range %llu+%llu lies outside the blob of %llu bytes"),
+                   (unsigned long long) offset, (unsigned long long) length,
+                   (unsigned long long) reader->meta.size);
       return NULL;
     }
   reader->fd = open_blob_file (self, id, error);
@@ -775,8 +775,8 @@ mero_blob_manager_read_chunk (MeroBlobManager *self, const guint8 id[MERO_BLOB_I
   if (index >= meta.n_leaves)
     {
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_RANGE,
-                   _("Chunk %" G_GUINT64_FORMAT " lies outside a blob of %" G_GUINT64_FORMAT
-                     " chunks"), index, meta.n_leaves);
+                   _("Chunk %llu lies outside a blob of %llu chunks"),
+                   (unsigned long long) index, (unsigned long long) meta.n_leaves);
       return NULL;
     }
   fd = open_blob_file (self, id, error);
@@ -807,9 +807,9 @@ mero_blob_manager_get_bytes (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID
   if (reader->meta.size > self->cache_max_bytes)
     {
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_TOO_LARGE,
-                   _("The blob of %" G_GUINT64_FORMAT " bytes is larger than the blob cache "
+                   _("The blob of %llu bytes is larger than the blob cache "
                      "(blob.cache_max_mb); read it as a stream instead"),
-                   reader->meta.size);
+                   (unsigned long long) reader->meta.size);
       return NULL;
     }
   all = g_byte_array_sized_new ((guint) MIN (reader->meta.size, G_MAXUINT));

@@ -74,8 +74,8 @@ mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_L
   if (size > manager->max_size)
     {
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_TOO_LARGE,
-                   _("The blob is larger than the limit of %" G_GUINT64_FORMAT
-                     " bytes (blob.max_size_mb)"), manager->max_size);
+                   _("The blob is larger than the limit of %llu bytes (blob.max_size_mb)"),
+                   (unsigned long long) manager->max_size);
       return NULL;
     }
   if (g_bytes_get_size (leaves) != mero_blob_chunk_count (size) * MERO_BLOB_HASH_LEN)

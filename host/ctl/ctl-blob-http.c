@@ -207,8 +207,8 @@ http_download (Http *h, const CtlOptions *options, const char *blob_id, const ch
     {
       ok = FALSE;
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-                   _("the node sent %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes"),
-                   done, total);
+                   _("the node sent %llu of %llu bytes"), (unsigned long long) done,
+                   (unsigned long long) total);
     }
   ctl_progress_finish (progress, done, ok);
   if (ok)
@@ -296,9 +296,15 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
       if (options->json)
         ctl_print_json_node (root);
       else
-        g_print (_("%s: %" G_GINT64_FORMAT " references left\n"), args[1],
-                 json_object_get_int_member_with_default (json_node_get_object (root), "refcount",
-                                                          0));
+        {
+          long long left = json_object_get_int_member_with_default (json_node_get_object (root),
+                                                                    "refcount", 0);
+
+          if (left == 0)
+            g_print (_("Deleted %s\n"), args[1]);
+          else
+            g_print (_("%s: %lld references left\n"), args[1], left);
+        }
       return CTL_EXIT_OK;
     }
   return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "

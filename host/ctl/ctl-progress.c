@@ -39,8 +39,8 @@ ctl_progress_format (const char *verb, guint64 done, guint64 total, gint64 elaps
       g_string_append_printf (s, " %3u%% %s / %s, %s/s", percent, done_text, total_text,
                               rate_text);
       if (rate > 0 && done < total)
-        g_string_append_printf (s, _(", ETA %" G_GUINT64_FORMAT " s"),
-                                (total - done + rate - 1) / rate);
+        g_string_append_printf (s, _(", ETA %llu s"),
+                                (unsigned long long) ((total - done + rate - 1) / rate));
     }
   else
     g_string_append_printf (s, " %s, %s/s", done_text, rate_text);

@@ -289,8 +289,8 @@ mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg, guin
       mero_metrics_counter_add (NULL, MERO_BLOB_REFUSED_METRIC, "reason=\"too_large\"", 1, NULL);
       *status = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
       *code = "blob-too-large";
-      *message = g_strdup_printf (_("The blob is larger than the limit of %" G_GUINT64_FORMAT
-                                    " bytes (blob.max_size_mb)"), max);
+      *message = g_strdup_printf (_("The blob is larger than the limit of %llu bytes "
+                                    "(blob.max_size_mb)"), (unsigned long long) max);
       return FALSE;
     }
   u = g_atomic_rc_box_new0 (Upload);
