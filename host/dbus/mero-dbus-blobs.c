@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "blob/mero-blob-manager.h"
+#include "net/mero-base58.h"
 
 static const GDBusErrorEntry blob_errors[] = {
   { MERO_BLOB_ERROR_NOT_FOUND, "network.calimero.Node1.Error.BlobNotFound" },
@@ -156,10 +157,22 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
         GVariant *handle, GVariant *options, gpointer user_data)
 {
   MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  const char *context = NULL;
   int fd;
 
   if (manager == NULL)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
+  /* The context the blob is shared in: checked now, used by the
+   * blob-share protocol to announce it. */
+  if (g_variant_lookup (options, "context", "&s", &context))
+    {
+      g_autoptr (GBytes) raw = mero_base58_decode (context);
+
+      if (raw == NULL || g_bytes_get_size (raw) != 32)
+        return return_error (invocation,
+                             g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                          _("“%s” is not a context id"), context));
+    }
   fd = take_fd (invocation, fd_list, handle);
   if (fd < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -236,6 +236,20 @@ test_dbus (Fixture *f, gconstpointer data)
   reply = call (f, "GetBlobInfo", g_variant_new ("(s)", "not-base58!"), "(a{sv})", &error);
   g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
                    "network.calimero.Node1.Error.InvalidArgument");
+  g_clear_error (&error);
+  {
+    GVariantDict opts;
+    int fd = open (path, O_RDONLY);
+
+    g_variant_dict_init (&opts, NULL);
+    g_variant_dict_insert (&opts, "context", "s", "3mJr7AoUXx2Wqd");
+    reply = call_with_fd (f, "AddBlob", g_variant_new ("(h@a{sv})", 0, g_variant_dict_end (&opts)),
+                          fd, "(st)", &error);
+    close (fd);
+    g_assert_null (reply);
+    g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
+                     "network.calimero.Node1.Error.InvalidArgument");
+  }
 }
 
 static guint64
