@@ -96,13 +96,15 @@ push_job (MeroBlobManager *self, void (*func) (gpointer), gpointer data)
 MeroBlobManager *
 mero_blob_manager_new (MeroStore *store, const MeroBlobManagerOptions *options, GError **error)
 {
-  g_autoptr (MeroBlobManager) self = NULL;
+  MeroBlobManager *self;
 
   g_return_val_if_fail (store != NULL && options != NULL && options->dir != NULL, NULL);
 
   if (!mero_blob_files_prepare (options->dir, error))
     return NULL;
   self = g_new0 (MeroBlobManager, 1);
+  g_atomic_ref_count_init (&self->ref);
+  g_mutex_init (&self->close_lock);
   self->store = store;
   self->dir = g_strdup (options->dir);
   self->max_size = options->max_size;
@@ -113,11 +115,30 @@ mero_blob_manager_new (MeroStore *store, const MeroBlobManagerOptions *options, 
   self->committer = mero_blob_committer_new (store, self->dir, options->fsync);
   self->workers = g_thread_pool_new (run_job, NULL, MERO_BLOB_WORKERS, FALSE, NULL);
   mero_metrics_set_help (self->metrics, MERO_BLOB_CORRUPT_METRIC,
-                         "Blob chunks refused on read because they no longer match their hash",
+                         "Blob chunks refused because they do not match their hash, by source",
                          NULL);
   mero_metrics_set_help (self->metrics, MERO_BLOB_REFUSED_METRIC,
                          "Blob adds refused, by reason (too_large)", NULL);
-  return g_steal_pointer (&self);
+  return self;
+}
+
+MeroBlobManager *
+mero_blob_manager_ref (MeroBlobManager *self)
+{
+  g_atomic_ref_count_inc (&self->ref);
+  return self;
+}
+
+void
+mero_blob_manager_unref (MeroBlobManager *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
+    return;
+  mero_blob_cache_free (self->cache);
+  mero_metrics_unref (self->metrics);
+  g_mutex_clear (&self->close_lock);
+  g_free (self->dir);
+  g_free (self);
 }
 
 void
@@ -125,14 +146,71 @@ mero_blob_manager_free (MeroBlobManager *self)
 {
   if (self == NULL)
     return;
-  /* Workers first: their commits go to the committer, which drains last. */
-  if (self->workers != NULL)
-    g_thread_pool_free (self->workers, FALSE, TRUE);
-  mero_blob_committer_free (self->committer);
-  mero_blob_cache_free (self->cache);
-  mero_metrics_unref (self->metrics);
-  g_free (self->dir);
-  g_free (self);
+  /* Workers first: their commits go to the committer, which drains last.
+   * Changes arriving after this (a write still on a thread of an upload
+   * the server dropped) fail CLOSED. */
+  g_thread_pool_free (self->workers, FALSE, TRUE);
+  g_mutex_lock (&self->close_lock);
+  self->closed = TRUE;
+  g_mutex_unlock (&self->close_lock);
+  g_clear_pointer (&self->committer, mero_blob_committer_free);
+  self->store = NULL;
+  mero_blob_manager_unref (self);
+}
+
+static void
+refuse_closed (const guint8 *id, MeroBlobCommitDone done, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  MeroBlobMeta meta = { 0 };
+
+  memcpy (meta.id, id, MERO_BLOB_ID_LEN);
+  error = g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_CLOSED, "The node is stopping");
+  if (done != NULL)
+    done (&meta, error, user_data);
+}
+
+void
+mero_blob_manager_commit_add (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
+                              const char *tmp_path, guint64 size, GBytes *leaves,
+                              MeroBlobCommitDone done, gpointer user_data)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->close_lock);
+  closed = self->closed;
+  if (closed)
+    g_unlink (tmp_path);
+  else
+    mero_blob_committer_add (self->committer, id, tmp_path, size, leaves, done, user_data);
+  g_mutex_unlock (&self->close_lock);
+  if (closed)
+    refuse_closed (id, done, user_data);
+}
+
+void
+mero_blob_manager_commit_delete (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
+                                 MeroBlobCommitDone done, gpointer user_data)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->close_lock);
+  closed = self->closed;
+  if (!closed)
+    mero_blob_committer_delete (self->committer, id, done, user_data);
+  g_mutex_unlock (&self->close_lock);
+  if (closed)
+    refuse_closed (id, done, user_data);
+}
+
+void
+mero_blob_manager_commit_touch (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
+                                gint64 now_us)
+{
+  g_mutex_lock (&self->close_lock);
+  if (!self->closed)
+    mero_blob_committer_touch (self->committer, id, now_us);
+  g_mutex_unlock (&self->close_lock);
 }
 
 const char *
@@ -206,7 +284,7 @@ mero_blob_writer_new (MeroBlobManager *manager, GError **error)
 {
   g_autoptr (MeroBlobWriter) writer = g_new0 (MeroBlobWriter, 1);
 
-  writer->manager = manager;
+  writer->manager = mero_blob_manager_ref (manager);
   writer->fd = mero_blob_files_open_tmp (manager->dir, &writer->tmp_path, error);
   if (writer->fd < 0)
     return NULL;
@@ -258,8 +336,7 @@ writer_hand_over (MeroBlobWriter *writer, MeroBlobCommitDone done, gpointer data
       return FALSE;
     }
   leaves = mero_blob_chunker_finish (writer->chunker, id, NULL);
-  mero_blob_committer_add (writer->manager->committer, id, writer->tmp_path, size, leaves, done,
-                           data);
+  mero_blob_manager_commit_add (writer->manager, id, writer->tmp_path, size, leaves, done, data);
   /* The committer owns the file now. */
   g_clear_pointer (&writer->tmp_path, g_free);
   mero_metrics_counter_add (writer->manager->metrics, MERO_BLOB_ADDED_METRIC, NULL, 1, NULL);
@@ -309,6 +386,7 @@ mero_blob_writer_free (MeroBlobWriter *writer)
     g_unlink (writer->tmp_path);
   g_free (writer->tmp_path);
   mero_blob_chunker_free (writer->chunker);
+  mero_blob_manager_unref (writer->manager);
   g_free (writer);
 }
 
@@ -454,6 +532,11 @@ load_meta (MeroBlobManager *self, const guint8 *id, gboolean with_leaves, MeroBl
   MeroKey key = mero_key_blob (id);
   g_autoptr (GBytes) value = NULL;
 
+  if (self->closed)
+    {
+      g_set_error_literal (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CLOSED, "The node is stopping");
+      return FALSE;
+    }
   if (!mero_store_get (self->store, &key, &value, error))
     return FALSE;
   if (value == NULL)
@@ -532,7 +615,7 @@ mero_blob_reader_open (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
 {
   g_autoptr (MeroBlobReader) reader = g_new0 (MeroBlobReader, 1);
 
-  reader->manager = self;
+  reader->manager = mero_blob_manager_ref (self);
   reader->fd = -1;
   if (!load_meta (self, id, TRUE, &reader->meta, error))
     return NULL;
@@ -551,7 +634,7 @@ mero_blob_reader_open (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
     return NULL;
   reader->offset = reader->pos = offset;
   reader->end = offset + length;
-  mero_blob_committer_touch (self->committer, id, g_get_real_time ());
+  mero_blob_manager_commit_touch (self, id, g_get_real_time ());
   return g_steal_pointer (&reader);
 }
 
@@ -648,6 +731,7 @@ mero_blob_reader_free (MeroBlobReader *reader)
   if (reader->fd >= 0)
     close (reader->fd);
   mero_blob_meta_clear (&reader->meta);
+  mero_blob_manager_unref (reader->manager);
   g_free (reader);
 }
 
@@ -744,7 +828,8 @@ mero_blob_manager_read_to_fd_async (MeroBlobManager *self, const guint8 id[MERO_
   data->offset = offset;
   data->length = length;
   data->fd = fd;
-  g_object_set_data (G_OBJECT (task), "mero-blob-manager", self);
+  g_object_set_data_full (G_OBJECT (task), "mero-blob-manager", mero_blob_manager_ref (self),
+                          (GDestroyNotify) mero_blob_manager_unref);
   g_task_set_task_data (task, data, (GDestroyNotify) read_to_fd_free);
   g_task_run_in_thread (task, read_to_fd_thread);
 }
@@ -851,7 +936,8 @@ mero_blob_manager_get_bytes_async (MeroBlobManager *self, const guint8 id[MERO_B
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
-  g_object_set_data (G_OBJECT (task), "mero-blob-manager", self);
+  g_object_set_data_full (G_OBJECT (task), "mero-blob-manager", mero_blob_manager_ref (self),
+                          (GDestroyNotify) mero_blob_manager_unref);
   g_task_set_task_data (task, g_memdup2 (id, MERO_BLOB_ID_LEN), g_free);
   g_task_run_in_thread (task, get_bytes_thread);
 }
@@ -896,7 +982,7 @@ mero_blob_manager_delete (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LE
   g_cond_init (&w.cond);
   call->manager = self;
   call->waiter = &w;
-  mero_blob_committer_delete (self->committer, id, delete_done, call);
+  mero_blob_manager_commit_delete (self, id, delete_done, call);
   if (!mero_blob_waiter_wait (&w, &after, error))
     return FALSE;
   if (refcount != NULL)
@@ -912,7 +998,7 @@ mero_blob_manager_delete_async (MeroBlobManager *self, const guint8 id[MERO_BLOB
 
   call->manager = self;
   call->task = g_task_new (NULL, NULL, callback, user_data);
-  mero_blob_committer_delete (self->committer, id, delete_done, call);
+  mero_blob_manager_commit_delete (self, id, delete_done, call);
 }
 
 gboolean

@@ -50,8 +50,15 @@ typedef void (*MeroBlobProgress) (guint64 done, gpointer user_data);
 /* @store must outlive the manager.  Blocking (creates the directory). */
 MeroBlobManager *mero_blob_manager_new (MeroStore *store, const MeroBlobManagerOptions *options,
                                         GError **error);
-/* Waits for pending record changes; NULL-safe. */
+/* Closes: waits for pending record changes, then stops taking new ones
+ * (they fail with MERO_BLOB_ERROR_CLOSED) and drops the caller's
+ * reference.  NULL-safe. */
 void mero_blob_manager_free (MeroBlobManager *manager);
+/* Writers, readers, partials and work still on a thread hold a reference,
+ * so the manager's memory outlives mero_blob_manager_free until they end
+ * (an upload's last write may still be running when the node stops). */
+MeroBlobManager *mero_blob_manager_ref (MeroBlobManager *manager);
+void mero_blob_manager_unref (MeroBlobManager *manager);
 const char *mero_blob_manager_get_dir (MeroBlobManager *manager);
 guint64 mero_blob_manager_get_max_size (MeroBlobManager *manager);
 

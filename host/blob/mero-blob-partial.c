@@ -93,7 +93,7 @@ mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_L
     }
   p = g_new0 (MeroBlobPartial, 1);
   g_mutex_init (&p->lock);
-  p->manager = manager;
+  p->manager = mero_blob_manager_ref (manager);
   p->data_fd = p->have_fd = -1;
   memcpy (p->id, id, MERO_BLOB_ID_LEN);
   p->size = size;
@@ -230,8 +230,8 @@ mero_blob_partial_commit (MeroBlobPartial *p, MeroBlobMeta *info, GError **error
   g_cond_init (&w.cond);
   /* The committer syncs the file, renames it into place, or drops it if
    * the blob is already there. */
-  mero_blob_committer_add (p->manager->committer, p->id, p->data_path, p->size, p->meta.leaves,
-                           mero_blob_waiter_done, &w);
+  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves,
+                                mero_blob_waiter_done, &w);
   g_clear_pointer (&p->data_path, g_free);
   return mero_blob_waiter_wait (&w, info, error);
 }
@@ -258,6 +258,7 @@ mero_blob_partial_free (MeroBlobPartial *p)
   g_free (p->data_path);
   g_free (p->have_path);
   g_free (p->have);
+  mero_blob_manager_unref (p->manager);
   g_mutex_clear (&p->lock);
   g_free (p);
 }

@@ -102,6 +102,7 @@ upload_free (Upload *u)
   g_queue_clear_full (&u->queued, (GDestroyNotify) g_bytes_unref);
   mero_blob_writer_free (u->writer);
   g_clear_error (&u->error);
+  mero_blob_manager_unref (u->manager);
   g_object_unref (u->msg);
 }
 
@@ -295,7 +296,7 @@ mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg, guin
     }
   u = g_atomic_rc_box_new0 (Upload);
   u->server = server;
-  u->manager = server->blobs;
+  u->manager = mero_blob_manager_ref (server->blobs);
   u->msg = g_object_ref (msg);
   g_queue_init (&u->queued);
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);

@@ -410,6 +410,28 @@ test_partial_resume (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (back, bytes));
 }
 
+/* A writer that outlives the manager (an upload still running when the
+ * node stops) fails CLOSED on commit and leaves no file behind. */
+static void
+test_closed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_build_filename (f->blobs, "tmp", NULL);
+  g_autoptr (GDir) dir = NULL;
+  MeroBlobWriter *writer = mero_blob_writer_new (f->manager, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mero_blob_writer_write (writer, "abc", 3, &error));
+  close_manager (f);
+  g_assert_true (mero_blob_writer_write (writer, "def", 3, &error));
+  g_assert_false (mero_blob_writer_commit (writer, NULL, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CLOSED);
+  mero_blob_writer_free (writer);
+  dir = g_dir_open (tmp, 0, NULL);
+  g_assert_null (g_dir_read_name (dir));
+  open_manager (f, G_MAXUINT64);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -424,6 +446,7 @@ main (int argc, char **argv)
   ADD ("too-large", test_too_large);
   ADD ("get-bytes-cache", test_get_bytes_cache);
   ADD ("partial-resume", test_partial_resume);
+  ADD ("closed", test_closed);
 #undef ADD
   return g_test_run ();
 }
