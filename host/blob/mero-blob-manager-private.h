@@ -14,6 +14,7 @@ struct _MeroBlobManager {
   MeroStore *store;
   char *dir;
   guint64 max_size;
+  gboolean fsync;
   guint64 cache_max_bytes;
   MeroMetrics *metrics;
   MeroBlobCommitter *committer;

@@ -1,4 +1,5 @@
 /* mero-blob-manager.c: the BlobManager API over files, records and cache. */
+#define _GNU_SOURCE
 #include "blob/mero-blob-manager.h"
 #include "blob/mero-blob-manager-private.h"
 
@@ -24,8 +25,13 @@
  * system calls per byte for large files. */
 #define ADD_READ_SIZE_LARGE MERO_BLOB_CHUNK_SIZE
 
+/* A large add starts the write-back of every this many bytes as it goes,
+ * so the sync before its acknowledgement has little left to write. */
+#define WRITE_BACK_STEP ((guint64) 8 * 1024 * 1024)
+
 struct _MeroBlobWriter {
   MeroBlobManager *manager;
+  guint64 written_back;   /* bytes whose write-back was started */
   int fd;
   char *tmp_path;
   MeroBlobChunker *chunker;
@@ -108,6 +114,7 @@ mero_blob_manager_new (MeroStore *store, const MeroBlobManagerOptions *options, 
   self->store = store;
   self->dir = g_strdup (options->dir);
   self->max_size = options->max_size;
+  self->fsync = options->fsync;
   self->cache_max_bytes = options->cache_max_bytes;
   self->metrics = options->metrics != NULL ? mero_metrics_ref (options->metrics) : NULL;
   self->cache = mero_blob_cache_new (options->cache_max_age_secs, options->cache_max_entries,
@@ -309,7 +316,18 @@ mero_blob_writer_write (MeroBlobWriter *writer, const void *data, gsize len, GEr
       return FALSE;
     }
   mero_blob_chunker_feed (writer->chunker, data, len);
-  return mero_blob_files_write_all (writer->fd, data, len, error);
+  if (!mero_blob_files_write_all (writer->fd, data, len, error))
+    return FALSE;
+  if (m->fsync && mero_blob_chunker_size (writer->chunker) - writer->written_back >= WRITE_BACK_STEP)
+    {
+      guint64 size = mero_blob_chunker_size (writer->chunker);
+
+      /* Asynchronous: only queues the pages for writing. */
+      sync_file_range (writer->fd, (off_t) writer->written_back,
+                       (off_t) (size - writer->written_back), SYNC_FILE_RANGE_WRITE);
+      writer->written_back = size;
+    }
+  return TRUE;
 }
 
 guint64

@@ -156,7 +156,7 @@ main (int argc, char **argv)
   g_autofree char *copy = g_build_filename (tmp, "big.copy", NULL);
   g_autoptr (GError) error = NULL;
   MeroBlobManagerOptions options = {
-    .dir = dir, .max_size = G_MAXUINT64, .fsync = g_getenv ("BENCH_NOSYNC") == NULL, .cache_max_age_secs = 300,
+    .dir = dir, .max_size = G_MAXUINT64, .fsync = TRUE, .cache_max_age_secs = 300,
     .cache_max_entries = 100, .cache_max_bytes = 500u * 1024 * 1024,
   };
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, db, NULL, &error);
