@@ -3,9 +3,9 @@
  * Every change to the blobs column (add, delete, access time) goes through
  * this queue, so refcounts need no lock and an add never races a delete of
  * the same blob.  Changes that arrive together are committed together
- * (group commit): their files are synced to disk in one pass, renamed into
- * place, their directories synced, and their records written in one store
- * batch; only then is each caller told.  With fsync on disks where one
+ * (group commit): their files are renamed into place and synced to disk
+ * in one pass (one syncfs; file by file for one or two), and their
+ * records written in one store batch; only then is each caller told.  With fsync on disks where one
  * sync costs milliseconds, this is what lets thousands of small adds a
  * second be acknowledged durably. */
 #pragma once
