@@ -3,7 +3,10 @@
  * File descriptors come over the bus (`h`), so no blob passes through
  * the bus itself; the manager reads and writes them on its workers.
  * Errors carry the names network.calimero.Node1.Error.{BlobNotFound,
- * BlobCorrupt, BlobTooLarge, BlobRange, InvalidArgument, Failed}. */
+ * BlobCorrupt, BlobTooLarge, BlobRange, BlobInvalid, BlobFailed,
+ * BlobNotReady}: names of their own, because GDBus maps each name to one
+ * error domain only and the contexts methods already own InvalidArgument
+ * and Failed. */
 #define G_LOG_DOMAIN "merod"
 #include "dbus/mero-dbus-service-private.h"
 
@@ -18,9 +21,9 @@ static const GDBusErrorEntry blob_errors[] = {
   { MERO_BLOB_ERROR_CORRUPT, "network.calimero.Node1.Error.BlobCorrupt" },
   { MERO_BLOB_ERROR_TOO_LARGE, "network.calimero.Node1.Error.BlobTooLarge" },
   { MERO_BLOB_ERROR_RANGE, "network.calimero.Node1.Error.BlobRange" },
-  { MERO_BLOB_ERROR_INVALID, "network.calimero.Node1.Error.InvalidArgument" },
-  { MERO_BLOB_ERROR_IO, "network.calimero.Node1.Error.Failed" },
-  { MERO_BLOB_ERROR_CLOSED, "network.calimero.Node1.Error.NotEnabled" },
+  { MERO_BLOB_ERROR_INVALID, "network.calimero.Node1.Error.BlobInvalid" },
+  { MERO_BLOB_ERROR_IO, "network.calimero.Node1.Error.BlobFailed" },
+  { MERO_BLOB_ERROR_CLOSED, "network.calimero.Node1.Error.BlobNotReady" },
 };
 
 static void

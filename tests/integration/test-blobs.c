@@ -235,7 +235,7 @@ test_dbus (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   reply = call (f, "GetBlobInfo", g_variant_new ("(s)", "not-base58!"), "(a{sv})", &error);
   g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                   "network.calimero.Node1.Error.InvalidArgument");
+                   "network.calimero.Node1.Error.BlobInvalid");
   g_clear_error (&error);
   {
     GVariantDict opts;
@@ -248,7 +248,7 @@ test_dbus (Fixture *f, gconstpointer data)
     close (fd);
     g_assert_null (reply);
     g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                     "network.calimero.Node1.Error.InvalidArgument");
+                     "network.calimero.Node1.Error.BlobInvalid");
   }
 }
 
