@@ -558,6 +558,15 @@ mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char
         }
       return;
     }
+  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD")
+      && !g_str_equal (method, "DELETE"))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    "GET, HEAD, DELETE");
+      mero_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
+                               "method not allowed on this endpoint");
+      return;
+    }
   if (!mero_blob_id_parse (path + strlen (BLOB_PREFIX), id, &error))
     {
       reply_blob_error (msg, error);
@@ -565,16 +574,9 @@ mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char
     }
   if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
     handle_get (server, msg, id, g_str_equal (method, "HEAD"));
-  else if (g_str_equal (method, "DELETE"))
+  else
     {
       soup_server_message_pause (msg);
       mero_blob_manager_delete_async (server->blobs, id, on_deleted, g_object_ref (msg));
-    }
-  else
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                    "GET, HEAD, DELETE");
-      mero_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
-                               "method not allowed on this endpoint");
     }
 }
