@@ -123,7 +123,7 @@ static const char *const bus_choices[] = { "session", "system", "none", NULL };
 static const char *const security_choices[] = { "noise-first", "tls-first", "noise", "tls", NULL };
 
 static const char *const sections[] = {
-  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "tee", "debug", NULL,
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "blob", "tee", "debug", NULL,
 };
 
 #define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
@@ -236,6 +236,22 @@ static const MeroConfigKey keys[] = {
        "per platform FMSPC) that TDX quotes are verified against, relative to the home unless "
        "absolute; the operator refreshes it, the node never fetches it."),
     FIELD (tee_collateral_dir), 0, 0, NULL, check_non_empty },
+  { "blob", "dir", MERO_CONFIG_TYPE_STRING, FALSE, "blobstore",
+    N_("Directory of the blob store, relative to the home directory unless absolute."),
+    FIELD (blob_dir), 0, 0, NULL, check_non_empty },
+  { "blob", "max_size_mb", MERO_CONFIG_TYPE_UINT, FALSE, "4096",
+    N_("Largest blob the node accepts, in MiB (1-1048576), from D-Bus, HTTP or peers."),
+    FIELD (blob_max_size_mb), 1, 1048576, NULL, NULL },
+  { "blob", "cache_max_age_secs", MERO_CONFIG_TYPE_UINT, FALSE, "300",
+    N_("Seconds a blob read whole into memory stays cached after its last read (1-86400)."),
+    FIELD (blob_cache_max_age_secs), 1, 86400, NULL, NULL },
+  { "blob", "cache_max_entries", MERO_CONFIG_TYPE_UINT, FALSE, "100",
+    N_("Most blobs kept in the memory cache at once (0-100000; 0 disables the cache)."),
+    FIELD (blob_cache_max_entries), 0, 100000, NULL, NULL },
+  { "blob", "cache_max_mb", MERO_CONFIG_TYPE_UINT, FALSE, "500",
+    N_("Most MiB of blobs kept in the memory cache at once (0-65536); larger blobs are "
+       "streamed, not cached."),
+    FIELD (blob_cache_max_mb), 0, 65536, NULL, NULL },
 
   { "debug", "test_hooks", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
     N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
@@ -256,6 +272,7 @@ static const struct {
   { "sync", N_("State synchronisation between peers.") },
   { "gc", N_("Garbage collection.") },
   { "tee", N_("Verification of TEE attestation quotes (TEE_VERIFIER plugins).") },
+  { "blob", N_("Content-addressed blobs (files) the node stores and shares.") },
   { "debug", N_("Debugging aids for tests.") },
 };
 

@@ -40,6 +40,7 @@ mero_config_free (MeroConfig *config)
   g_free (config->store_path);
   g_free (config->store_key_file);
   g_free (config->tee_collateral_dir);
+  g_free (config->blob_dir);
   g_free (config->server_listen);
   g_free (config->dbus_name);
   g_strfreev (config->plugins_disabled);
@@ -468,6 +469,17 @@ mero_config_get_store_dir (const MeroConfig *config, const char *home)
   if (g_path_is_absolute (config->store_path))
     return g_strdup (config->store_path);
   return g_build_filename (home, config->store_path, NULL);
+}
+
+char *
+mero_config_get_blob_dir (const MeroConfig *config, const char *home)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (home != NULL, NULL);
+
+  if (g_path_is_absolute (config->blob_dir))
+    return g_strdup (config->blob_dir);
+  return g_build_filename (home, config->blob_dir, NULL);
 }
 
 gboolean

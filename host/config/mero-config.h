@@ -78,6 +78,12 @@ typedef struct {
   guint sync_heartbeat_interval_secs;
   guint gc_interval_secs;
 
+  char *blob_dir;              /* relative to the home unless absolute */
+  guint blob_max_size_mb;
+  guint blob_cache_max_age_secs;
+  guint blob_cache_max_entries;
+  guint blob_cache_max_mb;
+
   gboolean debug_test_hooks;   /* D-Bus test hooks (SkipNextBroadcasts) */
 
   gboolean tee_accept_mock;    /* pass MERO_TEE_VERIFY_ACCEPT_MOCK to verifiers */
@@ -107,6 +113,8 @@ gboolean mero_config_set_value (const char *path, const char *key, const char *v
 
 /* Absolute store directory: store_path resolved against @home. */
 char *mero_config_get_store_dir (const MeroConfig *config, const char *home);
+/* (transfer full) blob.dir resolved against @home. */
+char *mero_config_get_blob_dir (const MeroConfig *config, const char *home);
 gboolean mero_config_plugin_is_disabled (const MeroConfig *config, const char *name);
 
 /* Parses one ADDRESS:PORT ("127.0.0.1:2528", "[::1]:0"; numeric host,

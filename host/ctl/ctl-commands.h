@@ -19,6 +19,11 @@ int ctl_context (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 int ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 int ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 
+/* ctl-blob.c, ctl-blob-http.c: blob upload|download|list|info|delete,
+ * over D-Bus or the admin API (--url). */
+int ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args);
+int ctl_blob_http (const CtlOptions *options, const char *url, const char *token, char **args);
+
 /* ctl-watch.c: StateChanged signals until interrupted or --count. */
 int ctl_watch (MeroDBusNode1 *node, const CtlOptions *options);
 

@@ -16,7 +16,10 @@
  *                                           get, remove, entries, len, clear)
  *     group list                            groups this node belongs to
  *     watch [--context CONTEXT] [--count N] StateChanged signals, one a line
- *   meroctl --url URL [--token T] info|plugins|peers   the same over the admin API
+ *     blob upload FILE [--context CONTEXT]  store a file; prints its blob id
+ *     blob download ID FILE                 write a blob into FILE
+ *     blob list | info ID | delete ID       the node's blobs
+ *   meroctl --url URL [--token T] info|plugins|peers|blob …   the same over the admin API
  *     (the token also from MERO_TOKEN; needed for a non-loopback node)
  *
  * --name (or MERO_DBUS_NAME) picks the node by its well-known bus name
@@ -37,7 +40,7 @@
 #define MERO_DBUS_NAME_ENV "MERO_DBUS_NAME"
 
 static const char *const commands[] = { "info", "plugins", "peers", "context",
-                                        "call", "group", "watch", NULL };
+                                        "call", "group", "watch", "blob", NULL };
 
 static gboolean
 is_http_command (const char *name)
@@ -57,6 +60,8 @@ run_command (MeroDBusNode1 *node, const CtlOptions *options, const char *command
     return ctl_call (node, options, args);
   if (g_str_equal (command, "group"))
     return ctl_group (node, options, args);
+  if (g_str_equal (command, "blob"))
+    return ctl_blob (node, options, args);
   if (!no_args)
     {
       g_autofree char *message =
@@ -98,7 +103,8 @@ main (int argc, char **argv)
       N_("context invite: the invitation expires after SECONDS (default: one day)"),
       N_("SECONDS") },
     { "context", 0, 0, G_OPTION_ARG_STRING, &options.watch_context,
-      N_("watch: only this context's changes"), N_("CONTEXT") },
+      N_("watch: only this context's changes; blob upload: the context the blob is shared in"),
+      N_("CONTEXT") },
     { "count", 0, 0, G_OPTION_ARG_INT64, &options.count,
       N_("watch: exit after N changes (default: until interrupted)"), N_("N") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &url,
@@ -126,7 +132,8 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   context = g_option_context_new (
-      N_("info | plugins | peers | context … | call CONTEXT METHOD [JSON] | group list | watch"));
+      N_("info | plugins | peers | context … | call CONTEXT METHOD [JSON] | group list | watch | "
+         "blob …"));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context,
                                 _("Control a running merod node over D-Bus or, with --url, "
@@ -148,6 +155,9 @@ main (int argc, char **argv)
         "  call CONTEXT METHOD [JSON]             e.g. call CTX set '{\"key\":\"k\",\"value\":1}'\n"
         "  group list                             groups this node belongs to\n"
         "  watch [--context CONTEXT] [--count N]  print state changes as they happen\n"
+        "  blob upload FILE [--context CONTEXT]   store a file, print its blob id\n"
+        "  blob download ID FILE                  write a blob into FILE\n"
+        "  blob list | info ID | delete ID        the node's blobs\n"
         "\n"
         "Exit status: 0 success, 1 no node or a failed call, 2 bad usage."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -174,12 +184,18 @@ main (int argc, char **argv)
       goto out;
     }
 
+  if (url != NULL && g_str_equal (argv[1], "blob"))
+    {
+      status = ctl_blob_http (&options, url, token != NULL ? token : g_getenv (MERO_TOKEN_ENV),
+                              argv + 2);
+      goto out;
+    }
   if (url != NULL)
     {
       if (!is_http_command (argv[1]) || argc != 2)
         {
-          status = ctl_usage_error (_("--url serves info, plugins and peers only; the other "
-                                      "commands talk D-Bus"));
+          status = ctl_usage_error (_("--url serves info, plugins, peers and blob only; the "
+                                      "other commands talk D-Bus"));
           goto out;
         }
       status = ctl_http_run (argv[1], url, token != NULL ? token : g_getenv (MERO_TOKEN_ENV));

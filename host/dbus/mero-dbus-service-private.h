@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dbus/mero-dbus-node1-generated.h"
+#include "blob/mero-blob-meta.h"
 #include "dbus/mero-dbus-service.h"
 
 G_BEGIN_DECLS
@@ -11,5 +12,11 @@ MeroContexts *mero_dbus_service_get_contexts (MeroDBusService *service);
 gboolean mero_dbus_service_get_test_hooks (MeroDBusService *service);
 /* mero-dbus-contexts.c: connects the contexts method handlers. */
 void mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+
+MeroBlobManager *mero_dbus_service_get_blobs (MeroDBusService *service);
+/* mero-dbus-blobs.c: connects the blob method handlers. */
+void mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+/* (transfer floating) a{sv} of a blob record (GetBlobInfo). */
+GVariant *mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta);
 
 G_END_DECLS

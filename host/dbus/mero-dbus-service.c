@@ -20,6 +20,8 @@ struct _MeroDBusService {
   GTask *start_task;              /* pending start, NULL otherwise */
   char *name;                     /* well-known name (dbus.name) */
   MeroContexts *contexts;         /* borrowed, nullable */
+  MeroBlobManager *blobs;         /* borrowed, nullable */
+  gboolean blobs_connected;
   gboolean test_hooks;
   GCancellable *alive;            /* cancelled when the service is freed */
 };
@@ -339,6 +341,25 @@ mero_dbus_service_set_contexts (MeroDBusService *service, MeroContexts *contexts
   service->test_hooks = test_hooks;
   if (contexts != NULL)
     mero_dbus_contexts_connect (service, service->skeleton);
+}
+
+void
+mero_dbus_service_set_blobs (MeroDBusService *service, MeroBlobManager *blobs)
+{
+  g_return_if_fail (service != NULL);
+
+  service->blobs = blobs;
+  if (blobs != NULL && !service->blobs_connected)
+    {
+      mero_dbus_blobs_connect (service, service->skeleton);
+      service->blobs_connected = TRUE;
+    }
+}
+
+MeroBlobManager *
+mero_dbus_service_get_blobs (MeroDBusService *service)
+{
+  return service->blobs;
 }
 
 MeroContexts *

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "blob/mero-blob-manager.h"
 #include "net/transport/mero-network.h"
 #include "node/mero-contexts.h"
 #include "plugin/mero-plugin-registry.h"
@@ -57,6 +58,9 @@ void mero_dbus_service_set_name (MeroDBusService *service, const char *name);
  * SkipNextBroadcasts only with @test_hooks ([debug] test_hooks). */
 void mero_dbus_service_set_contexts (MeroDBusService *service, MeroContexts *contexts,
                                     gboolean test_hooks);
+/* Serves the blob methods (AddBlob … GetBlobInfo) from @blobs (borrowed;
+ * NULL: they answer NotEnabled). */
+void mero_dbus_service_set_blobs (MeroDBusService *service, MeroBlobManager *blobs);
 /* Emits StateChanged once exported. */
 void mero_dbus_service_emit_state_changed (MeroDBusService *service, const char *context_id,
                                           const char *root_hash, const char *const *heads);

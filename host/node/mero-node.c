@@ -44,6 +44,7 @@ struct _MeroNode {
   MeroSyncManager *sync;      /* state syncs with the contexts' members */
   MeroNodeEvents *events;
   MeroServer *server;
+  MeroBlobManager *blobs;     /* BlobManager, once the store is open */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
   GTask *start_task;          /* pending start */
@@ -169,6 +170,7 @@ start_server (MeroNode *node)
   options.started_us = node->started_us;
   options.registry = node->registry;
   options.events = node->events;
+  options.blobs = node->blobs;
   if (node->network != NULL)
     {
       options.network = mero_node_network_get_network (node->network);
@@ -463,6 +465,7 @@ start_dbus (MeroNode *node)
   node->dbus = mero_dbus_service_new (bus == MERO_CONFIG_BUS_SYSTEM ? G_BUS_TYPE_SYSTEM
                                                                     : G_BUS_TYPE_SESSION,
                                       peer_id, MERO_VERSION, node->home, node->registry);
+  mero_dbus_service_set_blobs (node->dbus, node->blobs);
   mero_dbus_service_set_name (node->dbus, node->config->dbus_name);
   mero_dbus_service_start_async (node->dbus, NULL, on_dbus_started, g_object_ref (node->alive));
 }
@@ -517,6 +520,30 @@ open_store_in_thread (GTask *task, gpointer source, gpointer task_data,
     g_task_return_pointer (task, store, (GDestroyNotify) mero_store_close);
 }
 
+/* The blob directory is created (and its tmp/ emptied) once at start. */
+static gboolean
+open_blobs (MeroNode *node, GError **error)
+{
+  g_autofree char *dir = mero_config_get_blob_dir (node->config, node->home);
+  const MeroConfig *c = node->config;
+  MeroBlobManagerOptions options = {
+    .dir = dir,
+    .max_size = (guint64) c->blob_max_size_mb * 1024 * 1024,
+    .fsync = TRUE,
+    .cache_max_age_secs = c->blob_cache_max_age_secs,
+    .cache_max_entries = c->blob_cache_max_entries,
+    .cache_max_bytes = (guint64) c->blob_cache_max_mb * 1024 * 1024,
+  };
+
+  node->blobs = mero_blob_manager_new (node->store, &options, error);
+  if (node->blobs == NULL)
+    {
+      g_prefix_error (error, _("Cannot open the blob store: "));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 on_store_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -540,6 +567,11 @@ on_store_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "store-opened",
                     "MERO_STORE_PATH", data->path, "MESSAGE", "store opened at %s%s",
                     data->path, mero_store_is_encrypted (store) ? " (encrypted)" : "");
+  if (!open_blobs (node, &error))
+    {
+      fail_start (node, error);
+      return;
+    }
   start_dbus (node);
 }
 
@@ -714,10 +746,15 @@ mero_node_stop (MeroNode *node, GError **error)
   for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
     ;
   if (node->dbus != NULL)
-    mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
+    {
+      mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
+      mero_dbus_service_set_blobs (node->dbus, NULL);
+    }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
   /* Sync sessions end before the contexts whose states they use. */
   g_clear_pointer (&node->sync, mero_sync_manager_free);
+  /* Blob adds in flight are committed before the store closes. */
+  g_clear_pointer (&node->blobs, mero_blob_manager_free);
   /* Contexts close before the network and the store they use. */
   if (node->client != NULL)
     mero_node_client_set_contexts (node->client, NULL);
@@ -806,6 +843,14 @@ mero_node_get_http_urls (MeroNode *node)
 
   g_return_val_if_fail (node != NULL, NULL);
   return node->server != NULL ? mero_server_get_urls (node->server) : none;
+}
+
+MeroBlobManager *
+mero_node_get_blobs (MeroNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  return node->blobs;
 }
 
 MeroStore *

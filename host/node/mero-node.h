@@ -15,6 +15,7 @@
 
 #include <gio/gio.h>
 
+#include "blob/mero-blob-manager.h"
 #include "config/mero-config.h"
 #include "node/mero-identity.h"
 #include "node/mero-node-events.h"
@@ -54,6 +55,8 @@ const MeroIdentity *mero_node_get_identity (MeroNode *node);
 const MeroConfig *mero_node_get_config (MeroNode *node);
 MeroPluginRegistry *mero_node_get_registry (MeroNode *node);
 MeroStore *mero_node_get_store (MeroNode *node);
+/* (transfer none) the BlobManager; NULL before the store is open. */
+MeroBlobManager *mero_node_get_blobs (MeroNode *node);
 /* (transfer none) the event bus subsystems publish to; lives as long as
  * the node. */
 MeroNodeEvents *mero_node_get_events (MeroNode *node);

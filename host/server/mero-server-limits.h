@@ -27,3 +27,7 @@
 #define MERO_SERVER_HEADERS_TIMEOUT_SECS 10
 /* Listen addresses in server.listen. */
 #define MERO_SERVER_MAX_LISTEN 8
+/* Bytes of a blob upload read ahead of the disk; past this, reading the
+ * body pauses until the worker catches up (uploads are limited by
+ * blob.max_size_mb, not MERO_SERVER_MAX_BODY_BYTES). */
+#define MERO_SERVER_BLOB_MAX_QUEUED (4 * 1024 * 1024)

@@ -29,6 +29,7 @@ struct _MeroServer {
   MeroNodeEvents *events;
   MeroNetwork *network;         /* nullable */
   GStrv p2p_addresses;
+  MeroBlobManager *blobs;       /* nullable */
 
   char *token;
   char *address_file;
@@ -62,6 +63,14 @@ void mero_server_handle_plugins (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_peers (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_metrics (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_jsonrpc (MeroServer *server, SoupServerMessage *msg);
+
+/* Blobs (mero-server-blobs.c).  An upload is recognised and set up in
+ * the early handler (its own body limit, streamed body); begin_upload
+ * FALSE: reject with @status, @code, @message (transfer full). */
+gboolean mero_server_blobs_is_upload (SoupServerMessage *msg);
+gboolean mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg,
+                                         guint *status, const char **code, char **message);
+void mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char *path);
 
 /* Event streams (mero-server-sse.c). */
 MeroServerSse *mero_server_sse_new (MeroServer *server);

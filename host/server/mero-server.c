@@ -45,6 +45,7 @@ typedef enum {
   ROUTE_EVENTS,
   ROUTE_METRICS,
   ROUTE_JSONRPC,
+  ROUTE_BLOBS,
   ROUTE_OTHER,
 } Route;
 
@@ -60,6 +61,7 @@ static const struct {
   [ROUTE_EVENTS] = { "/admin-api/events", "GET", "events" },
   [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
   [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
+  [ROUTE_BLOBS] = { "/admin-api/blobs", NULL, "blobs" },   /* and /admin-api/blobs/{id} */
   [ROUTE_OTHER] = { NULL, NULL, "other" },
 };
 
@@ -69,6 +71,8 @@ route_for_path (const char *path)
   for (guint i = 0; i < ROUTE_OTHER; i++)
     if (g_strcmp0 (path, routes[i].path) == 0)
       return i;
+  if (path != NULL && g_str_has_prefix (path, "/admin-api/blobs/"))
+    return ROUTE_BLOBS;
   return ROUTE_OTHER;
 }
 
@@ -291,6 +295,17 @@ on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
         }
     }
 
+  if (mero_server_blobs_is_upload (msg))
+    {
+      guint status;
+      const char *code;
+      g_autofree char *message = NULL;
+
+      /* Its own body limit (blob.max_size_mb), body streamed to disk. */
+      if (!mero_server_blobs_begin_upload (server, msg, &status, &code, &message))
+        reject (msg, status, code, message);
+      return;
+    }
   switch (soup_message_headers_get_encoding (headers))
     {
     case SOUP_ENCODING_NONE:
@@ -325,7 +340,7 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
       mero_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint");
       return;
     }
-  if (!g_str_equal (method, routes[route].method)
+  if (routes[route].method != NULL && !g_str_equal (method, routes[route].method)
       && !(g_str_equal (method, "HEAD") && g_str_equal (routes[route].method, "GET")))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
@@ -356,6 +371,9 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
       break;
     case ROUTE_JSONRPC:
       mero_server_handle_jsonrpc (server, msg);
+      break;
+    case ROUTE_BLOBS:
+      mero_server_handle_blobs (server, msg, path);
       break;
     case ROUTE_OTHER:
     default:
@@ -465,6 +483,7 @@ mero_server_new (const MeroServerOptions *options)
   server->registry = options->registry;
   server->events = options->events;
   server->network = options->network;
+  server->blobs = options->blobs;
   server->p2p_addresses = options->p2p_addresses != NULL
                               ? g_strdupv ((char **) options->p2p_addresses)
                               : g_new0 (char *, 1);

@@ -7,6 +7,8 @@
  *   GET  /admin-api/events    server-sent events (MeroNodeEvents)
  *   GET  /metrics             Prometheus text of the default registry
  *   POST /jsonrpc             JSON-RPC 2.0 (node_info)
+ *   PUT|GET /admin-api/blobs, GET|HEAD|DELETE /admin-api/blobs/{id}
+ *                             blobs (mero-server-blobs.c)
  *
  * Auth: with trust_loopback, clients on a loopback address (127.0.0.0/8,
  * ::1) are served without a token; every other client must send
@@ -22,6 +24,7 @@
 
 #include <gio/gio.h>
 
+#include "blob/mero-blob-manager.h"
 #include "net/transport/mero-network.h"
 #include "node/mero-node-events.h"
 #include "plugin/mero-plugin-registry.h"
@@ -42,6 +45,7 @@ typedef struct {
   MeroNodeEvents *events;        /* borrowed; outlives the server */
   MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
   const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
+  MeroBlobManager *blobs;        /* borrowed, nullable; outlives the server (blob endpoints) */
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;

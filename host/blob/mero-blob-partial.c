@@ -1,0 +1,264 @@
+/* mero-blob-partial.c: chunk-by-chunk receiving with resume. */
+#include "blob/mero-blob-partial.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blob/mero-blob-files.h"
+#include "blob/mero-blob-manager-private.h"
+
+struct _MeroBlobPartial {
+  MeroBlobManager *manager;
+  guint8 id[MERO_BLOB_ID_LEN];
+  guint64 size, n_chunks, missing;
+  MeroBlobMeta meta;        /* size and leaves, for chunk checks */
+  char *data_path, *have_path;
+  int data_fd, have_fd;
+  GMutex lock;
+  guint8 *have;             /* bitmap, one bit per chunk */
+};
+
+static gboolean
+io_error (GError **error, const char *what, const char *path)
+{
+  g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO, "%s %s: %s", what, path,
+               g_strerror (errno));
+  return FALSE;
+}
+
+static gboolean
+bit (const guint8 *map, guint64 i)
+{
+  return (map[i / 8] >> (i % 8)) & 1;
+}
+
+/* Keeps only the bits whose chunk on disk still checks out. */
+static gboolean
+recheck (MeroBlobPartial *p, GError **error)
+{
+  gsize map_len = (gsize) ((p->n_chunks + 7) / 8);
+  ssize_t n = pread (p->have_fd, p->have, map_len, 0);
+
+  if (n < 0)
+    return io_error (error, "Cannot read", p->have_path);
+  if ((gsize) n < map_len)
+    memset (p->have + n, 0, map_len - (gsize) n);
+  for (guint64 i = 0; i < p->n_chunks; i++)
+    {
+      g_autoptr (GBytes) chunk = NULL;
+
+      if (!bit (p->have, i))
+        continue;
+      chunk = mero_blob_files_read_chunk (p->data_fd, &p->meta, i, NULL);
+      if (chunk == NULL)
+        p->have[i / 8] &= (guint8) ~(1u << (i % 8));
+    }
+  p->missing = 0;
+  for (guint64 i = 0; i < p->n_chunks; i++)
+    p->missing += !bit (p->have, i);
+  return TRUE;
+}
+
+MeroBlobPartial *
+mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_LEN],
+                        guint64 size, GBytes *leaves, GError **error)
+{
+  g_autoptr (MeroBlobPartial) p = NULL;
+  g_autofree char *base = NULL, *hex = NULL;
+  guint8 root[MERO_BLOB_ID_LEN];
+
+  if (size > manager->max_size)
+    {
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_TOO_LARGE,
+                   _("The blob is larger than the limit of %llu bytes (blob.max_size_mb)"),
+                   (unsigned long long) manager->max_size);
+      return NULL;
+    }
+  if (g_bytes_get_size (leaves) != mero_blob_chunk_count (size) * MERO_BLOB_HASH_LEN)
+    {
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
+                   "blob chunk list: wrong length for %" G_GUINT64_FORMAT " bytes", size);
+      return NULL;
+    }
+  mero_blob_tree_root (g_bytes_get_data (leaves, NULL), mero_blob_chunk_count (size), root);
+  if (memcmp (root, id, MERO_BLOB_ID_LEN) != 0)
+    {
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
+                   "blob chunk list: does not hash to the blob id");
+      return NULL;
+    }
+  p = g_new0 (MeroBlobPartial, 1);
+  g_mutex_init (&p->lock);
+  p->manager = mero_blob_manager_ref (manager);
+  p->data_fd = p->have_fd = -1;
+  memcpy (p->id, id, MERO_BLOB_ID_LEN);
+  p->size = size;
+  p->n_chunks = mero_blob_chunk_count (size);
+  memcpy (p->meta.id, id, MERO_BLOB_ID_LEN);
+  p->meta.size = size;
+  p->meta.n_leaves = p->n_chunks;
+  p->meta.leaves = g_bytes_ref (leaves);
+  p->have = g_malloc0 ((gsize) ((p->n_chunks + 7) / 8));
+  base = mero_blob_files_path (manager->dir, id);
+  hex = g_path_get_basename (base);
+  p->data_path = g_strdup_printf ("%s/partial/%s.data", manager->dir, hex);
+  p->have_path = g_strdup_printf ("%s/partial/%s.have", manager->dir, hex);
+  p->data_fd = open (p->data_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (p->data_fd < 0)
+    {
+      io_error (error, "Cannot open", p->data_path);
+      return NULL;
+    }
+  p->have_fd = open (p->have_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (p->have_fd < 0)
+    {
+      io_error (error, "Cannot open", p->have_path);
+      return NULL;
+    }
+  if (ftruncate (p->data_fd, (off_t) size) != 0)
+    {
+      io_error (error, "Cannot size", p->data_path);
+      return NULL;
+    }
+  if (!recheck (p, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+gboolean
+mero_blob_partial_write_chunk (MeroBlobPartial *p, guint64 index, const void *data, gsize len,
+                               GError **error)
+{
+  guint8 leaf[MERO_BLOB_HASH_LEN];
+  const guint8 *bytes = data;
+  gsize done = 0;
+  guint8 map_byte;
+
+  if (index >= p->n_chunks)
+    {
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_RANGE,
+                   "chunk %" G_GUINT64_FORMAT " of a blob of %" G_GUINT64_FORMAT " chunks",
+                   index, p->n_chunks);
+      return FALSE;
+    }
+  mero_blob_leaf_hash (data, len, leaf);
+  if (len != mero_blob_chunk_len (p->size, index)
+      || memcmp (leaf, mero_blob_meta_leaf (&p->meta, index), MERO_BLOB_HASH_LEN) != 0)
+    {
+      mero_metrics_counter_add (p->manager->metrics, MERO_BLOB_CORRUPT_METRIC,
+                                "source=\"received\"", 1, NULL);
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
+                   "chunk %" G_GUINT64_FORMAT " does not match its hash", index);
+      return FALSE;
+    }
+  while (done < len)
+    {
+      ssize_t n = pwrite (p->data_fd, bytes + done, len - done,
+                          (off_t) (index * MERO_BLOB_CHUNK_SIZE + done));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return io_error (error, "Cannot write", p->data_path);
+      done += (gsize) n;
+    }
+  g_mutex_lock (&p->lock);
+  if (!bit (p->have, index))
+    {
+      p->have[index / 8] |= (guint8) (1u << (index % 8));
+      p->missing--;
+    }
+  map_byte = p->have[index / 8];
+  /* Under the lock: two chunks sharing a bitmap byte must not race. */
+  if (pwrite (p->have_fd, &map_byte, 1, (off_t) (index / 8)) != 1)
+    {
+      g_mutex_unlock (&p->lock);
+      return io_error (error, "Cannot write", p->have_path);
+    }
+  g_mutex_unlock (&p->lock);
+  return TRUE;
+}
+
+gboolean
+mero_blob_partial_has_chunk (MeroBlobPartial *p, guint64 index)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
+
+  return index < p->n_chunks && bit (p->have, index);
+}
+
+guint64
+mero_blob_partial_next_missing (MeroBlobPartial *p, guint64 from)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
+
+  for (guint64 i = from; i < p->n_chunks; i++)
+    if (!bit (p->have, i))
+      return i;
+  return MERO_BLOB_PARTIAL_DONE;
+}
+
+guint64
+mero_blob_partial_missing_count (MeroBlobPartial *p)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
+
+  return p->missing;
+}
+
+gboolean
+mero_blob_partial_commit (MeroBlobPartial *p, MeroBlobMeta *info, GError **error)
+{
+  MeroBlobWaiter w = { 0 };
+
+  if (mero_blob_partial_missing_count (p) > 0)
+    {
+      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                   "%" G_GUINT64_FORMAT " chunks are still missing",
+                   mero_blob_partial_missing_count (p));
+      return FALSE;
+    }
+  close (p->data_fd);
+  close (p->have_fd);
+  p->data_fd = p->have_fd = -1;
+  g_unlink (p->have_path);
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  /* The committer syncs the file, renames it into place, or drops it if
+   * the blob is already there. */
+  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves,
+                                mero_blob_waiter_done, &w);
+  g_clear_pointer (&p->data_path, g_free);
+  return mero_blob_waiter_wait (&w, info, error);
+}
+
+void
+mero_blob_partial_discard (MeroBlobPartial *p)
+{
+  if (p->data_path != NULL)
+    g_unlink (p->data_path);
+  if (p->have_path != NULL)
+    g_unlink (p->have_path);
+}
+
+void
+mero_blob_partial_free (MeroBlobPartial *p)
+{
+  if (p == NULL)
+    return;
+  if (p->data_fd >= 0)
+    close (p->data_fd);
+  if (p->have_fd >= 0)
+    close (p->have_fd);
+  mero_blob_meta_clear (&p->meta);
+  g_free (p->data_path);
+  g_free (p->have_path);
+  g_free (p->have);
+  mero_blob_manager_unref (p->manager);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}

@@ -1,0 +1,297 @@
+/* mero-dbus-blobs.c: the blob methods of network.calimero.Node1.
+ *
+ * File descriptors come over the bus (`h`), so no blob passes through
+ * the bus itself; the manager reads and writes them on its workers.
+ * Errors carry the names network.calimero.Node1.Error.{BlobNotFound,
+ * BlobCorrupt, BlobTooLarge, BlobRange, BlobInvalid, BlobFailed,
+ * BlobNotReady}: names of their own, because GDBus maps each name to one
+ * error domain only and the contexts methods already own InvalidArgument
+ * and Failed. */
+#define G_LOG_DOMAIN "merod"
+#include "dbus/mero-dbus-service-private.h"
+
+#include <gio/gunixfdlist.h>
+#include <glib/gi18n.h>
+
+#include "blob/mero-blob-manager.h"
+#include "net/mero-base58.h"
+
+static const GDBusErrorEntry blob_errors[] = {
+  { MERO_BLOB_ERROR_NOT_FOUND, "network.calimero.Node1.Error.BlobNotFound" },
+  { MERO_BLOB_ERROR_CORRUPT, "network.calimero.Node1.Error.BlobCorrupt" },
+  { MERO_BLOB_ERROR_TOO_LARGE, "network.calimero.Node1.Error.BlobTooLarge" },
+  { MERO_BLOB_ERROR_RANGE, "network.calimero.Node1.Error.BlobRange" },
+  { MERO_BLOB_ERROR_INVALID, "network.calimero.Node1.Error.BlobInvalid" },
+  { MERO_BLOB_ERROR_IO, "network.calimero.Node1.Error.BlobFailed" },
+  { MERO_BLOB_ERROR_CLOSED, "network.calimero.Node1.Error.BlobNotReady" },
+};
+
+static void
+register_errors (void)
+{
+  static gsize once = 0;
+  static volatile gsize quark = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      g_dbus_error_register_error_domain ("mero-blob-error-quark", &quark, blob_errors,
+                                          G_N_ELEMENTS (blob_errors));
+      g_once_init_leave (&once, 1);
+    }
+}
+
+static gboolean
+return_error (GDBusMethodInvocation *invocation, GError *error)
+{
+  /* I/O errors of the fd itself (GIO) report as Failed. */
+  if (error->domain != MERO_BLOB_ERROR)
+    {
+      GError *mapped = g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO, error->message);
+
+      g_error_free (error);
+      error = mapped;
+    }
+  g_dbus_method_invocation_take_error (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static MeroBlobManager *
+manager_or_error (gpointer service, GDBusMethodInvocation *invocation)
+{
+  MeroBlobManager *manager = mero_dbus_service_get_blobs (service);
+
+  if (manager == NULL)
+    return_error (invocation, g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_CLOSED,
+                                                   _("The node is not ready for blobs")));
+  return manager;
+}
+
+static gboolean
+parse_id (GDBusMethodInvocation *invocation, const char *text, guint8 id[32])
+{
+  GError *error = NULL;
+
+  if (mero_blob_id_parse (text, id, &error))
+    return TRUE;
+  return_error (invocation, error);
+  return FALSE;
+}
+
+static int
+take_fd (GDBusMethodInvocation *invocation, GUnixFDList *fd_list, GVariant *handle)
+{
+  GError *error = NULL;
+  int fd = -1;
+  gint32 index = g_variant_get_handle (handle);
+
+  if (fd_list != NULL && index >= 0 && index < g_unix_fd_list_get_length (fd_list))
+    fd = g_unix_fd_list_get (fd_list, index, &error);
+  if (fd < 0)
+    return_error (invocation,
+                  error != NULL ? error
+                                : g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                                       _("No file descriptor was passed")));
+  return fd;
+}
+
+GVariant *
+mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta)
+{
+  GVariantDict dict;
+  g_autofree char *id = mero_blob_id_to_string (meta->id);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "blob_id", "s", id);
+  g_variant_dict_insert (&dict, "size", "t", meta->size);
+  g_variant_dict_insert (&dict, "refcount", "u", meta->refcount);
+  g_variant_dict_insert (&dict, "chunks", "t", meta->n_leaves);
+  g_variant_dict_insert (&dict, "chunk_size", "u", (guint32) MERO_BLOB_CHUNK_SIZE);
+  g_variant_dict_insert (&dict, "created", "x", meta->created_us);
+  g_variant_dict_insert (&dict, "accessed", "x", meta->accessed_us);
+  return g_variant_dict_end (&dict);
+}
+
+typedef struct {
+  MeroDBusNode1 *skeleton;
+  GDBusMethodInvocation *invocation;
+} Pending;
+
+static Pending *
+pending_new (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation)
+{
+  Pending *p = g_new (Pending, 1);
+
+  p->skeleton = g_object_ref (skeleton);
+  p->invocation = invocation;
+  return p;
+}
+
+static void
+pending_free (Pending *p)
+{
+  g_object_unref (p->skeleton);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+static void
+on_added (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Pending) p = user_data;
+  GError *error = NULL;
+  MeroBlobMeta info;
+  g_autofree char *id = NULL;
+
+  if (!mero_blob_manager_add_finish (NULL, result, &info, &error))
+    {
+      return_error (p->invocation, error);
+      return;
+    }
+  id = mero_blob_id_to_string (info.id);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "blob-added", "MERO_BLOB", id,
+                    "MESSAGE", "blob %s added (%" G_GUINT64_FORMAT " bytes, %u references)", id,
+                    info.size, info.refcount);
+  mero_dbus_node1_complete_add_blob (p->skeleton, p->invocation, NULL, id, info.size);
+}
+
+static gboolean
+on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+        GVariant *handle, GVariant *options, gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  const char *context = NULL;
+  int fd;
+
+  if (manager == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  /* The context the blob is shared in: checked now, used by the
+   * blob-share protocol to announce it. */
+  if (g_variant_lookup (options, "context", "&s", &context))
+    {
+      g_autoptr (GBytes) raw = mero_base58_decode (context);
+
+      if (raw == NULL || g_bytes_get_size (raw) != 32)
+        return return_error (invocation,
+                             g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                          _("“%s” is not a context id"), context));
+    }
+  fd = take_fd (invocation, fd_list, handle);
+  if (fd < 0)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  mero_blob_manager_add_fd_async (manager, fd, NULL, on_added,
+                                  pending_new (skeleton, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Pending) p = user_data;
+  GError *error = NULL;
+  guint64 written = 0;
+
+  if (!mero_blob_manager_read_finish (NULL, result, &written, &error))
+    {
+      return_error (p->invocation, error);
+      return;
+    }
+  mero_dbus_node1_complete_get_blob (p->skeleton, p->invocation, NULL, written);
+}
+
+static gboolean
+on_get (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+        const char *blob_id, GVariant *handle, guint64 offset, guint64 length,
+        gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  guint8 id[32];
+  int fd;
+
+  if (manager == NULL || !parse_id (invocation, blob_id, id))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  fd = take_fd (invocation, fd_list, handle);
+  if (fd < 0)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  mero_blob_manager_read_to_fd_async (manager, id, offset, length == 0 ? G_MAXUINT64 : length,
+                                      fd, NULL, on_read, pending_new (skeleton, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Pending) p = user_data;
+  GError *error = NULL;
+  guint32 left = 0;
+
+  if (!mero_blob_manager_delete_finish (NULL, result, &left, &error))
+    {
+      return_error (p->invocation, error);
+      return;
+    }
+  mero_dbus_node1_complete_delete_blob (p->skeleton, p->invocation, left);
+}
+
+static gboolean
+on_delete (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *blob_id,
+           gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  guint8 id[32];
+
+  if (manager == NULL || !parse_id (invocation, blob_id, id))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  mero_blob_manager_delete_async (manager, id, on_deleted, pending_new (skeleton, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_list (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  GError *error = NULL;
+  g_autoptr (GArray) list = NULL;
+  GVariantBuilder builder;
+
+  if (manager == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  list = mero_blob_manager_list (manager, &error);
+  if (list == NULL)
+    return return_error (invocation, error);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < list->len; i++)
+    g_variant_builder_add_value (&builder, mero_dbus_blob_info_to_variant (
+                                               &g_array_index (list, MeroBlobMeta, i)));
+  mero_dbus_node1_complete_list_blobs (skeleton, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_info (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *blob_id,
+         gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  GError *error = NULL;
+  MeroBlobMeta info;
+  guint8 id[32];
+
+  if (manager == NULL || !parse_id (invocation, blob_id, id))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (!mero_blob_manager_info (manager, id, &info, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_get_blob_info (skeleton, invocation,
+                                          mero_dbus_blob_info_to_variant (&info));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
+{
+  register_errors ();
+  g_signal_connect (skeleton, "handle-add-blob", G_CALLBACK (on_add), service);
+  g_signal_connect (skeleton, "handle-get-blob", G_CALLBACK (on_get), service);
+  g_signal_connect (skeleton, "handle-delete-blob", G_CALLBACK (on_delete), service);
+  g_signal_connect (skeleton, "handle-list-blobs", G_CALLBACK (on_list), service);
+  g_signal_connect (skeleton, "handle-get-blob-info", G_CALLBACK (on_info), service);
+}
