@@ -22,20 +22,21 @@ sync_snapshot_finalize (void *plugin_data)
 
 static uint64_t
 sync_snapshot_vt_cost (void *plugin_data, const MeroSyncHandshake *local,
-                   const MeroSyncHandshake *remote)
+                       const MeroSyncHandshake *remote)
 {
   return sync_snapshot_cost (plugin_data, local, remote);
 }
 
 static MeroSyncSession *
-sync_snapshot_vt_session_new (void *plugin_data, const MeroSyncSessionParams *params, GError **error)
+sync_snapshot_vt_session_new (void *plugin_data, const MeroSyncSessionParams *params,
+                              GError **error)
 {
   return (MeroSyncSession *) sync_snapshot_session_new (plugin_data, params, error);
 }
 
 static gboolean
-sync_snapshot_vt_recv (MeroSyncSession *session, const uint8_t *data, size_t len, int64_t now_us,
-                   GError **error)
+sync_snapshot_vt_recv (MeroSyncSession *session, const uint8_t *data, size_t len,
+                       int64_t now_us, GError **error)
 {
   return sync_snapshot_session_recv ((SyncSnapshotSession *) session, data, len, now_us, error);
 }
@@ -91,5 +92,5 @@ static const MeroSyncProtocolVTable sync_snapshot_vtable = {
 };
 
 MERO_PLUGIN_DEFINE (sync_snapshot, MERO_PLUGIN_KIND_SYNC_PROTOCOL, "sync-snapshot",
-                    MERO_SDK_VERSION_STRING, "Apache-2.0", &sync_snapshot_vtable, sync_snapshot_init,
-                    sync_snapshot_finalize);
+                    MERO_SDK_VERSION_STRING, "Apache-2.0", &sync_snapshot_vtable,
+                    sync_snapshot_init, sync_snapshot_finalize);

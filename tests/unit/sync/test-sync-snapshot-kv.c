@@ -47,8 +47,10 @@ assert_same_heads (TestReplica *a, TestReplica *b)
 static void
 run_snapshot (SyncSimProtocol *p, TestReplica *a, TestReplica *b)
 {
-  g_autoptr (MeroStateHandle) ha = mero_state_handle_new (mero_delta_store_get_state (a->ds), a->ds);
-  g_autoptr (MeroStateHandle) hb = mero_state_handle_new (mero_delta_store_get_state (b->ds), b->ds);
+  g_autoptr (MeroStateHandle) ha = mero_state_handle_new (mero_delta_store_get_state (a->ds),
+                                                          a->ds);
+  g_autoptr (MeroStateHandle) hb = mero_state_handle_new (mero_delta_store_get_state (b->ds),
+                                                          b->ds);
   g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (17));
   g_autofree char *ka = NULL;
   g_autofree char *kb = NULL;
