@@ -8,6 +8,8 @@
 /* Fast level: pages are compressed on the responder's main loop. */
 #define COMPRESSION_LEVEL 1
 
+static const uint8_t zero_cursor[32];
+
 void
 sync_snapshot_msg_clear (SyncSnapshotMsg *m)
 {
@@ -276,7 +278,9 @@ sync_snapshot_wire_decode (const uint8_t *buf, size_t len, size_t *consumed,
         break;
       }
     case SYNC_SNAPSHOT_MSG_NEXT:
-      if (body_len != 1 + 1 + 32 || p[1] > 1)
+      /* One encoding per message: no cursor is sent as zeros. */
+      if (body_len != 1 + 1 + 32 || p[1] > 1
+          || (p[1] == 0 && memcmp (p + 2, zero_cursor, 32) != 0))
         r = bad (reason, error, "malformed", "bad next");
       else
         {
