@@ -92,7 +92,7 @@ test_state_access (void)
 {
   SKIP_UNLESS_LP64 ();
   /* 40 in ABI 1.0; 1.1 appended the tree walk, DAG heads and writer. */
-  CHECK_SIZE (MeroStateAccess, 96);
+  CHECK_SIZE (MeroStateAccess, 168);
   CHECK_MEMBER (MeroStateAccess, struct_size, 0, 4);
   CHECK_MEMBER (MeroStateAccess, reserved, 4, 4);
   CHECK_MEMBER (MeroStateAccess, get_root_hash, 8, 8);
@@ -106,6 +106,15 @@ test_state_access (void)
   CHECK_MEMBER (MeroStateAccess, writer_merge, 72, 8);
   CHECK_MEMBER (MeroStateAccess, writer_commit, 80, 8);
   CHECK_MEMBER (MeroStateAccess, writer_free, 88, 8);
+  CHECK_MEMBER (MeroStateAccess, read_view_new, 96, 8);
+  CHECK_MEMBER (MeroStateAccess, read_view_boundary, 104, 8);
+  CHECK_MEMBER (MeroStateAccess, read_view_page, 112, 8);
+  CHECK_MEMBER (MeroStateAccess, read_view_free, 120, 8);
+  CHECK_MEMBER (MeroStateAccess, snapshot_begin, 128, 8);
+  CHECK_MEMBER (MeroStateAccess, snapshot_put_page, 136, 8);
+  CHECK_MEMBER (MeroStateAccess, snapshot_commit, 144, 8);
+  CHECK_MEMBER (MeroStateAccess, snapshot_abort, 152, 8);
+  CHECK_MEMBER (MeroStateAccess, snapshot_free, 160, 8);
 }
 
 static void
@@ -190,7 +199,7 @@ static void
 test_sync_handshake (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroSyncHandshake, 72);
+  CHECK_SIZE (MeroSyncHandshake, 80);
   CHECK_MEMBER (MeroSyncHandshake, struct_size, 0, 4);
   CHECK_MEMBER (MeroSyncHandshake, reserved, 4, 4);
   CHECK_MEMBER (MeroSyncHandshake, root_hash, 8, 32);
@@ -199,6 +208,7 @@ test_sync_handshake (void)
   CHECK_MEMBER (MeroSyncHandshake, entity_count, 56, 8);
   CHECK_MEMBER (MeroSyncHandshake, max_depth, 64, 4);
   CHECK_MEMBER (MeroSyncHandshake, reserved2, 68, 4);
+  CHECK_MEMBER (MeroSyncHandshake, flags, 72, 8);
 }
 
 static void
@@ -477,6 +487,11 @@ test_state_access_has (void)
   g_assert_false (MERO_STATE_ACCESS_HAS (&sa, writer_free));
   sa.struct_size = sizeof sa;
   g_assert_true (MERO_STATE_ACCESS_HAS (&sa, writer_free));
+  /* A 1.1 host from before the snapshot members (96 bytes). */
+  sa.struct_size = 96;
+  g_assert_false (MERO_STATE_ACCESS_HAS (&sa, snapshot_begin));
+  sa.struct_size = sizeof sa;
+  g_assert_true (MERO_STATE_ACCESS_HAS (&sa, snapshot_free));
 }
 
 int

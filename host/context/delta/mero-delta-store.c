@@ -7,6 +7,7 @@
 
 #include "context/delta/mero-delta-body.h"
 #include "context/delta/mero-delta-pending.h"
+#include "context/state/mero-state-snapshot.h"
 
 /* The DAG record's first byte is the context state format (mero-state.h). */
 #define META_VERSION MERO_STATE_FORMAT
@@ -1272,6 +1273,7 @@ mero_delta_store_open (MeroStore *store, const guint8 context_id[MERO_DELTA_ID_L
 {
   g_autoptr (MeroDeltaStore) ds = NULL;
   g_autoptr (GPtrArray) ready = NULL;
+  gboolean snapshot_recovered = FALSE;
 
   g_return_val_if_fail (store != NULL && context_id != NULL, NULL);
   g_return_val_if_fail (config != NULL && config->context_key != NULL, NULL);
@@ -1311,6 +1313,17 @@ mero_delta_store_open (MeroStore *store, const guint8 context_id[MERO_DELTA_ID_L
       mero_hlc_clock_init (&ds->hlc, mero_hlc_node_from_key (pk, sizeof pk));
     }
   ready = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  /* A snapshot cut by a crash left its marker: drop its staging so the
+   * next session starts it again (mero-state-snapshot.h). */
+  if (!mero_state_snapshot_recover (ds->state, &snapshot_recovered, error))
+    return NULL;
+  if (snapshot_recovered)
+    {
+      g_message ("context state: a snapshot sync was cut by a crash; its staging is dropped "
+                 "and the snapshot restarts");
+      mero_metrics_counter_add (ds->metrics, "mero_sync_snapshot_crash_recoveries_total", NULL,
+                                1, NULL);
+    }
   if (!meta_load (ds, error) || !mero_state_root_hash (ds->state, ds->root, error)
       || !load_pending (ds, ready, error))
     return NULL;
@@ -1368,6 +1381,47 @@ void
 mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN])
 {
   memcpy (out, ds->root, MERO_HASH_LEN);
+}
+
+static gint
+head_cmp (gconstpointer a, gconstpointer b)
+{
+  return memcmp (((const Head *) a)->id.b, ((const Head *) b)->id.b, MERO_DELTA_ID_LEN);
+}
+
+void
+mero_delta_store_queue_snapshot_heads (MeroDeltaStore *ds, MeroStoreBatch *batch,
+                                       const guint8 *heads, gsize n_heads)
+{
+  MeroKey meta_key = mero_key_context_dag (ds->ctx);
+  GArray *ours = ds->heads;
+  g_autoptr (GBytes) meta = NULL;
+
+  /* The boundary heads replace ours; their timestamps are not known (we
+   * do not have those deltas), zero orders them first for local commits. */
+  ds->heads = g_array_sized_new (FALSE, TRUE, sizeof (Head), (guint) n_heads);
+  for (gsize i = 0; i < n_heads; i++)
+    {
+      Head h = { 0 };
+
+      memcpy (h.id.b, heads + i * MERO_DELTA_ID_LEN, MERO_DELTA_ID_LEN);
+      g_array_append_val (ds->heads, h);
+    }
+  g_array_sort (ds->heads, head_cmp);
+  meta = meta_encode (ds);
+  g_array_unref (ds->heads);
+  ds->heads = ours;
+  mero_store_batch_put (batch, &meta_key, g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
+}
+
+gboolean
+mero_delta_store_snapshot_installed (MeroDeltaStore *ds, GError **error)
+{
+  g_array_set_size (ds->heads, 0);
+  if (!meta_load (ds, error))
+    return FALSE;
+  heads_changed (ds);
+  return mero_state_root_hash (ds->state, ds->root, error);
 }
 
 const guint8 *

@@ -149,6 +149,15 @@ gboolean mero_delta_store_add_checkpoints (MeroDeltaStore *ds, const guint8 *hea
  * changed it (a state sync merged a peer's entities). */
 gboolean mero_delta_store_reload_root (MeroDeltaStore *ds, GError **error);
 void mero_delta_store_root (MeroDeltaStore *ds, guint8 out[MERO_HASH_LEN]);
+/* Snapshot sync (context/state/mero-state-snapshot.h): queues in @batch
+ * the DAG record with @heads (n x 32, the peer's heads at the snapshot's
+ * boundary) as the only heads, so they commit with the snapshot's state;
+ * once that batch committed, mero_delta_store_snapshot_installed()
+ * reloads heads and root.  The SyncManager marks these heads as
+ * checkpoints. */
+void mero_delta_store_queue_snapshot_heads (MeroDeltaStore *ds, MeroStoreBatch *batch,
+                                            const guint8 *heads, gsize n_heads);
+gboolean mero_delta_store_snapshot_installed (MeroDeltaStore *ds, GError **error);
 /* Sorted heads, @n x 32 bytes, valid until the next change. */
 const guint8 *mero_delta_store_heads (MeroDeltaStore *ds, guint *n);
 guint mero_delta_store_pending_count (MeroDeltaStore *ds);

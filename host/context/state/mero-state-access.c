@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "context/state/mero-state-private.h"
+#include "context/state/mero-state-snapshot.h"
 
 struct _MeroStateHandle {
   MeroState *state;
@@ -436,6 +437,40 @@ access_merge_entity (MeroStateHandle *h, const MeroStateEntity *e, GError **erro
   return ok;
 }
 
+static MeroStateReadView *
+access_read_view_new (MeroStateHandle *h, GError **error)
+{
+  const guint8 *heads = NULL;
+  guint n = 0;
+
+  if (h->ds != NULL)
+    heads = mero_delta_store_heads (h->ds, &n);
+  return mero_state_read_view_new (h->state, heads, n, error);
+}
+
+static void
+queue_heads (gpointer data, MeroStoreBatch *batch, const guint8 *heads, gsize n_heads)
+{
+  mero_delta_store_queue_snapshot_heads (data, batch, heads, n_heads);
+}
+
+static gboolean
+heads_installed (gpointer data, GError **error)
+{
+  return mero_delta_store_snapshot_installed (data, error);
+}
+
+static MeroSnapshotWriter *
+access_snapshot_begin (MeroStateHandle *h, const uint8_t boundary_root[32], gboolean resync,
+                       uint8_t resume_cursor[32], gboolean *resumed, GError **error)
+{
+  MeroSnapshotDagHooks hooks = { queue_heads, heads_installed, h->ds };
+
+  g_clear_pointer (&h->last, mero_entity_free);
+  return mero_state_snapshot_begin (h->state, h->ds != NULL ? &hooks : NULL, boundary_root,
+                                    resync, resume_cursor, resumed, error);
+}
+
 static const MeroStateAccess state_access = {
   .struct_size = sizeof (MeroStateAccess),
   .get_root_hash = access_root_hash,
@@ -449,6 +484,15 @@ static const MeroStateAccess state_access = {
   .writer_merge = access_writer_merge,
   .writer_commit = access_writer_commit,
   .writer_free = access_writer_free,
+  .read_view_new = access_read_view_new,
+  .read_view_boundary = mero_state_read_view_boundary,
+  .read_view_page = mero_state_read_view_page,
+  .read_view_free = mero_state_read_view_free,
+  .snapshot_begin = access_snapshot_begin,
+  .snapshot_put_page = mero_state_snapshot_put_page,
+  .snapshot_commit = mero_state_snapshot_commit,
+  .snapshot_abort = mero_state_snapshot_abort,
+  .snapshot_free = mero_state_snapshot_free,
 };
 
 const MeroStateAccess *

@@ -84,6 +84,10 @@ typedef struct {
  * middle of a message leaves the state as it was before the message). */
 typedef struct _MeroStateWriter MeroStateWriter;
 
+/* ABI 1.1: snapshot sync (see the snapshot members of MeroStateAccess). */
+typedef struct _MeroStateReadView MeroStateReadView;
+typedef struct _MeroSnapshotWriter MeroSnapshotWriter;
+
 /* State access for sync protocol sessions (ABI 1).  Every method returns
  * FALSE and sets @error on failure; "not found" is not a failure
  * (*found = FALSE).  Append-only. */
@@ -124,6 +128,55 @@ typedef struct {
   gboolean (*writer_commit) (MeroStateWriter *writer, uint8_t root_hash[32], GError **error);
   /* NULL-safe; drops what was not committed. */
   void (*writer_free) (MeroStateWriter *writer);
+
+  /* ABI 1.1, snapshot sync (check with MERO_STATE_ACCESS_HAS).
+   *
+   * Responder: a consistent read view of the whole state (a store
+   * snapshot taken at read_view_new, so writes made during a session do
+   * not tear its pages) with the root hash and DAG heads of that instant,
+   * the boundary the initiator must reach.  read_view_page writes at most
+   * @max entities (every stored entity, tombstones included, in id order)
+   * after @cursor (NULL: from the first) into @out, *more = TRUE if
+   * further entities follow; their data stays valid until the next call
+   * on the view. */
+  MeroStateReadView *(*read_view_new) (MeroStateHandle *state, GError **error);
+  void (*read_view_boundary) (MeroStateReadView *view, uint8_t root_hash[32],
+                              const uint8_t **heads, size_t *n_heads);
+  gboolean (*read_view_page) (MeroStateReadView *view, const uint8_t *cursor,
+                              MeroStateEntity *out, size_t max, size_t *n_out,
+                              gboolean *more, GError **error);
+  /* NULL-safe. */
+  void (*read_view_free) (MeroStateReadView *view);
+
+  /* Initiator: a raw replace of the whole state by the peer's.  Refused
+   * (MERO_SYNC_ERROR_REFUSED) unless the state is fresh (all-zero root)
+   * or @resync (the operator asked for a resync).  A crash marker is
+   * stored while it runs; pages are staged apart from the state and
+   * survive a cut session: a begin with the same @boundary_root resumes,
+   * *resume_cursor (32 bytes) then holds the id after which the next page
+   * must start and *resumed is TRUE.  A marker found when the host opens
+   * the context means a crash half-way: the host wipes the staging. */
+  MeroSnapshotWriter *(*snapshot_begin) (MeroStateHandle *state,
+                                         const uint8_t boundary_root[32], gboolean resync,
+                                         uint8_t resume_cursor[32], gboolean *resumed,
+                                         GError **error);
+  /* Stages @n entities (in id order, after the last staged one) and
+   * records @cursor (the last id) with them in one store batch. */
+  gboolean (*snapshot_put_page) (MeroSnapshotWriter *writer, const MeroStateEntity *entities,
+                                 size_t n, GError **error);
+  /* Builds the state from every staged entity, and only if its root
+   * equals the boundary root, commits it together with @heads (n x 32,
+   * the peer's DAG heads at the boundary, which become the local heads)
+   * and the removal of the staging and the marker, in one batch.  On a
+   * root mismatch nothing is committed, the staging is dropped and
+   * MERO_SYNC_ERROR_PROTOCOL is returned. */
+  gboolean (*snapshot_commit) (MeroSnapshotWriter *writer, const uint8_t *heads,
+                               size_t n_heads, GError **error);
+  /* Drops the staging and the marker (the state stays as it was). */
+  gboolean (*snapshot_abort) (MeroSnapshotWriter *writer, GError **error);
+  /* NULL-safe; a writer neither committed nor aborted keeps its staging
+   * for a resume. */
+  void (*snapshot_free) (MeroSnapshotWriter *writer);
 } MeroStateAccess;
 
 /* True if the table @s is large enough to contain @member. */

@@ -34,7 +34,21 @@ typedef struct {
   uint64_t entity_count;
   uint32_t max_depth;
   uint32_t reserved2;
+  /* ABI 1.1 (present if struct_size covers it): MeroSyncHandshakeFlags
+   * the host sets on its own side, never sent to the peer. */
+  uint64_t flags;
 } MeroSyncHandshake;
+
+typedef enum {
+  /* The operator asked to replace this node's state by a peer's
+   * (an explicit resync): a snapshot is applicable although the local
+   * root is not all-zero. */
+  MERO_SYNC_HANDSHAKE_RESYNC = 1 << 0,
+} MeroSyncHandshakeFlags;
+
+/* True if the handshake @h is large enough to contain @member. */
+#define MERO_SYNC_HANDSHAKE_HAS(h, member) \
+  ((h)->struct_size >= G_STRUCT_OFFSET (MeroSyncHandshake, member) + sizeof ((h)->member))
 
 typedef enum {
   MERO_SYNC_ROLE_INITIATOR = 0,
