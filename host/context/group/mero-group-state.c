@@ -521,6 +521,12 @@ mero_group_state_is_created (const MeroGroupState *state)
 }
 
 const guint8 *
+mero_group_state_group_id (const MeroGroupState *state)
+{
+  return state->group_id;
+}
+
+const guint8 *
 mero_group_state_owner (const MeroGroupState *state)
 {
   return state->created ? state->owner : NULL;

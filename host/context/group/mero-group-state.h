@@ -75,6 +75,7 @@ void mero_group_state_diff (const MeroGroupState *before, const MeroGroupState *
 /* Queries. */
 gboolean mero_group_state_is_created (const MeroGroupState *state);
 const guint8 *mero_group_state_owner (const MeroGroupState *state);
+const guint8 *mero_group_state_group_id (const MeroGroupState *state);
 /* (transfer none) NULL if @member is not a member. */
 const MeroGroupMember *mero_group_state_member (const MeroGroupState *state,
                                                 const guint8 member[MERO_GROUP_KEY_LEN]);

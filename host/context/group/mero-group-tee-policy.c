@@ -32,6 +32,12 @@ mero_group_tee_admit_reason (MeroGroupTeeAdmitResult result)
       return "replayed";
     case MERO_GROUP_TEE_ADMIT_ALREADY_MEMBER:
       return "already_member";
+    case MERO_GROUP_TEE_ADMIT_VERIFIER_REFUSED:
+      return "verifier_refused";
+    case MERO_GROUP_TEE_ADMIT_NONCE_MISMATCH:
+      return "nonce_mismatch";
+    case MERO_GROUP_TEE_ADMIT_BAD_ANNOUNCE:
+      return "bad_announce";
     default:
       return "unknown";
     }

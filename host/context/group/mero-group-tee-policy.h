@@ -45,6 +45,9 @@ typedef enum {
   MERO_GROUP_TEE_ADMIT_KEY_BINDING,
   MERO_GROUP_TEE_ADMIT_REPLAYED,
   MERO_GROUP_TEE_ADMIT_ALREADY_MEMBER,
+  MERO_GROUP_TEE_ADMIT_VERIFIER_REFUSED,  /* the quote did not verify */
+  MERO_GROUP_TEE_ADMIT_NONCE_MISMATCH,    /* report data nonce != announced nonce */
+  MERO_GROUP_TEE_ADMIT_BAD_ANNOUNCE,      /* other group, or not signed by the member */
 } MeroGroupTeeAdmitResult;
 
 /* Metric label ("ok", "no_policy", "mock_not_accepted", ...). */
