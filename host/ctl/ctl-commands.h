@@ -19,6 +19,9 @@ int ctl_context (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 int ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 int ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 
+/* ctl-tee.c: tee policy. */
+int ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args);
+
 /* ctl-watch.c: StateChanged signals until interrupted or --count. */
 int ctl_watch (MeroDBusNode1 *node, const CtlOptions *options);
 

@@ -37,7 +37,7 @@
 #define MERO_DBUS_NAME_ENV "MERO_DBUS_NAME"
 
 static const char *const commands[] = { "info", "plugins", "peers", "context",
-                                        "call", "group", "watch", NULL };
+                                        "call", "group", "watch", "tee", NULL };
 
 static gboolean
 is_http_command (const char *name)
@@ -57,6 +57,8 @@ run_command (MeroDBusNode1 *node, const CtlOptions *options, const char *command
     return ctl_call (node, options, args);
   if (g_str_equal (command, "group"))
     return ctl_group (node, options, args);
+  if (g_str_equal (command, "tee"))
+    return ctl_tee (node, options, args);
   if (!no_args)
     {
       g_autofree char *message =

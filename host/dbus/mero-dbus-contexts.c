@@ -11,6 +11,7 @@
 
 #include "context/group/mero-group-types.h"
 #include "context/kv/mero-kv.h"
+#include "node/mero-contexts-tee.h"
 #include "context/state/mero-state.h"
 
 static const GDBusErrorEntry contexts_errors[] = {
@@ -168,6 +169,21 @@ on_remove (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const cha
 }
 
 static gboolean
+on_set_tee_policy (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                   const char *context_id, const char *const *mrtds,
+                   const char *const *tcb_statuses, const char *const *rtmrs,
+                   gboolean accept_mock, gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_set_tee_policy (CONTEXTS (user_data), context_id, mrtds, tcb_statuses, rtmrs,
+                                     accept_mock, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_set_tee_policy (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_call (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
          const char *method, const char *args, gpointer user_data)
 {
@@ -232,6 +248,7 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-leave-context", G_CALLBACK (on_leave), service);
   g_signal_connect (skeleton, "handle-remove-member", G_CALLBACK (on_remove), service);
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
+  g_signal_connect (skeleton, "handle-set-tee-policy", G_CALLBACK (on_set_tee_policy), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);
   g_signal_connect (skeleton, "handle-list-groups", G_CALLBACK (on_list_groups), service);
   g_signal_connect (skeleton, "handle-skip-next-broadcasts", G_CALLBACK (on_skip), service);

@@ -1,0 +1,24 @@
+/* mero-contexts-tee.h: TEE admission policy of a context's group, as the
+ * node's control surfaces see it (issue 14 item 4). */
+#pragma once
+
+#include <glib.h>
+
+#include "context/group/mero-group-tee-policy.h"
+#include "node/mero-contexts.h"
+
+G_BEGIN_DECLS
+
+/* (admin) Authors a SET_TEE_POLICY op on @context_id's group: @mrtds hex
+ * (48 bytes each), @tcb_statuses Intel's names ("UpToDate", ...), @rtmrs
+ * empty or four hex strings ("" leaves that RTMR unchecked). */
+gboolean mero_contexts_set_tee_policy (MeroContexts *self, const char *context_id,
+                                       const char *const *mrtds, const char *const *tcb_statuses,
+                                       const char *const *rtmrs, gboolean accept_mock,
+                                       GError **error);
+
+/* (transfer floating) a{sv}: mrtds (as, hex), tcb_statuses (as),
+ * rtmrs (as: none, or four with "" unchecked), accept_mock (b). */
+GVariant *mero_contexts_tee_policy_variant (const MeroGroupTeePolicy *policy);
+
+G_END_DECLS
