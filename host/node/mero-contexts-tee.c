@@ -52,7 +52,7 @@ mero_contexts_set_tee_policy (MeroContexts *self, const char *context_id, const 
 {
   Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   g_autoptr (MeroGroupOp) op = mero_group_op_new (MERO_GROUP_OP_SET_TEE_POLICY);
-  MeroGroupTeePolicy *p = &op->tee_policy;
+  MeroGroupTeePolicy *p = op->tee_policy;
   guint n_rtmrs = rtmrs != NULL ? g_strv_length ((char **) rtmrs) : 0;
 
   if (ctx == NULL)

@@ -156,19 +156,19 @@ mero_group_op_encode (const MeroGroupOp *op)
       msg.set_metadata = &meta;
       break;
     case MERO_GROUP_OP_SET_TEE_POLICY:
-      for (guint i = 0; i < op->tee_policy.n_mrtds; i++)
-        mrtds[i] = bin (op->tee_policy.mrtds[i], MERO_GROUP_TEE_MEASUREMENT_LEN);
-      policy.n_mrtds = op->tee_policy.n_mrtds;
+      for (guint i = 0; i < op->tee_policy->n_mrtds; i++)
+        mrtds[i] = bin (op->tee_policy->mrtds[i], MERO_GROUP_TEE_MEASUREMENT_LEN);
+      policy.n_mrtds = op->tee_policy->n_mrtds;
       policy.mrtds = mrtds;
-      policy.tcb_statuses = op->tee_policy.tcb_statuses;
+      policy.tcb_statuses = op->tee_policy->tcb_statuses;
       /* No pinned RTMR: no entries; otherwise all four, empty = unpinned. */
       for (guint r = 0; r < MERO_GROUP_TEE_RTMRS; r++)
-        rtmrs[r] = (op->tee_policy.rtmr_mask & (1u << r)) != 0
-                     ? bin (op->tee_policy.rtmrs[r], MERO_GROUP_TEE_MEASUREMENT_LEN)
+        rtmrs[r] = (op->tee_policy->rtmr_mask & (1u << r)) != 0
+                     ? bin (op->tee_policy->rtmrs[r], MERO_GROUP_TEE_MEASUREMENT_LEN)
                      : bin (NULL, 0);
-      policy.n_rtmrs = op->tee_policy.rtmr_mask != 0 ? MERO_GROUP_TEE_RTMRS : 0;
+      policy.n_rtmrs = op->tee_policy->rtmr_mask != 0 ? MERO_GROUP_TEE_RTMRS : 0;
       policy.rtmrs = rtmrs;
-      policy.accept_mock = op->tee_policy.accept_mock;
+      policy.accept_mock = op->tee_policy->accept_mock;
       msg.op_case = CASE (SET_TEE_POLICY);
       msg.set_tee_policy = &policy;
       break;
@@ -397,7 +397,8 @@ take_body (MeroGroupOp *op, const Mero__Group__SignedGroupOpV1 *msg, GError **er
       return take_metadata (op, msg->set_metadata->metadata, error);
     case CASE (SET_TEE_POLICY):
       op->kind = MERO_GROUP_OP_SET_TEE_POLICY;
-      return take_tee_policy (&op->tee_policy, msg->set_tee_policy, error);
+      op->tee_policy = g_new0 (MeroGroupTeePolicy, 1);
+      return take_tee_policy (op->tee_policy, msg->set_tee_policy, error);
     case CASE (ADMIT_TEE):
       op->kind = MERO_GROUP_OP_ADMIT_TEE;
       return take_fixed (op->member, msg->admit_tee->member, MERO_GROUP_KEY_LEN, "member", error)

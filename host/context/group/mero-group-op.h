@@ -70,7 +70,9 @@ typedef struct {
   guint8 application_id[MERO_GROUP_ID_LEN];
   GBytes *metadata;             /* never NULL; may be empty */
   MeroGroupInvitation invitation;
-  MeroGroupTeePolicy tee_policy;                       /* SET_TEE_POLICY */
+  /* SET_TEE_POLICY only (NULL otherwise): every op is kept in memory by
+   * the DAG, so the ~3 KiB policy is not carried by the others. */
+  MeroGroupTeePolicy *tee_policy;
   guint8 quote_hash[MERO_GROUP_TEE_QUOTE_HASH_LEN];    /* ADMIT_TEE */
 
   guint8 signature[MERO_GROUP_SIG_LEN];

@@ -502,7 +502,7 @@ mero_group_state_apply (MeroGroupState *state, const MeroGroupOp *op, MeroGroupM
       break;
     case MERO_GROUP_OP_SET_TEE_POLICY:
       g_free (s->tee_policy);
-      s->tee_policy = g_memdup2 (&op->tee_policy, sizeof op->tee_policy);
+      s->tee_policy = g_memdup2 (op->tee_policy, sizeof *op->tee_policy);
       break;
     case MERO_GROUP_OP_ADMIT_TEE:
       g_hash_table_add (s->tee_quotes, g_memdup2 (op->quote_hash, ID));

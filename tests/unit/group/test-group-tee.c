@@ -114,14 +114,14 @@ op_policy (guint8 first_fill, guint8 second_fill, gboolean accept_mock, guint8 r
 {
   MeroGroupOp *op = mero_group_op_new (MERO_GROUP_OP_SET_TEE_POLICY);
 
-  op->tee_policy.n_mrtds = 2;
-  memset (op->tee_policy.mrtds[0], first_fill, M);
-  memset (op->tee_policy.mrtds[1], second_fill, M);
-  op->tee_policy.tcb_statuses = (1u << MERO_TEE_TCB_UP_TO_DATE) | (1u << MERO_TEE_TCB_SW_HARDENING_NEEDED);
-  op->tee_policy.rtmr_mask = rtmr_mask;
+  op->tee_policy->n_mrtds = 2;
+  memset (op->tee_policy->mrtds[0], first_fill, M);
+  memset (op->tee_policy->mrtds[1], second_fill, M);
+  op->tee_policy->tcb_statuses = (1u << MERO_TEE_TCB_UP_TO_DATE) | (1u << MERO_TEE_TCB_SW_HARDENING_NEEDED);
+  op->tee_policy->rtmr_mask = rtmr_mask;
   for (guint r = 0; r < MERO_GROUP_TEE_RTMRS; r++)
-    memset (op->tee_policy.rtmrs[r], 0xc0 + r, M);
-  op->tee_policy.accept_mock = accept_mock;
+    memset (op->tee_policy->rtmrs[r], 0xc0 + r, M);
+  op->tee_policy->accept_mock = accept_mock;
   return op;
 }
 
@@ -187,15 +187,15 @@ test_op_codec (void)
   g_assert_cmpmem (back->id, 32, policy->id, 32);
   g_assert_cmpint (back->kind, ==, MERO_GROUP_OP_SET_TEE_POLICY);
   /* signing sorted the MRTDs: one policy, one encoding */
-  g_assert_cmpuint (back->tee_policy.n_mrtds, ==, 2);
-  g_assert_cmpuint (back->tee_policy.mrtds[0][0], ==, 0x11);
-  g_assert_cmpuint (back->tee_policy.mrtds[1][0], ==, 0x22);
-  g_assert_cmpuint (back->tee_policy.rtmr_mask, ==, (1u << 1) | (1u << 3));
-  g_assert_cmpuint (back->tee_policy.rtmrs[3][0], ==, 0xc3);
-  g_assert_cmpuint (back->tee_policy.rtmrs[0][0], ==, 0);  /* unpinned slots carry nothing */
-  g_assert_true (back->tee_policy.accept_mock);
-  g_assert_cmpmem (&back->tee_policy, sizeof back->tee_policy, &policy->tee_policy,
-                   sizeof policy->tee_policy);
+  g_assert_cmpuint (back->tee_policy->n_mrtds, ==, 2);
+  g_assert_cmpuint (back->tee_policy->mrtds[0][0], ==, 0x11);
+  g_assert_cmpuint (back->tee_policy->mrtds[1][0], ==, 0x22);
+  g_assert_cmpuint (back->tee_policy->rtmr_mask, ==, (1u << 1) | (1u << 3));
+  g_assert_cmpuint (back->tee_policy->rtmrs[3][0], ==, 0xc3);
+  g_assert_cmpuint (back->tee_policy->rtmrs[0][0], ==, 0);  /* unpinned slots carry nothing */
+  g_assert_true (back->tee_policy->accept_mock);
+  g_assert_cmpmem (back->tee_policy, sizeof *back->tee_policy, policy->tee_policy,
+                   sizeof *policy->tee_policy);
 
   admit = op_admit (node.pk, 0x77, key);
   enc2 = test_sign (admit, &owner, group, parent, 1, 3, 100);
@@ -208,7 +208,7 @@ test_op_codec (void)
   g_assert_cmpuint (back2->envelopes->len, ==, 1);
 
   /* the signature covers the policy: a changed policy does not verify */
-  back->tee_policy.accept_mock = FALSE;
+  back->tee_policy->accept_mock = FALSE;
   g_assert_false (mero_group_op_verify (back, NULL));
   back2->quote_hash[0] ^= 1;
   g_assert_false (mero_group_op_verify (back2, NULL));
@@ -263,7 +263,7 @@ test_op_malformed (void)
   op = mero_group_op_decode (g_bytes_get_data (ok, NULL), g_bytes_get_size (ok), NULL);
   g_assert_nonnull (op);
   g_assert_cmpint (op->kind, ==, MERO_GROUP_OP_SET_TEE_POLICY);
-  g_assert_cmpuint (op->tee_policy.n_mrtds, ==, 0);
+  g_assert_cmpuint (op->tee_policy->n_mrtds, ==, 0);
 
   /* an MRTD of 47 bytes */
   body[0] = 0x0a; body[1] = 47; memset (body + 2, 1, 47);

@@ -108,10 +108,10 @@ set_policy (MeroGroupDag *dag, const Identity *owner, guint8 mrtd_fill, gboolean
 {
   MeroGroupOp *op = mero_group_op_new (MERO_GROUP_OP_SET_TEE_POLICY);
 
-  op->tee_policy.n_mrtds = 1;
-  memset (op->tee_policy.mrtds[0], mrtd_fill, MERO_GROUP_TEE_MEASUREMENT_LEN);
-  op->tee_policy.tcb_statuses = 1u << MERO_TEE_TCB_UP_TO_DATE;
-  op->tee_policy.accept_mock = accept_mock;
+  op->tee_policy->n_mrtds = 1;
+  memset (op->tee_policy->mrtds[0], mrtd_fill, MERO_GROUP_TEE_MEASUREMENT_LEN);
+  op->tee_policy->tcb_statuses = 1u << MERO_TEE_TCB_UP_TO_DATE;
+  op->tee_policy->accept_mock = accept_mock;
   g_bytes_unref (author (dag, op, owner));
   mero_group_op_free (op);
 }
