@@ -1,4 +1,4 @@
-/* ctl-tee.c: meroctl tee policy — the TEE admission policy of a
+/* ctl-tee.c: meroctl tee policy and tee fleet-join — the TEE admission policy of a
  * context's group (SetTeePolicy over D-Bus).
  *
  *   meroctl tee policy CONTEXT [mrtd=HEX]... [tcb=STATUS]...
@@ -58,6 +58,24 @@ tee_policy (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   return CTL_EXIT_OK;
 }
 
+static int
+tee_fleet_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (args == NULL || g_strv_length (args) != 4)
+    return ctl_usage_error (_("usage: meroctl tee fleet-join CONTEXT GROUP APPLICATION ADDRESS"));
+  if (!mero_dbus_node1_call_tee_fleet_join_sync (node, args[0], args[1], args[2], args[3], NULL,
+                                                 &error))
+    return ctl_print_error (error);
+  if (options->json)
+    g_print ("{}\n");
+  else
+    g_print (_("Announced this node's attestation for context %s; an admin admits it "
+               "read-only\n"), args[0]);
+  return CTL_EXIT_OK;
+}
+
 int
 ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 {
@@ -65,5 +83,7 @@ ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 
   if (g_strcmp0 (verb, "policy") == 0)
     return tee_policy (node, options, args + 1);
-  return ctl_usage_error (_("usage: meroctl tee policy …"));
+  if (g_strcmp0 (verb, "fleet-join") == 0)
+    return tee_fleet_join (node, options, args + 1);
+  return ctl_usage_error (_("usage: meroctl tee policy|fleet-join …"));
 }

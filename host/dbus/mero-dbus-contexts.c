@@ -184,6 +184,20 @@ on_set_tee_policy (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
 }
 
 static gboolean
+on_tee_fleet_join (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                   const char *context_id, const char *group_id, const char *application,
+                   const char *address, gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_tee_fleet_join (CONTEXTS (user_data), context_id, group_id, application,
+                                     address, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_tee_fleet_join (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_call (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
          const char *method, const char *args, gpointer user_data)
 {
@@ -249,6 +263,7 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-remove-member", G_CALLBACK (on_remove), service);
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
   g_signal_connect (skeleton, "handle-set-tee-policy", G_CALLBACK (on_set_tee_policy), service);
+  g_signal_connect (skeleton, "handle-tee-fleet-join", G_CALLBACK (on_tee_fleet_join), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);
   g_signal_connect (skeleton, "handle-list-groups", G_CALLBACK (on_list_groups), service);
   g_signal_connect (skeleton, "handle-skip-next-broadcasts", G_CALLBACK (on_skip), service);

@@ -12,6 +12,7 @@
 #include "context/group/mero-group-dag.h"
 #include "node/mero-broadcast.h"
 #include "node/mero-contexts.h"
+#include "node/mero-contexts-tee.h"
 
 G_BEGIN_DECLS
 
@@ -125,6 +126,11 @@ struct _MeroContexts {
   guint gc_idle;             /* a sweep in progress */
   guint gc_removed;
   GPtrArray *joins;          /* GTask of joins in flight */
+  /* mero-contexts-tee.c */
+  gboolean (*tee_verify) (gpointer data, GBytes *quote, MeroTeeVerdict *verdict, GError **error);
+  gpointer tee_verify_data;
+  gboolean tee_accept_mock;
+  GPtrArray *tee_announcers; /* TeeAnnouncer, one per group being joined */
 };
 
 /* mero-contexts.c */

@@ -7,7 +7,12 @@
 
 #include <glib/gi18n.h>
 
+#include <sodium.h>
+
+#include "net/mero-base58.h"
 #include "node/mero-contexts-private.h"
+#include "tee/mero-tee-admission.h"
+#include "tee/mero-tee-quote.h"
 
 static gboolean
 parse_measurement (const char *hex, guint8 out[MERO_GROUP_TEE_MEASUREMENT_LEN], const char *what,
@@ -130,4 +135,261 @@ mero_contexts_tee_policy_variant (const MeroGroupTeePolicy *p)
   g_variant_builder_add (&b, "{sv}", "rtmrs", g_variant_builder_end (&rtmrs));
   g_variant_builder_add (&b, "{sv}", "accept_mock", g_variant_new_boolean (p->accept_mock));
   return g_variant_builder_end (&b);
+}
+
+/* ---- admission: the joining node's announces, the admins' answers ---- */
+
+#define ADMISSIONS_METRIC "mero_tee_admissions_total"
+
+typedef struct {
+  MeroContexts *self;        /* borrowed: announcers go before the manager */
+  guint8 group_id[ID_LEN];
+  MeroBroadcast *msg;        /* the signed announce, published as is */
+  GSource *timer;
+  guint attempt;
+  gint64 started_ms;
+} TeeAnnouncer;
+
+static void
+announcer_free (gpointer data)
+{
+  TeeAnnouncer *a = data;
+
+  if (a->timer != NULL)
+    {
+      g_source_destroy (a->timer);
+      g_source_unref (a->timer);
+    }
+  mero_broadcast_free (a->msg);
+  g_free (a);
+}
+
+GPtrArray *
+mero_contexts_tee_announcers_new (void)
+{
+  return g_ptr_array_new_with_free_func (announcer_free);
+}
+
+static void
+count_admission (MeroContexts *self, const char *result)
+{
+  g_autofree char *labels = g_strdup_printf ("result=\"%s\"", result);
+
+  mero_metrics_counter_add (self->metrics, ADMISSIONS_METRIC, labels, 1, NULL);
+}
+
+static gboolean announce_tick (gpointer data);
+
+static void
+announcer_arm (TeeAnnouncer *a, guint delay_ms)
+{
+  if (a->timer != NULL)
+    {
+      g_source_destroy (a->timer);
+      g_source_unref (a->timer);
+    }
+  a->timer = g_timeout_source_new (delay_ms);
+  g_source_set_callback (a->timer, announce_tick, a, NULL);
+  g_source_attach (a->timer, NULL);
+}
+
+static gboolean
+announce_tick (gpointer data)
+{
+  TeeAnnouncer *a = data;
+  MeroContexts *self = a->self;
+  Group *group = mero_contexts_group_lookup (self, a->group_id);
+  gint64 delay;
+
+  if (group != NULL
+      && mero_group_state_member (mero_group_dag_state (group->dag), self->pk) != NULL)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "tee-admitted",
+                        "MERO_GROUP", group->hex, "MESSAGE",
+                        "group %s: admitted as a read-only member on our attestation",
+                        group->hex);
+      g_ptr_array_remove (self->tee_announcers, a);
+      return G_SOURCE_REMOVE;
+    }
+  delay = mero_tee_announce_next_delay_ms (++a->attempt,
+                                           (guint64) (mero_contexts_now_ms () - a->started_ms));
+  if (group == NULL || delay < 0)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "tee-announce-gave-up",
+                        "MESSAGE", "no admin admitted this node after %u announces; giving up",
+                        a->attempt);
+      count_admission (self, "gave_up");
+      g_ptr_array_remove (self->tee_announcers, a);
+      return G_SOURCE_REMOVE;
+    }
+  mero_contexts_publish (self, group->topic, a->msg);
+  announcer_arm (a, (guint) delay);
+  return G_SOURCE_REMOVE;
+}
+
+static GBytes *
+own_quote (MeroContexts *self, const guint8 report_data[64], GError **error)
+{
+  if (mero_tee_quote_tsm_available (NULL))
+    return mero_tee_quote_tsm (NULL, report_data, error);
+  if (self->tee_accept_mock)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "tee-mock-quote",
+                        "MESSAGE", "no configfs-tsm here: announcing a MOCK quote "
+                                   "(tee.accept_mock=true)");
+      return mero_tee_quote_mock (report_data);
+    }
+  return mero_tee_quote_tsm (NULL, report_data, error);
+}
+
+gboolean
+mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id, const char *group_hex,
+                              const char *application, const char *address, GError **error)
+{
+  g_autoptr (GBytes) ctx_bytes = mero_base58_decode (context_id);
+  g_autoptr (MeroTeeAnnounce) announce = mero_tee_announce_new ();
+  guint8 group_id[ID_LEN], report_data[64];
+  const char *p2p = address != NULL ? g_strrstr (address, "/p2p/") : NULL;
+  g_autofree char *peer = p2p != NULL ? g_strdup (p2p + strlen ("/p2p/")) : NULL;
+  const char *addresses[] = { address, NULL };
+  TeeAnnouncer *a;
+  Group *group;
+
+  if (ctx_bytes == NULL || g_bytes_get_size (ctx_bytes) != ID_LEN || group_hex == NULL
+      || strlen (group_hex) != 2 * ID_LEN || peer == NULL || peer[0] == '\0')
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                   _("Give a context id, a group id (hex) and a member's address ending in "
+                     "/p2p/PEERID"));
+      return FALSE;
+    }
+  for (guint i = 0; i < ID_LEN; i++)
+    {
+      int hi = g_ascii_xdigit_value (group_hex[2 * i]), lo = g_ascii_xdigit_value (group_hex[2 * i + 1]);
+      if (hi < 0 || lo < 0)
+        {
+          g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not a group id"), group_hex);
+          return FALSE;
+        }
+      group_id[i] = (guint8) (hi << 4 | lo);
+    }
+  /* The quote first: a node that cannot attest changes nothing. */
+  randombytes_buf (announce->nonce, sizeof announce->nonce);
+  mero_group_tee_report_data (announce->nonce, self->pk, report_data);
+  g_bytes_unref (announce->quote);
+  announce->quote = own_quote (self, report_data, error);
+  if (announce->quote == NULL)
+    return FALSE;
+  group = mero_contexts_group_ensure (self, group_id, error);
+  if (group == NULL
+      || (mero_contexts_lookup_id (self, g_bytes_get_data (ctx_bytes, NULL)) == NULL
+          && mero_contexts_ctx_add (self, g_bytes_get_data (ctx_bytes, NULL), group, application,
+                                    error) == NULL))
+    return FALSE;
+  memcpy (announce->group_id, group_id, ID_LEN);
+  announce->timestamp_ms = (guint64) g_get_real_time () / 1000;
+  mero_tee_announce_sign (announce, self->sk);
+  if (self->remember_peer != NULL)
+    self->remember_peer (self->peer_store_data, peer, addresses);
+  /* The group's history from the member (it is served to a joiner), so
+   * the admission op applies here when it comes. */
+  mero_contexts_fetch_group (self, group, peer, addresses, NULL, NULL, NULL);
+
+  for (guint i = 0; i < self->tee_announcers->len; i++)
+    if (memcmp (((TeeAnnouncer *) g_ptr_array_index (self->tee_announcers, i))->group_id,
+                group_id, ID_LEN) == 0)
+      g_ptr_array_remove_index (self->tee_announcers, i--);
+  a = g_new0 (TeeAnnouncer, 1);
+  a->self = self;
+  memcpy (a->group_id, group_id, ID_LEN);
+  a->msg = mero_broadcast_new (MERO_BROADCAST_TEE_ANNOUNCE);
+  a->msg->payload = mero_tee_announce_encode (announce);
+  a->started_ms = mero_contexts_now_ms ();
+  g_ptr_array_add (self->tee_announcers, a);
+  mero_contexts_publish (self, group->topic, a->msg);
+  announcer_arm (a, MERO_TEE_ANNOUNCE_FIRST_RETRY_MS);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "tee-announced", "MERO_GROUP",
+                    group->hex, "MESSAGE", "group %s: announced our attestation through %s",
+                    group->hex, peer);
+  return TRUE;
+}
+
+void
+mero_contexts_tee_on_announce (MeroContexts *self, const char *topic, const char *from_peer,
+                               GBytes *payload)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) verify_error = NULL;
+  g_autoptr (MeroTeeAnnounce) announce = NULL;
+  g_autoptr (MeroGroupOp) op = NULL;
+  g_autofree char *why = NULL;
+  g_autofree char *member = NULL;
+  MeroTeeVerdict verdict = { 0 };
+  MeroGroupTeeAdmitResult result;
+  const MeroGroupMember *me;
+  guint8 key_id[ID_LEN], key[ID_LEN];
+  Group *group;
+
+  announce = mero_tee_announce_decode (g_bytes_get_data (payload, NULL),
+                                       g_bytes_get_size (payload), &error);
+  if (announce == NULL)
+    {
+      mero_contexts_count_drop (self, "tee_announce_malformed");
+      return;
+    }
+  group = mero_contexts_group_lookup (self, announce->group_id);
+  if (group == NULL)
+    {
+      mero_contexts_count_drop (self, "unknown_group");
+      return;
+    }
+  if (g_strcmp0 (topic, group->topic) != 0)
+    {
+      mero_contexts_count_drop (self, "wrong_topic");
+      return;
+    }
+  /* Only admins judge; every admin may (the first admission wins, the
+   * others' ops are refused as QUOTE_REUSED / ALREADY_MEMBER). */
+  me = mero_group_state_member (mero_group_dag_state (group->dag), self->pk);
+  if (me == NULL || me->role != MERO_GROUP_ROLE_ADMIN)
+    return;
+  member = mero_contexts_peer_of_key (announce->member);
+  if (mero_group_state_member (mero_group_dag_state (group->dag), announce->member) != NULL)
+    return;   /* re-announces until the node sees its admission */
+  verdict.struct_size = sizeof verdict;
+  if (self->tee_verify == NULL)
+    g_set_error (&verify_error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NOT_ALLOWED,
+                 "this node has no TEE verifier");
+  else
+    (void) self->tee_verify (self->tee_verify_data, announce->quote, &verdict, &verify_error);
+  result = mero_tee_admission_judge (mero_group_dag_state (group->dag), announce,
+                                     verify_error == NULL ? &verdict : NULL, verify_error, &why);
+  count_admission (self, mero_group_tee_admit_reason (result));
+  if (result != MERO_GROUP_TEE_ADMIT_OK)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "tee-admission-refused",
+                        "MERO_GROUP", group->hex, "MERO_PEER", member, "MESSAGE",
+                        "group %s: attestation of %s (via %s) refused: %s: %s", group->hex,
+                        member, from_peer != NULL ? from_peer : "?",
+                        mero_group_tee_admit_reason (result), why);
+      return;
+    }
+  if (!mero_group_dag_current_key (group->dag, key_id, key))
+    {
+      g_warning ("group %s: cannot admit %s: this node does not hold the group key", group->hex,
+                 member);
+      return;
+    }
+  op = mero_tee_admission_build_op (mero_group_dag_state (group->dag), announce, key, &error);
+  sodium_memzero (key, sizeof key);
+  if (op == NULL || !mero_contexts_author (self, group, op, &error))
+    {
+      g_warning ("group %s: cannot admit %s: %s", group->hex, member, error->message);
+      return;
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MERO_EVENT", "tee-admitted-member",
+                    "MERO_GROUP", group->hex, "MERO_PEER", member, "MESSAGE",
+                    "group %s: admitted %s read-only on its attestation%s", group->hex, member,
+                    (verdict.flags & MERO_TEE_VERDICT_MOCK) != 0 ? " (MOCK quote)" : "");
 }

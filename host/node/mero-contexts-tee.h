@@ -21,4 +21,19 @@ gboolean mero_contexts_set_tee_policy (MeroContexts *self, const char *context_i
  * rtmrs (as: none, or four with "" unchecked), accept_mock (b). */
 GVariant *mero_contexts_tee_policy_variant (const MeroGroupTeePolicy *policy);
 
+/* A node that wants in by attestation: fetches the group's history from
+ * the member at @address (a multiaddr ending in /p2p/PEERID), adds the
+ * context, and announces its quote (configfs-tsm, or mock with
+ * tee.accept_mock) on the group topic, again on the back-off of
+ * mero_tee_announce_next_delay_ms() until it is admitted or gives up. */
+gboolean mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id,
+                                       const char *group_id, const char *application,
+                                       const char *address, GError **error);
+
+/* Private to the manager (mero-contexts-net.c, mero-contexts.c). */
+GPtrArray *mero_contexts_tee_announcers_new (void);
+/* A TeeAnnounce received on @topic: admins judge it and admit. */
+void mero_contexts_tee_on_announce (MeroContexts *self, const char *topic, const char *from_peer,
+                                    GBytes *payload);
+
 G_END_DECLS

@@ -1,9 +1,18 @@
-/* test-tee-admission.c: the TEE admission policy between real merod
- * processes (issue 14 item 4): the group admin sets it with meroctl (a
+/* test-tee-admission.c: TEE admission between real merod processes
+ * (issue 14 item 4).
+ *
+ * policy-between-nodes: the group admin sets the policy with meroctl (a
  * signed SET_TEE_POLICY group op), the other member receives the op and
  * shows the same policy in GetContextInfo; a non-admin member's attempt
  * is refused with its reason, and bad input is refused before anything is
- * signed. */
+ * signed.
+ *
+ * fleet-join: a node with tee-mock (tee.accept_mock=true on both) asks in
+ * with meroctl tee fleet-join; while the policy allows another MRTD the
+ * admin refuses it (counted as mrtd_not_allowed); once the admin allows
+ * the mock MRTD the node's next re-announce is admitted: it is a
+ * read-only member, holds the key, reads what the admin wrote, and its
+ * write is refused. */
 #include <string.h>
 
 #include "mero-test-cluster.h"
@@ -11,6 +20,8 @@
 
 #define ZERO_MRTD "000000000000000000000000000000000000000000000000" \
                   "000000000000000000000000000000000000000000000000"
+#define NONZERO_MRTD "111111111111111111111111111111111111111111111111" \
+                     "111111111111111111111111111111111111111111111111"
 #define PROPAGATE_TIMEOUT_MS 15000
 
 typedef struct {
@@ -113,10 +124,117 @@ test_policy_between_nodes (void)
   mero_test_cluster_free (cluster);
 }
 
+static char *
+listen_address (MeroTestCluster *cluster, MeroTestNode *node)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      mero_test_cluster_get_connection (cluster), node->bus_name, "/network/calimero/Node1",
+      "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
+      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_autoptr (GVariant) value = NULL;
+  g_autofree const char **addrs = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  addrs = g_variant_get_strv (value, NULL);
+  g_assert_nonnull (addrs[0]);
+  return g_strdup (addrs[0]);
+}
+
+typedef struct {
+  MeroTestCluster *cluster;
+  MeroTestNode *node;
+  const char *series;
+  guint64 at_least;
+} WaitMetric;
+
+static gboolean
+metric_reached (gpointer user_data)
+{
+  WaitMetric *w = user_data;
+
+  return mero_test_node_metric (w->cluster, w->node, w->series) >= w->at_least;
+}
+
+/* b reads "k" = 1 through its own context (the key reached it). */
+static gboolean
+reads_value (gpointer user_data)
+{
+  Wait *w = user_data;
+  g_autofree char *value = mero_test_node_kv (w->cluster, w->node, w->context_id, "get",
+                                              "{\"key\":\"k\"}", NULL);
+
+  return g_strcmp0 (value, "1") == 0;
+}
+
+static void
+test_fleet_join (void)
+{
+  MeroTestCluster *cluster = mero_test_cluster_new ();
+  MeroTestNode *a = mero_test_cluster_add_node (cluster, "a", 1);
+  MeroTestNode *b = mero_test_cluster_add_node (cluster, "b", 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = NULL, info = NULL;
+  g_autofree char *address = NULL, *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  g_autofree char *out3 = NULL, *err3 = NULL, *write = NULL;
+  const char *context_id, *group_id;
+  gboolean can_write = TRUE;
+  WaitMetric refused = { cluster, a, "mero_tee_admissions_total{result=\"mrtd_not_allowed\"}", 1 };
+  WaitMetric admitted = { cluster, a, "mero_tee_admissions_total{result=\"ok\"}", 1 };
+  Wait w = { cluster, b, NULL };
+
+  mero_test_node_config_set (a, "tee.accept_mock", "true");
+  mero_test_node_config_set (b, "tee.accept_mock", "true");
+  mero_test_node_start (cluster, a);
+  mero_test_node_start (cluster, b);
+  created = mero_test_node_call (cluster, a, "CreateContext", g_variant_new ("(s)", "kv"),
+                                 G_VARIANT_TYPE ("(ss)"), &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, &group_id);
+  w.context_id = context_id;
+  mero_test_node_kv_set (cluster, a, context_id, "k", "1");
+  /* a policy that does not allow tee-mock's all-zero MRTD */
+  g_assert_cmpint (mero_test_node_meroctl (a, (const char *[]) { "tee", "policy", context_id,
+                                                                 "mrtd=" NONZERO_MRTD,
+                                                                 "tcb=UpToDate", "accept-mock",
+                                                                 NULL },
+                                           &out, &err),
+                   ==, 0);
+  address = listen_address (cluster, a);
+  g_assert_cmpint (mero_test_node_meroctl (b, (const char *[]) { "tee", "fleet-join", context_id,
+                                                                 group_id, "kv", address, NULL },
+                                           &out2, &err2),
+                   ==, 0);
+  g_assert_true (mero_test_wait_until (metric_reached, &refused, PROPAGATE_TIMEOUT_MS));
+  g_assert_cmpuint (mero_test_node_metric (cluster, a, admitted.series), ==, 0);
+
+  /* the admin allows the mock MRTD: b's next re-announce gets in */
+  g_assert_cmpint (mero_test_node_meroctl (a, (const char *[]) { "tee", "policy", context_id,
+                                                                 "mrtd=" ZERO_MRTD,
+                                                                 "tcb=UpToDate", "accept-mock",
+                                                                 NULL },
+                                           &out3, &err3),
+                   ==, 0);
+  g_assert_true (mero_test_wait_until (metric_reached, &admitted, PROPAGATE_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_until (reads_value, &w, PROPAGATE_TIMEOUT_MS));
+  info = mero_test_node_info (cluster, b, context_id);
+  g_assert_true (g_variant_lookup (info, "can_write", "b", &can_write));
+  g_assert_false (can_write);
+  write = mero_test_node_kv (cluster, b, context_id, "set", "{\"key\":\"x\",\"value\":2}",
+                             &error);
+  g_assert_null (write);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "may not write"));
+  mero_test_cluster_free (cluster);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tee/admission/policy-between-nodes", test_policy_between_nodes);
+  g_test_add_func ("/tee/admission/fleet-join", test_fleet_join);
   return g_test_run ();
 }
