@@ -230,11 +230,57 @@ test_fleet_join (void)
   mero_test_cluster_free (cluster);
 }
 
+/* The admitting node runs without tee.accept_mock: the verifier refuses
+ * the mock quote, whatever the policy says, and the node stays out. */
+static void
+test_mock_refused_without_accept_mock (void)
+{
+  MeroTestCluster *cluster = mero_test_cluster_new ();
+  MeroTestNode *a = mero_test_cluster_add_node (cluster, "a", 1);
+  MeroTestNode *b = mero_test_cluster_add_node (cluster, "b", 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = NULL;
+  g_autofree char *address = NULL, *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  g_autofree char *value = NULL;
+  const char *context_id, *group_id;
+  WaitMetric refused = { cluster, a, "mero_tee_admissions_total{result=\"verifier_refused\"}",
+                         2 };
+
+  mero_test_node_config_set (b, "tee.accept_mock", "true");
+  mero_test_node_start (cluster, a);
+  mero_test_node_start (cluster, b);
+  created = mero_test_node_call (cluster, a, "CreateContext", g_variant_new ("(s)", "kv"),
+                                 G_VARIANT_TYPE ("(ss)"), &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, &group_id);
+  mero_test_node_kv_set (cluster, a, context_id, "k", "1");
+  g_assert_cmpint (mero_test_node_meroctl (a, (const char *[]) { "tee", "policy", context_id,
+                                                                 "mrtd=" ZERO_MRTD,
+                                                                 "tcb=UpToDate", "accept-mock",
+                                                                 NULL },
+                                           &out, &err),
+                   ==, 0);
+  address = listen_address (cluster, a);
+  g_assert_cmpint (mero_test_node_meroctl (b, (const char *[]) { "tee", "fleet-join", context_id,
+                                                                 group_id, "kv", address, NULL },
+                                           &out2, &err2),
+                   ==, 0);
+  /* refused on the announce and again on the re-announce */
+  g_assert_true (mero_test_wait_until (metric_reached, &refused, PROPAGATE_TIMEOUT_MS));
+  g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_admissions_total{result=\"ok\"}"),
+                    ==, 0);
+  value = mero_test_node_kv (cluster, b, context_id, "get", "{\"key\":\"k\"}", NULL);
+  g_assert_null (value);
+  mero_test_cluster_free (cluster);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tee/admission/policy-between-nodes", test_policy_between_nodes);
   g_test_add_func ("/tee/admission/fleet-join", test_fleet_join);
+  g_test_add_func ("/tee/admission/mock-refused-without-accept-mock",
+                   test_mock_refused_without_accept_mock);
   return g_test_run ();
 }
