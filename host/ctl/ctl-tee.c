@@ -1,5 +1,6 @@
-/* ctl-tee.c: meroctl tee policy and tee fleet-join — the TEE admission policy of a
- * context's group (SetTeePolicy over D-Bus).
+/* ctl-tee.c: meroctl tee info|attest|fleet-join|policy — TEE admission
+ * over D-Bus (info and attest: this node; fleet-join: ask in by
+ * attestation; policy: the policy of a context's group, SetTeePolicy).
  *
  *   meroctl tee policy CONTEXT [mrtd=HEX]... [tcb=STATUS]...
  *                      [rtmrs=R0,R1,R2,R3] [accept-mock]
@@ -76,6 +77,54 @@ tee_fleet_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   return CTL_EXIT_OK;
 }
 
+static int
+tee_info (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) info = NULL;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (args != NULL && args[0] != NULL)
+    return ctl_usage_error (_("usage: meroctl tee info"));
+  if (!mero_dbus_node1_call_tee_info_sync (node, &info, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    {
+      ctl_print_json_variant (info);
+      return CTL_EXIT_OK;
+    }
+  g_variant_iter_init (&iter, info);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autofree char *text = ctl_format_value (value, "  ");
+
+      ctl_print_labelled (key, text);
+      g_variant_unref (value);
+    }
+  return CTL_EXIT_OK;
+}
+
+/* The quote in hex on stdout (e.g. for merod tee verify on another host). */
+static int
+tee_attest (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *quote = NULL, *report_data = NULL;
+
+  if (args != NULL && args[0] != NULL && args[1] != NULL)
+    return ctl_usage_error (_("usage: meroctl tee attest [NONCE_HEX]"));
+  if (!mero_dbus_node1_call_tee_attest_sync (node, args != NULL && args[0] != NULL ? args[0] : "",
+                                             &quote, &report_data, NULL, &error))
+    return ctl_print_error (error);
+  if (options->json)
+    g_print ("{\"quote\":\"%s\",\"report_data\":\"%s\"}\n", quote, report_data);
+  else
+    g_print ("%s\n", quote);
+  return CTL_EXIT_OK;
+}
+
 int
 ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 {
@@ -85,5 +134,9 @@ ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args)
     return tee_policy (node, options, args + 1);
   if (g_strcmp0 (verb, "fleet-join") == 0)
     return tee_fleet_join (node, options, args + 1);
-  return ctl_usage_error (_("usage: meroctl tee policy|fleet-join …"));
+  if (g_strcmp0 (verb, "info") == 0)
+    return tee_info (node, options, args + 1);
+  if (g_strcmp0 (verb, "attest") == 0)
+    return tee_attest (node, options, args + 1);
+  return ctl_usage_error (_("usage: meroctl tee info|attest|fleet-join|policy …"));
 }

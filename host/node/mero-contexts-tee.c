@@ -393,3 +393,56 @@ mero_contexts_tee_on_announce (MeroContexts *self, const char *topic, const char
                     "group %s: admitted %s read-only on its attestation%s", group->hex, member,
                     (verdict.flags & MERO_TEE_VERDICT_MOCK) != 0 ? " (MOCK quote)" : "");
 }
+
+/* ---- what this node can do (TeeInfo, TeeAttest) ---- */
+
+GVariant *
+mero_contexts_tee_info (MeroContexts *self)
+{
+  GVariantBuilder b;
+  gboolean tsm = mero_tee_quote_tsm_available (NULL);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "configfs_tsm", g_variant_new_boolean (tsm));
+  g_variant_builder_add (&b, "{sv}", "tsm_path", g_variant_new_string (MERO_TEE_TSM_REPORT_DIR));
+  g_variant_builder_add (&b, "{sv}", "accept_mock", g_variant_new_boolean (self->tee_accept_mock));
+  g_variant_builder_add (&b, "{sv}", "can_attest",
+                         g_variant_new_boolean (tsm || self->tee_accept_mock));
+  g_variant_builder_add (&b, "{sv}", "quote_source",
+                         g_variant_new_string (tsm                     ? "configfs-tsm"
+                                               : self->tee_accept_mock ? "mock"
+                                                                       : "none"));
+  g_variant_builder_add (&b, "{sv}", "can_verify", g_variant_new_boolean (self->tee_verify != NULL));
+  g_variant_builder_add (&b, "{sv}", "member_key",
+                         g_variant_new_take_string (hex_of (self->pk, ID_LEN)));
+  return g_variant_builder_end (&b);
+}
+
+GBytes *
+mero_contexts_tee_attest (MeroContexts *self, const char *nonce_hex,
+                          guint8 report_data[MERO_TEE_REPORT_DATA_LEN], GError **error)
+{
+  guint8 nonce[MERO_GROUP_TEE_NONCE_LEN];
+
+  if (nonce_hex == NULL || nonce_hex[0] == '\0')
+    randombytes_buf (nonce, sizeof nonce);
+  else
+    {
+      if (strlen (nonce_hex) != 2 * sizeof nonce)
+        goto bad;
+      for (guint i = 0; i < sizeof nonce; i++)
+        {
+          int hi = g_ascii_xdigit_value (nonce_hex[2 * i]);
+          int lo = g_ascii_xdigit_value (nonce_hex[2 * i + 1]);
+          if (hi < 0 || lo < 0)
+            goto bad;
+          nonce[i] = (guint8) (hi << 4 | lo);
+        }
+    }
+  mero_group_tee_report_data (nonce, self->pk, report_data);
+  return own_quote (self, report_data, error);
+bad:
+  g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_INVALID_ARGUMENT,
+               _("The nonce must be %d hex digits"), (int) (2 * sizeof nonce));
+  return NULL;
+}

@@ -30,6 +30,16 @@ gboolean mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_i
                                        const char *group_id, const char *application,
                                        const char *address, GError **error);
 
+/* (transfer floating) a{sv}: configfs_tsm (b), tsm_path (s), accept_mock
+ * (b), can_attest (b), quote_source ("configfs-tsm", "mock", "none"),
+ * can_verify (b), member_key (s, hex). */
+GVariant *mero_contexts_tee_info (MeroContexts *self);
+/* (transfer full) this node's quote over nonce || sha256(member key), the
+ * nonce from @nonce_hex (64 hex digits) or random when empty; the report
+ * data goes to @report_data. */
+GBytes *mero_contexts_tee_attest (MeroContexts *self, const char *nonce_hex,
+                                  guint8 report_data[64], GError **error);
+
 /* Private to the manager (mero-contexts-net.c, mero-contexts.c). */
 GPtrArray *mero_contexts_tee_announcers_new (void);
 /* A TeeAnnounce received on @topic: admins judge it and admit. */

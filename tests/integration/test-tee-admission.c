@@ -274,11 +274,68 @@ test_mock_refused_without_accept_mock (void)
   mero_test_cluster_free (cluster);
 }
 
+/* tee info says where quotes come from; tee attest gives a quote bound
+ * to the node's key that merod tee verify accepts (mock here); a node
+ * with neither configfs-tsm nor tee.accept_mock says it cannot attest. */
+static void
+test_info_and_attest (void)
+{
+  MeroTestCluster *cluster = mero_test_cluster_new ();
+  MeroTestNode *a = mero_test_cluster_add_node (cluster, "a", 0);
+  MeroTestNode *b = mero_test_cluster_add_node (cluster, "b", 0);
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+  g_autofree char *quote_path = NULL, *vout = NULL, *verr = NULL;
+  const char *nonce = "0102030405060708091011121314151617181920212223242526272829303132";
+  gboolean tsm = g_file_test ("/sys/kernel/config/tsm/report", G_FILE_TEST_IS_DIR);
+  int status = -1;
+
+  mero_test_node_config_set (a, "tee.accept_mock", "true");
+  mero_test_node_start (cluster, a);
+  mero_test_node_start (cluster, b);
+  g_assert_cmpint (mero_test_node_meroctl (a, (const char *[]) { "--json", "tee", "info", NULL },
+                                           &out, &err),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "\"accept_mock\":true"));
+  if (!tsm)
+    g_assert_nonnull (strstr (out, "\"quote_source\":\"mock\""));
+  g_assert_cmpint (mero_test_node_meroctl (a, (const char *[]) { "tee", "attest", nonce, NULL },
+                                           &out2, &err2),
+                   ==, 0);
+  g_strstrip (out2);
+  if (!tsm)
+    {
+      /* MOCK_TDX_QUOTE_V1 || nonce || sha256(key) || zeros */
+      g_assert_true (g_str_has_prefix (out2, "4d4f434b5f5444585f51554f54455f5631"));
+      g_assert_nonnull (strstr (out2, nonce));
+      quote_path = g_build_filename (a->home, "quote.hex", NULL);
+      g_assert_true (g_file_set_contents (quote_path, out2, -1, NULL));
+      {
+        /* no collateral needed for a mock quote: the (empty) home will do */
+        const char *argv[] = { mero_test_merod_path (), "tee", "verify", quote_path, a->home, "--home",
+                               a->home, NULL };
+        g_autoptr (GError) error = NULL;
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                     &vout, &verr, &status, &error));
+        g_assert_no_error (error);
+        if (!g_spawn_check_wait_status (status, NULL))
+          g_error ("merod tee verify: %s %s", vout, verr);
+        g_assert_nonnull (strstr (vout, nonce));
+      }
+      /* b has neither: it says so, naming configfs-tsm's path */
+      g_assert_cmpint (mero_test_node_meroctl (b, (const char *[]) { "tee", "attest", NULL },
+                                               &out3, &err3),
+                       ==, 1);
+      g_assert_nonnull (strstr (err3, "/sys/kernel/config/tsm/report"));
+    }
+  mero_test_cluster_free (cluster);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tee/admission/policy-between-nodes", test_policy_between_nodes);
+  g_test_add_func ("/tee/admission/info-and-attest", test_info_and_attest);
   g_test_add_func ("/tee/admission/fleet-join", test_fleet_join);
   g_test_add_func ("/tee/admission/mock-refused-without-accept-mock",
                    test_mock_refused_without_accept_mock);
