@@ -167,6 +167,7 @@ start_server (MeroNode *node)
   options.started_us = node->started_us;
   options.registry = node->registry;
   options.events = node->events;
+  options.contexts = node->contexts;
   if (node->network != NULL)
     {
       options.network = mero_node_network_get_network (node->network);

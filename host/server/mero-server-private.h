@@ -29,6 +29,7 @@ struct _MeroServer {
   MeroNodeEvents *events;
   MeroNetwork *network;         /* nullable */
   GStrv p2p_addresses;
+  struct _MeroContexts *contexts;   /* nullable */
 
   char *token;
   char *address_file;
@@ -62,6 +63,10 @@ void mero_server_handle_plugins (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_peers (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_metrics (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_jsonrpc (MeroServer *server, SoupServerMessage *msg);
+/* mero-server-tee.c */
+void mero_server_handle_tee_info (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_tee_attest (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_tee_fleet_join (MeroServer *server, SoupServerMessage *msg);
 
 /* Event streams (mero-server-sse.c). */
 MeroServerSse *mero_server_sse_new (MeroServer *server);

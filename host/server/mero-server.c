@@ -45,6 +45,9 @@ typedef enum {
   ROUTE_EVENTS,
   ROUTE_METRICS,
   ROUTE_JSONRPC,
+  ROUTE_TEE_INFO,
+  ROUTE_TEE_ATTEST,
+  ROUTE_TEE_FLEET_JOIN,
   ROUTE_OTHER,
 } Route;
 
@@ -60,6 +63,9 @@ static const struct {
   [ROUTE_EVENTS] = { "/admin-api/events", "GET", "events" },
   [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
   [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
+  [ROUTE_TEE_INFO] = { "/admin-api/tee/info", "GET", "tee_info" },
+  [ROUTE_TEE_ATTEST] = { "/admin-api/tee/attest", "POST", "tee_attest" },
+  [ROUTE_TEE_FLEET_JOIN] = { "/admin-api/tee/fleet-join", "POST", "tee_fleet_join" },
   [ROUTE_OTHER] = { NULL, NULL, "other" },
 };
 
@@ -357,6 +363,15 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
     case ROUTE_JSONRPC:
       mero_server_handle_jsonrpc (server, msg);
       break;
+    case ROUTE_TEE_INFO:
+      mero_server_handle_tee_info (server, msg);
+      break;
+    case ROUTE_TEE_ATTEST:
+      mero_server_handle_tee_attest (server, msg);
+      break;
+    case ROUTE_TEE_FLEET_JOIN:
+      mero_server_handle_tee_fleet_join (server, msg);
+      break;
     case ROUTE_OTHER:
     default:
       g_assert_not_reached ();
@@ -463,6 +478,7 @@ mero_server_new (const MeroServerOptions *options)
   server->version = g_strdup (options->version);
   server->started_us = options->started_us;
   server->registry = options->registry;
+  server->contexts = options->contexts;
   server->events = options->events;
   server->network = options->network;
   server->p2p_addresses = options->p2p_addresses != NULL

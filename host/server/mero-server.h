@@ -42,6 +42,7 @@ typedef struct {
   MeroNodeEvents *events;        /* borrowed; outlives the server */
   MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
   const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
+  struct _MeroContexts *contexts; /* borrowed, nullable; outlives the server (tee routes) */
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;

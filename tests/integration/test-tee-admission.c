@@ -15,6 +15,8 @@
  * write is refused. */
 #include <string.h>
 
+#include <libsoup/soup.h>
+
 #include "mero-test-cluster.h"
 #include "mero-test-daemon.h"
 
@@ -330,12 +332,79 @@ test_info_and_attest (void)
   mero_test_cluster_free (cluster);
 }
 
+/* @method @path on @node's admin API (its first URL of http.address,
+ * with its http.token when there is one); returns the body. */
+static char *
+http (MeroTestNode *node, const char *method, const char *path, const char *body,
+      guint *status)
+{
+  g_autofree char *address_file = g_build_filename (node->home, "http.address", NULL);
+  g_autofree char *token_file = g_build_filename (node->home, "http.token", NULL);
+  g_autofree char *urls = NULL, *token = NULL, *full = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (address_file, &urls, NULL, NULL));
+  lines = g_strsplit (urls, "\n", -1);
+  full = g_strconcat (lines[0], path, NULL);
+  msg = soup_message_new (method, full);
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  if (g_file_get_contents (token_file, &token, NULL, NULL))
+    {
+      g_autofree char *value = g_strdup_printf ("Bearer %s", g_strstrip (token));
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                    value);
+    }
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  return g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+}
+
+static void
+test_http (void)
+{
+  MeroTestCluster *cluster = mero_test_cluster_new ();
+  MeroTestNode *a = mero_test_cluster_add_node (cluster, "a", 0);
+  g_autofree char *info = NULL, *attest = NULL, *join = NULL, *bad = NULL;
+  const char *nonce = "0102030405060708091011121314151617181920212223242526272829303132";
+  gboolean tsm = g_file_test ("/sys/kernel/config/tsm/report", G_FILE_TEST_IS_DIR);
+  guint status = 0;
+
+  mero_test_node_config_set (a, "tee.accept_mock", "true");
+  mero_test_node_start (cluster, a);
+  info = http (a, "GET", "/admin-api/tee/info", NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (info, "\"accept_mock\":true"));
+  g_assert_nonnull (strstr (info, "\"member_key\""));
+  attest = http (a, "POST", "/admin-api/tee/attest", "{\"nonce\":\"0102030405060708091011121314151617181920212223242526272829303132\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  if (!tsm)
+    g_assert_nonnull (strstr (attest, "\"quote\":\"4d4f434b5f5444585f51554f54455f5631"));
+  g_assert_nonnull (strstr (attest, nonce));
+  /* refused with the reason, nothing announced */
+  join = http (a, "POST", "/admin-api/tee/fleet-join", "{\"context_id\":\"x\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_nonnull (strstr (join, "Give a context id"));
+  bad = http (a, "POST", "/admin-api/tee/attest", "[[[[1]]]]", &status);
+  g_assert_cmpuint (status, ==, 400);
+  mero_test_cluster_free (cluster);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tee/admission/policy-between-nodes", test_policy_between_nodes);
   g_test_add_func ("/tee/admission/info-and-attest", test_info_and_attest);
+  g_test_add_func ("/tee/admission/http", test_http);
   g_test_add_func ("/tee/admission/fleet-join", test_fleet_join);
   g_test_add_func ("/tee/admission/mock-refused-without-accept-mock",
                    test_mock_refused_without_accept_mock);
