@@ -278,7 +278,7 @@ test_admission_flow (void)
   expect (dag, a, TRUE, MERO_GROUP_TEE_ADMIT_OK, NULL);
   admit = mero_tee_admission_build_op (mero_group_dag_state (dag), a, key, &error);
   g_assert_no_error (error);
-  g_bytes_unref (author (dag, g_steal_pointer (&admit), &owner));
+  g_bytes_unref (author (dag, admit, &owner));
   g_assert_cmpuint (mero_group_state_member (mero_group_dag_state (dag), node.pk)->role, ==,
                     MERO_GROUP_ROLE_READ_ONLY);
   g_assert_false (mero_group_state_can_write (mero_group_dag_state (dag), node.pk));
