@@ -23,6 +23,8 @@ int ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args);
  * over D-Bus or the admin API (--url). */
 int ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 int ctl_blob_http (const CtlOptions *options, const char *url, const char *token, char **args);
+/* ctl-tee.c: tee policy. */
+int ctl_tee (MeroDBusNode1 *node, const CtlOptions *options, char **args);
 
 /* ctl-watch.c: StateChanged signals until interrupted or --count. */
 int ctl_watch (MeroDBusNode1 *node, const CtlOptions *options);

@@ -40,7 +40,7 @@
 #define MERO_DBUS_NAME_ENV "MERO_DBUS_NAME"
 
 static const char *const commands[] = { "info", "plugins", "peers", "context",
-                                        "call", "group", "watch", "blob", NULL };
+                                        "call", "group", "watch", "blob", "tee", NULL };
 
 static gboolean
 is_http_command (const char *name)
@@ -62,6 +62,8 @@ run_command (MeroDBusNode1 *node, const CtlOptions *options, const char *command
     return ctl_group (node, options, args);
   if (g_str_equal (command, "blob"))
     return ctl_blob (node, options, args);
+  if (g_str_equal (command, "tee"))
+    return ctl_tee (node, options, args);
   if (!no_args)
     {
       g_autofree char *message =

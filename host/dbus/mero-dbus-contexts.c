@@ -11,6 +11,7 @@
 
 #include "context/group/mero-group-types.h"
 #include "context/kv/mero-kv.h"
+#include "node/mero-contexts-tee.h"
 #include "context/state/mero-state.h"
 
 static const GDBusErrorEntry contexts_errors[] = {
@@ -168,6 +169,67 @@ on_remove (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const cha
 }
 
 static gboolean
+on_set_tee_policy (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                   const char *context_id, const char *const *mrtds,
+                   const char *const *tcb_statuses, const char *const *rtmrs,
+                   gboolean accept_mock, gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_set_tee_policy (CONTEXTS (user_data), context_id, mrtds, tcb_statuses, rtmrs,
+                                     accept_mock, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_set_tee_policy (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_tee_fleet_join (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                   const char *context_id, const char *group_id, const char *application,
+                   const char *address, gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_tee_fleet_join (CONTEXTS (user_data), context_id, group_id, application,
+                                     address, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_tee_fleet_join (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_tee_info (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  mero_dbus_node1_complete_tee_info (skeleton, invocation,
+                                     mero_contexts_tee_info (CONTEXTS (user_data)));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_tee_attest (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *nonce,
+               gpointer user_data)
+{
+  GError *error = NULL;
+  guint8 report_data[64];
+  g_autoptr (GBytes) quote = mero_contexts_tee_attest (CONTEXTS (user_data), nonce, report_data,
+                                                       &error);
+  g_autoptr (GString) quote_hex = g_string_new (NULL);
+  g_autoptr (GString) rd_hex = g_string_new (NULL);
+  gsize len = 0;
+  const guint8 *data;
+
+  if (quote == NULL)
+    return return_error (invocation, error);
+  data = g_bytes_get_data (quote, &len);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (quote_hex, "%02x", data[i]);
+  for (gsize i = 0; i < sizeof report_data; i++)
+    g_string_append_printf (rd_hex, "%02x", report_data[i]);
+  mero_dbus_node1_complete_tee_attest (skeleton, invocation, quote_hex->str, rd_hex->str);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_call (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
          const char *method, const char *args, gpointer user_data)
 {
@@ -232,6 +294,10 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-leave-context", G_CALLBACK (on_leave), service);
   g_signal_connect (skeleton, "handle-remove-member", G_CALLBACK (on_remove), service);
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
+  g_signal_connect (skeleton, "handle-set-tee-policy", G_CALLBACK (on_set_tee_policy), service);
+  g_signal_connect (skeleton, "handle-tee-fleet-join", G_CALLBACK (on_tee_fleet_join), service);
+  g_signal_connect (skeleton, "handle-tee-info", G_CALLBACK (on_tee_info), service);
+  g_signal_connect (skeleton, "handle-tee-attest", G_CALLBACK (on_tee_attest), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);
   g_signal_connect (skeleton, "handle-list-groups", G_CALLBACK (on_list_groups), service);
   g_signal_connect (skeleton, "handle-skip-next-broadcasts", G_CALLBACK (on_skip), service);

@@ -233,6 +233,10 @@ mero_broadcast_encode (const MeroBroadcast *msg)
       bm.payload_case = MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_SIGNED_GROUP_OP;
       bm.signed_group_op = bin_bytes (msg->payload);
       break;
+    case MERO_BROADCAST_TEE_ANNOUNCE:
+      bm.payload_case = MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_TEE_ANNOUNCE;
+      bm.tee_announce = bin_bytes (msg->payload);
+      break;
     case MERO_BROADCAST_GROUP_HEARTBEAT:
       gh.group_id = bin (msg->id, ID_LEN);
       gh.heads = heads;
@@ -297,6 +301,12 @@ decode_broadcast (const Mero__Node__BroadcastMessage *bm, MeroBroadcast *msg, GE
       if (bm->signed_group_op.len == 0)
         return fail (error, MERO_BROADCAST_ERROR_MALFORMED, "an empty group op");
       msg->payload = g_bytes_new (bm->signed_group_op.data, bm->signed_group_op.len);
+      return TRUE;
+    case MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_TEE_ANNOUNCE:
+      msg->kind = MERO_BROADCAST_TEE_ANNOUNCE;
+      if (bm->tee_announce.len == 0)
+        return fail (error, MERO_BROADCAST_ERROR_MALFORMED, "an empty TEE announce");
+      msg->payload = g_bytes_new (bm->tee_announce.data, bm->tee_announce.len);
       return TRUE;
     case MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_GROUP_STATE_HEARTBEAT:
       {

@@ -51,6 +51,7 @@ typedef enum {
   MERO_BROADCAST_GROUP_HEARTBEAT,
   MERO_BROADCAST_GROUP_DELTA,
   MERO_BROADCAST_GROUP_NOTIFICATION,
+  MERO_BROADCAST_TEE_ANNOUNCE,        /* payload: a TeeAnnounce, verbatim */
 } MeroBroadcastKind;
 
 typedef struct {

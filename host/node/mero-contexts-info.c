@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "net/mero-base58.h"
+#include "node/mero-contexts-tee.h"
 #include "store/mero-store-keys.h"
 
 static GVariant *
@@ -131,6 +132,10 @@ mero_contexts_info (MeroContexts *self, const char *context_id, GError **error)
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
   add_summary (self, ctx, &b);
   g_variant_builder_add (&b, "{sv}", "members", members_variant (ctx->group, FALSE));
+  if (mero_group_state_tee_policy (mero_group_dag_state (ctx->group->dag)) != NULL)
+    g_variant_builder_add (&b, "{sv}", "tee_policy",
+                           mero_contexts_tee_policy_variant (
+                             mero_group_state_tee_policy (mero_group_dag_state (ctx->group->dag))));
   peers = self->transport->topic_peers (self->transport_data, ctx->b58);
   g_variant_builder_add (&b, "{sv}", "peers",
                          g_variant_new_strv (peers != NULL ? (const char *const *) peers : none,

@@ -548,6 +548,9 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
           mero_contexts_group_receive (self, group, msg->payload, from_peer, NULL);
         return;
       }
+    case MERO_BROADCAST_TEE_ANNOUNCE:
+      mero_contexts_tee_on_announce (self, topic, from_peer, msg->payload);
+      return;
     case MERO_BROADCAST_GROUP_HEARTBEAT:
     case MERO_BROADCAST_GROUP_DELTA:
     case MERO_BROADCAST_GROUP_NOTIFICATION:

@@ -12,6 +12,7 @@
 #include "context/group/mero-group-dag.h"
 #include "node/mero-broadcast.h"
 #include "node/mero-contexts.h"
+#include "node/mero-contexts-tee.h"
 
 G_BEGIN_DECLS
 
@@ -127,6 +128,11 @@ struct _MeroContexts {
   GPtrArray *joins;          /* GTask of joins in flight */
   GVariant *(*info_extra) (const char *context_id, gpointer data);
   gpointer info_extra_data;
+  /* mero-contexts-tee.c */
+  gboolean (*tee_verify) (gpointer data, GBytes *quote, MeroTeeVerdict *verdict, GError **error);
+  gpointer tee_verify_data;
+  gboolean tee_accept_mock;
+  GPtrArray *tee_announcers; /* TeeAnnouncer, one per group being joined */
 };
 
 /* mero-contexts.c */

@@ -166,6 +166,7 @@ mero_contexts_unref (MeroContexts *self)
   g_hash_table_unref (self->contexts);
   g_hash_table_unref (self->groups);
   g_ptr_array_unref (self->joins);
+  g_ptr_array_unref (self->tee_announcers);
   mero_metrics_unref (self->metrics);
   sodium_memzero (self->sk, sizeof self->sk);
   g_free (self->peer_id);
@@ -201,6 +202,7 @@ mero_contexts_free (MeroContexts *self)
     g_source_remove (self->gc_idle);
   self->gc_source = self->gc_idle = 0;
   mero_contexts_cancel_joins (self);
+  g_ptr_array_set_size (self->tee_announcers, 0);
   /* Delta stores borrow the store: close them now, whoever still holds
    * a reference to the manager. */
   g_hash_table_remove_all (self->contexts);
@@ -538,6 +540,10 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->listen_addresses_data = config->listen_addresses_data;
   self->remember_peer = config->remember_peer;
   self->reach_peer = config->reach_peer;
+  self->tee_verify = config->tee_verify;
+  self->tee_verify_data = config->tee_verify_data;
+  self->tee_accept_mock = config->tee_accept_mock;
+  self->tee_announcers = mero_contexts_tee_announcers_new ();
   self->peer_store_data = config->peer_store_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   self->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ctx_free);

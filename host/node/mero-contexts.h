@@ -20,6 +20,8 @@
 
 #include <gio/gio.h>
 
+#include <mero-sdk.h>
+
 #include "metrics/mero-metrics.h"
 #include "context/delta/mero-delta-store.h"
 #include "node/mero-node-transport.h"
@@ -74,6 +76,13 @@ typedef struct {
   void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);
   GStrv (*reach_peer) (gpointer data, const char *peer_id);
   gpointer peer_store_data;
+  /* TEE admission (NULL: this node judges no attestation).  @tee_verify
+   * runs the loaded verifier on @quote with the node's collateral, time
+   * and tee.accept_mock; @tee_accept_mock also makes this node announce a
+   * mock quote where it has no configfs-tsm. */
+  gboolean (*tee_verify) (gpointer data, GBytes *quote, MeroTeeVerdict *verdict, GError **error);
+  gpointer tee_verify_data;
+  gboolean tee_accept_mock;
 } MeroContextsConfig;
 
 typedef struct _MeroContexts MeroContexts;

@@ -12,6 +12,7 @@
 #include "mero-build-config.h"
 #include "node/mero-home-lock.h"
 #include "node/mero-home.h"
+#include "tee/mero-tee-verify.h"
 #include "node/mero-contexts.h"
 #include "node/mero-node-client.h"
 #include "node/mero-node-network.h"
@@ -171,6 +172,7 @@ start_server (MeroNode *node)
   options.registry = node->registry;
   options.events = node->events;
   options.blobs = node->blobs;
+  options.contexts = node->contexts;
   if (node->network != NULL)
     {
       options.network = mero_node_network_get_network (node->network);
@@ -304,6 +306,28 @@ start_sync (MeroNode *node)
     }
 }
 
+/* TEE admission: the loaded verifier for the quote's format, the home's
+ * collateral (read per quote: the operator refreshes it), now, and
+ * tee.accept_mock. */
+static gboolean
+tee_verify (gpointer user_data, GBytes *quote, MeroTeeVerdict *verdict, GError **error)
+{
+  MeroNode *node = user_data;
+  g_autofree char *dir = g_path_is_absolute (node->config->tee_collateral_dir)
+                             ? g_strdup (node->config->tee_collateral_dir)
+                             : g_build_filename (node->home, node->config->tee_collateral_dir, NULL);
+  g_autoptr (GPtrArray) collateral = mero_tee_collateral_load (dir, error);
+  const MeroLoadedTeeVerifier *verifier;
+
+  if (collateral == NULL)
+    return FALSE;
+  verifier = mero_tee_pick_verifier (node->registry, quote, error);
+  return verifier != NULL
+         && mero_tee_verify_quote (verifier, quote, collateral, g_get_real_time () / G_USEC_PER_SEC,
+                                   node->config->tee_accept_mock ? MERO_TEE_VERIFY_ACCEPT_MOCK : 0,
+                                   verdict, error);
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -333,6 +357,9 @@ start_contexts (MeroNode *node, GError **error)
   config.remember_peer = remember_peer;
   config.reach_peer = reach_peer;
   config.peer_store_data = node;
+  config.tee_verify = tee_verify;
+  config.tee_verify_data = node;
+  config.tee_accept_mock = node->config->tee_accept_mock;
   node->contexts = mero_contexts_new (&config, error);
   sodium_memzero (sk, sizeof sk);
   if (node->contexts == NULL)

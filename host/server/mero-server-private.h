@@ -30,6 +30,7 @@ struct _MeroServer {
   MeroNetwork *network;         /* nullable */
   GStrv p2p_addresses;
   MeroBlobManager *blobs;       /* nullable */
+  struct _MeroContexts *contexts;   /* nullable */
 
   char *token;
   char *address_file;
@@ -63,6 +64,10 @@ void mero_server_handle_plugins (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_peers (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_metrics (MeroServer *server, SoupServerMessage *msg);
 void mero_server_handle_jsonrpc (MeroServer *server, SoupServerMessage *msg);
+/* mero-server-tee.c */
+void mero_server_handle_tee_info (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_tee_attest (MeroServer *server, SoupServerMessage *msg);
+void mero_server_handle_tee_fleet_join (MeroServer *server, SoupServerMessage *msg);
 
 /* Blobs (mero-server-blobs.c).  An upload is recognised and set up in
  * the early handler (its own body limit, streamed body); begin_upload

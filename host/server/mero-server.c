@@ -46,6 +46,9 @@ typedef enum {
   ROUTE_METRICS,
   ROUTE_JSONRPC,
   ROUTE_BLOBS,
+  ROUTE_TEE_INFO,
+  ROUTE_TEE_ATTEST,
+  ROUTE_TEE_FLEET_JOIN,
   ROUTE_OTHER,
 } Route;
 
@@ -62,6 +65,9 @@ static const struct {
   [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
   [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
   [ROUTE_BLOBS] = { "/admin-api/blobs", NULL, "blobs" },   /* and /admin-api/blobs/{id} */
+  [ROUTE_TEE_INFO] = { "/admin-api/tee/info", "GET", "tee_info" },
+  [ROUTE_TEE_ATTEST] = { "/admin-api/tee/attest", "POST", "tee_attest" },
+  [ROUTE_TEE_FLEET_JOIN] = { "/admin-api/tee/fleet-join", "POST", "tee_fleet_join" },
   [ROUTE_OTHER] = { NULL, NULL, "other" },
 };
 
@@ -375,6 +381,15 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
     case ROUTE_BLOBS:
       mero_server_handle_blobs (server, msg, path);
       break;
+    case ROUTE_TEE_INFO:
+      mero_server_handle_tee_info (server, msg);
+      break;
+    case ROUTE_TEE_ATTEST:
+      mero_server_handle_tee_attest (server, msg);
+      break;
+    case ROUTE_TEE_FLEET_JOIN:
+      mero_server_handle_tee_fleet_join (server, msg);
+      break;
     case ROUTE_OTHER:
     default:
       g_assert_not_reached ();
@@ -481,6 +496,7 @@ mero_server_new (const MeroServerOptions *options)
   server->version = g_strdup (options->version);
   server->started_us = options->started_us;
   server->registry = options->registry;
+  server->contexts = options->contexts;
   server->events = options->events;
   server->network = options->network;
   server->blobs = options->blobs;

@@ -46,6 +46,7 @@ typedef struct {
   MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
   const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
   MeroBlobManager *blobs;        /* borrowed, nullable; outlives the server (blob endpoints) */
+  struct _MeroContexts *contexts; /* borrowed, nullable; outlives the server (tee routes) */
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;

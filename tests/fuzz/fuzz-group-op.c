@@ -4,12 +4,14 @@
  * covers the explicit signing bytes, not the protobuf), and must survive
  * signature verification and a full mero_group_dag_receive() on a fresh
  * in-memory DAG of its group.  The same bytes also go through the other
- * governance decoders (heartbeat, governance delta, notification). */
+ * governance decoders (heartbeat, governance delta, notification, TEE
+ * announce). */
 #include <string.h>
 
 #include "context/group/mero-group-dag.h"
 #include "context/group/mero-group-wire.h"
 #include "fuzz-target.h"
+#include "tee/mero-tee-admission.h"
 
 static void
 other_decoders (const uint8_t *data, size_t size)
@@ -25,6 +27,18 @@ other_decoders (const uint8_t *data, size_t size)
     g_ptr_array_unref (ops);
   if (mero_group_notification_decode (data, size, group, op_id, &mutation, NULL))
     mero_group_mutation_free (mutation);
+  {
+    g_autoptr (MeroTeeAnnounce) announce = mero_tee_announce_decode (data, size, NULL);
+    if (announce != NULL)
+      {
+        g_autoptr (GBytes) again = mero_tee_announce_encode (announce);
+        g_autoptr (MeroTeeAnnounce) back = mero_tee_announce_decode (
+          g_bytes_get_data (again, NULL), g_bytes_get_size (again), NULL);
+        g_assert_nonnull (back);
+        g_assert_true (g_bytes_equal (back->quote, announce->quote));
+        (void) mero_tee_announce_verify (announce);
+      }
+  }
 }
 
 int

@@ -45,6 +45,10 @@ mero_group_op_encode (const MeroGroupOp *op)
   Mero__Group__OpJoin join = MERO__GROUP__OP_JOIN__INIT;
   Mero__Group__GroupInvitation inv = MERO__GROUP__GROUP_INVITATION__INIT;
   Mero__Group__OpSetMetadata meta = MERO__GROUP__OP_SET_METADATA__INIT;
+  Mero__Group__OpSetTeePolicy policy = MERO__GROUP__OP_SET_TEE_POLICY__INIT;
+  Mero__Group__OpAdmitTee admit = MERO__GROUP__OP_ADMIT_TEE__INIT;
+  ProtobufCBinaryData mrtds[MERO_GROUP_TEE_POLICY_MAX_MRTDS];
+  ProtobufCBinaryData rtmrs[MERO_GROUP_TEE_RTMRS];
   g_autofree ProtobufCBinaryData *parents = NULL;
   g_autofree Mero__Group__KeyEnvelope *envs = NULL;
   g_autofree Mero__Group__KeyEnvelope **env_ptrs = NULL;
@@ -150,6 +154,31 @@ mero_group_op_encode (const MeroGroupOp *op)
       meta.metadata = bin (meta_data, meta_len);
       msg.op_case = CASE (SET_METADATA);
       msg.set_metadata = &meta;
+      break;
+    case MERO_GROUP_OP_SET_TEE_POLICY:
+      for (guint i = 0; i < op->tee_policy->n_mrtds; i++)
+        mrtds[i] = bin (op->tee_policy->mrtds[i], MERO_GROUP_TEE_MEASUREMENT_LEN);
+      policy.n_mrtds = op->tee_policy->n_mrtds;
+      policy.mrtds = mrtds;
+      policy.tcb_statuses = op->tee_policy->tcb_statuses;
+      /* No pinned RTMR: no entries; otherwise all four, empty = unpinned. */
+      for (guint r = 0; r < MERO_GROUP_TEE_RTMRS; r++)
+        rtmrs[r] = (op->tee_policy->rtmr_mask & (1u << r)) != 0
+                     ? bin (op->tee_policy->rtmrs[r], MERO_GROUP_TEE_MEASUREMENT_LEN)
+                     : bin (NULL, 0);
+      policy.n_rtmrs = op->tee_policy->rtmr_mask != 0 ? MERO_GROUP_TEE_RTMRS : 0;
+      policy.rtmrs = rtmrs;
+      policy.accept_mock = op->tee_policy->accept_mock;
+      msg.op_case = CASE (SET_TEE_POLICY);
+      msg.set_tee_policy = &policy;
+      break;
+    case MERO_GROUP_OP_ADMIT_TEE:
+      admit.member = bin (op->member, MERO_GROUP_KEY_LEN);
+      admit.quote_hash = bin (op->quote_hash, MERO_GROUP_TEE_QUOTE_HASH_LEN);
+      admit.key_id = bin (op->key_id, MERO_GROUP_ID_LEN);
+      admit.envelope = env_ptrs[0];
+      msg.op_case = CASE (ADMIT_TEE);
+      msg.admit_tee = &admit;
       break;
     default:
       g_return_val_if_reached (NULL);
@@ -265,6 +294,49 @@ take_invitation (MeroGroupInvitation *inv, const Mero__Group__GroupInvitation *p
   return TRUE;
 }
 
+/* Canonical like the rest: MRTDs sorted and unique, RTMRs either absent
+ * or all four slots present, only known TCB status bits. */
+static gboolean
+take_tee_policy (MeroGroupTeePolicy *policy, const Mero__Group__OpSetTeePolicy *pb,
+                 GError **error)
+{
+  if (pb->n_mrtds > MERO_GROUP_TEE_POLICY_MAX_MRTDS)
+    {
+      g_set_error (error, MERO_GROUP_ERROR, MERO_GROUP_ERROR_TOO_LARGE,
+                   "TEE policy allows %zu MRTDs (max %d)", pb->n_mrtds,
+                   MERO_GROUP_TEE_POLICY_MAX_MRTDS);
+      return FALSE;
+    }
+  for (size_t i = 0; i < pb->n_mrtds; i++)
+    {
+      if (!take_fixed (policy->mrtds[i], pb->mrtds[i], MERO_GROUP_TEE_MEASUREMENT_LEN,
+                       "MRTD size", error))
+        return FALSE;
+      if (i > 0 && memcmp (policy->mrtds[i - 1], policy->mrtds[i],
+                           MERO_GROUP_TEE_MEASUREMENT_LEN) >= 0)
+        return malformed (error, "MRTDs not sorted or duplicated");
+    }
+  policy->n_mrtds = (guint) pb->n_mrtds;
+  if ((pb->tcb_statuses & ~MERO_GROUP_TEE_TCB_ALL_REAL) != 0)
+    return malformed (error, "unknown TCB status bits");
+  policy->tcb_statuses = pb->tcb_statuses;
+  if (pb->n_rtmrs != 0 && pb->n_rtmrs != MERO_GROUP_TEE_RTMRS)
+    return malformed (error, "RTMR list is neither empty nor four entries");
+  for (size_t r = 0; r < pb->n_rtmrs; r++)
+    {
+      if (pb->rtmrs[r].len == 0)
+        continue;
+      if (!take_fixed (policy->rtmrs[r], pb->rtmrs[r], MERO_GROUP_TEE_MEASUREMENT_LEN,
+                       "RTMR size", error))
+        return FALSE;
+      policy->rtmr_mask |= (guint8) (1u << r);
+    }
+  if (pb->n_rtmrs != 0 && policy->rtmr_mask == 0)
+    return malformed (error, "four RTMR slots and none pinned");
+  policy->accept_mock = pb->accept_mock;
+  return TRUE;
+}
+
 static gboolean
 take_body (MeroGroupOp *op, const Mero__Group__SignedGroupOpV1 *msg, GError **error)
 {
@@ -323,6 +395,17 @@ take_body (MeroGroupOp *op, const Mero__Group__SignedGroupOpV1 *msg, GError **er
     case CASE (SET_METADATA):
       op->kind = MERO_GROUP_OP_SET_METADATA;
       return take_metadata (op, msg->set_metadata->metadata, error);
+    case CASE (SET_TEE_POLICY):
+      op->kind = MERO_GROUP_OP_SET_TEE_POLICY;
+      op->tee_policy = g_new0 (MeroGroupTeePolicy, 1);
+      return take_tee_policy (op->tee_policy, msg->set_tee_policy, error);
+    case CASE (ADMIT_TEE):
+      op->kind = MERO_GROUP_OP_ADMIT_TEE;
+      return take_fixed (op->member, msg->admit_tee->member, MERO_GROUP_KEY_LEN, "member", error)
+             && take_fixed (op->quote_hash, msg->admit_tee->quote_hash,
+                            MERO_GROUP_TEE_QUOTE_HASH_LEN, "quote hash", error)
+             && take_fixed (op->key_id, msg->admit_tee->key_id, MERO_GROUP_ID_LEN, "key id", error)
+             && take_envelope (op, msg->admit_tee->envelope, error);
     default:
       return malformed (error, "no or unknown operation");
     }

@@ -37,6 +37,8 @@ mero_group_op_new (MeroGroupOpKind kind)
   op->parents = g_array_new (FALSE, FALSE, MERO_GROUP_ID_LEN);
   op->envelopes = g_array_new (FALSE, FALSE, sizeof (MeroGroupEnvelope));
   op->metadata = g_bytes_new (NULL, 0);
+  if (kind == MERO_GROUP_OP_SET_TEE_POLICY)
+    op->tee_policy = g_new0 (MeroGroupTeePolicy, 1);
   return op;
 }
 
@@ -48,6 +50,7 @@ mero_group_op_free (MeroGroupOp *op)
   g_array_unref (op->parents);
   g_array_unref (op->envelopes);
   g_bytes_unref (op->metadata);
+  g_free (op->tee_policy);
   g_free (op);
 }
 
@@ -134,7 +137,9 @@ static GByteArray *
 op_signing_array (const MeroGroupOp *op)
 {
   GByteArray *b = g_byte_array_sized_new (256 + op->envelopes->len * 112
-                                          + g_bytes_get_size (op->metadata));
+                                          + g_bytes_get_size (op->metadata)
+                                          + (op->kind == MERO_GROUP_OP_SET_TEE_POLICY
+                                             ? sizeof *op->tee_policy : 0));
   gsize meta_len = 0;
   const guint8 *meta = g_bytes_get_data (op->metadata, &meta_len);
 
@@ -198,6 +203,15 @@ op_signing_array (const MeroGroupOp *op)
     case MERO_GROUP_OP_SET_METADATA:
       put_lp (b, meta, meta_len);
       break;
+    case MERO_GROUP_OP_SET_TEE_POLICY:
+      mero_group_tee_policy_put (b, op->tee_policy);
+      break;
+    case MERO_GROUP_OP_ADMIT_TEE:
+      g_byte_array_append (b, op->member, MERO_GROUP_KEY_LEN);
+      g_byte_array_append (b, op->quote_hash, MERO_GROUP_TEE_QUOTE_HASH_LEN);
+      g_byte_array_append (b, op->key_id, MERO_GROUP_ID_LEN);
+      put_envelope (b, &g_array_index (op->envelopes, MeroGroupEnvelope, 0));
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -244,6 +258,11 @@ mero_group_op_sign (MeroGroupOp *op, const guint8 secret_key[MERO_GROUP_SECRET_L
   g_return_if_fail (op != NULL && secret_key != NULL);
   g_return_if_fail (op->kind != MERO_GROUP_OP_CREATE_GROUP || op->envelopes->len == 1);
   g_return_if_fail (op->kind != MERO_GROUP_OP_ADD_MEMBER || op->envelopes->len == 1);
+  g_return_if_fail (op->kind != MERO_GROUP_OP_ADMIT_TEE || op->envelopes->len == 1);
+  g_return_if_fail (op->kind != MERO_GROUP_OP_SET_TEE_POLICY || op->tee_policy != NULL);
+
+  if (op->kind == MERO_GROUP_OP_SET_TEE_POLICY)
+    mero_group_tee_policy_normalize (op->tee_policy);
 
   sort_unique (op->parents, MERO_GROUP_ID_LEN);
   sort_unique (op->envelopes, sizeof (MeroGroupEnvelope));

@@ -18,13 +18,17 @@
  *   ROTATE_KEY        key_id[32] || u32 n || envelope*n
  *   JOIN              u32 len || invitation signing bytes || invitation signature[64]
  *   SET_METADATA      u32 len || metadata
+ *   SET_TEE_POLICY    policy (mero_group_tee_policy_put)
+ *   ADMIT_TEE         member[32] || quote_hash[32] || key_id[32] || envelope
  * where envelope = member[32] || sealed[80], envelope lists sorted by
- * member and unique.  op id = sha256(those bytes); the Ed25519 signature
+ * member and unique.  Kinds 12-13 were appended (issue 14): the
+ * layout of the older kinds and their ids are unchanged.  op id = sha256(those bytes); the Ed25519 signature
  * is over them too. */
 #pragma once
 
 #include <glib.h>
 
+#include "context/group/mero-group-tee-policy.h"
 #include "context/group/mero-group-types.h"
 
 G_BEGIN_DECLS
@@ -66,6 +70,10 @@ typedef struct {
   guint8 application_id[MERO_GROUP_ID_LEN];
   GBytes *metadata;             /* never NULL; may be empty */
   MeroGroupInvitation invitation;
+  /* SET_TEE_POLICY only (NULL otherwise): every op is kept in memory by
+   * the DAG, so the ~3 KiB policy is not carried by the others. */
+  MeroGroupTeePolicy *tee_policy;
+  guint8 quote_hash[MERO_GROUP_TEE_QUOTE_HASH_LEN];    /* ADMIT_TEE */
 
   guint8 signature[MERO_GROUP_SIG_LEN];
   guint8 id[MERO_GROUP_ID_LEN]; /* valid after sign or decode */

@@ -22,6 +22,8 @@ struct _MeroGroupState {
   GHashTable *contexts;     /* guint8[32] -> guint8[32] application */
   GHashTable *nonces;       /* guint8[32] -> guint64 */
   GHashTable *invitations;  /* guint8[32] redeemed invitation ids (set) */
+  MeroGroupTeePolicy *tee_policy;  /* NULL until SET_TEE_POLICY */
+  GHashTable *tee_quotes;   /* guint8[32] admitted quote hashes (set) */
 };
 
 /* Member keys and context ids are chosen by peers: hash them with SipHash
@@ -109,6 +111,7 @@ mero_group_state_new (void)
   s->contexts = id_table ();
   s->nonces = id_table ();
   s->invitations = g_hash_table_new_full (id_hash, id_equal, g_free, NULL);
+  s->tee_quotes = g_hash_table_new_full (id_hash, id_equal, g_free, NULL);
   return s;
 }
 
@@ -129,6 +132,9 @@ mero_group_state_copy (const MeroGroupState *state)
   table_copy_into (s->contexts, state->contexts, ID);
   table_copy_into (s->nonces, state->nonces, sizeof (guint64));
   table_copy_into (s->invitations, state->invitations, 0);
+  table_copy_into (s->tee_quotes, state->tee_quotes, 0);
+  if (state->tee_policy != NULL)
+    s->tee_policy = g_memdup2 (state->tee_policy, sizeof *state->tee_policy);
   return s;
 }
 
@@ -142,6 +148,8 @@ mero_group_state_free (MeroGroupState *state)
   g_hash_table_unref (state->contexts);
   g_hash_table_unref (state->nonces);
   g_hash_table_unref (state->invitations);
+  g_hash_table_unref (state->tee_quotes);
+  g_free (state->tee_policy);
   g_free (state);
 }
 
@@ -323,6 +331,32 @@ check_body (const MeroGroupState *s, const MeroGroupOp *op, const MeroGroupMembe
       if (!is_admin (signer))
         return refuse (error, MERO_GROUP_ERROR_UNAUTHORIZED, "only admins set metadata");
       return TRUE;
+    case MERO_GROUP_OP_SET_TEE_POLICY:
+      if (!is_admin (signer))
+        return refuse (error, MERO_GROUP_ERROR_UNAUTHORIZED, "only admins set the TEE policy");
+      return TRUE;
+    case MERO_GROUP_OP_ADMIT_TEE:
+      /* The admin vouches that it verified the quote under the policy;
+       * the state keeps what every peer can check: the policy exists,
+       * the quote admits once, the key reaches exactly the new member. */
+      if (!is_admin (signer))
+        return refuse (error, MERO_GROUP_ERROR_UNAUTHORIZED, "only admins admit TEE nodes");
+      if (s->tee_policy == NULL)
+        return refuse (error, MERO_GROUP_ERROR_NO_TEE_POLICY, "the group has no TEE policy");
+      if (g_hash_table_contains (s->tee_quotes, op->quote_hash))
+        return refuse (error, MERO_GROUP_ERROR_QUOTE_REUSED, "quote already admitted a node");
+      if (g_hash_table_contains (s->members, op->member))
+        return refuse (error, MERO_GROUP_ERROR_ALREADY_MEMBER, "already a member");
+      if (g_hash_table_size (s->members) >= MERO_GROUP_MAX_MEMBERS)
+        return refuse (error, MERO_GROUP_ERROR_LIMIT, "group is full");
+      if (at_cut
+          && (memcmp (g_array_index (op->envelopes, MeroGroupEnvelope, 0).member, op->member, ID) != 0
+              || memcmp (op->key_id, s->key_id, ID) != 0))
+        return refuse (error, MERO_GROUP_ERROR_BAD_ENVELOPES,
+                       "envelope is not the current key for the admitted node");
+      if (at_cut && !mero_group_member_key_valid (op->member))
+        return refuse (error, MERO_GROUP_ERROR_MALFORMED, "member key is not a valid point");
+      return TRUE;
     default:
       return refuse (error, MERO_GROUP_ERROR_MALFORMED, "unexpected operation");
     }
@@ -466,6 +500,15 @@ mero_group_state_apply (MeroGroupState *state, const MeroGroupOp *op, MeroGroupM
       g_bytes_unref (s->metadata);
       s->metadata = g_bytes_ref (op->metadata);
       break;
+    case MERO_GROUP_OP_SET_TEE_POLICY:
+      g_free (s->tee_policy);
+      s->tee_policy = g_memdup2 (op->tee_policy, sizeof *op->tee_policy);
+      break;
+    case MERO_GROUP_OP_ADMIT_TEE:
+      g_hash_table_add (s->tee_quotes, g_memdup2 (op->quote_hash, ID));
+      put_member (s, op->member, MERO_GROUP_ROLE_READ_ONLY, 0);
+      note (added, op->member);
+      break;
     default:
       g_return_if_reached ();
     }
@@ -475,6 +518,12 @@ gboolean
 mero_group_state_is_created (const MeroGroupState *state)
 {
   return state->created;
+}
+
+const guint8 *
+mero_group_state_group_id (const MeroGroupState *state)
+{
+  return state->group_id;
 }
 
 const guint8 *
@@ -566,6 +615,19 @@ mero_group_state_key_id (const MeroGroupState *state)
   return state->key_id;
 }
 
+const MeroGroupTeePolicy *
+mero_group_state_tee_policy (const MeroGroupState *state)
+{
+  return state->tee_policy;
+}
+
+gboolean
+mero_group_state_tee_quote_admitted (const MeroGroupState *state,
+                                     const guint8 quote_hash[MERO_GROUP_TEE_QUOTE_HASH_LEN])
+{
+  return g_hash_table_contains (state->tee_quotes, quote_hash);
+}
+
 GBytes *
 mero_group_state_metadata (const MeroGroupState *state)
 {
@@ -632,6 +694,22 @@ mero_group_state_digest (const MeroGroupState *state, guint8 out[MERO_GROUP_ID_L
     }
   hash_u64 (h, invitations->len);
   mero_sha256_update (h, invitations->data, invitations->len * ID);
+  /* Appended only when set, so a group that never used TEE admission
+   * keeps the digest it had before these ops existed. */
+  if (state->tee_policy != NULL || g_hash_table_size (state->tee_quotes) > 0)
+    {
+      g_autoptr (GArray) quotes = sorted_keys (state->tee_quotes);
+      g_autoptr (GByteArray) policy = g_byte_array_new ();
+      const char *tee = "tee";
+
+      mero_sha256_update (h, tee, strlen (tee));
+      if (state->tee_policy != NULL)
+        mero_group_tee_policy_put (policy, state->tee_policy);
+      hash_u64 (h, policy->len);
+      mero_sha256_update (h, policy->data, policy->len);
+      hash_u64 (h, quotes->len);
+      mero_sha256_update (h, quotes->data, quotes->len * ID);
+    }
   mero_sha256_finish (h, out);
 }
 

@@ -22,6 +22,9 @@
  *   - JOIN: invitation for this group, signed by a member holding INVITE
  *     (admin invitations only from admins), op timestamp <= expiry, signer
  *     = invitee when one is named, each invitation redeemed once.
+ *   - SET_TEE_POLICY: admin.  ADMIT_TEE: admin, a policy is set, the
+ *     quote hash was never admitted before, the node is not a member;
+ *     it joins read-only with no capabilities (envelope as ADD_MEMBER).
  * With @at_cut (the state of the op's own causal past, i.e. what its
  * signer saw) the key material is checked too: an ADD_MEMBER envelope is
  * for the new member under the current key id; ROTATE_KEY / REMOVE_MEMBER
@@ -72,6 +75,7 @@ void mero_group_state_diff (const MeroGroupState *before, const MeroGroupState *
 /* Queries. */
 gboolean mero_group_state_is_created (const MeroGroupState *state);
 const guint8 *mero_group_state_owner (const MeroGroupState *state);
+const guint8 *mero_group_state_group_id (const MeroGroupState *state);
 /* (transfer none) NULL if @member is not a member. */
 const MeroGroupMember *mero_group_state_member (const MeroGroupState *state,
                                                 const guint8 member[MERO_GROUP_KEY_LEN]);
@@ -91,6 +95,11 @@ const guint8 *mero_group_state_context_application (const MeroGroupState *state,
                                                     const guint8 context[MERO_GROUP_ID_LEN]);
 const guint8 *mero_group_state_key_id (const MeroGroupState *state);
 GBytes *mero_group_state_metadata (const MeroGroupState *state);  /* transfer none */
+/* (transfer none) NULL until an admin set one. */
+const MeroGroupTeePolicy *mero_group_state_tee_policy (const MeroGroupState *state);
+/* Whether an ADMIT_TEE op already used this quote (the replay guard). */
+gboolean mero_group_state_tee_quote_admitted (const MeroGroupState *state,
+                                              const guint8 quote_hash[MERO_GROUP_TEE_QUOTE_HASH_LEN]);
 guint64 mero_group_state_nonce (const MeroGroupState *state, const guint8 signer[MERO_GROUP_KEY_LEN]);
 /* sha256 over a canonical rendering of everything above (members,
  * roles, capabilities, contexts, key id, metadata, nonces, redeemed

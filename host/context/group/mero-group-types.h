@@ -45,6 +45,8 @@ typedef enum {
   MERO_GROUP_OP_ROTATE_KEY = 9,
   MERO_GROUP_OP_JOIN = 10,
   MERO_GROUP_OP_SET_METADATA = 11,
+  MERO_GROUP_OP_SET_TEE_POLICY = 12,   /* admin: the TEE admission policy */
+  MERO_GROUP_OP_ADMIT_TEE = 13,        /* admin: a read-only member on an attested quote */
 } MeroGroupOpKind;
 
 #define MERO_GROUP_ERROR (mero_group_error_quark ())
@@ -70,6 +72,8 @@ typedef enum {
   MERO_GROUP_ERROR_CONFLICT,          /* context exists / does not exist */
   MERO_GROUP_ERROR_UNKNOWN_CUT,       /* a cited head is not known here */
   MERO_GROUP_ERROR_STORE,
+  MERO_GROUP_ERROR_NO_TEE_POLICY,     /* ADMIT_TEE in a group without a policy */
+  MERO_GROUP_ERROR_QUOTE_REUSED,      /* ADMIT_TEE with an already admitted quote */
 } MeroGroupError;
 
 const char *mero_group_role_name (MeroGroupRole role);

@@ -84,6 +84,23 @@ test_broadcast_roundtrip (void)
   g_assert_cmpuint (b6->added->len, ==, 1);
   g_assert_cmpuint (b6->removed->len, ==, 1);
   g_assert_cmpuint (b6->changed->len, ==, 0);
+
+  /* a TEE announce travels verbatim; an empty one is refused */
+  {
+    g_autoptr (MeroBroadcast) ta = mero_broadcast_new (MERO_BROADCAST_TEE_ANNOUNCE);
+    g_autoptr (MeroBroadcast) b7 = NULL;
+    static const guint8 empty_announce[] = { 0x3a, 0x00 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MeroBroadcast) none = NULL;
+
+    ta->payload = g_bytes_new_static ("announce", 8);
+    b7 = roundtrip (ta);
+    g_assert_cmpint (b7->kind, ==, MERO_BROADCAST_TEE_ANNOUNCE);
+    g_assert_true (g_bytes_equal (b7->payload, ta->payload));
+    none = mero_broadcast_decode (empty_announce, sizeof empty_announce, &error);
+    g_assert_null (none);
+    g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
+  }
 }
 
 static void
