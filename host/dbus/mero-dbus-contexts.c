@@ -7,11 +7,6 @@
 #include "dbus/mero-dbus-service-private.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
-
-#include "context/group/mero-group-types.h"
-#include "context/kv/mero-kv.h"
-#include "context/state/mero-state.h"
 
 static const GDBusErrorEntry contexts_errors[] = {
   { MERO_CONTEXTS_ERROR_INVALID_ARGUMENT, "network.calimero.Node1.Error.InvalidArgument" },
@@ -39,24 +34,11 @@ register_errors (void)
 
 #define CONTEXTS(service) mero_dbus_service_get_contexts (service)
 
-/* Errors of the modules below (kv, state, JSON, governance) become
- * contexts errors, so every reply carries one of the names above. */
+/* Every reply carries one of the names above. */
 static GError *
 to_contexts_error (GError *error)
 {
-  MeroContextsError code = MERO_CONTEXTS_ERROR_FAILED;
-  GError *mapped;
-
-  if (error->domain == MERO_CONTEXTS_ERROR)
-    return error;
-  if (error->domain == MERO_KV_ERROR || error->domain == MERO_STATE_ERROR
-      || error->domain == JSON_PARSER_ERROR)
-    code = MERO_CONTEXTS_ERROR_INVALID_ARGUMENT;
-  else if (error->domain == MERO_GROUP_ERROR && error->code != MERO_GROUP_ERROR_STORE)
-    code = MERO_CONTEXTS_ERROR_NOT_ALLOWED;
-  mapped = g_error_new_literal (MERO_CONTEXTS_ERROR, code, error->message);
-  g_error_free (error);
-  return mapped;
+  return mero_contexts_error_normalize (error);
 }
 
 static gboolean

@@ -903,8 +903,10 @@ mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboole
     }
 }
 
-gboolean
-mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
+/* @delete: a LEAVE the group refuses (the owner's) does not stop the
+ * local state from going. */
+static gboolean
+leave_context (MeroContexts *self, const char *context_id, gboolean delete, GError **error)
 {
   Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   Group *group;
@@ -917,9 +919,22 @@ mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
   b58 = g_strdup (ctx->b58);
   if (mero_group_state_member (mero_group_dag_state (group->dag), self->pk) != NULL)
     {
+      g_autoptr (GError) local_error = NULL;
+
       op = mero_group_op_new (MERO_GROUP_OP_LEAVE);
-      if (!mero_contexts_author (self, group, op, error))
-        return FALSE;
+      if (!mero_contexts_author (self, group, op, &local_error))
+        {
+          if (!delete || local_error->domain != MERO_GROUP_ERROR
+              || local_error->code == MERO_GROUP_ERROR_STORE)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-delete-local",
+                            "MERO_CONTEXT", b58, "MESSAGE",
+                            "context %s deleted locally without leaving its group: %s", b58,
+                            local_error->message);
+        }
     }
   forget_context (self, ctx);
   /* The group goes too when no other context of ours is in it (its ops
@@ -941,6 +956,18 @@ mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-left",
                     "MERO_CONTEXT", b58, "MESSAGE", "left context %s", b58);
   return TRUE;
+}
+
+gboolean
+mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
+{
+  return leave_context (self, context_id, FALSE, error);
+}
+
+gboolean
+mero_contexts_delete (MeroContexts *self, const char *context_id, GError **error)
+{
+  return leave_context (self, context_id, TRUE, error);
 }
 
 gboolean

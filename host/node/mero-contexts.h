@@ -39,6 +39,11 @@ typedef enum {
   MERO_CONTEXTS_ERROR_FAILED,
 } MeroContextsError;
 
+/* (transfer full) @error (taken) as a MERO_CONTEXTS_ERROR: errors of the
+ * kv, state and JSON modules become INVALID_ARGUMENT, governance refusals
+ * NOT_ALLOWED, anything else FAILED (mero-contexts-error.c). */
+GError *mero_contexts_error_normalize (GError *error);
+
 #define MERO_CONTEXTS_INVITATION_PREFIX "mero-invite1:"
 
 /* @context_id base58, @root_hash base58 ("" for all-zero), @heads base58. */
@@ -99,6 +104,10 @@ void mero_contexts_join_async (MeroContexts *self, const char *invitation,
                                GAsyncReadyCallback callback, gpointer user_data);
 char *mero_contexts_join_finish (MeroContexts *self, GAsyncResult *result, GError **error);
 gboolean mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error);
+/* Leaves like mero_contexts_leave and drops the local state even when the
+ * group refuses the LEAVE (an owner deleting its own context here; the
+ * group's ops stay in the store). */
+gboolean mero_contexts_delete (MeroContexts *self, const char *context_id, GError **error);
 gboolean mero_contexts_remove_member (MeroContexts *self, const char *context_id,
                                       const char *member, GError **error);
 /* (transfer full) the JSON result. */

@@ -137,6 +137,8 @@ node_ready (MeroNode *node)
                     peer_id, node->home, store_dir, node->config->store_backend,
                     mero_config_bus_to_string (bus), http, p2p);
   mero_node_events_publish (node->events, "node-ready", event);
+  if (node->server != NULL)
+    mero_server_set_ready (node->server, TRUE);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
@@ -166,6 +168,8 @@ start_server (MeroNode *node)
   options.started_us = node->started_us;
   options.registry = node->registry;
   options.events = node->events;
+  options.contexts = node->contexts;
+  options.public_key = mero_identity_get_public_key (node->identity);
   if (node->network != NULL)
     {
       options.network = mero_node_network_get_network (node->network);

@@ -1,0 +1,486 @@
+/* test-http-api.c: the admin API's contexts and groups routes and
+ * JSON-RPC execute/sync_status/batches, driven over HTTP against real
+ * merod processes (mero-test-cluster: two nodes on a private bus, libp2p
+ * on 127.0.0.1), with D-Bus as the independent witness of what HTTP did.
+ * Every wait is bounded. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "mero-test-cluster.h"
+
+typedef struct {
+  MeroTestCluster *cluster;
+  MeroTestNode *a, *b;
+  SoupSession *session;
+} Fixture;
+
+static char *
+http_url (MeroTestNode *node)
+{
+  g_autofree char *file = g_build_filename (node->home, "http.address", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", 2);
+  return g_strdup (lines[0]);
+}
+
+typedef struct {
+  guint status;
+  JsonParser *parser;
+  JsonNode *root;       /* owned by parser; NULL if the body was empty */
+  char *allow;
+} Reply;
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_object (&reply->parser);
+  g_clear_pointer (&reply->allow, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+/* @method @path on @node with @body (JSON text, NULL for none). */
+static void
+request (Fixture *f, MeroTestNode *node, const char *method, const char *path,
+         const char *body, Reply *reply)
+{
+  g_autofree char *base = http_url (node);
+  g_autofree char *full = g_strconcat (base, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, full);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (msg);
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) request_body = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", request_body);
+    }
+  bytes = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  reply->status = soup_message_get_status (msg);
+  reply->allow = g_strdup (
+      soup_message_headers_get_one (soup_message_get_response_headers (msg), "Allow"));
+  reply->parser = json_parser_new ();
+  reply->root = NULL;
+  if (g_bytes_get_size (bytes) > 0)
+    {
+      json_parser_load_from_data (reply->parser, g_bytes_get_data (bytes, NULL),
+                                  g_bytes_get_size (bytes), &error);
+      g_assert_no_error (error);
+      reply->root = json_parser_get_root (reply->parser);
+    }
+  g_test_message ("%s %s -> %u", method, path, reply->status);
+}
+
+static JsonObject *
+object_of (Reply *reply)
+{
+  g_assert_nonnull (reply->root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (reply->root));
+  return json_node_get_object (reply->root);
+}
+
+/* Asserts @status and, for an error, its stable @code. */
+static void
+assert_error (Fixture *f, MeroTestNode *node, const char *method, const char *path,
+              const char *body, guint status, const char *code)
+{
+  g_auto (Reply) reply = { 0 };
+  JsonObject *error;
+
+  request (f, node, method, path, body, &reply);
+  g_assert_cmpuint (reply.status, ==, status);
+  error = json_object_get_object_member (object_of (&reply), "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, code);
+  g_assert_nonnull (json_object_get_string_member (error, "message"));
+}
+
+static gboolean
+array_has_string (JsonArray *array, const char *value)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (g_strcmp0 (json_array_get_string_element (array, i), value) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->cluster = mero_test_cluster_new ();
+  f->a = mero_test_cluster_add_node (f->cluster, "a", 0);
+  mero_test_node_start (f->cluster, f->a);
+  if (GPOINTER_TO_INT (data))
+    {
+      f->b = mero_test_cluster_add_node (f->cluster, "b", 0);
+      mero_test_node_start (f->cluster, f->b);
+    }
+  f->session = soup_session_new_with_options ("timeout", MERO_TEST_TIMEOUT_MS / 1000, NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  if (g_test_failed ())
+    mero_test_cluster_dump_logs (f->cluster);
+  g_clear_object (&f->session);
+  g_clear_pointer (&f->cluster, mero_test_cluster_free);
+}
+
+typedef struct {
+  Fixture *f;
+  MeroTestNode *node;
+  const char *context_id;
+  const char *key;
+  const char *expected;
+} KvWait;
+
+static gboolean
+kv_has (gpointer data)
+{
+  KvWait *wait = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *args = g_strdup_printf ("{\"key\":\"%s\"}", wait->key);
+  g_autofree char *value = mero_test_node_kv (wait->f->cluster, wait->node, wait->context_id,
+                                              "get", args, &error);
+
+  return value != NULL && g_strcmp0 (value, wait->expected) == 0;
+}
+
+/* Node status, contexts, invite/join, members, sync, groups, leave and
+ * delete over HTTP; each result checked through D-Bus or the other node. */
+static void
+test_admin_routes (Fixture *f, gconstpointer data)
+{
+  g_auto (Reply) reply = { 0 };
+  g_autofree char *context_id = NULL, *group_id = NULL, *invitation = NULL;
+  g_autofree char *path = NULL, *body = NULL;
+  g_autoptr (GVariant) info = NULL;
+  JsonObject *object;
+
+  request (f, f->a, "GET", "/admin-api/ready", NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_true (json_object_get_boolean_member (object_of (&reply), "ready"));
+  reply_clear (&reply);
+
+  request (f, f->a, "GET", "/admin-api/identity", NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object_of (&reply), "peer_id"), ==,
+                   f->a->peer_id);
+  g_assert_cmpuint (strlen (json_object_get_string_member (object_of (&reply), "public_key")),
+                    ==, 64);
+  reply_clear (&reply);
+
+  request (f, f->a, "GET", "/admin-api/network/status", NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  object = object_of (&reply);
+  g_assert_true (json_object_get_boolean_member (object, "enabled"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object,
+                                                                         "listen_addresses")),
+                    >, 0);
+  g_assert_cmpint (json_object_get_int_member (object, "contexts"), ==, 0);
+  reply_clear (&reply);
+
+  /* Create: 201 and the context is on D-Bus. */
+  request (f, f->a, "POST", "/admin-api/contexts", "{\"application\":\"kv\"}", &reply);
+  g_assert_cmpuint (reply.status, ==, 201);
+  context_id = g_strdup (json_object_get_string_member (object_of (&reply), "context_id"));
+  group_id = g_strdup (json_object_get_string_member (object_of (&reply), "group_id"));
+  reply_clear (&reply);
+  info = mero_test_node_info (f->cluster, f->a, context_id);
+  g_assert_nonnull (info);
+
+  request (f, f->a, "GET", "/admin-api/contexts", NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  {
+    JsonArray *contexts = json_object_get_array_member (object_of (&reply), "contexts");
+
+    g_assert_cmpuint (json_array_get_length (contexts), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (contexts, 0),
+                                                    "context_id"),
+                     ==, context_id);
+  }
+  reply_clear (&reply);
+
+  /* A set over D-Bus shows in the context's root over HTTP. */
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "k", "\"v1\"");
+  {
+    g_autofree char *root = mero_test_node_root (f->cluster, f->a, context_id);
+
+    path = g_strdup_printf ("/admin-api/contexts/%s", context_id);
+    request (f, f->a, "GET", path, NULL, &reply);
+    g_assert_cmpuint (reply.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (object_of (&reply), "root_hash"), ==, root);
+    g_assert_cmpstr (root, !=, "");
+    g_assert_true (array_has_string (json_object_get_array_member (object_of (&reply),
+                                                                   "members"),
+                                     f->a->peer_id));
+    reply_clear (&reply);
+    g_clear_pointer (&path, g_free);
+  }
+
+  /* Invite b, b joins over HTTP (the request waits for the inviter). */
+  path = g_strdup_printf ("/admin-api/contexts/%s/invite", context_id);
+  body = g_strdup_printf ("{\"invitee\":\"%s\",\"expiry_secs\":600}", f->b->peer_id);
+  request (f, f->a, "POST", path, body, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  invitation = g_strdup (json_object_get_string_member (object_of (&reply), "invitation"));
+  g_assert_true (g_str_has_prefix (invitation, "mero-invite1:"));
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&body, g_free);
+
+  body = g_strdup_printf ("{\"invitation\":\"%s\"}", invitation);
+  request (f, f->b, "POST", "/admin-api/contexts/join", body, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object_of (&reply), "context_id"), ==,
+                   context_id);
+  reply_clear (&reply);
+  g_clear_pointer (&body, g_free);
+
+  /* b catches up: its sync route is accepted and a's value reaches it. */
+  path = g_strdup_printf ("/admin-api/contexts/%s/sync", context_id);
+  request (f, f->b, "POST", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 202);
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+  {
+    KvWait wait = { f, f->b, context_id, "k", "\"v1\"" };
+
+    g_assert_true (mero_test_wait_until (kv_has, &wait, MERO_TEST_TIMEOUT_MS));
+  }
+
+  path = g_strdup_printf ("/admin-api/contexts/%s/members", context_id);
+  request (f, f->b, "GET", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_true (array_has_string (json_object_get_array_member (object_of (&reply), "members"),
+                                   f->a->peer_id));
+  g_assert_true (array_has_string (json_object_get_array_member (object_of (&reply), "members"),
+                                   f->b->peer_id));
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+
+  /* Groups: list, get, members with roles, remove b. */
+  request (f, f->a, "GET", "/admin-api/groups", NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (&reply),
+                                                                         "groups")),
+                    ==, 1);
+  reply_clear (&reply);
+  path = g_strdup_printf ("/admin-api/groups/%s", group_id);
+  request (f, f->a, "GET", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object_of (&reply), "owner"), ==,
+                   f->a->peer_id);
+  g_assert_true (array_has_string (json_object_get_array_member (object_of (&reply), "contexts"),
+                                   context_id));
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+  path = g_strdup_printf ("/admin-api/groups/%s/members", group_id);
+  request (f, f->a, "GET", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (&reply),
+                                                                         "members")),
+                    ==, 2);
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+
+  path = g_strdup_printf ("/admin-api/groups/%s/members/%s", group_id, f->b->peer_id);
+  request (f, f->a, "DELETE", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+  {
+    g_autoptr (GVariant) after = mero_test_node_info (f->cluster, f->a, context_id);
+    g_autofree const char **members = NULL;
+
+    g_assert_true (g_variant_lookup (after, "members", "^a&s", &members));
+    g_assert_false (g_strv_contains (members, f->b->peer_id));
+    g_assert_true (g_strv_contains (members, f->a->peer_id));
+  }
+
+  /* b leaves; the context is gone from b's D-Bus list. */
+  path = g_strdup_printf ("/admin-api/contexts/%s/leave", context_id);
+  request (f, f->b, "POST", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  reply_clear (&reply);
+  g_clear_pointer (&path, g_free);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) gone = mero_test_node_call (
+        f->cluster, f->b, "GetContextInfo", g_variant_new ("(s)", context_id), NULL, &error);
+
+    g_assert_null (gone);
+    g_assert_nonnull (error);
+  }
+
+  /* The owner deletes its context here (the group refuses its LEAVE). */
+  path = g_strdup_printf ("/admin-api/contexts/%s", context_id);
+  request (f, f->a, "DELETE", path, NULL, &reply);
+  g_assert_cmpuint (reply.status, ==, 200);
+  reply_clear (&reply);
+  assert_error (f, f->a, "GET", path, NULL, 404, "unknown-context");
+  g_clear_pointer (&path, g_free);
+}
+
+/* Every refusal is JSON with a stable code and the right status. */
+static void
+test_admin_errors (Fixture *f, gconstpointer data)
+{
+  g_auto (Reply) reply = { 0 };
+
+  assert_error (f, f->a, "GET", "/admin-api/contexts/4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi",
+                NULL, 404, "unknown-context");
+  assert_error (f, f->a, "GET", "/admin-api/contexts/not-base58!", NULL, 404,
+                "unknown-context");
+  assert_error (f, f->a, "POST", "/admin-api/contexts", "{}", 400, "invalid-argument");
+  assert_error (f, f->a, "POST", "/admin-api/contexts", "{\"application\":5}", 400,
+                "invalid-argument");
+  assert_error (f, f->a, "POST", "/admin-api/contexts", "{\"application\":", 400,
+                "invalid-json");
+  assert_error (f, f->a, "POST", "/admin-api/contexts", "[1]", 400, "invalid-json");
+  assert_error (f, f->a, "POST", "/admin-api/contexts", "{\"application\":\"no-such-app\"}", 400,
+                "invalid-argument");
+  assert_error (f, f->a, "POST", "/admin-api/contexts/join", "{\"invitation\":\"garbage\"}",
+                400, "invalid-invitation");
+  assert_error (f, f->a, "GET", "/admin-api/groups/00ff", NULL, 404, "unknown-group");
+  assert_error (f, f->a, "GET", "/admin-api/no-such", NULL, 404, "not-found");
+  assert_error (f, f->a, "PUT", "/admin-api/contexts", "{}", 405, "method-not-allowed");
+  request (f, f->a, "PUT", "/admin-api/contexts", "{}", &reply);
+  g_assert_cmpstr (reply.allow, ==, "GET, POST");
+}
+
+/* (transfer full) the JSON-RPC reply to @body on @node (200, JSON). */
+static void
+jsonrpc (Fixture *f, MeroTestNode *node, const char *body, Reply *reply)
+{
+  request (f, node, "POST", "/jsonrpc", body, reply);
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_nonnull (reply->root);
+}
+
+static void
+assert_rpc_error (JsonObject *response, gint64 code, const char *data_code)
+{
+  JsonObject *error = json_object_get_object_member (response, "error");
+
+  g_assert_nonnull (error);
+  g_assert_cmpint (json_object_get_int_member (error, "code"), ==, code);
+  if (data_code != NULL)
+    g_assert_cmpstr (json_object_get_string_member (
+                         json_object_get_object_member (error, "data"), "code"),
+                     ==, data_code);
+}
+
+static void
+test_jsonrpc_execute (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GVariant) created = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (Reply) reply = { 0 };
+  g_autofree char *body = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *root = NULL;
+  const char *context_id;
+  JsonArray *batch;
+
+  created = mero_test_node_call (f->cluster, f->a, "CreateContext", g_variant_new ("(s)", "kv"),
+                                 G_VARIANT_TYPE ("(ss)"), &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, NULL);
+
+  /* execute set (argsJson as text): the value is there over D-Bus. */
+  body = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"execute\",\"params\":"
+                          "{\"contextId\":\"%s\",\"method\":\"set\",\"argsJson\":"
+                          "\"{\\\"key\\\":\\\"x\\\",\\\"value\\\":{\\\"n\\\":42}}\"}}",
+                          context_id);
+  jsonrpc (f, f->a, body, &reply);
+  g_assert_true (json_object_has_member (object_of (&reply), "result"));
+  g_assert_cmpint (json_object_get_int_member (object_of (&reply), "id"), ==, 1);
+  reply_clear (&reply);
+  g_clear_pointer (&body, g_free);
+  value = mero_test_node_kv (f->cluster, f->a, context_id, "get", "{\"key\":\"x\"}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (value, ==, "{\"n\":42}");
+
+  /* A batch: execute get (argsJson as an object), sync_status, node_info
+   * and a notification (no answer); answers in order. */
+  body = g_strdup_printf (
+      "[{\"jsonrpc\":\"2.0\",\"id\":\"g\",\"method\":\"execute\",\"params\":{\"contextId\":"
+      "\"%s\",\"method\":\"get\",\"argsJson\":{\"key\":\"x\"}}},"
+      "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"sync_status\",\"params\":{\"contextId\":"
+      "\"%s\"}},"
+      "{\"jsonrpc\":\"2.0\",\"method\":\"node_info\"},"
+      "{\"jsonrpc\":\"2.0\",\"id\":\"n\",\"method\":\"node_info\"}]",
+      context_id, context_id);
+  jsonrpc (f, f->a, body, &reply);
+  g_clear_pointer (&body, g_free);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (reply.root));
+  batch = json_node_get_array (reply.root);
+  g_assert_cmpuint (json_array_get_length (batch), ==, 3);
+  {
+    JsonObject *get = json_array_get_object_element (batch, 0);
+    JsonObject *status = json_array_get_object_element (batch, 1);
+    JsonObject *node = json_array_get_object_element (batch, 2);
+
+    g_assert_cmpstr (json_object_get_string_member (get, "id"), ==, "g");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (get, "result"),
+                                                 "n"),
+                     ==, 42);
+    root = mero_test_node_root (f->cluster, f->a, context_id);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (status,
+                                                                                   "result"),
+                                                    "root_hash"),
+                     ==, root);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (node,
+                                                                                   "result"),
+                                                    "peer_id"),
+                     ==, f->a->peer_id);
+  }
+  reply_clear (&reply);
+
+  /* Errors: unknown context, bad arguments (the kv's own check, as on
+   * D-Bus), missing parameters, unknown method. */
+  jsonrpc (f, f->a,
+           "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"execute\",\"params\":{\"contextId\":"
+           "\"4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi\",\"method\":\"get\",\"argsJson\":"
+           "\"{}\"}}",
+           &reply);
+  assert_rpc_error (object_of (&reply), -32001, "unknown-context");
+  reply_clear (&reply);
+  body = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"execute\",\"params\":"
+                          "{\"contextId\":\"%s\",\"method\":\"set\",\"argsJson\":\"{\"}}",
+                          context_id);
+  jsonrpc (f, f->a, body, &reply);
+  assert_rpc_error (object_of (&reply), -32602, "invalid-argument");
+  reply_clear (&reply);
+  g_clear_pointer (&body, g_free);
+  jsonrpc (f, f->a, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"execute\",\"params\":{}}",
+           &reply);
+  assert_rpc_error (object_of (&reply), -32602, NULL);
+  reply_clear (&reply);
+  jsonrpc (f, f->a, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"sync_status\"}", &reply);
+  assert_rpc_error (object_of (&reply), -32602, NULL);
+  reply_clear (&reply);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/http-api/admin-routes", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_admin_routes, fixture_tear_down);
+  g_test_add ("/http-api/admin-errors", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_admin_errors, fixture_tear_down);
+  g_test_add ("/http-api/jsonrpc-execute", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_jsonrpc_execute, fixture_tear_down);
+  return g_test_run ();
+}
