@@ -138,6 +138,18 @@ on_leave (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char
 }
 
 static gboolean
+on_delete (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
+           gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_delete (CONTEXTS (user_data), context_id, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_delete_context (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_remove (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
            const char *member, gpointer user_data)
 {
@@ -212,6 +224,7 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-invite-to-context", G_CALLBACK (on_invite), service);
   g_signal_connect (skeleton, "handle-join-context", G_CALLBACK (on_join), service);
   g_signal_connect (skeleton, "handle-leave-context", G_CALLBACK (on_leave), service);
+  g_signal_connect (skeleton, "handle-delete-context", G_CALLBACK (on_delete), service);
   g_signal_connect (skeleton, "handle-remove-member", G_CALLBACK (on_remove), service);
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);
