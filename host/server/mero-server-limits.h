@@ -27,3 +27,14 @@
 #define MERO_SERVER_HEADERS_TIMEOUT_SECS 10
 /* Listen addresses in server.listen. */
 #define MERO_SERVER_MAX_LISTEN 8
+/* Concurrent WebSocket clients on /ws; more get 503. */
+#define MERO_SERVER_WS_MAX_CLIENTS 64
+/* Events a WebSocket client may lag behind (its socket not taking more)
+ * before it is cut off (mero_http_ws_disconnects_total{reason="slow"}). */
+#define MERO_SERVER_WS_MAX_QUEUED 256
+/* Contexts one WebSocket client may subscribe to. */
+#define MERO_SERVER_WS_MAX_SUBSCRIPTIONS 256
+/* Interval of the server's WebSocket pings. */
+#define MERO_SERVER_WS_KEEPALIVE_SECS 15
+/* Contexts one event stream may follow (/sse?context=A,B,…). */
+#define MERO_SERVER_SSE_MAX_CONTEXTS 256

@@ -15,6 +15,11 @@ G_BEGIN_DECLS
 #define MERO_HTTP_SSE_DISCONNECTS_NAME "mero_http_sse_disconnects_total"
 #define MERO_HTTP_ACCEPT_ERRORS_NAME "mero_http_accept_errors_total"
 #define MERO_HTTP_HEADERS_TIMEOUTS_NAME "mero_http_headers_timeouts_total"
+#define MERO_HTTP_WS_CLIENTS_NAME "mero_http_ws_clients"
+#define MERO_HTTP_WS_CONNECTIONS_NAME "mero_http_ws_connections_total"
+#define MERO_HTTP_WS_DISCONNECTS_NAME "mero_http_ws_disconnects_total"
+
+#define MERO_SERVER_WS_PATH "/ws"
 
 typedef struct _MeroServerSse MeroServerSse;
 typedef struct _MeroServerWs MeroServerWs;
@@ -55,6 +60,7 @@ struct _MeroServer {
   GPtrArray *acceptors;         /* MeroAcceptor*, one per listen address */
   SoupServer *soup;
   MeroServerSse *sse;
+  MeroServerWs *ws;
   gboolean stopped;
   GCancellable *alive;          /* cancelled at stop, for requests still waiting */
 };
@@ -121,6 +127,13 @@ void mero_server_handle_group_members (MeroServer *server, SoupServerMessage *ms
                                        const char *const *args);
 void mero_server_handle_group_remove_member (MeroServer *server, SoupServerMessage *msg,
                                              const char *const *args);
+
+/* WebSocket (mero-server-ws.c): registers the upgrade handler of /ws. */
+MeroServerWs *mero_server_ws_new (MeroServer *server, SoupServer *soup);
+/* The route's own handler: refuses what may not upgrade. */
+void mero_server_ws_check (MeroServer *server, SoupServerMessage *msg, const char *const *args);
+void mero_server_ws_close_all (MeroServerWs *ws);
+void mero_server_ws_free (MeroServerWs *ws);
 
 /* JSON bodies (mero-server-json.c). */
 /* TRUE if @data nests arrays and objects at most MERO_SERVER_MAX_JSON_DEPTH

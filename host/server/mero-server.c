@@ -109,6 +109,8 @@ static const MeroServerRoute routes[] = {
   { "GET", "/admin-api/groups/{id}/members", "group-members", mero_server_handle_group_members },
   { "DELETE", "/admin-api/groups/{id}/members/{peer}", "group-member",
     mero_server_handle_group_remove_member },
+  { "GET", "/sse", "sse", handle_events },
+  { "GET", "/ws", "ws", mero_server_ws_check },
   { "GET", "/metrics", "metrics", handle_metrics },
   { "POST", "/jsonrpc", "jsonrpc", handle_jsonrpc },
 };
@@ -683,6 +685,12 @@ mero_server_start (MeroServer *server, GError **error)
   g_signal_connect (server->soup, "request-aborted", G_CALLBACK (on_request_aborted), server);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (on_request_started), server);
   server->sse = mero_server_sse_new (server);
+  /* /ws has its own libsoup handler (the upgrade); it gets the same
+   * early checks (auth, limits) and the route table's handler first. */
+  soup_server_add_early_handler (server->soup, MERO_SERVER_WS_PATH, on_early_request, server,
+                                 NULL);
+  soup_server_add_handler (server->soup, MERO_SERVER_WS_PATH, on_request, server, NULL);
+  server->ws = mero_server_ws_new (server, server->soup);
 
   items = g_strsplit (server->listen, ";", -1);
   for (gsize i = 0; items[i] != NULL; i++)
@@ -739,6 +747,7 @@ mero_server_stop (MeroServer *server)
    * (on_early_request); then the listeners close and libsoup closes the
    * connections. */
   mero_server_sse_close_all (server->sse);
+  mero_server_ws_close_all (server->ws);
   g_ptr_array_set_size (server->acceptors, 0);
   soup_server_disconnect (server->soup);
   if (server->urls->len > 1 && g_unlink (server->address_file) != 0)
@@ -755,6 +764,7 @@ mero_server_free (MeroServer *server)
     g_signal_handlers_disconnect_by_data (server->soup, server);
   g_clear_object (&server->soup);
   g_clear_pointer (&server->sse, mero_server_sse_free);
+  g_clear_pointer (&server->ws, mero_server_ws_free);
   if (server->token != NULL)
     memset (server->token, 0, strlen (server->token));
   g_free (server->token);

@@ -472,6 +472,230 @@ test_jsonrpc_execute (Fixture *f, gconstpointer data)
   reply_clear (&reply);
 }
 
+typedef struct {
+  GQueue messages;              /* JsonNode* (objects) */
+  SoupWebsocketConnection *connection;
+  GError *error;
+  gboolean done;
+} WsClient;
+
+static void
+on_ws_message (SoupWebsocketConnection *connection, gint type, GBytes *message,
+               gpointer user_data)
+{
+  WsClient *client = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
+                                             g_bytes_get_size (message), NULL));
+  g_queue_push_tail (&client->messages, json_node_copy (json_parser_get_root (parser)));
+}
+
+static void
+on_ws_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WsClient *client = user_data;
+
+  client->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                              &client->error);
+  if (client->connection != NULL)
+    g_signal_connect (client->connection, "message", G_CALLBACK (on_ws_message), client);
+  client->done = TRUE;
+}
+
+static gboolean
+ws_done (gpointer data)
+{
+  return ((WsClient *) data)->done;
+}
+
+static void
+ws_connect (Fixture *f, MeroTestNode *node, const char *origin, WsClient *client)
+{
+  g_autofree char *base = http_url (node);
+  g_autofree char *url = g_strconcat ("ws", base + strlen ("http"), "/ws", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+
+  soup_session_websocket_connect_async (f->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_ws_connected, client);
+  g_assert_true (mero_test_wait_until (ws_done, client, MERO_TEST_TIMEOUT_MS));
+}
+
+typedef struct {
+  WsClient *client;
+  const char *type;
+  const char *event;
+} WsWait;
+
+static gboolean
+ws_has (gpointer data)
+{
+  WsWait *wait = data;
+
+  for (GList *l = wait->client->messages.head; l != NULL; l = l->next)
+    {
+      JsonObject *object = json_node_get_object (l->data);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), wait->type)
+              == 0
+          && (wait->event == NULL
+              || g_strcmp0 (json_object_get_string_member_with_default (object, "event", ""),
+                            wait->event)
+                     == 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* (transfer full) the first message of @type (and @event), dropping what
+ * came before it; waits for it within the timeout. */
+static JsonNode *
+ws_next (WsClient *client, const char *type, const char *event)
+{
+  WsWait wait = { client, type, event };
+
+  g_assert_true (mero_test_wait_until (ws_has, &wait, MERO_TEST_TIMEOUT_MS));
+  for (;;)
+    {
+      JsonNode *node = g_queue_pop_head (&client->messages);
+      JsonObject *object = json_node_get_object (node);
+
+      if (g_str_equal (json_object_get_string_member_with_default (object, "type", ""), type)
+          && (event == NULL
+              || g_str_equal (json_object_get_string_member_with_default (object, "event", ""),
+                              event)))
+        return node;
+      json_node_unref (node);
+    }
+}
+
+static void
+ws_send (WsClient *client, const char *text)
+{
+  soup_websocket_connection_send_text (client->connection, text);
+}
+
+static char *
+create_context (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = mero_test_node_call (
+      f->cluster, f->a, "CreateContext", g_variant_new ("(s)", "kv"), G_VARIANT_TYPE ("(ss)"),
+      &error);
+  char *context_id = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (created, "(ss)", &context_id, NULL);
+  return context_id;
+}
+
+/* A WebSocket subscription receives a state change made over D-Bus (with
+ * its root and heads), and only for the contexts it follows; execute,
+ * ping/pong; a page of another origin is refused. */
+static void
+test_websocket (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = create_context (f);
+  g_autofree char *other = create_context (f);
+  g_autofree char *subscribe = NULL, *execute = NULL, *root = NULL;
+  WsClient client = { G_QUEUE_INIT, NULL, NULL, FALSE };
+  WsClient foreign = { G_QUEUE_INIT, NULL, NULL, FALSE };
+  g_autoptr (JsonNode) hello = NULL, subscribed = NULL, event = NULL, result = NULL;
+  g_autoptr (JsonNode) pong = NULL;
+  JsonObject *data_object;
+
+  ws_connect (f, f->a, NULL, &client);
+  g_assert_no_error (client.error);
+  hello = ws_next (&client, "hello", NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (hello), "peerId"), ==,
+                   f->a->peer_id);
+
+  subscribe = g_strdup_printf ("{\"type\":\"subscribe\",\"contextIds\":[\"%s\"]}", context_id);
+  ws_send (&client, subscribe);
+  subscribed = ws_next (&client, "subscribed", NULL);
+  g_assert_cmpstr (json_array_get_string_element (
+                       json_object_get_array_member (json_node_get_object (subscribed),
+                                                     "contextIds"),
+                       0),
+                   ==, context_id);
+
+  /* A change of a context not followed, then one of the followed: the
+   * first state-changed to arrive is the followed one's. */
+  mero_test_node_kv_set (f->cluster, f->a, other, "k", "1");
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "k", "2");
+  root = mero_test_node_root (f->cluster, f->a, context_id);
+  event = ws_next (&client, "event", "state-changed");
+  data_object = json_object_get_object_member (json_node_get_object (event), "data");
+  g_assert_cmpstr (json_object_get_string_member (data_object, "context_id"), ==, context_id);
+  g_assert_cmpstr (json_object_get_string_member (data_object, "root_hash"), ==, root);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (data_object, "heads")),
+                    ==, 1);
+
+  execute = g_strdup_printf ("{\"type\":\"execute\",\"id\":9,\"contextId\":\"%s\","
+                             "\"method\":\"set\",\"argsJson\":{\"key\":\"ws\",\"value\":true}}",
+                             context_id);
+  ws_send (&client, execute);
+  result = ws_next (&client, "result", NULL);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (result), "id"), ==, 9);
+  {
+    g_autofree char *value = mero_test_node_kv (f->cluster, f->a, context_id, "get",
+                                                "{\"key\":\"ws\"}", NULL);
+
+    g_assert_cmpstr (value, ==, "true");
+  }
+  ws_send (&client, "{\"type\":\"ping\"}");
+  pong = ws_next (&client, "pong", NULL);
+
+  ws_connect (f, f->a, "http://evil.example", &foreign);
+  g_assert_null (foreign.connection);
+  g_assert_nonnull (foreign.error);
+
+  soup_websocket_connection_close (client.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (&client.connection);
+  g_queue_clear_full (&client.messages, (GDestroyNotify) json_node_unref);
+  g_clear_error (&foreign.error);
+}
+
+/* /sse?context=X carries X's state changes and not another context's. */
+static void
+test_sse_context (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = create_context (f);
+  g_autofree char *other = create_context (f);
+  g_autofree char *base = http_url (f->a);
+  g_autofree char *url = g_strdup_printf ("%s/sse?context=%s", base, context_id);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) stream = soup_session_send (f->session, msg, NULL, &error);
+  g_autoptr (GDataInputStream) lines = NULL;
+  gboolean in_state_changed = FALSE;
+  guint n_lines = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  lines = g_data_input_stream_new (stream);
+  mero_test_node_kv_set (f->cluster, f->a, other, "k", "1");
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "k", "2");
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      g_assert_cmpuint (++n_lines, <, 1000);
+      if (g_str_equal (line, "event: state-changed"))
+        in_state_changed = TRUE;
+      else if (in_state_changed && g_str_has_prefix (line, "data: "))
+        {
+          g_assert_nonnull (strstr (line, context_id));
+          g_assert_null (strstr (line, other));
+          break;
+        }
+    }
+  g_input_stream_close (stream, NULL, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -482,5 +706,9 @@ main (int argc, char **argv)
               test_admin_errors, fixture_tear_down);
   g_test_add ("/http-api/jsonrpc-execute", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_jsonrpc_execute, fixture_tear_down);
+  g_test_add ("/http-api/websocket", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_websocket, fixture_tear_down);
+  g_test_add ("/http-api/sse-context", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_sse_context, fixture_tear_down);
   return g_test_run ();
 }
