@@ -128,6 +128,10 @@ void mero_server_handle_group_members (MeroServer *server, SoupServerMessage *ms
 void mero_server_handle_group_remove_member (MeroServer *server, SoupServerMessage *msg,
                                              const char *const *args);
 
+/* GET /admin-dashboard (mero-server-dashboard.c). */
+void mero_server_handle_dashboard (MeroServer *server, SoupServerMessage *msg,
+                                   const char *const *args);
+
 /* WebSocket (mero-server-ws.c): registers the upgrade handler of /ws. */
 MeroServerWs *mero_server_ws_new (MeroServer *server, SoupServer *soup);
 /* The route's own handler: refuses what may not upgrade. */

@@ -111,6 +111,7 @@ static const MeroServerRoute routes[] = {
     mero_server_handle_group_remove_member },
   { "GET", "/sse", "sse", handle_events },
   { "GET", "/ws", "ws", mero_server_ws_check },
+  { "GET", "/admin-dashboard", "dashboard", mero_server_handle_dashboard },
   { "GET", "/metrics", "metrics", handle_metrics },
   { "POST", "/jsonrpc", "jsonrpc", handle_jsonrpc },
 };
