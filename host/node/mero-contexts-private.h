@@ -55,6 +55,7 @@ struct _Group {
   guint ops_rounds;
   gboolean was_member;       /* to notice our own removal */
   gint64 pushed_us;          /* last GroupGovernanceDelta we published */
+  GHashTable *known_members; /* PeerIds last reported (set); NULL: not yet */
 };
 
 typedef struct {
@@ -111,6 +112,8 @@ struct _MeroContexts {
   gpointer transport_data;
   MeroContextsStateFunc state_changed;
   gpointer state_changed_data;
+  MeroContextsMemberFunc member_changed;
+  gpointer member_changed_data;
   const char *const *(*listen_addresses) (gpointer data);
   gpointer listen_addresses_data;
   void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);

@@ -124,6 +124,7 @@ group_free (Group *group)
 {
   mero_group_dag_free (group->dag);
   g_hash_table_unref (group->keys);
+  g_clear_pointer (&group->known_members, g_hash_table_unref);
   g_free (group->hex);
   g_free (group->topic);
   g_free (group);
@@ -532,6 +533,8 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->transport_data = config->transport_data;
   self->state_changed = config->state_changed;
   self->state_changed_data = config->state_changed_data;
+  self->member_changed = config->member_changed;
+  self->member_changed_data = config->member_changed_data;
   self->fetch_grace_ms = config->fetch_grace_ms;
   self->tombstone_retention_ms = config->tombstone_retention_ms;
   self->listen_addresses = config->listen_addresses;
@@ -726,6 +729,38 @@ mero_contexts_author (MeroContexts *self, Group *group, MeroGroupOp *op, GError 
   return TRUE;
 }
 
+/* Tells member_changed what changed in @group's member set since the
+ * last call (the first call only takes the snapshot). */
+static void
+report_members (MeroContexts *self, Group *group, GPtrArray *contexts)
+{
+  g_autoptr (GArray) members = mero_group_state_members (mero_group_dag_state (group->dag));
+  GHashTable *now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  const char *peer;
+
+  for (guint i = 0; i < members->len; i++)
+    g_hash_table_add (now, mero_contexts_peer_of_key ((const guint8 *) members->data
+                                                      + i * ID_LEN));
+  if (group->known_members != NULL && self->member_changed != NULL)
+    {
+      g_hash_table_iter_init (&iter, now);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &peer, NULL))
+        if (!g_hash_table_contains (group->known_members, peer))
+          for (guint i = 0; i < contexts->len; i++)
+            self->member_changed (((Ctx *) g_ptr_array_index (contexts, i))->b58, group->hex,
+                                  peer, TRUE, self->member_changed_data);
+      g_hash_table_iter_init (&iter, group->known_members);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &peer, NULL))
+        if (!g_hash_table_contains (now, peer))
+          for (guint i = 0; i < contexts->len; i++)
+            self->member_changed (((Ctx *) g_ptr_array_index (contexts, i))->b58, group->hex,
+                                  peer, FALSE, self->member_changed_data);
+    }
+  g_clear_pointer (&group->known_members, g_hash_table_unref);
+  group->known_members = now;
+}
+
 void
 mero_contexts_group_changed (MeroContexts *self, Group *group)
 {
@@ -749,6 +784,7 @@ mero_contexts_group_changed (MeroContexts *self, Group *group)
                       group->hex);
   if (member)
     group->was_member = TRUE;
+  report_members (self, group, touched);
   for (guint i = 0; i < touched->len; i++)
     {
       ctx = g_ptr_array_index (touched, i);

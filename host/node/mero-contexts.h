@@ -50,6 +50,13 @@ GError *mero_contexts_error_normalize (GError *error);
 typedef void (*MeroContextsStateFunc) (const char *context_id, const char *root_hash,
                                        const char *const *heads, gpointer user_data);
 
+/* A member joined (@joined) or left @group_id, told once per context of
+ * ours in that group.  Not told for the members a group has when it is
+ * opened, only for changes seen while running. */
+typedef void (*MeroContextsMemberFunc) (const char *context_id, const char *group_id,
+                                        const char *peer_id, gboolean joined,
+                                        gpointer user_data);
+
 typedef struct {
   MeroStore *store;                      /* borrowed */
   MeroMetrics *metrics;                  /* NULL: default */
@@ -58,6 +65,8 @@ typedef struct {
   gpointer transport_data;
   MeroContextsStateFunc state_changed;
   gpointer state_changed_data;
+  MeroContextsMemberFunc member_changed;     /* nullable */
+  gpointer member_changed_data;
   guint heartbeat_interval_secs;         /* 0: no periodic heartbeats */
   /* How long a missing parent or an unknown announced head may take to
    * arrive by gossip before it is fetched (0: fetch at once). */

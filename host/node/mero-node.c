@@ -213,6 +213,29 @@ on_state_changed (const char *context_id, const char *root_hash, const char *con
   mero_node_events_publish (node->events, "state-changed", json);
 }
 
+/* Members joining and leaving a context's group go to the event bus. */
+static void
+on_member_changed (const char *context_id, const char *group_id, const char *peer_id,
+                   gboolean joined, gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_set_member_name (builder, "group_id");
+  json_builder_add_string_value (builder, group_id);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, peer_id);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, joined ? "member-joined" : "member-left", json);
+}
+
 static const char *const *
 contexts_listen_addresses (gpointer user_data)
 {
@@ -296,6 +319,8 @@ start_contexts (MeroNode *node, GError **error)
   config.transport_data = node->client;
   config.state_changed = on_state_changed;
   config.state_changed_data = node;
+  config.member_changed = on_member_changed;
+  config.member_changed_data = node;
   config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
   config.fetch_grace_ms = MERO_NODE_FETCH_GRACE_MS;
   config.gc_interval_secs = node->config->gc_interval_secs;

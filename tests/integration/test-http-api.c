@@ -657,6 +657,50 @@ test_websocket (Fixture *f, gconstpointer data)
   g_clear_error (&foreign.error);
 }
 
+/* A subscriber of a context hears its group's members join and leave. */
+static void
+test_websocket_members (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = create_context (f);
+  g_autofree char *subscribe = NULL;
+  g_autofree char *invitation = NULL, *joined_id = NULL;
+  g_autoptr (GVariant) invited = NULL, joined = NULL, removed = NULL;
+  g_autoptr (JsonNode) subscribed = NULL, join_event = NULL, leave_event = NULL;
+  g_autoptr (GError) error = NULL;
+  WsClient client = { G_QUEUE_INIT, NULL, NULL, FALSE };
+  JsonObject *event_data;
+
+  ws_connect (f, f->a, NULL, &client);
+  g_assert_no_error (client.error);
+  subscribe = g_strdup_printf ("{\"type\":\"subscribe\",\"contextIds\":[\"%s\"]}", context_id);
+  ws_send (&client, subscribe);
+  subscribed = ws_next (&client, "subscribed", NULL);
+
+  invited = mero_test_node_call (f->cluster, f->a, "InviteToContext",
+                                 g_variant_new ("(ssu)", context_id, f->b->peer_id, 0),
+                                 G_VARIANT_TYPE ("(s)"), &error);
+  g_assert_no_error (error);
+  g_variant_get (invited, "(s)", &invitation);
+  joined = mero_test_node_call (f->cluster, f->b, "JoinContext", g_variant_new ("(s)", invitation),
+                                G_VARIANT_TYPE ("(s)"), &error);
+  g_assert_no_error (error);
+  join_event = ws_next (&client, "event", "member-joined");
+  event_data = json_object_get_object_member (json_node_get_object (join_event), "data");
+  g_assert_cmpstr (json_object_get_string_member (event_data, "context_id"), ==, context_id);
+  g_assert_cmpstr (json_object_get_string_member (event_data, "peer_id"), ==, f->b->peer_id);
+
+  removed = mero_test_node_call (f->cluster, f->a, "RemoveMember",
+                                 g_variant_new ("(ss)", context_id, f->b->peer_id), NULL, &error);
+  g_assert_no_error (error);
+  leave_event = ws_next (&client, "event", "member-left");
+  event_data = json_object_get_object_member (json_node_get_object (leave_event), "data");
+  g_assert_cmpstr (json_object_get_string_member (event_data, "peer_id"), ==, f->b->peer_id);
+
+  soup_websocket_connection_close (client.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (&client.connection);
+  g_queue_clear_full (&client.messages, (GDestroyNotify) json_node_unref);
+}
+
 /* /sse?context=X carries X's state changes and not another context's. */
 static void
 test_sse_context (Fixture *f, gconstpointer data)
@@ -708,6 +752,8 @@ main (int argc, char **argv)
               test_jsonrpc_execute, fixture_tear_down);
   g_test_add ("/http-api/websocket", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_websocket, fixture_tear_down);
+  g_test_add ("/http-api/websocket-members", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_websocket_members, fixture_tear_down);
   g_test_add ("/http-api/sse-context", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_sse_context, fixture_tear_down);
   return g_test_run ();
