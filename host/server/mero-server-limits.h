@@ -38,3 +38,7 @@
 #define MERO_SERVER_WS_KEEPALIVE_SECS 15
 /* Contexts one event stream may follow (/sse?context=A,B,…). */
 #define MERO_SERVER_SSE_MAX_CONTEXTS 256
+/* Kernel send buffer of a WebSocket client's socket (fixed: no
+ * autotuning), so a client that stops reading holds at most this much
+ * (doubled by Linux) plus MERO_SERVER_WS_MAX_QUEUED events. */
+#define MERO_SERVER_WS_SNDBUF_BYTES (64 * 1024)

@@ -17,13 +17,15 @@
  *   {"type":"error","id","error":{"code","message"}}
  * libsoup pings every MERO_SERVER_WS_KEEPALIVE_SECS and answers pings.
  *
- * Bounded sending: an event is handed to libsoup only while the client's
- * socket is writable; otherwise it waits in the client's subscription
+ * Bounded sending: the socket's send buffer is fixed at
+ * MERO_SERVER_WS_SNDBUF_BYTES, and an event is handed to libsoup only
+ * while the socket is writable; otherwise it waits in the client's subscription
  * queue (MERO_SERVER_WS_MAX_QUEUED) and a writability source resumes.  A
  * client that lets the queue overflow is closed and counted in
  * mero_http_ws_disconnects_total{reason="slow"}; the node never waits. */
 #define G_LOG_DOMAIN "merod"
 #include <string.h>
+#include <sys/socket.h>
 
 #include "metrics/mero-metrics.h"
 #include "server/mero-server-limits.h"
@@ -117,13 +119,16 @@ client_pump (WsClient *client)
 {
   MeroNodeEvent *event;
 
-  if (client->closing || client->writable != NULL)
+  if (client->closing)
     return;
+  /* Checked first: an overflow is reported while we wait for the socket. */
   if (mero_node_events_subscription_is_overflowed (client->subscription))
     {
       client_cut_off (client, "slow");
       return;
     }
+  if (client->writable != NULL)
+    return;
   for (;;)
     {
       JsonNode *data = NULL;
@@ -428,6 +433,11 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   client->ws = ws;
   client->connection = g_object_ref (connection);
   client->socket = socket != NULL ? g_object_ref (socket) : NULL;
+  /* A fixed send buffer (no autotuning up to megabytes): what a client
+   * that stops reading can hold in the kernel is bounded too. */
+  if (socket != NULL
+      && !g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, MERO_SERVER_WS_SNDBUF_BYTES, NULL))
+    g_debug ("WebSocket client: cannot set SO_SNDBUF");
   client->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->subscription = mero_node_events_subscribe (ws->server->events,
                                                      MERO_SERVER_WS_MAX_QUEUED, on_events,

@@ -6,9 +6,15 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mero-test-cluster.h"
+
+/* Fixture data: flags. */
+#define TWO_NODES 1
+#define QUIET 2
 
 typedef struct {
   MeroTestCluster *cluster;
@@ -116,9 +122,13 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->cluster = mero_test_cluster_new ();
+  /* Thousands of calls: a node logging at debug level would fill its
+   * pipe while this process waits in a synchronous call. */
+  if (GPOINTER_TO_INT (data) & QUIET)
+    mero_test_cluster_set_verbose (f->cluster, FALSE);
   f->a = mero_test_cluster_add_node (f->cluster, "a", 0);
   mero_test_node_start (f->cluster, f->a);
-  if (GPOINTER_TO_INT (data))
+  if (GPOINTER_TO_INT (data) & TWO_NODES)
     {
       f->b = mero_test_cluster_add_node (f->cluster, "b", 0);
       mero_test_node_start (f->cluster, f->b);
@@ -701,6 +711,101 @@ test_websocket_members (Fixture *f, gconstpointer data)
   g_queue_clear_full (&client.messages, (GDestroyNotify) json_node_unref);
 }
 
+/* A WebSocket client that stops reading (a 4 KiB receive buffer, never
+ * read) is cut off once it is MERO_SERVER_WS_MAX_QUEUED events behind and
+ * counted; the node keeps answering.  Bounded: at most 4000 sets. */
+static void
+test_websocket_slow (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = create_context (f);
+  g_autofree char *base = http_url (f->a);
+  g_autofree char *subscribe = g_strdup_printf ("{\"type\":\"subscribe\",\"contextIds\":[\"%s\"]}",
+                                                context_id);
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) handshake = g_string_new (NULL);
+  g_autoptr (GString) frame = g_string_new (NULL);
+  const char *port = strrchr (base, ':') + 1;
+  const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  char reply[1024];
+  gssize n;
+  guint sets = 0;
+  guint64 cut = 0;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, &error));
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", atoi (port));
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_socket_set_timeout (socket, MERO_TEST_TIMEOUT_MS / 1000);
+  g_string_printf (handshake,
+                   "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n",
+                   port);
+  g_assert_cmpint (g_socket_send (socket, handshake->str, handshake->len, NULL, &error), ==,
+                   (gssize) handshake->len);
+  n = g_socket_receive (socket, reply, sizeof reply - 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, >, 12);
+  reply[n] = '\0';
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 101"));
+  /* One masked text frame (client frames must be masked). */
+  g_assert_cmpuint (strlen (subscribe), <, 126);
+  g_string_append_c (frame, (char) 0x81);
+  g_string_append_c (frame, (char) (0x80 | strlen (subscribe)));
+  g_string_append_len (frame, (const char *) mask, 4);
+  for (gsize i = 0; subscribe[i] != '\0'; i++)
+    g_string_append_c (frame, (char) (subscribe[i] ^ mask[i % 4]));
+  g_assert_cmpint (g_socket_send (socket, frame->str, frame->len, NULL, &error), ==,
+                   (gssize) frame->len);
+
+  {
+    g_autoptr (GString) seen = g_string_new (NULL);
+
+    while (strstr (seen->str, "subscribed") == NULL)
+      {
+        n = g_socket_receive (socket, reply, sizeof reply, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (n, >, 0);
+        g_string_append_len (seen, reply, n);
+        g_assert_cmpuint (seen->len, <, 4096);
+      }
+  }
+  while (cut == 0)
+    {
+      g_autofree char *key = g_strdup_printf ("key-%u", sets);
+
+      if (sets >= 4000)
+        {
+          g_test_message ("ws clients %" G_GUINT64_FORMAT ", connections %" G_GUINT64_FORMAT
+                          ", dropped %" G_GUINT64_FORMAT,
+                          mero_test_node_metric (f->cluster, f->a, "mero_http_ws_clients"),
+                          mero_test_node_metric (f->cluster, f->a,
+                                                 "mero_http_ws_connections_total"),
+                          mero_test_node_metric (f->cluster, f->a,
+                                                 "mero_node_events_dropped_total"));
+          g_assert_cmpuint (sets, <, 4000);
+        }
+      mero_test_node_kv_set (f->cluster, f->a, context_id, key, "\"a value that makes the "
+                                                               "event a bit longer\"");
+      if (++sets % 100 == 0)
+        cut = mero_test_node_metric (f->cluster, f->a,
+                                     "mero_http_ws_disconnects_total{reason=\"slow\"}");
+    }
+  g_test_message ("slow WebSocket client cut off after %u state changes", sets);
+  g_assert_cmpuint (sets, >, 256);
+  /* The node still serves. */
+  {
+    g_auto (Reply) ready = { 0 };
+
+    request (f, f->a, "GET", "/admin-api/ready", NULL, &ready);
+    g_assert_cmpuint (ready.status, ==, 200);
+  }
+}
+
 /* /sse?context=X carries X's state changes and not another context's. */
 static void
 test_sse_context (Fixture *f, gconstpointer data)
@@ -754,6 +859,8 @@ main (int argc, char **argv)
               test_websocket, fixture_tear_down);
   g_test_add ("/http-api/websocket-members", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
               test_websocket_members, fixture_tear_down);
+  g_test_add ("/http-api/websocket-slow", Fixture, GINT_TO_POINTER (QUIET), fixture_set_up,
+              test_websocket_slow, fixture_tear_down);
   g_test_add ("/http-api/sse-context", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
               test_sse_context, fixture_tear_down);
   return g_test_run ();
