@@ -181,8 +181,8 @@ command_run (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = command_context (
-      NULL, _("Run the node until SIGINT or SIGTERM. A missing or empty home is initialised "
-              "first."),
+      NULL, _("Run the node until SIGINT or SIGTERM. The default home is initialised on its "
+              "first run; another --home needs “merod init --home DIR” first."),
       entries);
   MeroNodeOptions options = { 0 };
   g_autoptr (MeroNode) node = NULL;
@@ -211,6 +211,7 @@ command_run (int argc, char **argv)
       options.bus_set = TRUE;
     }
   options.home = home;
+  options.init_if_fresh = home == NULL;
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
@@ -301,6 +302,7 @@ command_plugins (int argc, char **argv)
   g_autoptr (MeroConfig) config = NULL;
   g_autoptr (MeroPluginRegistry) registry = NULL;
   g_autoptr (GPtrArray) plugins = NULL;
+  guint n_loaded = 0;
   g_autoptr (GError) error = NULL;
   int status = 0;
 
@@ -323,6 +325,17 @@ command_plugins (int argc, char **argv)
                           config != NULL ? (const char *const *) config->plugins_disabled : NULL);
   plugins = mero_plugin_registry_list (registry);
 
+  if (plugins->len == 0)
+    {
+      g_auto (GStrv) search = mero_plugin_registry_default_search_path ();
+      g_autofree char *joined = g_strjoinv (":", search);
+
+      g_printerr (_("merod: no plugins found in %s: point MERO_PLUGIN_DIR at the directories "
+                    "of the *.plugin files (in a build tree: meson devenv -C BUILD, or "
+                    "MERO_PLUGIN_DIR=BUILD/plugins/store-rocksdb:BUILD/plugins/store-memory)\n"),
+                  joined);
+      return EXIT_RUNTIME;
+    }
   g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
            _("FILE"));
   for (guint i = 0; i < plugins->len; i++)
@@ -335,6 +348,12 @@ command_plugins (int argc, char **argv)
                info->module_file ? info->module_file : info->metadata_file);
       if (info->error_message != NULL)
         g_print ("    %s\n", info->error_message);
+      n_loaded += info->status == MERO_PLUGIN_STATUS_LOADED;
+    }
+  if (n_loaded == 0)
+    {
+      g_printerr (_("merod: no plugin is loaded (see the reasons above)\n"));
+      return EXIT_RUNTIME;
     }
   return 0;
 }

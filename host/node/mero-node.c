@@ -41,6 +41,7 @@ struct _MeroNode {
   MeroContexts *contexts;     /* NodeManager of contexts and groups */
   MeroNodeEvents *events;
   MeroServer *server;
+  gboolean init_if_fresh;     /* a fresh home is initialised, else refused */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
   GTask *start_task;          /* pending start */
@@ -91,6 +92,7 @@ mero_node_new (const MeroNodeOptions *options)
   node = g_new0 (MeroNode, 1);
   node->home = g_canonicalize_filename (home, NULL);
   node->bus_set = options->bus_set;
+  node->init_if_fresh = options->init_if_fresh;
   node->bus = options->bus;
   node->alive = g_cancellable_new ();
   node->events = mero_node_events_new ();
@@ -621,6 +623,16 @@ bootstrap (MeroNode *node, GError **error)
   g_autofree char *identity_path = mero_home_identity_path (node->home);
   gboolean fresh = mero_home_is_fresh (node->home);
 
+  /* Only the default home is set up on its first run (as the README
+   * says): a --home that was never initialised is more likely a typo
+   * than a wish for a new identity. */
+  if (fresh && !node->init_if_fresh)
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_NOT_FOUND,
+                   _("The home %s was never initialised: run “merod init --home %s” first"),
+                   node->home, node->home);
+      return FALSE;
+    }
   if (fresh && g_mkdir_with_parents (node->home, 0700) != 0)
     {
       int errsv = errno;
