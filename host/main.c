@@ -239,6 +239,39 @@ command_run (int argc, char **argv)
 
 /* merod config ---------------------------------------------------------- */
 
+/* What `merod run` checks beyond the schema, checked by `config set` too:
+ * store.backend must name a storage plugin that loads and is not
+ * disabled. */
+static gboolean
+check_value_like_run (const char *path, const char *key, const char *value, GError **error)
+{
+  g_autoptr (MeroConfig) config = NULL;
+  g_autoptr (MeroPluginRegistry) registry = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_str_equal (key, "store.backend"))
+    return TRUE;
+  config = mero_config_load (path, NULL);
+  if (config != NULL && mero_config_plugin_is_disabled (config, value))
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “store.backend”: the plugin “%s” is listed in plugins.disabled"),
+                   path, value);
+      return FALSE;
+    }
+  registry = mero_plugin_registry_new ();
+  mero_node_load_plugins (registry,
+                          config != NULL ? (const char *const *) config->plugins_disabled : NULL);
+  if (mero_plugin_registry_get_storage_backend (registry, value, &local_error) == NULL)
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “store.backend”: cannot use “%s”: %s"), path, value,
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 command_config (int argc, char **argv)
 {
@@ -274,7 +307,8 @@ command_config (int argc, char **argv)
     }
   if (argc == 4 && g_str_equal (argv[1], "set"))
     {
-      if (!mero_config_set_value (path, argv[2], argv[3], &error))
+      if (!check_value_like_run (path, argv[2], argv[3], &error)
+          || !mero_config_set_value (path, argv[2], argv[3], &error))
         return print_error (error);
       return 0;
     }

@@ -361,6 +361,30 @@ test_plugins_search (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "MERO_PLUGIN_DIR"));
 }
 
+/* config set refuses what run would refuse: an unknown store backend. */
+static void
+test_config_set_like_run (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "set", "--home", f->home,
+                                        "store.backend", "store-nope", NULL },
+                                        NULL, NULL, &err),
+                   ==, 2);
+  g_assert_nonnull (strstr (err, "store-nope"));
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "get", "--home", f->home,
+                                        "store.backend", NULL },
+                                        NULL, &out, NULL),
+                   ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "store-rocksdb");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "set", "--home", f->home,
+                                        "store.backend", "store-memory", NULL },
+                                        NULL, NULL, NULL),
+                   ==, 0);
+}
+
 static void
 test_name_taken (Fixture *f, gconstpointer data)
 {
@@ -671,6 +695,7 @@ main (int argc, char **argv)
   ADD ("/daemon/run-dbus", test_run_dbus);
   ADD ("/daemon/first-run-initialises", test_first_run_initialises);
   ADD ("/daemon/plugins-search", test_plugins_search);
+  ADD ("/daemon/config-set-like-run", test_config_set_like_run);
   ADD ("/daemon/name-taken", test_name_taken);
   ADD ("/daemon/config/bad-value", test_bad_value);
   ADD ("/daemon/config/missing-key", test_missing_key);
