@@ -21,6 +21,7 @@
 #include "config/mero-config.h"
 #include "mero-build-config.h"
 #include "node/mero-home.h"
+#include "node/mero-log.h"
 #include "node/mero-node-plugins.h"
 #include "node/mero-node.h"
 #include "node/mero-peers-report.h"
@@ -171,9 +172,12 @@ command_run (int argc, char **argv)
 {
   g_autofree char *home = NULL;
   g_autofree char *bus = NULL;
+  gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
       N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      N_("Log peer, context, delta and sync activity (log.level=info)"), NULL },
     { "bus", 0, 0, G_OPTION_ARG_STRING, &bus,
       N_("D-Bus bus to own network.calimero.Node1 on: session, system or none "
          "(default: dbus.bus from merod.conf)"),
@@ -212,6 +216,9 @@ command_run (int argc, char **argv)
     }
   options.home = home;
   options.init_if_fresh = home == NULL;
+  mero_log_install ();
+  if (verbose)
+    mero_log_raise_level (MERO_NODE_LOG_INFO);
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;

@@ -119,11 +119,13 @@ check_listen_multiaddr (const char *value, char **expected)
 
 static const char *const encryption_choices[] = { "none", "passphrase", "key-file", NULL };
 static const char *const bus_choices[] = { "session", "system", "none", NULL };
+/* In MeroNodeLogLevel order. */
+static const char *const log_level_choices[] = { "message", "info", "debug", NULL };
 /* In MeroNetSecurity order. */
 static const char *const security_choices[] = { "noise-first", "tls-first", "noise", "tls", NULL };
 
 static const char *const sections[] = {
-  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "debug", NULL,
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "log", "debug", NULL,
 };
 
 #define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
@@ -226,6 +228,11 @@ static const MeroConfigKey keys[] = {
     N_("Seconds between garbage-collection passes over tombstones."),
     FIELD (gc_interval_secs), 60, 604800, NULL, NULL },
 
+  { "log", "level", MERO_CONFIG_TYPE_ENUM, FALSE, "message",
+    N_("What merod run logs: message (warnings, ready, start and stop), info (also peers, "
+       "contexts, deltas applied and syncs) or debug (everything); merod run -v is info."),
+    FIELD (log_level), 0, 0, log_level_choices, NULL },
+
   { "debug", "test_hooks", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
     N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
        "Never on a production node."),
@@ -244,6 +251,7 @@ static const struct {
   { "plugins", N_("Plugins found in MERO_PLUGIN_DIR and the installed plugin directory.") },
   { "sync", N_("State synchronisation between peers.") },
   { "gc", N_("Garbage collection.") },
+  { "log", N_("Logging.") },
   { "debug", N_("Debugging aids for tests.") },
 };
 

@@ -593,7 +593,8 @@ mero_contexts_report_state (MeroContexts *self, Ctx *ctx)
     }
   strv = g_strv_builder_end (builder);
   root_b58 = mero_contexts_root_text (root);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "MERO_EVENT", "state-changed",
+  /* Info: what merod run -v shows of delta activity. */
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "state-changed",
                     "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s: root %s, %u heads",
                     ctx->b58, root_b58, n);
   if (self->state_changed != NULL)

@@ -13,6 +13,7 @@
 #include "node/mero-home-lock.h"
 #include "node/mero-home.h"
 #include "node/mero-contexts.h"
+#include "node/mero-log.h"
 #include "node/mero-node-client.h"
 #include "node/mero-node-network.h"
 #include "node/mero-node-plugins.h"
@@ -660,6 +661,7 @@ bootstrap (MeroNode *node, GError **error)
   node->config = mero_config_load (config_path, error);
   if (node->config == NULL)
     return FALSE;
+  mero_log_raise_level ((MeroNodeLogLevel) node->config->log_level);
   node->identity = mero_identity_load (identity_path, error);
   if (node->identity == NULL)
     return FALSE;

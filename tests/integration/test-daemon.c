@@ -385,6 +385,63 @@ test_config_set_like_run (Fixture *f, gconstpointer data)
                    ==, 0);
 }
 
+/* Runs the node with @args (G_MESSAGES_DEBUG unset), creates a context
+ * and sets a key over D-Bus, stops it; returns (transfer full) its output. */
+static char *
+run_and_write (Fixture *f, const char *const *args, gboolean expect_info)
+{
+  g_autoptr (MeroTestDaemon) daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = NULL, set = NULL;
+  const char *context_id;
+  char *output;
+
+  daemon = mero_test_daemon_spawn_merged (args, (const char *[]) { "G_MESSAGES_DEBUG=", NULL },
+                                          &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
+  created = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE,
+                                         "CreateContext", g_variant_new ("(s)", "kv"),
+                                         G_VARIANT_TYPE ("(ss)"), G_DBUS_CALL_FLAGS_NONE,
+                                         MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, NULL);
+  set = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE, "Call",
+                                     g_variant_new ("(sss)", context_id, "set",
+                                                    "{\"key\":\"k\",\"value\":1}"),
+                                     G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                     MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  if (expect_info)
+    g_assert_true (mero_test_daemon_wait_for_stderr (daemon, ": root ", MERO_TEST_TIMEOUT_MS));
+  mero_test_daemon_stop (daemon);
+  output = g_strdup (mero_test_daemon_get_stderr (daemon));
+  g_test_message ("%s", output);
+  return output;
+}
+
+/* merod run -v (and log.level=info) shows context and delta activity at
+ * info level; without it only messages are printed. */
+static void
+test_verbose (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *quiet = NULL, *verbose = NULL, *configured = NULL;
+
+  quiet = run_and_write (f, (const char *[]) { "run", "--home", f->home, NULL }, FALSE);
+  g_assert_nonnull (strstr (quiet, "ready: "));
+  g_assert_null (strstr (quiet, ": root "));
+  g_assert_null (strstr (quiet, "created in group"));
+  verbose = run_and_write (f, (const char *[]) { "run", "--home", f->home, "-v", NULL }, TRUE);
+  g_assert_nonnull (strstr (verbose, "created in group"));
+  g_assert_nonnull (strstr (verbose, ": root "));
+  g_assert_null (strstr (verbose, "DEBUG"));
+  mero_test_config_set (f->home, "log.level", "info");
+  configured = run_and_write (f, (const char *[]) { "run", "--home", f->home, NULL }, TRUE);
+  g_assert_nonnull (strstr (configured, "created in group"));
+}
+
 static void
 test_name_taken (Fixture *f, gconstpointer data)
 {
@@ -696,6 +753,7 @@ main (int argc, char **argv)
   ADD ("/daemon/first-run-initialises", test_first_run_initialises);
   ADD ("/daemon/plugins-search", test_plugins_search);
   ADD ("/daemon/config-set-like-run", test_config_set_like_run);
+  ADD ("/daemon/verbose", test_verbose);
   ADD ("/daemon/name-taken", test_name_taken);
   ADD ("/daemon/config/bad-value", test_bad_value);
   ADD ("/daemon/config/missing-key", test_missing_key);
