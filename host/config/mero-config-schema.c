@@ -132,7 +132,8 @@ static const char *const sections[] = {
 
 static const MeroConfigKey keys[] = {
   { "node", "name", MERO_CONFIG_TYPE_STRING, TRUE, NULL,
-    N_("Human-readable name of this node, shown to peers and in logs."),
+    N_("Human-readable name of this node, shown to peers in the identify agent version "
+       "(\"merod/VERSION (NAME)\")."),
     FIELD (node_name), 0, 0, NULL, check_non_empty },
 
   { "network", "port", MERO_CONFIG_TYPE_UINT, TRUE, "2428",

@@ -268,6 +268,37 @@ test_admin_routes (Fixture *f, gconstpointer data)
     g_assert_true (mero_test_wait_until (kv_has, &wait, MERO_TEST_TIMEOUT_MS));
   }
 
+  /* b tells a its node.name in identify's agent version. */
+  {
+    g_autofree char *name = NULL;
+    g_autofree char *agent = NULL;
+    JsonArray *peers;
+
+    g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "get", "--home",
+                                          f->b->home, "node.name", NULL },
+                                          NULL, &name, NULL),
+                     ==, 0);
+    g_strstrip (name);
+    request (f, f->a, "GET", "/admin-api/peers", NULL, &reply);
+    peers = json_object_get_array_member (object_of (&reply), "peers");
+    for (guint i = 0; i < json_array_get_length (peers); i++)
+      {
+        JsonObject *peer = json_array_get_object_element (peers, i);
+
+        if (g_strcmp0 (json_object_get_string_member (peer, "peer_id"), f->b->peer_id) == 0)
+          agent = g_strdup (json_object_get_string_member (peer, "agent_version"));
+      }
+    reply_clear (&reply);
+    g_assert_nonnull (agent);
+    g_assert_true (g_str_has_prefix (agent, "merod/"));
+    g_assert_cmpstr (name, !=, "");
+    {
+      g_autofree char *tail = g_strdup_printf ("(%s)", name);
+
+      g_assert_true (g_str_has_suffix (agent, tail));
+    }
+  }
+
   path = g_strdup_printf ("/admin-api/contexts/%s/members", context_id);
   request (f, f->b, "GET", path, NULL, &reply);
   g_assert_cmpuint (reply.status, ==, 200);
