@@ -114,6 +114,8 @@ struct _MeroContexts {
   gpointer state_changed_data;
   MeroContextsMemberFunc member_changed;
   gpointer member_changed_data;
+  MeroContextsSyncFunc sync_finished;
+  gpointer sync_finished_data;
   const char *const *(*listen_addresses) (gpointer data);
   gpointer listen_addresses_data;
   void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);

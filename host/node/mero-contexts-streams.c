@@ -114,6 +114,8 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
       mero_contexts_report_state (self, ctx);
       mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
+  if (self->sync_finished != NULL)
+    self->sync_finished (ctx->b58, f->peer, applied, self->sync_finished_data);
 out:
   fetch_data_free (f);
 }

@@ -535,6 +535,8 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->state_changed_data = config->state_changed_data;
   self->member_changed = config->member_changed;
   self->member_changed_data = config->member_changed_data;
+  self->sync_finished = config->sync_finished;
+  self->sync_finished_data = config->sync_finished_data;
   self->fetch_grace_ms = config->fetch_grace_ms;
   self->tombstone_retention_ms = config->tombstone_retention_ms;
   self->listen_addresses = config->listen_addresses;

@@ -57,6 +57,11 @@ typedef void (*MeroContextsMemberFunc) (const char *context_id, const char *grou
                                         const char *peer_id, gboolean joined,
                                         gpointer user_data);
 
+/* A catch-up of @context_id from @peer_id ended: nothing more to fetch
+ * from it (@changed: its last batch changed the state). */
+typedef void (*MeroContextsSyncFunc) (const char *context_id, const char *peer_id,
+                                      gboolean changed, gpointer user_data);
+
 typedef struct {
   MeroStore *store;                      /* borrowed */
   MeroMetrics *metrics;                  /* NULL: default */
@@ -67,6 +72,8 @@ typedef struct {
   gpointer state_changed_data;
   MeroContextsMemberFunc member_changed;     /* nullable */
   gpointer member_changed_data;
+  MeroContextsSyncFunc sync_finished;        /* nullable */
+  gpointer sync_finished_data;
   guint heartbeat_interval_secs;         /* 0: no periodic heartbeats */
   /* How long a missing parent or an unknown announced head may take to
    * arrive by gossip before it is fetched (0: fetch at once). */

@@ -239,6 +239,28 @@ on_member_changed (const char *context_id, const char *group_id, const char *pee
   mero_node_events_publish (node->events, joined ? "member-joined" : "member-left", json);
 }
 
+static void
+on_sync_finished (const char *context_id, const char *peer_id, gboolean changed,
+                  gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, peer_id);
+  json_builder_set_member_name (builder, "changed");
+  json_builder_add_boolean_value (builder, changed);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, "sync-finished", json);
+}
+
 static const char *const *
 contexts_listen_addresses (gpointer user_data)
 {
@@ -324,6 +346,8 @@ start_contexts (MeroNode *node, GError **error)
   config.state_changed_data = node;
   config.member_changed = on_member_changed;
   config.member_changed_data = node;
+  config.sync_finished = on_sync_finished;
+  config.sync_finished_data = node;
   config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
   config.fetch_grace_ms = MERO_NODE_FETCH_GRACE_MS;
   config.gc_interval_secs = node->config->gc_interval_secs;

@@ -707,6 +707,8 @@ test_websocket_members (Fixture *f, gconstpointer data)
   g_autofree char *invitation = NULL, *joined_id = NULL;
   g_autoptr (GVariant) invited = NULL, joined = NULL, removed = NULL;
   g_autoptr (JsonNode) subscribed = NULL, join_event = NULL, leave_event = NULL;
+  g_autoptr (JsonNode) subscribed_b = NULL, sync_event = NULL;
+  WsClient client_b = { G_QUEUE_INIT, NULL, NULL, FALSE };
   g_autoptr (GError) error = NULL;
   WsClient client = { G_QUEUE_INIT, NULL, NULL, FALSE };
   JsonObject *event_data;
@@ -717,6 +719,14 @@ test_websocket_members (Fixture *f, gconstpointer data)
   ws_send (&client, subscribe);
   subscribed = ws_next (&client, "subscribed", NULL);
 
+  /* History for b to catch up, and a subscriber on b (ids are not
+   * checked: b learns the context by joining). */
+  mero_test_node_kv_set (f->cluster, f->a, context_id, "before", "1");
+  ws_connect (f, f->b, NULL, &client_b);
+  g_assert_no_error (client_b.error);
+  ws_send (&client_b, subscribe);
+  subscribed_b = ws_next (&client_b, "subscribed", NULL);
+
   invited = mero_test_node_call (f->cluster, f->a, "InviteToContext",
                                  g_variant_new ("(ssu)", context_id, f->b->peer_id, 0),
                                  G_VARIANT_TYPE ("(s)"), &error);
@@ -726,6 +736,12 @@ test_websocket_members (Fixture *f, gconstpointer data)
                                 G_VARIANT_TYPE ("(s)"), &error);
   g_assert_no_error (error);
   join_event = ws_next (&client, "event", "member-joined");
+  /* b's catch-up from a ends with sync-finished on b. */
+  sync_event = ws_next (&client_b, "event", "sync-finished");
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (json_node_get_object (sync_event), "data"),
+                       "context_id"),
+                   ==, context_id);
   event_data = json_object_get_object_member (json_node_get_object (join_event), "data");
   g_assert_cmpstr (json_object_get_string_member (event_data, "context_id"), ==, context_id);
   g_assert_cmpstr (json_object_get_string_member (event_data, "peer_id"), ==, f->b->peer_id);
@@ -736,6 +752,9 @@ test_websocket_members (Fixture *f, gconstpointer data)
   leave_event = ws_next (&client, "event", "member-left");
   event_data = json_object_get_object_member (json_node_get_object (leave_event), "data");
   g_assert_cmpstr (json_object_get_string_member (event_data, "peer_id"), ==, f->b->peer_id);
+  soup_websocket_connection_close (client_b.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (&client_b.connection);
+  g_queue_clear_full (&client_b.messages, (GDestroyNotify) json_node_unref);
 
   soup_websocket_connection_close (client.connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_clear_object (&client.connection);
