@@ -422,6 +422,31 @@ on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
         }
     }
 
+  /* A browser says where the page that sends a request came from.  A
+   * page of another site must not drive the node (with trust_loopback
+   * it needs no token, and a text/plain POST needs no CORS preflight);
+   * the dashboard is served by the node itself, so its Origin is ours.
+   * Clients that are not browsers send no Origin. */
+  {
+    const char *origin = soup_message_headers_get_one (headers, "Origin");
+    const char *host = soup_message_headers_get_one (headers, "Host");
+
+    if (origin != NULL)
+      {
+        g_autofree char *own = g_strdup_printf ("http://%s", host != NULL ? host : "");
+
+        if (!g_str_equal (origin, own))
+          {
+            mero_server_count (MERO_HTTP_AUTH_REJECTED_NAME, "reason=\"origin\"",
+                               "HTTP requests refused for a missing or wrong bearer token, or "
+                               "from a page of another origin.");
+            reject (msg, SOUP_STATUS_FORBIDDEN, "origin-not-allowed",
+                    "requests from pages of another origin are refused");
+            return;
+          }
+      }
+  }
+
   switch (soup_message_headers_get_encoding (headers))
     {
     case SOUP_ENCODING_NONE:

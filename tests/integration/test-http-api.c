@@ -397,6 +397,32 @@ test_admin_errors (Fixture *f, gconstpointer data)
   assert_error (f, f->a, "PUT", "/admin-api/contexts", "{}", 405, "method-not-allowed");
   request (f, f->a, "PUT", "/admin-api/contexts", "{}", &reply);
   g_assert_cmpstr (reply.allow, ==, "GET, POST");
+  reply_clear (&reply);
+
+  /* A page of another site cannot drive the node; the node's own page can. */
+  {
+    g_autofree char *base = http_url (f->a);
+    g_autofree char *full = g_strconcat (base, "/admin-api/contexts", NULL);
+    g_autofree char *own = g_strdup (base);
+    const char *origins[] = { "http://evil.example", own };
+    const guint expected[] = { 403, 201 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (origins); i++)
+      {
+        g_autoptr (SoupMessage) msg = soup_message_new ("POST", full);
+        static const char create[] = "{\"application\":\"kv\"}";
+        g_autoptr (GBytes) body = g_bytes_new_static (create, strlen (create));
+        g_autoptr (GBytes) answer = NULL;
+        g_autoptr (GError) error = NULL;
+
+        soup_message_set_request_body_from_bytes (msg, "text/plain", body);
+        soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin",
+                                      origins[i]);
+        answer = soup_session_send_and_read (f->session, msg, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (soup_message_get_status (msg), ==, expected[i]);
+      }
+  }
 }
 
 /* (transfer full) the JSON-RPC reply to @body on @node (200, JSON). */
