@@ -378,36 +378,20 @@ on_closed (SoupWebsocketConnection *connection, gpointer user_data)
   update_gauge (ws);
 }
 
-/* Runs before the upgrade, through the route table: refuses what is not
- * a WebSocket handshake, a browser page of another origin (with
- * trust_loopback any web page could drive the node otherwise), and more
- * clients than the bound.  Leaves the status unset to let libsoup
- * upgrade. */
+/* Runs before the upgrade, through the route table (after the early
+ * handler's token and Origin checks): refuses what is not a WebSocket
+ * handshake and more clients than the bound.  Leaves the status unset to
+ * let libsoup upgrade. */
 void
 mero_server_ws_check (MeroServer *server, SoupServerMessage *msg, const char *const *args)
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
-  const char *origin = soup_message_headers_get_one (request, "Origin");
-  const char *host = soup_message_headers_get_one (request, "Host");
 
   if (!soup_message_headers_header_contains (request, "Upgrade", "websocket"))
     {
       mero_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "websocket-required",
                                "this endpoint speaks WebSocket only");
       return;
-    }
-  if (origin != NULL)
-    {
-      g_autofree char *own = g_strdup_printf ("http://%s", host != NULL ? host : "");
-
-      if (!g_str_equal (origin, own))
-        {
-          mero_server_count (MERO_HTTP_WS_DISCONNECTS_NAME, "reason=\"origin\"",
-                             WS_DISCONNECTS_HELP);
-          mero_server_reply_error (msg, SOUP_STATUS_FORBIDDEN, "origin-not-allowed",
-                                   "WebSocket pages must be served by this node");
-          return;
-        }
     }
   if (server->ws->clients->len >= MERO_SERVER_WS_MAX_CLIENTS)
     {
