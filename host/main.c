@@ -22,6 +22,7 @@
 #include "config/mero-config.h"
 #include "mero-build-config.h"
 #include "node/mero-home.h"
+#include "node/mero-log.h"
 #include "node/mero-node-plugins.h"
 #include "node/mero-node.h"
 #include "node/mero-peers-report.h"
@@ -173,9 +174,12 @@ command_run (int argc, char **argv)
 {
   g_autofree char *home = NULL;
   g_autofree char *bus = NULL;
+  gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "home", 0, 0, G_OPTION_ARG_FILENAME, &home,
       N_("Home directory of the node (default: $XDG_DATA_HOME/merod)"), N_("DIR") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      N_("Log peer, context, delta and sync activity (log.level=info)"), NULL },
     { "bus", 0, 0, G_OPTION_ARG_STRING, &bus,
       N_("D-Bus bus to own network.calimero.Node1 on: session, system or none "
          "(default: dbus.bus from merod.conf)"),
@@ -183,8 +187,8 @@ command_run (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) context = command_context (
-      NULL, _("Run the node until SIGINT or SIGTERM. A missing or empty home is initialised "
-              "first."),
+      NULL, _("Run the node until SIGINT or SIGTERM. The default home is initialised on its "
+              "first run; another --home needs “merod init --home DIR” first."),
       entries);
   MeroNodeOptions options = { 0 };
   g_autoptr (MeroNode) node = NULL;
@@ -213,6 +217,10 @@ command_run (int argc, char **argv)
       options.bus_set = TRUE;
     }
   options.home = home;
+  options.init_if_fresh = home == NULL;
+  mero_log_install ();
+  if (verbose)
+    mero_log_raise_level (MERO_NODE_LOG_INFO);
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
@@ -239,6 +247,39 @@ command_run (int argc, char **argv)
 }
 
 /* merod config ---------------------------------------------------------- */
+
+/* What `merod run` checks beyond the schema, checked by `config set` too:
+ * store.backend must name a storage plugin that loads and is not
+ * disabled. */
+static gboolean
+check_value_like_run (const char *path, const char *key, const char *value, GError **error)
+{
+  g_autoptr (MeroConfig) config = NULL;
+  g_autoptr (MeroPluginRegistry) registry = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_str_equal (key, "store.backend"))
+    return TRUE;
+  config = mero_config_load (path, NULL);
+  if (config != NULL && mero_config_plugin_is_disabled (config, value))
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “store.backend”: the plugin “%s” is listed in plugins.disabled"),
+                   path, value);
+      return FALSE;
+    }
+  registry = mero_plugin_registry_new ();
+  mero_node_load_plugins (registry,
+                          config != NULL ? (const char *const *) config->plugins_disabled : NULL);
+  if (mero_plugin_registry_get_storage_backend (registry, value, &local_error) == NULL)
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_INVALID_VALUE,
+                   _("%s: key “store.backend”: cannot use “%s”: %s"), path, value,
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static int
 command_config (int argc, char **argv)
@@ -275,7 +316,8 @@ command_config (int argc, char **argv)
     }
   if (argc == 4 && g_str_equal (argv[1], "set"))
     {
-      if (!mero_config_set_value (path, argv[2], argv[3], &error))
+      if (!check_value_like_run (path, argv[2], argv[3], &error)
+          || !mero_config_set_value (path, argv[2], argv[3], &error))
         return print_error (error);
       return 0;
     }
@@ -303,6 +345,7 @@ command_plugins (int argc, char **argv)
   g_autoptr (MeroConfig) config = NULL;
   g_autoptr (MeroPluginRegistry) registry = NULL;
   g_autoptr (GPtrArray) plugins = NULL;
+  guint n_loaded = 0;
   g_autoptr (GError) error = NULL;
   int status = 0;
 
@@ -325,6 +368,17 @@ command_plugins (int argc, char **argv)
                           config != NULL ? (const char *const *) config->plugins_disabled : NULL);
   plugins = mero_plugin_registry_list (registry);
 
+  if (plugins->len == 0)
+    {
+      g_auto (GStrv) search = mero_plugin_registry_default_search_path ();
+      g_autofree char *joined = g_strjoinv (":", search);
+
+      g_printerr (_("merod: no plugins found in %s: point MERO_PLUGIN_DIR at the directories "
+                    "of the *.plugin files (in a build tree: meson devenv -C BUILD, or "
+                    "MERO_PLUGIN_DIR=BUILD/plugins/store-rocksdb:BUILD/plugins/store-memory)\n"),
+                  joined);
+      return EXIT_RUNTIME;
+    }
   g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
            _("FILE"));
   for (guint i = 0; i < plugins->len; i++)
@@ -337,6 +391,12 @@ command_plugins (int argc, char **argv)
                info->module_file ? info->module_file : info->metadata_file);
       if (info->error_message != NULL)
         g_print ("    %s\n", info->error_message);
+      n_loaded += info->status == MERO_PLUGIN_STATUS_LOADED;
+    }
+  if (n_loaded == 0)
+    {
+      g_printerr (_("merod: no plugin is loaded (see the reasons above)\n"));
+      return EXIT_RUNTIME;
     }
   return 0;
 }

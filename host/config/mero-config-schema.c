@@ -119,18 +119,21 @@ check_listen_multiaddr (const char *value, char **expected)
 
 static const char *const encryption_choices[] = { "none", "passphrase", "key-file", NULL };
 static const char *const bus_choices[] = { "session", "system", "none", NULL };
+/* In MeroNodeLogLevel order. */
+static const char *const log_level_choices[] = { "message", "info", "debug", NULL };
 /* In MeroNetSecurity order. */
 static const char *const security_choices[] = { "noise-first", "tls-first", "noise", "tls", NULL };
 
 static const char *const sections[] = {
-  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "blob", "tee", "debug", NULL,
+  "node", "network", "store", "server", "dbus", "plugins", "sync", "gc", "blob", "tee", "log", "debug", NULL,
 };
 
 #define FIELD(f) G_STRUCT_OFFSET (MeroConfig, f)
 
 static const MeroConfigKey keys[] = {
   { "node", "name", MERO_CONFIG_TYPE_STRING, TRUE, NULL,
-    N_("Human-readable name of this node, shown to peers and in logs."),
+    N_("Human-readable name of this node, shown to peers in the identify agent version "
+       "(\"merod/VERSION (NAME)\")."),
     FIELD (node_name), 0, 0, NULL, check_non_empty },
 
   { "network", "port", MERO_CONFIG_TYPE_UINT, TRUE, "2428",
@@ -252,6 +255,10 @@ static const MeroConfigKey keys[] = {
     N_("Most MiB of blobs kept in the memory cache at once (0-65536); larger blobs are "
        "streamed, not cached."),
     FIELD (blob_cache_max_mb), 0, 65536, NULL, NULL },
+  { "log", "level", MERO_CONFIG_TYPE_ENUM, FALSE, "message",
+    N_("What merod run logs: message (warnings, ready, start and stop), info (also peers, "
+       "contexts, deltas applied and syncs) or debug (everything); merod run -v is info."),
+    FIELD (log_level), 0, 0, log_level_choices, NULL },
 
   { "debug", "test_hooks", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
     N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
@@ -273,6 +280,7 @@ static const struct {
   { "gc", N_("Garbage collection.") },
   { "tee", N_("Verification of TEE attestation quotes (TEE_VERIFIER plugins).") },
   { "blob", N_("Content-addressed blobs (files) the node stores and shares.") },
+  { "log", N_("Logging.") },
   { "debug", N_("Debugging aids for tests.") },
 };
 

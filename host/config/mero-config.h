@@ -70,6 +70,7 @@ typedef struct {
   gboolean server_trust_loopback;
 
   guint dbus_bus;              /* MeroConfigBus */
+  guint log_level;             /* MeroNodeLogLevel */
   char *dbus_name;             /* well-known name owned on that bus */
 
   char **plugins_disabled;

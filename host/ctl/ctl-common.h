@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  * dials the inviter and waits for the join to be accepted: longer. */
 #define CTL_CALL_TIMEOUT_MS 10000
 #define CTL_JOIN_TIMEOUT_MS 60000
+/* call --args-file: larger arguments are refused before anything is sent
+ * (the node's HTTP bodies are limited to 1 MiB too). */
+#define CTL_MAX_ARGS_BYTES (1024 * 1024)
 /* Where --url's bearer token comes from when --token is not given. */
 #define MERO_TOKEN_ENV "MERO_TOKEN"
 
@@ -28,6 +31,7 @@ typedef struct {
   gint64 expiry_secs;     /* context invite --expiry (-1: unset) */
   gint64 count;           /* watch --count (0: until interrupted) */
   char *watch_context;    /* watch --context */
+  char *args_file;        /* call --args-file (a path, or "-": stdin) */
 } CtlOptions;
 
 /* Prints "meroctl: <message>" (a node's D-Bus error without its

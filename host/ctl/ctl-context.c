@@ -3,6 +3,7 @@
  * that check the command line before anything is sent. */
 #include "ctl-commands.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib/gi18n.h>
 
 /* The labels of GetContextInfo's keys, in the order people read them. */
@@ -84,7 +85,7 @@ print_context_info (GVariant *info, const CtlOptions *options)
 }
 
 static int
-context_create (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+context_create (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autofree char *context_id = NULL;
   g_autofree char *group_id = NULL;
@@ -93,8 +94,8 @@ context_create (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 
   if (n > 1)
     return ctl_usage_error (_("usage: meroctl context create [APPLICATION]"));
-  if (!mero_dbus_node1_call_create_context_sync (node, n == 1 ? args[0] : "kv", &context_id,
-                                                 &group_id, NULL, &error))
+  if (!ctl_client_create_context (client, n == 1 ? args[0] : "kv", &context_id, &group_id,
+                                  &error))
     return ctl_print_error (error);
   if (options->json)
     {
@@ -110,18 +111,24 @@ context_create (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 }
 
 static int
-context_list (MeroDBusNode1 *node, const CtlOptions *options)
+context_list (CtlClient *client, const CtlOptions *options)
 {
   g_autoptr (GVariant) contexts = NULL;
   g_autoptr (GError) error = NULL;
   GVariantIter iter;
   GVariant *context;
 
-  if (!mero_dbus_node1_call_list_contexts_sync (node, &contexts, NULL, &error))
+  contexts = ctl_client_list_contexts (client, &error);
+  if (contexts == NULL)
     return ctl_print_error (error);
   if (options->json)
     {
       ctl_print_json_variant (contexts);
+      return CTL_EXIT_OK;
+    }
+  if (g_variant_n_children (contexts) == 0)
+    {
+      g_print ("%s\n", _("(none)"));
       return CTL_EXIT_OK;
     }
   g_print ("%-46s %-6s %-8s %s\n", _("CONTEXT"), _("APP"), _("DELTAS"), _("ROOT HASH"));
@@ -141,7 +148,7 @@ context_list (MeroDBusNode1 *node, const CtlOptions *options)
 }
 
 static int
-context_info (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+context_info (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autoptr (GVariant) info = NULL;
   g_autoptr (GError) error = NULL;
@@ -149,13 +156,14 @@ context_info (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 
   if (!want_args (args, 1, "context info CONTEXT", &status))
     return status;
-  if (!mero_dbus_node1_call_get_context_info_sync (node, args[0], &info, NULL, &error))
+  info = ctl_client_context_info (client, args[0], &error);
+  if (info == NULL)
     return ctl_print_error (error);
   return print_context_info (info, options);
 }
 
 static int
-context_invite (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+context_invite (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autofree char *invitation = NULL;
   g_autoptr (GError) error = NULL;
@@ -166,10 +174,11 @@ context_invite (MeroDBusNode1 *node, const CtlOptions *options, char **args)
     return status;
   if (options->expiry_secs < -1 || options->expiry_secs > G_MAXUINT32)
     return ctl_usage_error (_("--expiry must be between 0 and 4294967295 seconds"));
-  if (!mero_dbus_node1_call_invite_to_context_sync (
-          node, args[0], options->invitee != NULL ? options->invitee : "",
-          options->expiry_secs < 0 ? 0 : (guint32) options->expiry_secs, &invitation, NULL,
-          &error))
+  invitation = ctl_client_invite (client, args[0],
+                                  options->invitee != NULL ? options->invitee : "",
+                                  options->expiry_secs < 0 ? 0 : (guint32) options->expiry_secs,
+                                  &error);
+  if (invitation == NULL)
     return ctl_print_error (error);
   if (options->json)
     {
@@ -186,7 +195,7 @@ context_invite (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 }
 
 static int
-context_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+context_join (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autofree char *context_id = NULL;
   g_autoptr (GError) error = NULL;
@@ -197,9 +206,8 @@ context_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   if (!g_str_has_prefix (args[0], "mero-invite1:"))
     return ctl_usage_error (_("an invitation starts with “mero-invite1:” (from meroctl context "
                               "invite on the inviting node)"));
-  /* Joining dials the inviter and waits for the join to be accepted. */
-  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (node), CTL_JOIN_TIMEOUT_MS);
-  if (!mero_dbus_node1_call_join_context_sync (node, args[0], &context_id, NULL, &error))
+  context_id = ctl_client_join (client, args[0], &error);
+  if (context_id == NULL)
     return ctl_print_error (error);
   if (options->json)
     {
@@ -213,9 +221,9 @@ context_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   return CTL_EXIT_OK;
 }
 
-/* leave, remove-member and sync: nothing comes back but success. */
+/* leave, delete, remove-member and sync: nothing comes back but success. */
 static int
-context_simple (MeroDBusNode1 *node, const CtlOptions *options, const char *verb, char **args)
+context_simple (CtlClient *client, const CtlOptions *options, const char *verb, char **args)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *done = NULL;
@@ -226,21 +234,28 @@ context_simple (MeroDBusNode1 *node, const CtlOptions *options, const char *verb
     {
       if (!want_args (args, 2, "context remove-member CONTEXT PEERID", &status))
         return status;
-      ok = mero_dbus_node1_call_remove_member_sync (node, args[0], args[1], NULL, &error);
+      ok = ctl_client_remove_member (client, args[0], args[1], &error);
       done = g_strdup_printf (_("Removed %s from context %s"), args[1], args[0]);
     }
   else if (g_str_equal (verb, "leave"))
     {
       if (!want_args (args, 1, "context leave CONTEXT", &status))
         return status;
-      ok = mero_dbus_node1_call_leave_context_sync (node, args[0], NULL, &error);
+      ok = ctl_client_leave (client, args[0], &error);
       done = g_strdup_printf (_("Left context %s"), args[0]);
+    }
+  else if (g_str_equal (verb, "delete"))
+    {
+      if (!want_args (args, 1, "context delete CONTEXT", &status))
+        return status;
+      ok = ctl_client_delete (client, args[0], &error);
+      done = g_strdup_printf (_("Deleted context %s"), args[0]);
     }
   else
     {
       if (!want_args (args, 1, "context sync CONTEXT", &status))
         return status;
-      ok = mero_dbus_node1_call_sync_context_sync (node, args[0], NULL, &error);
+      ok = ctl_client_sync (client, args[0], &error);
       done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
     }
   if (!ok)
@@ -253,41 +268,107 @@ context_simple (MeroDBusNode1 *node, const CtlOptions *options, const char *verb
 }
 
 int
-ctl_context (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+ctl_context (CtlClient *client, const CtlOptions *options, char **args)
 {
   const char *verb = args != NULL ? args[0] : NULL;
   char **rest = verb != NULL ? args + 1 : NULL;
 
   if (g_strcmp0 (verb, "create") == 0)
-    return context_create (node, options, rest);
+    return context_create (client, options, rest);
   if (g_strcmp0 (verb, "list") == 0)
-    return count_args (rest) == 0 ? context_list (node, options)
+    return count_args (rest) == 0 ? context_list (client, options)
                                   : ctl_usage_error (_("usage: meroctl context list"));
   if (g_strcmp0 (verb, "info") == 0)
-    return context_info (node, options, rest);
+    return context_info (client, options, rest);
   if (g_strcmp0 (verb, "invite") == 0)
-    return context_invite (node, options, rest);
+    return context_invite (client, options, rest);
   if (g_strcmp0 (verb, "join") == 0)
-    return context_join (node, options, rest);
+    return context_join (client, options, rest);
   if (g_strcmp0 (verb, "leave") == 0 || g_strcmp0 (verb, "remove-member") == 0
-      || g_strcmp0 (verb, "sync") == 0)
-    return context_simple (node, options, verb, rest);
-  return ctl_usage_error (_("usage: meroctl context create|list|info|invite|join|leave|"
-                            "remove-member|sync …"));
+      || g_strcmp0 (verb, "sync") == 0 || g_strcmp0 (verb, "delete") == 0)
+    return context_simple (client, options, verb, rest);
+  if (verb == NULL)
+    return ctl_usage_error (_("missing argument: context needs a subcommand "
+                              "(create|list|info|invite|join|leave|delete|remove-member|sync)"));
+  {
+    g_autofree char *message = g_strdup_printf (
+        _("unknown command “context %s” (expected create|list|info|invite|join|leave|delete|"
+          "remove-member|sync)"),
+        verb);
+
+    return ctl_usage_error (message);
+  }
+}
+
+/* The JSON arguments of call from --args-file (a file, or "-" for
+ * stdin), bounded like a D-Bus message the node would accept. */
+static char *
+read_args_file (const char *path, GError **error)
+{
+  g_autoptr (GInputStream) stream = NULL;
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  guint8 buffer[8192];
+
+  if (g_str_equal (path, "-"))
+    stream = g_unix_input_stream_new (0, FALSE);
+  else
+    {
+      g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
+
+      stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
+      if (stream == NULL)
+        return NULL;
+    }
+  for (;;)
+    {
+      gssize n = g_input_stream_read (stream, buffer, sizeof buffer, NULL, error);
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buffer, n);
+      if (data->len > CTL_MAX_ARGS_BYTES)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                       _("the arguments are larger than %d bytes"), CTL_MAX_ARGS_BYTES);
+          return NULL;
+        }
+    }
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
 }
 
 int
-ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+ctl_call (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *result = NULL;
+  g_autofree char *from_file = NULL;
   gsize n = count_args (args);
-  const char *json = n == 3 ? args[2] : "{}";
+  const char *json = "{}";
   JsonNode *root;
 
-  if (n != 2 && n != 3)
-    return ctl_usage_error (_("usage: meroctl call CONTEXT METHOD [JSON]"));
+  if (n < 2)
+    return ctl_usage_error (n == 0 ? _("missing argument: call needs CONTEXT and METHOD")
+                                   : _("missing argument: call needs METHOD after CONTEXT"));
+  if (n > 3 || (n == 3 && options->args_file != NULL))
+    return ctl_usage_error (_("usage: meroctl call CONTEXT METHOD [JSON | --args-file FILE|-]"));
+  if (n == 3)
+    json = args[2];
+  if (options->args_file != NULL)
+    {
+      from_file = read_args_file (options->args_file, &error);
+      if (from_file == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("cannot read the arguments from %s: %s"),
+                                                      options->args_file, error->message);
+
+          return ctl_usage_error (message);
+        }
+      json = from_file;
+    }
   /* Refuse what the node would refuse anyway, with a clearer message. */
   if (!json_parser_load_from_data (parser, json, -1, &error))
     {
@@ -300,7 +381,8 @@ ctl_call (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return ctl_usage_error (_("the arguments must be a JSON object, e.g. "
                               "'{\"key\": \"k\", \"value\": \"v\"}'"));
-  if (!mero_dbus_node1_call_call_sync (node, args[0], args[1], json, &result, NULL, &error))
+  result = ctl_client_call (client, args[0], args[1], json, &error);
+  if (result == NULL)
     return ctl_print_error (error);
   /* The result is JSON already: the same for people and scripts. */
   g_print ("%s\n", result);
@@ -336,7 +418,7 @@ print_group (GVariant *group)
 }
 
 int
-ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args)
+ctl_group (CtlClient *client, const CtlOptions *options, char **args)
 {
   g_autoptr (GVariant) groups = NULL;
   g_autoptr (GError) error = NULL;
@@ -344,15 +426,27 @@ ctl_group (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   GVariant *group;
   gboolean first = TRUE;
 
-  if (count_args (args) != 1 || !g_str_equal (args[0], "list"))
+  if (count_args (args) == 0)
+    return ctl_usage_error (_("missing argument: group needs a subcommand (list)"));
+  if (!g_str_equal (args[0], "list"))
+    {
+      g_autofree char *message =
+          g_strdup_printf (_("unknown command “group %s” (expected list)"), args[0]);
+
+      return ctl_usage_error (message);
+    }
+  if (count_args (args) != 1)
     return ctl_usage_error (_("usage: meroctl group list"));
-  if (!mero_dbus_node1_call_list_groups_sync (node, &groups, NULL, &error))
+  groups = ctl_client_list_groups (client, &error);
+  if (groups == NULL)
     return ctl_print_error (error);
   if (options->json)
     {
       ctl_print_json_variant (groups);
       return CTL_EXIT_OK;
     }
+  if (g_variant_n_children (groups) == 0)
+    g_print ("%s\n", _("(none)"));
   g_variant_iter_init (&iter, groups);
   while ((group = g_variant_iter_next_value (&iter)) != NULL)
     {

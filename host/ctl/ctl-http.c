@@ -90,13 +90,31 @@ member_string (JsonObject *object, const char *name)
 }
 
 static int
-command_info_http (const char *url, const char *token)
+command_info_http (const char *url, const char *token, const CtlOptions *options)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *info = http_get_object (url, token, "/admin-api/node", parser);
 
   if (info == NULL)
     return CTL_EXIT_FAILED;
+  if (options->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      /* The keys and order of the D-Bus mode's output. */
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "peer_id");
+      json_builder_add_string_value (builder, member_string (info, "peer_id"));
+      json_builder_set_member_name (builder, "version");
+      json_builder_add_string_value (builder, member_string (info, "version"));
+      json_builder_set_member_name (builder, "home");
+      json_builder_add_string_value (builder, member_string (info, "home"));
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      ctl_print_json_node (root);
+      return CTL_EXIT_OK;
+    }
   g_print ("%s: %s\n", _("PeerId"), member_string (info, "peer_id"));
   g_print ("%s: %s\n", _("Version"), member_string (info, "version"));
   g_print ("%s: %s\n", _("Home"), member_string (info, "home"));
@@ -104,7 +122,7 @@ command_info_http (const char *url, const char *token)
 }
 
 static int
-command_plugins_http (const char *url, const char *token)
+command_plugins_http (const char *url, const char *token, const CtlOptions *options)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *reply = http_get_object (url, token, "/admin-api/plugins", parser);
@@ -115,6 +133,34 @@ command_plugins_http (const char *url, const char *token)
     return CTL_EXIT_FAILED;
   member = json_object_get_member (reply, "plugins");
   plugins = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  if (options->json)
+    {
+      GVariantBuilder builder;
+      g_autoptr (GVariant) list = NULL;
+
+      /* ListPlugins' shape: (name, kind, version, file, status). */
+      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssss)"));
+      for (guint i = 0; plugins != NULL && i < json_array_get_length (plugins); i++)
+        {
+          JsonNode *node = json_array_get_element (plugins, i);
+          JsonObject *plugin;
+
+          if (!JSON_NODE_HOLDS_OBJECT (node))
+            continue;
+          plugin = json_node_get_object (node);
+          g_variant_builder_add (&builder, "(sssss)", member_string (plugin, "name"),
+                                 member_string (plugin, "kind"), member_string (plugin, "version"),
+                                 member_string (plugin, "file"), member_string (plugin, "status"));
+        }
+      list = g_variant_ref_sink (g_variant_builder_end (&builder));
+      ctl_print_json_variant (list);
+      return CTL_EXIT_OK;
+    }
+  if (plugins == NULL || json_array_get_length (plugins) == 0)
+    {
+      g_print ("%s\n", _("(none)"));
+      return CTL_EXIT_OK;
+    }
   g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
            _("FILE"));
   for (guint i = 0; plugins != NULL && i < json_array_get_length (plugins); i++)
@@ -133,7 +179,7 @@ command_plugins_http (const char *url, const char *token)
 }
 
 static int
-command_peers_http (const char *url, const char *token)
+command_peers_http (const char *url, const char *token, const CtlOptions *options)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *reply = http_get_object (url, token, "/admin-api/peers", parser);
@@ -143,6 +189,43 @@ command_peers_http (const char *url, const char *token)
 
   if (reply == NULL)
     return CTL_EXIT_FAILED;
+  member = json_object_get_member (reply, "peers");
+  peers = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  if (options->json)
+    {
+      GVariantBuilder builder;
+      g_autoptr (GVariant) list = NULL;
+
+      /* ListPeers' shape: (peer_id, address, protocols). */
+      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssas)"));
+      for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
+        {
+          JsonNode *node = json_array_get_element (peers, i);
+          GVariantBuilder protocols;
+          JsonArray *list_of;
+          JsonObject *peer;
+
+          if (!JSON_NODE_HOLDS_OBJECT (node))
+            continue;
+          peer = json_node_get_object (node);
+          g_variant_builder_init (&protocols, G_VARIANT_TYPE_STRING_ARRAY);
+          member = json_object_get_member (peer, "protocols");
+          list_of = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member)
+                                                                     : NULL;
+          for (guint j = 0; list_of != NULL && j < json_array_get_length (list_of); j++)
+            {
+              const char *protocol = json_array_get_string_element (list_of, j);
+
+              if (protocol != NULL)
+                g_variant_builder_add (&protocols, "s", protocol);
+            }
+          g_variant_builder_add (&builder, "(ssas)", member_string (peer, "peer_id"),
+                                 member_string (peer, "address"), &protocols);
+        }
+      list = g_variant_ref_sink (g_variant_builder_end (&builder));
+      ctl_print_json_variant (list);
+      return CTL_EXIT_OK;
+    }
   member = json_object_get_member (reply, "listen_addresses");
   listen = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
   for (guint i = 0; listen != NULL && i < json_array_get_length (listen); i++)
@@ -154,6 +237,11 @@ command_peers_http (const char *url, const char *token)
     }
   member = json_object_get_member (reply, "peers");
   peers = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+  if (peers == NULL || json_array_get_length (peers) == 0)
+    {
+      g_print ("%s\n", _("(none)"));
+      return CTL_EXIT_OK;
+    }
   print_peer_row (_("PEER ID"), _("ADDRESS"), _("SCORE"), _("PROTOCOLS"));
   for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
     {
@@ -187,11 +275,12 @@ command_peers_http (const char *url, const char *token)
 }
 
 int
-ctl_http_run (const char *command, const char *url, const char *token)
+ctl_http_run (const char *command, const char *url, const char *token,
+              const CtlOptions *options)
 {
   if (g_str_equal (command, "info"))
-    return command_info_http (url, token);
+    return command_info_http (url, token, options);
   if (g_str_equal (command, "peers"))
-    return command_peers_http (url, token);
-  return command_plugins_http (url, token);
+    return command_peers_http (url, token, options);
+  return command_plugins_http (url, token, options);
 }

@@ -44,6 +44,11 @@ ctl_plugins (MeroDBusNode1 *node, const CtlOptions *options)
       ctl_print_json_variant (plugins);
       return CTL_EXIT_OK;
     }
+  if (g_variant_n_children (plugins) == 0)
+    {
+      g_print ("%s\n", _("(none)"));
+      return CTL_EXIT_OK;
+    }
   g_print ("%-20s %-16s %-10s %-9s %s\n", _("NAME"), _("KIND"), _("VERSION"), _("STATUS"),
            _("FILE"));
   g_variant_iter_init (&iter, plugins);
@@ -117,6 +122,11 @@ ctl_peers (MeroDBusNode1 *node, const CtlOptions *options)
     }
   for (gsize i = 0; listen != NULL && listen[i] != NULL; i++)
     g_print ("%s: %s\n", _("Listening on"), listen[i]);
+  if (g_variant_n_children (peers) == 0)
+    {
+      g_print ("%s\n", _("(none)"));
+      return CTL_EXIT_OK;
+    }
   print_peer_row (_("PEER ID"), _("ADDRESS"), _("SCORE"), _("PROTOCOLS"));
   g_variant_iter_init (&iter, peers);
   while (g_variant_iter_next (&iter, "(&s&s^a&s)", &peer_id, &address, &protocols))

@@ -10,17 +10,21 @@
  *     context invite CONTEXT [--invitee PEERID] [--expiry SECONDS]
  *     context join INVITATION               join with an invitation
  *     context leave CONTEXT
+ *     context delete CONTEXT                leave and drop the local state
  *     context remove-member CONTEXT PEERID  (admin) and rotate the key
  *     context sync CONTEXT                  catch up from peers now
- *     call CONTEXT METHOD [JSON]            run the application (kv: set,
- *                                           get, remove, entries, len, clear)
+ *     call CONTEXT METHOD [JSON | --args-file FILE|-]  run the application
+ *                                           (kv: set, get, remove, entries,
+ *                                           len, clear)
  *     group list                            groups this node belongs to
  *     watch [--context CONTEXT] [--count N] StateChanged signals, one a line
  *     blob upload FILE [--context CONTEXT]  store a file; prints its blob id
  *     blob download ID FILE                 write a blob into FILE
  *     blob list | info ID | delete ID       the node's blobs
- *   meroctl --url URL [--token T] info|plugins|peers|blob …   the same over the admin API
- *     (the token also from MERO_TOKEN; needed for a non-loopback node)
+ *     tee info | attest NONCE | fleet-join … | policy CONTEXT …   TEE attestation (D-Bus only)
+ *   meroctl --url URL [--token T] COMMAND   the same over the admin API, JSON-RPC
+ *     and the event stream (the token also from MERO_TOKEN; needed for a
+ *     non-loopback node)
  *
  * --name (or MERO_DBUS_NAME) picks the node by its well-known bus name
  * (merod's dbus.name), so several nodes can share one bus.  --json prints
@@ -42,28 +46,29 @@
 static const char *const commands[] = { "info", "plugins", "peers", "context",
                                         "call", "group", "watch", "blob", "tee", NULL };
 
-static gboolean
-is_http_command (const char *name)
-{
-  return g_str_equal (name, "info") || g_str_equal (name, "plugins")
-         || g_str_equal (name, "peers");
-}
-
 static int
-run_command (MeroDBusNode1 *node, const CtlOptions *options, const char *command, char **args)
+run_command (MeroDBusNode1 *node, const char *url, const char *token,
+             const CtlOptions *options, const char *command, char **args)
 {
+  g_autoptr (CtlClient) client = node != NULL ? ctl_client_new_dbus (node)
+                                              : ctl_client_new_http (url, token);
   gboolean no_args = args[0] == NULL;
 
   if (g_str_equal (command, "context"))
-    return ctl_context (node, options, args);
+    return ctl_context (client, options, args);
   if (g_str_equal (command, "call"))
-    return ctl_call (node, options, args);
+    return ctl_call (client, options, args);
   if (g_str_equal (command, "group"))
-    return ctl_group (node, options, args);
+    return ctl_group (client, options, args);
   if (g_str_equal (command, "blob"))
-    return ctl_blob (node, options, args);
+    return node != NULL ? ctl_blob (node, options, args)
+                        : ctl_blob_http (options, url, token, args);
   if (g_str_equal (command, "tee"))
-    return ctl_tee (node, options, args);
+    {
+      if (node == NULL)
+        return ctl_usage_error (_("“tee” talks D-Bus only; run it without --url"));
+      return ctl_tee (node, options, args);
+    }
   if (!no_args)
     {
       g_autofree char *message =
@@ -71,12 +76,14 @@ run_command (MeroDBusNode1 *node, const CtlOptions *options, const char *command
 
       return ctl_usage_error (message);
     }
+  if (g_str_equal (command, "watch"))
+    return ctl_watch (node, client, url, token, options);
+  if (node == NULL)
+    return ctl_http_run (command, url, token, options);
   if (g_str_equal (command, "info"))
     return ctl_info (node, options);
   if (g_str_equal (command, "peers"))
     return ctl_peers (node, options);
-  if (g_str_equal (command, "watch"))
-    return ctl_watch (node, options);
   return ctl_plugins (node, options);
 }
 
@@ -109,9 +116,12 @@ main (int argc, char **argv)
       N_("CONTEXT") },
     { "count", 0, 0, G_OPTION_ARG_INT64, &options.count,
       N_("watch: exit after N changes (default: until interrupted)"), N_("N") },
+    { "args-file", 0, 0, G_OPTION_ARG_FILENAME, &options.args_file,
+      N_("call: read the JSON arguments from FILE (- for stdin) instead of the command line"),
+      N_("FILE") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &url,
       N_("Talk to the node's HTTP server at URL (e.g. http://127.0.0.1:2528) instead of D-Bus "
-         "(info, plugins, peers)"),
+         "(every command)"),
       N_("URL") },
     { "token", 0, 0, G_OPTION_ARG_STRING, &token,
       N_("Bearer token for --url (default: $MERO_TOKEN); needed unless the node trusts this "
@@ -152,14 +162,17 @@ main (int argc, char **argv)
         "  context invite CONTEXT [--invitee PEERID] [--expiry SECONDS]\n"
         "  context join INVITATION\n"
         "  context leave CONTEXT\n"
+        "  context delete CONTEXT                 leave and drop the local state\n"
         "  context remove-member CONTEXT PEERID\n"
         "  context sync CONTEXT                   catch up from the context's peers now\n"
         "  call CONTEXT METHOD [JSON]             e.g. call CTX set '{\"key\":\"k\",\"value\":1}'\n"
+        "  call CONTEXT METHOD --args-file FILE|- the arguments from a file or stdin\n"
         "  group list                             groups this node belongs to\n"
         "  watch [--context CONTEXT] [--count N]  print state changes as they happen\n"
         "  blob upload FILE [--context CONTEXT]   store a file, print its blob id\n"
         "  blob download ID FILE                  write a blob into FILE\n"
         "  blob list | info ID | delete ID        the node's blobs\n"
+        "  tee info | attest | fleet-join | policy  TEE attestation and admission (D-Bus)\n"
         "\n"
         "Exit status: 0 success, 1 no node or a failed call, 2 bad usage."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -177,30 +190,29 @@ main (int argc, char **argv)
       status = CTL_EXIT_USAGE;
       goto out;
     }
-  if (argc < 2 || !g_strv_contains (commands, argv[1]))
+  if (argc < 2)
     {
       g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
 
       g_printerr ("%s", help);
-      status = CTL_EXIT_USAGE;
+      status = ctl_usage_error (_("missing argument: a command"));
+      goto out;
+    }
+  if (!g_strv_contains (commands, argv[1]))
+    {
+      g_autofree char *message = g_strdup_printf (
+          _("unknown command “%s” (expected info, plugins, peers, context, call, group, "
+            "watch, blob or tee)"),
+          argv[1]);
+
+      status = ctl_usage_error (message);
       goto out;
     }
 
-  if (url != NULL && g_str_equal (argv[1], "blob"))
-    {
-      status = ctl_blob_http (&options, url, token != NULL ? token : g_getenv (MERO_TOKEN_ENV),
-                              argv + 2);
-      goto out;
-    }
   if (url != NULL)
     {
-      if (!is_http_command (argv[1]) || argc != 2)
-        {
-          status = ctl_usage_error (_("--url serves info, plugins, peers and blob only; the "
-                                      "other commands talk D-Bus"));
-          goto out;
-        }
-      status = ctl_http_run (argv[1], url, token != NULL ? token : g_getenv (MERO_TOKEN_ENV));
+      status = run_command (NULL, url, token != NULL ? token : g_getenv (MERO_TOKEN_ENV),
+                            &options, argv[1], argv + 2);
       goto out;
     }
 
@@ -231,10 +243,11 @@ main (int argc, char **argv)
       status = CTL_EXIT_FAILED;
       goto out;
     }
-  status = run_command (node, &options, argv[1], argv + 2);
+  status = run_command (node, NULL, NULL, &options, argv[1], argv + 2);
 
 out:
   g_free (options.invitee);
   g_free (options.watch_context);
+  g_free (options.args_file);
   return status;
 }

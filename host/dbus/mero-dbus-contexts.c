@@ -40,24 +40,11 @@ register_errors (void)
 
 #define CONTEXTS(service) mero_dbus_service_get_contexts (service)
 
-/* Errors of the modules below (kv, state, JSON, governance) become
- * contexts errors, so every reply carries one of the names above. */
+/* Every reply carries one of the names above. */
 static GError *
 to_contexts_error (GError *error)
 {
-  MeroContextsError code = MERO_CONTEXTS_ERROR_FAILED;
-  GError *mapped;
-
-  if (error->domain == MERO_CONTEXTS_ERROR)
-    return error;
-  if (error->domain == MERO_KV_ERROR || error->domain == MERO_STATE_ERROR
-      || error->domain == JSON_PARSER_ERROR)
-    code = MERO_CONTEXTS_ERROR_INVALID_ARGUMENT;
-  else if (error->domain == MERO_GROUP_ERROR && error->code != MERO_GROUP_ERROR_STORE)
-    code = MERO_CONTEXTS_ERROR_NOT_ALLOWED;
-  mapped = g_error_new_literal (MERO_CONTEXTS_ERROR, code, error->message);
-  g_error_free (error);
-  return mapped;
+  return mero_contexts_error_normalize (error);
 }
 
 static gboolean
@@ -153,6 +140,18 @@ on_leave (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char
   if (!mero_contexts_leave (CONTEXTS (user_data), context_id, &error))
     return return_error (invocation, error);
   mero_dbus_node1_complete_leave_context (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_delete (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
+           gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_delete (CONTEXTS (user_data), context_id, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_delete_context (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -292,6 +291,7 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-invite-to-context", G_CALLBACK (on_invite), service);
   g_signal_connect (skeleton, "handle-join-context", G_CALLBACK (on_join), service);
   g_signal_connect (skeleton, "handle-leave-context", G_CALLBACK (on_leave), service);
+  g_signal_connect (skeleton, "handle-delete-context", G_CALLBACK (on_delete), service);
   g_signal_connect (skeleton, "handle-remove-member", G_CALLBACK (on_remove), service);
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
   g_signal_connect (skeleton, "handle-set-tee-policy", G_CALLBACK (on_set_tee_policy), service);

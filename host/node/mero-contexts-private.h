@@ -56,6 +56,7 @@ struct _Group {
   guint ops_rounds;
   gboolean was_member;       /* to notice our own removal */
   gint64 pushed_us;          /* last GroupGovernanceDelta we published */
+  GHashTable *known_members; /* PeerIds last reported (set); NULL: not yet */
 };
 
 typedef struct {
@@ -112,6 +113,10 @@ struct _MeroContexts {
   gpointer transport_data;
   MeroContextsStateFunc state_changed;
   gpointer state_changed_data;
+  MeroContextsMemberFunc member_changed;
+  gpointer member_changed_data;
+  MeroContextsSyncFunc sync_finished;
+  gpointer sync_finished_data;
   const char *const *(*listen_addresses) (gpointer data);
   gpointer listen_addresses_data;
   void (*remember_peer) (gpointer data, const char *peer_id, const char *const *addresses);

@@ -75,6 +75,9 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
   count_request (self, MERO_STREAM_PROTOCOL_DELTA, "ok");
   mero_contexts_fetch_succeeded (self, ctx);
   applied = mero_contexts_receive_batch (self, ctx, msg->blobs, f->peer);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "sync-fetched", "MERO_CONTEXT",
+                    ctx->b58, "MESSAGE", "context %s: synced %u deltas from %s", ctx->b58,
+                    msg->blobs != NULL ? msg->blobs->len : 0, f->peer);
   /* Heads the peer has that we neither hold nor wait for: one more round. */
   again = ctx->refetch;
   ctx->refetch = FALSE;
@@ -111,6 +114,8 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
       mero_contexts_report_state (self, ctx);
       mero_contexts_schedule_hash_heartbeat (self, ctx);
     }
+  if (self->sync_finished != NULL)
+    self->sync_finished (ctx->b58, f->peer, applied, self->sync_finished_data);
 out:
   fetch_data_free (f);
 }

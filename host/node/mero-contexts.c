@@ -124,6 +124,7 @@ group_free (Group *group)
 {
   mero_group_dag_free (group->dag);
   g_hash_table_unref (group->keys);
+  g_clear_pointer (&group->known_members, g_hash_table_unref);
   g_free (group->hex);
   g_free (group->topic);
   g_free (group);
@@ -534,6 +535,10 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->transport_data = config->transport_data;
   self->state_changed = config->state_changed;
   self->state_changed_data = config->state_changed_data;
+  self->member_changed = config->member_changed;
+  self->member_changed_data = config->member_changed_data;
+  self->sync_finished = config->sync_finished;
+  self->sync_finished_data = config->sync_finished_data;
   self->fetch_grace_ms = config->fetch_grace_ms;
   self->tombstone_retention_ms = config->tombstone_retention_ms;
   self->listen_addresses = config->listen_addresses;
@@ -596,7 +601,8 @@ mero_contexts_report_state (MeroContexts *self, Ctx *ctx)
     }
   strv = g_strv_builder_end (builder);
   root_b58 = mero_contexts_root_text (root);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "MERO_EVENT", "state-changed",
+  /* Info: what merod run -v shows of delta activity. */
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "state-changed",
                     "MERO_CONTEXT", ctx->b58, "MESSAGE", "context %s: root %s, %u heads",
                     ctx->b58, root_b58, n);
   if (self->state_changed != NULL)
@@ -732,6 +738,38 @@ mero_contexts_author (MeroContexts *self, Group *group, MeroGroupOp *op, GError 
   return TRUE;
 }
 
+/* Tells member_changed what changed in @group's member set since the
+ * last call (the first call only takes the snapshot). */
+static void
+report_members (MeroContexts *self, Group *group, GPtrArray *contexts)
+{
+  g_autoptr (GArray) members = mero_group_state_members (mero_group_dag_state (group->dag));
+  GHashTable *now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  const char *peer;
+
+  for (guint i = 0; i < members->len; i++)
+    g_hash_table_add (now, mero_contexts_peer_of_key ((const guint8 *) members->data
+                                                      + i * ID_LEN));
+  if (group->known_members != NULL && self->member_changed != NULL)
+    {
+      g_hash_table_iter_init (&iter, now);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &peer, NULL))
+        if (!g_hash_table_contains (group->known_members, peer))
+          for (guint i = 0; i < contexts->len; i++)
+            self->member_changed (((Ctx *) g_ptr_array_index (contexts, i))->b58, group->hex,
+                                  peer, TRUE, self->member_changed_data);
+      g_hash_table_iter_init (&iter, group->known_members);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &peer, NULL))
+        if (!g_hash_table_contains (now, peer))
+          for (guint i = 0; i < contexts->len; i++)
+            self->member_changed (((Ctx *) g_ptr_array_index (contexts, i))->b58, group->hex,
+                                  peer, FALSE, self->member_changed_data);
+    }
+  g_clear_pointer (&group->known_members, g_hash_table_unref);
+  group->known_members = now;
+}
+
 void
 mero_contexts_group_changed (MeroContexts *self, Group *group)
 {
@@ -755,6 +793,7 @@ mero_contexts_group_changed (MeroContexts *self, Group *group)
                       group->hex);
   if (member)
     group->was_member = TRUE;
+  report_members (self, group, touched);
   for (guint i = 0; i < touched->len; i++)
     {
       ctx = g_ptr_array_index (touched, i);
@@ -909,8 +948,10 @@ mero_contexts_join_undo (MeroContexts *self, const guint8 ctx_id[ID_LEN], gboole
     }
 }
 
-gboolean
-mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
+/* @delete: a LEAVE the group refuses (the owner's) does not stop the
+ * local state from going. */
+static gboolean
+leave_context (MeroContexts *self, const char *context_id, gboolean delete, GError **error)
 {
   Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   Group *group;
@@ -923,9 +964,22 @@ mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
   b58 = g_strdup (ctx->b58);
   if (mero_group_state_member (mero_group_dag_state (group->dag), self->pk) != NULL)
     {
+      g_autoptr (GError) local_error = NULL;
+
       op = mero_group_op_new (MERO_GROUP_OP_LEAVE);
-      if (!mero_contexts_author (self, group, op, error))
-        return FALSE;
+      if (!mero_contexts_author (self, group, op, &local_error))
+        {
+          if (!delete || local_error->domain != MERO_GROUP_ERROR
+              || local_error->code == MERO_GROUP_ERROR_STORE)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-delete-local",
+                            "MERO_CONTEXT", b58, "MESSAGE",
+                            "context %s deleted locally without leaving its group: %s", b58,
+                            local_error->message);
+        }
     }
   forget_context (self, ctx);
   /* The group goes too when no other context of ours is in it (its ops
@@ -947,6 +1001,18 @@ mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-left",
                     "MERO_CONTEXT", b58, "MESSAGE", "left context %s", b58);
   return TRUE;
+}
+
+gboolean
+mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error)
+{
+  return leave_context (self, context_id, FALSE, error);
+}
+
+gboolean
+mero_contexts_delete (MeroContexts *self, const char *context_id, GError **error)
+{
+  return leave_context (self, context_id, TRUE, error);
 }
 
 gboolean

@@ -42,11 +42,28 @@ typedef enum {
   MERO_CONTEXTS_ERROR_FAILED,
 } MeroContextsError;
 
+/* (transfer full) @error (taken) as a MERO_CONTEXTS_ERROR: errors of the
+ * kv, state and JSON modules become INVALID_ARGUMENT, governance refusals
+ * NOT_ALLOWED, anything else FAILED (mero-contexts-error.c). */
+GError *mero_contexts_error_normalize (GError *error);
+
 #define MERO_CONTEXTS_INVITATION_PREFIX "mero-invite1:"
 
 /* @context_id base58, @root_hash base58 ("" for all-zero), @heads base58. */
 typedef void (*MeroContextsStateFunc) (const char *context_id, const char *root_hash,
                                        const char *const *heads, gpointer user_data);
+
+/* A member joined (@joined) or left @group_id, told once per context of
+ * ours in that group.  Not told for the members a group has when it is
+ * opened, only for changes seen while running. */
+typedef void (*MeroContextsMemberFunc) (const char *context_id, const char *group_id,
+                                        const char *peer_id, gboolean joined,
+                                        gpointer user_data);
+
+/* A catch-up of @context_id from @peer_id ended: nothing more to fetch
+ * from it (@changed: its last batch changed the state). */
+typedef void (*MeroContextsSyncFunc) (const char *context_id, const char *peer_id,
+                                      gboolean changed, gpointer user_data);
 
 typedef struct {
   MeroStore *store;                      /* borrowed */
@@ -56,6 +73,10 @@ typedef struct {
   gpointer transport_data;
   MeroContextsStateFunc state_changed;
   gpointer state_changed_data;
+  MeroContextsMemberFunc member_changed;     /* nullable */
+  gpointer member_changed_data;
+  MeroContextsSyncFunc sync_finished;        /* nullable */
+  gpointer sync_finished_data;
   guint heartbeat_interval_secs;         /* 0: no periodic heartbeats */
   /* How long a missing parent or an unknown announced head may take to
    * arrive by gossip before it is fetched (0: fetch at once). */
@@ -109,6 +130,10 @@ void mero_contexts_join_async (MeroContexts *self, const char *invitation,
                                GAsyncReadyCallback callback, gpointer user_data);
 char *mero_contexts_join_finish (MeroContexts *self, GAsyncResult *result, GError **error);
 gboolean mero_contexts_leave (MeroContexts *self, const char *context_id, GError **error);
+/* Leaves like mero_contexts_leave and drops the local state even when the
+ * group refuses the LEAVE (an owner deleting its own context here; the
+ * group's ops stay in the store). */
+gboolean mero_contexts_delete (MeroContexts *self, const char *context_id, GError **error);
 gboolean mero_contexts_remove_member (MeroContexts *self, const char *context_id,
                                       const char *member, GError **error);
 /* (transfer full) the JSON result. */

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "mero-build-config.h"
 #include "metrics/mero-metrics.h"
 #include "node/mero-node-bootstrap.h"
 #include "node/mero-node-discovery.h"
@@ -26,6 +27,7 @@ struct _MeroNodeNetwork {
   gboolean mdns;
   gint64 mdns_interval_us;
   guint security;                /* MeroNetSecurity */
+  char *agent_version;           /* identify: "merod/VERSION (node.name)" */
 
   MeroNetwork *network;
   MeroNodeBootstrap *bootstrap;
@@ -71,6 +73,24 @@ listen_multiaddrs_from_config (const MeroConfig *config)
   return g_strv_builder_end (builder);
 }
 
+/* Longest node.name put into the identify agent version. */
+#define AGENT_NAME_MAX 64
+
+/* "merod/VERSION (NAME)": peers (and their /admin-api/peers) see which
+ * node this is.  The name is the user's: printable ASCII only, bounded. */
+static char *
+agent_version_for (const char *node_name)
+{
+  g_autoptr (GString) name = g_string_new (NULL);
+
+  for (const char *p = node_name != NULL ? node_name : "";
+       *p != '\0' && name->len < AGENT_NAME_MAX; p++)
+    g_string_append_c (name, g_ascii_isprint (*p) && *p != '(' && *p != ')' ? *p : '_');
+  if (name->len == 0)
+    return g_strdup ("merod/" MERO_VERSION);
+  return g_strdup_printf ("merod/%s (%s)", MERO_VERSION, name->str);
+}
+
 MeroNodeNetwork *
 mero_node_network_new (const MeroConfig *config, const MeroIdentity *identity)
 {
@@ -90,6 +110,7 @@ mero_node_network_new (const MeroConfig *config, const MeroIdentity *identity)
   self->mdns_interval_us = (gint64) config->network_mdns_interval_secs * G_USEC_PER_SEC;
   self->discovery = mero_node_discovery_new ();
   self->security = config->network_security;
+  self->agent_version = agent_version_for (config->node_name);
   self->listen_addrs = g_new0 (char *, 1);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) node_peer_free);
@@ -328,6 +349,7 @@ mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func, gpointer 
   config.mdns_query_interval_us = self->mdns_interval_us;
   config.stream_prefixes = (const char *const[]) { "/calimero/stream/", NULL };
   config.security = (MeroNetSecurity) self->security;
+  config.agent_version = self->agent_version;
   self->func = func;
   self->user_data = user_data;
   self->network = mero_network_new (&config, self->identity);
@@ -403,5 +425,6 @@ mero_node_network_free (MeroNodeNetwork *self)
   g_strfreev (self->config_listen);
   g_strfreev (self->bootstrap_addrs);
   g_free (self->peer_id);
+  g_free (self->agent_version);
   g_free (self);
 }

@@ -14,6 +14,7 @@
 #include "node/mero-home.h"
 #include "tee/mero-tee-verify.h"
 #include "node/mero-contexts.h"
+#include "node/mero-log.h"
 #include "node/mero-node-client.h"
 #include "node/mero-node-network.h"
 #include "node/mero-node-plugins.h"
@@ -46,6 +47,7 @@ struct _MeroNode {
   MeroNodeEvents *events;
   MeroServer *server;
   MeroBlobManager *blobs;     /* BlobManager, once the store is open */
+  gboolean init_if_fresh;     /* a fresh home is initialised, else refused */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
   GTask *start_task;          /* pending start */
@@ -96,6 +98,7 @@ mero_node_new (const MeroNodeOptions *options)
   node = g_new0 (MeroNode, 1);
   node->home = g_canonicalize_filename (home, NULL);
   node->bus_set = options->bus_set;
+  node->init_if_fresh = options->init_if_fresh;
   node->bus = options->bus;
   node->alive = g_cancellable_new ();
   node->events = mero_node_events_new ();
@@ -142,6 +145,8 @@ node_ready (MeroNode *node)
                     peer_id, node->home, store_dir, node->config->store_backend,
                     mero_config_bus_to_string (bus), http, p2p);
   mero_node_events_publish (node->events, "node-ready", event);
+  if (node->server != NULL)
+    mero_server_set_ready (node->server, TRUE);
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
@@ -173,6 +178,7 @@ start_server (MeroNode *node)
   options.events = node->events;
   options.blobs = node->blobs;
   options.contexts = node->contexts;
+  options.public_key = mero_identity_get_public_key (node->identity);
   if (node->network != NULL)
     {
       options.network = mero_node_network_get_network (node->network);
@@ -214,6 +220,51 @@ on_state_changed (const char *context_id, const char *root_hash, const char *con
   root = json_builder_get_root (builder);
   json = json_to_string (root, FALSE);
   mero_node_events_publish (node->events, "state-changed", json);
+}
+
+/* Members joining and leaving a context's group go to the event bus. */
+static void
+on_member_changed (const char *context_id, const char *group_id, const char *peer_id,
+                   gboolean joined, gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_set_member_name (builder, "group_id");
+  json_builder_add_string_value (builder, group_id);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, peer_id);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, joined ? "member-joined" : "member-left", json);
+}
+
+static void
+on_sync_finished (const char *context_id, const char *peer_id, gboolean changed,
+                  gpointer user_data)
+{
+  MeroNode *node = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_set_member_name (builder, "peer_id");
+  json_builder_add_string_value (builder, peer_id);
+  json_builder_set_member_name (builder, "changed");
+  json_builder_add_boolean_value (builder, changed);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  mero_node_events_publish (node->events, "sync-finished", json);
 }
 
 static const char *const *
@@ -349,6 +400,10 @@ start_contexts (MeroNode *node, GError **error)
   config.transport_data = node->client;
   config.state_changed = on_state_changed;
   config.state_changed_data = node;
+  config.member_changed = on_member_changed;
+  config.member_changed_data = node;
+  config.sync_finished = on_sync_finished;
+  config.sync_finished_data = node;
   config.heartbeat_interval_secs = node->config->sync_heartbeat_interval_secs;
   config.fetch_grace_ms = MERO_NODE_FETCH_GRACE_MS;
   config.gc_interval_secs = node->config->gc_interval_secs;
@@ -683,6 +738,16 @@ bootstrap (MeroNode *node, GError **error)
   g_autofree char *identity_path = mero_home_identity_path (node->home);
   gboolean fresh = mero_home_is_fresh (node->home);
 
+  /* Only the default home is set up on its first run (as the README
+   * says): a --home that was never initialised is more likely a typo
+   * than a wish for a new identity. */
+  if (fresh && !node->init_if_fresh)
+    {
+      g_set_error (error, MERO_CONFIG_ERROR, MERO_CONFIG_ERROR_NOT_FOUND,
+                   _("The home %s was never initialised: run “merod init --home %s” first"),
+                   node->home, node->home);
+      return FALSE;
+    }
   if (fresh && g_mkdir_with_parents (node->home, 0700) != 0)
     {
       int errsv = errno;
@@ -710,6 +775,7 @@ bootstrap (MeroNode *node, GError **error)
   node->config = mero_config_load (config_path, error);
   if (node->config == NULL)
     return FALSE;
+  mero_log_raise_level ((MeroNodeLogLevel) node->config->log_level);
   node->identity = mero_identity_load (identity_path, error);
   if (node->identity == NULL)
     return FALSE;

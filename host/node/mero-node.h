@@ -32,6 +32,10 @@ typedef struct _MeroNode MeroNode;
 
 typedef struct {
   const char *home;            /* NULL = mero_config_default_home () */
+  /* A missing or empty home is initialised (what the default home gets on
+   * its first run); otherwise it is refused with a MERO_CONFIG_ERROR that
+   * says to run `merod init --home DIR` first. */
+  gboolean init_if_fresh;
   gboolean bus_set;            /* TRUE: @bus overrides [dbus] bus */
   MeroConfigBus bus;
 } MeroNodeOptions;

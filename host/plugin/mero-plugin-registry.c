@@ -215,6 +215,48 @@ mero_plugin_registry_set_state_access (MeroPluginRegistry *registry,
   g_mutex_unlock (&registry->lock);
 }
 
+/* A merod run from a meson build directory (<build>/host/merod next to
+ * <build>/build.ninja) without `meson devenv` finds the plugins built
+ * beside it, <build>/plugins/<name>/, not an older installed copy. */
+static void
+add_build_tree_plugins (GStrvBuilder *builder, GHashTable *seen, GPtrArray *owned)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *host_dir = NULL, *root = NULL, *ninja = NULL, *plugins = NULL;
+  g_autoptr (GDir) dir = NULL;
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (exe == NULL)
+    return;
+  host_dir = g_path_get_dirname (exe);
+  root = g_path_get_dirname (host_dir);
+  ninja = g_build_filename (root, "build.ninja", NULL);
+  plugins = g_build_filename (root, "plugins", NULL);
+  if (!g_str_has_suffix (host_dir, G_DIR_SEPARATOR_S "host")
+      || !g_file_test (ninja, G_FILE_TEST_IS_REGULAR)
+      || (dir = g_dir_open (plugins, 0, NULL)) == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      char *path = g_build_filename (plugins, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (found, path);
+      else
+        g_free (path);
+    }
+  g_ptr_array_sort (found, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < found->len; i++)
+    {
+      char *path = g_strdup (g_ptr_array_index (found, i));
+
+      g_ptr_array_add (owned, path);
+      if (g_hash_table_add (seen, path))
+        g_strv_builder_add (builder, path);
+    }
+}
+
 char **
 mero_plugin_registry_default_search_path (void)
 {
@@ -226,9 +268,13 @@ mero_plugin_registry_default_search_path (void)
   /* Empty entries are skipped (a stray ':' must not mean the current
    * directory) and repeats dropped, so nothing is scanned twice. */
   parts = g_strsplit (env != NULL ? env : "", G_SEARCHPATH_SEPARATOR_S, -1);
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
+
   for (guint i = 0; parts[i] != NULL; i++)
     if (parts[i][0] != '\0' && g_hash_table_add (seen, parts[i]))
       g_strv_builder_add (builder, parts[i]);
+  if (env == NULL || env[0] == '\0')
+    add_build_tree_plugins (builder, seen, owned);
   if (!g_hash_table_contains (seen, MERO_PLUGINDIR))
     g_strv_builder_add (builder, MERO_PLUGINDIR);
   return g_strv_builder_end (builder);

@@ -31,3 +31,18 @@
  * body pauses until the worker catches up (uploads are limited by
  * blob.max_size_mb, not MERO_SERVER_MAX_BODY_BYTES). */
 #define MERO_SERVER_BLOB_MAX_QUEUED (4 * 1024 * 1024)
+/* Concurrent WebSocket clients on /ws; more get 503. */
+#define MERO_SERVER_WS_MAX_CLIENTS 64
+/* Events a WebSocket client may lag behind (its socket not taking more)
+ * before it is cut off (mero_http_ws_disconnects_total{reason="slow"}). */
+#define MERO_SERVER_WS_MAX_QUEUED 256
+/* Contexts one WebSocket client may subscribe to. */
+#define MERO_SERVER_WS_MAX_SUBSCRIPTIONS 256
+/* Interval of the server's WebSocket pings. */
+#define MERO_SERVER_WS_KEEPALIVE_SECS 15
+/* Contexts one event stream may follow (/sse?context=A,B,…). */
+#define MERO_SERVER_SSE_MAX_CONTEXTS 256
+/* Kernel send buffer of a WebSocket client's socket (fixed: no
+ * autotuning), so a client that stops reading holds at most this much
+ * (doubled by Linux) plus MERO_SERVER_WS_MAX_QUEUED events. */
+#define MERO_SERVER_WS_SNDBUF_BYTES (64 * 1024)

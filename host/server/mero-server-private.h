@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "node/mero-contexts.h"
 #include "server/mero-server.h"
 
 G_BEGIN_DECLS
@@ -14,8 +15,28 @@ G_BEGIN_DECLS
 #define MERO_HTTP_SSE_DISCONNECTS_NAME "mero_http_sse_disconnects_total"
 #define MERO_HTTP_ACCEPT_ERRORS_NAME "mero_http_accept_errors_total"
 #define MERO_HTTP_HEADERS_TIMEOUTS_NAME "mero_http_headers_timeouts_total"
+#define MERO_HTTP_WS_CLIENTS_NAME "mero_http_ws_clients"
+#define MERO_HTTP_WS_CONNECTIONS_NAME "mero_http_ws_connections_total"
+#define MERO_HTTP_WS_DISCONNECTS_NAME "mero_http_ws_disconnects_total"
+
+#define MERO_SERVER_WS_PATH "/ws"
 
 typedef struct _MeroServerSse MeroServerSse;
+typedef struct _MeroServerWs MeroServerWs;
+
+/* @args: the "{…}" segments of the route's pattern, unescaped, in order. */
+typedef void (*MeroServerHandler) (MeroServer *server, SoupServerMessage *msg,
+                                   const char *const *args);
+
+typedef struct {
+  const char *method;
+  const char *pattern;          /* "/admin-api/contexts/{id}" */
+  const char *label;            /* path class in metrics */
+  MeroServerHandler handler;
+} MeroServerRoute;
+
+/* (transfer none) every route of the server, in matching order. */
+const MeroServerRoute *mero_server_get_routes (gsize *n_routes);
 
 struct _MeroServer {
   char *listen;
@@ -23,14 +44,16 @@ struct _MeroServer {
   gboolean trust_loopback;
   char *home;
   char *peer_id;
+  char *public_key_hex;
   char *version;
   gint64 started_us;
   MeroPluginRegistry *registry;
   MeroNodeEvents *events;
   MeroNetwork *network;         /* nullable */
+  MeroContexts *contexts;       /* nullable until set */
+  gboolean ready;               /* the node said it is started */
   GStrv p2p_addresses;
   MeroBlobManager *blobs;       /* nullable */
-  struct _MeroContexts *contexts;   /* nullable */
 
   char *token;
   char *address_file;
@@ -38,7 +61,9 @@ struct _MeroServer {
   GPtrArray *acceptors;         /* MeroAcceptor*, one per listen address */
   SoupServer *soup;
   MeroServerSse *sse;
+  MeroServerWs *ws;
   gboolean stopped;
+  GCancellable *alive;          /* cancelled at stop, for requests still waiting */
 };
 
 /* Adds 1 to a counter of the default registry and gives it @help (the
@@ -48,6 +73,9 @@ void mero_server_count (const char *name, const char *labels, const char *help);
 /* (transfer none) (nullable) the socket of @msg's connection (libsoup
  * does not show it for connections it was handed). */
 GSocket *mero_server_message_get_socket (SoupServerMessage *msg);
+
+/* (transfer full) lower-case hex of @data. */
+char *mero_server_hex (const guint8 *data, gsize len);
 
 /* Replies with @node serialised as JSON (application/json). */
 void mero_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);
@@ -76,6 +104,67 @@ gboolean mero_server_blobs_is_upload (SoupServerMessage *msg);
 gboolean mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg,
                                          guint *status, const char **code, char **message);
 void mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char *path);
+
+/* Node status (mero-server-status.c). */
+void mero_server_handle_ready (MeroServer *server, SoupServerMessage *msg,
+                               const char *const *args);
+void mero_server_handle_identity (MeroServer *server, SoupServerMessage *msg,
+                                  const char *const *args);
+void mero_server_handle_network_status (MeroServer *server, SoupServerMessage *msg,
+                                        const char *const *args);
+
+/* Contexts and groups (mero-server-contexts.c). */
+void mero_server_handle_contexts_list (MeroServer *server, SoupServerMessage *msg,
+                                       const char *const *args);
+void mero_server_handle_contexts_create (MeroServer *server, SoupServerMessage *msg,
+                                         const char *const *args);
+void mero_server_handle_contexts_join (MeroServer *server, SoupServerMessage *msg,
+                                       const char *const *args);
+void mero_server_handle_context_get (MeroServer *server, SoupServerMessage *msg,
+                                     const char *const *args);
+void mero_server_handle_context_delete (MeroServer *server, SoupServerMessage *msg,
+                                        const char *const *args);
+void mero_server_handle_context_invite (MeroServer *server, SoupServerMessage *msg,
+                                        const char *const *args);
+void mero_server_handle_context_leave (MeroServer *server, SoupServerMessage *msg,
+                                       const char *const *args);
+void mero_server_handle_context_sync (MeroServer *server, SoupServerMessage *msg,
+                                      const char *const *args);
+void mero_server_handle_context_members (MeroServer *server, SoupServerMessage *msg,
+                                         const char *const *args);
+void mero_server_handle_groups_list (MeroServer *server, SoupServerMessage *msg,
+                                     const char *const *args);
+void mero_server_handle_group_get (MeroServer *server, SoupServerMessage *msg,
+                                   const char *const *args);
+void mero_server_handle_group_members (MeroServer *server, SoupServerMessage *msg,
+                                       const char *const *args);
+void mero_server_handle_group_remove_member (MeroServer *server, SoupServerMessage *msg,
+                                             const char *const *args);
+
+/* GET /admin-dashboard (mero-server-dashboard.c). */
+void mero_server_handle_dashboard (MeroServer *server, SoupServerMessage *msg,
+                                   const char *const *args);
+
+/* WebSocket (mero-server-ws.c): registers the upgrade handler of /ws. */
+MeroServerWs *mero_server_ws_new (MeroServer *server, SoupServer *soup);
+/* The route's own handler: refuses what may not upgrade. */
+void mero_server_ws_check (MeroServer *server, SoupServerMessage *msg, const char *const *args);
+void mero_server_ws_close_all (MeroServerWs *ws);
+void mero_server_ws_free (MeroServerWs *ws);
+
+/* JSON bodies (mero-server-json.c). */
+/* TRUE if @data nests arrays and objects at most MERO_SERVER_MAX_JSON_DEPTH
+ * deep (json-glib parses recursively). */
+gboolean mero_server_json_nesting_ok (const char *data, gsize size);
+/* (transfer none) the request body of @msg parsed into @parser as an
+ * object; an empty body is an empty object.  NULL after replying 400
+ * "invalid-json". */
+JsonObject *mero_server_read_json_object (SoupServerMessage *msg, JsonParser *parser);
+/* Replies the MERO_CONTEXTS_ERROR (after mero_contexts_error_normalize) of
+ * @error (taken) with its status and stable code. */
+void mero_server_reply_contexts_error (SoupServerMessage *msg, GError *error);
+/* The status and stable code of a normalised contexts error. */
+guint mero_server_contexts_error_status (const GError *error, const char **code);
 
 /* Event streams (mero-server-sse.c). */
 MeroServerSse *mero_server_sse_new (MeroServer *server);

@@ -1,5 +1,6 @@
-/* mero-server-sse.c: GET /admin-api/events, node events as server-sent
- * events.
+/* mero-server-sse.c: GET /admin-api/events and /sse, node events as
+ * server-sent events.  "?context=A,B" (either path) keeps the events of
+ * other contexts out; events without a context always come.
  *
  * Each client gets "event: hello" with the peer id, then every node event
  * as "id: <seq>\nevent: <type>\ndata: <json>\n\n", and ": keep-alive"
@@ -24,6 +25,7 @@ typedef struct {
   guint64 appended;             /* chunks given to libsoup */
   guint64 written;              /* chunks libsoup reported written */
   gboolean completed;           /* final chunk given */
+  GHashTable *contexts;         /* /sse?context=…: only these contexts' events; NULL: all */
 } SseClient;
 
 struct _MeroServerSse {
@@ -73,6 +75,28 @@ client_cut_off (SseClient *client, const char *reason)
     g_socket_shutdown (socket, TRUE, TRUE, NULL);
 }
 
+/* Events of a context go to a filtered client only if it follows that
+ * context; events without one (peers, node) go to every client. */
+static gboolean
+client_wants (SseClient *client, const MeroNodeEvent *event)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonNode *root;
+  const char *context_id;
+
+  if (client->contexts == NULL)
+    return TRUE;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, event->data, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return TRUE;
+  context_id = json_object_get_string_member_with_default (json_node_get_object (root),
+                                                           "context_id", NULL);
+  return context_id == NULL || g_hash_table_contains (client->contexts, context_id);
+}
+
 /* Moves queued events into one chunk, if libsoup has written the last. */
 static void
 client_pump (SseClient *client)
@@ -92,6 +116,11 @@ client_pump (SseClient *client)
   chunk = g_string_new (NULL);
   while ((event = mero_node_events_subscription_pop (client->subscription)) != NULL)
     {
+      if (!client_wants (client, event))
+        {
+          mero_node_event_free (event);
+          continue;
+        }
       g_string_append_printf (chunk, "id: %" G_GUINT64_FORMAT "\nevent: %s\ndata: %s\n\n",
                               event->seq, event->type, event->data);
       mero_node_event_free (event);
@@ -132,6 +161,7 @@ client_free (SseClient *client)
     return;
   g_signal_handlers_disconnect_by_data (client->msg, client);
   mero_node_events_subscription_free (client->subscription);
+  g_clear_pointer (&client->contexts, g_hash_table_unref);
   g_object_unref (client->msg);
   g_free (client);
 }
@@ -157,11 +187,48 @@ hello_chunk (MeroServer *server)
   return g_strdup_printf ("retry: 3000\nevent: hello\ndata: %s\n\n", data);
 }
 
+/* (transfer full) the contexts of "?context=A,B" (NULL: no filter), or
+ * NULL after replying 400 for more than the bound. */
+static GHashTable *
+query_contexts (SoupServerMessage *msg, gboolean *ok)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query = uri != NULL ? g_uri_get_query (uri) : NULL;
+  g_autoptr (GHashTable) params = NULL;
+  g_auto (GStrv) ids = NULL;
+  GHashTable *contexts;
+  const char *value;
+
+  *ok = TRUE;
+  if (query == NULL)
+    return NULL;
+  params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  value = params != NULL ? g_hash_table_lookup (params, "context") : NULL;
+  if (value == NULL || value[0] == '\0')
+    return NULL;
+  ids = g_strsplit (value, ",", -1);
+  if (g_strv_length (ids) > MERO_SERVER_SSE_MAX_CONTEXTS)
+    {
+      mero_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "too-many-contexts",
+                               "an event stream follows at most "
+                               G_STRINGIFY (MERO_SERVER_SSE_MAX_CONTEXTS) " contexts");
+      *ok = FALSE;
+      return NULL;
+    }
+  contexts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (ids[i][0] != '\0')
+      g_hash_table_add (contexts, g_strdup (ids[i]));
+  return contexts;
+}
+
 void
 mero_server_sse_handle (MeroServerSse *sse, SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autoptr (GHashTable) contexts = NULL;
   SseClient *client;
+  gboolean ok;
 
   if (sse->clients->len >= MERO_SERVER_MAX_SSE_CLIENTS)
     {
@@ -171,6 +238,9 @@ mero_server_sse_handle (MeroServerSse *sse, SoupServerMessage *msg)
                                "too many event-stream clients");
       return;
     }
+  contexts = query_contexts (msg, &ok);
+  if (!ok)
+    return;
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace (headers, "Content-Type", "text/event-stream");
   soup_message_headers_replace (headers, "Cache-Control", "no-cache");
@@ -183,6 +253,7 @@ mero_server_sse_handle (MeroServerSse *sse, SoupServerMessage *msg)
   client = g_new0 (SseClient, 1);
   client->sse = sse;
   client->msg = g_object_ref (msg);
+  client->contexts = g_steal_pointer (&contexts);
   client->subscription = mero_node_events_subscribe (sse->server->events,
                                                      MERO_SERVER_SSE_MAX_QUEUED, on_events,
                                                      client);

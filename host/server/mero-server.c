@@ -37,57 +37,214 @@
 
 #define REQUESTS_HELP "HTTP requests answered, by path class and status."
 
-typedef enum {
-  ROUTE_HEALTH,
-  ROUTE_NODE,
-  ROUTE_PLUGINS,
-  ROUTE_PEERS,
-  ROUTE_EVENTS,
-  ROUTE_METRICS,
-  ROUTE_JSONRPC,
-  ROUTE_BLOBS,
-  ROUTE_TEE_INFO,
-  ROUTE_TEE_ATTEST,
-  ROUTE_TEE_FLEET_JOIN,
-  ROUTE_OTHER,
-} Route;
-
-static const struct {
-  const char *path;
-  const char *method;
-  const char *label;            /* path class in metrics: bounded cardinality */
-} routes[] = {
-  [ROUTE_HEALTH] = { "/admin-api/health", "GET", "health" },
-  [ROUTE_NODE] = { "/admin-api/node", "GET", "node" },
-  [ROUTE_PLUGINS] = { "/admin-api/plugins", "GET", "plugins" },
-  [ROUTE_PEERS] = { "/admin-api/peers", "GET", "peers" },
-  [ROUTE_EVENTS] = { "/admin-api/events", "GET", "events" },
-  [ROUTE_METRICS] = { "/metrics", "GET", "metrics" },
-  [ROUTE_JSONRPC] = { "/jsonrpc", "POST", "jsonrpc" },
-  [ROUTE_BLOBS] = { "/admin-api/blobs", NULL, "blobs" },   /* and /admin-api/blobs/{id} */
-  [ROUTE_TEE_INFO] = { "/admin-api/tee/info", "GET", "tee_info" },
-  [ROUTE_TEE_ATTEST] = { "/admin-api/tee/attest", "POST", "tee_attest" },
-  [ROUTE_TEE_FLEET_JOIN] = { "/admin-api/tee/fleet-join", "POST", "tee_fleet_join" },
-  [ROUTE_OTHER] = { NULL, NULL, "other" },
-};
-
-static Route
-route_for_path (const char *path)
+static void
+handle_health (MeroServer *server, SoupServerMessage *msg, const char *const *args)
 {
-  for (guint i = 0; i < ROUTE_OTHER; i++)
-    if (g_strcmp0 (path, routes[i].path) == 0)
-      return i;
-  if (path != NULL && g_str_has_prefix (path, "/admin-api/blobs/"))
-    return ROUTE_BLOBS;
-  return ROUTE_OTHER;
+  mero_server_handle_health (server, msg);
 }
 
-static Route
-route_for_message (SoupServerMessage *msg)
+static void
+handle_node (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_node (server, msg);
+}
+
+static void
+handle_plugins (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_plugins (server, msg);
+}
+
+static void
+handle_peers (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_peers (server, msg);
+}
+
+static void
+handle_events (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_sse_handle (server->sse, msg);
+}
+
+static void
+handle_metrics (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_metrics (server, msg);
+}
+
+static void
+handle_jsonrpc (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_jsonrpc (server, msg);
+}
+
+/* PUT|GET /admin-api/blobs and GET|HEAD|DELETE /admin-api/blobs/{id}
+ * (mero-server-blobs.c reads the id from the path itself). */
+static void
+handle_blobs (MeroServer *server, SoupServerMessage *msg, const char *const *args)
 {
   GUri *uri = soup_server_message_get_uri (msg);
 
-  return route_for_path (uri != NULL ? g_uri_get_path (uri) : NULL);
+  mero_server_handle_blobs (server, msg, uri != NULL ? g_uri_get_path (uri) : NULL);
+}
+
+static void
+handle_tee_info (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_tee_info (server, msg);
+}
+
+static void
+handle_tee_attest (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_tee_attest (server, msg);
+}
+
+static void
+handle_tee_fleet_join (MeroServer *server, SoupServerMessage *msg, const char *const *args)
+{
+  mero_server_handle_tee_fleet_join (server, msg);
+}
+
+/* Every route of the server, the one table README.md's route table is
+ * checked against (tests/unit/test-server-routes.c).  "{name}" matches one
+ * non-empty path segment, handed to the handler in order.  The label is
+ * the path class in metrics (bounded cardinality); a path matched by
+ * several rows (one per method) shares it. */
+static const MeroServerRoute routes[] = {
+  { "GET", "/admin-api/health", "health", handle_health },
+  { "GET", "/admin-api/ready", "ready", mero_server_handle_ready },
+  { "GET", "/admin-api/node", "node", handle_node },
+  { "GET", "/admin-api/identity", "identity", mero_server_handle_identity },
+  { "GET", "/admin-api/network/status", "network", mero_server_handle_network_status },
+  { "GET", "/admin-api/plugins", "plugins", handle_plugins },
+  { "GET", "/admin-api/peers", "peers", handle_peers },
+  { "GET", "/admin-api/events", "events", handle_events },
+  { "GET", "/admin-api/contexts", "contexts", mero_server_handle_contexts_list },
+  { "POST", "/admin-api/contexts", "contexts", mero_server_handle_contexts_create },
+  { "POST", "/admin-api/contexts/join", "contexts-join", mero_server_handle_contexts_join },
+  { "GET", "/admin-api/contexts/{id}", "context", mero_server_handle_context_get },
+  { "DELETE", "/admin-api/contexts/{id}", "context", mero_server_handle_context_delete },
+  { "POST", "/admin-api/contexts/{id}/invite", "context-invite",
+    mero_server_handle_context_invite },
+  { "POST", "/admin-api/contexts/{id}/leave", "context-leave", mero_server_handle_context_leave },
+  { "POST", "/admin-api/contexts/{id}/sync", "context-sync", mero_server_handle_context_sync },
+  { "GET", "/admin-api/contexts/{id}/members", "context-members",
+    mero_server_handle_context_members },
+  { "GET", "/admin-api/groups", "groups", mero_server_handle_groups_list },
+  { "GET", "/admin-api/groups/{id}", "group", mero_server_handle_group_get },
+  { "GET", "/admin-api/groups/{id}/members", "group-members", mero_server_handle_group_members },
+  { "DELETE", "/admin-api/groups/{id}/members/{peer}", "group-member",
+    mero_server_handle_group_remove_member },
+  { "GET", "/sse", "sse", handle_events },
+  { "GET", "/ws", "ws", mero_server_ws_check },
+  { "GET", "/admin-api/blobs", "blobs", handle_blobs },
+  { "PUT", "/admin-api/blobs", "blobs", handle_blobs },
+  { "GET", "/admin-api/blobs/{id}", "blobs", handle_blobs },
+  { "DELETE", "/admin-api/blobs/{id}", "blobs", handle_blobs },
+  { "GET", "/admin-api/tee/info", "tee_info", handle_tee_info },
+  { "POST", "/admin-api/tee/attest", "tee_attest", handle_tee_attest },
+  { "POST", "/admin-api/tee/fleet-join", "tee_fleet_join", handle_tee_fleet_join },
+  { "GET", "/admin-dashboard", "dashboard", mero_server_handle_dashboard },
+  { "GET", "/metrics", "metrics", handle_metrics },
+  { "POST", "/jsonrpc", "jsonrpc", handle_jsonrpc },
+};
+
+const MeroServerRoute *
+mero_server_get_routes (gsize *n_routes)
+{
+  *n_routes = G_N_ELEMENTS (routes);
+  return routes;
+}
+
+/* TRUE if @path matches @pattern; its "{…}" segments go to @args
+ * (NULL-terminated, at most MERO_SERVER_MAX_ROUTE_ARGS, owned by the
+ * caller). */
+static gboolean
+match_pattern (const char *pattern, const char *path, GStrv *args)
+{
+  g_auto (GStrv) want = g_strsplit (pattern, "/", -1);
+  g_auto (GStrv) have = g_strsplit (path, "/", -1);
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; want[i] != NULL && have[i] != NULL; i++)
+    {
+      if (want[i][0] == '{')
+        {
+          if (have[i][0] == '\0')
+            return FALSE;
+          g_ptr_array_add (values, g_uri_unescape_string (have[i], NULL));
+          if (g_ptr_array_index (values, values->len - 1) == NULL)
+            return FALSE;
+        }
+      else if (!g_str_equal (want[i], have[i]))
+        {
+          return FALSE;
+        }
+    }
+  if (want[i] != NULL || have[i] != NULL)
+    return FALSE;
+  g_ptr_array_add (values, NULL);
+  *args = (GStrv) g_ptr_array_free (g_steal_pointer (&values), FALSE);
+  return TRUE;
+}
+
+/* The row for @path and @method (NULL if none; then *path_known says
+ * whether another method would have matched, and *allow lists them). */
+static const MeroServerRoute *
+find_route (const char *path, const char *method, GStrv *args, gboolean *path_known,
+            GString *allow)
+{
+  *path_known = FALSE;
+  if (path == NULL)
+    return NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      g_auto (GStrv) values = NULL;
+
+      if (!match_pattern (routes[i].pattern, path, &values))
+        continue;
+      if (method != NULL
+          && (g_str_equal (method, routes[i].method)
+              || (g_str_equal (method, "HEAD") && g_str_equal (routes[i].method, "GET"))))
+        {
+          *args = g_steal_pointer (&values);
+          return &routes[i];
+        }
+      *path_known = TRUE;
+      if (allow != NULL)
+        g_string_append_printf (allow, "%s%s", allow->len > 0 ? ", " : "", routes[i].method);
+    }
+  return NULL;
+}
+
+/* The metrics label of @msg's path. */
+static const char *
+label_for_message (SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *path = uri != NULL ? g_uri_get_path (uri) : NULL;
+
+  for (gsize i = 0; path != NULL && i < G_N_ELEMENTS (routes); i++)
+    {
+      g_auto (GStrv) values = NULL;
+
+      if (match_pattern (routes[i].pattern, path, &values))
+        return routes[i].label;
+    }
+  return "other";
+}
+
+char *
+mero_server_hex (const guint8 *data, gsize len)
+{
+  GString *text = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (text, "%02x", data[i]);
+  return g_string_free (text, FALSE);
 }
 
 void
@@ -250,8 +407,7 @@ reject (SoupServerMessage *msg, guint status, const char *code, const char *mess
                           "\r\nConnection: close\r\n\r\n%s",
                           length, body);
 
-  labels = g_strdup_printf ("path=\"%s\",status=\"%u\"", routes[route_for_message (msg)].label,
-                            status);
+  labels = g_strdup_printf ("path=\"%s\",status=\"%u\"", label_for_message (msg), status);
   mero_server_count (MERO_HTTP_REQUESTS_NAME, labels, REQUESTS_HELP);
 
   stream = soup_server_message_steal_connection (msg);
@@ -301,6 +457,31 @@ on_early_request (SoupServer *soup, SoupServerMessage *msg, const char *path,
         }
     }
 
+  /* A browser says where the page that sends a request came from.  A
+   * page of another site must not drive the node (with trust_loopback
+   * it needs no token, and a text/plain POST needs no CORS preflight);
+   * the dashboard is served by the node itself, so its Origin is ours.
+   * Clients that are not browsers send no Origin. */
+  {
+    const char *origin = soup_message_headers_get_one (headers, "Origin");
+    const char *host = soup_message_headers_get_one (headers, "Host");
+
+    if (origin != NULL)
+      {
+        g_autofree char *own = g_strdup_printf ("http://%s", host != NULL ? host : "");
+
+        if (!g_str_equal (origin, own))
+          {
+            mero_server_count (MERO_HTTP_AUTH_REJECTED_NAME, "reason=\"origin\"",
+                               "HTTP requests refused for a missing or wrong bearer token, or "
+                               "from a page of another origin.");
+            reject (msg, SOUP_STATUS_FORBIDDEN, "origin-not-allowed",
+                    "requests from pages of another origin are refused");
+            return;
+          }
+      }
+  }
+
   if (mero_server_blobs_is_upload (msg))
     {
       guint status;
@@ -338,69 +519,33 @@ on_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
             gpointer user_data)
 {
   MeroServer *server = user_data;
-  Route route = route_for_path (path);
   const char *method = soup_server_message_get_method (msg);
+  g_autoptr (GString) allow = g_string_new (NULL);
+  g_auto (GStrv) args = NULL;
+  gboolean path_known = FALSE;
+  const MeroServerRoute *route = find_route (path, method, &args, &path_known, allow);
 
-  if (route == ROUTE_OTHER)
+  if (route == NULL && !path_known)
     {
       mero_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint");
       return;
     }
-  if (routes[route].method != NULL && !g_str_equal (method, routes[route].method)
-      && !(g_str_equal (method, "HEAD") && g_str_equal (routes[route].method, "GET")))
+  if (route == NULL)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                    routes[route].method);
+                                    allow->str);
       mero_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
                                "method not allowed on this endpoint");
       return;
     }
-  switch (route)
-    {
-    case ROUTE_HEALTH:
-      mero_server_handle_health (server, msg);
-      break;
-    case ROUTE_NODE:
-      mero_server_handle_node (server, msg);
-      break;
-    case ROUTE_PLUGINS:
-      mero_server_handle_plugins (server, msg);
-      break;
-    case ROUTE_PEERS:
-      mero_server_handle_peers (server, msg);
-      break;
-    case ROUTE_EVENTS:
-      mero_server_sse_handle (server->sse, msg);
-      break;
-    case ROUTE_METRICS:
-      mero_server_handle_metrics (server, msg);
-      break;
-    case ROUTE_JSONRPC:
-      mero_server_handle_jsonrpc (server, msg);
-      break;
-    case ROUTE_BLOBS:
-      mero_server_handle_blobs (server, msg, path);
-      break;
-    case ROUTE_TEE_INFO:
-      mero_server_handle_tee_info (server, msg);
-      break;
-    case ROUTE_TEE_ATTEST:
-      mero_server_handle_tee_attest (server, msg);
-      break;
-    case ROUTE_TEE_FLEET_JOIN:
-      mero_server_handle_tee_fleet_join (server, msg);
-      break;
-    case ROUTE_OTHER:
-    default:
-      g_assert_not_reached ();
-    }
+  route->handler (server, msg, (const char *const *) args);
 }
 
 static void
 count_request (SoupServerMessage *msg, const char *status)
 {
   g_autofree char *labels = g_strdup_printf ("path=\"%s\",status=\"%s\"",
-                                             routes[route_for_message (msg)].label, status);
+                                             label_for_message (msg), status);
 
   mero_server_count (MERO_HTTP_REQUESTS_NAME, labels, REQUESTS_HELP);
 }
@@ -500,6 +645,9 @@ mero_server_new (const MeroServerOptions *options)
   server->events = options->events;
   server->network = options->network;
   server->blobs = options->blobs;
+  server->public_key_hex = options->public_key != NULL
+                               ? mero_server_hex (options->public_key, 32)
+                               : g_strdup ("");
   server->p2p_addresses = options->p2p_addresses != NULL
                               ? g_strdupv ((char **) options->p2p_addresses)
                               : g_new0 (char *, 1);
@@ -507,6 +655,7 @@ mero_server_new (const MeroServerOptions *options)
   server->urls = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (server->urls, NULL);
   server->acceptors = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_acceptor_free);
+  server->alive = g_cancellable_new ();
 
   return server;
 }
@@ -609,6 +758,12 @@ mero_server_start (MeroServer *server, GError **error)
   g_signal_connect (server->soup, "request-aborted", G_CALLBACK (on_request_aborted), server);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (on_request_started), server);
   server->sse = mero_server_sse_new (server);
+  /* /ws has its own libsoup handler (the upgrade); it gets the same
+   * early checks (auth, limits) and the route table's handler first. */
+  soup_server_add_early_handler (server->soup, MERO_SERVER_WS_PATH, on_early_request, server,
+                                 NULL);
+  soup_server_add_handler (server->soup, MERO_SERVER_WS_PATH, on_request, server, NULL);
+  server->ws = mero_server_ws_new (server, server->soup);
 
   items = g_strsplit (server->listen, ";", -1);
   for (gsize i = 0; items[i] != NULL; i++)
@@ -635,6 +790,13 @@ mero_server_start (MeroServer *server, GError **error)
   return write_address_file (server, error);
 }
 
+void
+mero_server_set_ready (MeroServer *server, gboolean ready)
+{
+  g_return_if_fail (server != NULL);
+  server->ready = ready;
+}
+
 const char *const *
 mero_server_get_urls (MeroServer *server)
 {
@@ -650,12 +812,15 @@ mero_server_stop (MeroServer *server)
   if (server->stopped)
     return;
   server->stopped = TRUE;
+  server->ready = FALSE;
+  g_cancellable_cancel (server->alive);
   if (server->soup == NULL)
     return;
   /* Requests arriving while the event streams drain get 503
    * (on_early_request); then the listeners close and libsoup closes the
    * connections. */
   mero_server_sse_close_all (server->sse);
+  mero_server_ws_close_all (server->ws);
   g_ptr_array_set_size (server->acceptors, 0);
   soup_server_disconnect (server->soup);
   if (server->urls->len > 1 && g_unlink (server->address_file) != 0)
@@ -672,16 +837,19 @@ mero_server_free (MeroServer *server)
     g_signal_handlers_disconnect_by_data (server->soup, server);
   g_clear_object (&server->soup);
   g_clear_pointer (&server->sse, mero_server_sse_free);
+  g_clear_pointer (&server->ws, mero_server_ws_free);
   if (server->token != NULL)
     memset (server->token, 0, strlen (server->token));
   g_free (server->token);
   g_ptr_array_unref (server->urls);
   g_ptr_array_unref (server->acceptors);
   g_free (server->address_file);
+  g_clear_object (&server->alive);
   g_free (server->listen);
   g_free (server->config_file);
   g_free (server->home);
   g_free (server->peer_id);
+  g_free (server->public_key_hex);
   g_free (server->version);
   g_strfreev (server->p2p_addresses);
   g_free (server);

@@ -1,14 +1,8 @@
 /* mero-server.h: the node's HTTP server (libsoup 3, main loop).
  *
- *   GET  /admin-api/health    {"status":"ok"}
- *   GET  /admin-api/node      peer id, version, home, uptime, addresses
- *   GET  /admin-api/plugins   plugins with status and load errors
- *   GET  /admin-api/peers     libp2p listen addresses and connected peers
- *   GET  /admin-api/events    server-sent events (MeroNodeEvents)
- *   GET  /metrics             Prometheus text of the default registry
- *   POST /jsonrpc             JSON-RPC 2.0 (node_info)
- *   PUT|GET /admin-api/blobs, GET|HEAD|DELETE /admin-api/blobs/{id}
- *                             blobs (mero-server-blobs.c)
+ * Routes: the table in mero-server.c (admin API: node status, contexts,
+ * groups, events; /metrics; JSON-RPC 2.0 at /jsonrpc), the same rows as
+ * README.md's "HTTP API" table (checked by tests/unit/server).
  *
  * Auth: with trust_loopback, clients on a loopback address (127.0.0.0/8,
  * ::1) are served without a token; every other client must send
@@ -26,6 +20,7 @@
 
 #include "blob/mero-blob-manager.h"
 #include "net/transport/mero-network.h"
+#include "node/mero-contexts.h"
 #include "node/mero-node-events.h"
 #include "plugin/mero-plugin-registry.h"
 
@@ -46,7 +41,8 @@ typedef struct {
   MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
   const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
   MeroBlobManager *blobs;        /* borrowed, nullable; outlives the server (blob endpoints) */
-  struct _MeroContexts *contexts; /* borrowed, nullable; outlives the server (tee routes) */
+  MeroContexts *contexts;        /* borrowed; outlives the server */
+  const guint8 *public_key;      /* 32-byte Ed25519 of the node; copied; nullable */
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;
@@ -56,6 +52,8 @@ MeroServer *mero_server_new (const MeroServerOptions *options);
 /* Loads or creates the token, binds every address (port 0: a free one)
  * and writes http.address.  Binding does not block. */
 gboolean mero_server_start (MeroServer *server, GError **error);
+/* The node is started (GET /admin-api/ready answers 200) or not (503). */
+void mero_server_set_ready (MeroServer *server, gboolean ready);
 /* (transfer none) NULL-terminated URLs ("http://127.0.0.1:2528") of the
  * bound listeners, in server.listen order; empty before start. */
 const char *const *mero_server_get_urls (MeroServer *server);

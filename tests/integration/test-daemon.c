@@ -293,29 +293,153 @@ test_run_dbus (Fixture *f, gconstpointer data)
   stop_node (daemon);
 }
 
+/* The default home ($XDG_DATA_HOME/merod) is initialised on its first
+ * run; a --home that was never initialised is refused, naming the fix. */
 static void
 test_first_run_initialises (Fixture *f, gconstpointer data)
 {
   g_autoptr (MeroTestDaemon) daemon = NULL;
-  g_autofree char *key = g_build_filename (f->home, "identity.key", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xdg = g_build_filename (f->tmp, "xdg", NULL);
+  g_autofree char *xdg_env = g_strconcat ("XDG_DATA_HOME=", xdg, NULL);
+  g_autofree char *home = g_build_filename (xdg, "merod", NULL);
+  g_autofree char *key = g_build_filename (home, "identity.key", NULL);
   g_autofree char *prop_peer = NULL;
   g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
   g_autofree char *token = NULL;
+  g_autofree char *hint = g_strdup_printf ("merod init --home %s", f->home);
 
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", f->home, "--bus=none",
+                                        NULL }, NULL, NULL, &err), ==, 2);
+  g_assert_nonnull (strstr (err, hint));
+  g_assert_false (g_file_test (f->home, G_FILE_TEST_EXISTS));
   if (skip_without_netns ())
     return;
-  daemon = start_node (f);
+  daemon = mero_test_daemon_spawn ((const char *[]) { "run", NULL },
+                                   (const char *[]) { xdg_env, NULL }, &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
   prop_peer = get_string_property (f, "PeerId");
   g_assert_true (g_file_test (key, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_str_has_prefix (prop_peer, "12D3KooW"));
   /* Without `merod init`, the server made the HTTP token itself. */
-  token = read_token (f->home);
+  token = read_token (home);
   stop_node (daemon);
   /* `merod init --force` reports the same PeerId the node used. */
-  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", f->home, "--force",
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "init", "--home", home, "--force",
                                         NULL }, NULL, &out, NULL), ==, 0);
   g_strstrip (out);
   g_assert_cmpstr (out, ==, prop_peer);
+}
+
+/* merod plugins: the build tree's merod finds the plugins built beside
+ * it without MERO_PLUGIN_DIR; with nothing found it says how to point at
+ * them and exits 1. */
+static void
+test_plugins_search (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *empty = g_build_filename (f->tmp, "no-plugins", NULL);
+  g_autofree char *env = g_strconcat ("MERO_PLUGIN_DIR=", empty, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0700), ==, 0);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "plugins", NULL },
+                                        (const char *[]) { "MERO_PLUGIN_DIR=", NULL }, &out,
+                                        &err),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "store-rocksdb"));
+  g_assert_nonnull (strstr (out, "loaded"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "plugins", NULL },
+                                        (const char *[]) { env, NULL }, &out, &err),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "no plugins found"));
+  g_assert_nonnull (strstr (err, empty));
+  g_assert_nonnull (strstr (err, "MERO_PLUGIN_DIR"));
+}
+
+/* config set refuses what run would refuse: an unknown store backend. */
+static void
+test_config_set_like_run (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "set", "--home", f->home,
+                                        "store.backend", "store-nope", NULL },
+                                        NULL, NULL, &err),
+                   ==, 2);
+  g_assert_nonnull (strstr (err, "store-nope"));
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "get", "--home", f->home,
+                                        "store.backend", NULL },
+                                        NULL, &out, NULL),
+                   ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "store-rocksdb");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (mero_test_run_merod ((const char *[]) { "config", "set", "--home", f->home,
+                                        "store.backend", "store-memory", NULL },
+                                        NULL, NULL, NULL),
+                   ==, 0);
+}
+
+/* Runs the node with @args (G_MESSAGES_DEBUG unset), creates a context
+ * and sets a key over D-Bus, stops it; returns (transfer full) its output. */
+static char *
+run_and_write (Fixture *f, const char *const *args, gboolean expect_info)
+{
+  g_autoptr (MeroTestDaemon) daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = NULL, set = NULL;
+  const char *context_id;
+  char *output;
+
+  daemon = mero_test_daemon_spawn_merged (args, (const char *[]) { "G_MESSAGES_DEBUG=", NULL },
+                                          &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_test_daemon_wait_for_stderr (daemon, "ready: ", MERO_TEST_TIMEOUT_MS));
+  g_assert_true (mero_test_wait_for_name (f->connection, NODE_NAME, MERO_TEST_TIMEOUT_MS));
+  created = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE,
+                                         "CreateContext", g_variant_new ("(s)", "kv"),
+                                         G_VARIANT_TYPE ("(ss)"), G_DBUS_CALL_FLAGS_NONE,
+                                         MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, NULL);
+  set = g_dbus_connection_call_sync (f->connection, NODE_NAME, NODE_PATH, NODE_IFACE, "Call",
+                                     g_variant_new ("(sss)", context_id, "set",
+                                                    "{\"key\":\"k\",\"value\":1}"),
+                                     G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                     MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  if (expect_info)
+    g_assert_true (mero_test_daemon_wait_for_stderr (daemon, ": root ", MERO_TEST_TIMEOUT_MS));
+  mero_test_daemon_stop (daemon);
+  output = g_strdup (mero_test_daemon_get_stderr (daemon));
+  g_test_message ("%s", output);
+  return output;
+}
+
+/* merod run -v (and log.level=info) shows context and delta activity at
+ * info level; without it only messages are printed. */
+static void
+test_verbose (Fixture *f, gconstpointer data)
+{
+  g_autofree char *peer_id = init_home (f);
+  g_autofree char *quiet = NULL, *verbose = NULL, *configured = NULL;
+
+  quiet = run_and_write (f, (const char *[]) { "run", "--home", f->home, NULL }, FALSE);
+  g_assert_nonnull (strstr (quiet, "ready: "));
+  g_assert_null (strstr (quiet, ": root "));
+  g_assert_null (strstr (quiet, "created in group"));
+  verbose = run_and_write (f, (const char *[]) { "run", "--home", f->home, "-v", NULL }, TRUE);
+  g_assert_nonnull (strstr (verbose, "created in group"));
+  g_assert_nonnull (strstr (verbose, ": root "));
+  g_assert_null (strstr (verbose, "DEBUG"));
+  mero_test_config_set (f->home, "log.level", "info");
+  configured = run_and_write (f, (const char *[]) { "run", "--home", f->home, NULL }, TRUE);
+  g_assert_nonnull (strstr (configured, "created in group"));
 }
 
 static void
@@ -327,8 +451,10 @@ test_name_taken (Fixture *f, gconstpointer data)
 
   if (skip_without_netns ())
     return;
+  g_free (init_home (f));
   daemon = start_node (f);
 
+  g_free (mero_test_home_init (other, NULL));
   g_assert_cmpint (mero_test_run_merod ((const char *[]) { "run", "--home", other, NULL }, NULL,
                                         NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "network.calimero.Node1 is already owned"));
@@ -629,6 +755,9 @@ main (int argc, char **argv)
   ADD ("/daemon/init", test_init);
   ADD ("/daemon/run-dbus", test_run_dbus);
   ADD ("/daemon/first-run-initialises", test_first_run_initialises);
+  ADD ("/daemon/plugins-search", test_plugins_search);
+  ADD ("/daemon/config-set-like-run", test_config_set_like_run);
+  ADD ("/daemon/verbose", test_verbose);
   ADD ("/daemon/name-taken", test_name_taken);
   ADD ("/daemon/config/bad-value", test_bad_value);
   ADD ("/daemon/config/missing-key", test_missing_key);
