@@ -69,6 +69,9 @@ sync_select (const char *file)
       printf ("load=failed (%s)\n", error->message);
       return 1;
     }
+  /* Two members that diverged: neither side is fresh (a fresh node takes
+   * a snapshot, whatever else is loaded). */
+  local.root_hash[0] = 2;
   remote.root_hash[0] = 1;
   protocols = mero_plugin_registry_get_sync_protocols (registry);
   costs = g_new0 (guint64, MAX (protocols->len, 1));
