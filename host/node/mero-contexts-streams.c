@@ -495,20 +495,9 @@ on_keys (GBytes *response, const GError *error, gpointer user_data)
     }
   /* The plugin installs what opens (and the host replays what waited). */
   key_share_feed (self, f->session, response);
-  switch (vt->status (f->session))
-    {
-    case MERO_SYNC_STATUS_DONE:
-      count_request (self, MERO_STREAM_PROTOCOL_KEY, "ok");
-      break;
-    case MERO_SYNC_STATUS_RUNNING:
-      /* One whole message that did not complete the exchange. */
-      count_request (self, MERO_STREAM_PROTOCOL_KEY, "bad_response");
-      break;
-    case MERO_SYNC_STATUS_FAILED:
-    default:
-      count_request (self, MERO_STREAM_PROTOCOL_KEY, "bad_response");
-      break;
-    }
+  /* Still running after one whole message is a bad answer too. */
+  count_request (self, MERO_STREAM_PROTOCOL_KEY,
+                 vt->status (f->session) == MERO_SYNC_STATUS_DONE ? "ok" : "bad_response");
 out:
   key_fetch_free (f);
 }
@@ -592,18 +581,24 @@ serve_keys (MeroContexts *self, const char *peer, const guint8 *request, gsize l
       return mero_stream_msg_encode (err);
     }
   key_share_feed (self, session, in);
-  count_request (self, MERO_STREAM_PROTOCOL_KEY,
-                 self->key_share->vtable->status (session) == MERO_SYNC_STATUS_DONE ? "served"
-                                                                                  : "refused");
   answer = key_share_take_message (self, session);
   self->key_share->vtable->session_free (session);
   if (answer == NULL)
     {
       g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
 
+      count_request (self, MERO_STREAM_PROTOCOL_KEY, "refused");
       err->reason = g_strdup ("malformed request");
       return mero_stream_msg_encode (err);
     }
+  /* A refusal is an answer too: counted as before the plugin. */
+  {
+    g_autoptr (MeroStreamMsg) sent = mero_stream_msg_decode (g_bytes_get_data (answer, NULL),
+                                                             g_bytes_get_size (answer), NULL);
+
+    count_request (self, MERO_STREAM_PROTOCOL_KEY,
+                   sent != NULL && sent->kind == MERO_STREAM_KEY_RESPONSE ? "served" : "refused");
+  }
   return answer;
 }
 

@@ -879,7 +879,14 @@ test_bad_input (Fixture *f, gconstpointer data)
     msg = mero_stream_msg_decode (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), NULL);
     g_assert_nonnull (msg);
     g_assert_cmpint (msg->kind, ==, MERO_STREAM_ERROR);
-    g_assert_cmpstr (msg->reason, ==, "not a member");
+    g_assert_cmpstr (msg->reason, ==, "not a member");    /* Refused by the key-share plugin, counted by it and by the node. */
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_sync_refusals_total",
+                                                "protocol=\"key-share\",reason=\"not-a-member\""),
+                      ==, 1);
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_stream_requests_total",
+                                                "protocol=\"/calimero/stream/key/1\","
+                                                "result=\"refused\""),
+                      ==, 1);
   }
   /* So is its request for deltas. */
   {
