@@ -165,8 +165,14 @@ mero_contexts_call (MeroContexts *self, const char *context_id, const char *meth
     return NULL;
   if (ctx->ds == NULL)
     {
-      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NO_KEY,
-                   _("Context %s: the group key has not reached this node yet"), ctx->b58);
+      if (self->key_share == NULL)
+        g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NO_KEY,
+                     _("Context %s: the group key has not reached this node, and it cannot be "
+                       "fetched: the key-share plugin is not loaded"),
+                     ctx->b58);
+      else
+        g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_NO_KEY,
+                     _("Context %s: the group key has not reached this node yet"), ctx->b58);
       return NULL;
     }
   if (args != NULL && args[0] != '\0')

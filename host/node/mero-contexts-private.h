@@ -104,6 +104,8 @@ struct _Ctx {
 struct _MeroContexts {
   gint refs;                 /* pending requests hold one */
   gboolean closed;
+  const MeroLoadedSyncProtocol *key_share;   /* key/1, both directions; NULL: not loaded */
+  gboolean key_share_warned;
   MeroStore *store;
   MeroMetrics *metrics;
   guint8 sk[64];

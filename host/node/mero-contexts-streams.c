@@ -6,11 +6,10 @@
 #include "node/mero-contexts-private.h"
 
 #include <glib/gi18n.h>
-#include <sodium.h>
 #include <string.h>
 
 #include "context/delta/mero-delta-body.h"
-#include "context/group/mero-group-envelope.h"
+#include "node/mero-contexts-keys.h"
 
 #define REQUESTS_METRIC "mero_node_stream_requests_total"
 /* At most one key request per context in this window. */
@@ -404,60 +403,119 @@ serve_group (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
   return mero_stream_msg_encode (resp);
 }
 
-/* ---- keys ---- */
+/* ---- keys ----
+ *
+ * key/1 is the key-share plugin's protocol: one request, one answer, so
+ * its sans-IO sessions are driven right here, around the node's
+ * request/answer transport (which frames and bounds the stream).  The
+ * plugin frames, checks and counts; the host seals to a current member
+ * and opens with our own secret (mero-contexts-keys.c). */
+
+static MeroSyncSessionParams
+key_share_params (MeroContexts *self, MeroSyncRole role, const char *peer)
+{
+  MeroSyncSessionParams params = { .struct_size = sizeof params };
+
+  params.role = role;
+  params.peer_id = peer;
+  params.now_us = g_get_monotonic_time ();
+  params.keys = mero_contexts_key_handle (self);
+  return params;
+}
+
+/* Everything @session wants to send, unframed: the one message. */
+static GBytes *
+key_share_take_message (MeroContexts *self, MeroSyncSession *session)
+{
+  const MeroSyncProtocolVTable *vt = self->key_share->vtable;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  GBytes *message = NULL;
+  GBytes *b;
+
+  while ((b = vt->pull_send (session)) != NULL)
+    {
+      g_byte_array_append (out, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+      g_bytes_unref (b);
+    }
+  if (!mero_stream_frame_pop (out, &message, NULL))
+    return NULL;
+  return message;
+}
+
+/* Feeds the peer's whole message to @session, framed as on the stream. */
+static void
+key_share_feed (MeroContexts *self, MeroSyncSession *session, GBytes *message)
+{
+  g_autoptr (GBytes) framed = mero_stream_frame (message);
+  g_autoptr (GError) error = NULL;
+
+  /* A failure is the plugin's to count and log; its status says it. */
+  self->key_share->vtable->recv (session, g_bytes_get_data (framed, NULL),
+                                 g_bytes_get_size (framed), g_get_monotonic_time (), &error);
+}
+
+static void
+key_share_unavailable (MeroContexts *self, const char *what)
+{
+  count_request (self, MERO_STREAM_PROTOCOL_KEY, "unavailable");
+  if (self->key_share_warned)
+    return;
+  self->key_share_warned = TRUE;
+  g_warning ("%s: the key-share plugin is not loaded, so group keys cannot be fetched from or "
+             "served to other members (/calimero/stream/key/1)", what);
+}
+
+typedef struct {
+  MeroContexts *self;
+  guint8 ctx_id[ID_LEN];
+  char *peer;
+  MeroSyncSession *session;
+} KeyFetch;
+
+static void
+key_fetch_free (KeyFetch *f)
+{
+  f->self->key_share->vtable->session_free (f->session);
+  mero_contexts_unref (f->self);
+  g_free (f->peer);
+  g_free (f);
+}
 
 static void
 on_keys (GBytes *response, const GError *error, gpointer user_data)
 {
-  FetchData *f = user_data;
+  KeyFetch *f = user_data;
   MeroContexts *self = f->self;
   Ctx *ctx = self->closed ? NULL : mero_contexts_lookup_id (self, f->ctx_id);
-  g_autoptr (MeroStreamMsg) msg = NULL;
-  guint opened = 0;
+  const MeroSyncProtocolVTable *vt = self->key_share->vtable;
 
   if (ctx == NULL)
     goto out;
-  if (response != NULL)
-    msg = mero_stream_msg_decode (g_bytes_get_data (response, NULL), g_bytes_get_size (response),
-                                  NULL);
-  if (msg == NULL || msg->kind != MERO_STREAM_KEY_RESPONSE
-      || memcmp (msg->id, ctx->group->id, ID_LEN) != 0)
+  if (response == NULL)
     {
-      count_request (self, MERO_STREAM_PROTOCOL_KEY, response == NULL ? "failed"
-                                                     : "bad_response");
+      g_debug ("context %s: asking %s for a group key failed: %s", ctx->b58, f->peer,
+               error != NULL ? error->message : "?");
+      count_request (self, MERO_STREAM_PROTOCOL_KEY, "failed");
       goto out;
     }
-  count_request (self, MERO_STREAM_PROTOCOL_KEY, "ok");
-  for (guint i = 0; i < msg->keys->len; i++)
-    {
-      const MeroStreamSealedKey *k = &g_array_index (msg->keys, MeroStreamSealedKey, i);
-      MeroGroupEnvelope e;
-      guint8 key[ID_LEN];
-
-      memcpy (e.member, self->pk, ID_LEN);
-      memcpy (e.sealed, k->sealed, MERO_GROUP_SEALED_LEN);
-      if (!mero_group_envelope_open (&e, self->sk, k->key_id, key, NULL))
-        continue;
-      mero_contexts_key_store (self, ctx->group, k->key_id, key);
-      sodium_memzero (key, sizeof key);
-      opened++;
-    }
-  if (opened > 0)
-    {
-      ctx->key_requested_us = 0;
-      mero_contexts_replay (self, ctx);
-    }
+  /* The plugin installs what opens (and the host replays what waited). */
+  key_share_feed (self, f->session, response);
+  /* Still running after one whole message is a bad answer too. */
+  count_request (self, MERO_STREAM_PROTOCOL_KEY,
+                 vt->status (f->session) == MERO_SYNC_STATUS_DONE ? "ok" : "bad_response");
 out:
-  fetch_data_free (f);
+  key_fetch_free (f);
 }
 
 void
 mero_contexts_fetch_keys (MeroContexts *self, Ctx *ctx, const char *peer,
                           const guint8 key_id[ID_LEN])
 {
-  g_autoptr (MeroStreamMsg) req = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  FetchData *f;
+  g_autoptr (GError) error = NULL;
+  MeroSyncSessionParams params;
+  MeroSyncSession *session;
+  KeyFetch *f;
   gint64 now = g_get_monotonic_time ();
 
   if (self->closed || peer == NULL || g_strcmp0 (peer, self->peer_id) == 0)
@@ -465,55 +523,88 @@ mero_contexts_fetch_keys (MeroContexts *self, Ctx *ctx, const char *peer,
   if (ctx->key_requested_us != 0 && now - ctx->key_requested_us < KEY_REQUEST_INTERVAL_US)
     return;
   ctx->key_requested_us = now;
-  req = mero_stream_msg_new (MERO_STREAM_KEY_REQUEST);
-  memcpy (req->id, ctx->group->id, ID_LEN);
-  mero_id_array_add (req->ids, key_id);
-  bytes = mero_stream_msg_encode (req);
-  f = g_new0 (FetchData, 1);
+  if (self->key_share == NULL)
+    {
+      key_share_unavailable (self, ctx->b58);
+      return;
+    }
+  params = key_share_params (self, MERO_SYNC_ROLE_INITIATOR, peer);
+  memcpy (params.context_id, ctx->group->id, ID_LEN);
+  params.key_ids = key_id;
+  params.n_key_ids = 1;
+  session = self->key_share->vtable->session_new (self->key_share->plugin_data, &params, &error);
+  if (session == NULL)
+    {
+      g_warning ("context %s: key-share session not started: %s", ctx->b58, error->message);
+      count_request (self, MERO_STREAM_PROTOCOL_KEY, "failed");
+      return;
+    }
+  f = g_new0 (KeyFetch, 1);
   f->self = mero_contexts_ref (self);
   memcpy (f->ctx_id, ctx->id, ID_LEN);
   f->peer = g_strdup (peer);
+  f->session = session;
+  bytes = key_share_take_message (self, session);
+  if (bytes == NULL)
+    {
+      count_request (self, MERO_STREAM_PROTOCOL_KEY, "failed");
+      key_fetch_free (f);
+      return;
+    }
   self->transport->request (self->transport_data, peer, NULL, MERO_STREAM_PROTOCOL_KEY, bytes,
                             on_keys, f);
 }
 
-/* Only current members get keys, each sealed to the requester's own key
- * (the PeerId the connection authenticated). */
+/* The plugin's responder: only current members get keys, each sealed by
+ * the host to the requester's own key (the PeerId the connection
+ * authenticated); others get the error answer they always got. */
 static GBytes *
-serve_keys (MeroContexts *self, const char *peer, const MeroStreamMsg *req)
+serve_keys (MeroContexts *self, const char *peer, const guint8 *request, gsize len)
 {
-  Group *group = mero_contexts_group_lookup (self, req->id);
-  g_autoptr (MeroStreamMsg) resp = mero_stream_msg_new (MERO_STREAM_KEY_RESPONSE);
-  guint8 pk[ID_LEN];
+  g_autoptr (GBytes) in = g_bytes_new (request, len);
+  g_autoptr (GError) error = NULL;
+  MeroSyncSessionParams params;
+  MeroSyncSession *session;
+  GBytes *answer;
 
-  if (group == NULL || !mero_contexts_key_of_peer (peer, pk)
-      || mero_group_state_member (mero_group_dag_state (group->dag), pk) == NULL)
+  if (self->key_share == NULL)
     {
       g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
 
-      err->reason = g_strdup (group == NULL ? "unknown group" : "not a member");
-      count_request (self, MERO_STREAM_PROTOCOL_KEY, "refused");
+      key_share_unavailable (self, "a key request");
+      err->reason = g_strdup ("keys not served here");
       return mero_stream_msg_encode (err);
     }
-  memcpy (resp->id, group->id, ID_LEN);
-  for (guint i = 0; i < req->ids->len; i++)
+  params = key_share_params (self, MERO_SYNC_ROLE_RESPONDER, peer);
+  session = self->key_share->vtable->session_new (self->key_share->plugin_data, &params, &error);
+  if (session == NULL)
     {
-      const guint8 *key_id = mero_id_array_get (req->ids, i);
-      Ctx probe = { 0 };
-      const guint8 *key;
-      MeroGroupEnvelope e;
-      MeroStreamSealedKey sk;
+      g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
 
-      probe.group = group;
-      key = mero_contexts_key_lookup (key_id, &probe);
-      if (key == NULL || !mero_group_envelope_seal (pk, key, &e, NULL))
-        continue;
-      memcpy (sk.key_id, key_id, ID_LEN);
-      memcpy (sk.sealed, e.sealed, MERO_STREAM_SEALED_LEN);
-      g_array_append_val (resp->keys, sk);
+      g_warning ("key-share responder not started: %s", error->message);
+      err->reason = g_strdup ("internal error");
+      return mero_stream_msg_encode (err);
     }
-  count_request (self, MERO_STREAM_PROTOCOL_KEY, "served");
-  return mero_stream_msg_encode (resp);
+  key_share_feed (self, session, in);
+  answer = key_share_take_message (self, session);
+  self->key_share->vtable->session_free (session);
+  if (answer == NULL)
+    {
+      g_autoptr (MeroStreamMsg) err = mero_stream_msg_new (MERO_STREAM_ERROR);
+
+      count_request (self, MERO_STREAM_PROTOCOL_KEY, "refused");
+      err->reason = g_strdup ("malformed request");
+      return mero_stream_msg_encode (err);
+    }
+  /* A refusal is an answer too: counted as before the plugin. */
+  {
+    g_autoptr (MeroStreamMsg) sent = mero_stream_msg_decode (g_bytes_get_data (answer, NULL),
+                                                             g_bytes_get_size (answer), NULL);
+
+    count_request (self, MERO_STREAM_PROTOCOL_KEY,
+                   sent != NULL && sent->kind == MERO_STREAM_KEY_RESPONSE ? "served" : "refused");
+  }
+  return answer;
 }
 
 GBytes *
@@ -521,9 +612,13 @@ mero_contexts_serve (MeroContexts *self, const char *peer_id, const char *protoc
                      const guint8 *request, gsize len)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (MeroStreamMsg) req = mero_stream_msg_decode (request, len, &error);
+  g_autoptr (MeroStreamMsg) req = NULL;
   g_autoptr (MeroStreamMsg) err = NULL;
 
+  /* The plugin decodes its own requests (bounded, counted). */
+  if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_KEY) == 0)
+    return serve_keys (self, peer_id, request, len);
+  req = mero_stream_msg_decode (request, len, &error);
   if (req != NULL)
     {
       if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_DELTA) == 0
@@ -532,9 +627,6 @@ mero_contexts_serve (MeroContexts *self, const char *peer_id, const char *protoc
       if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_GROUP) == 0
           && req->kind == MERO_STREAM_GROUP_OPS_REQUEST)
         return serve_group (self, peer_id, req);
-      if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_KEY) == 0
-          && req->kind == MERO_STREAM_KEY_REQUEST)
-        return serve_keys (self, peer_id, req);
     }
   mero_contexts_count_drop (self, req == NULL ? mero_broadcast_error_reason (error)
                                               : "wrong_request");

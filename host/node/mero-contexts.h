@@ -25,6 +25,7 @@
 #include "metrics/mero-metrics.h"
 #include "context/delta/mero-delta-store.h"
 #include "node/mero-node-transport.h"
+#include "plugin/mero-plugin-registry.h"
 #include "store/mero-store.h"
 
 G_BEGIN_DECLS
@@ -204,6 +205,11 @@ void mero_contexts_state_synced (MeroContexts *self, const char *context_id,
 void mero_contexts_set_info_extra (MeroContexts *self,
                                    GVariant *(*func) (const char *context_id, gpointer data),
                                    gpointer data);
+
+/* The key-share plugin that runs /calimero/stream/key/1 both ways
+ * (borrowed: the registry outlives the contexts); NULL: group keys are
+ * neither fetched nor served, and the first need of one says so. */
+void mero_contexts_set_key_share (MeroContexts *self, const MeroLoadedSyncProtocol *protocol);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroContexts, mero_contexts_free)
 

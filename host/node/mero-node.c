@@ -379,6 +379,31 @@ tee_verify (gpointer user_data, GBytes *quote, MeroTeeVerdict *verdict, GError *
                                    verdict, error);
 }
 
+/* /calimero/stream/key/1 belongs to the key-share plugin, which the
+ * contexts run (one request, one answer) when they need a group key: it
+ * is not a state sync the SyncManager selects. */
+static void
+attach_key_share (MeroNode *node)
+{
+  g_autoptr (GPtrArray) protocols = mero_plugin_registry_get_sync_protocols (node->registry);
+
+  for (guint i = 0; i < protocols->len; i++)
+    {
+      const MeroLoadedSyncProtocol *p = g_ptr_array_index (protocols, i);
+
+      if (g_strcmp0 (p->vtable->protocol_id, MERO_STREAM_PROTOCOL_KEY) != 0)
+        continue;
+      mero_contexts_set_key_share (node->contexts, p);
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "key-share", "MESSAGE",
+                        "group keys over %s by plugin %s", MERO_STREAM_PROTOCOL_KEY,
+                        p->info->name);
+      return;
+    }
+  g_warning ("the key-share plugin is not loaded: group keys cannot be fetched from or served "
+             "to other members, so a node that joins after a key rotation cannot read what was "
+             "written before it");
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -420,6 +445,7 @@ start_contexts (MeroNode *node, GError **error)
   if (node->contexts == NULL)
     return FALSE;
   mero_node_client_set_contexts (node->client, node->contexts);
+  attach_key_share (node);
   if (node->dbus != NULL)
     mero_dbus_service_set_contexts (node->dbus, node->contexts, node->config->debug_test_hooks);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "mero-build-config.h"
+#include "node/mero-contexts-keys.h"
 
 /* The public table comes first so that a MeroHostServices * handed to a
  * plugin can be turned back into ours. */
@@ -148,6 +149,10 @@ mero_host_services_new (const char *plugin_name, MeroPluginKind kind, MeroMetric
   self->table.gauge_set = host_gauge_set;
   self->table.state = kind == MERO_PLUGIN_KIND_SYNC_PROTOCOL ? state : NULL;
   self->table.host_data = self;
+  /* Group keys, sealed and opened here: the handle sessions get is the
+   * node's contexts (MeroSyncSessionParams.keys). */
+  self->table.keys = kind == MERO_PLUGIN_KIND_SYNC_PROTOCOL ? mero_contexts_key_access_get ()
+                                                            : NULL;
   return &self->table;
 }
 

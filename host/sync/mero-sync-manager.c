@@ -691,6 +691,15 @@ mero_sync_manager_new (const MeroSyncManagerConfig *config)
   mgr->protocols = config->registry != NULL
                        ? mero_plugin_registry_get_sync_protocols (config->registry)
                        : g_ptr_array_new ();
+  /* key-share (key/1) is run by the contexts when they need a group key,
+   * never selected for a state sync nor answered here. */
+  for (guint i = mgr->protocols->len; i > 0; i--)
+    {
+      const MeroLoadedSyncProtocol *p = g_ptr_array_index (mgr->protocols, i - 1);
+
+      if (g_strcmp0 (p->vtable->protocol_id, MERO_STREAM_PROTOCOL_KEY) == 0)
+        g_ptr_array_remove_index (mgr->protocols, i - 1);
+    }
   mgr->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) run_free);
   mgr->links = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                       (GDestroyNotify) mero_sync_link_free);

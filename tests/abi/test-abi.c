@@ -121,7 +121,8 @@ static void
 test_host_services (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroHostServices, 88);
+  /* 88 in ABI 1.0; 1.1 appended the key access table. */
+  CHECK_SIZE (MeroHostServices, 96);
   CHECK_MEMBER (MeroHostServices, struct_size, 0, 4);
   CHECK_MEMBER (MeroHostServices, abi_major, 4, 4);
   CHECK_MEMBER (MeroHostServices, abi_minor, 8, 4);
@@ -135,6 +136,20 @@ test_host_services (void)
   CHECK_MEMBER (MeroHostServices, gauge_set, 64, 8);
   CHECK_MEMBER (MeroHostServices, state, 72, 8);
   CHECK_MEMBER (MeroHostServices, host_data, 80, 8);
+  CHECK_MEMBER (MeroHostServices, keys, 88, 8);
+}
+
+static void
+test_key_access (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroKeyAccess, 24);
+  CHECK_MEMBER (MeroKeyAccess, struct_size, 0, 4);
+  CHECK_MEMBER (MeroKeyAccess, reserved, 4, 4);
+  CHECK_MEMBER (MeroKeyAccess, seal_for_peer, 8, 8);
+  CHECK_MEMBER (MeroKeyAccess, open_install, 16, 8);
+  g_assert_cmpint (MERO_KEY_SEALED_LEN, ==, 80);
+  g_assert_cmpint (MERO_KEY_ID_LEN, ==, 32);
 }
 
 static void
@@ -215,7 +230,8 @@ static void
 test_sync_session_params (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroSyncSessionParams, 80);
+  /* 80 in ABI 1.0; 1.1 appended the key handle and key ids. */
+  CHECK_SIZE (MeroSyncSessionParams, 104);
   CHECK_MEMBER (MeroSyncSessionParams, struct_size, 0, 4);
   CHECK_MEMBER (MeroSyncSessionParams, role, 4, 4);
   CHECK_MEMBER (MeroSyncSessionParams, context_id, 8, 32);
@@ -224,6 +240,9 @@ test_sync_session_params (void)
   CHECK_MEMBER (MeroSyncSessionParams, remote, 56, 8);
   CHECK_MEMBER (MeroSyncSessionParams, state, 64, 8);
   CHECK_MEMBER (MeroSyncSessionParams, now_us, 72, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, keys, 80, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, key_ids, 88, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, n_key_ids, 96, 8);
 }
 
 static void
@@ -503,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/struct/MeroStateChild", test_state_child);
   g_test_add_func ("/abi/struct/MeroStateLayout", test_state_layout);
   g_test_add_func ("/abi/struct/MeroHostServices", test_host_services);
+  g_test_add_func ("/abi/struct/MeroKeyAccess", test_key_access);
   g_test_add_func ("/abi/struct/MeroPluginDescriptor", test_plugin_descriptor);
   g_test_add_func ("/abi/struct/MeroBackendOpenOptions", test_backend_open_options);
   g_test_add_func ("/abi/struct/MeroStorageBackendVTable", test_storage_backend_v_table);

@@ -183,6 +183,40 @@ typedef struct {
 #define MERO_STATE_ACCESS_HAS(s, member) \
   ((s)->struct_size >= G_STRUCT_OFFSET (MeroStateAccess, member) + sizeof ((s)->member))
 
+/* ABI 1.1, group keys for the key-share protocol.  Sealing and opening
+ * happen in the host: a plugin handles key ids and sealed boxes, never a
+ * raw group key. */
+#define MERO_KEY_ID_LEN 32
+/* crypto_box_seal of a 32-byte key: 32 + 48. */
+#define MERO_KEY_SEALED_LEN 80
+
+/* Opaque handle to the node's groups and keys, passed to sessions. */
+typedef struct _MeroKeyHandle MeroKeyHandle;
+
+typedef struct {
+  uint32_t struct_size;
+  uint32_t reserved;
+  /* Responder: seals key @key_id of group @group_id to @requester_peer
+   * (the PeerId the connection authenticated) into @sealed.  Refused
+   * (MERO_SYNC_ERROR_REFUSED) unless the group is known and the requester
+   * is a current member of it; a key this node does not hold is not an
+   * error (*found = FALSE). */
+  gboolean (*seal_for_peer) (MeroKeyHandle *keys, const uint8_t group_id[32],
+                             const char *requester_peer, const uint8_t key_id[32],
+                             uint8_t sealed[MERO_KEY_SEALED_LEN], gboolean *found,
+                             GError **error);
+  /* Initiator: opens @sealed with the node's own identity key and
+   * installs it as key @key_id of group @group_id (replaying what waited
+   * for it).  A box sealed to anyone else, or for an unknown group, fails
+   * with MERO_SYNC_ERROR_PROTOCOL and installs nothing. */
+  gboolean (*open_install) (MeroKeyHandle *keys, const uint8_t group_id[32],
+                            const uint8_t key_id[32], const uint8_t sealed[MERO_KEY_SEALED_LEN],
+                            GError **error);
+} MeroKeyAccess;
+
+#define MERO_KEY_ACCESS_HAS(s, member) \
+  ((s)->struct_size >= G_STRUCT_OFFSET (MeroKeyAccess, member) + sizeof ((s)->member))
+
 typedef enum {
   MERO_LOG_LEVEL_ERROR = 0,
   MERO_LOG_LEVEL_WARNING = 1,
@@ -223,6 +257,10 @@ struct _MeroHostServices {
 
   /* Host-private; plugins must not touch it. */
   void *host_data;
+
+  /* ABI 1.1 (check with MERO_HOST_SERVICES_HAS): group keys for
+   * SYNC_PROTOCOL plugins; NULL for other kinds. */
+  const MeroKeyAccess *keys;
 };
 
 G_END_DECLS

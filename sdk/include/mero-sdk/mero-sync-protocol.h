@@ -70,7 +70,17 @@ typedef struct {
   const MeroSyncHandshake *remote;
   MeroStateHandle *state;     /* use with host->state */
   int64_t now_us;             /* session start, monotonic */
+  /* ABI 1.1 (MERO_SYNC_SESSION_PARAMS_HAS), key-share sessions: the
+   * handle to use with host->keys (NULL for state syncs).  An initiator's
+   * context_id holds the group id and key_ids the n_key_ids x 32 bytes of
+   * the key ids it asks for; a responder learns both from the request. */
+  MeroKeyHandle *keys;
+  const uint8_t *key_ids;
+  size_t n_key_ids;
 } MeroSyncSessionParams;
+
+#define MERO_SYNC_SESSION_PARAMS_HAS(p, member) \
+  ((p)->struct_size >= G_STRUCT_OFFSET (MeroSyncSessionParams, member) + sizeof ((p)->member))
 
 typedef struct _MeroSyncSession MeroSyncSession;
 

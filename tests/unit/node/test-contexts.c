@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* test-contexts.c: the NodeManager (mero-contexts.h) of three nodes over
  * an in-memory transport: real stores (memory backend), real groups,
  * deltas and crypto; gossip and stream requests are delivered from the
@@ -20,11 +21,21 @@
 #include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
 #include "node/mero-contexts.h"
+#include "node/mero-contexts-keys.h"
+#include "node/mero-contexts-private.h"
+#include "plugin/mero-host-services.h"
+#include "key-share-core.h"
+#include "key-share-wire.h"
 #include "store-memory-core.h"
+
+/* plugins/key-share, linked in (MERO_PLUGIN_STATIC). */
+const MeroPluginDescriptor *mero_plugin_key_share_get_descriptor (void);
 
 #define N_NODES 3
 /* fetch_grace_ms of the managers the next fixture starts. */
 static guint test_grace_ms;
+/* TRUE: the next fixture's nodes run without the key-share plugin. */
+static gboolean test_no_key_share;
 /* tombstone_retention_ms of the managers the next fixture starts. */
 static guint64 test_retention_ms;
 #define WAIT_ITERATIONS 20000
@@ -48,6 +59,8 @@ typedef struct {
   GPtrArray *asked;        /* peer ids this node sent requests to, in order */
   GPtrArray *asked_for;    /* and the protocol of each */
   GArray *asked_us;        /* and when (monotonic µs) */
+  MeroHostServices *ks_host;  /* the key-share plugin this node runs key/1 with */
+  MeroLoadedSyncProtocol ks;
 } Node;
 
 struct _Hub {
@@ -250,6 +263,16 @@ hub_up (Hub *hub)
       config.listen_addresses_data = n;
       n->contexts = mero_contexts_new (&config, &error);
       g_assert_no_error (error);
+      {
+        const MeroPluginDescriptor *d = mero_plugin_key_share_get_descriptor ();
+
+        n->ks_host = mero_host_services_new (d->name, d->kind, n->metrics, NULL);
+        g_assert_true (d->init (n->ks_host, &n->ks.plugin_data, &error));
+        g_assert_no_error (error);
+        n->ks.vtable = d->vtable;
+        if (!test_no_key_share)
+          mero_contexts_set_key_share (n->contexts, &n->ks);
+      }
     }
 }
 
@@ -269,6 +292,8 @@ hub_down (Hub *hub)
     {
       Node *n = &hub->nodes[i];
 
+      mero_plugin_key_share_get_descriptor ()->finalize (n->ks.plugin_data);
+      mero_host_services_free (n->ks_host);
       mero_store_close (n->store);
       mero_metrics_unref (n->metrics);
       g_hash_table_unref (n->topics);
@@ -854,7 +879,14 @@ test_bad_input (Fixture *f, gconstpointer data)
     msg = mero_stream_msg_decode (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), NULL);
     g_assert_nonnull (msg);
     g_assert_cmpint (msg->kind, ==, MERO_STREAM_ERROR);
-    g_assert_cmpstr (msg->reason, ==, "not a member");
+    g_assert_cmpstr (msg->reason, ==, "not a member");    /* Refused by the key-share plugin, counted by it and by the node. */
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_sync_refusals_total",
+                                                "protocol=\"key-share\",reason=\"not-a-member\""),
+                      ==, 1);
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_stream_requests_total",
+                                                "protocol=\"/calimero/stream/key/1\","
+                                                "result=\"refused\""),
+                      ==, 1);
   }
   /* So is its request for deltas. */
   {
@@ -1007,6 +1039,342 @@ test_pending_head_named_again (Fixture *f, gconstpointer data)
   g_assert_cmpstr (ra, ==, rb);
 }
 
+/* ---- key-share: host key services and the plugin's sessions ---- */
+
+/* The group of @n's only context, its current key id and (if @key) key. */
+static Group *
+only_group (Node *n, guint8 key_id[32], guint8 key[32])
+{
+  g_autoptr (GVariant) groups = mero_contexts_list_groups (n->contexts);
+  g_autoptr (GVariant) first = g_variant_get_child_value (groups, 0);
+  const char *hex = NULL;
+  guint8 gid[32], scratch[32];
+  Group *group;
+
+  g_assert_true (g_variant_lookup (first, "group_id", "&s", &hex));
+  for (guint i = 0; i < 32; i++)
+    g_assert_cmpint (sscanf (hex + 2 * i, "%2hhx", &gid[i]), ==, 1);
+  group = mero_contexts_group_lookup (n->contexts, gid);
+  g_assert_nonnull (group);
+  g_assert_true (mero_group_dag_current_key (group->dag, key_id, key != NULL ? key : scratch));
+  return group;
+}
+
+/* A PeerId no node of the hub has (so a member of nothing). */
+static char *
+stranger_peer_id (void)
+{
+  guint8 seed[32] = { 0 }, pk[32], sk[64];
+  g_autoptr (MeroPeerId) id = NULL;
+
+  seed[0] = 0x77;
+  crypto_sign_seed_keypair (pk, sk, seed);
+  id = mero_peer_id_new_from_ed25519 (pk);
+  return mero_peer_id_to_string (id);
+}
+
+static void
+test_key_services (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autofree char *stranger = stranger_peer_id ();
+  g_autoptr (GError) error = NULL;
+  guint8 key_id[32], key[32], sealed[MERO_KEY_SEALED_LEN], garbage[MERO_KEY_SEALED_LEN];
+  guint8 unknown[32];
+  gboolean found = TRUE;
+  Group *ga, *gb;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  ga = only_group (a, key_id, key);
+  gb = only_group (b, key_id, NULL);
+  /* Not a member: refused, nothing sealed. */
+  g_assert_false (mero_contexts_key_seal_for_peer (a->contexts, ga->id, stranger, key_id, sealed,
+                                                   &found, &error));
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED);
+  g_assert_cmpstr (error->message, ==, "not a member");
+  g_assert_false (found);
+  g_clear_error (&error);
+  /* A key this node does not hold: not found, not an error. */
+  memset (unknown, 0x5a, sizeof unknown);
+  g_assert_true (mero_contexts_key_seal_for_peer (a->contexts, ga->id, b->peer_id, unknown, sealed,
+                                                  &found, &error));
+  g_assert_no_error (error);
+  g_assert_false (found);
+  /* A member gets it sealed to itself and installs it. */
+  g_assert_true (mero_contexts_key_seal_for_peer (a->contexts, ga->id, b->peer_id, key_id, sealed,
+                                                  &found, &error));
+  g_assert_no_error (error);
+  g_assert_true (found);
+  g_assert_null (memmem (sealed, sizeof sealed, key, sizeof key));
+  /* c cannot open a box sealed to b. */
+  g_assert_false (mero_contexts_key_open_install (c->contexts, ga->id, key_id, sealed, &error));
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  /* Nor does b accept it as another key id, or garbage. */
+  g_assert_false (mero_contexts_key_open_install (b->contexts, ga->id, unknown, sealed, &error));
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  memset (garbage, 0xa5, sizeof garbage);
+  g_assert_false (mero_contexts_key_open_install (b->contexts, ga->id, key_id, garbage, &error));
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  /* b drops its copy; the box puts the very key back. */
+  g_hash_table_remove (gb->keys, key_id);
+  g_assert_true (mero_contexts_key_open_install (b->contexts, ga->id, key_id, sealed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_hash_table_lookup (gb->keys, key_id), 32, key, 32);
+}
+
+typedef struct {
+  MeroHostServices *host;
+  void *plugin_data;
+  const MeroSyncProtocolVTable *vt;
+} KeyShare;
+
+static void
+key_share_up (KeyShare *k, Node *n)
+{
+  const MeroPluginDescriptor *d = mero_plugin_key_share_get_descriptor ();
+  g_autoptr (GError) error = NULL;
+
+  k->host = mero_host_services_new (d->name, d->kind, n->metrics, NULL);
+  g_assert_true (d->init (k->host, &k->plugin_data, &error));
+  g_assert_no_error (error);
+  k->vt = d->vtable;
+  g_assert_cmpstr (k->vt->protocol_id, ==, "/calimero/stream/key/1");
+}
+
+static void
+key_share_down (KeyShare *k)
+{
+  mero_plugin_key_share_get_descriptor ()->finalize (k->plugin_data);
+  mero_host_services_free (k->host);
+}
+
+static MeroSyncSession *
+key_session (KeyShare *k, Node *n, MeroSyncRole role, const char *peer, const guint8 group_id[32],
+             const guint8 *key_ids, gsize n_key_ids)
+{
+  MeroSyncSessionParams params = { .struct_size = sizeof params };
+  g_autoptr (GError) error = NULL;
+  MeroSyncSession *s;
+
+  params.role = role;
+  if (group_id != NULL)
+    memcpy (params.context_id, group_id, 32);
+  params.peer_id = peer;
+  params.now_us = 1000;
+  params.keys = mero_contexts_key_handle (n->contexts);
+  params.key_ids = key_ids;
+  params.n_key_ids = n_key_ids;
+  s = k->vt->session_new (k->plugin_data, &params, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s);
+  return s;
+}
+
+/* Everything @s wants to send, as one buffer. */
+static GBytes *
+drain (KeyShare *k, MeroSyncSession *s)
+{
+  GByteArray *out = g_byte_array_new ();
+  GBytes *b;
+
+  while ((b = k->vt->pull_send (s)) != NULL)
+    {
+      g_byte_array_append (out, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+      g_bytes_unref (b);
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+test_key_share_plugin (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  g_autofree char *stranger = stranger_peer_id ();
+  KeyShare ka, kb, kc;
+  guint8 key_id[32], key[32];
+  MeroSyncSession *req, *srv;
+  g_autoptr (GBytes) ask = NULL, answer = NULL;
+  g_autoptr (GError) error = NULL;
+  MeroSyncSessionStats stats;
+  Group *ga, *gb;
+
+  join (&f->hub, a, b, f->ctx);
+  join (&f->hub, a, c, f->ctx);
+  ga = only_group (a, key_id, key);
+  gb = only_group (b, key_id, NULL);
+  key_share_up (&ka, a);
+  key_share_up (&kb, b);
+  key_share_up (&kc, c);
+  g_assert_cmpuint (ka.vt->cost (ka.plugin_data, NULL, NULL), ==, MERO_SYNC_COST_NOT_APPLICABLE);
+
+  /* A member (b) asks a: the key comes back sealed, b installs it. */
+  g_hash_table_remove (gb->keys, key_id);
+  req = key_session (&kb, b, MERO_SYNC_ROLE_INITIATOR, a->peer_id, ga->id, key_id, 1);
+  ask = drain (&kb, req);
+  {
+    /* The very bytes the host's codec writes for the same request. */
+    g_autoptr (MeroStreamMsg) m = mero_stream_msg_new (MERO_STREAM_KEY_REQUEST);
+    g_autoptr (GBytes) enc = NULL, framed = NULL;
+
+    memcpy (m->id, ga->id, 32);
+    mero_id_array_add (m->ids, key_id);
+    enc = mero_stream_msg_encode (m);
+    framed = mero_stream_frame (enc);
+    g_assert_true (g_bytes_equal (ask, framed));
+  }
+  srv = key_session (&ka, a, MERO_SYNC_ROLE_RESPONDER, b->peer_id, NULL, NULL, 0);
+  g_assert_true (ka.vt->recv (srv, g_bytes_get_data (ask, NULL), g_bytes_get_size (ask), 2000,
+                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ka.vt->status (srv), ==, MERO_SYNC_STATUS_DONE);
+  answer = drain (&ka, srv);
+  {
+    /* The host's codec reads the answer: one key, sealed, not in clear. */
+    g_autoptr (GByteArray) buf = g_byte_array_new ();
+    g_autoptr (GBytes) body = NULL;
+    g_autoptr (MeroStreamMsg) m = NULL;
+
+    g_byte_array_append (buf, g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+    g_assert_true (mero_stream_frame_pop (buf, &body, &error));
+    g_assert_nonnull (body);
+    m = mero_stream_msg_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (m->kind, ==, MERO_STREAM_KEY_RESPONSE);
+    g_assert_cmpuint (m->keys->len, ==, 1);
+    g_assert_null (memmem (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), key, 32));
+  }
+  ka.vt->session_free (srv);
+  /* Split anywhere: the first byte alone, then the rest. */
+  g_assert_true (kb.vt->recv (req, g_bytes_get_data (answer, NULL), 1, 3000, &error));
+  g_assert_cmpint (kb.vt->status (req), ==, MERO_SYNC_STATUS_RUNNING);
+  g_assert_true (kb.vt->recv (req, (const guint8 *) g_bytes_get_data (answer, NULL) + 1,
+                              g_bytes_get_size (answer) - 1, 3000, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kb.vt->status (req), ==, MERO_SYNC_STATUS_DONE);
+  kb.vt->get_stats (req, &stats);
+  g_assert_cmpuint (stats.entities_transferred, ==, 1);
+  g_assert_cmpmem (g_hash_table_lookup (gb->keys, key_id), 32, key, 32);
+  kb.vt->session_free (req);
+
+  /* The same answer fed to c (a member, but the box is b's) opens nothing. */
+  {
+    MeroSyncSession *rc = key_session (&kc, c, MERO_SYNC_ROLE_INITIATOR, a->peer_id, ga->id,
+                                       key_id, 1);
+    g_autoptr (GBytes) ignored = drain (&kc, rc);
+
+    g_assert_false (kc.vt->recv (rc, g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                 3000, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_assert_cmpint (kc.vt->status (rc), ==, MERO_SYNC_STATUS_FAILED);
+    g_assert_cmpuint (mero_metrics_get_counter (c->metrics, "mero_sync_refusals_total",
+                                                "protocol=\"key-share\",reason=\"unopened\""),
+                      ==, 1);
+    kc.vt->session_free (rc);
+  }
+
+  /* Garbage and a truncated answer are refused; nothing installed. */
+  {
+    static const guint8 junk[] = { 0x05, 0xde, 0xad, 0xbe, 0xef, 0x00 };
+    MeroSyncSession *rg = key_session (&kb, b, MERO_SYNC_ROLE_INITIATOR, a->peer_id, ga->id,
+                                       key_id, 1);
+    MeroSyncSession *rt = key_session (&kb, b, MERO_SYNC_ROLE_INITIATOR, a->peer_id, ga->id,
+                                       key_id, 1);
+
+    g_assert_false (kb.vt->recv (rg, junk, sizeof junk, 3000, &error));
+    g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
+    g_clear_error (&error);
+    g_assert_cmpint (kb.vt->status (rg), ==, MERO_SYNC_STATUS_FAILED);
+    g_assert_true (kb.vt->recv (rt, g_bytes_get_data (answer, NULL),
+                                g_bytes_get_size (answer) - 1, 3000, &error));
+    g_assert_cmpint (kb.vt->status (rt), ==, MERO_SYNC_STATUS_RUNNING);
+    g_assert_cmpint (kb.vt->next_deadline (rt), ==, 1000 + KEY_SHARE_SESSION_TIMEOUT_US);
+    g_assert_false (kb.vt->handle_deadline (rt, 1000 + KEY_SHARE_SESSION_TIMEOUT_US, &error));
+    g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_TIMEOUT);
+    g_clear_error (&error);
+    g_assert_cmpint (kb.vt->status (rt), ==, MERO_SYNC_STATUS_FAILED);
+    kb.vt->session_free (rg);
+    kb.vt->session_free (rt);
+  }
+
+  /* A stranger is refused with the host's words, and it is counted. */
+  {
+    MeroSyncSession *rs = key_session (&kb, b, MERO_SYNC_ROLE_INITIATOR, a->peer_id, ga->id,
+                                       key_id, 1);
+    g_autoptr (GBytes) q = drain (&kb, rs);
+    g_autoptr (GBytes) no = NULL;
+
+    srv = key_session (&ka, a, MERO_SYNC_ROLE_RESPONDER, stranger, NULL, NULL, 0);
+    g_assert_true (ka.vt->recv (srv, g_bytes_get_data (q, NULL), g_bytes_get_size (q), 2000,
+                                &error));
+    g_assert_no_error (error);
+    no = drain (&ka, srv);
+    g_assert_null (memmem (g_bytes_get_data (no, NULL), g_bytes_get_size (no), key, 32));
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_sync_refusals_total",
+                                                "protocol=\"key-share\",reason=\"not-a-member\""),
+                      ==, 1);
+    g_assert_false (kb.vt->recv (rs, g_bytes_get_data (no, NULL), g_bytes_get_size (no), 3000,
+                                 &error));
+    g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_REFUSED);
+    g_assert_nonnull (strstr (error->message, "not a member"));
+    g_clear_error (&error);
+    ka.vt->session_free (srv);
+    kb.vt->session_free (rs);
+  }
+  key_share_down (&ka);
+  key_share_down (&kb);
+  key_share_down (&kc);
+}
+
+static void
+fixture_set_up_no_key_share (Fixture *f, gconstpointer data)
+{
+  test_no_key_share = TRUE;
+  fixture_set_up (f, data);
+  test_no_key_share = FALSE;
+}
+
+/* Without the plugin a key request is answered with an error (no key
+ * leaves the node), counted, and the node says once, loudly, why. */
+static void
+test_key_share_not_loaded (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1];
+  g_autoptr (MeroStreamMsg) req = mero_stream_msg_new (MERO_STREAM_KEY_REQUEST);
+  g_autoptr (GBytes) bytes = NULL, resp = NULL;
+  g_autoptr (MeroStreamMsg) msg = NULL;
+  guint8 key_id[32];
+  Group *ga;
+
+  join (&f->hub, a, b, f->ctx);
+  ga = only_group (a, key_id, NULL);
+  memcpy (req->id, ga->id, 32);
+  mero_id_array_add (req->ids, key_id);
+  bytes = mero_stream_msg_encode (req);
+  /* Its warning must not abort the test (structured logging has no
+   * g_test_expect_message); that it was given is in key_share_warned. */
+  g_assert_false (a->contexts->key_share_warned);
+  {
+    GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+
+    resp = mero_contexts_serve (a->contexts, b->peer_id, "/calimero/stream/key/1",
+                                g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    g_log_set_always_fatal (fatal);
+  }
+  g_assert_true (a->contexts->key_share_warned);
+  msg = mero_stream_msg_decode (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), NULL);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (msg->kind, ==, MERO_STREAM_ERROR);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_stream_requests_total",
+                                              "protocol=\"/calimero/stream/key/1\","
+                                              "result=\"unavailable\""),
+                    ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1035,6 +1403,12 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/contexts/root-mismatch", Fixture, NULL, fixture_set_up, test_root_mismatch,
               fixture_tear_down);
+  g_test_add ("/contexts/key-share/services", Fixture, NULL, fixture_set_up, test_key_services,
+              fixture_tear_down);
+  g_test_add ("/contexts/key-share/plugin", Fixture, NULL, fixture_set_up,
+              test_key_share_plugin, fixture_tear_down);
+  g_test_add ("/contexts/key-share/not-loaded", Fixture, NULL, fixture_set_up_no_key_share,
+              test_key_share_not_loaded, fixture_tear_down);
   g_test_add ("/contexts/bad-input", Fixture, NULL, fixture_set_up, test_bad_input,
               fixture_tear_down);
   g_test_add ("/contexts/non-member-heartbeat", Fixture, NULL, fixture_set_up,
