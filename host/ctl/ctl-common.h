@@ -28,6 +28,7 @@ typedef struct {
   gint64 expiry_secs;     /* context invite --expiry (-1: unset) */
   gint64 count;           /* watch --count (0: until interrupted) */
   char *watch_context;    /* watch --context */
+  gboolean resync;        /* context sync --resync */
 } CtlOptions;
 
 /* Prints "meroctl: <message>" (a node's D-Bus error without its

@@ -238,10 +238,19 @@ context_simple (MeroDBusNode1 *node, const CtlOptions *options, const char *verb
     }
   else
     {
-      if (!want_args (args, 1, "context sync CONTEXT", &status))
+      if (!want_args (args, 1, "context sync CONTEXT [--resync]", &status))
         return status;
-      ok = mero_dbus_node1_call_sync_context_sync (node, args[0], NULL, &error);
-      done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
+      if (options->resync)
+        {
+          ok = mero_dbus_node1_call_resync_context_sync (node, args[0], NULL, &error);
+          done = g_strdup_printf (_("Asked a member of context %s for its whole state"),
+                                  args[0]);
+        }
+      else
+        {
+          ok = mero_dbus_node1_call_sync_context_sync (node, args[0], NULL, &error);
+          done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
+        }
     }
   if (!ok)
     return ctl_print_error (error);

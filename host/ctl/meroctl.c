@@ -11,7 +11,8 @@
  *     context join INVITATION               join with an invitation
  *     context leave CONTEXT
  *     context remove-member CONTEXT PEERID  (admin) and rotate the key
- *     context sync CONTEXT                  catch up from peers now
+ *     context sync CONTEXT [--resync]       catch up from peers now (--resync:
+ *                                           replace the state by a member's)
  *     call CONTEXT METHOD [JSON]            run the application (kv: set,
  *                                           get, remove, entries, len, clear)
  *     group list                            groups this node belongs to
@@ -105,6 +106,10 @@ main (int argc, char **argv)
     { "context", 0, 0, G_OPTION_ARG_STRING, &options.watch_context,
       N_("watch: only this context's changes; blob upload: the context the blob is shared in"),
       N_("CONTEXT") },
+    { "resync", 0, 0, G_OPTION_ARG_NONE, &options.resync,
+      N_("context sync: replace this node's state by a member's (a snapshot) instead of "
+         "merging"),
+      NULL },
     { "count", 0, 0, G_OPTION_ARG_INT64, &options.count,
       N_("watch: exit after N changes (default: until interrupted)"), N_("N") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &url,
