@@ -38,10 +38,14 @@ typedef struct {
   MeroTestNode *a, *b;
 } Fixture;
 
+/* @data non-NULL: nodes log at info level only.  A node that logs each
+ * of many writes at debug level blocks on its pipe while this process
+ * sits in a synchronous call (the writer thread's calls then time out). */
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->cluster = mero_test_cluster_new ();
+  mero_test_cluster_set_verbose (f->cluster, data == NULL);
   f->a = mero_test_cluster_add_node (f->cluster, "a", LONG_HEARTBEAT_SECS);
   f->b = mero_test_cluster_add_node (f->cluster, "b", LONG_HEARTBEAT_SECS);
   mero_test_node_config_set (f->a, "sync.interval_secs", LONG_SYNC_INTERVAL);
@@ -127,6 +131,39 @@ fill_context (Fixture *f, MeroTestNode *node, const char *context_id)
                   (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
 }
 
+/* ---- writing on while another node joins -------------------------------- */
+
+/* kv sets on @node (keys w00000 …), one after the other on a thread of
+ * its own, so they go on while this thread waits in synchronous calls. */
+typedef struct {
+  GDBusConnection *connection;
+  MeroTestNode *node;
+  const char *context_id;
+  guint written;
+  gint stop;
+} Writer;
+
+static gpointer
+writer_thread (gpointer data)
+{
+  Writer *w = data;
+
+  while (!g_atomic_int_get (&w->stop))
+    {
+      g_autofree char *args = g_strdup_printf ("{\"key\":\"w%05u\",\"value\":%u}",
+                                               w->written, w->written);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+          w->connection, w->node->bus_name, NODE_PATH, NODE_IFACE, "Call",
+          g_variant_new ("(sss)", w->context_id, "set", args), G_VARIANT_TYPE ("(s)"),
+          G_DBUS_CALL_FLAGS_NO_AUTO_START, MERO_TEST_TIMEOUT_MS, NULL, &error);
+
+      g_assert_no_error (error);
+      w->written++;
+    }
+  return NULL;
+}
+
 /* ---- waits ------------------------------------------------------------- */
 
 typedef struct {
@@ -188,6 +225,21 @@ kv (Fixture *f, MeroTestNode *node, const char *context_id, const char *method)
 
 /* ---- tests ------------------------------------------------------------- */
 
+typedef struct {
+  Fixture *f;
+  MeroTestNode *node;
+  guint64 before;
+} SnapshotWait;
+
+static gboolean
+snapshot_grew (gpointer data)
+{
+  SnapshotWait *w = data;
+
+  return mero_test_node_metric (w->f->cluster, w->node, SNAPSHOT_OK) > w->before;
+}
+
+
 static void
 test_join_by_snapshot (Fixture *f, gconstpointer data)
 {
@@ -196,13 +248,34 @@ test_join_by_snapshot (Fixture *f, gconstpointer data)
   MeroTestNode *all[] = { f->a, f->b, NULL };
   g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, none);
   g_autofree char *root = NULL, *len = NULL, *entries_a = NULL, *entries_b = NULL;
-  g_autofree char *expected_len = g_strdup_printf ("%u", ENTRIES);
+  g_autofree char *expected_len = NULL, *last_key = NULL, *last_value = NULL;
+  Writer writer = { mero_test_cluster_get_connection (f->cluster), f->a, context_id, 0, 0 };
+  GThread *thread;
+  SnapshotWait sw = { f, f->b, 0 };
   guint64 snapshots, fetched;
   gint64 written;
 
   fill_context (f, f->a, context_id);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, SNAPSHOT_OK), ==, 0);
+  /* A keeps writing while B joins: deltas reach B while its snapshot
+   * runs (buffered, replayed onto it) and the snapshot's boundary is
+   * newer than the root A announced in the handshake (its heads must
+   * still become checkpoints, or the replayed deltas would fetch). */
+  thread = g_thread_new ("writer", writer_thread, &writer);
   mero_test_cluster_join_context (f->cluster, f->a, context_id, joiners);
+  if (!mero_test_wait_until (snapshot_grew, &sw, JOIN_SYNC_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("node b: no sync-snapshot session after the join");
+    }
+  g_atomic_int_set (&writer.stop, 1);
+  g_thread_join (thread);
+  g_test_message ("%u writes on a during the join", writer.written);
+  g_assert_cmpuint (writer.written, >, 0);
+  expected_len = g_strdup_printf ("%u", ENTRIES + writer.written);
+  last_key = g_strdup_printf ("w%05u", writer.written - 1);
+  last_value = g_strdup_printf ("%u", writer.written - 1);
+  wait_value (f, f->b, context_id, last_key, last_value, WAIT_MS);
 
   root = mero_test_cluster_wait_converged (f->cluster, all, context_id, JOIN_SYNC_MS);
   if (root == NULL)
@@ -217,6 +290,10 @@ test_join_by_snapshot (Fixture *f, gconstpointer data)
   entries_a = kv (f, f->a, context_id, "entries");
   entries_b = kv (f, f->b, context_id, "entries");
   g_assert_cmpstr (entries_b, ==, entries_a);
+  /* Deltas that reached B before its session started (nothing is
+   * buffered yet) may have fetched their parents; none after. */
+  g_test_message ("delta fetches on b during the join: %" G_GUINT64_FORMAT,
+                  mero_test_node_metric (f->cluster, f->b, DELTA_FETCHED));
 
   /* Live deltas after the join: they cite the boundary heads, which are
    * checkpoints at B, so nothing is fetched. */
@@ -232,20 +309,6 @@ test_join_by_snapshot (Fixture *f, gconstpointer data)
   root = mero_test_cluster_wait_converged (f->cluster, all, context_id, WAIT_MS);
   g_assert_nonnull (root);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, SNAPSHOT_OK), ==, snapshots);
-}
-
-typedef struct {
-  Fixture *f;
-  MeroTestNode *node;
-  guint64 before;
-} SnapshotWait;
-
-static gboolean
-snapshot_grew (gpointer data)
-{
-  SnapshotWait *w = data;
-
-  return mero_test_node_metric (w->f->cluster, w->node, SNAPSHOT_OK) > w->before;
 }
 
 /* B writes a key A never hears of (SkipNextBroadcasts); `meroctl context
@@ -305,7 +368,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/sync-snapshot/join", Fixture, NULL, fixture_set_up, test_join_by_snapshot,
+  g_test_add ("/sync-snapshot/join", Fixture, "quiet", fixture_set_up, test_join_by_snapshot,
               fixture_tear_down);
   g_test_add ("/sync-snapshot/operator-resync", Fixture, NULL, fixture_set_up,
               test_operator_resync, fixture_tear_down);
