@@ -390,6 +390,14 @@ ctl_client_sync (CtlClient *client, const char *context_id, GError **error)
   return http_context_action (client, "POST", context_id, "/sync", error);
 }
 
+gboolean
+ctl_client_resync (CtlClient *client, const char *context_id, GError **error)
+{
+  if (client->node != NULL)
+    return mero_dbus_node1_call_resync_context_sync (client->node, context_id, NULL, error);
+  return http_context_action (client, "POST", context_id, "/resync", error);
+}
+
 /* Over HTTP a member is removed from the context's group. */
 gboolean
 ctl_client_remove_member (CtlClient *client, const char *context_id, const char *member,

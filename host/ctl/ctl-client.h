@@ -30,6 +30,8 @@ gboolean ctl_client_delete (CtlClient *client, const char *context_id, GError **
 gboolean ctl_client_remove_member (CtlClient *client, const char *context_id,
                                    const char *member, GError **error);
 gboolean ctl_client_sync (CtlClient *client, const char *context_id, GError **error);
+/* Replaces the context's state by a member's (a snapshot sync). */
+gboolean ctl_client_resync (CtlClient *client, const char *context_id, GError **error);
 /* (transfer full) the JSON result text. */
 char *ctl_client_call (CtlClient *client, const char *context_id, const char *method,
                        const char *args, GError **error);

@@ -32,6 +32,7 @@ typedef struct {
   gint64 count;           /* watch --count (0: until interrupted) */
   char *watch_context;    /* watch --context */
   char *args_file;        /* call --args-file (a path, or "-": stdin) */
+  gboolean resync;        /* context sync --resync */
 } CtlOptions;
 
 /* Prints "meroctl: <message>" (a node's D-Bus error without its

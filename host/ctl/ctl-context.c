@@ -253,10 +253,19 @@ context_simple (CtlClient *client, const CtlOptions *options, const char *verb, 
     }
   else
     {
-      if (!want_args (args, 1, "context sync CONTEXT", &status))
+      if (!want_args (args, 1, "context sync CONTEXT [--resync]", &status))
         return status;
-      ok = ctl_client_sync (client, args[0], &error);
-      done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
+      if (options->resync)
+        {
+          ok = ctl_client_resync (client, args[0], &error);
+          done = g_strdup_printf (_("Asked a member of context %s for its whole state"),
+                                  args[0]);
+        }
+      else
+        {
+          ok = ctl_client_sync (client, args[0], &error);
+          done = g_strdup_printf (_("Asked the peers of context %s for their heads"), args[0]);
+        }
     }
   if (!ok)
     return ctl_print_error (error);

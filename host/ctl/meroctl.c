@@ -12,7 +12,8 @@
  *     context leave CONTEXT
  *     context delete CONTEXT                leave and drop the local state
  *     context remove-member CONTEXT PEERID  (admin) and rotate the key
- *     context sync CONTEXT                  catch up from peers now
+ *     context sync CONTEXT [--resync]       catch up from peers now (--resync:
+ *                                           replace the state by a member's)
  *     call CONTEXT METHOD [JSON | --args-file FILE|-]  run the application
  *                                           (kv: set, get, remove, entries,
  *                                           len, clear)
@@ -114,6 +115,10 @@ main (int argc, char **argv)
     { "context", 0, 0, G_OPTION_ARG_STRING, &options.watch_context,
       N_("watch: only this context's changes; blob upload: the context the blob is shared in"),
       N_("CONTEXT") },
+    { "resync", 0, 0, G_OPTION_ARG_NONE, &options.resync,
+      N_("context sync: replace this node's state by a member's (a snapshot) instead of "
+         "merging"),
+      NULL },
     { "count", 0, 0, G_OPTION_ARG_INT64, &options.count,
       N_("watch: exit after N changes (default: until interrupted)"), N_("N") },
     { "args-file", 0, 0, G_OPTION_ARG_FILENAME, &options.args_file,

@@ -255,6 +255,18 @@ on_sync (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char 
 }
 
 static gboolean
+on_resync (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
+           gpointer user_data)
+{
+  GError *error = NULL;
+
+  if (!mero_contexts_resync (CONTEXTS (user_data), context_id, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_resync_context (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 on_list_groups (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, gpointer user_data)
 {
   mero_dbus_node1_complete_list_groups (skeleton, invocation,
@@ -299,6 +311,7 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-tee-info", G_CALLBACK (on_tee_info), service);
   g_signal_connect (skeleton, "handle-tee-attest", G_CALLBACK (on_tee_attest), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);
+  g_signal_connect (skeleton, "handle-resync-context", G_CALLBACK (on_resync), service);
   g_signal_connect (skeleton, "handle-list-groups", G_CALLBACK (on_list_groups), service);
   g_signal_connect (skeleton, "handle-skip-next-broadcasts", G_CALLBACK (on_skip), service);
 }

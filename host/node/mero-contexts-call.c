@@ -234,8 +234,8 @@ mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_id, guint
   return TRUE;
 }
 
-gboolean
-mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
+static gboolean
+request_sync (MeroContexts *self, const char *context_id, gboolean resync, GError **error)
 {
   Ctx *ctx = mero_contexts_lookup_text (self, context_id, error);
   g_auto (GStrv) peers = NULL;
@@ -253,6 +253,13 @@ mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
       /* Deltas and state come from members only (see mero-contexts-retry.c). */
       if (!mero_contexts_group_has_peer (ctx->group, peers[i]))
         continue;
+      /* A resync replaces the state: history fetched now would only be
+       * applied to the state about to go. */
+      if (resync)
+        {
+          self->transport->resync_requested (self->transport_data, ctx->b58, peers[i]);
+          continue;
+        }
       if (ctx->ds != NULL)
         mero_contexts_fetch_deltas (self, ctx, peers[i], NULL, none, 0);
       (self->transport->sync_requested_by_operator != NULL
@@ -260,5 +267,23 @@ mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
            : self->transport->sync_requested) (self->transport_data, ctx->b58, peers[i]);
     }
   return TRUE;
+}
+
+gboolean
+mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error)
+{
+  return request_sync (self, context_id, FALSE, error);
+}
+
+gboolean
+mero_contexts_resync (MeroContexts *self, const char *context_id, GError **error)
+{
+  if (self->transport->resync_requested == NULL)
+    {
+      g_set_error (error, MERO_CONTEXTS_ERROR, MERO_CONTEXTS_ERROR_FAILED,
+                   _("This node cannot resync (no sync manager)"));
+      return FALSE;
+    }
+  return request_sync (self, context_id, TRUE, error);
 }
 

@@ -140,10 +140,17 @@ struct _MeroContexts {
   gpointer tee_verify_data;
   gboolean tee_accept_mock;
   GPtrArray *tee_announcers; /* TeeAnnouncer, one per group being joined */
+  /* A sync manager runs (mero_contexts_set_state_sync): a fresh joiner
+   * gets the state by a state sync, not by fetching the whole history. */
+  gboolean state_sync;
 };
 
 /* mero-contexts.c */
 void mero_contexts_buffered_free (Buffered *b);
+/* mero-contexts-sync.c: TRUE when @ctx is fresh and a sync manager runs,
+ * so its state comes by a state sync (a snapshot) with the heads as
+ * checkpoints, and fetching its history would only repeat it. */
+gboolean mero_contexts_joins_by_state_sync (MeroContexts *self, Ctx *ctx);
 /* UNKNOWN_CONTEXT when @context_id (base58) is not one of ours. */
 Ctx *mero_contexts_lookup_text (MeroContexts *self, const char *context_id, GError **error);
 /* (transfer full) base58, "" for the all-zero (uninitialised) root. */

@@ -73,6 +73,14 @@ on_deltas (GBytes *response, const GError *error, gpointer user_data)
     }
   count_request (self, MERO_STREAM_PROTOCOL_DELTA, "ok");
   mero_contexts_fetch_succeeded (self, ctx);
+  if (ctx->sync_buffer != NULL)
+    {
+      /* A snapshot is replacing the state: this history is in it (or, if
+       * it fails, fetched again by the next heartbeat or sync). */
+      mero_contexts_count_drop (self, "state_replacing");
+      ctx->rounds = 0;
+      goto out;
+    }
   applied = mero_contexts_receive_batch (self, ctx, msg->blobs, f->peer);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "sync-fetched", "MERO_CONTEXT",
                     ctx->b58, "MESSAGE", "context %s: synced %u deltas from %s", ctx->b58,
@@ -131,6 +139,11 @@ mero_contexts_fetch_deltas (MeroContexts *self, Ctx *ctx, const char *peer,
 
   if (self->closed || peer == NULL || g_strcmp0 (peer, self->peer_id) == 0)
     return;
+  if (ctx->sync_buffer != NULL)
+    {
+      g_debug ("context %s: not fetching deltas while a snapshot replaces the state", ctx->b58);
+      return;
+    }
   /* Members only: they are the ones that hold (and may serve) the deltas. */
   if (!mero_contexts_group_has_peer (ctx->group, peer))
     {

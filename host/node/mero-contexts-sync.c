@@ -118,6 +118,24 @@ mero_contexts_state_synced (MeroContexts *self, const char *context_id,
 }
 
 void
+mero_contexts_set_state_sync (MeroContexts *self, gboolean enabled)
+{
+  self->state_sync = enabled;
+}
+
+gboolean
+mero_contexts_joins_by_state_sync (MeroContexts *self, Ctx *ctx)
+{
+  static const guint8 zero_root[ID_LEN];
+  guint8 root[ID_LEN];
+
+  if (!self->state_sync || ctx->ds == NULL)
+    return FALSE;
+  mero_delta_store_root (ctx->ds, root);
+  return memcmp (root, zero_root, ID_LEN) == 0;
+}
+
+void
 mero_contexts_set_info_extra (MeroContexts *self,
                               GVariant *(*func) (const char *context_id, gpointer data),
                               gpointer data)

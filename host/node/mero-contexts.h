@@ -144,6 +144,11 @@ char *mero_contexts_call (MeroContexts *self, const char *context_id, const char
  * when the context has other members but none is connected (their
  * redial is started, the message lists the addresses tried). */
 gboolean mero_contexts_sync (MeroContexts *self, const char *context_id, GError **error);
+/* Operator resync: the sync manager's next session with a connected
+ * member replaces the local state by the member's (a snapshot, the
+ * handshake carrying MERO_SYNC_HANDSHAKE_RESYNC); nothing happens when
+ * the roots are already equal.  Errors as mero_contexts_sync. */
+gboolean mero_contexts_resync (MeroContexts *self, const char *context_id, GError **error);
 /* (transfer full) the PeerIds of every other member of our groups, for
  * the node to redial them after a restart. */
 GStrv mero_contexts_list_member_peers (MeroContexts *self);
@@ -155,6 +160,12 @@ gboolean mero_contexts_skip_broadcasts (MeroContexts *self, const char *context_
  * ending it replays them in (hlc, id) order. */
 gboolean mero_contexts_set_sync_active (MeroContexts *self, const char *context_id,
                                         gboolean active, GError **error);
+/* A sync manager runs (TRUE from its start to its end): a join onto a
+ * fresh state leaves the state to it instead of fetching the history, and
+ * no delta is fetched while a DeltaBuffer is active (the state is being
+ * replaced; what a fetch brought then is dropped and counted,
+ * mero_node_messages_dropped_total{reason="state_replacing"}). */
+void mero_contexts_set_state_sync (MeroContexts *self, gboolean enabled);
 
 /* Network input. */
 void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,

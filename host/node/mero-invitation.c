@@ -418,8 +418,11 @@ on_join_delivered (GBytes *response, const GError *error, gpointer user_data)
                     ctx->b58, ctx->group->hex,
                     ctx->ds != NULL ? "" : ", waiting for the group key");
   /* History, in the background (StateChanged follows), and a state
-   * comparison with the inviter (the sync manager's join trigger). */
-  mero_contexts_fetch_deltas (self, ctx, j->inv->inviter_peer, NULL, none, 0);
+   * comparison with the inviter (the sync manager's join trigger); a
+   * fresh state with a sync manager takes the state by snapshot, whose
+   * heads become checkpoints: the history is not fetched at all. */
+  if (!mero_contexts_joins_by_state_sync (self, ctx))
+    mero_contexts_fetch_deltas (self, ctx, j->inv->inviter_peer, NULL, none, 0);
   self->transport->sync_requested (self->transport_data, ctx->b58, j->inv->inviter_peer);
   g_task_return_pointer (task, g_strdup (ctx->b58), g_free);
   g_ptr_array_remove (self->joins, task);

@@ -40,6 +40,7 @@ typedef struct {
   char *context_id;
   char *peer_id;
   gboolean by_operator;
+  gboolean resync;
 } SyncTrigger;
 
 struct _MeroNodeClient {
@@ -693,7 +694,7 @@ transport_topic_peers (gpointer self, const char *topic)
 
 static void
 queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
-            gboolean by_operator)
+            gboolean by_operator, gboolean resync)
 {
   SyncTrigger *t;
 
@@ -701,6 +702,7 @@ queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
     if (g_str_equal (((SyncTrigger *) l->data)->context_id, context_id))
       {
         ((SyncTrigger *) l->data)->by_operator |= by_operator;
+        ((SyncTrigger *) l->data)->resync |= resync;
         return;
       }
   if (client->sync_queue.length >= MERO_NODE_SYNC_QUEUE_MAX)
@@ -712,6 +714,7 @@ queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
   t->context_id = g_strdup (context_id);
   t->peer_id = g_strdup (peer_id);
   t->by_operator = by_operator;
+  t->resync = resync;
   g_queue_push_tail (&client->sync_queue, t);
   if (client->sync_notify != NULL)
     client->sync_notify (client->sync_notify_data);
@@ -720,18 +723,24 @@ queue_sync (MeroNodeClient *client, const char *context_id, const char *peer_id,
 static void
 transport_sync_requested (gpointer self, const char *context_id, const char *peer_id)
 {
-  queue_sync (self, context_id, peer_id, FALSE);
+  queue_sync (self, context_id, peer_id, FALSE, FALSE);
 }
 
 static void
 transport_sync_requested_by_operator (gpointer self, const char *context_id, const char *peer_id)
 {
-  queue_sync (self, context_id, peer_id, TRUE);
+  queue_sync (self, context_id, peer_id, TRUE, FALSE);
+}
+
+static void
+transport_resync_requested (gpointer self, const char *context_id, const char *peer_id)
+{
+  queue_sync (self, context_id, peer_id, TRUE, TRUE);
 }
 
 gboolean
 mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
-                           gboolean *by_operator)
+                           gboolean *by_operator, gboolean *resync)
 {
   SyncTrigger *t = g_queue_pop_head (&client->sync_queue);
 
@@ -739,6 +748,8 @@ mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **pee
     return FALSE;
   if (by_operator != NULL)
     *by_operator = t->by_operator;
+  if (resync != NULL)
+    *resync = t->resync;
   *context_id = g_steal_pointer (&t->context_id);
   if (peer_id != NULL)
     *peer_id = g_steal_pointer (&t->peer_id);
@@ -825,6 +836,7 @@ static const MeroNodeTransport client_transport = {
   .topic_peers = transport_topic_peers,
   .sync_requested = transport_sync_requested,
   .sync_requested_by_operator = transport_sync_requested_by_operator,
+  .resync_requested = transport_resync_requested,
 };
 
 const MeroNodeTransport *

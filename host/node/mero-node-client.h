@@ -63,9 +63,11 @@ guint mero_node_client_peer_count (MeroNodeClient *client);
 guint mero_node_client_topic_peer_count (MeroNodeClient *client, const char *topic);
 
 /* Sync triggers: FALSE when the queue is empty.  (transfer full)
- * @by_operator (nullable): TRUE if an operator asked for it. */
+ * @by_operator (nullable): TRUE if an operator asked for it; @resync
+ * (nullable): TRUE if the operator asked to replace the local state by a
+ * peer's (ResyncContext). */
 gboolean mero_node_client_pop_sync (MeroNodeClient *client, char **context_id, char **peer_id,
-                                    gboolean *by_operator);
+                                    gboolean *by_operator, gboolean *resync);
 guint mero_node_client_sync_queue_length (MeroNodeClient *client);
 
 /* Streams of whole sessions (the sync layer, host/sync): the protocols

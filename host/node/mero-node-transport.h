@@ -39,6 +39,11 @@ typedef struct {
    * minimum interval.  NULL: sync_requested is used. */
   void (*sync_requested_by_operator) (gpointer self, const char *context_id,
                                       const char *peer_id);
+  /* The operator asked to replace the local state of @context_id by a
+   * member's (ResyncContext, `meroctl context sync --resync`): the sync
+   * manager's next session sets MERO_SYNC_HANDSHAKE_RESYNC.  NULL: not
+   * supported. */
+  void (*resync_requested) (gpointer self, const char *context_id, const char *peer_id);
 } MeroNodeTransport;
 
 G_END_DECLS

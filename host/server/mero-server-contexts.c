@@ -280,6 +280,22 @@ mero_server_handle_context_sync (MeroServer *server, SoupServerMessage *msg,
     reply_object (msg, SOUP_STATUS_ACCEPTED, "context_id", args[0]);
 }
 
+/* Replaces the context's state by a connected member's (a snapshot sync
+ * with the resync flag); 202, as for a sync. */
+void
+mero_server_handle_context_resync (MeroServer *server, SoupServerMessage *msg,
+                                   const char *const *args)
+{
+  GError *error = NULL;
+
+  if (!have_contexts (server, msg))
+    return;
+  if (!mero_contexts_resync (server->contexts, args[0], &error))
+    mero_server_reply_contexts_error (msg, error);
+  else
+    reply_object (msg, SOUP_STATUS_ACCEPTED, "context_id", args[0]);
+}
+
 void
 mero_server_handle_context_members (MeroServer *server, SoupServerMessage *msg,
                                     const char *const *args)

@@ -130,6 +130,8 @@ void mero_server_handle_context_leave (MeroServer *server, SoupServerMessage *ms
                                        const char *const *args);
 void mero_server_handle_context_sync (MeroServer *server, SoupServerMessage *msg,
                                       const char *const *args);
+void mero_server_handle_context_resync (MeroServer *server, SoupServerMessage *msg,
+                                        const char *const *args);
 void mero_server_handle_context_members (MeroServer *server, SoupServerMessage *msg,
                                          const char *const *args);
 void mero_server_handle_groups_list (MeroServer *server, SoupServerMessage *msg,

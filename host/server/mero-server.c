@@ -130,6 +130,8 @@ static const MeroServerRoute routes[] = {
     mero_server_handle_context_invite },
   { "POST", "/admin-api/contexts/{id}/leave", "context-leave", mero_server_handle_context_leave },
   { "POST", "/admin-api/contexts/{id}/sync", "context-sync", mero_server_handle_context_sync },
+  { "POST", "/admin-api/contexts/{id}/resync", "context-resync",
+    mero_server_handle_context_resync },
   { "GET", "/admin-api/contexts/{id}/members", "context-members",
     mero_server_handle_context_members },
   { "GET", "/admin-api/groups", "groups", mero_server_handle_groups_list },

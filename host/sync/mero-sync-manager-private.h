@@ -31,6 +31,8 @@ struct _MeroSyncManager {
   /* context b58 → CountCache: counting entities scans the context's keys,
    * so a handshake reuses the count while the root is the same. */
   GHashTable *counts;
+  /* Contexts whose next session is an operator resync (context b58). */
+  GHashTable *resyncs;
   guint responders;
   gboolean stopping;
 };

@@ -39,6 +39,9 @@ struct _Run {
   const char *protocol;     /* name of the last protocol tried */
   gboolean any_failure;
   gboolean refused;
+  /* The local state is to be replaced (fresh, or an operator resync):
+   * StateDeltas wait in the context's DeltaBuffer until the run ends. */
+  gboolean buffering;
 };
 
 static void schedule_wake (MeroSyncManager *mgr, gint64 at);
@@ -179,9 +182,25 @@ run_drop_link (Run *run, gboolean clean)
   g_hash_table_remove (run->mgr->links, link->stream);   /* frees it */
 }
 
+/* Ends the DeltaBuffer of a replacing run: what arrived meanwhile is
+ * replayed in (hlc, id) order, onto the snapshot (its boundary heads are
+ * checkpoints by now) or, after a failure, onto the state as it is. */
+static void
+run_stop_buffering (Run *run)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!run->buffering)
+    return;
+  run->buffering = FALSE;
+  if (!mero_contexts_set_sync_active (run->mgr->contexts, run->ctx_b58, FALSE, &error))
+    g_debug ("context %s: no DeltaBuffer to replay: %s", run->ctx_b58, error->message);
+}
+
 static void
 run_free (Run *run)
 {
+  run_stop_buffering (run);
   if (run->request_id != 0)
     g_hash_table_remove (run->mgr->opening, &run->request_id);
   run_drop_link (run, FALSE);
@@ -299,6 +318,24 @@ driver_end (MeroSyncDriver *driver, MeroSyncStatus status, const char *reason,
    * state handle its session may use. */
   run->driver = NULL;
   mero_sync_driver_free (driver);
+  if (done && mero_state_handle_snapshot_installed (run->state) && !run_state_gone (run))
+    {
+      /* A snapshot committed its boundary: the root the writer verified
+       * against the one the peer announced with these heads, written in
+       * the same batch, so the delta store holds exactly that pair now
+       * (the boundary may be newer than the handshake's).  Copied: marking
+       * checkpoints changes the heads. */
+      g_autofree guint8 *heads = NULL;
+      guint8 root[32];
+      guint n = 0;
+      const guint8 *current = mero_delta_store_heads (run->ds, &n);
+
+      heads = g_memdup2 (current, (gsize) n * 32);
+      mero_delta_store_root (run->ds, root);
+      mero_contexts_state_synced (mgr->contexts, run->ctx_b58, root, heads, n);
+      run_finish (run, MERO_SYNC_RESULT_OK);
+      return;
+    }
   if (done)
     {
       mero_contexts_state_synced (mgr->contexts, run->ctx_b58, run->remote->root_hash,
@@ -331,6 +368,15 @@ try_protocol (Run *run)
   run->mgr->collector->selected (run->mgr->collector, p->info->name);
   if (!open_stream (run, p->vtable->protocol_id))
     next_peer (run);
+}
+
+static gboolean
+replaces_state (Run *run)
+{
+  static const guint8 zero_root[32];
+
+  return memcmp (run->local->root_hash, zero_root, 32) == 0
+         || (run->local_sdk.flags & MERO_SYNC_HANDSHAKE_RESYNC) != 0;
 }
 
 /* The peer's handshake: stop, or pick the protocols to try. */
@@ -382,6 +428,20 @@ on_handshake (Run *run, MeroSyncHello *remote)
     {
       run_finish (run, MERO_SYNC_RESULT_NO_PROTOCOL);
       return;
+    }
+  /* A fresh state (or one the operator gave up) is replaced, not merged:
+   * a live delta could not apply to it (its parents are history we are
+   * not fetching) and would be lost under the snapshot, so deltas wait
+   * for the run's end. */
+  if (!run->buffering && replaces_state (run))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (mero_contexts_set_sync_active (mgr->contexts, run->ctx_b58, TRUE, &error))
+        run->buffering = TRUE;
+      else
+        g_info ("context %s: deltas not buffered during the sync: %s", run->ctx_b58,
+                error->message);
     }
   try_protocol (run);
 }
@@ -556,6 +616,15 @@ run_start (MeroSyncManager *mgr, const char *context_id, const char *hint)
     }
   memcpy (run->ctx_id, run->local->context_id, 32);
   mero_sync_hello_to_sdk (run->local, &run->local_sdk);
+  /* Our own side only: the flag never goes on the wire. */
+  if (g_hash_table_remove (mgr->resyncs, context_id))
+    {
+      run->local_sdk.flags |= MERO_SYNC_HANDSHAKE_RESYNC;
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "sync-resync",
+                        "MERO_CONTEXT", context_id, "MESSAGE",
+                        "context %s: resync asked by the operator: the state is replaced by a "
+                        "member's", context_id);
+    }
   members = mero_contexts_context_member_peers (mgr->contexts, context_id);
   topic = mero_contexts_context_topic_peers (mgr->contexts, context_id);
   /* A member whose last sessions failed is asked after the others. */
@@ -576,13 +645,16 @@ on_wake (gpointer user_data)
   g_auto (GStrv) ids = mero_contexts_list_synced_ids (mgr->contexts);
   g_auto (GStrv) expired = NULL;
   char *ctx = NULL, *peer = NULL;
-  gboolean by_operator = FALSE;
+  gboolean by_operator = FALSE, resync = FALSE;
 
   g_clear_pointer (&mgr->wake, g_source_unref);
   for (guint i = 0; ids[i] != NULL; i++)
     mero_sync_sched_add (mgr->sched, ids[i], now);
-  while (mero_node_client_pop_sync (mgr->client, &ctx, &peer, &by_operator))
+  while (mero_node_client_pop_sync (mgr->client, &ctx, &peer, &by_operator, &resync))
     {
+      /* Taken by the context's next session (see run_start). */
+      if (resync && g_hash_table_size (mgr->resyncs) < MERO_SYNC_MAX_CONTEXTS)
+        g_hash_table_add (mgr->resyncs, g_strdup (ctx));
       mero_sync_sched_trigger (mgr->sched, ctx, peer,
                                by_operator ? MERO_SYNC_TRIGGER_REQUEST : MERO_SYNC_TRIGGER_PEER,
                                now);
@@ -705,9 +777,11 @@ mero_sync_manager_new (const MeroSyncManagerConfig *config)
                                       (GDestroyNotify) mero_sync_link_free);
   mgr->opening = g_hash_table_new_full (g_int64_hash, g_int64_equal, opening_free, NULL);
   mgr->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  mgr->resyncs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   mero_node_client_set_stream_handler (mgr->client, &mero_sync_stream_handler, mgr);
   mero_node_client_set_sync_notify (mgr->client, on_trigger_queued, mgr);
   mero_contexts_set_info_extra (mgr->contexts, info_extra, mgr);
+  mero_contexts_set_state_sync (mgr->contexts, TRUE);
   for (guint i = 0; i < mgr->protocols->len; i++)
     {
       const MeroLoadedSyncProtocol *p = g_ptr_array_index (mgr->protocols, i);
@@ -732,6 +806,7 @@ mero_sync_manager_free (MeroSyncManager *manager)
   mero_node_client_set_stream_handler (manager->client, NULL, NULL);
   mero_node_client_set_sync_notify (manager->client, NULL, NULL);
   mero_contexts_set_info_extra (manager->contexts, NULL, NULL);
+  mero_contexts_set_state_sync (manager->contexts, FALSE);
   if (manager->wake != NULL)
     {
       g_source_destroy (manager->wake);
@@ -747,6 +822,7 @@ mero_sync_manager_free (MeroSyncManager *manager)
   g_hash_table_unref (manager->links);
   g_hash_table_unref (manager->opening);
   g_hash_table_unref (manager->counts);
+  g_hash_table_unref (manager->resyncs);
   g_ptr_array_unref (manager->protocols);
   mero_sync_metrics_collector_free (manager->collector);
   mero_sync_history_free (manager->history);

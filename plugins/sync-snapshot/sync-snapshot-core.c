@@ -14,7 +14,7 @@ sync_snapshot_count (SyncSnapshotSession *s, const char *metric, const char *rea
 
   if (s->config.host == NULL || s->config.host->counter_add == NULL)
     return;
-  labels = g_strdup_printf ("protocol=\"snapshot\",reason=\"%s\"", reason);
+  labels = g_strdup_printf ("protocol=\"%s\",reason=\"%s\"", s->config.name, reason);
   s->config.host->counter_add (s->config.host, metric, labels, 1);
 }
 

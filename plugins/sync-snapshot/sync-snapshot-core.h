@@ -26,7 +26,7 @@
 G_BEGIN_DECLS
 
 /* Per-session bounds (each refusal counted with its reason in
- * mero_sync_refusals_total{protocol="snapshot",reason}). */
+ * mero_sync_refusals_total{protocol="sync-snapshot",reason}). */
 #define SYNC_SNAPSHOT_MAX_PAGES_PER_SESSION 100000u
 #define SYNC_SNAPSHOT_MAX_ENTITIES_PER_SESSION 10000000u
 #define SYNC_SNAPSHOT_MAX_BYTES_PER_SESSION (G_GUINT64_CONSTANT (4) << 30)

@@ -468,20 +468,14 @@ members_complete (gpointer data)
   return TRUE;
 }
 
-char *
-mero_test_cluster_share_context (MeroTestCluster *cluster, MeroTestNode *creator,
-                                 MeroTestNode *const *joiners)
+void
+mero_test_cluster_join_context (MeroTestCluster *cluster, MeroTestNode *creator,
+                                const char *context_id, MeroTestNode *const *joiners)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) created =
-      mero_test_node_call (cluster, creator, "CreateContext", g_variant_new ("(s)", "kv"),
-                           G_VARIANT_TYPE ("(ss)"), &error);
   g_autoptr (GPtrArray) all = g_ptr_array_new ();
-  char *context_id = NULL;
   Converge w = { cluster, NULL, NULL, NULL };
 
-  g_assert_no_error (error);
-  g_variant_get (created, "(ss)", &context_id, NULL);
   g_ptr_array_add (all, creator);
   for (gsize i = 0; joiners[i] != NULL; i++)
     {
@@ -508,6 +502,21 @@ mero_test_cluster_share_context (MeroTestCluster *cluster, MeroTestNode *creator
   w.nodes = (MeroTestNode *const *) all->pdata;
   w.context_id = context_id;
   g_assert_true (mero_test_wait_until (members_complete, &w, JOIN_TIMEOUT_MS));
+}
+
+char *
+mero_test_cluster_share_context (MeroTestCluster *cluster, MeroTestNode *creator,
+                                 MeroTestNode *const *joiners)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created =
+      mero_test_node_call (cluster, creator, "CreateContext", g_variant_new ("(s)", "kv"),
+                           G_VARIANT_TYPE ("(ss)"), &error);
+  char *context_id = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (created, "(ss)", &context_id, NULL);
+  mero_test_cluster_join_context (cluster, creator, context_id, joiners);
   return context_id;
 }
 

@@ -106,6 +106,10 @@ int mero_test_node_meroctl (MeroTestNode *node, const char *const *args, char **
  * full) the context id. */
 char *mero_test_cluster_share_context (MeroTestCluster *cluster, MeroTestNode *creator,
                                        MeroTestNode *const *joiners);
+/* The invitation and join part of mero_test_cluster_share_context, for
+ * a context @creator made (and filled) before. */
+void mero_test_cluster_join_context (MeroTestCluster *cluster, MeroTestNode *creator,
+                                     const char *context_id, MeroTestNode *const *joiners);
 /* Waits until every node of @nodes (NULL terminated) has the same
  * non-empty root for @context_id, by GetContextInfo; returns it (transfer
  * full) or NULL on timeout. */

@@ -12,6 +12,9 @@ struct _MeroStateHandle {
   /* Keeps the data of the last get_entity alive (the SDK promises the
    * pointers until the next call on the handle). */
   MeroEntity *last;
+  /* A snapshot writer begun on this handle committed (its boundary heads
+   * are the DAG heads now): what the SyncManager turns into checkpoints. */
+  gboolean snapshot_installed;
 };
 
 struct _MeroStateWriter {
@@ -451,20 +454,32 @@ access_read_view_new (MeroStateHandle *h, GError **error)
 static void
 queue_heads (gpointer data, MeroStoreBatch *batch, const guint8 *heads, gsize n_heads)
 {
-  mero_delta_store_queue_snapshot_heads (data, batch, heads, n_heads);
+  MeroStateHandle *h = data;
+
+  mero_delta_store_queue_snapshot_heads (h->ds, batch, heads, n_heads);
 }
 
 static gboolean
 heads_installed (gpointer data, GError **error)
 {
-  return mero_delta_store_snapshot_installed (data, error);
+  MeroStateHandle *h = data;
+
+  /* The batch with state and heads is committed whatever the reload says. */
+  h->snapshot_installed = TRUE;
+  return mero_delta_store_snapshot_installed (h->ds, error);
+}
+
+gboolean
+mero_state_handle_snapshot_installed (MeroStateHandle *handle)
+{
+  return handle != NULL && handle->snapshot_installed;
 }
 
 static MeroSnapshotWriter *
 access_snapshot_begin (MeroStateHandle *h, const uint8_t boundary_root[32], gboolean resync,
                        uint8_t resume_cursor[32], gboolean *resumed, GError **error)
 {
-  MeroSnapshotDagHooks hooks = { queue_heads, heads_installed, h->ds };
+  MeroSnapshotDagHooks hooks = { queue_heads, heads_installed, h };
 
   g_clear_pointer (&h->last, mero_entity_free);
   return mero_state_snapshot_begin (h->state, h->ds != NULL ? &hooks : NULL, boundary_root,

@@ -29,6 +29,11 @@ const MeroStateAccess *mero_state_access_get (void);
  * outlive the handle. */
 MeroStateHandle *mero_state_handle_new (MeroState *state, MeroDeltaStore *ds);
 void mero_state_handle_free (MeroStateHandle *handle);
+/* TRUE once a snapshot writer begun on @handle (with a delta store) has
+ * committed: state and the boundary heads the peer announced with the
+ * verified boundary root were written in one batch, so the delta store's
+ * heads and root are that boundary now. */
+gboolean mero_state_handle_snapshot_installed (MeroStateHandle *handle);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroStateHandle, mero_state_handle_free)
 
 G_END_DECLS

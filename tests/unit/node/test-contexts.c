@@ -213,7 +213,7 @@ t_sync (gpointer self, const char *context_id, const char *peer_id)
 }
 
 static const MeroNodeTransport memory_transport = {
-  t_subscribe, t_unsubscribe, t_publish, t_request, t_topic_peers, t_sync, NULL,
+  t_subscribe, t_unsubscribe, t_publish, t_request, t_topic_peers, t_sync, NULL, NULL,
 };
 
 static void

@@ -19,7 +19,7 @@ const MeroPluginDescriptor *mero_plugin_sync_snapshot_get_descriptor (void);
 
 static const guint8 zero_root[32];
 
-#define RESUMED "protocol=\"snapshot\",reason=\"cursor\""
+#define RESUMED "protocol=\"sync-snapshot\",reason=\"cursor\""
 
 /* A responder with @n common entities in collections up to depth 3, with
  * tombstones and updates made after (divergent edits of one side). */
@@ -319,9 +319,10 @@ test_tampered (gconstpointer data)
   run_tampered (p, a, b, tamper, &status, &error);
   g_assert_cmpint (status, ==, MERO_SYNC_STATUS_FAILED);
   g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
-  g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_failures_total",
-                                              "protocol=\"snapshot\",reason=\"root-mismatch\""),
-                    ==, 1);
+  g_assert_cmpuint (
+      mero_metrics_get_counter (metrics, "mero_sync_failures_total",
+                                "protocol=\"sync-snapshot\",reason=\"root-mismatch\""),
+      ==, 1);
   /* Nothing committed and nothing left staged. */
   assert_fresh (a);
   g_assert_true (sync_sim_is_consistent (a));
