@@ -232,8 +232,10 @@ get_varint (Reader *r, uint64_t *v)
       if (shift == 63 && b > 1)
         return FALSE;
       *v |= (uint64_t) (b & 0x7f) << shift;
+      /* Minimal encodings only (a trailing zero byte is not): one value,
+       * one encoding. */
       if ((b & 0x80) == 0)
-        return TRUE;
+        return b != 0 || shift == 0;
     }
   return FALSE;
 }
