@@ -142,6 +142,35 @@ reconcile_session_new (const ReconcileConfig *config, const MeroSyncSessionParam
   return s;
 }
 
+gboolean
+reconcile_collect_items (const MeroHostServices *host, MeroStateHandle *state,
+                         const uint8_t context_id[32], GByteArray *out, GError **error)
+{
+  MeroSyncHandshake hs = { .struct_size = sizeof hs };
+  MeroSyncSessionParams params = { .struct_size = sizeof params };
+  ReconcileConfig config = { .host = host, .name = "sync-reconcile",
+                             .protocol_label = "reconcile" };
+  ReconcileSession *s;
+  gboolean ok;
+
+  /* A responder session (it builds nothing until symbols arrive) whose
+   * set we build by hand. */
+  hs.root_hash[0] = 1;
+  params.role = MERO_SYNC_ROLE_RESPONDER;
+  memcpy (params.context_id, context_id, 32);
+  params.local = &hs;
+  params.remote = &(MeroSyncHandshake){ .struct_size = sizeof hs };
+  params.state = state;
+  s = reconcile_session_new (&config, &params, error);
+  if (s == NULL)
+    return FALSE;
+  ok = reconcile_set_build (s, error);
+  if (ok)
+    g_byte_array_append (out, (const guint8 *) s->set.items->data, s->set.items->len);
+  reconcile_session_free (s);
+  return ok;
+}
+
 void
 reconcile_session_free (ReconcileSession *s)
 {

@@ -26,13 +26,16 @@
  * the CRDT merge against the tombstone, and the tombstone goes back.  A
  * merge is a join, so a second merge-back is never needed.
  *
- * The first batch is RECONCILE_FIRST_BATCH symbols (a difference of about
- * 110 decodes from it, so the common case is two round trips); if the
- * responder has not decoded it asks for as many again as it has (doubling),
- * so a larger difference costs one round trip per doubling and at most
- * twice the symbols it needs.  No estimate of the difference is in the
- * handshake, and a strata estimator would cost more bytes than it saves
- * at the differences the first batch covers.
+ * The first batch is RECONCILE_FIRST_BATCH symbols (about 10 KB): up to
+ * about 170 differing versions decode from it (an entity updated on one
+ * side is two: its old and its new version), so up to ~100 scattered
+ * edits cost two round trips.  If the responder has not decoded it asks
+ * for as many again as it has (doubling): a larger difference costs one
+ * round trip per doubling and at most twice the symbols it needs.  No
+ * estimate of the difference is in the handshake, and a strata estimator
+ * in the first message would cost about as many bytes as the batch it
+ * would size; a smaller difference pays the fixed batch (tiny states get
+ * a smaller one, reconcile_first_batch).
  *
  * Each side builds its set per session from the state (a walk of the live
  * tree: O(n) work and memory, O(d) bytes on the wire).
@@ -47,7 +50,7 @@
 G_BEGIN_DECLS
 
 /* Coded symbols in the initiator's first message. */
-#define RECONCILE_FIRST_BATCH 160u
+#define RECONCILE_FIRST_BATCH 240u
 /* Per-session bounds (each refusal counted with its reason in
  * mero_sync_refusals_total{protocol="reconcile",reason}). */
 #define RECONCILE_MAX_SYMBOLS_PER_SESSION 131072u
@@ -90,5 +93,12 @@ void reconcile_session_get_stats (ReconcileSession *s, MeroSyncSessionStats *out
  * the decoder needed: for the benchmark. */
 void reconcile_session_get_symbols (ReconcileSession *s, uint64_t *symbols, uint64_t *used);
 void reconcile_session_free (ReconcileSession *s);
+
+/* The version items of @state (RIBLT_ITEM_SIZE bytes each, appended to
+ * @out), as a session of context @context_id builds them: for the
+ * benchmark's anchors, which reconcile the same sets. */
+gboolean reconcile_collect_items (const MeroHostServices *host, MeroStateHandle *state,
+                                  const uint8_t context_id[32], GByteArray *out,
+                                  GError **error);
 
 G_END_DECLS
