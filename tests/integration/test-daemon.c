@@ -565,6 +565,7 @@ test_plugins (Fixture *f, gconstpointer data)
   /* The sync protocol plugins load (with the host's state access). */
   g_assert_true (g_regex_match_simple ("sync-hash +sync-protocol +\\S+ +loaded", out, 0, 0));
   g_assert_true (g_regex_match_simple ("sync-levelwise +sync-protocol +\\S+ +loaded", out, 0, 0));
+  g_assert_true (g_regex_match_simple ("sync-reconcile +sync-protocol +\\S+ +loaded", out, 0, 0));
   g_clear_pointer (&out, g_free);
 
   /* A disabled plugin is listed as such and never loaded by the node. */
