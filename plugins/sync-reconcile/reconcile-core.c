@@ -217,6 +217,7 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
           ReconcileEntity *e = entities->pdata[i++];
 
           bytes += reconcile_entity_wire_size (&e->e);
+          s->entity_bytes += reconcile_entity_wire_size (&e->e);
           g_ptr_array_add (m->entities, reconcile_entity_new (&e->e));
         }
       m->more = i < entities->len;
@@ -424,8 +425,10 @@ reconcile_session_get_stats (ReconcileSession *s, MeroSyncSessionStats *out)
 }
 
 void
-reconcile_session_get_symbols (ReconcileSession *s, uint64_t *symbols, uint64_t *used)
+reconcile_session_get_symbols (ReconcileSession *s, uint64_t *symbols, uint64_t *used,
+                               uint64_t *entity_bytes)
 {
   *symbols = s->symbols;
+  *entity_bytes = s->entity_bytes;
   *used = s->decoder != NULL ? riblt_decoder_symbols_used (s->decoder) : 0;
 }

@@ -89,9 +89,11 @@ int64_t reconcile_session_next_deadline (ReconcileSession *s);
 gboolean reconcile_session_handle_deadline (ReconcileSession *s, int64_t now_us, GError **error);
 MeroSyncStatus reconcile_session_status (ReconcileSession *s);
 void reconcile_session_get_stats (ReconcileSession *s, MeroSyncSessionStats *out);
-/* Coded symbols the session sent or received, and (responder) how many
- * the decoder needed: for the benchmark. */
-void reconcile_session_get_symbols (ReconcileSession *s, uint64_t *symbols, uint64_t *used);
+/* Coded symbols the session sent or received, (responder) how many the
+ * decoder needed, and the wire bytes of the entities it sent: for the
+ * benchmark. */
+void reconcile_session_get_symbols (ReconcileSession *s, uint64_t *symbols, uint64_t *used,
+                                    uint64_t *entity_bytes);
 void reconcile_session_free (ReconcileSession *s);
 
 /* The version items of @state (RIBLT_ITEM_SIZE bytes each, appended to

@@ -38,6 +38,7 @@ struct _ReconcileSession {
   RibltEncoder *encoder;      /* of set.items */
   RibltDecoder *decoder;      /* responder */
   uint64_t symbols;           /* sent (initiator) or received (responder) */
+  uint64_t entity_bytes;      /* wire bytes of the entities sent */
   uint8_t phase;              /* the message type expected next */
   /* Entities received in this phase (for the merge-backs). */
   GPtrArray *received;        /* ReconcileEntity * */
