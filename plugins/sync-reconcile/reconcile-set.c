@@ -96,7 +96,8 @@ walk (ReconcileSession *s, const uint8_t owner[32], uint8_t *path, size_t path_l
             {
               uint8_t sub[8] = { 0 };
 
-              memcpy (sub, path, path_len);
+              if (path_len > 0)
+                memcpy (sub, path, path_len);
               sub[path_len] = (uint8_t) page[i].slot;
               if (!walk (s, owner, sub, path_len + 1, depth + 1, error))
                 return FALSE;
