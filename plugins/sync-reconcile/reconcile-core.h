@@ -29,9 +29,11 @@
  * The first batch is RECONCILE_FIRST_BATCH symbols (about 10 KB): up to
  * about 170 differing versions decode from it (an entity updated on one
  * side is two: its old and its new version), so up to ~100 scattered
- * edits cost two round trips.  If the responder has not decoded it asks
- * for as many again as it has (doubling): a larger difference costs one
- * round trip per doubling and at most twice the symbols it needs.  No
+ * edits cost two round trips.  If the responder has not decoded it
+ * estimates the whole difference from the residual counts of its cells
+ * (riblt_decoder_estimate_difference) and asks for what that needs with a
+ * margin, at least half again what it has: a larger difference usually
+ * costs one more round trip, a low estimate a few more.  No
  * estimate of the difference is in the handshake, and a strata estimator
  * in the first message would cost about as many bytes as the batch it
  * would size; a smaller difference pays the fixed batch (tiny states get
@@ -51,6 +53,9 @@ G_BEGIN_DECLS
 
 /* Coded symbols in the initiator's first message. */
 #define RECONCILE_FIRST_BATCH 240u
+/* Symbols asked for per estimated difference when the first batch did not
+ * decode (about 1.45 needed, the estimate's ~20 % spread on top). */
+#define RECONCILE_MORE_MARGIN 1.7
 /* Per-session bounds (each refusal counted with its reason in
  * mero_sync_refusals_total{protocol="reconcile",reason}). */
 #define RECONCILE_MAX_SYMBOLS_PER_SESSION 131072u

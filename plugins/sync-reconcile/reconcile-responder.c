@@ -53,6 +53,7 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
 {
   RibltDecodeStatus st = RIBLT_DECODE_MORE;
   g_autoptr (ReconcileMsg) more = NULL;
+  uint64_t want;
 
   if (s->decoder == NULL)
     {
@@ -74,10 +75,16 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
                              "symbols did not decode within RECONCILE_MAX_SYMBOLS_PER_SESSION");
   if (st == RIBLT_DECODE_DONE)
     return send_result (s, error);
-  /* Not yet: as many again as we have (the difference is at least about
-   * what the symbols so far could not decode), within the session bound. */
+  /* Not yet: enough for the difference the undecoded symbols suggest
+   * (RECONCILE_MORE_MARGIN x the estimate), and at least half again what
+   * we have, so a low estimate still converges geometrically; within the
+   * session bound. */
+  want = (uint64_t) ((double) riblt_decoder_estimate_difference (s->decoder)
+                     * RECONCILE_MORE_MARGIN);
+  want = want > s->symbols ? want - s->symbols : 0;
+  want = MAX (want, s->symbols / 2);
   more = reconcile_msg_new (RECONCILE_MSG_MORE);
-  more->n_more = (uint32_t) MIN (MIN (s->symbols, (uint64_t) RECONCILE_MAX_SYMBOLS_PER_MESSAGE),
+  more->n_more = (uint32_t) MIN (MIN (want, (uint64_t) RECONCILE_MAX_SYMBOLS_PER_MESSAGE),
                                  RECONCILE_MAX_SYMBOLS_PER_SESSION - s->symbols);
   if (more->n_more == 0)
     return reconcile_refuse (s, error, "undecodable",

@@ -7,7 +7,7 @@
  *              || n x symbol; the coded symbols of the initiator's set,
  *              in order (first_index = the symbols sent before)
  *   MORE     (responder -> initiator) = u32 n: not decoded yet, send the
- *              next n symbols
+ *              next n symbols (sized from an estimate of the difference)
  *   RESULT   (responder -> initiator) = u8 more || u32 symbols_used || u32 n_wants
  *              || n_wants x u64 key || u32 n || n x entity: decoded; the
  *              responder's own versions the initiator lacks, and the keys

@@ -468,6 +468,32 @@ riblt_decoder_symbols_used (const RibltDecoder *dec)
 }
 
 size_t
+riblt_decoder_estimate_difference (const RibltDecoder *dec)
+{
+  double squares = 0, variance = 0, k, est;
+
+  if (dec->cells->len == 0)
+    return dec->recovered->len;
+  /* Cell 0 holds every item still unpeeled: its count is the imbalance k
+   * (remote-only minus local-only).  A cell i holds each with probability
+   * p = 1/(1 + i/2), so its count has mean k p and variance d p (1 - p). */
+  k = (double) g_array_index (dec->cells, RibltSymbol, 0).count;
+  for (guint i = 1; i < dec->cells->len; i++)
+    {
+      double c = (double) g_array_index (dec->cells, RibltSymbol, i).count;
+      double p = 1.0 / (1.0 + (double) i / 2.0);
+
+      /* Centred on its mean k p: the same expectation as c^2 - k^2 p^2,
+       * without its variance when the difference is one-sided. */
+      squares += (c - k * p) * (c - k * p);
+      variance += p * (1.0 - p);
+    }
+  est = variance > 0 ? squares / variance : 0;
+  est = MAX (est, fabs (k));
+  return dec->recovered->len + (size_t) (est + 0.5);
+}
+
+size_t
 riblt_decoder_n_recovered (const RibltDecoder *dec)
 {
   return dec->recovered->len;

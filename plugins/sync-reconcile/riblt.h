@@ -88,6 +88,14 @@ size_t riblt_decoder_len (const RibltDecoder *dec);
 /* Symbols that had arrived when the difference was complete (0 before). */
 size_t riblt_decoder_symbols_used (const RibltDecoder *dec);
 
+/* An estimate of the size of the whole difference from the symbols so
+ * far, for sizing the next request while undecoded: the items recovered
+ * plus, for the cells not yet peeled, sum(count^2) / sum(density), since a
+ * cell's count is a sum of about d x density(i) signed items (density(i)
+ * = 1/(1 + i/2)).  Rough (a factor ~1.5), and high when the difference is
+ * one-sided, which errs on the side of fewer round trips. */
+size_t riblt_decoder_estimate_difference (const RibltDecoder *dec);
+
 /* Items only the remote side has (@sign +1) or only the local side (-1):
  * RIBLT_ITEM_SIZE bytes each. */
 size_t riblt_decoder_n_recovered (const RibltDecoder *dec);

@@ -125,6 +125,48 @@ test_symbols_per_difference (void)
   g_assert_cmpfloat ((double) used / (double) diffs, <=, 1.50);
 }
 
+/* The estimate from 240 symbols (the plugin's first batch) of a
+ * difference too large to decode from them is within a factor 2, balanced
+ * between the sides or not. */
+static void
+test_estimate (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (17));
+  static const guint ds[] = { 400, 1000, 3000, 600 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (ds); k++)
+    {
+      g_autoptr (GArray) common = random_items (rand, 2000);
+      /* Balanced, and the last all on one side (the imbalance taken out). */
+      guint na = k + 1 == G_N_ELEMENTS (ds) ? ds[k] : ds[k] / 2;
+      g_autoptr (GArray) only_a = random_items (rand, na);
+      g_autoptr (GArray) only_b = random_items (rand, ds[k] - na);
+      g_autoptr (RibltEncoder) a = riblt_encoder_new (key);
+      g_autoptr (RibltEncoder) b = riblt_encoder_new (key);
+      g_autoptr (RibltDecoder) dec = NULL;
+      size_t est;
+
+      for (guint i = 0; i < 2000; i++)
+        {
+          riblt_encoder_apply (a, (const uint8_t *) common->data + i * RIBLT_ITEM_SIZE, 1);
+          riblt_encoder_apply (b, (const uint8_t *) common->data + i * RIBLT_ITEM_SIZE, 1);
+        }
+      for (guint i = 0; i < na; i++)
+        riblt_encoder_apply (a, (const uint8_t *) only_a->data + i * RIBLT_ITEM_SIZE, 1);
+      for (guint i = 0; i < ds[k] - na; i++)
+        riblt_encoder_apply (b, (const uint8_t *) only_b->data + i * RIBLT_ITEM_SIZE, 1);
+      riblt_encoder_extend (a, 240);
+      dec = riblt_decoder_new (b, key, 100000, 100000);
+      for (guint i = 0; i < 240; i++)
+        riblt_decoder_add (dec, &riblt_encoder_symbols (a)[i]);
+      g_assert_cmpint (riblt_decoder_status (dec), ==, RIBLT_DECODE_MORE);
+      est = riblt_decoder_estimate_difference (dec);
+      g_test_message ("d = %u: estimate %" G_GSIZE_FORMAT, ds[k], est);
+      g_assert_cmpuint (est, >=, ds[k] / 2);
+      g_assert_cmpuint (est, <=, ds[k] * 2);
+    }
+}
+
 /* Adding and removing items on a built prefix gives the prefix a fresh
  * encoder of the final set builds: what lets a store keep it current. */
 static void
@@ -209,6 +251,7 @@ main (int argc, char **argv)
   g_test_add_func ("/riblt/round-trips", test_round_trips);
   g_test_add_func ("/riblt/symbols-per-difference", test_symbols_per_difference);
   g_test_add_func ("/riblt/incremental-prefix", test_incremental_prefix);
+  g_test_add_func ("/riblt/estimate", test_estimate);
   g_test_add_func ("/riblt/garbage-ends-at-bound", test_garbage_ends_at_bound);
   g_test_add_func ("/riblt/equal-sets", test_equal_sets);
   return g_test_run ();

@@ -69,13 +69,14 @@ run_converges (gconstpointer data)
                   " + %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " entities", n_live,
                   res.round_trips, res.bytes_to_responder, res.bytes_to_initiator, res.entities);
   /* The bytes follow the difference: about 1.4 coded symbols (42 bytes)
-   * per differing version, at most twice that after a doubling, plus the
+   * per differing version, about 1.7 after an estimated MORE, plus the
    * entities themselves; never the state.  Each edit on one side changes
    * at most a few versions (an add also touches no parent's version). */
   g_assert_cmpuint (res.bytes_to_responder + res.bytes_to_initiator, <,
                     8192 + (4 * diverge + 8) * (2 * 3 * RECONCILE_SYMBOL_WIRE_BYTES + 2 * 400));
-  /* Two round trips while the first batch decodes, one more per doubling. */
-  g_assert_cmpuint (res.round_trips, <=, 2 + (diverge > 40 ? 8 : 0));
+  /* Two round trips while the first batch decodes, usually one more
+   * beyond (a low estimate may cost another few). */
+  g_assert_cmpuint (res.round_trips, <=, 2 + (diverge > 40 ? 4 : 0));
   if (diverge > 0 && diverge <= 20)
     g_assert_cmpuint (res.round_trips, ==, 2);
   g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_failures_total",
