@@ -14,7 +14,7 @@
  * <= 2 round trips, <= 1.6 coded symbols per difference, <= 50 ms of CPU
  * per side; bytes at n = 1,000,000 within 10 % of those at n = 100,000.
  *
- * Arguments: [max n] (default 1000000). */
+ * Arguments: [max n (default 1000000)] [only this d]. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -302,6 +302,7 @@ main (int argc, char **argv)
   static const guint ns[] = { 100000, 1000000 };
   static const guint ds[] = { 10, 100, 1000 };
   guint max_n = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 1000000;
+  guint only_d = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 0;
   guint64 bytes_at[2][3] = { { 0 } };
   gboolean seen = FALSE;
   Run target = { 0 };
@@ -327,7 +328,7 @@ main (int argc, char **argv)
           { "sync-levelwise", mero_plugin_sync_levelwise_get_descriptor },
         };
 
-        if (n > max_n)
+        if (n > max_n || (only_d != 0 && d != only_d))
           continue;
         run_one (mero_plugin_sync_reconcile_get_descriptor (), TRUE, n, d, &rec, ia, ib);
         rec_sent = symbols_sent;
