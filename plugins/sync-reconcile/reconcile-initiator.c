@@ -24,7 +24,7 @@ reconcile_initiator_start (ReconcileSession *s, uint64_t n_remote, GError **erro
 
   if (!reconcile_set_build (s, &local_error))
     return reconcile_state_failed (s, error, local_error);
-  queue_symbols (s, reconcile_first_batch (s->set.ids->len, n_remote));
+  queue_symbols (s, reconcile_first_batch (s->set.hashes->len, n_remote));
   s->phase = RECONCILE_MSG_MORE;
   return TRUE;
 }

@@ -11,10 +11,11 @@ G_BEGIN_DECLS
 
 /* The local set of entity versions (reconcile-set.c). */
 typedef struct {
-  GArray *items;              /* RIBLT_ITEM_SIZE bytes each */
-  GArray *ids;                /* 32-byte entity ids, same order */
+  GArray *items;              /* bytes: RIBLT_ITEM_SIZE per entity */
+  GArray *ids;                /* bytes: a 32-byte entity id per entity, same order */
   GHashTable *by_hash;        /* keyed item hash (uint64_t *) -> index + 1 */
-  GArray *hashes;             /* uint64_t, same order (keys of by_hash) */
+  GArray *hashes;             /* uint64_t, same order (keys of by_hash); its
+                               * len is the number of entities */
 } ReconcileSet;
 
 struct _ReconcileSession {

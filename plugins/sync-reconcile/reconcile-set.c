@@ -53,7 +53,8 @@ add_entity (ReconcileSession *s, const uint8_t id[32], GError **error)
     return FALSE;
   if (!found)
     return TRUE;
-  if (s->set.ids->len >= RECONCILE_MAX_SET)
+  /* Counted in entities (ids and items are byte arrays). */
+  if (s->set.hashes->len >= RECONCILE_MAX_SET)
     {
       g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_LIMIT,
                    "more than RECONCILE_MAX_SET entities");
