@@ -1,0 +1,126 @@
+/* reconcile-responder.c: the responder's side of sync-reconcile (see
+ * reconcile-core.h): decodes the initiator's symbols against its own set,
+ * sends its versions the initiator lacks and the keys of the ones it
+ * wants, merges what comes back and returns its merge-backs. */
+#include "reconcile-session.h"
+
+#include <string.h>
+
+/* Decoded: our versions the initiator lacks, the keys of its versions we
+ * lack. */
+static gboolean
+send_result (ReconcileSession *s, GError **error)
+{
+  g_autoptr (GPtrArray) out =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
+  g_autoptr (GArray) wants = g_array_new (FALSE, FALSE, sizeof (uint64_t));
+  size_t n = riblt_decoder_n_recovered (s->decoder);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      int sign = 0;
+      const uint8_t *item = riblt_decoder_recovered (s->decoder, i, &sign);
+      uint64_t key = riblt_item_hash (s->key, item);
+      g_autoptr (GError) local_error = NULL;
+      ReconcileEntity *e;
+      gssize at;
+
+      if (sign > 0)
+        {
+          g_array_append_val (wants, key);
+          continue;
+        }
+      /* Peeled as ours but not in our set: the symbols were not a set's
+       * (garbage, or crafted). */
+      at = reconcile_set_find (&s->set, key, item);
+      if (at < 0)
+        return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "undecodable",
+                               "symbols decode to a version this side does not hold");
+      e = reconcile_local_entity (s, (const uint8_t *) s->set.ids->data + at * 32, &local_error);
+      if (local_error != NULL)
+        return reconcile_state_failed (s, error, local_error);
+      if (e != NULL)
+        g_ptr_array_add (out, e);
+    }
+  reconcile_queue_entities (s, RECONCILE_MSG_RESULT,
+                            (uint32_t) riblt_decoder_symbols_used (s->decoder), wants, out);
+  s->phase = RECONCILE_MSG_ENTITIES;
+  return TRUE;
+}
+
+static gboolean
+handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
+{
+  RibltDecodeStatus st = RIBLT_DECODE_MORE;
+  g_autoptr (ReconcileMsg) more = NULL;
+  uint64_t want;
+
+  if (s->decoder == NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!reconcile_set_build (s, &local_error))
+        return reconcile_state_failed (s, error, local_error);
+      s->decoder = riblt_decoder_new (s->encoder, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
+                                      RECONCILE_MAX_DIFFERENCES);
+    }
+  if (m->first_index != s->symbols || m->symbols->len == 0)
+    return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
+                           "symbols out of sequence");
+  for (guint i = 0; i < m->symbols->len && st == RIBLT_DECODE_MORE; i++)
+    st = riblt_decoder_add (s->decoder, &g_array_index (m->symbols, RibltSymbol, i));
+  s->symbols += m->symbols->len;
+  if (st == RIBLT_DECODE_OVER_BOUND)
+    return reconcile_refuse (s, error, "undecodable",
+                             "symbols did not decode within RECONCILE_MAX_SYMBOLS_PER_SESSION");
+  if (st == RIBLT_DECODE_DONE)
+    return send_result (s, error);
+  /* Not yet: enough for the difference the undecoded symbols suggest
+   * (RECONCILE_MORE_MARGIN x the estimate), and at least half again what
+   * we have, so a low estimate still converges geometrically; within the
+   * session bound. */
+  want = (uint64_t) ((double) riblt_decoder_estimate_difference (s->decoder)
+                     * RECONCILE_MORE_MARGIN);
+  want = want > s->symbols ? want - s->symbols : 0;
+  want = MAX (want, s->symbols / 2);
+  more = reconcile_msg_new (RECONCILE_MSG_MORE);
+  more->n_more = (uint32_t) MIN (MIN (want, (uint64_t) RECONCILE_MAX_SYMBOLS_PER_MESSAGE),
+                                 RECONCILE_MAX_SYMBOLS_PER_SESSION - s->symbols);
+  if (more->n_more == 0)
+    return reconcile_refuse (s, error, "undecodable",
+                             "symbols did not decode within RECONCILE_MAX_SYMBOLS_PER_SESSION");
+  reconcile_queue_msg (s, more);
+  return TRUE;
+}
+
+static gboolean
+handle_entities (ReconcileSession *s, ReconcileMsg *m, GError **error)
+{
+  g_autoptr (GPtrArray) out = NULL;
+  g_autoptr (GHashTable) seen = NULL;
+
+  if (s->received->len + m->entities->len > RECONCILE_MAX_DIFFERENCES)
+    return reconcile_refuse (s, error, "differences", "over RECONCILE_MAX_DIFFERENCES");
+  if (!reconcile_merge_all (s, m->entities, error))
+    return FALSE;
+  g_ptr_array_extend_and_steal (s->received, g_steal_pointer (&m->entities));
+  m->entities = g_ptr_array_new ();
+  if (m->more)
+    return TRUE;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
+  seen = reconcile_id_table_new ();
+  if (!reconcile_merge_backs (s, s->received, seen, out, error))
+    return FALSE;
+  g_ptr_array_set_size (s->received, 0);
+  reconcile_queue_entities (s, RECONCILE_MSG_FIN, 0, NULL, out);
+  s->status = MERO_SYNC_STATUS_DONE;
+  return TRUE;
+}
+
+gboolean
+reconcile_responder_handle (ReconcileSession *s, ReconcileMsg *m, GError **error)
+{
+  if (m->type == RECONCILE_MSG_SYMBOLS)
+    return handle_symbols (s, m, error);
+  return handle_entities (s, m, error);
+}

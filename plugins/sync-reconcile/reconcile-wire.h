@@ -1,0 +1,85 @@
+/* reconcile-wire.h: the messages of /calimero/stream/reconcile/1 and their
+ * bounded codec (hand-written, big-endian, length-prefixed).
+ *
+ *   frame    = u32 body_len (<= RECONCILE_MAX_FRAME) || body
+ *   body     = u8 type || ...
+ *   SYMBOLS  (initiator -> responder) = u32 first_index || u32 n
+ *              || n x symbol; the coded symbols of the initiator's set,
+ *              in order (first_index = the symbols sent before)
+ *   MORE     (responder -> initiator) = u32 n: not decoded yet, send the
+ *              next n symbols (sized from an estimate of the difference)
+ *   RESULT   (responder -> initiator) = u8 more || u32 symbols_used || u32 n_wants
+ *              || n_wants x u64 key || u32 n || n x entity: decoded; the
+ *              responder's own versions the initiator lacks, and the keys
+ *              (keyed item hashes) of the initiator's versions it wants
+ *   ENTITIES (initiator -> responder) = u8 more || u32 n || n x entity: the wanted
+ *              versions and the initiator's merged versions of entities it
+ *              received that differ from what it received
+ *   FIN      (responder -> initiator) = u8 more || u32 n || n x entity: the
+ *              responder's merged versions that differ from what it received
+ *   more     = 1 if another frame of the same type follows (entities are
+ *              split into frames of about RECONCILE_FRAME_BUDGET), else 0
+ *   symbol   = sum[32] || u64 checksum || zigzag varint count
+ *   entity   = id[32] || parent[32] || u8 crdt_type
+ *              || 4 x (u64 time || u64 node): created, updated, deleted, cleared
+ *              || u32 data_len || data
+ *
+ * Every count and length is checked against the bytes that remain and a
+ * named bound before anything is allocated. */
+#pragma once
+
+#include <mero-sdk.h>
+
+#include "riblt.h"
+
+G_BEGIN_DECLS
+
+/* Bounds a peer can reach (each refusal is counted with its reason). */
+#define RECONCILE_MAX_FRAME (8u * 1024 * 1024)
+#define RECONCILE_MAX_SYMBOLS_PER_MESSAGE 65536u
+#define RECONCILE_MAX_WANTS_PER_MESSAGE 262144u
+#define RECONCILE_MAX_ENTITIES_PER_MESSAGE 65536u
+#define RECONCILE_MAX_DATA (1024u * 1024)
+
+typedef enum {
+  RECONCILE_MSG_SYMBOLS = 1,
+  RECONCILE_MSG_MORE = 2,
+  RECONCILE_MSG_RESULT = 3,
+  RECONCILE_MSG_ENTITIES = 4,
+  RECONCILE_MSG_FIN = 5,
+} ReconcileMsgType;
+
+/* An entity as carried on the wire; @data is owned. */
+typedef struct {
+  MeroStateEntity e;          /* e.data points into @data */
+  GBytes *data;
+} ReconcileEntity;
+
+typedef struct {
+  uint8_t type;               /* ReconcileMsgType */
+  uint32_t first_index;       /* SYMBOLS */
+  GArray *symbols;            /* SYMBOLS: RibltSymbol */
+  uint32_t n_more;            /* MORE */
+  uint8_t more;               /* RESULT, ENTITIES, FIN: another frame follows */
+  uint32_t symbols_used;      /* RESULT */
+  GArray *wants;              /* RESULT: uint64_t keys */
+  GPtrArray *entities;        /* RESULT, ENTITIES, FIN: ReconcileEntity * */
+} ReconcileMsg;
+
+ReconcileMsg *reconcile_msg_new (uint8_t type);
+void reconcile_msg_free (ReconcileMsg *msg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReconcileMsg, reconcile_msg_free)
+
+/* Copies @e (and its data) into a new wire entity. */
+ReconcileEntity *reconcile_entity_new (const MeroStateEntity *e);
+void reconcile_entity_free (ReconcileEntity *entity);
+/* Encoded size of one entity. */
+size_t reconcile_entity_wire_size (const MeroStateEntity *e);
+
+/* Appends one whole frame (length prefix included) to @out. */
+void reconcile_msg_encode (const ReconcileMsg *msg, GByteArray *out);
+/* Decodes one frame body; NULL with MERO_SYNC_ERROR_PROTOCOL or _LIMIT
+ * (the message says which bound) on anything malformed. */
+ReconcileMsg *reconcile_msg_decode (const uint8_t *body, size_t len, GError **error);
+
+G_END_DECLS
