@@ -117,6 +117,16 @@ mero_contexts_state_synced (MeroContexts *self, const char *context_id,
   mero_contexts_schedule_hash_heartbeat (self, ctx);
 }
 
+/* A state sync session ended in agreement (@changed: it changed our
+ * state): the node's "sync-finished" event, as a delta catch-up reports. */
+void
+mero_contexts_sync_finished (MeroContexts *self, const char *context_id, const char *peer_id,
+                             gboolean changed)
+{
+  if (self->sync_finished != NULL && !self->closed)
+    self->sync_finished (context_id, peer_id, changed, self->sync_finished_data);
+}
+
 void
 mero_contexts_set_state_sync (MeroContexts *self, gboolean enabled)
 {

@@ -166,6 +166,10 @@ gboolean mero_contexts_set_sync_active (MeroContexts *self, const char *context_
  * replaced; what a fetch brought then is dropped and counted,
  * mero_node_messages_dropped_total{reason="state_replacing"}). */
 void mero_contexts_set_state_sync (MeroContexts *self, gboolean enabled);
+/* Publishes the node's sync-finished event for a state sync session that
+ * ended in agreement (the SyncManager calls it). */
+void mero_contexts_sync_finished (MeroContexts *self, const char *context_id,
+                                  const char *peer_id, gboolean changed);
 
 /* Network input. */
 void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,

@@ -235,6 +235,9 @@ run_finish (Run *run, MeroSyncResult result)
                             mero_sync_result_to_string (result),
                             !mero_sync_result_is_benign (result), run->started_real_us,
                             now - run->started_us);
+  if ((result == MERO_SYNC_RESULT_OK || result == MERO_SYNC_RESULT_IN_SYNC) && peer != NULL)
+    mero_contexts_sync_finished (mgr->contexts, run->ctx_b58, peer,
+                                 result == MERO_SYNC_RESULT_OK);
   mero_sync_sched_finish (mgr->sched, run->ctx_b58, result, now);
   g_hash_table_remove (mgr->runs, run->ctx_b58);   /* frees it */
   if (!mgr->stopping)
