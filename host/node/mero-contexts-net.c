@@ -378,12 +378,6 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
       mero_contexts_count_drop (self, "non_member_heartbeat");
       return;
     }
-  /* A member's state differs from ours: a state sync repairs what delta
-   * fetches cannot (history gone, deltas never broadcast); the sync
-   * manager debounces these triggers per context. */
-  mero_delta_store_root (ctx->ds, root);
-  if (msg->has_root && memcmp (root, msg->root, ID_LEN) != 0)
-    self->transport->sync_requested (self->transport_data, ctx->b58, peer);
   for (guint i = 0; i < msg->heads->len; i++)
     {
       const guint8 *head = mero_id_array_get (msg->heads, i);
@@ -420,7 +414,13 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
                         "(non-determinism)",
                         ctx->b58, peer, ours, theirs);
       mero_metrics_counter_add (self->metrics, MISMATCH_METRIC, NULL, 1, NULL);
-      /* The state sync it needs was requested above (roots differ). */
+      /* Only a state sync repairs this; the sync manager debounces it.  A
+       * root that differs while heads differ too is the DAG still
+       * catching up (fetched above, or the peer fetches ours): a state
+       * sync for each such heartbeat cost a fifth of the converged write
+       * rate of three busy nodes (node-contexts), and the periodic pull
+       * (sync.interval_secs) still covers history that no fetch finds. */
+      self->transport->sync_requested (self->transport_data, ctx->b58, peer);
     }
 }
 
