@@ -127,7 +127,16 @@ http_upload (Http *h, const CtlOptions *options, const char *path)
       return CTL_EXIT_FAILED;
     }
   size = g_file_info_get_size (info);
-  msg = new_message (h, "PUT", "/admin-api/blobs");
+  if (options->watch_context != NULL)
+    {
+      /* Shared in a context: the node announces it there. */
+      g_autofree char *escaped = g_uri_escape_string (options->watch_context, NULL, FALSE);
+      g_autofree char *resource = g_strconcat ("/admin-api/blobs?context=", escaped, NULL);
+
+      msg = new_message (h, "PUT", resource);
+    }
+  else
+    msg = new_message (h, "PUT", "/admin-api/blobs");
   if (msg == NULL)
     return CTL_EXIT_FAILED;
   soup_message_set_request_body (msg, "application/octet-stream", G_INPUT_STREAM (in), size);
@@ -307,6 +316,35 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
         }
       return CTL_EXIT_OK;
     }
+  if (g_strcmp0 (sub, "providers") == 0 && n == 2)
+    {
+      g_autofree char *escaped_id = NULL, *escaped_ctx = NULL, *resource = NULL;
+      JsonArray *peers;
+
+      if (options->watch_context == NULL)
+        return ctl_usage_error (_("usage: meroctl blob providers ID --context CONTEXT"));
+      escaped_id = g_uri_escape_string (args[1], NULL, FALSE);
+      escaped_ctx = g_uri_escape_string (options->watch_context, NULL, FALSE);
+      resource = g_strdup_printf ("/admin-api/blobs/%s/providers?context_id=%s", escaped_id,
+                                  escaped_ctx);
+      root = request_json (&h, "GET", resource);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        return CTL_EXIT_FAILED;
+      if (options->json)
+        {
+          ctl_print_json_node (root);
+          return CTL_EXIT_OK;
+        }
+      peers = json_object_has_member (json_node_get_object (root), "providers")
+                  ? json_object_get_array_member (json_node_get_object (root), "providers")
+                  : NULL;
+      if (peers == NULL || json_array_get_length (peers) == 0)
+        g_printerr (_("No member of the context is known to hold %s\n"), args[1]);
+      for (guint i = 0; peers != NULL && i < json_array_get_length (peers); i++)
+        g_print ("%s\n", json_array_get_string_element (peers, i));
+      return CTL_EXIT_OK;
+    }
   return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE | list | info ID | delete ID"));
+                            "FILE | list | info ID | delete ID | providers ID --context "
+                            "CONTEXT"));
 }

@@ -210,6 +210,30 @@ print_info_text (GVariant *info)
   ctl_print_labelled (_("Last read"), a_text);
 }
 
+/* One PeerId a line, best first (or one JSON object). */
+static void
+print_providers (const CtlOptions *options, const char *blob_id, const char *context_id,
+                 const char *const *peers)
+{
+  if (options->json)
+    {
+      GVariantDict dict;
+      g_autoptr (GVariant) value = NULL;
+
+      g_variant_dict_init (&dict, NULL);
+      g_variant_dict_insert (&dict, "blob_id", "s", blob_id);
+      g_variant_dict_insert (&dict, "context_id", "s", context_id);
+      g_variant_dict_insert_value (&dict, "providers", g_variant_new_strv (peers, -1));
+      value = g_variant_ref_sink (g_variant_dict_end (&dict));
+      ctl_print_json_variant (value);
+      return;
+    }
+  if (peers[0] == NULL)
+    g_printerr (_("No member of the context is known to hold %s\n"), blob_id);
+  for (guint i = 0; peers[i] != NULL; i++)
+    g_print ("%s\n", peers[i]);
+}
+
 static int
 blob_list (MeroDBusNode1 *node, const CtlOptions *options)
 {
@@ -281,6 +305,20 @@ ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
         g_print (_("%s: %u references left\n"), args[1], left);
       return CTL_EXIT_OK;
     }
+  if (g_strcmp0 (sub, "providers") == 0 && n == 2)
+    {
+      g_auto (GStrv) peers = NULL;
+
+      if (options->watch_context == NULL)
+        return ctl_usage_error (_("usage: meroctl blob providers ID --context CONTEXT"));
+      if (!mero_dbus_node1_call_find_blob_providers_sync (node, options->watch_context, args[1],
+                                                          &peers, NULL, &error))
+        return ctl_print_error (error);
+      print_providers (options, args[1], options->watch_context,
+                       (const char *const *) peers);
+      return CTL_EXIT_OK;
+    }
   return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE | list | info ID | delete ID"));
+                            "FILE | list | info ID | delete ID | providers ID --context "
+                            "CONTEXT"));
 }

@@ -22,6 +22,7 @@
  *     blob upload FILE [--context CONTEXT]  store a file; prints its blob id
  *     blob download ID FILE                 write a blob into FILE
  *     blob list | info ID | delete ID       the node's blobs
+ *     blob providers ID --context CONTEXT   members known to hold it (or that say so)
  *     tee info | attest NONCE | fleet-join … | policy CONTEXT …   TEE attestation (D-Bus only)
  *   meroctl --url URL [--token T] COMMAND   the same over the admin API, JSON-RPC
  *     and the event stream (the token also from MERO_TOKEN; needed for a
@@ -113,7 +114,8 @@ main (int argc, char **argv)
       N_("context invite: the invitation expires after SECONDS (default: one day)"),
       N_("SECONDS") },
     { "context", 0, 0, G_OPTION_ARG_STRING, &options.watch_context,
-      N_("watch: only this context's changes; blob upload: the context the blob is shared in"),
+      N_("watch: only this context's changes; blob upload: the context the blob is shared in; "
+         "blob providers: the context asked"),
       N_("CONTEXT") },
     { "resync", 0, 0, G_OPTION_ARG_NONE, &options.resync,
       N_("context sync: replace this node's state by a member's (a snapshot) instead of "

@@ -12,8 +12,10 @@
 
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "blob/mero-blob-manager.h"
+#include "blob/mero-blob-providers.h"
 #include "net/mero-base58.h"
 
 static const GDBusErrorEntry blob_errors[] = {
@@ -135,19 +137,37 @@ pending_free (Pending *p)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
+typedef struct {
+  Pending *pending;
+  gboolean has_context;
+  guint8 context[32];
+} Add;
+
 static void
 on_added (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (Pending) p = user_data;
+  Add *add = user_data;
+  g_autoptr (Pending) p = add->pending;
   GError *error = NULL;
   MeroBlobMeta info;
   g_autofree char *id = NULL;
+  /* Through the skeleton (which p holds): the service may be gone by
+   * now, and stopping sets this to NULL first. */
+  MeroBlobProviders *providers = g_object_get_data (G_OBJECT (p->skeleton),
+                                                    MERO_DBUS_PROVIDERS_KEY);
+  gboolean has_context = add->has_context;
+  guint8 context[32];
 
+  memcpy (context, add->context, sizeof context);
+  g_free (add);
   if (!mero_blob_manager_add_finish (NULL, result, &info, &error))
     {
       return_error (p->invocation, error);
       return;
     }
+  /* Shared in a context: its members learn that we hold it. */
+  if (has_context && providers != NULL)
+    mero_blob_providers_announce (providers, context, info.id, info.size);
   id = mero_blob_id_to_string (info.id);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "blob-added", "MERO_BLOB", id,
                     "MESSAGE", "blob %s added (%" G_GUINT64_FORMAT " bytes, %u references)", id,
@@ -162,11 +182,13 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
   MeroBlobManager *manager = manager_or_error (user_data, invocation);
   const char *context = NULL;
   int fd;
+  Add *add;
+  guint8 context_id[32];
 
   if (manager == NULL)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  /* The context the blob is shared in: checked now, used by the
-   * blob-share protocol to announce it. */
+  /* The context the blob is shared in: checked now, announced there
+   * once the blob is on disk. */
   if (g_variant_lookup (options, "context", "&s", &context))
     {
       g_autoptr (GBytes) raw = mero_base58_decode (context);
@@ -175,12 +197,17 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
         return return_error (invocation,
                              g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
                                           _("“%s” is not a context id"), context));
+      memcpy (context_id, g_bytes_get_data (raw, NULL), sizeof context_id);
     }
   fd = take_fd (invocation, fd_list, handle);
   if (fd < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  mero_blob_manager_add_fd_async (manager, fd, NULL, on_added,
-                                  pending_new (skeleton, invocation));
+  add = g_new0 (Add, 1);
+  add->pending = pending_new (skeleton, invocation);
+  add->has_context = context != NULL;
+  if (context != NULL)
+    memcpy (add->context, context_id, sizeof context_id);
+  mero_blob_manager_add_fd_async (manager, fd, NULL, on_added, add);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

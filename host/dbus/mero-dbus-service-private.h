@@ -16,6 +16,12 @@ void mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skelet
 MeroBlobManager *mero_dbus_service_get_blobs (MeroDBusService *service);
 /* mero-dbus-blobs.c: connects the blob method handlers. */
 void mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+MeroBlobProviders *mero_dbus_service_get_blob_providers (MeroDBusService *service);
+/* The providers are also object data of the skeleton under this key, for
+ * callbacks that hold the skeleton but may outlive the service. */
+#define MERO_DBUS_PROVIDERS_KEY "mero-blob-providers"
+/* mero-dbus-blob-providers.c: connects FindBlobProviders. */
+void mero_dbus_blob_providers_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
 /* (transfer floating) a{sv} of a blob record (GetBlobInfo). */
 GVariant *mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta);
 

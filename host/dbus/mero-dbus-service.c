@@ -22,6 +22,8 @@ struct _MeroDBusService {
   MeroContexts *contexts;         /* borrowed, nullable */
   MeroBlobManager *blobs;         /* borrowed, nullable */
   gboolean blobs_connected;
+  MeroBlobProviders *providers;   /* borrowed, nullable */
+  gboolean providers_connected;
   gboolean test_hooks;
   GCancellable *alive;            /* cancelled when the service is freed */
 };
@@ -354,6 +356,26 @@ mero_dbus_service_set_blobs (MeroDBusService *service, MeroBlobManager *blobs)
       mero_dbus_blobs_connect (service, service->skeleton);
       service->blobs_connected = TRUE;
     }
+}
+
+void
+mero_dbus_service_set_blob_providers (MeroDBusService *service, MeroBlobProviders *providers)
+{
+  g_return_if_fail (service != NULL);
+
+  service->providers = providers;
+  g_object_set_data (G_OBJECT (service->skeleton), MERO_DBUS_PROVIDERS_KEY, providers);
+  if (providers != NULL && !service->providers_connected)
+    {
+      mero_dbus_blob_providers_connect (service, service->skeleton);
+      service->providers_connected = TRUE;
+    }
+}
+
+MeroBlobProviders *
+mero_dbus_service_get_blob_providers (MeroDBusService *service)
+{
+  return service->providers;
 }
 
 MeroBlobManager *

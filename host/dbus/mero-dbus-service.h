@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "blob/mero-blob-manager.h"
+#include "blob/mero-blob-providers.h"
 #include "net/transport/mero-network.h"
 #include "node/mero-contexts.h"
 #include "plugin/mero-plugin-registry.h"
@@ -61,6 +62,10 @@ void mero_dbus_service_set_contexts (MeroDBusService *service, MeroContexts *con
 /* Serves the blob methods (AddBlob … GetBlobInfo) from @blobs (borrowed;
  * NULL: they answer NotEnabled). */
 void mero_dbus_service_set_blobs (MeroDBusService *service, MeroBlobManager *blobs);
+/* Blob providers (borrowed, nullable): FindBlobProviders, and AddBlob
+ * with "context" announces through them. */
+void mero_dbus_service_set_blob_providers (MeroDBusService *service,
+                                           MeroBlobProviders *providers);
 /* Emits StateChanged once exported. */
 void mero_dbus_service_emit_state_changed (MeroDBusService *service, const char *context_id,
                                           const char *root_hash, const char *const *heads);

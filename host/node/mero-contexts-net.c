@@ -551,6 +551,12 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
     case MERO_BROADCAST_TEE_ANNOUNCE:
       mero_contexts_tee_on_announce (self, topic, from_peer, msg->payload);
       return;
+    case MERO_BROADCAST_BLOB_PROVIDERS:
+      if (self->blob_record == NULL)
+        mero_contexts_count_drop (self, "blob_providers_unhandled");
+      else
+        self->blob_record (self->blob_data, topic, from_peer, msg->payload);
+      return;
     case MERO_BROADCAST_GROUP_HEARTBEAT:
     case MERO_BROADCAST_GROUP_DELTA:
     case MERO_BROADCAST_GROUP_NOTIFICATION:

@@ -143,6 +143,11 @@ struct _MeroContexts {
   /* A sync manager runs (mero_contexts_set_state_sync): a fresh joiner
    * gets the state by a state sync, not by fetching the whole history. */
   gboolean state_sync;
+  /* Blob providers (mero_contexts_set_blob_providers): their records on
+   * context topics and the blob-have protocol go there. */
+  void (*blob_record) (gpointer data, const char *topic, const char *from_peer, GBytes *payload);
+  GBytes *(*blob_serve) (gpointer data, const char *peer_id, const guint8 *request, gsize len);
+  gpointer blob_data;
 };
 
 /* mero-contexts.c */

@@ -631,6 +631,8 @@ mero_contexts_serve (MeroContexts *self, const char *peer_id, const char *protoc
   /* The plugin decodes its own requests (bounded, counted). */
   if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_KEY) == 0)
     return serve_keys (self, peer_id, request, len);
+  if (g_strcmp0 (protocol, MERO_STREAM_PROTOCOL_BLOB_HAVE) == 0 && self->blob_serve != NULL)
+    return self->blob_serve (self->blob_data, peer_id, request, len);
   req = mero_stream_msg_decode (request, len, &error);
   if (req != NULL)
     {

@@ -153,3 +153,23 @@ mero_contexts_set_info_extra (MeroContexts *self,
   self->info_extra = func;
   self->info_extra_data = data;
 }
+
+gboolean
+mero_contexts_has_context (MeroContexts *self, const char *context_id)
+{
+  return lookup (self, context_id) != NULL;
+}
+
+void
+mero_contexts_set_blob_providers (
+    MeroContexts *self,
+    void (*record) (gpointer data, const char *topic, const char *from_peer, GBytes *payload),
+    GBytes *(*serve) (gpointer data, const char *peer_id, const guint8 *request, gsize len),
+    gpointer data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->blob_record = record;
+  self->blob_serve = serve;
+  self->blob_data = data;
+}

@@ -226,6 +226,19 @@ void mero_contexts_set_info_extra (MeroContexts *self,
  * neither fetched nor served, and the first need of one says so. */
 void mero_contexts_set_key_share (MeroContexts *self, const MeroLoadedSyncProtocol *protocol);
 
+/* Blob providers (host/blob/mero-blob-providers.h): @record gets every
+ * BlobProviderRecord heard on gossip (payload verbatim, unchecked);
+ * @serve answers /calimero/stream/blob-have/1 requests (the response
+ * message, transfer full).  NULL unsets; until set, both are dropped
+ * and counted. */
+/* TRUE if @context_id (base58) is a context of this node. */
+gboolean mero_contexts_has_context (MeroContexts *self, const char *context_id);
+void mero_contexts_set_blob_providers (
+    MeroContexts *self,
+    void (*record) (gpointer data, const char *topic, const char *from_peer, GBytes *payload),
+    GBytes *(*serve) (gpointer data, const char *peer_id, const guint8 *request, gsize len),
+    gpointer data);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroContexts, mero_contexts_free)
 
 G_END_DECLS

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define MERO_STREAM_PROTOCOL_DELTA "/calimero/stream/delta/1"
 #define MERO_STREAM_PROTOCOL_GROUP "/calimero/stream/group/1"
 #define MERO_STREAM_PROTOCOL_KEY "/calimero/stream/key/1"
+/* "Do you hold this blob?" (host/blob/mero-blob-providers.c) */
+#define MERO_STREAM_PROTOCOL_BLOB_HAVE "/calimero/stream/blob-have/1"
 
 /* @response (transfer none) is one StreamMessage, or NULL with @error. */
 typedef void (*MeroNodeResponseFunc) (GBytes *response, const GError *error, gpointer user_data);

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "blob/mero-blob-providers.h"
 #include "dbus/mero-dbus-service.h"
 #include "mero-build-config.h"
 #include "node/mero-home-lock.h"
@@ -47,6 +48,7 @@ struct _MeroNode {
   MeroNodeEvents *events;
   MeroServer *server;
   MeroBlobManager *blobs;     /* BlobManager, once the store is open */
+  MeroBlobProviders *providers;  /* who holds which blob, with the contexts */
   gboolean init_if_fresh;     /* a fresh home is initialised, else refused */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
@@ -177,6 +179,7 @@ start_server (MeroNode *node)
   options.registry = node->registry;
   options.events = node->events;
   options.blobs = node->blobs;
+  options.providers = node->providers;
   options.contexts = node->contexts;
   options.public_key = mero_identity_get_public_key (node->identity);
   if (node->network != NULL)
@@ -404,6 +407,35 @@ attach_key_share (MeroNode *node)
              "written before it");
 }
 
+static gboolean
+providers_peer_connected (gpointer data, const char *peer_id)
+{
+  MeroNode *node = data;
+
+  return node->client != NULL && mero_node_client_is_connected (node->client, peer_id);
+}
+
+/* Blob providers ride on the contexts: their records on the context
+ * topics, blob-have on the contexts' stream server. */
+static void
+start_providers (MeroNode *node, const guint8 sk[64])
+{
+  MeroBlobProvidersConfig config = { 0 };
+
+  config.contexts = node->contexts;
+  config.transport = mero_node_client_transport ();
+  config.transport_data = node->client;
+  config.is_connected = providers_peer_connected;
+  config.is_connected_data = node;
+  config.blobs = node->blobs;
+  config.secret_key = sk;
+  node->providers = mero_blob_providers_new (&config);
+  mero_contexts_set_blob_providers (node->contexts, mero_blob_providers_on_record,
+                                    mero_blob_providers_serve_have, node->providers);
+  if (node->dbus != NULL)
+    mero_dbus_service_set_blob_providers (node->dbus, node->providers);
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -441,11 +473,15 @@ start_contexts (MeroNode *node, GError **error)
   config.tee_verify_data = node;
   config.tee_accept_mock = node->config->tee_accept_mock;
   node->contexts = mero_contexts_new (&config, error);
-  sodium_memzero (sk, sizeof sk);
   if (node->contexts == NULL)
-    return FALSE;
+    {
+      sodium_memzero (sk, sizeof sk);
+      return FALSE;
+    }
   mero_node_client_set_contexts (node->client, node->contexts);
   attach_key_share (node);
+  start_providers (node, sk);
+  sodium_memzero (sk, sizeof sk);
   if (node->dbus != NULL)
     mero_dbus_service_set_contexts (node->dbus, node->contexts, node->config->debug_test_hooks);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
@@ -868,10 +904,15 @@ mero_node_stop (MeroNode *node, GError **error)
     {
       mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
       mero_dbus_service_set_blobs (node->dbus, NULL);
+      mero_dbus_service_set_blob_providers (node->dbus, NULL);
     }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
   /* Sync sessions end before the contexts whose states they use. */
   g_clear_pointer (&node->sync, mero_sync_manager_free);
+  /* Providers answer their lookups and go before the contexts and blobs. */
+  if (node->contexts != NULL)
+    mero_contexts_set_blob_providers (node->contexts, NULL, NULL, NULL);
+  g_clear_pointer (&node->providers, mero_blob_providers_free);
   /* Blob adds in flight are committed before the store closes. */
   g_clear_pointer (&node->blobs, mero_blob_manager_free);
   /* Contexts close before the network and the store they use. */
@@ -970,6 +1011,14 @@ mero_node_get_blobs (MeroNode *node)
   g_return_val_if_fail (node != NULL, NULL);
 
   return node->blobs;
+}
+
+MeroBlobProviders *
+mero_node_get_blob_providers (MeroNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  return node->providers;
 }
 
 MeroStore *

@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 
 #include "blob/mero-blob-manager.h"
+#include "blob/mero-blob-providers.h"
 #include "config/mero-config.h"
 #include "node/mero-identity.h"
 #include "node/mero-node-events.h"
@@ -61,6 +62,10 @@ MeroPluginRegistry *mero_node_get_registry (MeroNode *node);
 MeroStore *mero_node_get_store (MeroNode *node);
 /* (transfer none) the BlobManager; NULL before the store is open. */
 MeroBlobManager *mero_node_get_blobs (MeroNode *node);
+/* (transfer none) who holds which blob; NULL until the contexts opened.
+ * mero_blob_providers_lookup with it is the provider lookup of blob
+ * fetches, mero_blob_providers_announce what a completed fetch calls. */
+MeroBlobProviders *mero_node_get_blob_providers (MeroNode *node);
 /* (transfer none) the event bus subsystems publish to; lives as long as
  * the node. */
 MeroNodeEvents *mero_node_get_events (MeroNode *node);

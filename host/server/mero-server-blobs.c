@@ -93,6 +93,8 @@ typedef struct {
   gboolean paused;              /* reading paused for back-pressure */
   gboolean body_done;           /* the handler ran: the whole body is in */
   gboolean finished;            /* the exchange ended (answered or dropped) */
+  gboolean has_context;         /* ?context=: announced there once committed */
+  guint8 context[32];
   GError *error;                /* first write error; later pieces are dropped */
 } Upload;
 
@@ -134,6 +136,9 @@ on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
     reply_blob_error (u->msg, error);
   else
     {
+      /* Shared in a context: its members learn that we hold it. */
+      if (u->has_context && !u->finished && u->server->providers != NULL)
+        mero_blob_providers_announce (u->server->providers, u->context, info.id, info.size);
       root = info_to_json (&info);
       mero_server_reply_json (u->msg, SOUP_STATUS_CREATED, root);
     }
@@ -295,6 +300,14 @@ mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg, guin
       return FALSE;
     }
   u = g_atomic_rc_box_new0 (Upload);
+  if (!mero_server_blobs_query_context (msg, &u->has_context, u->context))
+    {
+      g_atomic_rc_box_release (u);
+      *status = SOUP_STATUS_BAD_REQUEST;
+      *code = "invalid-argument";
+      *message = g_strdup (_("The context given is not a context id"));
+      return FALSE;
+    }
   u->server = server;
   u->manager = mero_blob_manager_ref (server->blobs);
   u->msg = g_object_ref (msg);

@@ -54,6 +54,7 @@ struct _MeroServer {
   gboolean ready;               /* the node said it is started */
   GStrv p2p_addresses;
   MeroBlobManager *blobs;       /* nullable */
+  MeroBlobProviders *providers; /* nullable */
 
   char *token;
   char *address_file;
@@ -104,6 +105,14 @@ gboolean mero_server_blobs_is_upload (SoupServerMessage *msg);
 gboolean mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg,
                                          guint *status, const char **code, char **message);
 void mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char *path);
+/* Blob providers (mero-server-blob-providers.c): GET
+ * /admin-api/blobs/{id}/providers?context_id=…, and the context a PUT
+ * names (?context= or ?context_id=): FALSE with a 400 reply when it is
+ * not a context id, TRUE with *has = FALSE when none is named. */
+void mero_server_handle_blob_providers (MeroServer *server, SoupServerMessage *msg,
+                                        const char *const *args);
+gboolean mero_server_blobs_query_context (SoupServerMessage *msg, gboolean *has,
+                                          guint8 context[32]);
 
 /* Node status (mero-server-status.c). */
 void mero_server_handle_ready (MeroServer *server, SoupServerMessage *msg,

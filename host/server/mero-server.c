@@ -144,6 +144,8 @@ static const MeroServerRoute routes[] = {
   { "GET", "/admin-api/blobs", "blobs", handle_blobs },
   { "PUT", "/admin-api/blobs", "blobs", handle_blobs },
   { "GET", "/admin-api/blobs/{id}", "blobs", handle_blobs },
+  { "GET", "/admin-api/blobs/{id}/providers", "blob-providers",
+    mero_server_handle_blob_providers },
   { "DELETE", "/admin-api/blobs/{id}", "blobs", handle_blobs },
   { "GET", "/admin-api/tee/info", "tee_info", handle_tee_info },
   { "POST", "/admin-api/tee/attest", "tee_attest", handle_tee_attest },
@@ -647,6 +649,7 @@ mero_server_new (const MeroServerOptions *options)
   server->events = options->events;
   server->network = options->network;
   server->blobs = options->blobs;
+  server->providers = options->providers;
   server->public_key_hex = options->public_key != NULL
                                ? mero_server_hex (options->public_key, 32)
                                : g_strdup ("");

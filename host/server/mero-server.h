@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 
 #include "blob/mero-blob-manager.h"
+#include "blob/mero-blob-providers.h"
 #include "net/transport/mero-network.h"
 #include "node/mero-contexts.h"
 #include "node/mero-node-events.h"
@@ -43,6 +44,10 @@ typedef struct {
   MeroBlobManager *blobs;        /* borrowed, nullable; outlives the server (blob endpoints) */
   MeroContexts *contexts;        /* borrowed; outlives the server */
   const guint8 *public_key;      /* 32-byte Ed25519 of the node; copied; nullable */
+  /* Blob providers (host/blob/mero-blob-providers.h): borrowed, nullable;
+   * outlives the server (GET /admin-api/blobs/{id}/providers, and PUT
+   * /admin-api/blobs?context= announces). */
+  MeroBlobProviders *providers;
 } MeroServerOptions;
 
 typedef struct _MeroServer MeroServer;

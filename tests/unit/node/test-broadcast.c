@@ -101,6 +101,23 @@ test_broadcast_roundtrip (void)
     g_assert_null (none);
     g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
   }
+
+  /* a blob provider record travels verbatim (field 8); an empty one is refused */
+  {
+    g_autoptr (MeroBroadcast) bp = mero_broadcast_new (MERO_BROADCAST_BLOB_PROVIDERS);
+    g_autoptr (MeroBroadcast) b8 = NULL;
+    static const guint8 empty_record[] = { 0x42, 0x00 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MeroBroadcast) none = NULL;
+
+    bp->payload = g_bytes_new_static ("record", 6);
+    b8 = roundtrip (bp);
+    g_assert_cmpint (b8->kind, ==, MERO_BROADCAST_BLOB_PROVIDERS);
+    g_assert_true (g_bytes_equal (b8->payload, bp->payload));
+    none = mero_broadcast_decode (empty_record, sizeof empty_record, &error);
+    g_assert_null (none);
+    g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
+  }
 }
 
 static void
