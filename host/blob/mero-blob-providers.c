@@ -19,6 +19,7 @@
 #define QUERIES_METRIC "mero_blob_provider_queries_total"
 #define QUERIES_DROPPED_METRIC "mero_blob_provider_queries_dropped_total"
 #define LOOKUPS_METRIC "mero_blob_provider_lookups_total"
+#define PENDING_METRIC "mero_blob_provider_announces_pending"
 
 typedef struct _Lookup Lookup;
 
@@ -102,6 +103,8 @@ schedule_flush (MeroBlobProviders *self)
   gint64 next = mero_blob_announce_queue_next_ms (self->queue, now);
 
   destroy_source (&self->flush_timer);
+  mero_metrics_gauge_set (self->metrics, PENDING_METRIC, NULL,
+                          mero_blob_announce_queue_pending (self->queue), NULL);
   if (next < 0)
     return;
   self->flush_timer = g_timeout_source_new ((guint) CLAMP (next - now, 0, G_MAXINT));
@@ -171,6 +174,9 @@ mero_blob_providers_announce (MeroBlobProviders *self, const guint8 context_id[3
   count (self, ANNOUNCES_METRIC, "result", "queued");
   if (self->flush_timer == NULL)
     schedule_flush (self);
+  else
+    mero_metrics_gauge_set (self->metrics, PENDING_METRIC, NULL,
+                            mero_blob_announce_queue_pending (self->queue), NULL);
 }
 
 /* ---- records heard ---- */

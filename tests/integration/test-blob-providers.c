@@ -16,6 +16,8 @@
  *   names nobody; its blob-have question gets "not a member" and is
  *   counted (mero_blob_provider_queries_dropped_total{reason="non_member"}). */
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
@@ -32,6 +34,9 @@
 #define LONG_HEARTBEAT_SECS 3600
 #define WAIT_MS 8000
 #define REPUBLISH_MS 250
+/* Uploads in the burst part; announces must coalesce into far fewer records. */
+#define BURST 300
+#define PUBLISHED "mero_blob_provider_records_published_total"
 #define ACCEPTED "mero_blob_provider_records_accepted_total"
 #define DROPPED(reason) "mero_blob_provider_records_dropped_total{reason=\"" reason "\"}"
 #define QUERIES(result) "mero_blob_provider_queries_total{result=\"" result "\"}"
@@ -165,6 +170,26 @@ wait_metric (Fixture *f, MeroTestNode *node, const char *series, guint64 value)
     {
       mero_test_cluster_dump_logs (f->cluster);
       g_error ("%s on %s did not reach %" G_GUINT64_FORMAT, series, node->label, value);
+    }
+}
+
+static gboolean
+metric_below (gpointer data)
+{
+  MetricWait *w = data;
+
+  return mero_test_node_metric (w->f->cluster, w->node, w->series) < w->value;
+}
+
+static void
+wait_metric_below (Fixture *f, MeroTestNode *node, const char *series, guint64 value)
+{
+  MetricWait w = { f, node, series, value };
+
+  if (!mero_test_wait_until (metric_below, &w, WAIT_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("%s on %s did not fall below %" G_GUINT64_FORMAT, series, node->label, value);
     }
 }
 
@@ -440,12 +465,77 @@ check_outsider (Fixture *f)
   g_byte_array_unref (o.answer);
 }
 
-/* One cluster for all three parts: each node start costs seconds. */
+/* PUT @data to @url's /admin-api/blobs?context=…; the blob id. */
+static char *
+put_blob (SoupSession *session, const char *url, const char *context_id, const char *data,
+          gsize len)
+{
+  g_autofree char *uri = g_strdup_printf ("%s/admin-api/blobs?context=%s", url, context_id);
+  g_autoptr (SoupMessage) msg = soup_message_new ("PUT", uri);
+  g_autoptr (GBytes) body = g_bytes_new (data, len);
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_CREATED);
+  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL),
+                                             (gssize) g_bytes_get_size (reply), NULL));
+  return g_strdup (json_object_get_string_member (
+      json_node_get_object (json_parser_get_root (parser)), "blob_id"));
+}
+
+/* A burst of uploads in one context becomes a few records, and every
+ * blob of it is still known to B from them. */
+static void
+check_burst (Fixture *f)
+{
+  g_autofree char *url = http_url (f, f->a);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  guint64 published = mero_test_node_metric (f->cluster, f->a, PUBLISHED);
+  guint64 accepted = mero_test_node_metric (f->cluster, f->b, ACCEPTED);
+  guint64 served = mero_test_node_metric (f->cluster, f->a, QUERIES ("served"));
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 start = g_get_monotonic_time ();
+  guint64 records, took_ms;
+
+  for (guint i = 0; i < BURST; i++)
+    {
+      g_autofree char *data = g_strdup_printf ("burst blob %u", i);
+
+      g_ptr_array_add (ids, put_blob (session, url, f->context_id, data, strlen (data)));
+    }
+  took_ms = (guint64) (g_get_monotonic_time () - start) / 1000;
+  /* A's queue drains, and B accepts every record A published. */
+  wait_metric_below (f, f->a, "mero_blob_provider_announces_pending", 1);
+  records = mero_test_node_metric (f->cluster, f->a, PUBLISHED) - published;
+  wait_metric (f, f->b, ACCEPTED, accepted + records);
+  g_test_message ("%u uploads with a context in %" G_GUINT64_FORMAT " ms became %" G_GUINT64_FORMAT
+                  " provider records", BURST, took_ms, records);
+  /* At most the context's bucket: 4 at once, then one per 500 ms (the
+   * queue drains up to BURST / 128 + 1 batches after the last upload). */
+  g_assert_cmpuint (records, <=, 4 + took_ms / 500 + BURST / 128 + 2);
+  g_assert_cmpuint (records, <, BURST / 10);
+  for (guint i = 0; i < ids->len; i += 37)
+    {
+      g_auto (GStrv) peers = find (f, f->b, g_ptr_array_index (ids, i));
+
+      g_assert_cmpuint (g_strv_length (peers), ==, 1);
+      g_assert_cmpstr (peers[0], ==, f->a->peer_id);
+    }
+  /* All known from records: nobody was asked. */
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->a, QUERIES ("served")), ==, served);
+}
+
+/* One cluster for all parts: each node start costs seconds. */
 static void
 test_providers (Fixture *f, gconstpointer data)
 {
   test_record_path (f, data);
   test_query_path (f, data);
+  check_burst (f);
   check_outsider (f);
 }
 

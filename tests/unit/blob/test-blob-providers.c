@@ -6,6 +6,7 @@
 
 #include "blob/mero-blob-provider-record.h"
 #include "blob/mero-blob-provider-table.h"
+#include "blob/mero-blob-providers.h"
 
 static void
 fill_id (guint8 id[32], guint n)
@@ -445,10 +446,21 @@ test_announce_rates_and_bounds (void)
   }
 }
 
+/* The node's lookup is of the type the fetch takes (iface-blob): this
+ * assignment is the compile-time check. */
+static void
+test_lookup_type (void)
+{
+  MeroBlobProviderLookup lookup = mero_blob_providers_lookup;
+
+  g_assert_nonnull (lookup);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/blob-providers/lookup-type", test_lookup_type);
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/blob-providers/record/roundtrip", test_record_roundtrip);
   g_test_add_func ("/blob-providers/record/tampered", test_record_tampered);
