@@ -1,8 +1,9 @@
 /* mero-blob-provider-table.h: what this node knows about who holds which
  * blob, and the rate limiter of its own announces.  Sans-IO: every call
- * takes the time (milliseconds, any monotone integer clock; the node
- * passes Unix time so record timestamps compare), nothing here reads a
- * clock, a socket or a disk.
+ * takes the time (milliseconds, any monotone integer clock: the node
+ * passes Unix time to the table, so record timestamps compare, and
+ * monotonic time to the announce queue), nothing here reads a clock, a
+ * socket or a disk.
  *
  * The table is bounded per blob, per context and in all; entries expire
  * MeroBlobProviderLimits.ttl_ms after the record that stated them.  It

@@ -53,10 +53,18 @@ struct _Lookup {
   GSource *timeout;
 };
 
+/* Unix time: record timestamps and the table, which compares them. */
 static gint64
 now_ms (void)
 {
   return g_get_real_time () / 1000;
+}
+
+/* The announce queue's clock: a wall clock stepping back must not stall it. */
+static gint64
+mono_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
 }
 
 static void
@@ -99,7 +107,7 @@ static gboolean on_flush (gpointer data);
 static void
 schedule_flush (MeroBlobProviders *self)
 {
-  gint64 now = now_ms ();
+  gint64 now = mono_ms ();
   gint64 next = mero_blob_announce_queue_next_ms (self->queue, now);
 
   destroy_source (&self->flush_timer);
@@ -135,7 +143,7 @@ static gboolean
 on_flush (gpointer data)
 {
   MeroBlobProviders *self = data;
-  gint64 now = now_ms ();
+  gint64 now = mono_ms ();
   guint8 ctx[ID_LEN];
   GArray *held = NULL;
 
@@ -165,7 +173,7 @@ mero_blob_providers_announce (MeroBlobProviders *self, const guint8 context_id[3
       g_debug ("context %s: not announcing a blob: this node is not a member", b58);
       return;
     }
-  if (!mero_blob_announce_queue_push (self->queue, context_id, blob_id, size, now_ms ()))
+  if (!mero_blob_announce_queue_push (self->queue, context_id, blob_id, size, mono_ms ()))
     {
       /* Still held; members find it by asking (blob-have). */
       count (self, ANNOUNCES_METRIC, "result", "queue_full");
