@@ -189,7 +189,8 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   /* The context the blob is shared in: checked now, announced there
    * once the blob is on disk. */
-  if (g_variant_lookup (options, "context", "&s", &context))
+  if (g_variant_lookup (options, "context", "&s", &context)
+      || g_variant_lookup (options, "context_id", "&s", &context))
     {
       g_autoptr (GBytes) raw = mero_base58_decode (context);
 

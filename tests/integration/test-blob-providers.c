@@ -501,6 +501,17 @@ check_burst (Fixture *f)
   gint64 start = g_get_monotonic_time ();
   guint64 records, took_ms;
 
+  /* A context that is not an id is refused before anything is stored. */
+  {
+    g_autofree char *uri = g_strdup_printf ("%s/admin-api/blobs?context=not-an-id", url);
+    g_autoptr (SoupMessage) msg = soup_message_new ("PUT", uri);
+    g_autoptr (GBytes) body = g_bytes_new_static ("x", 1);
+    g_autoptr (GBytes) reply = NULL;
+
+    soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
+    reply = soup_session_send_and_read (session, msg, NULL, NULL);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_BAD_REQUEST);
+  }
   for (guint i = 0; i < BURST; i++)
     {
       g_autofree char *data = g_strdup_printf ("burst blob %u", i);
