@@ -212,6 +212,11 @@ mero_blob_providers_on_record (gpointer data, const char *topic, const char *fro
       count_drop (self, "wrong_topic", from_peer);
       return;
     }
+  if (!mero_contexts_has_context (self->contexts, b58))
+    {
+      count_drop (self, "unknown_context", from_peer);
+      return;
+    }
   author = peer_of_key (record->member);
   if (author == NULL)
     {
