@@ -10,6 +10,9 @@
  * - query path: a blob A holds but never announced (no --context): B's
  *   lookup asks A over /calimero/stream/blob-have/1 and finds it; a blob
  *   nobody holds gives an empty answer.
+ * - burst: 300 uploads with ?context= in a row become a few records
+ *   (bounded by the context's announce bucket), every blob of them known
+ *   to B without a question; a malformed ?context= is refused (400).
  * - outsiders: a validly signed record from a non-member, published on
  *   the context's topic, is dropped and counted by B
  *   (mero_blob_provider_records_dropped_total{reason="non_member"}), and
