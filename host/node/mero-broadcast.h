@@ -52,6 +52,7 @@ typedef enum {
   MERO_BROADCAST_GROUP_DELTA,
   MERO_BROADCAST_GROUP_NOTIFICATION,
   MERO_BROADCAST_TEE_ANNOUNCE,        /* payload: a TeeAnnounce, verbatim */
+  MERO_BROADCAST_TEE_REFUSAL,         /* payload: a TeeRefusal, verbatim */
 } MeroBroadcastKind;
 
 typedef struct {

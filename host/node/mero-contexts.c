@@ -12,6 +12,7 @@
 #include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
 #include "store/mero-store-keys.h"
+#include "tee/mero-tee-refusal.h"
 
 G_DEFINE_QUARK (mero-contexts-error-quark, mero_contexts_error)
 
@@ -168,6 +169,7 @@ mero_contexts_unref (MeroContexts *self)
   g_hash_table_unref (self->groups);
   g_ptr_array_unref (self->joins);
   g_ptr_array_unref (self->tee_announcers);
+  mero_tee_refusal_limiter_free (self->tee_refusal_limiter);
   mero_metrics_unref (self->metrics);
   sodium_memzero (self->sk, sizeof self->sk);
   g_free (self->peer_id);
@@ -549,6 +551,7 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->tee_verify_data = config->tee_verify_data;
   self->tee_accept_mock = config->tee_accept_mock;
   self->tee_announcers = mero_contexts_tee_announcers_new ();
+  self->tee_refusal_limiter = mero_tee_refusal_limiter_new ();
   self->peer_store_data = config->peer_store_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   self->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ctx_free);
