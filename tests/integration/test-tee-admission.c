@@ -434,13 +434,73 @@ wait_admissions (MeroTestCluster *cluster, MeroTestNode *admin, const char *resu
              mero_test_node_metric (cluster, admin, series), at_least);
 }
 
+/* The state of @node's (only) fleet-join in TeeInfo, "" without one. */
+static char *
+join_state (MeroTestCluster *cluster, MeroTestNode *node, gboolean *announcing)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = mero_test_node_call (cluster, node, "TeeInfo", NULL,
+                                                    G_VARIANT_TYPE ("(a{sv})"), &error);
+  g_autoptr (GVariant) info = NULL, joins = NULL, join = NULL;
+  const char *state = "";
+
+  g_assert_no_error (error);
+  info = g_variant_get_child_value (reply, 0);
+  joins = g_variant_lookup_value (info, "fleet_joins", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (joins);
+  if (g_variant_n_children (joins) == 0)
+    return g_strdup ("");
+  g_assert_cmpuint (g_variant_n_children (joins), ==, 1);
+  join = g_variant_get_child_value (joins, 0);
+  g_assert_true (g_variant_lookup (join, "state", "&s", &state));
+  if (announcing != NULL)
+    g_assert_true (g_variant_lookup (join, "announcing", "b", announcing));
+  return g_strdup (state);
+}
+
+typedef struct {
+  MeroTestCluster *cluster;
+  MeroTestNode *node;
+  const char *state;
+} WaitJoin;
+
+static gboolean
+join_state_is (gpointer user_data)
+{
+  WaitJoin *w = user_data;
+  g_autofree char *state = join_state (w->cluster, w->node, NULL);
+
+  return g_strcmp0 (state, w->state) == 0;
+}
+
+/* Waits until @node shows @state for its fleet-join; returns whether it
+ * still announces. */
+static gboolean
+wait_join_state (MeroTestCluster *cluster, MeroTestNode *node, const char *state)
+{
+  WaitJoin w = { cluster, node, state };
+  gboolean announcing = FALSE;
+  g_autofree char *now = NULL;
+
+  if (!mero_test_wait_until (join_state_is, &w, PROPAGATE_TIMEOUT_MS))
+    {
+      g_autofree char *last = join_state (cluster, node, NULL);
+      g_error ("%s: fleet-join state \"%s\", waited for \"%s\"", node->label, last, state);
+    }
+  now = join_state (cluster, node, &announcing);
+  return announcing;
+}
+
 /* Issue 14's refusals between real processes, on one cluster: admin a,
  * joiners b and c (tee-mock on all three).  b announces a quote it made
  * (meroctl tee attest, then fleet-join QUOTE_FILE) while the policy
  * allows another MRTD (mrtd_not_allowed), then allows the mock MRTD but
  * not mock quotes (mock_not_accepted), then both: admitted.  c then
  * announces that same quote (replayed) and another quote of b's, bound
- * to b's key (key_binding).  Each is counted by reason on the admin. */
+ * to b's key (key_binding).  Each is counted by reason on the admin, and
+ * the admin's signed refusal reaches the announcing node: TeeInfo (D-Bus,
+ * meroctl, HTTP) shows "refused: REASON", and on a definitive one
+ * (replayed, key_binding) the node stops announcing. */
 static void
 test_refusals (void)
 {
@@ -485,6 +545,8 @@ test_refusals (void)
   meroctl_ok (b, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
                                     NULL });
   wait_admissions (cluster, a, "mrtd_not_allowed", 1);
+  /* the admin's signed refusal reaches b; the policy may change: b goes on */
+  g_assert_true (wait_join_state (cluster, b, "refused: mrtd_not_allowed"));
 
   /* the MRTD allowed, but not mock quotes */
   meroctl_ok (a, (const char *[]) { "tee", "policy", context_id, "mrtd=" ZERO_MRTD,
@@ -492,6 +554,7 @@ test_refusals (void)
   meroctl_ok (b, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
                                     NULL });
   wait_admissions (cluster, a, "mock_not_accepted", 1);
+  g_assert_true (wait_join_state (cluster, b, "refused: mock_not_accepted"));
 
   /* both: b gets in with q1 and reads */
   meroctl_ok (a, (const char *[]) { "tee", "policy", context_id, "mrtd=" ZERO_MRTD,
@@ -500,16 +563,41 @@ test_refusals (void)
                                     NULL });
   wait_admissions (cluster, a, "ok", 1);
   g_assert_true (mero_test_wait_until (reads_value, &w, PROPAGATE_TIMEOUT_MS));
+  g_assert_false (wait_join_state (cluster, b, "admitted"));
 
   /* c announces the quote that admitted b: replayed */
   meroctl_ok (c, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
                                     NULL });
   wait_admissions (cluster, a, "replayed", 1);
+  /* definitive: c stops announcing that quote */
+  g_assert_false (wait_join_state (cluster, c, "refused: replayed"));
+  g_assert_cmpuint (mero_test_node_metric (cluster, c, "mero_tee_refusals_total{event=\"received\","
+                                                       "reason=\"replayed\"}"),
+                    >=, 1);
 
   /* c announces a fresh quote of b's, bound to b's key: key_binding */
   meroctl_ok (c, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q2,
                                     NULL });
   wait_admissions (cluster, a, "key_binding", 1);
+  g_assert_false (wait_join_state (cluster, c, "refused: key_binding"));
+  {
+    /* the same over meroctl and the admin API, with the admin's sentence */
+    g_autofree char *out = NULL, *err = NULL, *body = NULL;
+    guint status = 0;
+
+    g_assert_cmpint (mero_test_node_meroctl (c, (const char *[]) { "tee", "info", NULL }, &out,
+                                             &err),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, "refused: key_binding"));
+    g_assert_nonnull (strstr (out, "not bound to this member key"));
+    body = http (c, "GET", "/admin-api/tee/info", NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_nonnull (strstr (body, "\"state\":\"refused: key_binding\""));
+    g_assert_nonnull (strstr (body, "\"definitive\":true"));
+  }
+  g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_refusals_total{event=\"sent\","
+                                                       "reason=\"key_binding\"}"),
+                    >=, 1);
   g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_admissions_total{result=\"ok\"}"),
                     ==, 1);
   w.node = c;
