@@ -558,6 +558,9 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->joins = g_ptr_array_new_with_free_func (g_object_unref);
   mero_metrics_set_help (self->metrics, DROPPED_METRIC,
                          "Node protocol messages dropped, by reason", NULL);
+  mero_metrics_set_help (self->metrics, "mero_tee_refusals_total",
+                         "TEE admission refusals sent back by this admin, rate-limited, or "
+                         "received about this node's announces, by reason", NULL);
   if (!registry_load (self, error))
     {
       mero_contexts_free (self);

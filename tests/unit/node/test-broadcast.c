@@ -101,6 +101,22 @@ test_broadcast_roundtrip (void)
     g_assert_null (none);
     g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
   }
+  /* so does an admin's TEE refusal (field 8) */
+  {
+    g_autoptr (MeroBroadcast) tr = mero_broadcast_new (MERO_BROADCAST_TEE_REFUSAL);
+    g_autoptr (MeroBroadcast) b8 = NULL;
+    static const guint8 empty_refusal[] = { 0x42, 0x00 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MeroBroadcast) none = NULL;
+
+    tr->payload = g_bytes_new_static ("refusal", 7);
+    b8 = roundtrip (tr);
+    g_assert_cmpint (b8->kind, ==, MERO_BROADCAST_TEE_REFUSAL);
+    g_assert_true (g_bytes_equal (b8->payload, tr->payload));
+    none = mero_broadcast_decode (empty_refusal, sizeof empty_refusal, &error);
+    g_assert_null (none);
+    g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
+  }
 }
 
 static void
