@@ -232,8 +232,12 @@ test_fleet_join (void)
   mero_test_cluster_free (cluster);
 }
 
+static gboolean wait_join_state (MeroTestCluster *cluster, MeroTestNode *node, const char *state);
+
 /* The admitting node runs without tee.accept_mock: the verifier refuses
- * the mock quote, whatever the policy says, and the node stays out. */
+ * the mock quote, whatever the policy says, and the node stays out; the
+ * refusal reaches it, and since fresh collateral or another verifier
+ * could change it, it goes on announcing. */
 static void
 test_mock_refused_without_accept_mock (void)
 {
@@ -271,6 +275,7 @@ test_mock_refused_without_accept_mock (void)
   g_assert_true (mero_test_wait_until (metric_reached, &refused, PROPAGATE_TIMEOUT_MS));
   g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_admissions_total{result=\"ok\"}"),
                     ==, 0);
+  g_assert_true (wait_join_state (cluster, b, "refused: verifier_refused"));
   value = mero_test_node_kv (cluster, b, context_id, "get", "{\"key\":\"k\"}", NULL);
   g_assert_null (value);
   mero_test_cluster_free (cluster);
