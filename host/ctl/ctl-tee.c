@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctl-commands.h"
+#include "tee/mero-tee-verify.h"
 
 static int
 policy_usage (void)
@@ -63,11 +64,31 @@ static int
 tee_fleet_join (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 {
   g_autoptr (GError) error = NULL;
+  guint n = args != NULL ? g_strv_length (args) : 0;
 
-  if (args == NULL || g_strv_length (args) != 4)
-    return ctl_usage_error (_("usage: meroctl tee fleet-join CONTEXT GROUP APPLICATION ADDRESS"));
-  if (!mero_dbus_node1_call_tee_fleet_join_sync (node, args[0], args[1], args[2], args[3], NULL,
-                                                 &error))
+  if (n != 4 && n != 5)
+    return ctl_usage_error (
+      _("usage: meroctl tee fleet-join CONTEXT GROUP APPLICATION ADDRESS [QUOTE_FILE]"));
+  if (n == 5)
+    {
+      /* A quote made elsewhere (binary or hex file), announced instead of
+       * the node's own. */
+      g_autoptr (GBytes) quote = mero_tee_quote_load (args[4], &error);
+      g_autoptr (GString) hex = g_string_new (NULL);
+      const guint8 *data;
+      gsize len = 0;
+
+      if (quote == NULL)
+        return ctl_print_error (error);
+      data = g_bytes_get_data (quote, &len);
+      for (gsize i = 0; i < len; i++)
+        g_string_append_printf (hex, "%02x", data[i]);
+      if (!mero_dbus_node1_call_tee_fleet_join_with_quote_sync (node, args[0], args[1], args[2],
+                                                                args[3], hex->str, NULL, &error))
+        return ctl_print_error (error);
+    }
+  else if (!mero_dbus_node1_call_tee_fleet_join_sync (node, args[0], args[1], args[2], args[3],
+                                                      NULL, &error))
     return ctl_print_error (error);
   if (options->json)
     g_print ("{}\n");

@@ -12,6 +12,8 @@
 #include "context/group/mero-group-types.h"
 #include "context/kv/mero-kv.h"
 #include "node/mero-contexts-tee.h"
+#include "tee/mero-tee-admission.h"
+#include "tee/mero-tee-quote.h"
 #include "context/state/mero-state.h"
 
 static const GDBusErrorEntry contexts_errors[] = {
@@ -190,9 +192,28 @@ on_tee_fleet_join (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
   GError *error = NULL;
 
   if (!mero_contexts_tee_fleet_join (CONTEXTS (user_data), context_id, group_id, application,
-                                     address, &error))
+                                     address, NULL, &error))
     return return_error (invocation, error);
   mero_dbus_node1_complete_tee_fleet_join (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_tee_fleet_join_with_quote (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation,
+                              const char *context_id, const char *group_id,
+                              const char *application, const char *address,
+                              const char *quote_hex, gpointer user_data)
+{
+  GError *error = NULL;
+  g_autoptr (GBytes) quote = mero_tee_quote_from_hex (quote_hex, MERO_TEE_ANNOUNCE_QUOTE_MAX_BYTES,
+                                                      &error);
+
+  if (quote == NULL)
+    return return_error (invocation, error);
+  if (!mero_contexts_tee_fleet_join (CONTEXTS (user_data), context_id, group_id, application,
+                                     address, quote, &error))
+    return return_error (invocation, error);
+  mero_dbus_node1_complete_tee_fleet_join_with_quote (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -308,6 +329,8 @@ mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-call", G_CALLBACK (on_call), service);
   g_signal_connect (skeleton, "handle-set-tee-policy", G_CALLBACK (on_set_tee_policy), service);
   g_signal_connect (skeleton, "handle-tee-fleet-join", G_CALLBACK (on_tee_fleet_join), service);
+  g_signal_connect (skeleton, "handle-tee-fleet-join-with-quote",
+                    G_CALLBACK (on_tee_fleet_join_with_quote), service);
   g_signal_connect (skeleton, "handle-tee-info", G_CALLBACK (on_tee_info), service);
   g_signal_connect (skeleton, "handle-tee-attest", G_CALLBACK (on_tee_attest), service);
   g_signal_connect (skeleton, "handle-sync-context", G_CALLBACK (on_sync), service);

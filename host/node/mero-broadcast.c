@@ -241,6 +241,10 @@ mero_broadcast_encode (const MeroBroadcast *msg)
       bm.payload_case = MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_BLOB_PROVIDERS;
       bm.blob_providers = bin_bytes (msg->payload);
       break;
+    case MERO_BROADCAST_TEE_REFUSAL:
+      bm.payload_case = MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_TEE_REFUSAL;
+      bm.tee_refusal = bin_bytes (msg->payload);
+      break;
     case MERO_BROADCAST_GROUP_HEARTBEAT:
       gh.group_id = bin (msg->id, ID_LEN);
       gh.heads = heads;
@@ -317,6 +321,12 @@ decode_broadcast (const Mero__Node__BroadcastMessage *bm, MeroBroadcast *msg, GE
       if (bm->blob_providers.len == 0)
         return fail (error, MERO_BROADCAST_ERROR_MALFORMED, "an empty blob provider record");
       msg->payload = g_bytes_new (bm->blob_providers.data, bm->blob_providers.len);
+      return TRUE;
+    case MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_TEE_REFUSAL:
+      msg->kind = MERO_BROADCAST_TEE_REFUSAL;
+      if (bm->tee_refusal.len == 0)
+        return fail (error, MERO_BROADCAST_ERROR_MALFORMED, "an empty TEE refusal");
+      msg->payload = g_bytes_new (bm->tee_refusal.data, bm->tee_refusal.len);
       return TRUE;
     case MERO__NODE__BROADCAST_MESSAGE__PAYLOAD_GROUP_STATE_HEARTBEAT:
       {

@@ -53,6 +53,7 @@ typedef enum {
   MERO_BROADCAST_GROUP_NOTIFICATION,
   MERO_BROADCAST_TEE_ANNOUNCE,        /* payload: a TeeAnnounce, verbatim */
   MERO_BROADCAST_BLOB_PROVIDERS,      /* payload: a BlobProviderRecord, verbatim */
+  MERO_BROADCAST_TEE_REFUSAL,         /* payload: a TeeRefusal, verbatim */
 } MeroBroadcastKind;
 
 typedef struct {

@@ -557,6 +557,9 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
       else
         self->blob_record (self->blob_data, topic, from_peer, msg->payload);
       return;
+    case MERO_BROADCAST_TEE_REFUSAL:
+      mero_contexts_tee_on_refusal (self, topic, from_peer, msg->payload);
+      return;
     case MERO_BROADCAST_GROUP_HEARTBEAT:
     case MERO_BROADCAST_GROUP_DELTA:
     case MERO_BROADCAST_GROUP_NOTIFICATION:

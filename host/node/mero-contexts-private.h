@@ -140,6 +140,7 @@ struct _MeroContexts {
   gpointer tee_verify_data;
   gboolean tee_accept_mock;
   GPtrArray *tee_announcers; /* TeeAnnouncer, one per group being joined */
+  struct _MeroTeeRefusalLimiter *tee_refusal_limiter;   /* refusals this admin sent */
   /* A sync manager runs (mero_contexts_set_state_sync): a fresh joiner
    * gets the state by a state sync, not by fetching the whole history. */
   gboolean state_sync;

@@ -13,6 +13,7 @@
 #include "node/mero-contexts-private.h"
 #include "tee/mero-tee-admission.h"
 #include "tee/mero-tee-quote.h"
+#include "tee/mero-tee-refusal.h"
 
 static gboolean
 parse_measurement (const char *hex, guint8 out[MERO_GROUP_TEE_MEASUREMENT_LEN], const char *what,
@@ -141,27 +142,69 @@ mero_contexts_tee_policy_variant (const MeroGroupTeePolicy *p)
 
 #define ADMISSIONS_METRIC "mero_tee_admissions_total"
 
+#define REFUSALS_METRIC "mero_tee_refusals_total"
+
+/* One per group this node asked into (the last fleet-join for it); kept
+ * after the announces stop so TeeInfo shows how it ended. */
 typedef struct {
   MeroContexts *self;        /* borrowed: announcers go before the manager */
   guint8 group_id[ID_LEN];
+  char *context_id;
   MeroBroadcast *msg;        /* the signed announce, published as is */
-  GSource *timer;
+  guint8 quote_hash[MERO_GROUP_TEE_QUOTE_HASH_LEN];
+  GSource *timer;            /* NULL once stopped */
   guint attempt;
   gint64 started_ms;
+  gboolean gave_up;
+  /* the last refusal an admin sent back, NULL/0 before any */
+  MeroGroupTeeAdmitResult refused;
+  char *refusal_message;
+  char *refused_by;          /* the admin's peer id */
 } TeeAnnouncer;
+
+static void
+announcer_stop (TeeAnnouncer *a)
+{
+  if (a->timer != NULL)
+    {
+      g_source_destroy (a->timer);
+      g_source_unref (a->timer);
+      a->timer = NULL;
+    }
+}
 
 static void
 announcer_free (gpointer data)
 {
   TeeAnnouncer *a = data;
 
-  if (a->timer != NULL)
-    {
-      g_source_destroy (a->timer);
-      g_source_unref (a->timer);
-    }
+  announcer_stop (a);
   mero_broadcast_free (a->msg);
+  g_free (a->context_id);
+  g_free (a->refusal_message);
+  g_free (a->refused_by);
   g_free (a);
+}
+
+static TeeAnnouncer *
+announcer_of (MeroContexts *self, const guint8 group_id[ID_LEN])
+{
+  for (guint i = 0; i < self->tee_announcers->len; i++)
+    {
+      TeeAnnouncer *a = g_ptr_array_index (self->tee_announcers, i);
+      if (memcmp (a->group_id, group_id, ID_LEN) == 0)
+        return a;
+    }
+  return NULL;
+}
+
+static void
+count_refusal (MeroContexts *self, const char *event, MeroGroupTeeAdmitResult reason)
+{
+  g_autofree char *labels = g_strdup_printf ("event=\"%s\",reason=\"%s\"", event,
+                                             mero_group_tee_admit_reason (reason));
+
+  mero_metrics_counter_add (self->metrics, REFUSALS_METRIC, labels, 1, NULL);
 }
 
 GPtrArray *
@@ -183,11 +226,7 @@ static gboolean announce_tick (gpointer data);
 static void
 announcer_arm (TeeAnnouncer *a, guint delay_ms)
 {
-  if (a->timer != NULL)
-    {
-      g_source_destroy (a->timer);
-      g_source_unref (a->timer);
-    }
+  announcer_stop (a);
   a->timer = g_timeout_source_new (delay_ms);
   g_source_set_callback (a->timer, announce_tick, a, NULL);
   g_source_attach (a->timer, NULL);
@@ -208,7 +247,7 @@ announce_tick (gpointer data)
                         "MERO_GROUP", group->hex, "MESSAGE",
                         "group %s: admitted as a read-only member on our attestation",
                         group->hex);
-      g_ptr_array_remove (self->tee_announcers, a);
+      announcer_stop (a);
       return G_SOURCE_REMOVE;
     }
   delay = mero_tee_announce_next_delay_ms (++a->attempt,
@@ -219,7 +258,8 @@ announce_tick (gpointer data)
                         "MESSAGE", "no admin admitted this node after %u announces; giving up",
                         a->attempt);
       count_admission (self, "gave_up");
-      g_ptr_array_remove (self->tee_announcers, a);
+      a->gave_up = TRUE;
+      announcer_stop (a);
       return G_SOURCE_REMOVE;
     }
   mero_contexts_publish (self, group->topic, a->msg);
@@ -244,7 +284,8 @@ own_quote (MeroContexts *self, const guint8 report_data[64], GError **error)
 
 gboolean
 mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id, const char *group_hex,
-                              const char *application, const char *address, GError **error)
+                              const char *application, const char *address, GBytes *quote,
+                              GError **error)
 {
   g_autoptr (GBytes) ctx_bytes = mero_base58_decode (context_id);
   g_autoptr (MeroTeeAnnounce) announce = mero_tee_announce_new ();
@@ -275,12 +316,33 @@ mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id, const 
       group_id[i] = (guint8) (hi << 4 | lo);
     }
   /* The quote first: a node that cannot attest changes nothing. */
-  randombytes_buf (announce->nonce, sizeof announce->nonce);
-  mero_group_tee_report_data (announce->nonce, self->pk, report_data);
-  g_bytes_unref (announce->quote);
-  announce->quote = own_quote (self, report_data, error);
-  if (announce->quote == NULL)
-    return FALSE;
+  if (quote != NULL)
+    {
+      /* Made elsewhere (the TD's own attestation agent): its report data
+       * must already be nonce || sha256(our key); the nonce is its own. */
+      guint8 ours[64];
+
+      if (!mero_tee_quote_report_data (quote, report_data, error))
+        return FALSE;
+      memcpy (announce->nonce, report_data, sizeof announce->nonce);
+      mero_group_tee_report_data (announce->nonce, self->pk, ours);
+      if (memcmp (ours, report_data, sizeof ours) != 0)
+        /* Announced all the same: the admins judge, and the refusal
+         * (key_binding) comes back with its reason like any other. */
+        g_warning ("the given quote's report data is not bound to this node's member key; "
+                   "admins will refuse it");
+      g_bytes_unref (announce->quote);
+      announce->quote = g_bytes_ref (quote);
+    }
+  else
+    {
+      randombytes_buf (announce->nonce, sizeof announce->nonce);
+      mero_group_tee_report_data (announce->nonce, self->pk, report_data);
+      g_bytes_unref (announce->quote);
+      announce->quote = own_quote (self, report_data, error);
+      if (announce->quote == NULL)
+        return FALSE;
+    }
   group = mero_contexts_group_ensure (self, group_id, error);
   if (group == NULL
       || (mero_contexts_lookup_id (self, g_bytes_get_data (ctx_bytes, NULL)) == NULL
@@ -296,15 +358,16 @@ mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id, const 
    * the admission op applies here when it comes. */
   mero_contexts_fetch_group (self, group, peer, addresses, NULL, NULL, NULL);
 
-  for (guint i = 0; i < self->tee_announcers->len; i++)
-    if (memcmp (((TeeAnnouncer *) g_ptr_array_index (self->tee_announcers, i))->group_id,
-                group_id, ID_LEN) == 0)
-      g_ptr_array_remove_index (self->tee_announcers, i--);
+  a = announcer_of (self, group_id);
+  if (a != NULL)
+    g_ptr_array_remove (self->tee_announcers, a);
   a = g_new0 (TeeAnnouncer, 1);
   a->self = self;
   memcpy (a->group_id, group_id, ID_LEN);
+  a->context_id = g_strdup (context_id);
   a->msg = mero_broadcast_new (MERO_BROADCAST_TEE_ANNOUNCE);
   a->msg->payload = mero_tee_announce_encode (announce);
+  mero_tee_quote_hash (announce->quote, a->quote_hash);
   a->started_ms = mero_contexts_now_ms ();
   g_ptr_array_add (self->tee_announcers, a);
   mero_contexts_publish (self, group->topic, a->msg);
@@ -313,6 +376,104 @@ mero_contexts_tee_fleet_join (MeroContexts *self, const char *context_id, const 
                     group->hex, "MESSAGE", "group %s: announced our attestation through %s",
                     group->hex, peer);
   return TRUE;
+}
+
+/* The refusal goes back on the topic the announce came by, signed by
+ * this admin, at most once per (member, quote, reason) per interval. */
+static void
+send_refusal (MeroContexts *self, Group *group, const MeroTeeAnnounce *announce,
+              MeroGroupTeeAdmitResult reason, const char *why)
+{
+  g_autoptr (MeroTeeRefusal) refusal = mero_tee_refusal_new ();
+  g_autoptr (MeroBroadcast) msg = NULL;
+
+  memcpy (refusal->group_id, announce->group_id, ID_LEN);
+  memcpy (refusal->member, announce->member, ID_LEN);
+  mero_tee_quote_hash (announce->quote, refusal->quote_hash);
+  if (!mero_tee_refusal_limiter_allow (self->tee_refusal_limiter, refusal->member,
+                                       refusal->quote_hash, reason, mero_contexts_now_ms ()))
+    {
+      count_refusal (self, "rate_limited", reason);
+      return;
+    }
+  refusal->reason = reason;
+  g_free (refusal->message);
+  refusal->message = g_strdup (why != NULL ? why : "");
+  refusal->timestamp_ms = (guint64) g_get_real_time () / 1000;
+  mero_tee_refusal_sign (refusal, self->sk);
+  msg = mero_broadcast_new (MERO_BROADCAST_TEE_REFUSAL);
+  msg->payload = mero_tee_refusal_encode (refusal);
+  mero_contexts_publish (self, group->topic, msg);
+  count_refusal (self, "sent", reason);
+}
+
+void
+mero_contexts_tee_on_refusal (MeroContexts *self, const char *topic, const char *from_peer,
+                              GBytes *payload)
+{
+  g_autoptr (MeroTeeRefusal) refusal = NULL;
+  g_autofree char *admin_peer = NULL;
+  const MeroGroupMember *admin;
+  const MeroGroupState *state;
+  TeeAnnouncer *a;
+  Group *group;
+  gboolean definitive;
+
+  refusal = mero_tee_refusal_decode (g_bytes_get_data (payload, NULL),
+                                     g_bytes_get_size (payload), NULL);
+  if (refusal == NULL)
+    {
+      mero_contexts_count_drop (self, "tee_refusal_malformed");
+      return;
+    }
+  group = mero_contexts_group_lookup (self, refusal->group_id);
+  if (group == NULL)
+    {
+      mero_contexts_count_drop (self, "unknown_group");
+      return;
+    }
+  if (g_strcmp0 (topic, group->topic) != 0)
+    {
+      mero_contexts_count_drop (self, "wrong_topic");
+      return;
+    }
+  if (memcmp (refusal->member, self->pk, ID_LEN) != 0)
+    return;   /* for another announcing node */
+  if (!mero_tee_refusal_verify (refusal))
+    {
+      mero_contexts_count_drop (self, "tee_refusal_forged");
+      return;
+    }
+  state = mero_group_dag_state (group->dag);
+  admin = mero_group_state_member (state, refusal->admin);
+  if (admin == NULL || admin->role != MERO_GROUP_ROLE_ADMIN)
+    {
+      mero_contexts_count_drop (self, "tee_refusal_not_admin");
+      return;
+    }
+  a = announcer_of (self, refusal->group_id);
+  if (a == NULL || memcmp (a->quote_hash, refusal->quote_hash, sizeof a->quote_hash) != 0
+      || mero_group_state_member (state, self->pk) != NULL)
+    {
+      mero_contexts_count_drop (self, "tee_refusal_stale");
+      return;
+    }
+  admin_peer = mero_contexts_peer_of_key (refusal->admin);
+  definitive = mero_tee_refusal_is_definitive (refusal->reason);
+  count_refusal (self, "received", refusal->reason);
+  a->refused = refusal->reason;
+  g_free (a->refusal_message);
+  a->refusal_message = g_strdup (refusal->message);
+  g_free (a->refused_by);
+  a->refused_by = g_strdup (admin_peer);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "tee-refused",
+                    "MERO_GROUP", group->hex, "MERO_PEER", admin_peer, "MESSAGE",
+                    "group %s: admin %s (via %s) refused our attestation: %s: %s%s", group->hex,
+                    admin_peer, from_peer != NULL ? from_peer : "?",
+                    mero_group_tee_admit_reason (refusal->reason), refusal->message,
+                    definitive ? "; not announcing it again" : "; announcing again");
+  if (definitive)
+    announcer_stop (a);
 }
 
 void
@@ -373,6 +534,11 @@ mero_contexts_tee_on_announce (MeroContexts *self, const char *topic, const char
                         "group %s: attestation of %s (via %s) refused: %s: %s", group->hex,
                         member, from_peer != NULL ? from_peer : "?",
                         mero_group_tee_admit_reason (result), why);
+      /* Not for an announce its member did not sign (anyone could make
+       * us refuse "for" a node then), nor for a member. */
+      if (result != MERO_GROUP_TEE_ADMIT_BAD_ANNOUNCE
+          && result != MERO_GROUP_TEE_ADMIT_ALREADY_MEMBER)
+        send_refusal (self, group, announce, result, why);
       return;
     }
   if (!mero_group_dag_current_key (group->dag, key_id, key))
@@ -396,6 +562,54 @@ mero_contexts_tee_on_announce (MeroContexts *self, const char *topic, const char
 
 /* ---- what this node can do (TeeInfo, TeeAttest) ---- */
 
+/* aa{sv}: one per fleet-join, how it stands. */
+static GVariant *
+fleet_joins_variant (MeroContexts *self)
+{
+  GVariantBuilder joins;
+
+  g_variant_builder_init (&joins, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < self->tee_announcers->len; i++)
+    {
+      TeeAnnouncer *a = g_ptr_array_index (self->tee_announcers, i);
+      Group *group = mero_contexts_group_lookup (self, a->group_id);
+      gboolean admitted = group != NULL
+                          && mero_group_state_member (mero_group_dag_state (group->dag),
+                                                      self->pk) != NULL;
+      g_autofree char *state = NULL;
+      GVariantBuilder j;
+
+      if (admitted)
+        state = g_strdup ("admitted");
+      else if (a->refused != MERO_GROUP_TEE_ADMIT_OK)
+        state = g_strdup_printf ("refused: %s", mero_group_tee_admit_reason (a->refused));
+      else if (a->gave_up)
+        state = g_strdup ("gave up");
+      else
+        state = g_strdup ("pending");
+      g_variant_builder_init (&j, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&j, "{sv}", "context_id", g_variant_new_string (a->context_id));
+      g_variant_builder_add (&j, "{sv}", "group_id",
+                             g_variant_new_take_string (hex_of (a->group_id, ID_LEN)));
+      g_variant_builder_add (&j, "{sv}", "state", g_variant_new_string (state));
+      g_variant_builder_add (&j, "{sv}", "announcing",
+                             g_variant_new_boolean (!admitted && a->timer != NULL));
+      g_variant_builder_add (&j, "{sv}", "announces", g_variant_new_uint32 (a->attempt + 1));
+      if (a->refused != MERO_GROUP_TEE_ADMIT_OK)
+        {
+          g_variant_builder_add (&j, "{sv}", "reason",
+                                 g_variant_new_string (mero_group_tee_admit_reason (a->refused)));
+          g_variant_builder_add (&j, "{sv}", "message",
+                                 g_variant_new_string (a->refusal_message));
+          g_variant_builder_add (&j, "{sv}", "refused_by", g_variant_new_string (a->refused_by));
+          g_variant_builder_add (&j, "{sv}", "definitive",
+                                 g_variant_new_boolean (mero_tee_refusal_is_definitive (a->refused)));
+        }
+      g_variant_builder_add_value (&joins, g_variant_builder_end (&j));
+    }
+  return g_variant_builder_end (&joins);
+}
+
 GVariant *
 mero_contexts_tee_info (MeroContexts *self)
 {
@@ -415,6 +629,7 @@ mero_contexts_tee_info (MeroContexts *self)
   g_variant_builder_add (&b, "{sv}", "can_verify", g_variant_new_boolean (self->tee_verify != NULL));
   g_variant_builder_add (&b, "{sv}", "member_key",
                          g_variant_new_take_string (hex_of (self->pk, ID_LEN)));
+  g_variant_builder_add (&b, "{sv}", "fleet_joins", fleet_joins_variant (self));
   return g_variant_builder_end (&b);
 }
 

@@ -12,6 +12,7 @@
 #include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
 #include "store/mero-store-keys.h"
+#include "tee/mero-tee-refusal.h"
 
 G_DEFINE_QUARK (mero-contexts-error-quark, mero_contexts_error)
 
@@ -168,6 +169,7 @@ mero_contexts_unref (MeroContexts *self)
   g_hash_table_unref (self->groups);
   g_ptr_array_unref (self->joins);
   g_ptr_array_unref (self->tee_announcers);
+  mero_tee_refusal_limiter_free (self->tee_refusal_limiter);
   mero_metrics_unref (self->metrics);
   sodium_memzero (self->sk, sizeof self->sk);
   g_free (self->peer_id);
@@ -549,12 +551,16 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->tee_verify_data = config->tee_verify_data;
   self->tee_accept_mock = config->tee_accept_mock;
   self->tee_announcers = mero_contexts_tee_announcers_new ();
+  self->tee_refusal_limiter = mero_tee_refusal_limiter_new ();
   self->peer_store_data = config->peer_store_data;
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   self->contexts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) ctx_free);
   self->joins = g_ptr_array_new_with_free_func (g_object_unref);
   mero_metrics_set_help (self->metrics, DROPPED_METRIC,
                          "Node protocol messages dropped, by reason", NULL);
+  mero_metrics_set_help (self->metrics, "mero_tee_refusals_total",
+                         "TEE admission refusals sent back by this admin, rate-limited, or "
+                         "received about this node's announces, by reason", NULL);
   if (!registry_load (self, error))
     {
       mero_contexts_free (self);

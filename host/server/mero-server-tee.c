@@ -4,7 +4,7 @@
  *                                    "can_attest", "quote_source", "can_verify",
  *                                    "member_key"}
  *   POST /admin-api/tee/attest      {"nonce": HEX?} -> {"quote": HEX, "report_data": HEX}
- *   POST /admin-api/tee/fleet-join  {"context_id", "group_id", "application", "address"} -> {}
+ *   POST /admin-api/tee/fleet-join  {"context_id", "group_id", "application", "address"[, "quote"]} -> {}
  *
  * The same operations as D-Bus TeeInfo, TeeAttest and TeeFleetJoin. */
 #define G_LOG_DOMAIN "merod"
@@ -14,6 +14,8 @@
 
 #include "node/mero-contexts-tee.h"
 #include "server/mero-server-limits.h"
+#include "tee/mero-tee-admission.h"
+#include "tee/mero-tee-quote.h"
 
 /* The bodies are flat objects of strings: anything nested deeper than
  * this is refused before json-glib parses it. */
@@ -161,14 +163,25 @@ mero_server_handle_tee_fleet_join (MeroServer *server, SoupServerMessage *msg)
   g_autoptr (JsonObject) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) root = json_node_init_object (json_node_alloc (), json_object_new ());
+  g_autoptr (GBytes) quote = NULL;
+  const char *quote_hex;
 
   if (!have_contexts (server, msg) || (body = body_object (msg)) == NULL)
     return;
+  /* Optional: a quote made elsewhere, in hex, announced instead of ours. */
+  quote_hex = json_object_get_string_member_with_default (body, "quote", NULL);
+  if (quote_hex != NULL
+      && (quote = mero_tee_quote_from_hex (quote_hex, MERO_TEE_ANNOUNCE_QUOTE_MAX_BYTES,
+                                           &error)) == NULL)
+    {
+      reply_gerror (msg, error);
+      return;
+    }
   if (!mero_contexts_tee_fleet_join (
           server->contexts, json_object_get_string_member_with_default (body, "context_id", ""),
           json_object_get_string_member_with_default (body, "group_id", ""),
           json_object_get_string_member_with_default (body, "application", "kv"),
-          json_object_get_string_member_with_default (body, "address", ""), &error))
+          json_object_get_string_member_with_default (body, "address", ""), quote, &error))
     {
       reply_gerror (msg, error);
       return;

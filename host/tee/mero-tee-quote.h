@@ -28,4 +28,20 @@ gboolean mero_tee_quote_tsm_available (const char *tsm_dir);
 GBytes *mero_tee_quote_tsm (const char *tsm_dir,
                             const guint8 report_data[MERO_TEE_REPORT_DATA_LEN], GError **error);
 
+/* The report data @quote carries, read at its place in the format
+ * (tee-mock's; TDX v4, and v5 with a TD 1.0 or 1.5 body) without
+ * verifying anything: a node announcing a quote made elsewhere takes the
+ * nonce from it.  MERO_TEE_QUOTE_ERROR_FORMAT when it is neither. */
+#define MERO_TEE_QUOTE_ERROR (mero_tee_quote_error_quark ())
+typedef enum {
+  MERO_TEE_QUOTE_ERROR_FORMAT,
+} MeroTeeQuoteError;
+GQuark mero_tee_quote_error_quark (void);
+gboolean mero_tee_quote_report_data (GBytes *quote, guint8 out[MERO_TEE_REPORT_DATA_LEN],
+                                     GError **error);
+
+/* (transfer full) the quote in @hex (even length, at most @max_bytes
+ * decoded), as D-Bus and HTTP carry it; NULL with FORMAT otherwise. */
+GBytes *mero_tee_quote_from_hex (const char *hex, gsize max_bytes, GError **error);
+
 G_END_DECLS

@@ -5,13 +5,14 @@
  * signature verification and a full mero_group_dag_receive() on a fresh
  * in-memory DAG of its group.  The same bytes also go through the other
  * governance decoders (heartbeat, governance delta, notification, TEE
- * announce). */
+ * announce, TEE refusal). */
 #include <string.h>
 
 #include "context/group/mero-group-dag.h"
 #include "context/group/mero-group-wire.h"
 #include "fuzz-target.h"
 #include "tee/mero-tee-admission.h"
+#include "tee/mero-tee-refusal.h"
 
 static void
 other_decoders (const uint8_t *data, size_t size)
@@ -37,6 +38,20 @@ other_decoders (const uint8_t *data, size_t size)
         g_assert_nonnull (back);
         g_assert_true (g_bytes_equal (back->quote, announce->quote));
         (void) mero_tee_announce_verify (announce);
+      }
+  }
+  {
+    g_autoptr (MeroTeeRefusal) refusal = mero_tee_refusal_decode (data, size, NULL);
+    if (refusal != NULL)
+      {
+        g_autoptr (GBytes) again = mero_tee_refusal_encode (refusal);
+        g_autoptr (MeroTeeRefusal) back = mero_tee_refusal_decode (
+          g_bytes_get_data (again, NULL), g_bytes_get_size (again), NULL);
+        g_assert_nonnull (back);
+        g_assert_cmpstr (back->message, ==, refusal->message);
+        g_assert_cmpint (back->reason, ==, refusal->reason);
+        (void) mero_tee_refusal_verify (refusal);
+        (void) mero_tee_refusal_is_definitive (refusal->reason);
       }
   }
 }

@@ -232,8 +232,12 @@ test_fleet_join (void)
   mero_test_cluster_free (cluster);
 }
 
+static gboolean wait_join_state (MeroTestCluster *cluster, MeroTestNode *node, const char *state);
+
 /* The admitting node runs without tee.accept_mock: the verifier refuses
- * the mock quote, whatever the policy says, and the node stays out. */
+ * the mock quote, whatever the policy says, and the node stays out; the
+ * refusal reaches it, and since fresh collateral or another verifier
+ * could change it, it goes on announcing. */
 static void
 test_mock_refused_without_accept_mock (void)
 {
@@ -271,6 +275,7 @@ test_mock_refused_without_accept_mock (void)
   g_assert_true (mero_test_wait_until (metric_reached, &refused, PROPAGATE_TIMEOUT_MS));
   g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_admissions_total{result=\"ok\"}"),
                     ==, 0);
+  g_assert_true (wait_join_state (cluster, b, "refused: verifier_refused"));
   value = mero_test_node_kv (cluster, b, context_id, "get", "{\"key\":\"k\"}", NULL);
   g_assert_null (value);
   mero_test_cluster_free (cluster);
@@ -398,6 +403,213 @@ test_http (void)
   mero_test_cluster_free (cluster);
 }
 
+/* meroctl on @node: exit 0 expected, the output dropped. */
+static void
+meroctl_ok (MeroTestNode *node, const char *const *args)
+{
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (mero_test_node_meroctl (node, args, &out, &err) != 0)
+    g_error ("meroctl %s %s: %s", args[0], args[1], err);
+}
+
+/* @node's quote over @nonce (bound to its own key), saved in its home. */
+static char *
+attest_to_file (MeroTestNode *node, const char *nonce, const char *name)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  char *path = g_build_filename (node->home, name, NULL);
+
+  g_assert_cmpint (mero_test_node_meroctl (node, (const char *[]) { "tee", "attest", nonce, NULL },
+                                           &out, &err),
+                   ==, 0);
+  g_assert_true (g_file_set_contents (path, g_strstrip (out), -1, NULL));
+  return path;
+}
+
+static void
+wait_admissions (MeroTestCluster *cluster, MeroTestNode *admin, const char *result,
+                 guint64 at_least)
+{
+  g_autofree char *series = g_strdup_printf ("mero_tee_admissions_total{result=\"%s\"}", result);
+  WaitMetric w = { cluster, admin, series, at_least };
+
+  if (!mero_test_wait_until (metric_reached, &w, PROPAGATE_TIMEOUT_MS))
+    g_error ("%s stayed at %" G_GUINT64_FORMAT " (wanted %" G_GUINT64_FORMAT ")", series,
+             mero_test_node_metric (cluster, admin, series), at_least);
+}
+
+/* The state of @node's (only) fleet-join in TeeInfo, "" without one. */
+static char *
+join_state (MeroTestCluster *cluster, MeroTestNode *node, gboolean *announcing)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = mero_test_node_call (cluster, node, "TeeInfo", NULL,
+                                                    G_VARIANT_TYPE ("(a{sv})"), &error);
+  g_autoptr (GVariant) info = NULL, joins = NULL, join = NULL;
+  const char *state = "";
+
+  g_assert_no_error (error);
+  info = g_variant_get_child_value (reply, 0);
+  joins = g_variant_lookup_value (info, "fleet_joins", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (joins);
+  if (g_variant_n_children (joins) == 0)
+    return g_strdup ("");
+  g_assert_cmpuint (g_variant_n_children (joins), ==, 1);
+  join = g_variant_get_child_value (joins, 0);
+  g_assert_true (g_variant_lookup (join, "state", "&s", &state));
+  if (announcing != NULL)
+    g_assert_true (g_variant_lookup (join, "announcing", "b", announcing));
+  return g_strdup (state);
+}
+
+typedef struct {
+  MeroTestCluster *cluster;
+  MeroTestNode *node;
+  const char *state;
+} WaitJoin;
+
+static gboolean
+join_state_is (gpointer user_data)
+{
+  WaitJoin *w = user_data;
+  g_autofree char *state = join_state (w->cluster, w->node, NULL);
+
+  return g_strcmp0 (state, w->state) == 0;
+}
+
+/* Waits until @node shows @state for its fleet-join; returns whether it
+ * still announces. */
+static gboolean
+wait_join_state (MeroTestCluster *cluster, MeroTestNode *node, const char *state)
+{
+  WaitJoin w = { cluster, node, state };
+  gboolean announcing = FALSE;
+  g_autofree char *now = NULL;
+
+  if (!mero_test_wait_until (join_state_is, &w, PROPAGATE_TIMEOUT_MS))
+    {
+      g_autofree char *last = join_state (cluster, node, NULL);
+      g_error ("%s: fleet-join state \"%s\", waited for \"%s\"", node->label, last, state);
+    }
+  now = join_state (cluster, node, &announcing);
+  return announcing;
+}
+
+/* Issue 14's refusals between real processes, on one cluster: admin a,
+ * joiners b and c (tee-mock on all three).  b announces a quote it made
+ * (meroctl tee attest, then fleet-join QUOTE_FILE) while the policy
+ * allows another MRTD (mrtd_not_allowed), then allows the mock MRTD but
+ * not mock quotes (mock_not_accepted), then both: admitted.  c then
+ * announces that same quote (replayed) and another quote of b's, bound
+ * to b's key (key_binding).  Each is counted by reason on the admin, and
+ * the admin's signed refusal reaches the announcing node: TeeInfo (D-Bus,
+ * meroctl, HTTP) shows "refused: REASON", and on a definitive one
+ * (replayed, key_binding) the node stops announcing. */
+static void
+test_refusals (void)
+{
+  MeroTestCluster *cluster = mero_test_cluster_new ();
+  MeroTestNode *a = mero_test_cluster_add_node (cluster, "a", 1);
+  MeroTestNode *b = mero_test_cluster_add_node (cluster, "b", 1);
+  MeroTestNode *c = mero_test_cluster_add_node (cluster, "c", 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) created = NULL;
+  g_autofree char *address = NULL, *q1 = NULL, *q2 = NULL;
+  const char *context_id, *group_id;
+  const char *n1 = "1111111111111111111111111111111111111111111111111111111111111111";
+  const char *n2 = "2222222222222222222222222222222222222222222222222222222222222222";
+  Wait w = { cluster, b, NULL };
+
+  mero_test_node_config_set (a, "tee.accept_mock", "true");
+  mero_test_node_config_set (b, "tee.accept_mock", "true");
+  mero_test_node_config_set (c, "tee.accept_mock", "true");
+  mero_test_node_start (cluster, a);
+  mero_test_node_start (cluster, b);
+  mero_test_node_start (cluster, c);
+  if (g_file_test ("/sys/kernel/config/tsm/report", G_FILE_TEST_IS_DIR))
+    {
+      /* a real TD would announce real quotes, which tee-mock never admits */
+      g_test_skip ("configfs-tsm present: the nodes would attest for real");
+      mero_test_cluster_free (cluster);
+      return;
+    }
+  created = mero_test_node_call (cluster, a, "CreateContext", g_variant_new ("(s)", "kv"),
+                                 G_VARIANT_TYPE ("(ss)"), &error);
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&s)", &context_id, &group_id);
+  w.context_id = context_id;
+  mero_test_node_kv_set (cluster, a, context_id, "k", "1");
+  address = listen_address (cluster, a);
+  q1 = attest_to_file (b, n1, "q1.hex");
+  q2 = attest_to_file (b, n2, "q2.hex");
+
+  /* wrong MRTD */
+  meroctl_ok (a, (const char *[]) { "tee", "policy", context_id, "mrtd=" NONZERO_MRTD,
+                                    "tcb=UpToDate", "accept-mock", NULL });
+  meroctl_ok (b, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
+                                    NULL });
+  wait_admissions (cluster, a, "mrtd_not_allowed", 1);
+  /* the admin's signed refusal reaches b; the policy may change: b goes on */
+  g_assert_true (wait_join_state (cluster, b, "refused: mrtd_not_allowed"));
+
+  /* the MRTD allowed, but not mock quotes */
+  meroctl_ok (a, (const char *[]) { "tee", "policy", context_id, "mrtd=" ZERO_MRTD,
+                                    "tcb=UpToDate", NULL });
+  meroctl_ok (b, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
+                                    NULL });
+  wait_admissions (cluster, a, "mock_not_accepted", 1);
+  g_assert_true (wait_join_state (cluster, b, "refused: mock_not_accepted"));
+
+  /* both: b gets in with q1 and reads */
+  meroctl_ok (a, (const char *[]) { "tee", "policy", context_id, "mrtd=" ZERO_MRTD,
+                                    "tcb=UpToDate", "accept-mock", NULL });
+  meroctl_ok (b, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
+                                    NULL });
+  wait_admissions (cluster, a, "ok", 1);
+  g_assert_true (mero_test_wait_until (reads_value, &w, PROPAGATE_TIMEOUT_MS));
+  g_assert_false (wait_join_state (cluster, b, "admitted"));
+
+  /* c announces the quote that admitted b: replayed */
+  meroctl_ok (c, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q1,
+                                    NULL });
+  wait_admissions (cluster, a, "replayed", 1);
+  /* definitive: c stops announcing that quote */
+  g_assert_false (wait_join_state (cluster, c, "refused: replayed"));
+  g_assert_cmpuint (mero_test_node_metric (cluster, c, "mero_tee_refusals_total{event=\"received\","
+                                                       "reason=\"replayed\"}"),
+                    >=, 1);
+
+  /* c announces a fresh quote of b's, bound to b's key: key_binding */
+  meroctl_ok (c, (const char *[]) { "tee", "fleet-join", context_id, group_id, "kv", address, q2,
+                                    NULL });
+  wait_admissions (cluster, a, "key_binding", 1);
+  g_assert_false (wait_join_state (cluster, c, "refused: key_binding"));
+  {
+    /* the same over meroctl and the admin API, with the admin's sentence */
+    g_autofree char *out = NULL, *err = NULL, *body = NULL;
+    guint status = 0;
+
+    g_assert_cmpint (mero_test_node_meroctl (c, (const char *[]) { "tee", "info", NULL }, &out,
+                                             &err),
+                     ==, 0);
+    g_assert_nonnull (strstr (out, "refused: key_binding"));
+    g_assert_nonnull (strstr (out, "not bound to this member key"));
+    body = http (c, "GET", "/admin-api/tee/info", NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_nonnull (strstr (body, "\"state\":\"refused: key_binding\""));
+    g_assert_nonnull (strstr (body, "\"definitive\":true"));
+  }
+  g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_refusals_total{event=\"sent\","
+                                                       "reason=\"key_binding\"}"),
+                    >=, 1);
+  g_assert_cmpuint (mero_test_node_metric (cluster, a, "mero_tee_admissions_total{result=\"ok\"}"),
+                    ==, 1);
+  w.node = c;
+  g_assert_false (reads_value (&w));
+  mero_test_cluster_free (cluster);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -408,5 +620,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tee/admission/fleet-join", test_fleet_join);
   g_test_add_func ("/tee/admission/mock-refused-without-accept-mock",
                    test_mock_refused_without_accept_mock);
+  g_test_add_func ("/tee/admission/refusals", test_refusals);
   return g_test_run ();
 }

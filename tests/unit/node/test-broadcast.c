@@ -118,6 +118,22 @@ test_broadcast_roundtrip (void)
     g_assert_null (none);
     g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
   }
+  /* so does an admin's TEE refusal (field 9) */
+  {
+    g_autoptr (MeroBroadcast) tr = mero_broadcast_new (MERO_BROADCAST_TEE_REFUSAL);
+    g_autoptr (MeroBroadcast) b9 = NULL;
+    static const guint8 empty_refusal[] = { 0x4a, 0x00 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MeroBroadcast) none = NULL;
+
+    tr->payload = g_bytes_new_static ("refusal", 7);
+    b9 = roundtrip (tr);
+    g_assert_cmpint (b9->kind, ==, MERO_BROADCAST_TEE_REFUSAL);
+    g_assert_true (g_bytes_equal (b9->payload, tr->payload));
+    none = mero_broadcast_decode (empty_refusal, sizeof empty_refusal, &error);
+    g_assert_null (none);
+    g_assert_error (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_MALFORMED);
+  }
 }
 
 static void

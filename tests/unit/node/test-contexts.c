@@ -27,6 +27,10 @@
 #include "key-share-core.h"
 #include "key-share-wire.h"
 #include "store-memory-core.h"
+#include "node/mero-contexts-tee.h"
+#include "tee/mero-tee-admission.h"
+#include "tee/mero-tee-quote.h"
+#include "tee/mero-tee-refusal.h"
 
 /* plugins/key-share, linked in (MERO_PLUGIN_STATIC). */
 const MeroPluginDescriptor *mero_plugin_key_share_get_descriptor (void);
@@ -1375,6 +1379,125 @@ test_key_share_not_loaded (Fixture *f, gconstpointer data)
                     ==, 1);
 }
 
+/* The join state of @n's only fleet-join; @announcing: whether it goes on. */
+static char *
+tee_join_state (Node *n, gboolean *announcing)
+{
+  g_autoptr (GVariant) info = g_variant_ref_sink (mero_contexts_tee_info (n->contexts));
+  g_autoptr (GVariant) joins = g_variant_lookup_value (info, "fleet_joins",
+                                                       G_VARIANT_TYPE ("aa{sv}"));
+  g_autoptr (GVariant) join = NULL;
+  char *state = NULL;
+
+  g_assert_cmpuint (g_variant_n_children (joins), ==, 1);
+  join = g_variant_get_child_value (joins, 0);
+  g_assert_true (g_variant_lookup (join, "state", "s", &state));
+  g_assert_true (g_variant_lookup (join, "announcing", "b", announcing));
+  return state;
+}
+
+/* @refusal, signed by @sk (and then spoiled when @forge), as gossip on
+ * @topic to @to. */
+static void
+send_refusal (Node *to, const char *topic, const char *from, MeroTeeRefusal *refusal,
+              const guint8 sk[64], gboolean forge)
+{
+  g_autoptr (MeroBroadcast) msg = mero_broadcast_new (MERO_BROADCAST_TEE_REFUSAL);
+  g_autoptr (GBytes) bytes = NULL;
+
+  mero_tee_refusal_sign (refusal, sk);
+  if (forge)
+    refusal->signature[7] ^= 0x01;
+  msg->payload = mero_tee_refusal_encode (refusal);
+  bytes = mero_broadcast_encode (msg);
+  mero_contexts_handle_message (to->contexts, topic, from, g_bytes_get_data (bytes, NULL),
+                                g_bytes_get_size (bytes));
+}
+
+static guint64
+dropped (Node *n, const char *reason)
+{
+  g_autofree char *labels = g_strdup_printf ("reason=\"%s\"", reason);
+
+  return mero_metrics_get_counter (n->metrics, "mero_node_messages_dropped_total", labels);
+}
+
+/* A TEE node (c) asks into a's group with a quote made elsewhere: a, the
+ * admin, has no policy set, refuses (no_policy) and its signed refusal
+ * comes back to c, which shows it and goes on announcing.  Refusals with
+ * a spoiled signature, by a key that is not an admin, or for another
+ * quote are dropped and counted; an admin's definitive one (replayed)
+ * stops c's announces. */
+static void
+test_tee_refusal (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *c = &f->hub.nodes[2];
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  guint8 seed[32] = { 0 }, a_pk[32], a_sk[64], c_pk[32], c_sk[64], x_pk[32], x_sk[64];
+  guint8 nonce[32], report_data[64], group_id[32];
+  g_autoptr (GVariant) info = mero_contexts_info (a->contexts, f->ctx, NULL);
+  g_autoptr (GBytes) quote = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MeroTeeRefusal) refusal = mero_tee_refusal_new ();
+  g_autofree char *state = NULL, *state2 = NULL;
+  const char *group_hex = NULL, *topic;
+  gboolean announcing = FALSE;
+
+  seed[0] = 1;
+  crypto_sign_seed_keypair (a_pk, a_sk, seed);
+  seed[0] = 3;
+  crypto_sign_seed_keypair (c_pk, c_sk, seed);
+  seed[0] = 9;
+  crypto_sign_seed_keypair (x_pk, x_sk, seed);
+  g_assert_true (g_variant_lookup (info, "group_id", "&s", &group_hex));
+  for (guint i = 0; i < 32; i++)
+    group_id[i] = (guint8) (g_ascii_xdigit_value (group_hex[2 * i]) << 4
+                            | g_ascii_xdigit_value (group_hex[2 * i + 1]));
+  memset (nonce, 0x5a, sizeof nonce);
+  mero_group_tee_report_data (nonce, c_pk, report_data);
+  quote = mero_tee_quote_mock (report_data);
+  g_assert_true (mero_contexts_tee_fleet_join (c->contexts, f->ctx, group_hex, "kv",
+                                               a->listen[0], quote, &error));
+  g_assert_no_error (error);
+  settle (&f->hub);
+  g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_tee_refusals_total",
+                                              "event=\"sent\",reason=\"no_policy\""),
+                    ==, 1);
+  state = tee_join_state (c, &announcing);
+  g_assert_cmpstr (state, ==, "refused: no_policy");
+  g_assert_true (announcing);
+  topic = mero_contexts_group_lookup (c->contexts, group_id)->topic;
+
+  memcpy (refusal->group_id, group_id, 32);
+  memcpy (refusal->member, c_pk, 32);
+  mero_tee_quote_hash (quote, refusal->quote_hash);
+  refusal->reason = MERO_GROUP_TEE_ADMIT_REPLAYED;
+  send_refusal (c, topic, a->peer_id, refusal, a_sk, TRUE);
+  g_assert_cmpuint (dropped (c, "tee_refusal_forged"), ==, 1);
+  send_refusal (c, topic, a->peer_id, refusal, x_sk, FALSE);
+  g_assert_cmpuint (dropped (c, "tee_refusal_not_admin"), ==, 1);
+  refusal->quote_hash[0] ^= 0x01;
+  send_refusal (c, topic, a->peer_id, refusal, a_sk, FALSE);
+  g_assert_cmpuint (dropped (c, "tee_refusal_stale"), ==, 1);
+  refusal->quote_hash[0] ^= 0x01;
+  send_refusal (c, "elsewhere", a->peer_id, refusal, a_sk, FALSE);
+  g_assert_cmpuint (dropped (c, "wrong_topic"), ==, 1);
+  state2 = tee_join_state (c, &announcing);
+  g_assert_cmpstr (state2, ==, "refused: no_policy");
+  g_assert_true (announcing);
+
+  /* the admin's own, definitive: c stops */
+  send_refusal (c, topic, a->peer_id, refusal, a_sk, FALSE);
+  g_clear_pointer (&state2, g_free);
+  state2 = tee_join_state (c, &announcing);
+  g_assert_cmpstr (state2, ==, "refused: replayed");
+  g_assert_false (announcing);
+  g_assert_cmpuint (mero_metrics_get_counter (c->metrics, "mero_tee_refusals_total",
+                                              "event=\"received\",reason=\"replayed\""),
+                    ==, 1);
+  g_log_set_always_fatal (fatal);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1417,5 +1540,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/contexts/pending-head-named-again", Fixture, NULL, fixture_set_up,
               test_pending_head_named_again, fixture_tear_down);
+  g_test_add ("/contexts/tee-refusal", Fixture, NULL, fixture_set_up, test_tee_refusal,
+              fixture_tear_down);
   return g_test_run ();
 }

@@ -16,6 +16,7 @@
 #include "tee-mock-core.h"
 #include "tee/mero-tee-admission.h"
 #include "tee/mero-tee-quote.h"
+#include "tee/mero-tee-refusal.h"
 
 typedef struct {
   guint8 pk[32];
@@ -335,6 +336,138 @@ test_announce_schedule (void)
   g_assert_cmpuint (elapsed, ==, MERO_TEE_ANNOUNCE_GIVE_UP_MS);
 }
 
+/* The admin's refusal: codec, what the signature covers, bounds, which
+ * reasons are definitive, and the rate limit. */
+static void
+test_refusal_codec (void)
+{
+  Identity admin, other;
+  g_autoptr (MeroTeeRefusal) r = mero_tee_refusal_new ();
+  g_autoptr (MeroTeeRefusal) back = NULL;
+  g_autoptr (GBytes) enc = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *seed = g_getenv ("MERO_TEE_REFUSAL_WRITE_SEED");
+
+  identity (&admin, 3);
+  identity (&other, 4);
+  memset (r->group_id, 0xab, 32);
+  memset (r->member, 0x11, 32);
+  memset (r->quote_hash, 0x22, 32);
+  r->reason = MERO_GROUP_TEE_ADMIT_REPLAYED;
+  g_free (r->message);
+  r->message = g_strdup ("this quote already admitted a node");
+  r->timestamp_ms = 7000;
+  mero_tee_refusal_sign (r, admin.sk);
+  g_assert_cmpmem (r->admin, 32, admin.pk, 32);
+  enc = mero_tee_refusal_encode (r);
+  if (seed != NULL)
+    g_assert_true (g_file_set_contents (seed, g_bytes_get_data (enc, NULL),
+                                        (gssize) g_bytes_get_size (enc), NULL));
+  back = mero_tee_refusal_decode (g_bytes_get_data (enc, NULL), g_bytes_get_size (enc), &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_tee_refusal_verify (back));
+  g_assert_cmpint (back->reason, ==, MERO_GROUP_TEE_ADMIT_REPLAYED);
+  g_assert_cmpstr (back->message, ==, r->message);
+  g_assert_cmpuint (back->timestamp_ms, ==, 7000);
+  /* every signed field is covered; another key's signature is forged */
+#define FLIP(field)                                  \
+  do                                                 \
+    {                                                \
+      back->field[5] ^= 1;                           \
+      g_assert_false (mero_tee_refusal_verify (back)); \
+      back->field[5] ^= 1;                           \
+    }                                                \
+  while (0)
+  FLIP (group_id);
+  FLIP (admin);
+  FLIP (member);
+  FLIP (quote_hash);
+  FLIP (message);
+  FLIP (signature);
+#undef FLIP
+  back->reason = MERO_GROUP_TEE_ADMIT_KEY_BINDING;
+  g_assert_false (mero_tee_refusal_verify (back));
+  back->reason = MERO_GROUP_TEE_ADMIT_REPLAYED;
+  back->timestamp_ms++;
+  g_assert_false (mero_tee_refusal_verify (back));
+  back->timestamp_ms--;
+  g_assert_true (mero_tee_refusal_verify (back));
+  memcpy (back->admin, other.pk, 32);
+  g_assert_false (mero_tee_refusal_verify (back));
+
+  /* truncations never decode */
+  for (gsize n = 0; n < g_bytes_get_size (enc); n++)
+    {
+      g_autoptr (MeroTeeRefusal) t = mero_tee_refusal_decode (g_bytes_get_data (enc, NULL), n,
+                                                              NULL);
+      g_assert_null (t);
+    }
+  /* no "OK" refusal, no unknown reason; a long message is cut on signing
+   * (at a character boundary), a longer one on the wire refused */
+  {
+    g_autoptr (GBytes) e2 = NULL, e3 = NULL;
+    g_autoptr (GError) err2 = NULL, err3 = NULL;
+    g_autoptr (MeroTeeRefusal) b2 = NULL, b3 = NULL;
+    GString *long_message = g_string_new (NULL);
+
+    r->reason = MERO_GROUP_TEE_ADMIT_OK;
+    e2 = mero_tee_refusal_encode (r);
+    b2 = mero_tee_refusal_decode (g_bytes_get_data (e2, NULL), g_bytes_get_size (e2), &err2);
+    g_assert_null (b2);
+    g_assert_error (err2, MERO_GROUP_ERROR, MERO_GROUP_ERROR_MALFORMED);
+    r->reason = MERO_GROUP_TEE_ADMIT_MRTD_NOT_ALLOWED;
+    for (guint i = 0; i < 200; i++)
+      g_string_append (long_message, "é");
+    g_free (r->message);
+    r->message = g_string_free (long_message, FALSE);
+    e3 = mero_tee_refusal_encode (r);
+    b3 = mero_tee_refusal_decode (g_bytes_get_data (e3, NULL), g_bytes_get_size (e3), &err3);
+    g_assert_null (b3);
+    g_assert_error (err3, MERO_GROUP_ERROR, MERO_GROUP_ERROR_MALFORMED);
+    mero_tee_refusal_sign (r, admin.sk);
+    g_assert_cmpuint (strlen (r->message), ==, MERO_TEE_REFUSAL_MESSAGE_MAX);
+    g_assert_true (g_utf8_validate (r->message, -1, NULL));
+  }
+
+  g_assert_true (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_REPLAYED));
+  g_assert_true (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_KEY_BINDING));
+  g_assert_true (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_NONCE_MISMATCH));
+  g_assert_false (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_MRTD_NOT_ALLOWED));
+  g_assert_false (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_MOCK_NOT_ACCEPTED));
+  g_assert_false (mero_tee_refusal_is_definitive (MERO_GROUP_TEE_ADMIT_VERIFIER_REFUSED));
+}
+
+static void
+test_refusal_limiter (void)
+{
+  g_autoptr (MeroTeeRefusalLimiter) l = mero_tee_refusal_limiter_new ();
+  guint8 member[32] = { 1 }, quote[32] = { 2 };
+
+  g_assert_true (mero_tee_refusal_limiter_allow (l, member, quote,
+                                                 MERO_GROUP_TEE_ADMIT_MRTD_NOT_ALLOWED, 1000));
+  /* the same again within the interval: no; another reason: news */
+  g_assert_false (mero_tee_refusal_limiter_allow (l, member, quote,
+                                                  MERO_GROUP_TEE_ADMIT_MRTD_NOT_ALLOWED, 1500));
+  g_assert_true (mero_tee_refusal_limiter_allow (l, member, quote,
+                                                 MERO_GROUP_TEE_ADMIT_MOCK_NOT_ACCEPTED, 1500));
+  g_assert_true (mero_tee_refusal_limiter_allow (
+    l, member, quote, MERO_GROUP_TEE_ADMIT_MRTD_NOT_ALLOWED, 1000 + MERO_TEE_REFUSAL_INTERVAL_MS));
+  /* the table is bounded: new keys are refused while it is full of
+   * recent ones, and allowed once those have aged out */
+  for (guint i = 0; i < 2 * MERO_TEE_REFUSAL_LIMITER_SIZE; i++)
+    {
+      gboolean ok;
+
+      member[1] = (guint8) i;
+      member[2] = (guint8) (i >> 8);
+      ok = mero_tee_refusal_limiter_allow (l, member, quote, MERO_GROUP_TEE_ADMIT_REPLAYED, 20000);
+      g_assert_true (ok == (i < MERO_TEE_REFUSAL_LIMITER_SIZE - 1));
+    }
+  member[1] = member[2] = 0xff;
+  g_assert_true (mero_tee_refusal_limiter_allow (l, member, quote, MERO_GROUP_TEE_ADMIT_REPLAYED,
+                                                 20000 + MERO_TEE_REFUSAL_INTERVAL_MS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -344,5 +477,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tee/admission/announce-codec", test_announce_codec);
   g_test_add_func ("/tee/admission/flow", test_admission_flow);
   g_test_add_func ("/tee/admission/announce-schedule", test_announce_schedule);
+  g_test_add_func ("/tee/admission/refusal-codec", test_refusal_codec);
+  g_test_add_func ("/tee/admission/refusal-limiter", test_refusal_limiter);
   return g_test_run ();
 }

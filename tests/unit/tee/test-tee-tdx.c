@@ -186,31 +186,135 @@ mutate_base64 (const uint8_t *start, uint8_t *c)
   return TRUE;
 }
 
-/* The signed parts of case A's quote byte by byte: header and TD report
- * (quote signature), the signature, the attestation key and QE auth data
- * (bound by the QE report), the QE report and its signature, and every
- * base64 character of the PCK chain.  Unsigned length/type fields and the
- * PEM's armour lines are left out; the padding after the signature data
- * must NOT matter. */
+/* The TBSCertificate / TBSCertList of a DER certificate or CRL: the
+ * SEQUENCE inside the outer SEQUENCE, header included (what the issuer
+ * signs).  DER lengths: short form or 1-2 length bytes. */
+static void
+der_tbs (const uint8_t *der, size_t len, size_t *off, size_t *tbs_len)
+{
+  size_t h, l;
+
+  g_assert_cmpuint (len, >, 8);
+  g_assert_cmpuint (der[0], ==, 0x30);
+  h = der[1] < 0x80 ? 2 : 2 + (der[1] & 0x7f);
+  g_assert_cmpuint (der[h], ==, 0x30);
+  if (der[h + 1] < 0x80)
+    l = 2 + der[h + 1];
+  else if (der[h + 1] == 0x81)
+    l = 3 + der[h + 2];
+  else
+    {
+      g_assert_cmpuint (der[h + 1], ==, 0x82);
+      l = 4 + ((size_t) der[h + 2] << 8 | der[h + 3]);
+    }
+  g_assert_cmpuint (h + l, <, len);
+  *off = h;
+  *tbs_len = l;
+}
+
+typedef void (*MutationCheck) (gpointer data, const char *what, size_t off);
+
+/* Every byte of the TBS part of every certificate of the PEM text
+ * @pem[0..len) XORed with 0x01, re-encoded into the same base64
+ * positions (the layout and length stay), @check called, then restored.
+ * Returns the number of changes. */
+static guint
+mutate_pem_tbs (char *pem, size_t len, const char *what, MutationCheck check, gpointer data)
+{
+  static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+  size_t p = 0;
+  guint n = 0;
+  char *b;
+
+  while (p < len && (b = g_strstr_len (pem + p, (gssize) (len - p), begin)) != NULL)
+    {
+      size_t body = (size_t) (b - pem) + strlen (begin), body_end, tbs_off, tbs_len;
+      char *e = g_strstr_len (pem + body, (gssize) (len - body), end);
+      g_autoptr (GArray) pos = g_array_new (FALSE, FALSE, sizeof (size_t));
+      g_autoptr (GString) b64 = g_string_new (NULL);
+      g_autofree guchar *der = NULL;
+      gsize der_len = 0;
+
+      g_assert_nonnull (e);
+      body_end = (size_t) (e - pem);
+      for (size_t i = body; i < body_end; i++)
+        if (g_ascii_isalnum (pem[i]) || pem[i] == '+' || pem[i] == '/' || pem[i] == '=')
+          {
+            g_array_append_val (pos, i);
+            g_string_append_c (b64, pem[i]);
+          }
+      der = g_base64_decode (b64->str, &der_len);
+      der_tbs (der, der_len, &tbs_off, &tbs_len);
+      for (size_t i = tbs_off; i < tbs_off + tbs_len; i++)
+        {
+          size_t group = (i / 3) * 4;
+          g_autofree char *enc = NULL;
+
+          der[i] ^= 0x01;
+          enc = g_base64_encode (der, der_len);
+          g_assert_cmpuint (strlen (enc), ==, pos->len);
+          for (size_t k = group; k < group + 4; k++)
+            pem[g_array_index (pos, size_t, k)] = enc[k];
+          check (data, what, i);
+          for (size_t k = group; k < group + 4; k++)
+            pem[g_array_index (pos, size_t, k)] = b64->str[k];
+          der[i] ^= 0x01;
+          n++;
+        }
+      p = body_end;
+    }
+  return n;
+}
+
+/* The signed parts of case A's quote byte by byte, each XORed with 0x01:
+ * header and TD report (quote signature), the signature, the attestation
+ * key and QE auth data (bound by the QE report), the QE report and its
+ * signature, and every byte of the TBS part of each certificate of the
+ * PCK chain (re-encoded in place).  Unsigned length/type fields and the
+ * PEM's armour are left out; the padding after the signature data must
+ * NOT matter. */
+typedef struct {
+  uint8_t *q;
+  size_t len;
+  const uint8_t *coll;
+  size_t cl;
+  gint64 now;
+  guint n_refused;
+} QuoteRun;
+
+static void
+quote_refused (gpointer data, const char *what, size_t off)
+{
+  QuoteRun *run = data;
+  g_autoptr (GError) error = NULL;
+  MeroTeeVerdict v;
+
+  if (tee_verify_bytes (run->q, run->len, run->coll, run->cl, run->now, &v, &error))
+    g_error ("quote %s byte %zu changed and still accepted", what, off);
+  run->n_refused++;
+}
+
 static void
 test_quote_mutations (void)
 {
   g_autoptr (GPtrArray) samples = NULL;
   TeeSample *s;
   const uint8_t *orig;
-  size_t len, cl;
-  const uint8_t *coll;
+  size_t len;
   g_autofree uint8_t *q = NULL;
   TdxQuote parsed;
-  size_t regions[6][2];
-  guint n_refused = 0;
+  size_t regions[5][2], pem_off;
+  QuoteRun run = { 0 };
+  guint n_tbs;
   MeroTeeVerdict v;
 
   SKIP_WITHOUT_SAMPLES ();
   samples = tee_samples_load (FALSE);
   s = tee_samples_find (samples, "A_v4_uptodate");
   orig = g_bytes_get_data (s->quote, &len);
-  coll = g_bytes_get_data (s->collateral, &cl);
+  run.coll = g_bytes_get_data (s->collateral, &run.cl);
+  run.now = s->now;
+  run.len = len;
   g_assert_true (tdx_quote_parse (orig, len, &parsed, NULL));
 #define SPAN(i, ptr, n) \
   (regions[i][0] = (size_t) ((const uint8_t *) (ptr) - orig), regions[i][1] = (n))
@@ -218,29 +322,30 @@ test_quote_mutations (void)
   SPAN (1, parsed.signature, 128); /* signature and attestation key */
   SPAN (2, parsed.qe_report, TDX_QE_REPORT_LEN + 64);
   SPAN (3, parsed.qe_auth_data, parsed.qe_auth_data_len);
-  SPAN (4, parsed.pck_chain_pem, parsed.pck_chain_pem_len);
-  regions[5][0] = len - 70; /* the padding of this sample */
-  regions[5][1] = 70;
+  regions[4][0] = len - 70; /* the padding of this sample */
+  regions[4][1] = 70;
 #undef SPAN
   q = g_memdup2 (orig, len);
-  for (guint r = 0; r < 5; r++)
+  run.q = q;
+  for (guint r = 0; r < 4; r++)
     for (size_t off = regions[r][0]; off < regions[r][0] + regions[r][1]; off++)
       {
-        g_autoptr (GError) error = NULL;
-
-        if (r == 4 ? !mutate_base64 (q + regions[4][0], &q[off]) : (q[off] ^= 0x01, FALSE))
-          continue;
-        if (tee_verify_bytes (q, len, coll, cl, s->now, &v, &error))
-          g_error ("quote byte %zu changed (region %u) and still accepted", off, r);
-        n_refused++;
+        q[off] ^= 0x01;
+        quote_refused (&run, "signed region", off);
         q[off] = orig[off];
       }
-  g_test_message ("%u single-byte changes of the quote refused", n_refused);
-  g_assert_cmpuint (n_refused, >, 4000);
-  for (size_t off = regions[5][0]; off < len; off++)
+  pem_off = (size_t) ((const uint8_t *) parsed.pck_chain_pem - orig);
+  n_tbs = mutate_pem_tbs ((char *) q + pem_off, parsed.pck_chain_pem_len, "PCK chain TBS",
+                          quote_refused, &run);
+  g_assert_cmpmem (q, len, orig, len);
+  g_test_message ("%u single-byte changes of the quote refused (%u in the PCK chain's TBS "
+                  "parts)", run.n_refused, n_tbs);
+  g_assert_cmpuint (n_tbs, >, 1500);
+  g_assert_cmpuint (run.n_refused, >, 3000);
+  for (size_t off = regions[4][0]; off < len; off++)
     {
       q[off] ^= 0xff;
-      g_assert_true (tee_verify_bytes (q, len, coll, cl, s->now, &v, NULL));
+      g_assert_true (tee_verify_bytes (q, len, run.coll, run.cl, s->now, &v, NULL));
       q[off] = orig[off];
     }
 }
@@ -312,7 +417,8 @@ test_truncations (void)
 }
 
 /* Changes one character of a collateral string member, rebuilt with
- * json-glib around it; TRUE if @pos was changed. */
+ * json-glib around it; TRUE if @pos was changed (the named mutations
+ * below and the signatures' hex digits). */
 typedef enum { TEXT, HEX, PEM } FieldKind;
 
 static gboolean
@@ -364,82 +470,140 @@ collateral_with (JsonObject *orig, const char *member, const char *value)
   return g_bytes_new_take (text, len);
 }
 
-/* The signed parts of case A's collateral: the TCB info and QE identity
- * texts, their signatures, both CRLs and the three issuer chains.  The
- * signatures are changed at every hex digit; the other fields at a stride
- * of MUTATION_STRIDE characters (at every one the run takes minutes). */
-#define MUTATION_STRIDE 7
+/* The signed parts of case A's collateral, every byte of each XORed
+ * with 0x01: the TCB info and QE identity texts (their signatures cover
+ * these exact bytes), the TBS parts of both CRLs (hex) and of every
+ * certificate of the three issuer chains (PEM, re-encoded in place);
+ * and every hex digit of the two JSON signatures.  Each rebuilt
+ * collateral document must be refused. */
+typedef struct {
+  JsonObject *orig;
+  const uint8_t *quote;
+  size_t ql;
+  gint64 now;
+  const char *member;
+  const char *value;   /* the member's mutated text */
+  guint n_refused;
+} CollateralRun;
+
+static void
+collateral_refused (gpointer data, const char *what, size_t off)
+{
+  CollateralRun *run = data;
+  g_autoptr (GBytes) mutated = collateral_with (run->orig, run->member, run->value);
+  g_autoptr (GError) error = NULL;
+  size_t dl;
+  const uint8_t *d = g_bytes_get_data (mutated, &dl);
+  MeroTeeVerdict v;
+
+  if (tee_verify_bytes (run->quote, run->ql, d, dl, run->now, &v, &error))
+    g_error ("collateral %s: %s byte %zu changed and still accepted", run->member, what, off);
+  run->n_refused++;
+}
 
 static void
 test_collateral_mutations (void)
 {
-  static const struct {
-    const char *member;
-    FieldKind kind;
-    guint stride;
-  } fields[] = {
-    { "tcb_info", TEXT, MUTATION_STRIDE },
-    { "qe_identity", TEXT, MUTATION_STRIDE },
-    { "tcb_info_signature", HEX, 1 },
-    { "qe_identity_signature", HEX, 1 },
-    { "pck_crl", HEX, MUTATION_STRIDE },
-    { "root_ca_crl", HEX, MUTATION_STRIDE },
-    { "tcb_info_issuer_chain", PEM, MUTATION_STRIDE },
-    { "qe_identity_issuer_chain", PEM, MUTATION_STRIDE },
-    { "pck_crl_issuer_chain", PEM, MUTATION_STRIDE },
-  };
+  static const char *const texts[] = { "tcb_info", "qe_identity" };
+  static const char *const signatures[] = { "tcb_info_signature", "qe_identity_signature" };
+  static const char *const crls[] = { "pck_crl", "root_ca_crl" };
+  static const char *const chains[] = { "tcb_info_issuer_chain", "qe_identity_issuer_chain",
+                                        "pck_crl_issuer_chain" };
   g_autoptr (GPtrArray) samples = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   TeeSample *s;
-  JsonObject *orig;
-  size_t ql, cl;
-  const uint8_t *quote;
+  size_t cl;
   const char *coll;
-  guint n_refused = 0;
+  CollateralRun run = { 0 };
+  guint n_text = 0, n_crl = 0, n_cert = 0;
   MeroTeeVerdict v;
 
   SKIP_WITHOUT_SAMPLES ();
   samples = tee_samples_load (FALSE);
   s = tee_samples_find (samples, "A_v4_uptodate");
-  quote = g_bytes_get_data (s->quote, &ql);
+  run.quote = g_bytes_get_data (s->quote, &run.ql);
+  run.now = s->now;
   coll = g_bytes_get_data (s->collateral, &cl);
   g_assert_true (json_parser_load_from_data (parser, coll, (gssize) cl, NULL));
-  orig = json_node_get_object (json_parser_get_root (parser));
+  run.orig = json_node_get_object (json_parser_get_root (parser));
   {
     /* Rebuilt unchanged, it still verifies: the changes below are what is
      * refused, not the rebuilding. */
-    g_autoptr (GBytes) same = collateral_with (orig, "", "");
+    g_autoptr (GBytes) same = collateral_with (run.orig, "", "");
     size_t n;
     const uint8_t *d = g_bytes_get_data (same, &n);
 
-    g_assert_true (tee_verify_bytes (quote, ql, d, n, s->now, &v, NULL));
+    g_assert_true (tee_verify_bytes (run.quote, run.ql, d, n, s->now, &v, NULL));
   }
-  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+  for (guint f = 0; f < G_N_ELEMENTS (texts); f++)
     {
-      g_autofree char *value = g_strdup (json_object_get_string_member (orig, fields[f].member));
-      size_t n = strlen (value);
+      g_autofree char *value = g_strdup (json_object_get_string_member (run.orig, texts[f]));
 
-      for (size_t pos = 0; pos < n; pos += fields[f].stride)
+      run.member = texts[f];
+      run.value = value;
+      for (size_t pos = 0; value[pos] != '\0'; pos++)
+        {
+          value[pos] ^= 0x01;
+          collateral_refused (&run, "text", pos);
+          value[pos] ^= 0x01;
+          n_text++;
+        }
+    }
+  for (guint f = 0; f < G_N_ELEMENTS (signatures); f++)
+    {
+      g_autofree char *value = g_strdup (json_object_get_string_member (run.orig, signatures[f]));
+
+      run.member = signatures[f];
+      run.value = value;
+      for (size_t pos = 0; value[pos] != '\0'; pos++)
         {
           char saved = value[pos];
-          g_autoptr (GBytes) mutated = NULL;
-          g_autoptr (GError) error = NULL;
-          const uint8_t *d;
-          size_t dl;
 
-          if (!mutate_char (value, &value[pos], fields[f].kind))
-            continue;
-          mutated = collateral_with (orig, fields[f].member, value);
-          d = g_bytes_get_data (mutated, &dl);
-          if (tee_verify_bytes (quote, ql, d, dl, s->now, &v, &error))
-            g_error ("collateral %s char %zu ('%c' -> '%c') changed and still accepted",
-                     fields[f].member, pos, saved, value[pos]);
-          n_refused++;
+          g_assert_true (mutate_char (value, &value[pos], HEX));
+          collateral_refused (&run, "hex digit", pos);
           value[pos] = saved;
         }
     }
-  g_test_message ("%u single-character changes of the collateral refused", n_refused);
-  g_assert_cmpuint (n_refused, >, 2000);
+  for (guint f = 0; f < G_N_ELEMENTS (crls); f++)
+    {
+      g_autofree char *value = g_strdup (json_object_get_string_member (run.orig, crls[f]));
+      size_t hex_len = strlen (value), tbs_off, tbs_len;
+      g_autofree uint8_t *der = g_malloc (hex_len / 2);
+
+      for (size_t i = 0; i < hex_len / 2; i++)
+        der[i] = (uint8_t) (g_ascii_xdigit_value (value[2 * i]) << 4
+                            | g_ascii_xdigit_value (value[2 * i + 1]));
+      der_tbs (der, hex_len / 2, &tbs_off, &tbs_len);
+      run.member = crls[f];
+      run.value = value;
+      for (size_t i = tbs_off; i < tbs_off + tbs_len; i++)
+        {
+          /* byte i XOR 0x01 is its low hex digit's value XOR 1 */
+          char saved = value[2 * i + 1];
+          int digit = g_ascii_xdigit_value (saved) ^ 1;
+
+          value[2 * i + 1] = g_ascii_isupper (saved) ? "0123456789ABCDEF"[digit]
+                                                     : "0123456789abcdef"[digit];
+          collateral_refused (&run, "TBSCertList", i);
+          value[2 * i + 1] = saved;
+          n_crl++;
+        }
+    }
+  for (guint f = 0; f < G_N_ELEMENTS (chains); f++)
+    {
+      g_autofree char *value = g_strdup (json_object_get_string_member (run.orig, chains[f]));
+
+      run.member = chains[f];
+      run.value = value;
+      n_cert += mutate_pem_tbs (value, strlen (value), "TBSCertificate", collateral_refused, &run);
+      g_assert_cmpstr (value, ==, json_object_get_string_member (run.orig, chains[f]));
+    }
+  g_test_message ("%u single-byte changes of the collateral refused: %u of the TCB info and QE "
+                  "identity texts, %u of the CRLs' and %u of the certificates' TBS parts",
+                  run.n_refused, n_text, n_crl, n_cert);
+  g_assert_cmpuint (n_text, >, 3000);
+  g_assert_cmpuint (n_crl, >, 2500);
+  g_assert_cmpuint (n_cert, >, 3000);
 }
 
 /* Named mutations of the reference notes: what each must be refused for. */
