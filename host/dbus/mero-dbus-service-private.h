@@ -16,6 +16,8 @@ void mero_dbus_contexts_connect (MeroDBusService *service, MeroDBusNode1 *skelet
 MeroBlobManager *mero_dbus_service_get_blobs (MeroDBusService *service);
 /* mero-dbus-blobs.c: connects the blob method handlers. */
 void mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+/* The network side of blobs (FetchBlob); NULL until the node set it. */
+struct _MeroBlobNet *mero_dbus_service_get_blob_net (MeroDBusService *service);
 /* (transfer floating) a{sv} of a blob record (GetBlobInfo). */
 GVariant *mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta);
 

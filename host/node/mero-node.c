@@ -20,6 +20,7 @@
 #include "node/mero-node-plugins.h"
 #include "server/mero-server.h"
 #include "sync/mero-sync-manager.h"
+#include "blob/mero-blob-net.h"
 #include "context/state/mero-state-access.h"
 
 #define MERO_STORE_PASSPHRASE_ENV "MERO_STORE_PASSPHRASE"
@@ -47,6 +48,7 @@ struct _MeroNode {
   MeroNodeEvents *events;
   MeroServer *server;
   MeroBlobManager *blobs;     /* BlobManager, once the store is open */
+  MeroBlobNet *blob_net;      /* blobs over /calimero/blob/ (with the contexts) */
   gboolean init_if_fresh;     /* a fresh home is initialised, else refused */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
@@ -404,6 +406,60 @@ attach_key_share (MeroNode *node)
              "written before it");
 }
 
+/* BlobFetchProgress on D-Bus. */
+static void
+on_blob_progress (const char *blob_id, guint64 done, guint64 total, guint providers,
+                  gpointer user_data)
+{
+  MeroNode *node = user_data;
+
+  if (node->dbus != NULL)
+    mero_dbus_service_emit_blob_fetch_progress (node->dbus, blob_id, done, total, providers);
+}
+
+/* Blobs over /calimero/blob/1, served and fetched with the blob-share
+ * plugin; without it blobs stay local (and fetches say why). */
+static void
+start_blob_net (MeroNode *node)
+{
+  g_autoptr (GPtrArray) protocols = mero_plugin_registry_get_sync_protocols (node->registry);
+  MeroBlobNetConfig config = { 0 };
+
+  if (node->blobs == NULL)
+    return;
+  for (guint i = 0; i < protocols->len; i++)
+    {
+      const MeroLoadedSyncProtocol *p = g_ptr_array_index (protocols, i);
+
+      if (g_strcmp0 (p->vtable->protocol_id, MERO_BLOB_NET_PROTOCOL) == 0)
+        config.protocol = p;
+    }
+  if (config.protocol == NULL)
+    g_warning ("the blob-share plugin is not loaded: blobs can be neither fetched from nor "
+               "served to other nodes (%s)", MERO_BLOB_NET_PROTOCOL);
+  config.blobs = node->blobs;
+  config.client = node->client;
+  config.contexts = node->contexts;
+  config.identity = node->identity;
+  if (node->config->debug_test_hooks)
+    {
+      config.debug_serve_max_chunks = node->config->debug_blob_serve_max_chunks;
+      config.debug_serve_unverified = node->config->debug_blob_serve_unverified;
+    }
+  node->blob_net = mero_blob_net_new (&config);
+  mero_blob_net_set_progress_func (node->blob_net, on_blob_progress, node);
+  if (node->dbus != NULL)
+    mero_dbus_service_set_blob_net (node->dbus, node->blob_net);
+  if (config.protocol != NULL && node->network != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!mero_network_add_stream_protocol (mero_node_network_get_network (node->network),
+                                             MERO_BLOB_NET_PROTOCOL, FALSE, &error))
+        g_warning ("cannot announce %s: %s", MERO_BLOB_NET_PROTOCOL, error->message);
+    }
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -451,6 +507,7 @@ start_contexts (MeroNode *node, GError **error)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
                     "%u contexts reopened", mero_contexts_count (node->contexts));
   start_sync (node);
+  start_blob_net (node);
   redial_members (node);
   return TRUE;
 }
@@ -868,10 +925,14 @@ mero_node_stop (MeroNode *node, GError **error)
     {
       mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
       mero_dbus_service_set_blobs (node->dbus, NULL);
+      mero_dbus_service_set_blob_net (node->dbus, NULL);
     }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
   /* Sync sessions end before the contexts whose states they use. */
   g_clear_pointer (&node->sync, mero_sync_manager_free);
+  /* Blob fetches end (their partials stay for a resume) before the
+   * BlobManager closes. */
+  g_clear_pointer (&node->blob_net, mero_blob_net_free);
   /* Blob adds in flight are committed before the store closes. */
   g_clear_pointer (&node->blobs, mero_blob_manager_free);
   /* Contexts close before the network and the store they use. */
