@@ -13,6 +13,7 @@
 #include "blob-share-core.h"
 #include "blob-share-fake-host.h"
 #include "blob-share-wire.h"
+#include "blob/mero-blob-tree.h"
 #include "fuzz-target.h"
 
 const MeroPluginDescriptor *mero_plugin_blob_share_get_descriptor (void);

@@ -75,7 +75,7 @@ exchange (Fixture *f, const char *peer, guint64 first, guint64 count, gboolean l
   ip.peer_id = "provider";
   ip.now_us = now;
   ip.blobs = (MeroBlobHandle *) f->fetcher;
-  memcpy (ip.blob_id, f->provider->blob_id, 32);
+  memcpy (ip.blob_id, f->fetcher->blob_id, 32);
   ip.chunk_first = first;
   ip.chunk_count = count;
   ip.blob_flags = leaves ? MERO_BLOB_SESSION_WANT_LEAVES : 0;
