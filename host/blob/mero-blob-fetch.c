@@ -25,7 +25,7 @@ struct _Fetch {
   GPtrArray *sessions;         /* FetchSession (owned) */
   gint64 last_progress_us;
   /* How providers failed, for the error when nobody is left. */
-  guint refused, not_found, corrupt, unreachable, timeouts, too_large;
+  guint refused, not_found, corrupt, unreachable, timeouts, too_large, broken;
   char *too_large_message;
 };
 
@@ -289,6 +289,12 @@ nobody_left (Fetch *f)
   if (f->timeouts > 0 && f->not_found == 0)
     return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_TIMED_OUT,
                         _("Fetching blob %s timed out"), f->blob_b58);
+  if (f->broken > 0 && f->sched != NULL)
+    return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO,
+                        _("The providers of blob %s failed while serving it; %" G_GUINT64_FORMAT
+                          " of %" G_GUINT64_FORMAT " chunks are verified and kept for the "
+                          "next fetch"),
+                        f->blob_b58, mero_blob_sched_have_count (f->sched), f->n_chunks);
   return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND,
                       _("No reachable provider holds blob %s"), f->blob_b58);
 }
@@ -309,6 +315,10 @@ note_failure (Fetch *f, FetchSession *fs)
       break;
     case MERO_BLOB_FAILURE_TIMEOUT:
       f->timeouts++;
+      break;
+    case MERO_BLOB_FAILURE_BUSY:
+    case MERO_BLOB_FAILURE_PROTOCOL:
+      f->broken++;
       break;
     case MERO_BLOB_FAILURE_TOO_LARGE:
       f->too_large++;

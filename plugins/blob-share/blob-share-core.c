@@ -432,8 +432,10 @@ blob_share_session_pull_send (BlobShareSession *s)
                        error->message);
       count (s, BLOB_SHARE_REQUESTS_METRIC, "result", "internal");
       queue_error (s, BLOB_ERR_INTERNAL, "chunk unreadable");
+      /* Answered: the stream closes cleanly, so the chunks sent before
+       * reach the fetcher (a reset could drop them in flight). */
       s->stage = STAGE_OVER;
-      s->status = MERO_SYNC_STATUS_FAILED;
+      s->status = MERO_SYNC_STATUS_DONE;
       return g_queue_pop_head (&s->out);
     }
   m.index = s->next++;
