@@ -291,10 +291,11 @@ nobody_left (Fetch *f)
                         _("Fetching blob %s timed out"), f->blob_b58);
   if (f->broken > 0 && f->sched != NULL)
     return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO,
-                        _("The providers of blob %s failed while serving it; %" G_GUINT64_FORMAT
-                          " of %" G_GUINT64_FORMAT " chunks are verified and kept for the "
-                          "next fetch"),
-                        f->blob_b58, mero_blob_sched_have_count (f->sched), f->n_chunks);
+                        _("The providers of blob %s failed while serving it; %llu of %llu "
+                          "chunks are verified and kept for the next fetch"),
+                        f->blob_b58,
+                        (unsigned long long) mero_blob_sched_have_count (f->sched),
+                        (unsigned long long) f->n_chunks);
   return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND,
                       _("No reachable provider holds blob %s"), f->blob_b58);
 }

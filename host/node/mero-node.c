@@ -179,6 +179,7 @@ start_server (MeroNode *node)
   options.registry = node->registry;
   options.events = node->events;
   options.blobs = node->blobs;
+  options.blob_net = node->blob_net;
   options.contexts = node->contexts;
   options.public_key = mero_identity_get_public_key (node->identity);
   if (node->network != NULL)

@@ -54,6 +54,7 @@ struct _MeroServer {
   gboolean ready;               /* the node said it is started */
   GStrv p2p_addresses;
   MeroBlobManager *blobs;       /* nullable */
+  struct _MeroBlobNet *blob_net; /* nullable */
 
   char *token;
   char *address_file;
@@ -104,6 +105,9 @@ gboolean mero_server_blobs_is_upload (SoupServerMessage *msg);
 gboolean mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg,
                                          guint *status, const char **code, char **message);
 void mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char *path);
+/* POST /admin-api/blobs/{id}/fetch {"context_id", "providers"?}. */
+void mero_server_handle_blob_fetch (MeroServer *server, SoupServerMessage *msg,
+                                    const char *const *args);
 
 /* Node status (mero-server-status.c). */
 void mero_server_handle_ready (MeroServer *server, SoupServerMessage *msg,

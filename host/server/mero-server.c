@@ -145,6 +145,7 @@ static const MeroServerRoute routes[] = {
   { "PUT", "/admin-api/blobs", "blobs", handle_blobs },
   { "GET", "/admin-api/blobs/{id}", "blobs", handle_blobs },
   { "DELETE", "/admin-api/blobs/{id}", "blobs", handle_blobs },
+  { "POST", "/admin-api/blobs/{id}/fetch", "blob-fetch", mero_server_handle_blob_fetch },
   { "GET", "/admin-api/tee/info", "tee_info", handle_tee_info },
   { "POST", "/admin-api/tee/attest", "tee_attest", handle_tee_attest },
   { "POST", "/admin-api/tee/fleet-join", "tee_fleet_join", handle_tee_fleet_join },
@@ -647,6 +648,7 @@ mero_server_new (const MeroServerOptions *options)
   server->events = options->events;
   server->network = options->network;
   server->blobs = options->blobs;
+  server->blob_net = options->blob_net;
   server->public_key_hex = options->public_key != NULL
                                ? mero_server_hex (options->public_key, 32)
                                : g_strdup ("");

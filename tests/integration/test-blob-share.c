@@ -15,6 +15,7 @@
  * missing chunks.  Every wait is bounded. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 #include "blob/mero-blob-tree.h"
@@ -135,6 +136,44 @@ assert_blob (Fixture *f, MeroTestNode *node, const char *blob_id, GBytes *want)
   assert_file_equals (path, want);
 }
 
+static GVariant *
+property (Fixture *f, MeroTestNode *node, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
+      "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", "network.calimero.Node1", name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  GVariant *value = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+/* POST /admin-api/blobs/{id}/fetch on @node: the status, *body the answer. */
+static guint
+http_fetch (Fixture *f, MeroTestNode *node, const char *context_id, const char *blob_id,
+            char **body)
+{
+  g_autoptr (GVariant) address = property (f, node, "HttpAddress");
+  g_autofree char *url = g_strdup_printf ("%s/admin-api/blobs/%s/fetch",
+                                          g_variant_get_string (address, NULL), blob_id);
+  g_autofree char *json = g_strdup_printf ("{\"context_id\":\"%s\"}", context_id);
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 30, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr (GBytes) request = g_bytes_new (json, strlen (json));
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *body = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  return soup_message_get_status (msg);
+}
+
 static char *
 listen_address (Fixture *f, MeroTestNode *node)
 {
@@ -194,7 +233,7 @@ test_member_fetch (Fixture *f, gconstpointer data)
   g_autofree char *big_path = write_file (f, "big", big);
   g_autofree char *down = g_build_filename (f->tmp, "down", NULL);
   g_autofree char *context_id = NULL, *small_id = NULL, *big_id = NULL, *a_addr = NULL;
-  g_autofree char *out = NULL, *err = NULL, *refusal = NULL, *too_large = NULL;
+  g_autofree char *out = NULL, *err = NULL, *refusal = NULL, *too_large = NULL, *body = NULL;
 
   mero_test_node_config_set (b, "blob.max_size_mb", "4");
   mero_test_node_start (f->cluster, a);
@@ -231,6 +270,12 @@ test_member_fetch (Fixture *f, gconstpointer data)
                                            "mero_blob_fetch_refused_total{reason=\"too_large\"}"),
                     ==, 1);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==, SMALL_CHUNKS);
+  /* The same over HTTP (POST /admin-api/blobs/{id}/fetch). */
+  g_assert_cmpuint (http_fetch (f, b, context_id, big_id, &body), ==, 413);
+  g_assert_nonnull (strstr (body, "blob-too-large"));
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (http_fetch (f, b, context_id, small_id, &body), ==, 200);
+  g_assert_nonnull (strstr (body, small_id));
 
   /* c is connected to a but no member of the context: refused, counted. */
   a_addr = listen_address (f, a);
