@@ -30,9 +30,9 @@ struct _MeroBlobSched {
 void
 mero_blob_sched_limits_default (MeroBlobSchedLimits *limits)
 {
-  limits->range_chunks = 8;
-  limits->max_inflight_per_peer = 16;
-  limits->max_inflight = 64;
+  limits->range_chunks = 16;
+  limits->max_inflight_per_peer = 48;
+  limits->max_inflight = 96;
   limits->max_failures = 2;
   limits->timeout_us = G_GINT64_CONSTANT (30) * 60 * G_USEC_PER_SEC;
 }

@@ -42,8 +42,9 @@ typedef enum {
 
 typedef struct _MeroBlobSched MeroBlobSched;
 
-/* Sensible defaults: 8-chunk ranges (2 MiB), 16 chunks per provider,
- * 64 in all, 2 transient failures, 30 minutes. */
+/* Defaults: 16-chunk ranges (4 MiB, the plugin's bound per request), 48
+ * chunks (three ranges) per provider and 96 (24 MiB) in all, 2 transient
+ * failures, 30 minutes. */
 void mero_blob_sched_limits_default (MeroBlobSchedLimits *limits);
 
 MeroBlobSched *mero_blob_sched_new (guint64 n_chunks, const MeroBlobSchedLimits *limits,
