@@ -208,6 +208,26 @@ metric_reached (gpointer data)
   return mero_test_node_metric (w->f->cluster, w->node, w->series) >= w->at_least;
 }
 
+static gboolean
+metric_zero (gpointer data)
+{
+  MetricWait *w = data;
+
+  return mero_test_node_metric (w->f->cluster, w->node, w->series) == 0;
+}
+
+static void
+wait_metric_zero (Fixture *f, MeroTestNode *node, const char *series)
+{
+  MetricWait w = { f, node, series, 0 };
+
+  if (!mero_test_wait_until (metric_zero, &w, WAIT_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("%s: %s never fell to 0", node->label, series);
+    }
+}
+
 static void
 wait_metric (Fixture *f, MeroTestNode *node, const char *series, guint64 at_least)
 {
@@ -381,6 +401,7 @@ test_resume (Fixture *f, gconstpointer data)
                     SERVE_LIMIT);
   /* ...and after a restart without the limit, only the rest is asked for. */
   mero_test_node_stop (f->cluster, a);
+  wait_metric_zero (f, b, "mero_node_connected_peers");
   mero_test_node_config_set (a, "debug.blob_serve_max_chunks", "0");
   mero_test_node_start (f->cluster, a);
   wait_metric (f, b, "mero_node_connected_peers", 1);
