@@ -26,6 +26,7 @@ struct _Fetch {
   gint64 last_progress_us;
   /* How providers failed, for the error when nobody is left. */
   guint refused, not_found, corrupt, unreachable, timeouts, too_large, broken;
+  gboolean committing;         /* every chunk in: the commit runs on a worker */
   char *too_large_message;
 };
 
@@ -252,25 +253,76 @@ report_progress (Fetch *f, gboolean force)
                  f->sched != NULL ? mero_blob_sched_serving (f->sched) : 0, net->progress_data);
 }
 
+typedef struct {
+  MeroBlobNet *net;
+  char *blob_b58;
+  MeroBlobPartial *partial;
+} Commit;
+
 static void
-fetch_complete (Fetch *f)
+commit_free (Commit *c)
 {
-  g_autoptr (GError) error = NULL;
+  mero_blob_partial_free (c->partial);
+  g_free (c->blob_b58);
+  g_free (c);
+}
+
+/* Worker: syncs, renames into place and records the blob. */
+static void
+commit_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Commit *c = task_data;
+  GError *error = NULL;
   MeroBlobMeta meta = { 0 };
 
-  report_progress (f, TRUE);
-  if (!mero_blob_partial_commit (f->partial, &meta, &error))
+  if (mero_blob_partial_commit (c->partial, &meta, &error))
     {
-      fetch_finish (f, 0, g_steal_pointer (&error));
+      mero_blob_meta_clear (&meta);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Commit *c = g_task_get_task_data (G_TASK (result));
+  MeroBlobNet *net = c->net;
+  Fetch *f = g_hash_table_lookup (net->fetches, c->blob_b58);
+  GError *error = NULL;
+
+  net->commits--;
+  if (f == NULL)
+    return;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      fetch_finish (f, 0, error);
       return;
     }
-  mero_blob_meta_clear (&meta);
-  g_clear_pointer (&f->partial, mero_blob_partial_free);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "blob-fetched", "MESSAGE",
                     "blob %s: fetched %" G_GUINT64_FORMAT " bytes", f->blob_b58, f->size);
   if (f->net->fetched != NULL)
     f->net->fetched (f->ctx, f->blob, f->net->fetched_data);
   fetch_finish (f, f->size, NULL);
+}
+
+/* Every chunk is verified: the commit (an fsync of the whole file)
+ * runs on a worker, not on the main loop. */
+static void
+fetch_complete (Fetch *f)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, on_committed, NULL);
+  Commit *c = g_new0 (Commit, 1);
+
+  report_progress (f, TRUE);
+  f->committing = TRUE;
+  c->net = f->net;
+  c->blob_b58 = g_strdup (f->blob_b58);
+  c->partial = g_steal_pointer (&f->partial);
+  f->net->commits++;
+  g_task_set_task_data (task, c, (GDestroyNotify) commit_free);
+  g_task_run_in_thread (task, commit_thread);
 }
 
 /* The error when no provider is left: the most telling failure. */
@@ -367,6 +419,8 @@ session_done (FetchSession *fs, gboolean ok)
   /* Its driver may be freed from inside its end callback. */
   g_ptr_array_remove_fast (f->sessions, fs);
   session_free (fs);
+  if (f->committing)
+    return;
   if (probe)
     {
       if (ok && f->partial != NULL)
@@ -402,6 +456,8 @@ pump (Fetch *f)
   guint64 first, count;
   gint64 now = g_get_monotonic_time ();
 
+  if (f->committing)
+    return;
   while (mero_blob_sched_next (f->sched, now, &peer, &first, &count))
     if (session_start (f, peer, FALSE, first, count) == NULL)
       {

@@ -51,6 +51,7 @@ struct _MeroBlobNet {
   MeroBlobFetchedFunc fetched;
   gpointer fetched_data;
   guint64 served_chunks;       /* for the debug serve limit */
+  guint commits;               /* fetch commits running on workers */
 };
 
 /* mero-blob-fetch.c: the fetch side of the access table and the stream

@@ -565,6 +565,10 @@ mero_blob_net_free (MeroBlobNet *net)
   if (net == NULL)
     return;
   mero_node_client_set_blob_handler (net->config.client, NULL, NULL);
+  /* A commit on a worker calls back here: let it (it is bounded by one
+   * file's sync). */
+  while (net->commits > 0)
+    g_main_context_iteration (NULL, TRUE);
   mero_blob_fetch_fail_all (net);
   g_hash_table_unref (net->serves);
   g_hash_table_unref (net->streams);

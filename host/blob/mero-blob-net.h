@@ -14,7 +14,13 @@
  * providers (those the caller names first, then what the provider lookup
  * finds; by default the context's connected members), its chunks
  * verified before they are written, resumed from the chunks already
- * verified. */
+ * verified.
+ *
+ * Known limit: the plugin's blob access is synchronous, so reading a
+ * served chunk (at most BLOB_SHARE_MAX_RANGE per pump), checking and
+ * writing a received one, and the recheck of a resumed partial run on
+ * the main thread; only a fetch's final commit (the file's sync) runs on
+ * a worker. */
 #pragma once
 
 #include <gio/gio.h>
