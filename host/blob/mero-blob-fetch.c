@@ -149,7 +149,7 @@ mero_blob_fetch_session_opened (FetchSession *fs, MeroNetStream *stream)
 void
 mero_blob_fetch_session_open_failed (FetchSession *fs, const char *message)
 {
-  g_debug ("blob %s: cannot open a stream to %s: %s", fs->fetch->blob_b58, fs->peer, message);
+  g_info ("blob %s: cannot open a stream to %s: %s", fs->fetch->blob_b58, fs->peer, message);
   fs->failure = MERO_BLOB_FAILURE_REFUSED;
   fs->fetch->unreachable++;
   session_done (fs, FALSE);
