@@ -28,6 +28,7 @@ struct _Fetch {
   guint refused, not_found, corrupt, unreachable, timeouts, too_large, broken;
   gboolean committing;         /* every chunk in: the commit runs on a worker */
   char *too_large_message;
+  char *last_failure;          /* the last provider failure, for the error */
 };
 
 static void pump (Fetch *f);
@@ -151,6 +152,7 @@ mero_blob_fetch_session_open_failed (FetchSession *fs, const char *message)
 {
   g_info ("blob %s: cannot open a stream to %s: %s", fs->fetch->blob_b58, fs->peer, message);
   fs->failure = MERO_BLOB_FAILURE_REFUSED;
+  fs->failure_message = g_strdup_printf ("cannot open a stream: %s", message);
   fs->fetch->unreachable++;
   session_done (fs, FALSE);
 }
@@ -182,6 +184,7 @@ fetch_free (Fetch *f)
   g_free (f->ctx_b58);
   g_free (f->blob_b58);
   g_free (f->too_large_message);
+  g_free (f->last_failure);
   g_free (f);
 }
 
@@ -337,15 +340,16 @@ nobody_left (Fetch *f)
                         _("No provider served blob %s intact"), f->blob_b58);
   if (f->refused > 0 && f->not_found == 0)
     return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_REFUSED,
-                        _("Every provider refused to serve blob %s"), f->blob_b58);
+                        _("Every provider refused to serve blob %s (last: %s)"), f->blob_b58,
+                        f->last_failure != NULL ? f->last_failure : "?");
   if (f->timeouts > 0 && f->not_found == 0)
     return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_TIMED_OUT,
                         _("Fetching blob %s timed out"), f->blob_b58);
   if (f->broken > 0 && f->sched != NULL)
     return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO,
-                        _("The providers of blob %s failed while serving it; %llu of %llu "
-                          "chunks are verified and kept for the next fetch"),
-                        f->blob_b58,
+                        _("The providers of blob %s failed while serving it (last: %s); %llu "
+                          "of %llu chunks are verified and kept for the next fetch"),
+                        f->blob_b58, f->last_failure != NULL ? f->last_failure : "?",
                         (unsigned long long) mero_blob_sched_have_count (f->sched),
                         (unsigned long long) f->n_chunks);
   return g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND,
@@ -383,6 +387,8 @@ note_failure (Fetch *f, FetchSession *fs)
     }
   g_info ("blob %s: provider %s failed: %s", f->blob_b58, fs->peer,
           fs->failure_message != NULL ? fs->failure_message : "?");
+  g_free (f->last_failure);
+  f->last_failure = g_strdup (fs->failure_message);
 }
 
 static void
