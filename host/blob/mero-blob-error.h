@@ -15,6 +15,8 @@ typedef enum {
   MERO_BLOB_ERROR_INVALID,      /* malformed id or argument */
   MERO_BLOB_ERROR_IO,           /* the file system failed */
   MERO_BLOB_ERROR_CLOSED,       /* the manager is shutting down */
+  MERO_BLOB_ERROR_REFUSED,      /* every provider refused to serve it (fetch) */
+  MERO_BLOB_ERROR_TIMED_OUT,    /* a fetch ran past its time */
 } MeroBlobError;
 
 GQuark mero_blob_error_quark (void);

@@ -264,6 +264,14 @@ static const MeroConfigKey keys[] = {
     N_("Enable D-Bus methods meant for tests only (SkipNextBroadcasts): true or false. "
        "Never on a production node."),
     FIELD (debug_test_hooks), 0, 0, NULL, NULL },
+  { "debug", "blob_serve_max_chunks", MERO_CONFIG_TYPE_UINT, FALSE, "0",
+    N_("With test_hooks: serve at most this many blob chunks to peers, then fail (a transfer "
+       "cut half-way); 0 = no limit."),
+    FIELD (debug_blob_serve_max_chunks), 0, G_MAXUINT32, NULL, NULL },
+  { "debug", "blob_serve_unverified", MERO_CONFIG_TYPE_BOOLEAN, FALSE, "false",
+    N_("With test_hooks: serve blob chunks to peers without checking them (a provider serving "
+       "a damaged chunk)."),
+    FIELD (debug_blob_serve_unverified), 0, 0, NULL, NULL },
 };
 
 static const struct {

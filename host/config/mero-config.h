@@ -86,6 +86,8 @@ typedef struct {
   guint blob_cache_max_mb;
 
   gboolean debug_test_hooks;   /* D-Bus test hooks (SkipNextBroadcasts) */
+  guint debug_blob_serve_max_chunks;   /* test hook: blob chunks served, then fail */
+  gboolean debug_blob_serve_unverified; /* test hook: serve chunks unchecked */
 
   gboolean tee_accept_mock;    /* pass MERO_TEE_VERIFY_ACCEPT_MOCK to verifiers */
   char *tee_collateral_dir;    /* relative to the home unless absolute */

@@ -345,6 +345,6 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
       return CTL_EXIT_OK;
     }
   return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE | list | info ID | delete ID | providers ID --context "
-                            "CONTEXT"));
+                            "FILE [--context CONTEXT] | list | info ID | delete ID | "
+                            "providers ID --context CONTEXT"));
 }

@@ -128,6 +128,66 @@ blob_upload (MeroDBusNode1 *node, const CtlOptions *options, const char *path)
   return CTL_EXIT_OK;
 }
 
+typedef struct {
+  GMainLoop *loop;
+  GAsyncResult *result;
+  const char *blob_id;
+  CtlProgress *progress;
+  guint64 total;
+} Fetch;
+
+static void
+on_fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fetch *f = user_data;
+
+  f->result = g_object_ref (result);
+  g_main_loop_quit (f->loop);
+}
+
+static void
+on_fetch_progress (MeroDBusNode1 *node, const char *blob_id, guint64 done, guint64 total,
+                   guint providers, gpointer user_data)
+{
+  Fetch *f = user_data;
+
+  if (g_strcmp0 (blob_id, f->blob_id) != 0)
+    return;
+  /* The size is known from the first signal on. */
+  if (f->progress == NULL)
+    {
+      f->total = total;
+      f->progress = ctl_progress_new (_("fetched"), total);
+    }
+  ctl_progress_update (f->progress, done);
+}
+
+/* A blob not held by the node is fetched from the context's providers
+ * first (FetchBlob), with its progress from BlobFetchProgress. */
+static gboolean
+blob_fetch (MeroDBusNode1 *node, const CtlOptions *options, const char *blob_id,
+            GError **error)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Fetch f = { .loop = loop, .blob_id = blob_id };
+  GVariantDict dict;
+  gulong handler;
+  guint64 size = 0;
+  gboolean ok;
+
+  handler = g_signal_connect (node, "blob-fetch-progress", G_CALLBACK (on_fetch_progress), &f);
+  g_variant_dict_init (&dict, NULL);
+  mero_dbus_node1_call_fetch_blob (node, options->watch_context, blob_id,
+                                   g_variant_dict_end (&dict), NULL, on_fetch_done, &f);
+  g_main_loop_run (loop);
+  g_signal_handler_disconnect (node, handler);
+  ok = mero_dbus_node1_call_fetch_blob_finish (node, &size, f.result, error);
+  g_object_unref (f.result);
+  if (f.progress != NULL)
+    ctl_progress_finish (f.progress, ok ? size : 0, ok);
+  return ok;
+}
+
 static int
 blob_download (MeroDBusNode1 *node, const CtlOptions *options, const char *blob_id,
                const char *path)
@@ -142,7 +202,18 @@ blob_download (MeroDBusNode1 *node, const CtlOptions *options, const char *blob_
   gboolean ok;
 
   if (!mero_dbus_node1_call_get_blob_info_sync (node, blob_id, &info, NULL, &error))
-    return ctl_print_error (error);
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      /* Not here: fetched from the context's members, then read. */
+      if (options->watch_context == NULL
+          || g_strcmp0 (remote, "network.calimero.Node1.Error.BlobNotFound") != 0)
+        return ctl_print_error (error);
+      g_clear_error (&error);
+      if (!blob_fetch (node, options, blob_id, &error)
+          || !mero_dbus_node1_call_get_blob_info_sync (node, blob_id, &info, NULL, &error))
+        return ctl_print_error (error);
+    }
   g_variant_lookup (info, "size", "t", &size);
   t.fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (t.fd < 0)
@@ -319,6 +390,6 @@ ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
       return CTL_EXIT_OK;
     }
   return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE | list | info ID | delete ID | providers ID --context "
-                            "CONTEXT"));
+                            "FILE [--context CONTEXT] | list | info ID | delete ID | "
+                            "providers ID --context CONTEXT"));
 }

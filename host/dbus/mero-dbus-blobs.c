@@ -4,7 +4,7 @@
  * the bus itself; the manager reads and writes them on its workers.
  * Errors carry the names network.calimero.Node1.Error.{BlobNotFound,
  * BlobCorrupt, BlobTooLarge, BlobRange, BlobInvalid, BlobFailed,
- * BlobNotReady}: names of their own, because GDBus maps each name to one
+ * BlobNotReady, BlobRefused, BlobTimedOut}: names of their own, because GDBus maps each name to one
  * error domain only and the contexts methods already own InvalidArgument
  * and Failed. */
 #define G_LOG_DOMAIN "merod"
@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "blob/mero-blob-fetch.h"
 #include "blob/mero-blob-manager.h"
 #include "blob/mero-blob-providers.h"
 #include "net/mero-base58.h"
@@ -26,6 +27,8 @@ static const GDBusErrorEntry blob_errors[] = {
   { MERO_BLOB_ERROR_INVALID, "network.calimero.Node1.Error.BlobInvalid" },
   { MERO_BLOB_ERROR_IO, "network.calimero.Node1.Error.BlobFailed" },
   { MERO_BLOB_ERROR_CLOSED, "network.calimero.Node1.Error.BlobNotReady" },
+  { MERO_BLOB_ERROR_REFUSED, "network.calimero.Node1.Error.BlobRefused" },
+  { MERO_BLOB_ERROR_TIMED_OUT, "network.calimero.Node1.Error.BlobTimedOut" },
 };
 
 static void
@@ -116,6 +119,7 @@ mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta)
 typedef struct {
   MeroDBusNode1 *skeleton;
   GDBusMethodInvocation *invocation;
+  MeroBlobNet *net;          /* FetchBlob only */
 } Pending;
 
 static Pending *
@@ -313,6 +317,45 @@ on_info (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void
+on_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *p = user_data;
+  GError *error = NULL;
+  guint64 size = 0;
+
+  if (!mero_blob_net_fetch_finish (p->net, result, &size, &error))
+    return_error (p->invocation, error);
+  else
+    mero_dbus_node1_complete_fetch_blob (p->skeleton, p->invocation, size);
+  pending_free (p);
+}
+
+static gboolean
+on_fetch (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, const char *context_id,
+          const char *blob_id, GVariant *options, gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  MeroBlobNet *net = mero_dbus_service_get_blob_net (user_data);
+  g_autofree const char **providers = NULL;
+  guint8 id[32];
+
+  if (manager == NULL || !parse_id (invocation, blob_id, id))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (net == NULL)
+    return return_error (invocation,
+                         g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_CLOSED,
+                                              _("The node is not ready to fetch blobs")));
+  g_variant_lookup (options, "providers", "^a&s", &providers);
+  {
+    Pending *p = pending_new (skeleton, invocation);
+
+    p->net = net;
+    mero_blob_net_fetch_async (net, context_id, blob_id, providers, NULL, on_fetched, p);
+  }
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 void
 mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
 {
@@ -322,4 +365,5 @@ mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
   g_signal_connect (skeleton, "handle-delete-blob", G_CALLBACK (on_delete), service);
   g_signal_connect (skeleton, "handle-list-blobs", G_CALLBACK (on_list), service);
   g_signal_connect (skeleton, "handle-get-blob-info", G_CALLBACK (on_info), service);
+  g_signal_connect (skeleton, "handle-fetch-blob", G_CALLBACK (on_fetch), service);
 }

@@ -22,6 +22,8 @@ MeroBlobProviders *mero_dbus_service_get_blob_providers (MeroDBusService *servic
 #define MERO_DBUS_PROVIDERS_KEY "mero-blob-providers"
 /* mero-dbus-blob-providers.c: connects FindBlobProviders. */
 void mero_dbus_blob_providers_connect (MeroDBusService *service, MeroDBusNode1 *skeleton);
+/* The network side of blobs (FetchBlob); NULL until the node set it. */
+struct _MeroBlobNet *mero_dbus_service_get_blob_net (MeroDBusService *service);
 /* (transfer floating) a{sv} of a blob record (GetBlobInfo). */
 GVariant *mero_dbus_blob_info_to_variant (const MeroBlobMeta *meta);
 

@@ -21,6 +21,7 @@ struct _MeroDBusService {
   char *name;                     /* well-known name (dbus.name) */
   MeroContexts *contexts;         /* borrowed, nullable */
   MeroBlobManager *blobs;         /* borrowed, nullable */
+  struct _MeroBlobNet *blob_net;  /* borrowed, nullable */
   gboolean blobs_connected;
   MeroBlobProviders *providers;   /* borrowed, nullable */
   gboolean providers_connected;
@@ -382,6 +383,29 @@ MeroBlobManager *
 mero_dbus_service_get_blobs (MeroDBusService *service)
 {
   return service->blobs;
+}
+
+void
+mero_dbus_service_set_blob_net (MeroDBusService *service, struct _MeroBlobNet *net)
+{
+  g_return_if_fail (service != NULL);
+  service->blob_net = net;
+}
+
+struct _MeroBlobNet *
+mero_dbus_service_get_blob_net (MeroDBusService *service)
+{
+  return service->blob_net;
+}
+
+void
+mero_dbus_service_emit_blob_fetch_progress (MeroDBusService *service, const char *blob_id,
+                                            guint64 done, guint64 total, guint providers)
+{
+  g_return_if_fail (service != NULL);
+  if (service->exported)
+    mero_dbus_node1_emit_blob_fetch_progress (service->skeleton, blob_id, done, total,
+                                              providers);
 }
 
 MeroContexts *

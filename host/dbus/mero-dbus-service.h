@@ -66,6 +66,13 @@ void mero_dbus_service_set_blobs (MeroDBusService *service, MeroBlobManager *blo
  * with "context" announces through them. */
 void mero_dbus_service_set_blob_providers (MeroDBusService *service,
                                            MeroBlobProviders *providers);
+struct _MeroBlobNet;
+/* FetchBlob goes to @net (borrowed; NULL unsets), which the node creates
+ * with its contexts. */
+void mero_dbus_service_set_blob_net (MeroDBusService *service, struct _MeroBlobNet *net);
+/* BlobFetchProgress. */
+void mero_dbus_service_emit_blob_fetch_progress (MeroDBusService *service, const char *blob_id,
+                                                 guint64 done, guint64 total, guint providers);
 /* Emits StateChanged once exported. */
 void mero_dbus_service_emit_state_changed (MeroDBusService *service, const char *context_id,
                                           const char *root_hash, const char *const *heads);

@@ -59,6 +59,8 @@ struct _MeroNodeClient {
   GHashTable *topics;
   const MeroNodeStreamHandler *handler;
   gpointer handler_data;
+  const MeroNodeStreamHandler *blob_handler;
+  gpointer blob_handler_data;
   void (*sync_notify) (gpointer data);
   gpointer sync_notify_data;
 };
@@ -416,15 +418,25 @@ on_stream_opened (MeroNodeClient *client, const MeroNetEvent *event)
 
       if (req == NULL)
         {
-          if (client->handler == NULL
-              || !client->handler->opened (client->handler_data, event->request_id,
-                                           event->stream))
+          if ((client->handler == NULL
+               || !client->handler->opened (client->handler_data, event->request_id,
+                                            event->stream))
+              && (client->blob_handler == NULL
+                  || !client->blob_handler->opened (client->blob_handler_data,
+                                                    event->request_id, event->stream)))
             mero_network_stream_reset (client->network, event->stream);
           return;
         }
       req->stream = mero_net_stream_ref (event->stream);
       frame = mero_stream_frame (req->request);
       mero_network_stream_write (client->network, req->stream, frame);
+      return;
+    }
+  if (client->blob_handler != NULL
+      && g_str_has_prefix (mero_net_stream_get_protocol (event->stream), MERO_NODE_BLOB_PREFIX))
+    {
+      /* Blob streams: admitted (with the same slot rules) and served there. */
+      client->blob_handler->inbound (client->blob_handler_data, event->stream);
       return;
     }
   if (!g_str_has_prefix (mero_net_stream_get_protocol (event->stream), MERO_NODE_STREAM_PREFIX))
@@ -541,9 +553,13 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       break;
     case MERO_NET_EVENT_STREAM_FAILED:
       req = request_by_id (client, event->request_id);
-      if (req == NULL && client->handler != NULL)
-        client->handler->open_failed (client->handler_data, event->request_id,
-                                      event->message != NULL ? event->message : "?");
+      if (req == NULL
+          && (client->handler == NULL
+              || !client->handler->open_failed (client->handler_data, event->request_id,
+                                                event->message != NULL ? event->message : "?"))
+          && client->blob_handler != NULL)
+        client->blob_handler->open_failed (client->blob_handler_data, event->request_id,
+                                           event->message != NULL ? event->message : "?");
       if (req != NULL)
         request_finish (req, NULL,
                         g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, _("%s refused %s: %s"),
@@ -560,8 +576,10 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
       req = request_by_stream (client, event->stream);
       if (req != NULL)
         request_data (req, event->data);
-      else if (client->handler != NULL)
-        client->handler->data (client->handler_data, event->stream, event->data);
+      else if ((client->handler == NULL
+                || !client->handler->data (client->handler_data, event->stream, event->data))
+               && client->blob_handler != NULL)
+        client->blob_handler->data (client->blob_handler_data, event->stream, event->data);
       break;
     case MERO_NET_EVENT_STREAM_CLOSED:
     case MERO_NET_EVENT_STREAM_RESET:
@@ -577,9 +595,13 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
           break;
         }
       req = request_by_stream (client, event->stream);
-      if (req == NULL && client->handler != NULL)
-        client->handler->ended (client->handler_data, event->stream,
-                                event->type == MERO_NET_EVENT_STREAM_RESET);
+      if (req == NULL
+          && (client->handler == NULL
+              || !client->handler->ended (client->handler_data, event->stream,
+                                          event->type == MERO_NET_EVENT_STREAM_RESET))
+          && client->blob_handler != NULL)
+        client->blob_handler->ended (client->blob_handler_data, event->stream,
+                                     event->type == MERO_NET_EVENT_STREAM_RESET);
       if (req != NULL)
         request_finish (req, NULL,
                         g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
@@ -783,6 +805,14 @@ mero_node_client_set_stream_handler (MeroNodeClient *client,
 {
   client->handler = handler;
   client->handler_data = data;
+}
+
+void
+mero_node_client_set_blob_handler (MeroNodeClient *client, const MeroNodeStreamHandler *handler,
+                                   gpointer data)
+{
+  client->blob_handler = handler;
+  client->blob_handler_data = data;
 }
 
 guint64

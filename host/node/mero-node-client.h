@@ -88,6 +88,14 @@ typedef struct {
 /* @handler (static) and @data borrowed; NULL unsets. */
 void mero_node_client_set_stream_handler (MeroNodeClient *client,
                                           const MeroNodeStreamHandler *handler, gpointer data);
+/* Prefix of the blob protocols (/calimero/blob/1): their inbound streams
+ * go to the blob handler (host/blob/mero-blob-net.c), which keeps the
+ * same member/non-member slot bounds as the streams served here; its
+ * outbound streams, data and ends are offered to it after the sync
+ * layer's handler.  @handler (static) and @data borrowed; NULL unsets. */
+#define MERO_NODE_BLOB_PREFIX "/calimero/blob/"
+void mero_node_client_set_blob_handler (MeroNodeClient *client,
+                                        const MeroNodeStreamHandler *handler, gpointer data);
 /* Opens an outbound stream to the connected @peer_id: the id the
  * handler's opened/open_failed get, 0 when there is no network. */
 guint64 mero_node_client_open_stream (MeroNodeClient *client, const char *peer_id,

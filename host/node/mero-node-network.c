@@ -347,7 +347,7 @@ mero_node_network_start (MeroNodeNetwork *self, MeroNodePeerFunc func, gpointer 
   config.dial_timeout_us = self->dial_timeout_us;
   config.mdns = self->mdns;
   config.mdns_query_interval_us = self->mdns_interval_us;
-  config.stream_prefixes = (const char *const[]) { "/calimero/stream/", NULL };
+  config.stream_prefixes = (const char *const[]) { "/calimero/stream/", "/calimero/blob/", NULL };
   config.security = (MeroNetSecurity) self->security;
   config.agent_version = self->agent_version;
   self->func = func;

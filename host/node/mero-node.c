@@ -21,6 +21,7 @@
 #include "node/mero-node-plugins.h"
 #include "server/mero-server.h"
 #include "sync/mero-sync-manager.h"
+#include "blob/mero-blob-net.h"
 #include "context/state/mero-state-access.h"
 
 #define MERO_STORE_PASSPHRASE_ENV "MERO_STORE_PASSPHRASE"
@@ -49,6 +50,7 @@ struct _MeroNode {
   MeroServer *server;
   MeroBlobManager *blobs;     /* BlobManager, once the store is open */
   MeroBlobProviders *providers;  /* who holds which blob, with the contexts */
+  MeroBlobNet *blob_net;      /* blobs over /calimero/blob/ (with the contexts) */
   gboolean init_if_fresh;     /* a fresh home is initialised, else refused */
   gint64 started_us;          /* monotonic, for the uptime the server reports */
 
@@ -180,6 +182,7 @@ start_server (MeroNode *node)
   options.events = node->events;
   options.blobs = node->blobs;
   options.providers = node->providers;
+  options.blob_net = node->blob_net;
   options.contexts = node->contexts;
   options.public_key = mero_identity_get_public_key (node->identity);
   if (node->network != NULL)
@@ -436,6 +439,79 @@ start_providers (MeroNode *node, const guint8 sk[64])
     mero_dbus_service_set_blob_providers (node->dbus, node->providers);
 }
 
+/* BlobFetchProgress on D-Bus. */
+static void
+on_blob_progress (const char *blob_id, guint64 done, guint64 total, guint providers,
+                  gpointer user_data)
+{
+  MeroNode *node = user_data;
+
+  if (node->dbus != NULL)
+    mero_dbus_service_emit_blob_fetch_progress (node->dbus, blob_id, done, total, providers);
+}
+
+/* A fetched blob is announced in its context: this node now provides it. */
+static void
+on_blob_fetched (const guint8 context_id[32], const guint8 blob_id[32], gpointer user_data)
+{
+  MeroNode *node = user_data;
+  MeroBlobMeta meta = { 0 };
+
+  if (node->providers != NULL && node->blobs != NULL
+      && mero_blob_manager_info (node->blobs, blob_id, &meta, NULL))
+    mero_blob_providers_announce (node->providers, context_id, blob_id, meta.size);
+}
+
+/* Blobs over /calimero/blob/1, served and fetched with the blob-share
+ * plugin; without it blobs stay local (and fetches say why). */
+static void
+start_blob_net (MeroNode *node)
+{
+  g_autoptr (GPtrArray) protocols = mero_plugin_registry_get_sync_protocols (node->registry);
+  MeroBlobNetConfig config = { 0 };
+
+  if (node->blobs == NULL)
+    return;
+  for (guint i = 0; i < protocols->len; i++)
+    {
+      const MeroLoadedSyncProtocol *p = g_ptr_array_index (protocols, i);
+
+      if (g_strcmp0 (p->vtable->protocol_id, MERO_BLOB_NET_PROTOCOL) == 0)
+        config.protocol = p;
+    }
+  if (config.protocol == NULL)
+    g_warning ("the blob-share plugin is not loaded: blobs can be neither fetched from nor "
+               "served to other nodes (%s)", MERO_BLOB_NET_PROTOCOL);
+  config.blobs = node->blobs;
+  config.client = node->client;
+  config.contexts = node->contexts;
+  config.identity = node->identity;
+  if (node->config->debug_test_hooks)
+    {
+      config.debug_serve_max_chunks = node->config->debug_blob_serve_max_chunks;
+      config.debug_serve_unverified = node->config->debug_blob_serve_unverified;
+    }
+  node->blob_net = mero_blob_net_new (&config);
+  mero_blob_net_set_progress_func (node->blob_net, on_blob_progress, node);
+  /* Providers: the signed records members announced, else asking them. */
+  if (node->providers != NULL)
+    {
+      mero_blob_net_set_provider_lookup (node->blob_net, mero_blob_providers_lookup,
+                                         node->providers);
+      mero_blob_net_set_fetched_func (node->blob_net, on_blob_fetched, node);
+    }
+  if (node->dbus != NULL)
+    mero_dbus_service_set_blob_net (node->dbus, node->blob_net);
+  if (config.protocol != NULL && node->network != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!mero_network_add_stream_protocol (mero_node_network_get_network (node->network),
+                                             MERO_BLOB_NET_PROTOCOL, FALSE, &error))
+        g_warning ("cannot announce %s: %s", MERO_BLOB_NET_PROTOCOL, error->message);
+    }
+}
+
 /* After the network (contexts subscribe to their topics as they reopen),
  * before the HTTP server and "ready". */
 static gboolean
@@ -487,6 +563,7 @@ start_contexts (MeroNode *node, GError **error)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "contexts-opened", "MESSAGE",
                     "%u contexts reopened", mero_contexts_count (node->contexts));
   start_sync (node);
+  start_blob_net (node);
   redial_members (node);
   return TRUE;
 }
@@ -905,10 +982,14 @@ mero_node_stop (MeroNode *node, GError **error)
       mero_dbus_service_set_contexts (node->dbus, NULL, FALSE);
       mero_dbus_service_set_blobs (node->dbus, NULL);
       mero_dbus_service_set_blob_providers (node->dbus, NULL);
+      mero_dbus_service_set_blob_net (node->dbus, NULL);
     }
   g_clear_pointer (&node->dbus, mero_dbus_service_free);
   /* Sync sessions end before the contexts whose states they use. */
   g_clear_pointer (&node->sync, mero_sync_manager_free);
+  /* Blob fetches end (their partials stay for a resume) before the
+   * BlobManager closes. */
+  g_clear_pointer (&node->blob_net, mero_blob_net_free);
   /* Providers answer their lookups and go before the contexts and blobs. */
   if (node->contexts != NULL)
     mero_contexts_set_blob_providers (node->contexts, NULL, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "mero-build-config.h"
+#include "blob/mero-blob-net.h"
 #include "node/mero-contexts-keys.h"
 
 /* The public table comes first so that a MeroHostServices * handed to a
@@ -153,6 +154,10 @@ mero_host_services_new (const char *plugin_name, MeroPluginKind kind, MeroMetric
    * node's contexts (MeroSyncSessionParams.keys). */
   self->table.keys = kind == MERO_PLUGIN_KIND_SYNC_PROTOCOL ? mero_contexts_key_access_get ()
                                                             : NULL;
+  /* ABI 1.2: blobs, served and received through the node's BlobManager
+   * (MeroSyncSessionParams.blobs names the session's side). */
+  self->table.blobs = kind == MERO_PLUGIN_KIND_SYNC_PROTOCOL ? mero_blob_net_access_get ()
+                                                             : NULL;
   return &self->table;
 }
 

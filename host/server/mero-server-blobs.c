@@ -5,6 +5,8 @@
  *   GET    /admin-api/blobs/{id}   the bytes (Range: bytes=… gives 206, one range)
  *   HEAD   /admin-api/blobs/{id}   the headers of GET
  *   DELETE /admin-api/blobs/{id}   drops one reference; {"refcount": left}
+ *   POST   /admin-api/blobs/{id}/fetch  {"context_id", "providers"?}: fetched from
+ *                                  the network if not held; {"blob_id","size"}
  *
  * Uploads are streamed: the body is not accumulated; each piece libsoup
  * reads goes to a worker that hashes and writes it, and reading pauses
@@ -16,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "blob/mero-blob-fetch.h"
 #include "blob/mero-blob-manager.h"
 #include "server/mero-server-limits.h"
 #include "server/mero-server-private.h"
@@ -49,6 +52,12 @@ reply_blob_error (SoupServerMessage *msg, const GError *error)
         break;
       case MERO_BLOB_ERROR_CLOSED:
         status = SOUP_STATUS_SERVICE_UNAVAILABLE, code = "not-ready";
+        break;
+      case MERO_BLOB_ERROR_REFUSED:
+        status = SOUP_STATUS_FORBIDDEN, code = "blob-refused";
+        break;
+      case MERO_BLOB_ERROR_TIMED_OUT:
+        status = SOUP_STATUS_GATEWAY_TIMEOUT, code = "timed-out";
         break;
       case MERO_BLOB_ERROR_IO:
       default:
@@ -592,4 +601,78 @@ mero_server_handle_blobs (MeroServer *server, SoupServerMessage *msg, const char
       soup_server_message_pause (msg);
       mero_blob_manager_delete_async (server->blobs, id, on_deleted, g_object_ref (msg));
     }
+}
+
+static void
+on_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (SoupServerMessage) msg = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const char *blob_id = g_object_get_data (G_OBJECT (msg), "mero-blob-id");
+  guint64 size = 0;
+
+  if (!mero_blob_net_fetch_finish (NULL, result, &size, &error))
+    reply_blob_error (msg, error);
+  else
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "blob_id");
+      json_builder_add_string_value (b, blob_id);
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, (gint64) size);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      mero_server_reply_json (msg, SOUP_STATUS_OK, root);
+    }
+  soup_server_message_unpause (msg);
+}
+
+/* The D-Bus FetchBlob over HTTP: answers once the blob is held. */
+void
+mero_server_handle_blob_fetch (MeroServer *server, SoupServerMessage *msg,
+                               const char *const *args)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) providers = g_ptr_array_new ();
+  JsonObject *body;
+  JsonNode *node;
+
+  if (server->blobs == NULL || server->blob_net == NULL)
+    {
+      mero_server_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "not-ready",
+                               _("The node is not ready to fetch blobs"));
+      return;
+    }
+  body = mero_server_read_json_object (msg, parser);
+  if (body == NULL)
+    return;
+  node = json_object_get_member (body, "context_id");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      mero_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid-argument",
+                               "\"context_id\" (string) is required");
+      return;
+    }
+  node = json_object_get_member (body, "providers");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array) && i < 64; i++)
+        {
+          const char *peer = json_node_get_string (json_array_get_element (array, i));
+
+          if (peer != NULL)
+            g_ptr_array_add (providers, (gpointer) peer);
+        }
+    }
+  g_ptr_array_add (providers, NULL);
+  g_object_set_data_full (G_OBJECT (msg), "mero-blob-id", g_strdup (args[0]), g_free);
+  soup_server_message_pause (msg);
+  mero_blob_net_fetch_async (server->blob_net, json_object_get_string_member (body, "context_id"),
+                             args[0], (const char *const *) providers->pdata, NULL, on_fetched,
+                             g_object_ref (msg));
 }

@@ -55,6 +55,7 @@ struct _MeroServer {
   GStrv p2p_addresses;
   MeroBlobManager *blobs;       /* nullable */
   MeroBlobProviders *providers; /* nullable */
+  struct _MeroBlobNet *blob_net; /* nullable */
 
   char *token;
   char *address_file;
@@ -113,6 +114,9 @@ void mero_server_handle_blob_providers (MeroServer *server, SoupServerMessage *m
                                         const char *const *args);
 gboolean mero_server_blobs_query_context (SoupServerMessage *msg, gboolean *has,
                                           guint8 context[32]);
+/* POST /admin-api/blobs/{id}/fetch {"context_id", "providers"?}. */
+void mero_server_handle_blob_fetch (MeroServer *server, SoupServerMessage *msg,
+                                    const char *const *args);
 
 /* Node status (mero-server-status.c). */
 void mero_server_handle_ready (MeroServer *server, SoupServerMessage *msg,

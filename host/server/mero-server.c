@@ -147,6 +147,7 @@ static const MeroServerRoute routes[] = {
   { "GET", "/admin-api/blobs/{id}/providers", "blob-providers",
     mero_server_handle_blob_providers },
   { "DELETE", "/admin-api/blobs/{id}", "blobs", handle_blobs },
+  { "POST", "/admin-api/blobs/{id}/fetch", "blob-fetch", mero_server_handle_blob_fetch },
   { "GET", "/admin-api/tee/info", "tee_info", handle_tee_info },
   { "POST", "/admin-api/tee/attest", "tee_attest", handle_tee_attest },
   { "POST", "/admin-api/tee/fleet-join", "tee_fleet_join", handle_tee_fleet_join },
@@ -650,6 +651,7 @@ mero_server_new (const MeroServerOptions *options)
   server->network = options->network;
   server->blobs = options->blobs;
   server->providers = options->providers;
+  server->blob_net = options->blob_net;
   server->public_key_hex = options->public_key != NULL
                                ? mero_server_hex (options->public_key, 32)
                                : g_strdup ("");

@@ -42,6 +42,7 @@ typedef struct {
   MeroNetwork *network;          /* borrowed, nullable (network off); outlives the server */
   const char *const *p2p_addresses; /* bound listen multiaddrs with /p2p/; copied; nullable */
   MeroBlobManager *blobs;        /* borrowed, nullable; outlives the server (blob endpoints) */
+  struct _MeroBlobNet *blob_net; /* borrowed, nullable: POST /admin-api/blobs/{id}/fetch */
   MeroContexts *contexts;        /* borrowed; outlives the server */
   const guint8 *public_key;      /* 32-byte Ed25519 of the node; copied; nullable */
   /* Blob providers (host/blob/mero-blob-providers.h): borrowed, nullable;

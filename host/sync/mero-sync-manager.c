@@ -772,7 +772,9 @@ mero_sync_manager_new (const MeroSyncManagerConfig *config)
     {
       const MeroLoadedSyncProtocol *p = g_ptr_array_index (mgr->protocols, i - 1);
 
-      if (g_strcmp0 (p->vtable->protocol_id, MERO_STREAM_PROTOCOL_KEY) == 0)
+      /* Nor blob-share (/calimero/blob/1): the blob fetch runs it. */
+      if (g_strcmp0 (p->vtable->protocol_id, MERO_STREAM_PROTOCOL_KEY) == 0
+          || g_str_has_prefix (p->vtable->protocol_id, "/calimero/blob/"))
         g_ptr_array_remove_index (mgr->protocols, i - 1);
     }
   mgr->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) run_free);

@@ -121,8 +121,8 @@ static void
 test_host_services (void)
 {
   SKIP_UNLESS_LP64 ();
-  /* 88 in ABI 1.0; 1.1 appended the key access table. */
-  CHECK_SIZE (MeroHostServices, 96);
+  /* 88 in ABI 1.0; 1.1 appended the key access table, 1.2 the blob one. */
+  CHECK_SIZE (MeroHostServices, 104);
   CHECK_MEMBER (MeroHostServices, struct_size, 0, 4);
   CHECK_MEMBER (MeroHostServices, abi_major, 4, 4);
   CHECK_MEMBER (MeroHostServices, abi_minor, 8, 4);
@@ -137,6 +137,7 @@ test_host_services (void)
   CHECK_MEMBER (MeroHostServices, state, 72, 8);
   CHECK_MEMBER (MeroHostServices, host_data, 80, 8);
   CHECK_MEMBER (MeroHostServices, keys, 88, 8);
+  CHECK_MEMBER (MeroHostServices, blobs, 96, 8);
 }
 
 static void
@@ -230,8 +231,9 @@ static void
 test_sync_session_params (void)
 {
   SKIP_UNLESS_LP64 ();
-  /* 80 in ABI 1.0; 1.1 appended the key handle and key ids. */
-  CHECK_SIZE (MeroSyncSessionParams, 104);
+  /* 80 in ABI 1.0; 1.1 appended the key handle and key ids, 1.2 the
+   * blob session members. */
+  CHECK_SIZE (MeroSyncSessionParams, 168);
   CHECK_MEMBER (MeroSyncSessionParams, struct_size, 0, 4);
   CHECK_MEMBER (MeroSyncSessionParams, role, 4, 4);
   CHECK_MEMBER (MeroSyncSessionParams, context_id, 8, 32);
@@ -243,7 +245,83 @@ test_sync_session_params (void)
   CHECK_MEMBER (MeroSyncSessionParams, keys, 80, 8);
   CHECK_MEMBER (MeroSyncSessionParams, key_ids, 88, 8);
   CHECK_MEMBER (MeroSyncSessionParams, n_key_ids, 96, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, blobs, 104, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, blob_id, 112, 32);
+  CHECK_MEMBER (MeroSyncSessionParams, chunk_first, 144, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, chunk_count, 152, 8);
+  CHECK_MEMBER (MeroSyncSessionParams, blob_flags, 160, 4);
+  CHECK_MEMBER (MeroSyncSessionParams, reserved3, 164, 4);
 }
+
+/* ---- ABI 1.2: blob transfer ---- */
+
+static void
+test_blob_access (void)
+{
+  SKIP_UNLESS_LP64 ();
+  CHECK_SIZE (MeroBlobAccess, 80);
+  CHECK_MEMBER (MeroBlobAccess, struct_size, 0, 4);
+  CHECK_MEMBER (MeroBlobAccess, reserved, 4, 4);
+  CHECK_MEMBER (MeroBlobAccess, authorize, 8, 8);
+  CHECK_MEMBER (MeroBlobAccess, get_blob, 16, 8);
+  CHECK_MEMBER (MeroBlobAccess, read_chunk, 24, 8);
+  CHECK_MEMBER (MeroBlobAccess, sign_request, 32, 8);
+  CHECK_MEMBER (MeroBlobAccess, partial_open, 40, 8);
+  CHECK_MEMBER (MeroBlobAccess, write_chunk, 48, 8);
+  CHECK_MEMBER (MeroBlobAccess, next_missing, 56, 8);
+  CHECK_MEMBER (MeroBlobAccess, commit, 64, 8);
+  CHECK_MEMBER (MeroBlobAccess, note_failure, 72, 8);
+}
+
+static void
+test_blob_values (void)
+{
+  static const uint8_t blob[32] = { 1 }, ctx[32] = { 2 };
+  uint8_t msg[MERO_BLOB_REQUEST_MESSAGE_LEN];
+
+  g_assert_cmpint (MERO_BLOB_XFER_CHUNK_LEN, ==, 262144);
+  g_assert_cmpint (MERO_BLOB_XFER_ID_LEN, ==, 32);
+  g_assert_cmpint (MERO_BLOB_XFER_SIGNER_LEN, ==, 32);
+  g_assert_cmpint (MERO_BLOB_XFER_SIGNATURE_LEN, ==, 64);
+  g_assert_cmpint (MERO_BLOB_SESSION_WANT_LEAVES, ==, 1);
+  g_assert_cmpint (MERO_BLOB_FAILURE_NONE, ==, 0);
+  g_assert_cmpint (MERO_BLOB_FAILURE_PROTOCOL, ==, 1);
+  g_assert_cmpint (MERO_BLOB_FAILURE_TIMEOUT, ==, 2);
+  g_assert_cmpint (MERO_BLOB_FAILURE_REFUSED, ==, 3);
+  g_assert_cmpint (MERO_BLOB_FAILURE_NOT_FOUND, ==, 4);
+  g_assert_cmpint (MERO_BLOB_FAILURE_CORRUPT, ==, 5);
+  g_assert_cmpint (MERO_BLOB_FAILURE_TOO_LARGE, ==, 6);
+  g_assert_cmpint (MERO_BLOB_FAILURE_LOCAL, ==, 7);
+  g_assert_cmpint (MERO_BLOB_FAILURE_BUSY, ==, 8);
+  /* The signed bytes are wire format: tag, blob, context, time BE. */
+  mero_blob_request_message (blob, ctx, G_GINT64_CONSTANT (0x0102030405060708), msg);
+  g_assert_cmpint (MERO_BLOB_REQUEST_MESSAGE_LEN, ==, 95);
+  g_assert_cmpmem (msg, 23, "calimero-blob-request/1", 23);
+  g_assert_cmpint (msg[23], ==, 1);
+  g_assert_cmpint (msg[55], ==, 2);
+  g_assert_cmpint (msg[87], ==, 1);
+  g_assert_cmpint (msg[94], ==, 8);
+}
+
+static void
+test_blob_access_has (void)
+{
+  MeroHostServices h = { .struct_size = 96 };
+  MeroBlobAccess b = { .struct_size = 72 };
+  MeroSyncSessionParams p = { .struct_size = 104 };
+
+  /* A 1.1 host has no blob table, and 1.1 params no blob members. */
+  g_assert_true (MERO_HOST_SERVICES_HAS (&h, keys));
+  g_assert_false (MERO_HOST_SERVICES_HAS (&h, blobs));
+  g_assert_false (MERO_SYNC_SESSION_PARAMS_HAS (&p, blobs));
+  g_assert_true (MERO_BLOB_ACCESS_HAS (&b, commit));
+  g_assert_false (MERO_BLOB_ACCESS_HAS (&b, note_failure));
+  h.struct_size = sizeof h;
+  p.struct_size = sizeof p;
+  g_assert_true (MERO_HOST_SERVICES_HAS (&h, blobs));
+  g_assert_true (MERO_SYNC_SESSION_PARAMS_HAS (&p, blob_flags));
+}
+/* ---- end of ABI 1.2 blob transfer ---- */
 
 static void
 test_sync_session_stats (void)
@@ -345,7 +423,7 @@ static void
 test_versions (void)
 {
   g_assert_cmpint (MERO_PLUGIN_ABI_MAJOR, ==, 1);
-  g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 1);
+  g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 2);
   g_assert_cmpstr (MERO_PLUGIN_ENTRY_SYMBOL, ==, "mero_plugin_get_descriptor");
   g_assert_true (MERO_SDK_CHECK_VERSION (0, 0, 0));
   g_assert_true (MERO_SDK_CHECK_VERSION (MERO_SDK_VERSION_MAJOR, MERO_SDK_VERSION_MINOR,
@@ -540,5 +618,8 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/plugin-define", test_plugin_define);
   g_test_add_func ("/abi/host-services-has", test_host_services_has);
   g_test_add_func ("/abi/state-access-has", test_state_access_has);
+  g_test_add_func ("/abi/struct/MeroBlobAccess", test_blob_access);
+  g_test_add_func ("/abi/blob-values", test_blob_values);
+  g_test_add_func ("/abi/blob-access-has", test_blob_access_has);
   return g_test_run ();
 }

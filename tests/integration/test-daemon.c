@@ -695,6 +695,8 @@ test_plugins (Fixture *f, gconstpointer data)
   /* key-share runs /calimero/stream/key/1 (group keys), not a state sync. */
   g_assert_true (g_regex_match_simple ("key-share +sync-protocol +\\S+ +loaded", out, 0, 0));
   g_assert_true (g_regex_match_simple ("sync-reconcile +sync-protocol +\\S+ +loaded", out, 0, 0));
+  /* blob-share runs /calimero/blob/1 (blob chunks), not a state sync. */
+  g_assert_true (g_regex_match_simple ("blob-share +sync-protocol +\\S+ +loaded", out, 0, 0));
   g_clear_pointer (&out, g_free);
 
   /* A disabled plugin is listed as such and never loaded by the node. */

@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 G_BEGIN_DECLS
 
@@ -217,6 +218,114 @@ typedef struct {
 #define MERO_KEY_ACCESS_HAS(s, member) \
   ((s)->struct_size >= G_STRUCT_OFFSET (MeroKeyAccess, member) + sizeof ((s)->member))
 
+/* ==== ABI 1.2: blob transfer (blob-share, /calimero/blob/1) ==========
+ * Kept in one block so that other 1.x additions merge beside it.
+ *
+ * A blob protocol plugin frames, bounds, times out and counts; the host
+ * owns the blob store and the node's identity.  Every chunk a plugin
+ * hands to write_chunk is checked by the host against its leaf hash
+ * before it touches the disk, and a request is authorised by the host
+ * (signature, time window, membership).  All methods are called on the
+ * host's main thread. */
+
+/* Chunk size of the blob format (the last chunk may be shorter). */
+#define MERO_BLOB_XFER_CHUNK_LEN (256u * 1024u)
+#define MERO_BLOB_XFER_ID_LEN 32
+#define MERO_BLOB_XFER_SIGNER_LEN 32
+#define MERO_BLOB_XFER_SIGNATURE_LEN 64
+
+/* Opaque: the host's blob side of one session. */
+typedef struct _MeroBlobHandle MeroBlobHandle;
+
+/* Why an initiator session failed, as the plugin tells the host
+ * (note_failure): the host's fetch decides from it whether to try the
+ * same provider again or drop it.  Append-only. */
+typedef enum {
+  MERO_BLOB_FAILURE_NONE = 0,
+  MERO_BLOB_FAILURE_PROTOCOL = 1,   /* malformed or out-of-order frames */
+  MERO_BLOB_FAILURE_TIMEOUT = 2,    /* a session deadline passed */
+  MERO_BLOB_FAILURE_REFUSED = 3,    /* the provider refused the request */
+  MERO_BLOB_FAILURE_NOT_FOUND = 4,  /* the provider does not hold the blob */
+  MERO_BLOB_FAILURE_CORRUPT = 5,    /* a chunk (or the leaf list) failed its hash */
+  MERO_BLOB_FAILURE_TOO_LARGE = 6,  /* the blob is over this node's max size */
+  MERO_BLOB_FAILURE_LOCAL = 7,      /* the local store failed */
+  MERO_BLOB_FAILURE_BUSY = 8,       /* the provider is serving too much */
+} MeroBlobFailure;
+
+typedef struct {
+  uint32_t struct_size;
+  uint32_t reserved;
+
+  /* -- responder -- */
+  /* Checks a request of @peer_id (the PeerId the connection
+   * authenticated) for @blob_id in @context_id: @signer must be that
+   * peer's identity key, @signature its Ed25519 signature over
+   * mero_blob_request_message (), @timestamp_us (wall clock) within the
+   * host's window, and the peer a current member of the context (or the
+   * blob public to it).  FALSE with MERO_SYNC_ERROR_REFUSED otherwise. */
+  gboolean (*authorize) (MeroBlobHandle *blobs, const char *peer_id,
+                         const uint8_t context_id[32], const uint8_t blob_id[32],
+                         int64_t timestamp_us, const uint8_t signer[32],
+                         const uint8_t signature[64], GError **error);
+  /* Size and leaf hashes (n x 32 bytes, transfer full) of a local blob;
+   * absent is not an error (*found = FALSE). */
+  gboolean (*get_blob) (MeroBlobHandle *blobs, const uint8_t blob_id[32], uint64_t *size,
+                        GBytes **leaves, gboolean *found, GError **error);
+  /* Chunk @index of a local blob, re-verified (transfer full); NULL and
+   * @error if it is damaged or unreadable. */
+  GBytes *(*read_chunk) (MeroBlobHandle *blobs, const uint8_t blob_id[32], uint64_t index,
+                         GError **error);
+
+  /* -- initiator (the handle is bound to one blob being received) -- */
+  /* Signs a request with this node's identity key: @signer gets the
+   * public key, @signature the signature. */
+  gboolean (*sign_request) (MeroBlobHandle *blobs, const uint8_t context_id[32],
+                            const uint8_t blob_id[32], int64_t timestamp_us,
+                            uint8_t signer[32], uint8_t signature[64], GError **error);
+  /* Opens (or resumes, or joins the already open) partial blob of @size
+   * bytes with @leaves (n x 32).  MERO_SYNC_ERROR_LIMIT over the host's
+   * max blob size, MERO_SYNC_ERROR_PROTOCOL if the leaves do not hash to
+   * the id. */
+  gboolean (*partial_open) (MeroBlobHandle *blobs, uint64_t size, GBytes *leaves,
+                            GError **error);
+  /* Verifies chunk @index against its leaf and writes it; a chunk that
+   * does not match is refused (MERO_SYNC_ERROR_PROTOCOL) and nothing is
+   * written. */
+  gboolean (*write_chunk) (MeroBlobHandle *blobs, uint64_t index, const uint8_t *data,
+                           size_t len, GError **error);
+  /* First chunk not yet verified at or after @from, UINT64_MAX if none
+   * (or no partial is open). */
+  uint64_t (*next_missing) (MeroBlobHandle *blobs, uint64_t from);
+  /* Adds the complete blob (one reference); fails while chunks are
+   * missing. */
+  gboolean (*commit) (MeroBlobHandle *blobs, GError **error);
+  /* Why the session is failing (called once, before its status turns
+   * FAILED); @message for logs. */
+  void (*note_failure) (MeroBlobHandle *blobs, MeroBlobFailure failure, const char *message);
+} MeroBlobAccess;
+
+#define MERO_BLOB_ACCESS_HAS(s, member) \
+  ((s)->struct_size >= G_STRUCT_OFFSET (MeroBlobAccess, member) + sizeof ((s)->member))
+
+/* The bytes a blob request signature covers:
+ *   "calimero-blob-request/1" || blob_id || context_id || timestamp_us (i64 BE)
+ * (23 + 32 + 32 + 8 = 95 bytes into @out). */
+#define MERO_BLOB_REQUEST_MESSAGE_LEN 95
+static inline void
+mero_blob_request_message (const uint8_t blob_id[32], const uint8_t context_id[32],
+                           int64_t timestamp_us, uint8_t out[MERO_BLOB_REQUEST_MESSAGE_LEN])
+{
+  static const char tag[] = "calimero-blob-request/1";
+  uint64_t t = (uint64_t) timestamp_us;
+
+  memcpy (out, tag, 23);
+  memcpy (out + 23, blob_id, 32);
+  memcpy (out + 55, context_id, 32);
+  for (int i = 0; i < 8; i++)
+    out[87 + i] = (uint8_t) (t >> (56 - 8 * i));
+}
+/* ==== end of ABI 1.2 blob transfer ==================================== */
+
 typedef enum {
   MERO_LOG_LEVEL_ERROR = 0,
   MERO_LOG_LEVEL_WARNING = 1,
@@ -261,6 +370,10 @@ struct _MeroHostServices {
   /* ABI 1.1 (check with MERO_HOST_SERVICES_HAS): group keys for
    * SYNC_PROTOCOL plugins; NULL for other kinds. */
   const MeroKeyAccess *keys;
+
+  /* ABI 1.2 (check with MERO_HOST_SERVICES_HAS): blob access for blob
+   * protocol plugins (blob-share); NULL for other kinds. */
+  const MeroBlobAccess *blobs;
 };
 
 G_END_DECLS

@@ -77,7 +77,25 @@ typedef struct {
   MeroKeyHandle *keys;
   const uint8_t *key_ids;
   size_t n_key_ids;
+  /* ABI 1.2 (MERO_SYNC_SESSION_PARAMS_HAS), blob sessions
+   * (/calimero/blob/): the handle to use with host->blobs (NULL for other
+   * sessions).  An initiator asks for @blob_id in @context_id, chunks
+   * [chunk_first, chunk_first + chunk_count) (a count of 0 asks for the
+   * header only), with the size and leaf hashes first if blob_flags has
+   * MERO_BLOB_SESSION_WANT_LEAVES; a responder learns all of it from the
+   * request. */
+  MeroBlobHandle *blobs;
+  uint8_t blob_id[32];
+  uint64_t chunk_first;
+  uint64_t chunk_count;
+  uint32_t blob_flags;        /* MeroBlobSessionFlags */
+  uint32_t reserved3;
 } MeroSyncSessionParams;
+
+/* ABI 1.2: flags of a blob session. */
+typedef enum {
+  MERO_BLOB_SESSION_WANT_LEAVES = 1 << 0,
+} MeroBlobSessionFlags;
 
 #define MERO_SYNC_SESSION_PARAMS_HAS(p, member) \
   ((p)->struct_size >= G_STRUCT_OFFSET (MeroSyncSessionParams, member) + sizeof ((p)->member))

@@ -1,0 +1,72 @@
+/* mero-blob-net-private.h: shared by mero-blob-net.c (serving, the
+ * stream handler, the host's MeroBlobAccess) and mero-blob-fetch.c. */
+#pragma once
+
+#include "blob/mero-blob-fetch-sched.h"
+#include "blob/mero-blob-net.h"
+#include "blob/mero-blob-partial.h"
+#include "sync/mero-sync-session.h"
+
+G_BEGIN_DECLS
+
+/* What a MeroBlobHandle points at: a served stream or a fetch session. */
+typedef enum {
+  HANDLE_SERVE,
+  HANDLE_FETCH,
+} HandleKind;
+
+typedef struct {
+  HandleKind kind;
+  MeroBlobNet *net;
+} Handle;
+
+typedef struct _Fetch Fetch;
+
+/* One request on one stream of a fetch: the header probe or a range. */
+typedef struct {
+  Handle base;
+  Fetch *fetch;
+  char *peer;
+  guint64 first, count;
+  gboolean probe;
+  guint64 request_id;          /* while the stream opens */
+  MeroNetStream *stream;
+  MeroSyncDriver *driver;
+  MeroBlobFailure failure;     /* what the plugin noted */
+  char *failure_message;
+} FetchSession;
+
+struct _MeroBlobNet {
+  MeroBlobNetConfig config;
+  MeroMetrics *metrics;
+  GHashTable *serves;          /* MeroNetStream * → Serve */
+  guint serves_members, serves_others;
+  GHashTable *streams;         /* MeroNetStream * → FetchSession (borrowed) */
+  GHashTable *opening;         /* request id (guint64 *) → FetchSession (borrowed) */
+  GHashTable *fetches;         /* blob id (base58) → Fetch */
+  MeroBlobProviderLookup lookup;
+  gpointer lookup_data;
+  MeroBlobFetchProgressFunc progress;
+  gpointer progress_data;
+  MeroBlobFetchedFunc fetched;
+  gpointer fetched_data;
+  guint64 served_chunks;       /* for the debug serve limit */
+  guint commits;               /* fetch commits running on workers */
+};
+
+/* mero-blob-fetch.c: the fetch side of the access table and the stream
+ * events of fetch sessions. */
+gboolean mero_blob_fetch_partial_open (FetchSession *fs, guint64 size, GBytes *leaves,
+                                       GError **error);
+gboolean mero_blob_fetch_write_chunk (FetchSession *fs, guint64 index, const guint8 *data,
+                                      gsize len, GError **error);
+guint64 mero_blob_fetch_next_missing (FetchSession *fs, guint64 from);
+gboolean mero_blob_fetch_commit (FetchSession *fs, GError **error);
+void mero_blob_fetch_session_opened (FetchSession *fs, MeroNetStream *stream);
+void mero_blob_fetch_session_open_failed (FetchSession *fs, const char *message);
+void mero_blob_fetch_session_data (FetchSession *fs, GBytes *bytes);
+void mero_blob_fetch_session_ended (FetchSession *fs, gboolean reset);
+/* Fails every fetch (the service is going away). */
+void mero_blob_fetch_fail_all (MeroBlobNet *net);
+
+G_END_DECLS
