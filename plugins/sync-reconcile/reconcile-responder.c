@@ -14,6 +14,7 @@ send_result (ReconcileSession *s, GError **error)
   g_autoptr (GPtrArray) out =
     g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
   g_autoptr (GArray) wants = g_array_new (FALSE, FALSE, sizeof (uint64_t));
+  g_autoptr (GHashTable) sent = reconcile_id_table_new ();
   size_t n = riblt_decoder_n_recovered (s->decoder);
 
   for (size_t i = 0; i < n; i++)
@@ -23,24 +24,33 @@ send_result (ReconcileSession *s, GError **error)
       uint64_t key = riblt_item_hash (s->key, item);
       g_autoptr (GError) local_error = NULL;
       ReconcileEntity *e;
-      gssize at;
+      uint8_t id[32];
+      gboolean found = FALSE;
 
       if (sign > 0)
         {
           g_array_append_val (wants, key);
           continue;
         }
+      if (!reconcile_local_find (s, key, id, &found, &local_error))
+        return reconcile_state_failed (s, error, local_error);
       /* Peeled as ours but not in our set: the symbols were not a set's
        * (garbage, or crafted). */
-      at = reconcile_set_find (&s->set, key, item);
-      if (at < 0)
+      if (!found)
         return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "undecodable",
                                "symbols decode to a version this side does not hold");
-      e = reconcile_local_entity (s, (const uint8_t *) s->set.ids->data + at * 32, &local_error);
+      /* Sent as it is now (a local write since the symbols were read
+       * replaced the version: the newer one is what the peer needs). */
+      e = reconcile_local_entity (s, id, &local_error);
       if (local_error != NULL)
         return reconcile_state_failed (s, error, local_error);
-      if (e != NULL)
-        g_ptr_array_add (out, e);
+      if (e != NULL && !g_hash_table_contains (sent, e->e.id))
+        {
+          g_hash_table_add (sent, e->e.id);
+          g_ptr_array_add (out, e);
+        }
+      else
+        reconcile_entity_free (e);
     }
   reconcile_queue_entities (s, RECONCILE_MSG_RESULT,
                             (uint32_t) riblt_decoder_symbols_used (s->decoder), wants, out);
@@ -55,20 +65,34 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
   g_autoptr (ReconcileMsg) more = NULL;
   uint64_t want;
 
-  if (s->decoder == NULL)
-    {
-      g_autoptr (GError) local_error = NULL;
+  const RibltSymbol *local;
+  g_autoptr (GError) local_error = NULL;
 
-      if (!reconcile_set_build (s, &local_error))
-        return reconcile_state_failed (s, error, local_error);
-      s->decoder = riblt_decoder_new (s->encoder, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
-                                      RECONCILE_MAX_DIFFERENCES);
-    }
+  if (s->decoder == NULL)
+    s->decoder = riblt_decoder_new (NULL, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
+                                    RECONCILE_MAX_DIFFERENCES);
   if (m->first_index != s->symbols || m->symbols->len == 0)
     return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
                            "symbols out of sequence");
+  /* The decoder stops at RECONCILE_MAX_SYMBOLS_PER_SESSION: never read
+   * local symbols past it. */
+  local = reconcile_local_symbols (s, MIN ((size_t) s->symbols + m->symbols->len,
+                                           (size_t) RECONCILE_MAX_SYMBOLS_PER_SESSION),
+                                   &local_error);
+  if (local == NULL)
+    return reconcile_state_failed (s, error, local_error);
   for (guint i = 0; i < m->symbols->len && st == RIBLT_DECODE_MORE; i++)
-    st = riblt_decoder_add (s->decoder, &g_array_index (m->symbols, RibltSymbol, i));
+    {
+      size_t at = riblt_decoder_len (s->decoder);
+
+      if (at >= RECONCILE_MAX_SYMBOLS_PER_SESSION)
+        {
+          st = RIBLT_DECODE_OVER_BOUND;
+          break;
+        }
+      st = riblt_decoder_add_local (s->decoder, &g_array_index (m->symbols, RibltSymbol, i),
+                                    &local[at]);
+    }
   s->symbols += m->symbols->len;
   if (st == RIBLT_DECODE_OVER_BOUND)
     return reconcile_refuse (s, error, "undecodable",

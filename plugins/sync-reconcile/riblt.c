@@ -411,8 +411,7 @@ peel (RibltDecoder *dec)
 RibltDecodeStatus
 riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote)
 {
-  guint i = dec->cells->len;
-  RibltSymbol cell;
+  size_t i = dec->cells->len;
 
   if (dec->status != RIBLT_DECODE_MORE)
     return dec->status;
@@ -424,9 +423,25 @@ riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote)
   /* The local prefix grows by doubling: each extension walks every local
    * item once, so n log(m) in all rather than n per symbol. */
   if (riblt_encoder_len (dec->local) <= i)
-    riblt_encoder_extend (dec->local, MAX (64u, 2 * (size_t) i));
+    riblt_encoder_extend (dec->local, MAX (64u, 2 * i));
+  return riblt_decoder_add_local (dec, remote, &riblt_encoder_symbols (dec->local)[i]);
+}
+
+RibltDecodeStatus
+riblt_decoder_add_local (RibltDecoder *dec, const RibltSymbol *remote, const RibltSymbol *local)
+{
+  guint i = dec->cells->len;
+  RibltSymbol cell;
+
+  if (dec->status != RIBLT_DECODE_MORE)
+    return dec->status;
+  if (i >= dec->max_symbols)
+    {
+      dec->status = RIBLT_DECODE_OVER_BOUND;
+      return dec->status;
+    }
   cell = *remote;
-  riblt_symbol_subtract (&cell, &riblt_encoder_symbols (dec->local)[i]);
+  riblt_symbol_subtract (&cell, local);
   /* Items already recovered that map here. */
   while (dec->heap->len > 0 && heap_key (dec, 0) == i)
     {

@@ -68,7 +68,8 @@ size_t riblt_encoder_n_items (const RibltEncoder *enc);
 typedef struct _RibltDecoder RibltDecoder;
 
 /* The decoder extends @local as far as the remote symbols go; @local must
- * outlive it. */
+ * outlive it.  NULL: the caller gives each local symbol itself
+ * (riblt_decoder_add_local), e.g. from a stored prefix. */
 RibltDecoder *riblt_decoder_new (RibltEncoder *local, const uint8_t key[16], size_t max_symbols,
                                  size_t max_items);
 void riblt_decoder_free (RibltDecoder *dec);
@@ -83,6 +84,10 @@ typedef enum {
 /* Adds the next remote symbol (index = riblt_decoder_len before the call)
  * and peels.  Once DONE or OVER_BOUND, further symbols are ignored. */
 RibltDecodeStatus riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote);
+/* The same with the local symbol of that index given (@local: the
+ * symbol riblt_decoder_len of the local set). */
+RibltDecodeStatus riblt_decoder_add_local (RibltDecoder *dec, const RibltSymbol *remote,
+                                           const RibltSymbol *local);
 RibltDecodeStatus riblt_decoder_status (const RibltDecoder *dec);
 size_t riblt_decoder_len (const RibltDecoder *dec);
 /* Symbols that had arrived when the difference was complete (0 before). */

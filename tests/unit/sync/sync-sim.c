@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "context/state/mero-state-access.h"
+#include "context/state/mero-state-index.h"
 #include "plugin/mero-host-services.h"
 #include "store-memory-core.h"
 #include "store/mero-store.h"
@@ -352,6 +353,16 @@ sync_sim_protocol_new (const MeroPluginDescriptor *d, MeroMetrics *metrics)
       g_assert_no_error (error);
     }
   return p;
+}
+
+void
+sync_sim_replica_attach_index (SyncSimReplica *r, SyncSimProtocol *p)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (mero_state_index_attach (r->state, p->descriptor->name, p->vtable,
+                                          p->plugin_data, &error));
+  g_assert_no_error (error);
 }
 
 SyncSimProtocol *

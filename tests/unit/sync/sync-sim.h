@@ -56,6 +56,10 @@ SyncSimProtocol *sync_sim_protocol_new (const MeroPluginDescriptor *descriptor,
 SyncSimProtocol *sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable,
                                          void *plugin_data);
 void sync_sim_protocol_free (SyncSimProtocol *p);
+/* Attaches @p's state index (SDK ABI 1.2; nothing if it has none) to
+ * @r's state: from then on every commit keeps it in step, as in the node.
+ * @p must outlive @r. */
+void sync_sim_replica_attach_index (SyncSimReplica *r, SyncSimProtocol *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimProtocol, sync_sim_protocol_free)
 
 typedef struct {
