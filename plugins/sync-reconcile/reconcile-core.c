@@ -195,6 +195,7 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
     {
       g_autoptr (ReconcileMsg) m = reconcile_msg_new (type);
       size_t bytes = 0;
+      uint64_t sent;
 
       m->symbols_used = symbols_used;
       if (wants != NULL && i == 0)
@@ -205,11 +206,16 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
           ReconcileEntity *e = entities->pdata[i++];
 
           bytes += reconcile_entity_wire_size (&e->e);
-          s->entity_bytes += reconcile_entity_wire_size (&e->e);
           g_ptr_array_add (m->entities, reconcile_entity_new (&e->e));
         }
       m->more = i < entities->len;
+      sent = s->stats.bytes_sent;
       reconcile_queue_msg (s, m);
+      /* What the (compressed) entities took of the frame: all but its
+       * length, type, flag and the RESULT's fields and keys. */
+      if (m->entities->len > 0)
+        s->entity_bytes += s->stats.bytes_sent - sent - 6
+                           - (type == RECONCILE_MSG_RESULT ? 8 + 8 * m->wants->len : 0);
     }
   while (i < entities->len);
 }

@@ -1,10 +1,10 @@
 /* reconcile-core.h: the sans-IO sessions of the sync-reconcile protocol.
  *
  * Set reconciliation of entity *versions* with a rateless IBLT (riblt.h):
- * each side's set holds one 32-byte item per stored entity record,
- * tombstones included, sha256(id || own_hash || updated || deleted ||
- * cleared HLCs), so an entity the two sides hold in different versions is
- * a difference on both sides.  The items cost nothing on the wire: only
+ * each side's set holds one 24-byte item per stored entity record,
+ * tombstones included (an id prefix, the newest time and a hash of the
+ * version, reconcile-index.h), so an entity the two sides hold in
+ * different versions is a difference on both sides.  The items cost nothing on the wire: only
  * coded symbols, about 1.4 per difference, whatever the number of
  * entities.
  *
@@ -30,7 +30,7 @@
  * collection frontier, mero-state.h); it costs a symbol or two, never a
  * wrong state.
  *
- * The first batch is RECONCILE_FIRST_BATCH symbols (about 10 KB): up to
+ * The first batch is RECONCILE_FIRST_BATCH symbols (about 8 KB): up to
  * about 170 differing versions decode from it (an entity updated on one
  * side is two: its old and its new version), so up to ~100 scattered
  * edits cost two round trips.  If the responder has not decoded it
@@ -79,7 +79,7 @@ G_BEGIN_DECLS
  * (sync-hash assumes 256 differing paths), so the comparison is fair. */
 #define RECONCILE_COST_DIFFERENCES 256u
 /* Bytes of one coded symbol on the wire (sum, checksum, 1-3 byte count). */
-#define RECONCILE_SYMBOL_WIRE_BYTES 42u
+#define RECONCILE_SYMBOL_WIRE_BYTES 34u
 
 typedef struct {
   const MeroHostServices *host;

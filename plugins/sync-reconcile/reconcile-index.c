@@ -31,12 +31,19 @@ reconcile_version_item (const MeroStateEntity *e, uint8_t out[RIBLT_ITEM_SIZE])
   const uint64_t times[6] = { GUINT64_TO_BE (e->updated_at), GUINT64_TO_BE (e->updated_node),
                               GUINT64_TO_BE (e->deleted_at), GUINT64_TO_BE (e->deleted_node),
                               GUINT64_TO_BE (e->cleared_at), GUINT64_TO_BE (e->cleared_node) };
-  gsize len = RIBLT_ITEM_SIZE;
+  uint64_t newest = MAX (e->updated_at, MAX (e->deleted_at, e->cleared_at));
+  uint8_t digest[32];
+  gsize len = sizeof digest;
 
   g_checksum_update (ck, e->id, 32);
   g_checksum_update (ck, e->own_hash, 32);
   g_checksum_update (ck, (const guchar *) times, sizeof times);
-  g_checksum_get_digest (ck, out, &len);
+  g_checksum_get_digest (ck, digest, &len);
+  memcpy (out, e->id, RECONCILE_ITEM_ID_LEN);
+  for (unsigned i = 0; i < RECONCILE_ITEM_TIME_LEN; i++)
+    out[RECONCILE_ITEM_ID_LEN + i] = (uint8_t) (newest >> (56 - 8 * i));
+  memcpy (out + RECONCILE_ITEM_ID_LEN + RECONCILE_ITEM_TIME_LEN, digest,
+          RIBLT_ITEM_SIZE - RECONCILE_ITEM_ID_LEN - RECONCILE_ITEM_TIME_LEN);
 }
 
 void

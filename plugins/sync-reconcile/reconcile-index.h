@@ -7,7 +7,7 @@
  * through a commit, and the host shows each commit's records to
  * reconcile_index_update (old, new) inside that commit's batch, so the
  * index is exactly the set of the committed state:
- *   'S' || u32 index  -> coded symbol index (sum[32] || checksum u64 LE ||
+ *   'S' || u32 index  -> coded symbol index (sum[24] || checksum u64 LE ||
  *                        count i64 LE), for index < RECONCILE_INDEX_SYMBOLS;
  *                        absent = the zero symbol
  *   'I' || u64 hash   -> the entity id of the item with that keyed hash
@@ -41,7 +41,18 @@ G_BEGIN_DECLS
 
 /* The item hash key of context @ctx. */
 void reconcile_context_key (const uint8_t ctx[32], uint8_t key[16]);
-/* sha256(id || own_hash || updated || deleted || cleared HLCs). */
+/* The item of one version (24 bytes, RIBLT_ITEM_SIZE): id[0..12) || the
+ * top 6 bytes of the newest of its updated / deleted / cleared times (BE)
+ * || sha256(id || own_hash || the six HLC halves)[0..6).  The id prefix
+ * lets the decoding side pair the two versions of one entity, and the
+ * time guess which one wins, so that usually only that one crosses the
+ * wire (reconcile-responder.c).  96 id bits do not collide among any
+ * number of entities a context holds (2^-56 at 10^8), and 48 hash bits
+ * separate two versions of one entity made in the same time unit.  24
+ * rather than 32 bytes: the symbols are most of the session's bytes. */
+#define RECONCILE_ITEM_ID_LEN 12u
+#define RECONCILE_ITEM_TIME_LEN 6u
+G_STATIC_ASSERT (RECONCILE_ITEM_ID_LEN + RECONCILE_ITEM_TIME_LEN < RIBLT_ITEM_SIZE);
 void reconcile_version_item (const MeroStateEntity *e, uint8_t out[RIBLT_ITEM_SIZE]);
 
 void reconcile_symbol_key (uint32_t index, uint8_t key[RECONCILE_SYMBOL_KEY_LEN]);

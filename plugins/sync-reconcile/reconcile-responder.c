@@ -6,6 +6,21 @@
 
 #include <string.h>
 
+static guint
+id_prefix_hash (gconstpointer p)
+{
+  guint h;
+
+  memcpy (&h, p, sizeof h);
+  return h;
+}
+
+static gboolean
+id_prefix_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, RECONCILE_ITEM_ID_LEN) == 0;
+}
+
 /* Decoded: our versions the initiator lacks, the keys of its versions we
  * lack. */
 static gboolean
@@ -17,16 +32,37 @@ send_result (ReconcileSession *s, GError **error)
   g_autoptr (GHashTable) sent = reconcile_id_table_new ();
   size_t n = riblt_decoder_n_recovered (s->decoder);
 
+  g_autoptr (GHashTable) remote = g_hash_table_new (id_prefix_hash, id_prefix_equal);
+  g_autoptr (GHashTable) local = g_hash_table_new (id_prefix_hash, id_prefix_equal);
+
+  /* Two versions of one entity (same id prefix) are a pair: the one with
+   * the newer time is sent, the other not.  A wrong guess (a merge keeps
+   * parts of both) costs one merge-back, never a difference left over:
+   * the side that merged sends what it has when that differs from what
+   * it received. */
   for (size_t i = 0; i < n; i++)
     {
       int sign = 0;
       const uint8_t *item = riblt_decoder_recovered (s->decoder, i, &sign);
+
+      g_hash_table_insert (sign > 0 ? remote : local, (gpointer) item, (gpointer) item);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      int sign = 0;
+      const uint8_t *item = riblt_decoder_recovered (s->decoder, i, &sign);
+      const uint8_t *other = g_hash_table_lookup (sign > 0 ? local : remote, item);
+      int newer = other == NULL ? 0 : memcmp (item + RECONCILE_ITEM_ID_LEN,
+                                             other + RECONCILE_ITEM_ID_LEN,
+                                             RECONCILE_ITEM_TIME_LEN);
       uint64_t key = riblt_item_hash (s->key, item);
       g_autoptr (GError) local_error = NULL;
       ReconcileEntity *e;
       uint8_t id[32];
       gboolean found = FALSE;
 
+      if (newer < 0)
+        continue;
       if (sign > 0)
         {
           g_array_append_val (wants, key);

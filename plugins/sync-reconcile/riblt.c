@@ -44,7 +44,7 @@ riblt_item_hash (const uint8_t key[16], const uint8_t item[RIBLT_ITEM_SIZE])
   uint64_t k0 = load_le64 (key), k1 = load_le64 (key + 8);
   uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
   uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-  /* 32 bytes: four whole words, then the length word. */
+  /* RIBLT_ITEM_SIZE bytes: whole words, then the length word. */
   uint64_t b = (uint64_t) RIBLT_ITEM_SIZE << 56;
 
   for (size_t i = 0; i < RIBLT_ITEM_SIZE; i += 8)

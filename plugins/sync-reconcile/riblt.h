@@ -3,7 +3,7 @@
  * implementation.  Sans-IO and deterministic: no clock, no randomness
  * except the 128-bit key both peers derive from the context.
  *
- * An item (32 bytes) maps to an infinite, increasing sequence of coded
+ * An item (RIBLT_ITEM_SIZE bytes) maps to an infinite, increasing sequence of coded
  * symbol indices: index 0 always, then a random walk whose density at
  * index i is about 1/(1 + i/2), so the first m symbols hold each item
  * about 2 ln(m) times.  A coded symbol is (xor of its items, xor of their
@@ -18,7 +18,10 @@
 
 G_BEGIN_DECLS
 
-#define RIBLT_ITEM_SIZE 32u
+/* Bytes of an item (a multiple of 8: the SipHash below reads words).  24:
+ * sync-reconcile's version items (reconcile-index.h); a coded symbol on
+ * the wire is the item size plus 9 or 10 bytes. */
+#define RIBLT_ITEM_SIZE 24u
 
 typedef struct {
   uint8_t sum[RIBLT_ITEM_SIZE];

@@ -22,6 +22,10 @@ typedef struct _SyncSimReplica SyncSimReplica;
 SyncSimReplica *sync_sim_replica_new (guint64 writer_node);
 void sync_sim_replica_free (SyncSimReplica *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimReplica, sync_sim_replica_free)
+/* A replica with a copy of @r's store (every record, indexes included)
+ * and entities; no index attached (sync_sim_replica_attach_index finds
+ * the copied one current). */
+SyncSimReplica *sync_sim_replica_clone (SyncSimReplica *r);
 MeroState *sync_sim_replica_state (SyncSimReplica *r);
 void sync_sim_replica_root (SyncSimReplica *r, guint8 out[32]);
 /* The replica's MeroStateHandle (for sessions made by hand). */

@@ -77,7 +77,7 @@ run_converges (gconstpointer data)
   g_test_message ("reconcile: %u live, %" G_GUINT64_FORMAT " round trips, %" G_GUINT64_FORMAT
                   " + %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " entities", n_live,
                   res.round_trips, res.bytes_to_responder, res.bytes_to_initiator, res.entities);
-  /* The bytes follow the difference: about 1.4 coded symbols (42 bytes)
+  /* The bytes follow the difference: about 1.4 coded symbols (34 bytes)
    * per differing version, about 1.7 after an estimated MORE, plus the
    * entities themselves; never the state.  Each edit on one side changes
    * at most a few versions (an add also touches no parent's version). */
