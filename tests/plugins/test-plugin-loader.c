@@ -80,7 +80,7 @@ static const BrokenCase broken_cases[] = {
   { "broken-wrong-major", MERO_PLUGIN_ERROR_ABI_MAJOR,
     "built for plugin ABI 2, this host speaks ABI 1", "mero-broken-wrong-major.so" },
   { "broken-newer-minor", MERO_PLUGIN_ERROR_ABI_MINOR,
-    "built for plugin ABI 1.2, newer than this host's 1.1", "mero-broken-newer-minor.so" },
+    "built for plugin ABI 1.3, newer than this host's 1.2", "mero-broken-newer-minor.so" },
   { "broken-short-struct", MERO_PLUGIN_ERROR_SHORT_STRUCT,
     "descriptor struct_size 48 is smaller than the ABI 1 descriptor (64)",
     "mero-broken-short-struct.so" },
