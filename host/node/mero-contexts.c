@@ -919,11 +919,10 @@ forget_context (MeroContexts *self, Ctx *ctx)
 {
   MeroKey key = mero_key_context_meta (ctx->id);
   g_autoptr (GError) error = NULL;
-  /* The context's generic records (plugin state indexes, snapshot
-   * staging) go with its state. */
+  /* Its plugin state indexes go with its state (a rejoin rebuilds them). */
   MeroKey prefixes[] = { mero_key_prefix_state (ctx->id), mero_key_prefix_deltas (ctx->id),
                          mero_key_prefix_deltas_pending (ctx->id),
-                         mero_key_prefix_generic (ctx->id) };
+                         mero_state_index_prefix (ctx->id) };
   g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (self->store);
 
   self->transport->unsubscribe (self->transport_data, ctx->b58);

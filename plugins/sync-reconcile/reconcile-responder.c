@@ -30,10 +30,9 @@ send_result (ReconcileSession *s, GError **error)
     g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
   g_autoptr (GArray) wants = g_array_new (FALSE, FALSE, sizeof (uint64_t));
   g_autoptr (GHashTable) sent = reconcile_id_table_new ();
-  size_t n = riblt_decoder_n_recovered (s->decoder);
-
   g_autoptr (GHashTable) remote = g_hash_table_new (id_prefix_hash, id_prefix_equal);
   g_autoptr (GHashTable) local = g_hash_table_new (id_prefix_hash, id_prefix_equal);
+  size_t n = riblt_decoder_n_recovered (s->decoder);
 
   /* Two versions of one entity (same id prefix) are a pair: the one with
    * the newer time is sent, the other not.  A wrong guess (a merge keeps
@@ -99,10 +98,9 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
 {
   RibltDecodeStatus st = RIBLT_DECODE_MORE;
   g_autoptr (ReconcileMsg) more = NULL;
-  uint64_t want;
-
-  const RibltSymbol *local;
   g_autoptr (GError) local_error = NULL;
+  const RibltSymbol *local;
+  uint64_t want;
 
   if (s->decoder == NULL)
     s->decoder = riblt_decoder_new (NULL, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,

@@ -217,6 +217,15 @@ mero_state_index_attach (MeroState *state, const char *name,
   return rebuild (state, idx, error);
 }
 
+MeroKey
+mero_state_index_prefix (const guint8 ctx[MERO_ENTITY_ID_LEN])
+{
+  MeroKey k;
+
+  mero_key_generic (&k, ctx, (const guint8 *) FRAGMENT, FRAGMENT_LEN);
+  return k;
+}
+
 guint
 mero_state_index_count (MeroState *state)
 {

@@ -37,6 +37,8 @@ G_BEGIN_DECLS
 gboolean mero_state_index_attach (MeroState *state, const char *name,
                                   const MeroSyncProtocolVTable *vtable, void *plugin_data,
                                   GError **error);
+/* The key range of every plugin index of context @ctx (GENERIC). */
+MeroKey mero_state_index_prefix (const guint8 ctx[MERO_ENTITY_ID_LEN]);
 /* Number of attached indexes. */
 guint mero_state_index_count (MeroState *state);
 /* Rebuilds every attached index whose version record is missing (after
