@@ -139,6 +139,7 @@ struct _MeroContexts {
   gboolean (*tee_verify) (gpointer data, GBytes *quote, MeroTeeVerdict *verdict, GError **error);
   gpointer tee_verify_data;
   gboolean tee_accept_mock;
+  GPtrArray *state_index_protocols;  /* (nullable) const MeroLoadedSyncProtocol * */
   GPtrArray *tee_announcers; /* TeeAnnouncer, one per group being joined */
   struct _MeroTeeRefusalLimiter *tee_refusal_limiter;   /* refusals this admin sent */
   /* A sync manager runs (mero_contexts_set_state_sync): a fresh joiner

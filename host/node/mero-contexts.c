@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "context/group/mero-group-envelope.h"
+#include "context/state/mero-state-index.h"
 #include "crypto/mero-sha256.h"
 #include "net/mero-base58.h"
 #include "net/mero-peer-id.h"
@@ -170,6 +171,7 @@ mero_contexts_unref (MeroContexts *self)
   g_ptr_array_unref (self->joins);
   g_ptr_array_unref (self->tee_announcers);
   mero_tee_refusal_limiter_free (self->tee_refusal_limiter);
+  g_clear_pointer (&self->state_index_protocols, g_ptr_array_unref);
   mero_metrics_unref (self->metrics);
   sodium_memzero (self->sk, sizeof self->sk);
   g_free (self->peer_id);
@@ -429,6 +431,20 @@ ctx_update_key (MeroContexts *self, Ctx *ctx)
       g_warning ("cannot open the deltas of context %s: %s", ctx->b58, error->message);
       return;
     }
+  /* Plugin state indexes follow every commit of this state from now on;
+   * one missing or of another version is rebuilt here, once.  A failure
+   * only costs the plugin's sessions their shortcut (they read the state). */
+  for (guint i = 0; self->state_index_protocols != NULL && i < self->state_index_protocols->len;
+       i++)
+    {
+      const MeroLoadedSyncProtocol *p = self->state_index_protocols->pdata[i];
+      g_autoptr (GError) ix_error = NULL;
+
+      if (!mero_state_index_attach (mero_delta_store_get_state (ctx->ds), p->info->name,
+                                    p->vtable, p->plugin_data, &ix_error))
+        g_warning ("context %s: %s state index not built: %s", ctx->b58, p->info->name,
+                   ix_error->message);
+    }
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "context-key",
                     "MERO_CONTEXT", ctx->b58, "MESSAGE",
                     "context %s: group key held, deltas open", ctx->b58);
@@ -550,6 +566,8 @@ mero_contexts_new (const MeroContextsConfig *config, GError **error)
   self->tee_verify = config->tee_verify;
   self->tee_verify_data = config->tee_verify_data;
   self->tee_accept_mock = config->tee_accept_mock;
+  if (config->state_index_protocols != NULL)
+    self->state_index_protocols = g_ptr_array_ref (config->state_index_protocols);
   self->tee_announcers = mero_contexts_tee_announcers_new ();
   self->tee_refusal_limiter = mero_tee_refusal_limiter_new ();
   self->peer_store_data = config->peer_store_data;
@@ -907,8 +925,10 @@ forget_context (MeroContexts *self, Ctx *ctx)
 {
   MeroKey key = mero_key_context_meta (ctx->id);
   g_autoptr (GError) error = NULL;
+  /* Its plugin state indexes go with its state (a rejoin rebuilds them). */
   MeroKey prefixes[] = { mero_key_prefix_state (ctx->id), mero_key_prefix_deltas (ctx->id),
-                         mero_key_prefix_deltas_pending (ctx->id) };
+                         mero_key_prefix_deltas_pending (ctx->id),
+                         mero_state_index_prefix (ctx->id) };
   g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (self->store);
 
   self->transport->unsubscribe (self->transport_data, ctx->b58);

@@ -105,6 +105,10 @@ typedef struct {
   gboolean (*tee_verify) (gpointer data, GBytes *quote, MeroTeeVerdict *verdict, GError **error);
   gpointer tee_verify_data;
   gboolean tee_accept_mock;
+  /* Sync protocols whose state index (SDK ABI 1.2) every context's state
+   * keeps in step (const MeroLoadedSyncProtocol *, borrowed: the
+   * registry outlives the contexts); NULL: none. */
+  GPtrArray *state_index_protocols;
 } MeroContextsConfig;
 
 typedef struct _MeroContexts MeroContexts;

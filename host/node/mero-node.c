@@ -548,7 +548,11 @@ start_contexts (MeroNode *node, GError **error)
   config.tee_verify = tee_verify;
   config.tee_verify_data = node;
   config.tee_accept_mock = node->config->tee_accept_mock;
+  /* Every loaded sync protocol: mero_state_index_attach ignores those
+   * without a state index. */
+  config.state_index_protocols = mero_plugin_registry_get_sync_protocols (node->registry);
   node->contexts = mero_contexts_new (&config, error);
+  g_clear_pointer (&config.state_index_protocols, g_ptr_array_unref);
   if (node->contexts == NULL)
     {
       sodium_memzero (sk, sizeof sk);

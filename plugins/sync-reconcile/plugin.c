@@ -3,6 +3,7 @@
 #include <mero-sdk.h>
 
 #include "reconcile-core.h"
+#include "reconcile-index.h"
 
 static gboolean
 sync_reconcile_init (const MeroHostServices *host, void **plugin_data, GError **error)
@@ -79,6 +80,21 @@ sync_reconcile_vt_session_free (MeroSyncSession *session)
   reconcile_session_free ((ReconcileSession *) session);
 }
 
+static gboolean
+sync_reconcile_vt_index_update (void *plugin_data, const uint8_t context_id[32],
+                                MeroIndexBatch *batch, const MeroStateEntity *old_entity,
+                                const MeroStateEntity *new_entity, GError **error)
+{
+  return reconcile_index_update (plugin_data, context_id, batch, old_entity, new_entity, error);
+}
+
+static gboolean
+sync_reconcile_vt_index_rebuild (void *plugin_data, const uint8_t context_id[32],
+                                 MeroStateHandle *state, MeroIndexBatch *batch, GError **error)
+{
+  return reconcile_index_rebuild (plugin_data, context_id, state, batch, error);
+}
+
 static const MeroSyncProtocolVTable sync_reconcile_vtable = {
   .struct_size = sizeof (MeroSyncProtocolVTable),
   .protocol_id = "/calimero/stream/reconcile/1",
@@ -91,6 +107,10 @@ static const MeroSyncProtocolVTable sync_reconcile_vtable = {
   .status = sync_reconcile_vt_status,
   .get_stats = sync_reconcile_vt_get_stats,
   .session_free = sync_reconcile_vt_session_free,
+  /* ABI 1.2: the stored prefix of coded symbols (reconcile-index.h). */
+  .index_version = RECONCILE_INDEX_VERSION,
+  .index_update = sync_reconcile_vt_index_update,
+  .index_rebuild = sync_reconcile_vt_index_rebuild,
 };
 
 MERO_PLUGIN_DEFINE (sync_reconcile, MERO_PLUGIN_KIND_SYNC_PROTOCOL, "sync-reconcile",

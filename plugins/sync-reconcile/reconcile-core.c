@@ -93,9 +93,6 @@ reconcile_session_new (const ReconcileConfig *config, const MeroSyncSessionParam
 {
   ReconcileSession *s;
   const MeroStateAccess *sa = config->host != NULL ? config->host->state : NULL;
-  g_autoptr (GChecksum) ck = NULL;
-  uint8_t digest[32];
-  gsize dlen = sizeof digest;
 
   if (sa == NULL || !MERO_STATE_ACCESS_HAS (sa, writer_free) || params->state == NULL
       || params->local == NULL || params->remote == NULL)
@@ -111,13 +108,7 @@ reconcile_session_new (const ReconcileConfig *config, const MeroSyncSessionParam
   s->state = params->state;
   s->role = params->role;
   memcpy (s->ctx, params->context_id, 32);
-  /* The item hash key is per context: symbols crafted to collide in one
-   * context do not carry to another. */
-  ck = g_checksum_new (G_CHECKSUM_SHA256);
-  g_checksum_update (ck, (const guchar *) "mero-sync-reconcile-1", 21);
-  g_checksum_update (ck, s->ctx, 32);
-  g_checksum_get_digest (ck, digest, &dlen);
-  memcpy (s->key, digest, 16);
+  reconcile_context_key (s->ctx, s->key);
   s->inbuf = g_byte_array_new ();
   g_queue_init (&s->outq);
   s->received = g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
@@ -131,7 +122,8 @@ reconcile_session_new (const ReconcileConfig *config, const MeroSyncSessionParam
     s->status = MERO_SYNC_STATUS_DONE;
   else if (s->role == MERO_SYNC_ROLE_INITIATOR)
     {
-      if (!reconcile_initiator_start (s, params->remote->entity_count, error))
+      if (!reconcile_initiator_start (s, params->local->entity_count,
+                                     params->remote->entity_count, error))
         {
           reconcile_session_free (s);
           return NULL;
@@ -142,33 +134,28 @@ reconcile_session_new (const ReconcileConfig *config, const MeroSyncSessionParam
   return s;
 }
 
+static gboolean
+collect_one (const MeroStateEntity *e, void *data, GError **error)
+{
+  uint8_t item[RIBLT_ITEM_SIZE];
+
+  (void) error;
+  reconcile_version_item (e, item);
+  g_byte_array_append (data, item, RIBLT_ITEM_SIZE);
+  return TRUE;
+}
+
 gboolean
 reconcile_collect_items (const MeroHostServices *host, MeroStateHandle *state,
                          const uint8_t context_id[32], GByteArray *out, GError **error)
 {
-  MeroSyncHandshake hs = { .struct_size = sizeof hs };
-  MeroSyncSessionParams params = { .struct_size = sizeof params };
-  ReconcileConfig config = { .host = host, .name = "sync-reconcile",
-                             .protocol_label = "reconcile" };
-  ReconcileSession *s;
-  gboolean ok;
-
-  /* A responder session (it builds nothing until symbols arrive) whose
-   * set we build by hand. */
-  hs.root_hash[0] = 1;
-  params.role = MERO_SYNC_ROLE_RESPONDER;
-  memcpy (params.context_id, context_id, 32);
-  params.local = &hs;
-  params.remote = &(MeroSyncHandshake){ .struct_size = sizeof hs };
-  params.state = state;
-  s = reconcile_session_new (&config, &params, error);
-  if (s == NULL)
-    return FALSE;
-  ok = reconcile_set_build (s, error);
-  if (ok)
-    g_byte_array_append (out, (const guint8 *) s->set.items->data, s->set.items->len);
-  reconcile_session_free (s);
-  return ok;
+  (void) context_id;
+  if (host == NULL || host->state == NULL)
+    {
+      g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_UNSUPPORTED, "no state access");
+      return FALSE;
+    }
+  return reconcile_for_each_record (host->state, state, collect_one, out, error);
 }
 
 void
@@ -180,6 +167,7 @@ reconcile_session_free (ReconcileSession *s)
   g_queue_clear_full (&s->outq, (GDestroyNotify) g_bytes_unref);
   riblt_decoder_free (s->decoder);
   riblt_encoder_free (s->encoder);
+  g_free (s->prefix);
   reconcile_set_clear (&s->set);
   g_ptr_array_unref (s->received);
   g_array_unref (s->wants);
@@ -207,6 +195,7 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
     {
       g_autoptr (ReconcileMsg) m = reconcile_msg_new (type);
       size_t bytes = 0;
+      uint64_t sent;
 
       m->symbols_used = symbols_used;
       if (wants != NULL && i == 0)
@@ -217,11 +206,16 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
           ReconcileEntity *e = entities->pdata[i++];
 
           bytes += reconcile_entity_wire_size (&e->e);
-          s->entity_bytes += reconcile_entity_wire_size (&e->e);
           g_ptr_array_add (m->entities, reconcile_entity_new (&e->e));
         }
       m->more = i < entities->len;
+      sent = s->stats.bytes_sent;
       reconcile_queue_msg (s, m);
+      /* What the (compressed) entities took of the frame: all but its
+       * length, type, flag and the RESULT's fields and keys. */
+      if (m->entities->len > 0)
+        s->entity_bytes += s->stats.bytes_sent - sent - 6
+                           - (type == RECONCILE_MSG_RESULT ? 8 + 8 * m->wants->len : 0);
     }
   while (i < entities->len);
 }

@@ -1,11 +1,12 @@
 /* reconcile-core.h: the sans-IO sessions of the sync-reconcile protocol.
  *
  * Set reconciliation of entity *versions* with a rateless IBLT (riblt.h):
- * each side's set holds one 32-byte item per live entity,
- * sha256(id || own_hash || updated || deleted || cleared HLCs), so an
- * entity the two sides hold in different versions is a difference on
- * both sides.  The items cost nothing on the wire: only coded symbols,
- * about 1.4 per difference, whatever the number of entities.
+ * each side's set holds one 24-byte item per stored entity record,
+ * tombstones included (an id prefix, the newest time and a hash of the
+ * version, reconcile-index.h), so an entity the two sides hold in
+ * different versions is a difference on both sides.  The items cost nothing on the wire: only
+ * coded symbols, about 1.4 per difference, whatever the number of
+ * entities.
  *
  *   initiator                                  responder
  *   SYMBOLS [0, first batch)  ---------------> peel against its own set
@@ -20,13 +21,16 @@
  *                             <--------------- FIN (responder done)
  *   merge (initiator done)
  *
- * The merged-back versions are what makes tombstones converge: a deleted
- * entity is not in its side's set (only live entities are listed), so the
- * other side's older live version shows up as a difference, is sent, loses
- * the CRDT merge against the tombstone, and the tombstone goes back.  A
- * merge is a join, so a second merge-back is never needed.
+ * The merged-back versions make a pair of versions converge in one
+ * session whichever side's is newer: each side sends its own version, and
+ * a side whose merge keeps something the received version lacks sends the
+ * merged one back.  A merge is a join, so a second merge-back is never
+ * needed.  A tombstone one side collected and the other still holds is a
+ * difference until that side collects it too (its merge is a no-op: the
+ * collection frontier, mero-state.h); it costs a symbol or two, never a
+ * wrong state.
  *
- * The first batch is RECONCILE_FIRST_BATCH symbols (about 10 KB): up to
+ * The first batch is RECONCILE_FIRST_BATCH symbols (about 8 KB): up to
  * about 170 differing versions decode from it (an entity updated on one
  * side is two: its old and its new version), so up to ~100 scattered
  * edits cost two round trips.  If the responder has not decoded it
@@ -39,8 +43,13 @@
  * would size; a smaller difference pays the fixed batch (tiny states get
  * a smaller one, reconcile_first_batch).
  *
- * Each side builds its set per session from the state (a walk of the live
- * tree: O(n) work and memory, O(d) bytes on the wire).
+ * Neither side reads its whole state per session: the first
+ * RECONCILE_INDEX_SYMBOLS coded symbols of its set and an item -> entity
+ * map are kept in the store by the host, in the batch of every state
+ * commit (the plugin state index of SDK ABI 1.2, reconcile-index.h), so a
+ * session costs O(d log) work and O(d) bytes.  Past the stored prefix, or
+ * on a host without the index, the session builds the whole set from
+ * every entity record (O(n), as before).
  *
  * Every received message is merged with one writer committed at its end:
  * a session cut anywhere leaves each side with whole messages applied
@@ -70,7 +79,7 @@ G_BEGIN_DECLS
  * (sync-hash assumes 256 differing paths), so the comparison is fair. */
 #define RECONCILE_COST_DIFFERENCES 256u
 /* Bytes of one coded symbol on the wire (sum, checksum, 1-3 byte count). */
-#define RECONCILE_SYMBOL_WIRE_BYTES 42u
+#define RECONCILE_SYMBOL_WIRE_BYTES 34u
 
 typedef struct {
   const MeroHostServices *host;

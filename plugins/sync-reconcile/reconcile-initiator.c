@@ -5,26 +5,28 @@
 
 #include <string.h>
 
-static void
-queue_symbols (ReconcileSession *s, uint32_t n)
+static gboolean
+queue_symbols (ReconcileSession *s, uint32_t n, GError **error)
 {
   g_autoptr (ReconcileMsg) m = reconcile_msg_new (RECONCILE_MSG_SYMBOLS);
+  g_autoptr (GError) local_error = NULL;
+  const RibltSymbol *local = reconcile_local_symbols (s, (size_t) s->symbols + n, &local_error);
 
-  riblt_encoder_extend (s->encoder, (size_t) s->symbols + n);
+  if (local == NULL)
+    return reconcile_state_failed (s, error, local_error);
   m->first_index = (uint32_t) s->symbols;
-  g_array_append_vals (m->symbols, riblt_encoder_symbols (s->encoder) + s->symbols, n);
+  g_array_append_vals (m->symbols, local + s->symbols, n);
   s->symbols += n;
   reconcile_queue_msg (s, m);
+  return TRUE;
 }
 
 gboolean
-reconcile_initiator_start (ReconcileSession *s, uint64_t n_remote, GError **error)
+reconcile_initiator_start (ReconcileSession *s, uint64_t n_local, uint64_t n_remote,
+                           GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-
-  if (!reconcile_set_build (s, &local_error))
-    return reconcile_state_failed (s, error, local_error);
-  queue_symbols (s, reconcile_first_batch (s->set.hashes->len, n_remote));
+  if (!queue_symbols (s, reconcile_first_batch (n_local, n_remote), error))
+    return FALSE;
   s->phase = RECONCILE_MSG_MORE;
   return TRUE;
 }
@@ -55,24 +57,36 @@ handle_result (ReconcileSession *s, ReconcileMsg *m, GError **error)
   for (guint i = 0; i < s->wants->len; i++)
     {
       uint64_t key = g_array_index (s->wants, uint64_t, i);
-      gssize at = reconcile_set_find (&s->set, key, NULL);
       g_autoptr (GError) local_error = NULL;
       ReconcileEntity *e;
+      uint8_t id[32];
+      gboolean found = FALSE;
 
-      /* A key we never had (a peer decoding garbage, or a version we
-       * replaced since): nothing to send for it. */
-      if (at < 0)
-        {
-          reconcile_count (s, "mero_sync_refusals_total", "unknown_want");
-          continue;
-        }
-      if (g_hash_table_contains (seen, s->set.ids->data + at * 32))
+      if (!reconcile_local_find (s, key, id, &found, &local_error))
+        return reconcile_state_failed (s, error, local_error);
+      /* A key we do not hold (any more): a version the RESULT's merge
+       * just replaced (the merge-backs below send what we have now, if
+       * the peer lacks it), or a peer that decoded garbage; nothing to
+       * send for it. */
+      if (!found || g_hash_table_contains (seen, id))
         continue;
-      e = reconcile_local_entity (s, (const uint8_t *) s->set.ids->data + at * 32, &local_error);
+      e = reconcile_local_entity (s, id, &local_error);
       if (local_error != NULL)
         return reconcile_state_failed (s, error, local_error);
       if (e == NULL)
         continue;
+      /* The same with the whole set (built before the merge): only the
+       * version asked for is sent as wanted. */
+      {
+        uint8_t item[RIBLT_ITEM_SIZE];
+
+        reconcile_version_item (&e->e, item);
+        if (riblt_item_hash (s->key, item) != key)
+          {
+            reconcile_entity_free (e);
+            continue;
+          }
+      }
       g_hash_table_add (seen, e->e.id);
       g_ptr_array_add (out, e);
     }
@@ -95,8 +109,7 @@ reconcile_initiator_handle (ReconcileSession *s, ReconcileMsg *m, GError **error
       if (m->n_more == 0 || m->n_more > RECONCILE_MAX_SYMBOLS_PER_MESSAGE
           || s->symbols + m->n_more > RECONCILE_MAX_SYMBOLS_PER_SESSION)
         return reconcile_refuse (s, error, "symbols", "over RECONCILE_MAX_SYMBOLS_PER_SESSION");
-      queue_symbols (s, m->n_more);
-      return TRUE;
+      return queue_symbols (s, m->n_more, error);
     case RECONCILE_MSG_FIN:
       if (s->received->len + m->entities->len > RECONCILE_MAX_DIFFERENCES)
         return reconcile_refuse (s, error, "differences", "over RECONCILE_MAX_DIFFERENCES");

@@ -6,6 +6,21 @@
 
 #include <string.h>
 
+static guint
+id_prefix_hash (gconstpointer p)
+{
+  guint h;
+
+  memcpy (&h, p, sizeof h);
+  return h;
+}
+
+static gboolean
+id_prefix_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, RECONCILE_ITEM_ID_LEN) == 0;
+}
+
 /* Decoded: our versions the initiator lacks, the keys of its versions we
  * lack. */
 static gboolean
@@ -14,33 +29,63 @@ send_result (ReconcileSession *s, GError **error)
   g_autoptr (GPtrArray) out =
     g_ptr_array_new_with_free_func ((GDestroyNotify) reconcile_entity_free);
   g_autoptr (GArray) wants = g_array_new (FALSE, FALSE, sizeof (uint64_t));
+  g_autoptr (GHashTable) sent = reconcile_id_table_new ();
+  g_autoptr (GHashTable) remote = g_hash_table_new (id_prefix_hash, id_prefix_equal);
+  g_autoptr (GHashTable) local = g_hash_table_new (id_prefix_hash, id_prefix_equal);
   size_t n = riblt_decoder_n_recovered (s->decoder);
 
+  /* Two versions of one entity (same id prefix) are a pair: the one with
+   * the newer time is sent, the other not.  A wrong guess (a merge keeps
+   * parts of both) costs one merge-back, never a difference left over:
+   * the side that merged sends what it has when that differs from what
+   * it received. */
   for (size_t i = 0; i < n; i++)
     {
       int sign = 0;
       const uint8_t *item = riblt_decoder_recovered (s->decoder, i, &sign);
+
+      g_hash_table_insert (sign > 0 ? remote : local, (gpointer) item, (gpointer) item);
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      int sign = 0;
+      const uint8_t *item = riblt_decoder_recovered (s->decoder, i, &sign);
+      const uint8_t *other = g_hash_table_lookup (sign > 0 ? local : remote, item);
+      int newer = other == NULL ? 0 : memcmp (item + RECONCILE_ITEM_ID_LEN,
+                                             other + RECONCILE_ITEM_ID_LEN,
+                                             RECONCILE_ITEM_TIME_LEN);
       uint64_t key = riblt_item_hash (s->key, item);
       g_autoptr (GError) local_error = NULL;
       ReconcileEntity *e;
-      gssize at;
+      uint8_t id[32];
+      gboolean found = FALSE;
 
+      if (newer < 0)
+        continue;
       if (sign > 0)
         {
           g_array_append_val (wants, key);
           continue;
         }
+      if (!reconcile_local_find (s, key, id, &found, &local_error))
+        return reconcile_state_failed (s, error, local_error);
       /* Peeled as ours but not in our set: the symbols were not a set's
        * (garbage, or crafted). */
-      at = reconcile_set_find (&s->set, key, item);
-      if (at < 0)
+      if (!found)
         return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "undecodable",
                                "symbols decode to a version this side does not hold");
-      e = reconcile_local_entity (s, (const uint8_t *) s->set.ids->data + at * 32, &local_error);
+      /* Sent as it is now (a local write since the symbols were read
+       * replaced the version: the newer one is what the peer needs). */
+      e = reconcile_local_entity (s, id, &local_error);
       if (local_error != NULL)
         return reconcile_state_failed (s, error, local_error);
-      if (e != NULL)
-        g_ptr_array_add (out, e);
+      if (e != NULL && !g_hash_table_contains (sent, e->e.id))
+        {
+          g_hash_table_add (sent, e->e.id);
+          g_ptr_array_add (out, e);
+        }
+      else
+        reconcile_entity_free (e);
     }
   reconcile_queue_entities (s, RECONCILE_MSG_RESULT,
                             (uint32_t) riblt_decoder_symbols_used (s->decoder), wants, out);
@@ -53,22 +98,35 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
 {
   RibltDecodeStatus st = RIBLT_DECODE_MORE;
   g_autoptr (ReconcileMsg) more = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const RibltSymbol *local;
   uint64_t want;
 
   if (s->decoder == NULL)
-    {
-      g_autoptr (GError) local_error = NULL;
-
-      if (!reconcile_set_build (s, &local_error))
-        return reconcile_state_failed (s, error, local_error);
-      s->decoder = riblt_decoder_new (s->encoder, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
-                                      RECONCILE_MAX_DIFFERENCES);
-    }
+    s->decoder = riblt_decoder_new (NULL, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
+                                    RECONCILE_MAX_DIFFERENCES);
   if (m->first_index != s->symbols || m->symbols->len == 0)
     return reconcile_fail (s, error, MERO_SYNC_ERROR_PROTOCOL, "protocol",
                            "symbols out of sequence");
+  /* The decoder stops at RECONCILE_MAX_SYMBOLS_PER_SESSION: never read
+   * local symbols past it. */
+  local = reconcile_local_symbols (s, MIN ((size_t) s->symbols + m->symbols->len,
+                                           (size_t) RECONCILE_MAX_SYMBOLS_PER_SESSION),
+                                   &local_error);
+  if (local == NULL)
+    return reconcile_state_failed (s, error, local_error);
   for (guint i = 0; i < m->symbols->len && st == RIBLT_DECODE_MORE; i++)
-    st = riblt_decoder_add (s->decoder, &g_array_index (m->symbols, RibltSymbol, i));
+    {
+      size_t at = riblt_decoder_len (s->decoder);
+
+      if (at >= RECONCILE_MAX_SYMBOLS_PER_SESSION)
+        {
+          st = RIBLT_DECODE_OVER_BOUND;
+          break;
+        }
+      st = riblt_decoder_add_local (s->decoder, &g_array_index (m->symbols, RibltSymbol, i),
+                                    &local[at]);
+    }
   s->symbols += m->symbols->len;
   if (st == RIBLT_DECODE_OVER_BOUND)
     return reconcile_refuse (s, error, "undecodable",

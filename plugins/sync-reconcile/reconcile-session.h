@@ -4,6 +4,7 @@
 #pragma once
 
 #include "reconcile-core.h"
+#include "reconcile-index.h"
 #include "reconcile-wire.h"
 #include "riblt.h"
 
@@ -34,8 +35,11 @@ struct _ReconcileSession {
   int64_t session_deadline;
   int64_t idle_deadline;
 
-  ReconcileSet set;
-  uint32_t layout_levels;     /* bucket levels under every entity */
+  /* The local set: the stored prefix (reconcile-index.h) while the
+   * symbols asked for stay within it, else the whole set, built once. */
+  int index;                  /* 0 not checked yet, 1 usable, -1 not */
+  RibltSymbol *prefix;        /* RECONCILE_INDEX_SYMBOLS, loaded on first use */
+  ReconcileSet set;           /* built: set.hashes != NULL */
   RibltEncoder *encoder;      /* of set.items */
   RibltDecoder *decoder;      /* responder */
   uint64_t symbols;           /* sent (initiator) or received (responder) */
@@ -72,17 +76,25 @@ ReconcileEntity *reconcile_local_entity (ReconcileSession *s, const uint8_t id[3
                                          GError **error);
 
 /* reconcile-set.c */
+/* The whole local set from the state (every entity record): O(n). */
 gboolean reconcile_set_build (ReconcileSession *s, GError **error);
 void reconcile_set_clear (ReconcileSet *set);
 /* Index of the item with keyed hash @hash (and bytes @item, if not NULL),
  * or -1. */
 gssize reconcile_set_find (const ReconcileSet *set, uint64_t hash, const uint8_t *item);
+/* The local coded symbols [0, @upto): from the stored prefix when it
+ * covers them and no whole set was needed before, else from the whole
+ * set.  NULL on a state error. */
+const RibltSymbol *reconcile_local_symbols (ReconcileSession *s, size_t upto, GError **error);
+/* The id of the local entity whose item has keyed hash @hash. */
+gboolean reconcile_local_find (ReconcileSession *s, uint64_t hash, uint8_t id[32],
+                               gboolean *found, GError **error);
 /* A set of 32-byte ids (keys not owned). */
 GHashTable *reconcile_id_table_new (void);
-void reconcile_version_item (const MeroStateEntity *e, uint8_t out[RIBLT_ITEM_SIZE]);
 
 /* reconcile-initiator.c */
-gboolean reconcile_initiator_start (ReconcileSession *s, uint64_t n_remote, GError **error);
+gboolean reconcile_initiator_start (ReconcileSession *s, uint64_t n_local, uint64_t n_remote,
+                                    GError **error);
 gboolean reconcile_initiator_handle (ReconcileSession *s, ReconcileMsg *m, GError **error);
 /* reconcile-responder.c */
 gboolean reconcile_responder_handle (ReconcileSession *s, ReconcileMsg *m, GError **error);

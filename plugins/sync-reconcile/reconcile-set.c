@@ -1,15 +1,12 @@
-/* reconcile-set.c: the local set of entity versions, built per session
- * by a walk of the live tree (every bucket level, every logical level).
- * O(n) work and memory per session; nothing of it goes on the wire. */
+/* reconcile-set.c: the local set of entity versions.  Sessions read the
+ * stored prefix of its coded symbols (reconcile-index.h) and look items
+ * up in the index; only a session that needs symbols past the prefix (or
+ * a host without the index) builds the whole set from every entity record
+ * (O(n) work and memory, once per session).  Nothing of it goes on the
+ * wire. */
 #include "reconcile-session.h"
 
 #include <string.h>
-
-/* Local children are read from the host in pages of this many. */
-#define LIST_PAGE 256u
-/* Deeper than any tree a state may hold (16 logical levels x a few bucket
- * levels): a state that answers deeper is refused, not recursed into. */
-#define MAX_WALK_DEPTH 256u
 
 static guint
 u64_hash (gconstpointer p)
@@ -26,33 +23,13 @@ u64_equal (gconstpointer a, gconstpointer b)
   return memcmp (a, b, sizeof (uint64_t)) == 0;
 }
 
-void
-reconcile_version_item (const MeroStateEntity *e, uint8_t out[RIBLT_ITEM_SIZE])
-{
-  g_autoptr (GChecksum) ck = g_checksum_new (G_CHECKSUM_SHA256);
-  const uint64_t times[6] = { GUINT64_TO_BE (e->updated_at), GUINT64_TO_BE (e->updated_node),
-                              GUINT64_TO_BE (e->deleted_at), GUINT64_TO_BE (e->deleted_node),
-                              GUINT64_TO_BE (e->cleared_at), GUINT64_TO_BE (e->cleared_node) };
-  gsize len = RIBLT_ITEM_SIZE;
-
-  g_checksum_update (ck, e->id, 32);
-  g_checksum_update (ck, e->own_hash, 32);
-  g_checksum_update (ck, (const guchar *) times, sizeof times);
-  g_checksum_get_digest (ck, out, &len);
-}
-
 static gboolean
-add_entity (ReconcileSession *s, const uint8_t id[32], GError **error)
+add_record (const MeroStateEntity *e, void *data, GError **error)
 {
-  MeroStateEntity e = { .struct_size = sizeof e };
-  gboolean found = FALSE;
+  ReconcileSession *s = data;
   uint8_t item[RIBLT_ITEM_SIZE];
   uint64_t hash;
 
-  if (!s->sa->get_entity (s->state, id, &e, &found, error))
-    return FALSE;
-  if (!found)
-    return TRUE;
   /* Counted in entities (ids and items are byte arrays). */
   if (s->set.hashes->len >= RECONCILE_MAX_SET)
     {
@@ -60,74 +37,23 @@ add_entity (ReconcileSession *s, const uint8_t id[32], GError **error)
                    "more than RECONCILE_MAX_SET entities");
       return FALSE;
     }
-  reconcile_version_item (&e, item);
+  reconcile_version_item (e, item);
   hash = riblt_item_hash (s->key, item);
   g_array_append_vals (s->set.items, item, RIBLT_ITEM_SIZE);
-  g_array_append_vals (s->set.ids, id, 32);
+  g_array_append_vals (s->set.ids, e->id, 32);
   g_array_append_val (s->set.hashes, hash);
-  return TRUE;
-}
-
-/* Every live entity under the physical node @owner/@path. */
-static gboolean
-walk (ReconcileSession *s, const uint8_t owner[32], uint8_t *path, size_t path_len, guint depth,
-      GError **error)
-{
-  MeroStateChild page[LIST_PAGE];
-  uint8_t after[32];
-  gboolean first = TRUE, more = TRUE;
-  uint32_t levels = MIN (s->layout_levels, 8u);
-
-  if (depth > MAX_WALK_DEPTH)
-    {
-      g_set_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_LIMIT, "tree deeper than %u",
-                   MAX_WALK_DEPTH);
-      return FALSE;
-    }
-  while (more)
-    {
-      size_t n = 0;
-
-      if (!s->sa->list_children (s->state, owner, path, path_len, first ? NULL : after, page,
-                                 LIST_PAGE, &n, &more, error))
-        return FALSE;
-      for (size_t i = 0; i < n; i++)
-        {
-          if (path_len < levels && page[i].kind == MERO_STATE_NODE_BUCKET)
-            {
-              uint8_t sub[8] = { 0 };
-
-              if (path_len > 0)
-                memcpy (sub, path, path_len);
-              sub[path_len] = (uint8_t) page[i].slot;
-              if (!walk (s, owner, sub, path_len + 1, depth + 1, error))
-                return FALSE;
-              continue;
-            }
-          if (!add_entity (s, page[i].id, error))
-            return FALSE;
-          if (!walk (s, page[i].id, NULL, 0, depth + 1, error))
-            return FALSE;
-        }
-      if (n == 0)
-        break;
-      memcpy (after, page[n - 1].id, 32);
-      first = FALSE;
-    }
   return TRUE;
 }
 
 gboolean
 reconcile_set_build (ReconcileSession *s, GError **error)
 {
-  MeroStateLayout layout = { .struct_size = sizeof layout };
-
+  if (s->set.hashes != NULL)
+    return TRUE;
   s->set.items = g_array_new (FALSE, FALSE, 1);
   s->set.ids = g_array_new (FALSE, FALSE, 1);
   s->set.hashes = g_array_new (FALSE, FALSE, sizeof (uint64_t));
-  s->sa->get_layout (s->state, &layout);
-  s->layout_levels = layout.bucket_levels;
-  if (!add_entity (s, s->ctx, error) || !walk (s, s->ctx, NULL, 0, 0, error))
+  if (!reconcile_for_each_record (s->sa, s->state, add_record, s, error))
     return FALSE;
   s->set.by_hash = g_hash_table_new (u64_hash, u64_equal);
   for (guint i = 0; i < s->set.hashes->len; i++)
@@ -137,6 +63,72 @@ reconcile_set_build (ReconcileSession *s, GError **error)
   for (guint i = 0; i < s->set.hashes->len; i++)
     riblt_encoder_apply (s->encoder, (const uint8_t *) s->set.items->data + i * RIBLT_ITEM_SIZE,
                          1);
+  return TRUE;
+}
+
+const RibltSymbol *
+reconcile_local_symbols (ReconcileSession *s, size_t upto, GError **error)
+{
+  if (s->index == 0)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      s->index = reconcile_index_usable (&s->config, s->state, &local_error) ? 1 : -1;
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+  /* Once the whole set was built, it alone answers: the prefix may have
+   * moved on since (local writes between messages). */
+  if (s->index > 0 && s->set.hashes == NULL && upto <= RECONCILE_INDEX_SYMBOLS)
+    {
+      if (s->prefix == NULL)
+        {
+          s->prefix = g_new0 (RibltSymbol, RECONCILE_INDEX_SYMBOLS);
+          if (!reconcile_index_load_prefix (&s->config, s->state, s->prefix, error))
+            {
+              g_clear_pointer (&s->prefix, g_free);
+              return NULL;
+            }
+        }
+      return s->prefix;
+    }
+  if (s->set.hashes == NULL)
+    {
+      if (s->index > 0)
+        mero_plugin_log (s->config.host, MERO_LOG_LEVEL_DEBUG, s->config.name,
+                         "%zu symbols asked for, past the stored %u: building the whole set",
+                         upto, RECONCILE_INDEX_SYMBOLS);
+      if (!reconcile_set_build (s, error))
+        return NULL;
+    }
+  /* By doubling: each extension walks every local item once. */
+  if (riblt_encoder_len (s->encoder) < upto)
+    riblt_encoder_extend (s->encoder, MAX (upto, MIN (2 * riblt_encoder_len (s->encoder),
+                                                      (size_t) RECONCILE_MAX_SYMBOLS_PER_SESSION)));
+  return riblt_encoder_symbols (s->encoder);
+}
+
+gboolean
+reconcile_local_find (ReconcileSession *s, uint64_t hash, uint8_t id[32], gboolean *found,
+                      GError **error)
+{
+  gssize at;
+
+  *found = FALSE;
+  if (s->index == 0 && reconcile_local_symbols (s, 0, error) == NULL)
+    return FALSE;
+  if (s->set.hashes == NULL && s->index > 0)
+    return reconcile_index_find (&s->config, s->state, hash, id, found, error);
+  if (s->set.hashes == NULL && !reconcile_set_build (s, error))
+    return FALSE;
+  at = reconcile_set_find (&s->set, hash, NULL);
+  if (at < 0)
+    return TRUE;
+  memcpy (id, (const uint8_t *) s->set.ids->data + at * 32, 32);
+  *found = TRUE;
   return TRUE;
 }
 

@@ -2,6 +2,7 @@
 #include "reconcile-wire.h"
 
 #include <string.h>
+#include <zstd.h>
 
 ReconcileMsg *
 reconcile_msg_new (uint8_t type)
@@ -60,7 +61,7 @@ reconcile_entity_free (ReconcileEntity *we)
 size_t
 reconcile_entity_wire_size (const MeroStateEntity *e)
 {
-  return 32 + 32 + 1 + 4 * 16 + 4 + e->data_len;
+  return 32 + 32 + 1 + 3 * 16 + 4 + e->data_len;
 }
 
 /* ---- encode ------------------------------------------------------------- */
@@ -103,8 +104,8 @@ put_entity (GByteArray *o, const MeroStateEntity *e)
   g_byte_array_append (o, e->id, 32);
   g_byte_array_append (o, e->parent_id, 32);
   put_u8 (o, (uint8_t) e->crdt_type);
-  put_u64 (o, e->created_at);
-  put_u64 (o, e->created_node);
+  /* No created_at: a merge never reads it (the receiver's is the
+   * sender's updated_at, mero-state-access.h). */
   put_u64 (o, e->updated_at);
   put_u64 (o, e->updated_node);
   put_u64 (o, e->deleted_at);
@@ -116,12 +117,33 @@ put_entity (GByteArray *o, const MeroStateEntity *e)
     g_byte_array_append (o, e->data, (guint) e->data_len);
 }
 
+/* u32 raw_len || zstd(raw) to the end of the body, raw = u32 n ||
+ * n x entity.  The level is fixed so the compressed bytes are a function
+ * of raw: the decoder compresses again and refuses anything else (one
+ * encoding per message, which the fuzz target checks). */
+static void
+compress_into (GByteArray *o, const GByteArray *raw)
+{
+  size_t bound = ZSTD_compressBound (raw->len), written;
+
+  put_u32 (o, raw->len);
+  g_byte_array_set_size (o, (guint) (o->len + bound));
+  written = ZSTD_compress (o->data + o->len - bound, bound, raw->data, raw->len,
+                           RECONCILE_ZSTD_LEVEL);
+  /* Compressing bytes we made into a buffer of the bound cannot fail. */
+  g_assert (!ZSTD_isError (written));
+  g_byte_array_set_size (o, (guint) (o->len - bound + written));
+}
+
 static void
 put_entities (GByteArray *o, GPtrArray *entities)
 {
-  put_u32 (o, entities->len);
+  g_autoptr (GByteArray) raw = g_byte_array_new ();
+
+  put_u32 (raw, entities->len);
   for (guint i = 0; i < entities->len; i++)
-    put_entity (o, &((ReconcileEntity *) entities->pdata[i])->e);
+    put_entity (raw, &((ReconcileEntity *) entities->pdata[i])->e);
+  compress_into (o, raw);
 }
 
 void
@@ -248,7 +270,6 @@ get_entity (Reader *r, GPtrArray *out, GError **error)
   uint32_t len;
 
   if (!get_bytes (r, e.id, 32) || !get_bytes (r, e.parent_id, 32) || !get_bytes (r, &type, 1)
-      || !get_u64 (r, &e.created_at) || !get_u64 (r, &e.created_node)
       || !get_u64 (r, &e.updated_at) || !get_u64 (r, &e.updated_node)
       || !get_u64 (r, &e.deleted_at) || !get_u64 (r, &e.deleted_node)
       || !get_u64 (r, &e.cleared_at) || !get_u64 (r, &e.cleared_node) || !get_u32 (r, &len))
@@ -265,7 +286,7 @@ get_entity (Reader *r, GPtrArray *out, GError **error)
 }
 
 static gboolean
-get_entities (Reader *r, GPtrArray *out, GError **error)
+get_entities_raw (Reader *r, GPtrArray *out, GError **error)
 {
   uint32_t n;
 
@@ -280,6 +301,43 @@ get_entities (Reader *r, GPtrArray *out, GError **error)
   for (uint32_t i = 0; i < n; i++)
     if (!get_entity (r, out, error))
       return FALSE;
+  return TRUE;
+}
+
+/* The compressed entities: the rest of the body. */
+static gboolean
+get_entities (Reader *r, GPtrArray *out, GError **error)
+{
+  uint32_t raw_len;
+  unsigned long long declared;
+  g_autofree uint8_t *raw = NULL;
+  g_autoptr (GByteArray) again = NULL;
+  Reader rr;
+  size_t got;
+
+  if (!get_u32 (r, &raw_len))
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entities");
+  /* Bounded before anything is allocated: a frame's worth at most. */
+  if (raw_len > RECONCILE_MAX_FRAME)
+    return fail (error, MERO_SYNC_ERROR_LIMIT, "entities over RECONCILE_MAX_FRAME");
+  declared = ZSTD_getFrameContentSize (r->p, r->left);
+  if (declared != raw_len)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "compressed size does not match");
+  raw = g_malloc (MAX (raw_len, 1u));
+  got = ZSTD_decompress (raw, raw_len, r->p, r->left);
+  if (ZSTD_isError (got) || got != raw_len)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entities do not decompress");
+  again = g_byte_array_new ();
+  compress_into (again, &(GByteArray){ .data = raw, .len = raw_len });
+  if (again->len - 4 != r->left || memcmp (again->data + 4, r->p, r->left) != 0)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entities not in their canonical compression");
+  r->p += r->left;
+  r->left = 0;
+  rr = (Reader){ raw, raw_len };
+  if (!get_entities_raw (&rr, out, error))
+    return FALSE;
+  if (rr.left != 0)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "trailing entity bytes");
   return TRUE;
 }
 

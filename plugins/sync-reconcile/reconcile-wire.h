@@ -9,19 +9,24 @@
  *   MORE     (responder -> initiator) = u32 n: not decoded yet, send the
  *              next n symbols (sized from an estimate of the difference)
  *   RESULT   (responder -> initiator) = u8 more || u32 symbols_used || u32 n_wants
- *              || n_wants x u64 key || u32 n || n x entity: decoded; the
+ *              || n_wants x u64 key || entities: decoded; the
  *              responder's own versions the initiator lacks, and the keys
  *              (keyed item hashes) of the initiator's versions it wants
- *   ENTITIES (initiator -> responder) = u8 more || u32 n || n x entity: the wanted
+ *   ENTITIES (initiator -> responder) = u8 more || entities: the wanted
  *              versions and the initiator's merged versions of entities it
  *              received that differ from what it received
- *   FIN      (responder -> initiator) = u8 more || u32 n || n x entity: the
+ *   FIN      (responder -> initiator) = u8 more || entities: the
  *              responder's merged versions that differ from what it received
+ *   entities = u32 raw_len || zstd(raw, RECONCILE_ZSTD_LEVEL) to the end of
+ *              the body, raw = u32 n || n x entity; only the canonical
+ *              compression of raw is accepted (the decoder compresses it
+ *              again and compares)
  *   more     = 1 if another frame of the same type follows (entities are
  *              split into frames of about RECONCILE_FRAME_BUDGET), else 0
- *   symbol   = sum[32] || u64 checksum || zigzag varint count
+ *   symbol   = sum[RIBLT_ITEM_SIZE = 24] || u64 checksum || zigzag varint count
  *   entity   = id[32] || parent[32] || u8 crdt_type
- *              || 4 x (u64 time || u64 node): created, updated, deleted, cleared
+ *              || 3 x (u64 time || u64 node): updated, deleted, cleared (not
+ *              created: a merge does not read it)
  *              || u32 data_len || data
  *
  * Every count and length is checked against the bytes that remain and a
@@ -40,6 +45,8 @@ G_BEGIN_DECLS
 #define RECONCILE_MAX_WANTS_PER_MESSAGE 262144u
 #define RECONCILE_MAX_ENTITIES_PER_MESSAGE 65536u
 #define RECONCILE_MAX_DATA (1024u * 1024)
+/* zstd level of the entities (part of the wire format: see entities). */
+#define RECONCILE_ZSTD_LEVEL 9
 
 typedef enum {
   RECONCILE_MSG_SYMBOLS = 1,

@@ -44,7 +44,7 @@ riblt_item_hash (const uint8_t key[16], const uint8_t item[RIBLT_ITEM_SIZE])
   uint64_t k0 = load_le64 (key), k1 = load_le64 (key + 8);
   uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
   uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-  /* 32 bytes: four whole words, then the length word. */
+  /* RIBLT_ITEM_SIZE bytes: whole words, then the length word. */
   uint64_t b = (uint64_t) RIBLT_ITEM_SIZE << 56;
 
   for (size_t i = 0; i < RIBLT_ITEM_SIZE; i += 8)
@@ -411,8 +411,7 @@ peel (RibltDecoder *dec)
 RibltDecodeStatus
 riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote)
 {
-  guint i = dec->cells->len;
-  RibltSymbol cell;
+  size_t i = dec->cells->len;
 
   if (dec->status != RIBLT_DECODE_MORE)
     return dec->status;
@@ -424,9 +423,25 @@ riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote)
   /* The local prefix grows by doubling: each extension walks every local
    * item once, so n log(m) in all rather than n per symbol. */
   if (riblt_encoder_len (dec->local) <= i)
-    riblt_encoder_extend (dec->local, MAX (64u, 2 * (size_t) i));
+    riblt_encoder_extend (dec->local, MAX (64u, 2 * i));
+  return riblt_decoder_add_local (dec, remote, &riblt_encoder_symbols (dec->local)[i]);
+}
+
+RibltDecodeStatus
+riblt_decoder_add_local (RibltDecoder *dec, const RibltSymbol *remote, const RibltSymbol *local)
+{
+  guint i = dec->cells->len;
+  RibltSymbol cell;
+
+  if (dec->status != RIBLT_DECODE_MORE)
+    return dec->status;
+  if (i >= dec->max_symbols)
+    {
+      dec->status = RIBLT_DECODE_OVER_BOUND;
+      return dec->status;
+    }
   cell = *remote;
-  riblt_symbol_subtract (&cell, &riblt_encoder_symbols (dec->local)[i]);
+  riblt_symbol_subtract (&cell, local);
   /* Items already recovered that map here. */
   while (dec->heap->len > 0 && heap_key (dec, 0) == i)
     {

@@ -3,7 +3,7 @@
  * implementation.  Sans-IO and deterministic: no clock, no randomness
  * except the 128-bit key both peers derive from the context.
  *
- * An item (32 bytes) maps to an infinite, increasing sequence of coded
+ * An item (RIBLT_ITEM_SIZE bytes) maps to an infinite, increasing sequence of coded
  * symbol indices: index 0 always, then a random walk whose density at
  * index i is about 1/(1 + i/2), so the first m symbols hold each item
  * about 2 ln(m) times.  A coded symbol is (xor of its items, xor of their
@@ -18,7 +18,10 @@
 
 G_BEGIN_DECLS
 
-#define RIBLT_ITEM_SIZE 32u
+/* Bytes of an item (a multiple of 8: the SipHash below reads words).  24:
+ * sync-reconcile's version items (reconcile-index.h); a coded symbol on
+ * the wire is the item size plus 9 or 10 bytes. */
+#define RIBLT_ITEM_SIZE 24u
 
 typedef struct {
   uint8_t sum[RIBLT_ITEM_SIZE];
@@ -68,7 +71,8 @@ size_t riblt_encoder_n_items (const RibltEncoder *enc);
 typedef struct _RibltDecoder RibltDecoder;
 
 /* The decoder extends @local as far as the remote symbols go; @local must
- * outlive it. */
+ * outlive it.  NULL: the caller gives each local symbol itself
+ * (riblt_decoder_add_local), e.g. from a stored prefix. */
 RibltDecoder *riblt_decoder_new (RibltEncoder *local, const uint8_t key[16], size_t max_symbols,
                                  size_t max_items);
 void riblt_decoder_free (RibltDecoder *dec);
@@ -83,6 +87,10 @@ typedef enum {
 /* Adds the next remote symbol (index = riblt_decoder_len before the call)
  * and peels.  Once DONE or OVER_BOUND, further symbols are ignored. */
 RibltDecodeStatus riblt_decoder_add (RibltDecoder *dec, const RibltSymbol *remote);
+/* The same with the local symbol of that index given (@local: the
+ * symbol riblt_decoder_len of the local set). */
+RibltDecodeStatus riblt_decoder_add_local (RibltDecoder *dec, const RibltSymbol *remote,
+                                           const RibltSymbol *local);
 RibltDecodeStatus riblt_decoder_status (const RibltDecoder *dec);
 size_t riblt_decoder_len (const RibltDecoder *dec);
 /* Symbols that had arrived when the difference was complete (0 before). */

@@ -92,7 +92,8 @@ test_state_access (void)
 {
   SKIP_UNLESS_LP64 ();
   /* 40 in ABI 1.0; 1.1 appended the tree walk, DAG heads and writer. */
-  CHECK_SIZE (MeroStateAccess, 168);
+  /* 168 in ABI 1.1; 1.2 appended the plugin state index members. */
+  CHECK_SIZE (MeroStateAccess, 216);
   CHECK_MEMBER (MeroStateAccess, struct_size, 0, 4);
   CHECK_MEMBER (MeroStateAccess, reserved, 4, 4);
   CHECK_MEMBER (MeroStateAccess, get_root_hash, 8, 8);
@@ -115,6 +116,14 @@ test_state_access (void)
   CHECK_MEMBER (MeroStateAccess, snapshot_commit, 144, 8);
   CHECK_MEMBER (MeroStateAccess, snapshot_abort, 152, 8);
   CHECK_MEMBER (MeroStateAccess, snapshot_free, 160, 8);
+  /* ABI 1.2: plugin state indexes. */
+  CHECK_MEMBER (MeroStateAccess, index_version, 168, 8);
+  CHECK_MEMBER (MeroStateAccess, index_get, 176, 8);
+  CHECK_MEMBER (MeroStateAccess, index_scan, 184, 8);
+  CHECK_MEMBER (MeroStateAccess, index_batch_get, 192, 8);
+  CHECK_MEMBER (MeroStateAccess, index_batch_put, 200, 8);
+  CHECK_MEMBER (MeroStateAccess, index_batch_delete, 208, 8);
+  g_assert_cmpint (MERO_INDEX_KEY_MAX, ==, 64);
 }
 
 static void
@@ -340,7 +349,8 @@ static void
 test_sync_protocol_v_table (void)
 {
   SKIP_UNLESS_LP64 ();
-  CHECK_SIZE (MeroSyncProtocolVTable, 88);
+  /* 88 in ABI 1.1; 1.2 appended the state index members. */
+  CHECK_SIZE (MeroSyncProtocolVTable, 112);
   CHECK_MEMBER (MeroSyncProtocolVTable, struct_size, 0, 4);
   CHECK_MEMBER (MeroSyncProtocolVTable, reserved, 4, 4);
   CHECK_MEMBER (MeroSyncProtocolVTable, protocol_id, 8, 8);
@@ -353,6 +363,11 @@ test_sync_protocol_v_table (void)
   CHECK_MEMBER (MeroSyncProtocolVTable, status, 64, 8);
   CHECK_MEMBER (MeroSyncProtocolVTable, get_stats, 72, 8);
   CHECK_MEMBER (MeroSyncProtocolVTable, session_free, 80, 8);
+  /* ABI 1.2: the per-context state index. */
+  CHECK_MEMBER (MeroSyncProtocolVTable, index_version, 88, 4);
+  CHECK_MEMBER (MeroSyncProtocolVTable, reserved2, 92, 4);
+  CHECK_MEMBER (MeroSyncProtocolVTable, index_update, 96, 8);
+  CHECK_MEMBER (MeroSyncProtocolVTable, index_rebuild, 104, 8);
 }
 
 static void
@@ -423,6 +438,9 @@ static void
 test_versions (void)
 {
   g_assert_cmpint (MERO_PLUGIN_ABI_MAJOR, ==, 1);
+  /* 2: blobs (MeroBlobAccess, the blob session parameters) and the
+   * plugin state index (MeroStateAccess index_*, the vtable's
+   * index_version / index_update / index_rebuild), both in 1.2. */
   g_assert_cmpint (MERO_PLUGIN_ABI_MINOR, ==, 2);
   g_assert_cmpstr (MERO_PLUGIN_ENTRY_SYMBOL, ==, "mero_plugin_get_descriptor");
   g_assert_true (MERO_SDK_CHECK_VERSION (0, 0, 0));
@@ -561,6 +579,20 @@ test_plugin_define (void)
   g_assert_true (mero_plugin_get_descriptor () == d);
 }
 
+/* A 1.1 plugin's vtable (88 bytes) has no state index: the host copies
+ * it zero-filled and checks the size first. */
+static void
+test_sync_vtable_has (void)
+{
+  MeroSyncProtocolVTable vt = { .struct_size = 88 };
+
+  g_assert_true (MERO_SYNC_PROTOCOL_VTABLE_HAS (&vt, session_free));
+  g_assert_false (MERO_SYNC_PROTOCOL_VTABLE_HAS (&vt, index_version));
+  g_assert_false (MERO_SYNC_PROTOCOL_VTABLE_HAS (&vt, index_rebuild));
+  vt.struct_size = sizeof vt;
+  g_assert_true (MERO_SYNC_PROTOCOL_VTABLE_HAS (&vt, index_rebuild));
+}
+
 static void
 test_host_services_has (void)
 {
@@ -589,6 +621,12 @@ test_state_access_has (void)
   g_assert_false (MERO_STATE_ACCESS_HAS (&sa, snapshot_begin));
   sa.struct_size = sizeof sa;
   g_assert_true (MERO_STATE_ACCESS_HAS (&sa, snapshot_free));
+  /* A 1.1 host's table (168 bytes) has no plugin state index. */
+  sa.struct_size = 168;
+  g_assert_false (MERO_STATE_ACCESS_HAS (&sa, index_version));
+  g_assert_false (MERO_STATE_ACCESS_HAS (&sa, index_batch_delete));
+  sa.struct_size = sizeof sa;
+  g_assert_true (MERO_STATE_ACCESS_HAS (&sa, index_batch_delete));
 }
 
 int
@@ -608,6 +646,7 @@ main (int argc, char **argv)
   g_test_add_func ("/abi/struct/MeroSyncSessionParams", test_sync_session_params);
   g_test_add_func ("/abi/struct/MeroSyncSessionStats", test_sync_session_stats);
   g_test_add_func ("/abi/struct/MeroSyncProtocolVTable", test_sync_protocol_v_table);
+  g_test_add_func ("/abi/has/MeroSyncProtocolVTable", test_sync_vtable_has);
   g_test_add_func ("/abi/struct/MeroTeeVerdict", test_tee_verdict);
   g_test_add_func ("/abi/struct/MeroTeeVerifyInput", test_tee_verify_input);
   g_test_add_func ("/abi/struct/MeroTeeVerifierVTable", test_tee_verifier_v_table);

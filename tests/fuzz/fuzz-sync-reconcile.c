@@ -1,7 +1,8 @@
 /* Fuzz target: what a sync-reconcile peer sends.  The input is one frame
  * body:
  *  - whatever decodes must re-encode to the same bytes (the codec is
- *    canonical: minimal varints, 0/1 flags, no trailing bytes);
+ *    canonical: minimal varints, 0/1 flags, no trailing bytes, entities
+ *    in their one zstd compression);
  *  - fed as a stream (length-prefixed) to a responder (its RIBLT decoder
  *    peels the symbols against a small real state) and to an initiator
  *    (which merges the entities), it must never crash, and whatever the
@@ -70,6 +71,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (p == NULL)
     p = sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), NULL);
   check_roundtrip (data, size);
+  /* The responder reads its stored prefix (the plugin state index), the
+   * initiator's replica has none (the whole-set path). */
+  sync_sim_replica_attach_index (a, p);
   sync_sim_populate (a, b, &shape, rand);
   feed (p, a, MERO_SYNC_ROLE_RESPONDER, data, size);
   g_assert_true (sync_sim_is_consistent (a));

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "context/state/mero-state-index.h"
 #include "context/state/mero-state-private.h"
 #include "context/state/mero-state-snapshot.h"
 
@@ -486,6 +487,26 @@ access_snapshot_begin (MeroStateHandle *h, const uint8_t boundary_root[32], gboo
                                     resync, resume_cursor, resumed, error);
 }
 
+static gboolean
+access_index_version (MeroStateHandle *h, const char *plugin, uint32_t *out, GError **error)
+{
+  return mero_state_index_read_version (h->state, plugin, out, error);
+}
+
+static gboolean
+access_index_get (MeroStateHandle *h, const char *plugin, const uint8_t *key, size_t key_len,
+                  GBytes **out, GError **error)
+{
+  return mero_state_index_read (h->state, plugin, key, key_len, out, error);
+}
+
+static gboolean
+access_index_scan (MeroStateHandle *h, const char *plugin, const uint8_t *prefix,
+                   size_t prefix_len, MeroIndexScanFunc func, void *data, GError **error)
+{
+  return mero_state_index_scan (h->state, plugin, prefix, prefix_len, func, data, error);
+}
+
 static const MeroStateAccess state_access = {
   .struct_size = sizeof (MeroStateAccess),
   .get_root_hash = access_root_hash,
@@ -508,6 +529,13 @@ static const MeroStateAccess state_access = {
   .snapshot_commit = mero_state_snapshot_commit,
   .snapshot_abort = mero_state_snapshot_abort,
   .snapshot_free = mero_state_snapshot_free,
+  /* ABI 1.2: plugin state indexes (mero-state-index.h). */
+  .index_version = access_index_version,
+  .index_get = access_index_get,
+  .index_scan = access_index_scan,
+  .index_batch_get = mero_index_batch_get,
+  .index_batch_put = mero_index_batch_put,
+  .index_batch_delete = mero_index_batch_delete,
 };
 
 const MeroStateAccess *

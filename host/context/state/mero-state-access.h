@@ -22,7 +22,7 @@
 
 G_BEGIN_DECLS
 
-/* The host's table (static, ABI 1.1 layout). */
+/* The host's table (static, ABI 1.2 layout). */
 const MeroStateAccess *mero_state_access_get (void);
 
 /* @state (and @ds, may be NULL: no DAG heads) are borrowed and must

@@ -1,6 +1,7 @@
 /* mero-state-gc.c: bounded tombstone collection. */
 #include <string.h>
 
+#include "context/state/mero-state-index.h"
 #include "context/state/mero-state-private.h"
 
 static gboolean
@@ -30,6 +31,8 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
   MeroKey prefix = mero_key_prefix_state (state->ctx);
   g_autoptr (MeroStoreIter) it = mero_store_iter_new (state->store, NULL, &prefix);
   g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (state->store);
+  /* Plugin indexes drop what the GC removes, in its batch. */
+  g_autoptr (MeroStateIndexCommit) ixc = NULL;
   g_autoptr (GBytes) next = NULL;
   gboolean ok;
   guint visited = 0;
@@ -83,6 +86,10 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
         continue;
       key = mero_key_state (state->ctx, e->id);
       mero_store_batch_delete (batch, &key);
+      if (ixc == NULL)
+        ixc = mero_state_index_commit_new (state, batch);
+      if (!mero_state_index_commit_record (ixc, e, NULL, error))
+        return FALSE;
       (*removed)++;
       if (mero_hlc_compare (&e->deleted_at, &newest) > 0)
         newest = e->deleted_at;

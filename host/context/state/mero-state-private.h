@@ -16,7 +16,13 @@ struct _MeroState {
    * (zero: none), cached from its record (mero_state_collected_key). */
   gboolean frontier_loaded;
   MeroHlc frontier;
+  /* Attached plugin state indexes (MeroStateIndex *, mero-state-index.h):
+   * every commit shows them the entity records it writes or removes. */
+  GPtrArray *indexes;
 };
+
+typedef struct _MeroStateIndex MeroStateIndex;
+void mero_state_index_free (MeroStateIndex *idx);
 
 /* STATE: ctx || 0^32 (the all-zero id is reserved, no entity has it):
  * the collection frontier, an encoded MeroHlc.  Written by the GC in the

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "context/state/mero-state-index.h"
 #include "context/state/mero-state-private.h"
 #include "store/mero-store-keys.h"
 
@@ -353,7 +354,8 @@ mero_state_snapshot_begin (MeroState *state, const MeroSnapshotDagHooks *hooks,
       /* An operator resync replaces the state: it is wiped together with
        * setting the marker, so a crash leaves a fresh state to restart
        * from, never a half-applied one. */
-      if (!wipe_state (state, batch, error))
+      if (!wipe_state (state, batch, error)
+          || !mero_state_indexes_queue_drop (state, batch, error))
         goto fail;
     }
   marker_queue (w, batch);
@@ -598,6 +600,15 @@ mero_state_snapshot_commit (MeroSnapshotWriter *w, const guint8 *heads, gsize n_
     goto out;
   w->finished = TRUE;
   ok = TRUE;
+  /* A wiped state's plugin indexes were dropped with it: rebuilt now,
+   * once, from the installed state (nothing to do if they were kept in
+   * step).  A failure leaves them dropped (sessions read the state). */
+  {
+    g_autoptr (GError) ix_error = NULL;
+
+    if (!mero_state_indexes_ensure (w->state, &ix_error))
+      g_warning ("context state: plugin index not rebuilt: %s", ix_error->message);
+  }
   if (w->has_hooks && w->hooks.installed != NULL)
     ok = w->hooks.installed (w->hooks.data, error);
 

@@ -1,6 +1,7 @@
 /* mero-state-txn.c: applying actions and recomputing hashes bottom-up. */
 #include <string.h>
 
+#include "context/state/mero-state-index.h"
 #include "context/state/mero-state-private.h"
 
 /* One parent's child index as it will be after this txn (read your
@@ -661,12 +662,14 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
   GHashTableIter it;
   gpointer k, v;
   MeroEntity *r = NULL;
+  MeroStateIndexCommit *ixc;
 
   /* Deepest first: a parent is recomputed after all its changed children. */
   for (gint d = MERO_ENTITY_MAX_PHYS_DEPTH; d >= 0; d--)
     for (guint i = 0; i < txn->levels[d]->len; i++)
       if (!txn_recompute (txn, g_ptr_array_index (txn->levels[d], i), error))
         return FALSE;
+  ixc = mero_state_index_commit_new (txn->state, batch);
   g_hash_table_iter_init (&it, txn->modified);
   while (g_hash_table_iter_next (&it, &k, NULL))
     {
@@ -676,7 +679,22 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
       g_autoptr (GBytes) rec = mero_entity_encode (e);
 
       mero_store_batch_put (batch, &key, g_bytes_get_data (rec, NULL), g_bytes_get_size (rec));
+      /* Plugin indexes see each entity record as it was committed and as
+       * this batch writes it (mero-state-index.h): one point read, only
+       * when an index is attached. */
+      if (ixc != NULL && !is_bucket (e))
+        {
+          g_autoptr (MeroEntity) old = NULL;
+
+          if (!mero_state_get_entity (txn->state, e->id, &old, error)
+              || !mero_state_index_commit_record (ixc, old, e, error))
+            {
+              mero_state_index_commit_free (ixc);
+              return FALSE;
+            }
+        }
     }
+  mero_state_index_commit_free (ixc);
   for (guint t = 0; t < 2; t++)
     {
       g_hash_table_iter_init (&it, t == 0 ? txn->indexes : txn->bindexes);

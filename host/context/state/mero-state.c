@@ -21,6 +21,7 @@ mero_state_new (MeroStore *store, const guint8 ctx[MERO_ENTITY_ID_LEN])
   memcpy (state->ctx, ctx, MERO_ENTITY_ID_LEN);
   state->buckets = g_hash_table_new_full (mero_id_hash, mero_id_equal, NULL,
                                           (GDestroyNotify) mero_entity_free);
+  state->indexes = g_ptr_array_new_with_free_func ((GDestroyNotify) mero_state_index_free);
   return state;
 }
 
@@ -30,6 +31,7 @@ mero_state_free (MeroState *state)
   if (state == NULL)
     return;
   g_hash_table_unref (state->buckets);
+  g_ptr_array_unref (state->indexes);
   g_free (state);
 }
 

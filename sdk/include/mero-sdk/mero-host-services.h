@@ -89,6 +89,15 @@ typedef struct _MeroStateWriter MeroStateWriter;
 typedef struct _MeroStateReadView MeroStateReadView;
 typedef struct _MeroSnapshotWriter MeroSnapshotWriter;
 
+/* ABI 1.2, plugin state indexes (see the index members of
+ * MeroStateAccess): the writes of one index update, which commit in the
+ * store batch of the state change that caused them. */
+typedef struct _MeroIndexBatch MeroIndexBatch;
+/* Longest key a plugin may use in its index. */
+#define MERO_INDEX_KEY_MAX 64
+typedef gboolean (*MeroIndexScanFunc) (const uint8_t *key, size_t key_len, const uint8_t *value,
+                                       size_t value_len, void *data);
+
 /* State access for sync protocol sessions (ABI 1).  Every method returns
  * FALSE and sets @error on failure; "not found" is not a failure
  * (*found = FALSE).  Append-only. */
@@ -178,6 +187,38 @@ typedef struct {
   /* NULL-safe; a writer neither committed nor aborted keeps its staging
    * for a resume. */
   void (*snapshot_free) (MeroSnapshotWriter *writer);
+
+  /* ---- ABI 1.2: plugin state indexes (check with MERO_STATE_ACCESS_HAS) --
+   *
+   * A SYNC_PROTOCOL plugin may keep a per-context index of the state in
+   * its own key range of the store, which the host keeps in step with the
+   * state: see index_version / index_update / index_rebuild in
+   * MeroSyncProtocolVTable.  @plugin is the plugin's name (its
+   * descriptor's); keys are the plugin's own bytes (1 to
+   * MERO_INDEX_KEY_MAX), which the host prefixes with the context and the
+   * plugin, so no plugin reads another's.  The index is only meaningful
+   * when index_version gives the plugin's own version: 0 means none (never
+   * built, or dropped by a snapshot install until it is rebuilt).
+   *
+   * Reads on a MeroStateHandle see what is committed. */
+  gboolean (*index_version) (MeroStateHandle *state, const char *plugin, uint32_t *out,
+                             GError **error);
+  /* *out (transfer full) NULL if absent. */
+  gboolean (*index_get) (MeroStateHandle *state, const char *plugin, const uint8_t *key,
+                         size_t key_len, GBytes **out, GError **error);
+  /* Calls @func on every record whose key starts with @prefix, in key
+   * order, from one consistent view of the store; stops early when @func
+   * returns FALSE. */
+  gboolean (*index_scan) (MeroStateHandle *state, const char *plugin, const uint8_t *prefix,
+                          size_t prefix_len, MeroIndexScanFunc func, void *data, GError **error);
+  /* Inside index_update / index_rebuild only: reads see the batch's own
+   * writes first (read your writes), then what is committed. */
+  gboolean (*index_batch_get) (MeroIndexBatch *batch, const uint8_t *key, size_t key_len,
+                               GBytes **out, GError **error);
+  void (*index_batch_put) (MeroIndexBatch *batch, const uint8_t *key, size_t key_len,
+                           const uint8_t *value, size_t value_len);
+  void (*index_batch_delete) (MeroIndexBatch *batch, const uint8_t *key, size_t key_len);
+  /* ---- end of ABI 1.2 plugin state indexes ---- */
 } MeroStateAccess;
 
 /* True if the table @s is large enough to contain @member. */

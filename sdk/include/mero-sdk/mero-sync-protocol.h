@@ -140,6 +140,35 @@ struct _MeroSyncProtocolVTable {
   void (*get_stats) (MeroSyncSession *session, MeroSyncSessionStats *out);
   /* NULL-safe. */
   void (*session_free) (MeroSyncSession *session);
+
+  /* ---- ABI 1.2: a per-context index of the state (check with
+   * MERO_SYNC_PROTOCOL_VTABLE_HAS; all three or none) ---------------------
+   *
+   * What a protocol's sessions need from the whole state (sync-reconcile:
+   * the first coded symbols of its set) kept in the store and updated in
+   * the same write batch as the state, so a session costs the difference,
+   * not the state.  The records live in the plugin's key range (the index
+   * members of MeroStateAccess).  When the host opens a context whose
+   * index is missing or of another index_version, it clears the range and
+   * calls index_rebuild once; after that it calls index_update for every
+   * entity record a commit writes or removes, inside that commit. */
+  uint32_t index_version;     /* 0: no index; change it when the layout changes */
+  uint32_t reserved2;
+  /* @old_entity / @new_entity: the committed record before and the one
+   * the commit writes (NULL: created / removed; full_hash and child_ids
+   * are not filled).  Updates go into @batch.  Deterministic; fails only
+   * on a store error (the commit fails with it). */
+  gboolean (*index_update) (void *plugin_data, const uint8_t context_id[32],
+                            MeroIndexBatch *batch, const MeroStateEntity *old_entity,
+                            const MeroStateEntity *new_entity, GError **error);
+  /* The whole index of @state into @batch (the range is empty). */
+  gboolean (*index_rebuild) (void *plugin_data, const uint8_t context_id[32],
+                             MeroStateHandle *state, MeroIndexBatch *batch, GError **error);
+  /* ---- end of ABI 1.2 state index ---- */
 };
+
+/* True if the vtable @v is large enough to contain @member. */
+#define MERO_SYNC_PROTOCOL_VTABLE_HAS(v, member) \
+  ((v)->struct_size >= G_STRUCT_OFFSET (MeroSyncProtocolVTable, member) + sizeof ((v)->member))
 
 G_END_DECLS

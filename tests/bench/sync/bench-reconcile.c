@@ -14,7 +14,7 @@
  * <= 2 round trips, <= 1.6 coded symbols per difference, <= 50 ms of CPU
  * per side; bytes at n = 1,000,000 within 10 % of those at n = 100,000.
  *
- * Arguments: [max n (default 1000000)] [only this d]. */
+ * Arguments: [max n (default 1000000)] [only this d (0: all)] [min n]. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +37,8 @@ const MeroPluginDescriptor *mero_plugin_sync_levelwise_get_descriptor (void);
 #define TARGET_CPU_MS 50.0
 #define TARGET_SCALE 0.10
 #define SEED 20261207u
+/* Replicas up to this size keep the stored prefix from their first write. */
+#define INCREMENTAL_MAX_N 100000u
 
 /* ---- CPU time of each side: the real vtable wrapped --------------------- */
 
@@ -169,6 +171,28 @@ typedef struct {
   double neg_bytes, neg_rts, neg_cpu_ms, riblt_symbols;
 } Anchors;
 
+/* The anchors take 32-byte ids (negentropy's), and @peerbit/riblt hashes
+ * only part of one: each of our items as sha256(item), the same sets
+ * with uniform ids. */
+static void
+pad_items (GByteArray *items)
+{
+  g_autoptr (GByteArray) out = g_byte_array_sized_new (items->len / RIBLT_ITEM_SIZE * 32);
+
+  for (guint i = 0; i + RIBLT_ITEM_SIZE <= items->len; i += RIBLT_ITEM_SIZE)
+    {
+      g_autoptr (GChecksum) ck = g_checksum_new (G_CHECKSUM_SHA256);
+      guint8 digest[32];
+      gsize len = sizeof digest;
+
+      g_checksum_update (ck, items->data + i, RIBLT_ITEM_SIZE);
+      g_checksum_get_digest (ck, digest, &len);
+      g_byte_array_append (out, digest, 32);
+    }
+  g_byte_array_set_size (items, 0);
+  g_byte_array_append (items, out->data, out->len);
+}
+
 static guint64
 difference_size (GByteArray *a, GByteArray *b)
 {
@@ -247,16 +271,43 @@ typedef struct {
   double cpu_i, cpu_r;
 } Run;
 
-static gboolean
-run_one (const MeroPluginDescriptor *desc, gboolean reconcile, guint n, guint d, Run *out,
-         GByteArray *items_a, GByteArray *items_b)
+/* sync-reconcile's state index, attached to every replica from its first
+ * write (as the node does): never wrapped, outlives every replica. */
+static SyncSimProtocol *index_owner;
+
+/* The divergent pair for (n, d), built once and cloned for each protocol
+ * (a populate of 1,000,000 entities is most of a row's time). */
+static void
+populate_pair (guint n, guint d, SyncSimReplica **a, SyncSimReplica **b)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + n + d);
-  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (desc, NULL);
-  g_autoptr (SyncSimReplica) a = sync_sim_replica_new (0xa);
-  g_autoptr (SyncSimReplica) b = sync_sim_replica_new (0xb);
   SyncSimShape shape = { .n_common = n, .n_diverge = d / 2, .max_depth = 2,
                          .n_collections = 1, .pct_delete = 10, .pct_update = 50 };
+
+  *a = sync_sim_replica_new (0xa);
+  *b = sync_sim_replica_new (0xb);
+  /* The stored prefix is kept by every commit, outside the session's CPU
+   * time.  Above 100,000 entities it is built once after the populate (a
+   * rebuild: the same records, tests/unit/sync/test-reconcile-index.c),
+   * which keeps a 1,000,000 row to minutes. */
+  if (n <= INCREMENTAL_MAX_N)
+    {
+      sync_sim_replica_attach_index (*a, index_owner);
+      sync_sim_replica_attach_index (*b, index_owner);
+    }
+  sync_sim_populate (*a, *b, &shape, rand);
+  sync_sim_replica_attach_index (*a, index_owner);
+  sync_sim_replica_attach_index (*b, index_owner);
+}
+
+static gboolean
+run_one (const MeroPluginDescriptor *desc, gboolean reconcile, guint n, guint d, Run *out,
+         SyncSimReplica *a0, SyncSimReplica *b0)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (SEED + n + d + 1);
+  g_autoptr (SyncSimProtocol) p = sync_sim_protocol_new (desc, NULL);
+  g_autoptr (SyncSimReplica) a = NULL;
+  g_autoptr (SyncSimReplica) b = NULL;
   MeroSyncHandshake ha = { .struct_size = sizeof ha }, hb = { .struct_size = sizeof hb };
   SyncSimResult res;
   guint8 ra[32], rb[32];
@@ -265,18 +316,10 @@ run_one (const MeroPluginDescriptor *desc, gboolean reconcile, guint n, guint d,
   ha.root_hash[0] = 1;
   if (p->vtable->cost (p->plugin_data, &ha, &hb) == MERO_SYNC_COST_NOT_APPLICABLE)
     return FALSE;
-  sync_sim_populate (a, b, &shape, rand);
-  if (items_a != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-
-      reconcile_collect_items (p->host, sync_sim_replica_handle (a), sync_sim_context_id,
-                               items_a, &error);
-      g_assert_no_error (error);
-      reconcile_collect_items (p->host, sync_sim_replica_handle (b), sync_sim_context_id,
-                               items_b, &error);
-      g_assert_no_error (error);
-    }
+  a = sync_sim_replica_clone (a0);
+  b = sync_sim_replica_clone (b0);
+  sync_sim_replica_attach_index (a, index_owner);
+  sync_sim_replica_attach_index (b, index_owner);
   wrap (p, reconcile);
   g_assert_true (sync_sim_run (p, a, b, rand, G_MAXUINT64, &res));
   g_assert_cmpint (res.initiator, ==, MERO_SYNC_STATUS_DONE);
@@ -303,12 +346,14 @@ main (int argc, char **argv)
   static const guint ds[] = { 10, 100, 1000 };
   guint max_n = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 1000000;
   guint only_d = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 0;
+  guint min_n = argc > 3 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : 0;
   guint64 bytes_at[2][3] = { { 0 } };
   gboolean seen = FALSE;
   Run target = { 0 };
   double target_spd = 0;
   guint64 target_entity_bytes = 0;
 
+  index_owner = sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), NULL);
   printf ("%-16s %8s %5s %6s %10s %4s %10s %10s %8s %8s %7s\n", "protocol", "n", "d", "diff",
           "bytes", "RTs", "cpu I ms", "cpu R ms", "symbols", "needed", "per d");
   for (guint ni = 0; ni < G_N_ELEMENTS (ns); ni++)
@@ -328,9 +373,25 @@ main (int argc, char **argv)
           { "sync-levelwise", mero_plugin_sync_levelwise_get_descriptor },
         };
 
-        if (n > max_n || (only_d != 0 && d != only_d))
+        g_autoptr (SyncSimReplica) a0 = NULL;
+        g_autoptr (SyncSimReplica) b0 = NULL;
+        g_autoptr (GError) error = NULL;
+        gint64 t0;
+
+        if (n > max_n || n < min_n || (only_d != 0 && d != only_d))
           continue;
-        run_one (mero_plugin_sync_reconcile_get_descriptor (), TRUE, n, d, &rec, ia, ib);
+        t0 = g_get_monotonic_time ();
+        populate_pair (n, d, &a0, &b0);
+        fprintf (stderr, "  (n = %u, d = %u: replicas built in %.1f s)\n", n, d,
+                 (double) (g_get_monotonic_time () - t0) / 1e6);
+        g_assert_true (reconcile_collect_items (index_owner->host, sync_sim_replica_handle (a0),
+                                                sync_sim_context_id, ia, &error));
+        g_assert_true (reconcile_collect_items (index_owner->host, sync_sim_replica_handle (b0),
+                                                sync_sim_context_id, ib, &error));
+        g_assert_no_error (error);
+        pad_items (ia);
+        pad_items (ib);
+        run_one (mero_plugin_sync_reconcile_get_descriptor (), TRUE, n, d, &rec, a0, b0);
         rec_sent = symbols_sent;
         rec_used = symbols_used;
         rec_entity_bytes = entity_bytes;
@@ -353,7 +414,7 @@ main (int argc, char **argv)
           }
         for (guint ti = 0; ti < G_N_ELEMENTS (trees); ti++)
           {
-            if (!run_one (trees[ti].get (), FALSE, n, d, &other, NULL, NULL))
+            if (!run_one (trees[ti].get (), FALSE, n, d, &other, a0, b0))
               {
                 printf ("%-16s %8u %5u %6s %10s\n", trees[ti].name, n, d, "", "n/a");
                 continue;

@@ -22,6 +22,10 @@ typedef struct _SyncSimReplica SyncSimReplica;
 SyncSimReplica *sync_sim_replica_new (guint64 writer_node);
 void sync_sim_replica_free (SyncSimReplica *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimReplica, sync_sim_replica_free)
+/* A replica with a copy of @r's store (every record, indexes included)
+ * and entities; no index attached (sync_sim_replica_attach_index finds
+ * the copied one current). */
+SyncSimReplica *sync_sim_replica_clone (SyncSimReplica *r);
 MeroState *sync_sim_replica_state (SyncSimReplica *r);
 void sync_sim_replica_root (SyncSimReplica *r, guint8 out[32]);
 /* The replica's MeroStateHandle (for sessions made by hand). */
@@ -56,6 +60,10 @@ SyncSimProtocol *sync_sim_protocol_new (const MeroPluginDescriptor *descriptor,
 SyncSimProtocol *sync_sim_protocol_wrap (const MeroSyncProtocolVTable *vtable,
                                          void *plugin_data);
 void sync_sim_protocol_free (SyncSimProtocol *p);
+/* Attaches @p's state index (SDK ABI 1.2; nothing if it has none) to
+ * @r's state: from then on every commit keeps it in step, as in the node.
+ * @p must outlive @r. */
+void sync_sim_replica_attach_index (SyncSimReplica *r, SyncSimProtocol *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncSimProtocol, sync_sim_protocol_free)
 
 typedef struct {
