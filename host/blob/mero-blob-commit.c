@@ -17,6 +17,7 @@ typedef struct {
   OpKind kind;
   guint8 id[MERO_BLOB_ID_LEN];
   char *tmp_path;
+  GBytes *data;             /* an inline add's bytes (tmp_path NULL) */
   guint64 size;
   GBytes *leaves;
   gint64 now_us;
@@ -31,13 +32,15 @@ typedef struct {
   MeroBlobMeta meta;
   gboolean exists;          /* a record (will) exist(s) */
   gboolean dirty;
-  gboolean unlink_file;     /* removed in this batch: delete the file after the commit */
+  gboolean unlink_file;     /* its file record went in this batch: delete the file after the commit */
 } Pending;
 
 struct _MeroBlobCommitter {
   MeroStore *store;
   char *dir;
   gboolean fsync;
+  int store_fd;             /* the store's directory, for syncfs of its write-ahead log */
+  char *store_path;
   GMutex lock;
   GCond wake;
   GQueue queue;             /* Op */
@@ -52,6 +55,7 @@ op_free (Op *op)
   if (op->tmp_path != NULL)
     g_unlink (op->tmp_path);
   g_free (op->tmp_path);
+  g_clear_pointer (&op->data, g_bytes_unref);
   g_clear_pointer (&op->leaves, g_bytes_unref);
   g_clear_error (&op->error);
   g_free (op);
@@ -129,6 +133,22 @@ sync_blob_dir (MeroBlobCommitter *self, GError **error)
   return FALSE;
 }
 
+/* An inline blob's bytes live only in its record, so a batch that adds
+ * one is acknowledged only once the store's write-ahead log is on disk.
+ * The store syncs its log only on request of the whole store (not per
+ * batch), and RocksDB has already written the batch to the log file by
+ * the time commit returns: one syncfs of the store's file system makes it
+ * durable, for every add of the batch at once (group commit). */
+static gboolean
+sync_store_log (MeroBlobCommitter *self, GError **error)
+{
+  if (self->store_fd >= 0 && syncfs (self->store_fd) == 0)
+    return TRUE;
+  g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_IO, "Cannot sync the store %s: %s",
+               self->store_path, self->store_fd >= 0 ? g_strerror (errno) : "not open");
+  return FALSE;
+}
+
 /* A batch of this many new files or fewer is synced file by file (and
  * their directories): syncfs would also wait for every other writer's
  * dirty data on the file system, which for one large upload on a busy
@@ -162,17 +182,39 @@ sync_files (GPtrArray *paths, GHashTable *dirs, GError **error)
   return TRUE;
 }
 
+/* The record of a new blob, or a new reference to one held already. */
 static void
 apply_add (MeroBlobCommitter *self, Op *op, Pending *p, GHashTable *dirs, GPtrArray *renamed)
 {
-  g_autofree char *path = mero_blob_files_path (self->dir, op->id);
-  gboolean need_file = !p->exists || !g_file_test (path, G_FILE_TEST_EXISTS);
+  g_autofree char *path = NULL;
+  gboolean need_file = FALSE, make_inline = FALSE;
 
+  if (op->data != NULL)
+    {
+      /* Inline, unless a file record of the same bytes (stored before
+       * inlining, or by a larger limit) still has its file. */
+      if (!p->exists)
+        make_inline = TRUE;
+      else if (!p->meta.is_inline)
+        {
+          path = mero_blob_files_path (self->dir, op->id);
+          make_inline = !g_file_test (path, G_FILE_TEST_EXISTS);
+        }
+    }
+  else if (!p->exists)
+    need_file = TRUE;
+  else if (!p->meta.is_inline)
+    {
+      path = mero_blob_files_path (self->dir, op->id);
+      need_file = !g_file_test (path, G_FILE_TEST_EXISTS);
+    }
   if (need_file)
     {
       g_autofree char *shard = mero_blob_files_shard_dir (self->dir, op->id);
       guint8 bit = (guint8) (1u << (op->id[0] % 8));
 
+      if (path == NULL)
+        path = mero_blob_files_path (self->dir, op->id);
       if ((self->shard_made[op->id[0] / 8] & bit) == 0 && g_mkdir_with_parents (shard, 0700) == 0)
         self->shard_made[op->id[0] / 8] |= bit;
       if (g_rename (op->tmp_path, path) != 0)
@@ -184,6 +226,17 @@ apply_add (MeroBlobCommitter *self, Op *op, Pending *p, GHashTable *dirs, GPtrAr
       g_clear_pointer (&op->tmp_path, g_free);
       g_hash_table_add (dirs, g_steal_pointer (&shard));
       g_ptr_array_add (renamed, g_strdup (path));
+      p->meta.is_inline = FALSE;
+      g_clear_pointer (&p->meta.data, g_bytes_unref);
+      p->unlink_file = FALSE;
+    }
+  if (make_inline)
+    {
+      /* A file record whose file is gone keeps its file flagged for
+       * removal (unlink_file) if this batch deleted it. */
+      p->meta.is_inline = TRUE;
+      g_clear_pointer (&p->meta.data, g_bytes_unref);
+      p->meta.data = g_bytes_ref (op->data);
     }
   if (!p->exists)
     {
@@ -197,7 +250,6 @@ apply_add (MeroBlobCommitter *self, Op *op, Pending *p, GHashTable *dirs, GPtrAr
     }
   p->meta.refcount++;
   p->meta.accessed_us = op->now_us;
-  p->unlink_file = FALSE;
   p->dirty = TRUE;
 }
 
@@ -216,7 +268,10 @@ apply_delete (Op *op, Pending *p)
   if (p->meta.refcount == 0)
     {
       p->exists = FALSE;
-      p->unlink_file = TRUE;
+      if (!p->meta.is_inline)
+        p->unlink_file = TRUE;
+      p->meta.is_inline = FALSE;
+      g_clear_pointer (&p->meta.data, g_bytes_unref);
     }
 }
 
@@ -231,6 +286,7 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
   g_autoptr (GError) commit_error = NULL;
   GHashTableIter iter;
   gpointer value;
+  gboolean inline_added = FALSE;
 
   for (guint i = 0; i < ops->len; i++)
     {
@@ -246,6 +302,7 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
         {
         case OP_ADD:
           apply_add (self, op, p, dirs, renamed);
+          inline_added |= op->error == NULL && p->meta.is_inline;
           break;
         case OP_DELETE:
           apply_delete (op, p);
@@ -258,8 +315,7 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
             }
           break;
         }
-      op->result = p->meta;
-      op->result.leaves = NULL;
+      op->result = mero_blob_meta_header (&p->meta);
       if (!p->exists)
         op->result.refcount = 0;
     }
@@ -288,6 +344,8 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
     }
   if (commit_error == NULL && mero_store_batch_count (batch) > 0)
     mero_store_batch_commit (batch, &commit_error);
+  if (commit_error == NULL && self->fsync && inline_added)
+    sync_store_log (self, &commit_error);
   if (commit_error != NULL)
     g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "blob-commit-failed",
                       "MESSAGE", "%u blob changes not committed: %s", ops->len,
@@ -298,7 +356,7 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
     {
       Pending *p = value;
 
-      if (p->unlink_file && !p->exists)
+      if (p->unlink_file && (!p->exists || p->meta.is_inline))
         {
           g_autofree char *path = mero_blob_files_path (self->dir, p->meta.id);
 
@@ -348,6 +406,17 @@ mero_blob_committer_new (MeroStore *store, const char *dir, gboolean fsync)
   self->store = store;
   self->dir = g_strdup (dir);
   self->fsync = fsync;
+  /* A store with no directory (the in-memory backend of tests) has no
+   * log to sync: the blob directory's file system is synced instead. */
+  self->store_path = g_strdup (mero_store_get_path (store));
+  self->store_fd = self->store_path != NULL
+                     ? open (self->store_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (self->store_fd < 0)
+    {
+      g_free (self->store_path);
+      self->store_path = g_strdup (dir);
+      self->store_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
@@ -367,6 +436,9 @@ mero_blob_committer_free (MeroBlobCommitter *self)
   g_thread_join (self->thread);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
+  if (self->store_fd >= 0)
+    close (self->store_fd);
+  g_free (self->store_path);
   g_free (self->dir);
   g_free (self);
 }
@@ -391,6 +463,26 @@ mero_blob_committer_add (MeroBlobCommitter *self, const guint8 id[MERO_BLOB_ID_L
   memcpy (op->id, id, MERO_BLOB_ID_LEN);
   op->tmp_path = g_strdup (tmp_path);
   op->size = size;
+  op->leaves = g_bytes_ref (leaves);
+  op->now_us = g_get_real_time ();
+  op->done = done;
+  op->user_data = user_data;
+  push (self, op);
+}
+
+void
+mero_blob_committer_add_inline (MeroBlobCommitter *self, const guint8 id[MERO_BLOB_ID_LEN],
+                                GBytes *data, GBytes *leaves, MeroBlobCommitDone done,
+                                gpointer user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  g_return_if_fail (g_bytes_get_size (data) <= MERO_BLOB_INLINE_MAX);
+
+  op->kind = OP_ADD;
+  memcpy (op->id, id, MERO_BLOB_ID_LEN);
+  op->data = g_bytes_ref (data);
+  op->size = g_bytes_get_size (data);
   op->leaves = g_bytes_ref (leaves);
   op->now_us = g_get_real_time ();
   op->done = done;
