@@ -46,8 +46,28 @@ struct _MeroBlobCommitter {
   GQueue queue;             /* Op */
   gboolean closing;
   GThread *thread;
+  /* Batches committed to the store, waiting for their log sync and their
+   * callers' callbacks, in commit order (Committed). */
+  GMutex sync_lock;
+  GCond sync_wake;
+  GCond sync_room;
+  GQueue synced;
+  gboolean sync_closing;
+  GThread *syncer;
   guint8 shard_made[256 / 8];  /* shard directories known to exist */
 };
+
+/* A batch whose records are in the store. */
+typedef struct {
+  GPtrArray *ops;           /* Op */
+  GError *error;            /* the batch failed as a whole */
+  gboolean need_sync;       /* holds inline adds: sync the store's log first */
+} Committed;
+
+/* Batches the committer may be ahead of the syncer: enough to overlap
+ * one batch's log sync with the next batch's work, and a bound on the
+ * memory of acknowledged-but-not-yet-synced work. */
+#define MAX_UNSYNCED_BATCHES 2u
 
 static void
 op_free (Op *op)
@@ -275,7 +295,9 @@ apply_delete (Op *op, Pending *p)
     }
 }
 
-static void
+/* Applies @ops and commits their records; the log sync and the
+ * callbacks are the syncer's (committed_finish). */
+static Committed *
 commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
 {
   g_autoptr (GHashTable) pending = g_hash_table_new_full (id_hash, id_equal, NULL,
@@ -283,7 +305,8 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
   g_autoptr (GHashTable) dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) renamed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (MeroStoreBatch) batch = mero_store_batch_new (self->store);
-  g_autoptr (GError) commit_error = NULL;
+  GError *commit_error = NULL;
+  Committed *committed = g_new0 (Committed, 1);
   GHashTableIter iter;
   gpointer value;
   gboolean inline_added = FALSE;
@@ -344,8 +367,6 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
     }
   if (commit_error == NULL && mero_store_batch_count (batch) > 0)
     mero_store_batch_commit (batch, &commit_error);
-  if (commit_error == NULL && self->fsync && inline_added)
-    sync_store_log (self, &commit_error);
   if (commit_error != NULL)
     g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "blob-commit-failed",
                       "MESSAGE", "%u blob changes not committed: %s", ops->len,
@@ -363,15 +384,82 @@ commit_batch (MeroBlobCommitter *self, GPtrArray *ops)
           g_unlink (path);
         }
     }
-  for (guint i = 0; i < ops->len; i++)
-    {
-      Op *op = g_ptr_array_index (ops, i);
+  committed->ops = ops;
+  committed->error = commit_error;
+  committed->need_sync = commit_error == NULL && self->fsync && inline_added;
+  return committed;
+}
 
-      if (op->error == NULL && commit_error != NULL)
-        op->error = g_error_copy (commit_error);
+static void
+committed_finish (Committed *c, const GError *sync_error)
+{
+  for (guint i = 0; i < c->ops->len; i++)
+    {
+      Op *op = g_ptr_array_index (c->ops, i);
+
+      /* A failed log sync leaves the records in the store but not known
+       * to be durable: the callers are not told they are. */
+      if (op->error == NULL && c->error != NULL)
+        op->error = g_error_copy (c->error);
+      else if (op->error == NULL && c->need_sync && sync_error != NULL)
+        op->error = g_error_copy (sync_error);
       if (op->done != NULL)
         op->done (&op->result, op->error, op->user_data);
     }
+  g_ptr_array_unref (c->ops);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+/* Takes every committed batch queued, syncs the store's log once for all
+ * that need it (group commit across batches), then tells their callers,
+ * in commit order. */
+static gpointer
+syncer_thread (gpointer data)
+{
+  MeroBlobCommitter *self = data;
+
+  for (;;)
+    {
+      GQueue batch = G_QUEUE_INIT;
+      g_autoptr (GError) sync_error = NULL;
+      gboolean need_sync = FALSE;
+      Committed *c;
+
+      g_mutex_lock (&self->sync_lock);
+      while (self->synced.length == 0 && !self->sync_closing)
+        g_cond_wait (&self->sync_wake, &self->sync_lock);
+      if (self->synced.length == 0)
+        {
+          g_mutex_unlock (&self->sync_lock);
+          return NULL;
+        }
+      batch = self->synced;
+      g_queue_init (&self->synced);
+      g_cond_broadcast (&self->sync_room);
+      g_mutex_unlock (&self->sync_lock);
+
+      for (GList *l = batch.head; l != NULL; l = l->next)
+        need_sync |= ((Committed *) l->data)->need_sync;
+      if (need_sync)
+        sync_store_log (self, &sync_error);
+      if (sync_error != NULL)
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MERO_EVENT", "blob-commit-failed",
+                          "MESSAGE", "blob records not made durable: %s", sync_error->message);
+      while ((c = g_queue_pop_head (&batch)) != NULL)
+        committed_finish (c, sync_error);
+    }
+}
+
+static void
+hand_to_syncer (MeroBlobCommitter *self, Committed *c)
+{
+  g_mutex_lock (&self->sync_lock);
+  while (self->synced.length >= MAX_UNSYNCED_BATCHES)
+    g_cond_wait (&self->sync_room, &self->sync_lock);
+  g_queue_push_tail (&self->synced, c);
+  g_cond_signal (&self->sync_wake);
+  g_mutex_unlock (&self->sync_lock);
 }
 
 static gpointer
@@ -381,7 +469,7 @@ committer_thread (gpointer data)
 
   for (;;)
     {
-      g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+      GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
       gboolean closing;
 
       g_mutex_lock (&self->lock);
@@ -392,7 +480,9 @@ committer_thread (gpointer data)
       closing = self->closing && self->queue.length == 0;
       g_mutex_unlock (&self->lock);
       if (ops->len > 0)
-        commit_batch (self, ops);
+        hand_to_syncer (self, commit_batch (self, ops));
+      else
+        g_ptr_array_unref (ops);
       if (closing)
         return NULL;
     }
@@ -420,6 +510,11 @@ mero_blob_committer_new (MeroStore *store, const char *dir, gboolean fsync)
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   g_queue_init (&self->queue);
+  g_mutex_init (&self->sync_lock);
+  g_cond_init (&self->sync_wake);
+  g_cond_init (&self->sync_room);
+  g_queue_init (&self->synced);
+  self->syncer = g_thread_new ("mero-blob-sync", syncer_thread, self);
   self->thread = g_thread_new ("mero-blob-commit", committer_thread, self);
   return self;
 }
@@ -434,6 +529,15 @@ mero_blob_committer_free (MeroBlobCommitter *self)
   g_cond_signal (&self->wake);
   g_mutex_unlock (&self->lock);
   g_thread_join (self->thread);
+  /* Everything committed is with the syncer now. */
+  g_mutex_lock (&self->sync_lock);
+  self->sync_closing = TRUE;
+  g_cond_signal (&self->sync_wake);
+  g_mutex_unlock (&self->sync_lock);
+  g_thread_join (self->syncer);
+  g_mutex_clear (&self->sync_lock);
+  g_cond_clear (&self->sync_wake);
+  g_cond_clear (&self->sync_room);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   if (self->store_fd >= 0)

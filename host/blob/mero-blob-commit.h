@@ -7,7 +7,9 @@
  * in one pass (one syncfs; file by file for one or two), and their
  * records written in one store batch, whose write-ahead log is synced
  * once if it holds inline blobs (their bytes are in the record); only
- * then is each caller told.  With fsync on disks where one sync costs
+ * then is each caller told.  The log sync runs on a second thread, so
+ * the next batch is applied while the previous one syncs (one sync may
+ * cover several batches); callers are told in commit order.  With fsync on disks where one sync costs
  * milliseconds, this is what lets thousands of small adds a second be
  * acknowledged durably. */
 #pragma once
@@ -24,7 +26,7 @@ G_BEGIN_DECLS
 
 typedef struct _MeroBlobCommitter MeroBlobCommitter;
 
-/* Called on the committer thread once the change is durable (or failed):
+/* Called on the committer's sync thread once the change is durable (or failed):
  * @meta is the record after it (no leaves; refcount 0 = removed), @error
  * NULL on success. */
 typedef void (*MeroBlobCommitDone) (const MeroBlobMeta *meta, const GError *error,
