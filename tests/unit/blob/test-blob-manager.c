@@ -3,9 +3,11 @@
  * 1,000 concurrent adds, refcounts across a restart, the size limit,
  * GetBlobBytes through the cache, and a partial blob resumed; small
  * blobs kept inline in their records (no file; damage to the record
- * caught on read; refcounts across a restart). */
+ * caught on read; refcounts across a restart; none lost when the adding
+ * process dies right after its acknowledgements). */
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -699,6 +701,67 @@ test_inline_partial (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (back, bytes));
 }
 
+/* A process that adds small blobs and dies right after the last
+ * acknowledgement (no close, no store flush: _exit) loses none of them:
+ * the reopened store holds every one, readable, with its refcount. */
+static void
+test_inline_crash (Fixture *f, gconstpointer data)
+{
+  const guint n = 300;
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  pid_t pid;
+
+  close_manager (f);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      Concurrent c = { 0 };
+      gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_US;
+
+      open_manager (f, G_MAXUINT64);
+      c.ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr (GBytes) bytes = pattern (4096, 1000 + i);
+          g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (bytes);
+
+          c.pending++;
+          mero_blob_manager_add_stream_async (f->manager, in, NULL, on_added, &c);
+        }
+      while (c.pending > 0 && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      _exit (c.pending == 0 && c.failed == 0 && g_hash_table_size (c.ids) == n ? 0 : 1);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  open_manager (f, G_MAXUINT64);
+  list = mero_blob_manager_list (f->manager, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GBytes) bytes = pattern (4096, 1000 + i);
+      g_autoptr (MeroBlobChunker) chunker = mero_blob_chunker_new ();
+      g_autoptr (GBytes) leaves = NULL, back = NULL;
+      MeroBlobMeta info;
+      guint8 id[32];
+
+      mero_blob_chunker_feed (chunker, g_bytes_get_data (bytes, NULL), 4096);
+      leaves = mero_blob_chunker_finish (chunker, id, NULL);
+      g_assert_true (mero_blob_manager_info (f->manager, id, &info, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (info.refcount, ==, 1);
+      back = read_range (f, id, 0, G_MAXUINT64, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (back, bytes));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -718,6 +781,7 @@ main (int argc, char **argv)
   ADD ("inline-corrupt", test_inline_corrupt);
   ADD ("inline-refcount-restart", test_inline_refcount_restart);
   ADD ("inline-partial", test_inline_partial);
+  ADD ("inline-crash", test_inline_crash);
 #undef ADD
   return g_test_run ();
 }
