@@ -67,7 +67,8 @@ mero_blob_cache_free (MeroBlobCache *cache)
 {
   if (cache == NULL)
     return;
-  g_queue_clear (&cache->lru);
+  /* The queue's links live inside the entries, which the table frees:
+   * g_queue_clear would hand them to the slice allocator as lists. */
   g_hash_table_unref (cache->by_id);
   mero_metrics_unref (cache->metrics);
   g_mutex_clear (&cache->lock);

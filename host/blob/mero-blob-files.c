@@ -121,12 +121,32 @@ mero_blob_files_sync_path (const char *path, GError **error)
   return TRUE;
 }
 
+gboolean
+mero_blob_files_check_chunk (const MeroBlobMeta *meta, guint64 index, const void *data,
+                             gsize len, GError **error)
+{
+  guint8 leaf[MERO_BLOB_HASH_LEN];
+  g_autofree char *id = NULL;
+
+  g_return_val_if_fail (index < meta->n_leaves, FALSE);
+
+  mero_blob_leaf_hash (data, len, leaf);
+  if (len == mero_blob_chunk_len (meta->size, index)
+      && memcmp (leaf, mero_blob_meta_leaf (meta, index), MERO_BLOB_HASH_LEN) == 0)
+    return TRUE;
+  id = mero_blob_id_to_string (meta->id);
+  g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
+               "Blob %s is corrupt on disk: chunk %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+               " does not match its hash; refusing to return it",
+               id, index + 1, meta->n_leaves);
+  return FALSE;
+}
+
 GBytes *
 mero_blob_files_read_chunk (int fd, const MeroBlobMeta *meta, guint64 index, GError **error)
 {
   gsize len = mero_blob_chunk_len (meta->size, index);
   g_autofree guint8 *buf = g_malloc (MAX (len, 1));
-  guint8 leaf[MERO_BLOB_HASH_LEN];
   gsize done = 0;
 
   g_return_val_if_fail (index < meta->n_leaves, NULL);
@@ -147,16 +167,7 @@ mero_blob_files_read_chunk (int fd, const MeroBlobMeta *meta, guint64 index, GEr
         break;
       done += (gsize) n;
     }
-  mero_blob_leaf_hash (buf, done, leaf);
-  if (done != len || memcmp (leaf, mero_blob_meta_leaf (meta, index), MERO_BLOB_HASH_LEN) != 0)
-    {
-      g_autofree char *id = mero_blob_id_to_string (meta->id);
-
-      g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
-                   "Blob %s is corrupt on disk: chunk %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                   " does not match its hash; refusing to return it",
-                   id, index + 1, meta->n_leaves);
-      return NULL;
-    }
+  if (!mero_blob_files_check_chunk (meta, index, buf, done, error))
+    return NULL;
   return g_bytes_new_take (g_steal_pointer (&buf), len);
 }

@@ -3,6 +3,8 @@
  *   <dir>/<first byte hex>/<id hex>   a complete blob, read-only once renamed in
  *   <dir>/tmp/                        adds being written (removed at start)
  *   <dir>/partial/<id hex>.data|.have blobs being received chunk by chunk
+ * Blobs of at most MERO_BLOB_INLINE_MAX bytes have no file: their bytes are
+ * in their record (mero-blob-meta.h).
  * All functions block: call them on a worker thread. */
 #pragma once
 
@@ -23,6 +25,10 @@ int mero_blob_files_open_tmp (const char *dir, char **path, GError **error);
 gboolean mero_blob_files_write_all (int fd, const void *data, gsize len, GError **error);
 /* fsync of a file or directory by path. */
 gboolean mero_blob_files_sync_path (const char *path, GError **error);
+/* Checks @len bytes as chunk @index of @meta's blob (length and leaf
+ * hash): CORRUPT if they differ.  Also for inline blobs' bytes. */
+gboolean mero_blob_files_check_chunk (const MeroBlobMeta *meta, guint64 index, const void *data,
+                                      gsize len, GError **error);
 /* Reads chunk @index of @meta's blob from @fd and checks it against its
  * leaf hash: a damaged chunk is refused with MERO_BLOB_ERROR_CORRUPT. */
 GBytes *mero_blob_files_read_chunk (int fd, const MeroBlobMeta *meta, guint64 index,

@@ -39,10 +39,17 @@ gboolean mero_blob_waiter_wait (MeroBlobWaiter *waiter, MeroBlobMeta *out, GErro
 void mero_blob_manager_task_done (const MeroBlobMeta *meta, const GError *error, gpointer data);
 
 /* The committer's operations, refused with MERO_BLOB_ERROR_CLOSED (@done
- * called at once; @tmp_path removed) once the manager is closed. */
+ * called at once; @tmp_path removed) once the manager is closed.  A
+ * @tmp_path of at most MERO_BLOB_INLINE_MAX bytes is read in and removed:
+ * the blob is kept inline. */
 void mero_blob_manager_commit_add (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_LEN],
                                    const char *tmp_path, guint64 size, GBytes *leaves,
                                    MeroBlobCommitDone done, gpointer user_data);
+/* Same for a small blob kept in its record (@data at most MERO_BLOB_INLINE_MAX bytes). */
+void mero_blob_manager_commit_add_inline (MeroBlobManager *manager,
+                                          const guint8 id[MERO_BLOB_ID_LEN], GBytes *data,
+                                          GBytes *leaves, MeroBlobCommitDone done,
+                                          gpointer user_data);
 void mero_blob_manager_commit_delete (MeroBlobManager *manager,
                                       const guint8 id[MERO_BLOB_ID_LEN],
                                       MeroBlobCommitDone done, gpointer user_data);

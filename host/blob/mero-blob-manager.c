@@ -29,11 +29,16 @@
  * so the sync before its acknowledgement has little left to write. */
 #define WRITE_BACK_STEP ((guint64) 8 * 1024 * 1024)
 
+/* A writer keeps the first MERO_BLOB_INLINE_MAX bytes in memory and
+ * opens its file in tmp/ only once the blob proves larger: a small blob
+ * never touches the file system (its bytes go into its record). */
 struct _MeroBlobWriter {
   MeroBlobManager *manager;
   guint64 written_back;   /* bytes whose write-back was started */
-  int fd;
+  int fd;                 /* -1 while the bytes fit in @small */
   char *tmp_path;
+  GByteArray *small;      /* the bytes so far while no file is open */
+  gboolean handed_over;   /* committed (or being): no more writes */
   MeroBlobChunker *chunker;
 };
 
@@ -183,13 +188,42 @@ mero_blob_manager_commit_add (MeroBlobManager *self, const guint8 id[MERO_BLOB_I
                               MeroBlobCommitDone done, gpointer user_data)
 {
   gboolean closed;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
 
+  /* A small blob received into a file (a transfer's partial file) is
+   * kept inline like any other small blob. */
+  if (size <= MERO_BLOB_INLINE_MAX && g_file_get_contents (tmp_path, &contents, &len, NULL)
+      && len == size)
+    {
+      g_autoptr (GBytes) data = g_bytes_new_take (g_steal_pointer (&contents), len);
+
+      g_unlink (tmp_path);
+      mero_blob_manager_commit_add_inline (self, id, data, leaves, done, user_data);
+      return;
+    }
   g_mutex_lock (&self->close_lock);
   closed = self->closed;
   if (closed)
     g_unlink (tmp_path);
   else
     mero_blob_committer_add (self->committer, id, tmp_path, size, leaves, done, user_data);
+  g_mutex_unlock (&self->close_lock);
+  if (closed)
+    refuse_closed (id, done, user_data);
+}
+
+void
+mero_blob_manager_commit_add_inline (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
+                                     GBytes *data, GBytes *leaves, MeroBlobCommitDone done,
+                                     gpointer user_data)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->close_lock);
+  closed = self->closed;
+  if (!closed)
+    mero_blob_committer_add_inline (self->committer, id, data, leaves, done, user_data);
   g_mutex_unlock (&self->close_lock);
   if (closed)
     refuse_closed (id, done, user_data);
@@ -292,11 +326,23 @@ mero_blob_writer_new (MeroBlobManager *manager, GError **error)
   g_autoptr (MeroBlobWriter) writer = g_new0 (MeroBlobWriter, 1);
 
   writer->manager = mero_blob_manager_ref (manager);
-  writer->fd = mero_blob_files_open_tmp (manager->dir, &writer->tmp_path, error);
-  if (writer->fd < 0)
-    return NULL;
+  writer->fd = -1;
+  writer->small = g_byte_array_new ();
   writer->chunker = mero_blob_chunker_new ();
   return g_steal_pointer (&writer);
+}
+
+/* The blob outgrew memory: from now on it is written to a file. */
+static gboolean
+writer_open_file (MeroBlobWriter *writer, GError **error)
+{
+  writer->fd = mero_blob_files_open_tmp (writer->manager->dir, &writer->tmp_path, error);
+  if (writer->fd < 0)
+    return FALSE;
+  if (!mero_blob_files_write_all (writer->fd, writer->small->data, writer->small->len, error))
+    return FALSE;
+  g_clear_pointer (&writer->small, g_byte_array_unref);
+  return TRUE;
 }
 
 gboolean
@@ -304,7 +350,7 @@ mero_blob_writer_write (MeroBlobWriter *writer, const void *data, gsize len, GEr
 {
   MeroBlobManager *m = writer->manager;
 
-  g_return_val_if_fail (writer->fd >= 0, FALSE);
+  g_return_val_if_fail (!writer->handed_over, FALSE);
 
   if (mero_blob_chunker_size (writer->chunker) + len > m->max_size)
     {
@@ -315,6 +361,14 @@ mero_blob_writer_write (MeroBlobWriter *writer, const void *data, gsize len, GEr
                    (unsigned long long) m->max_size);
       return FALSE;
     }
+  if (writer->fd < 0 && writer->small->len + len <= MERO_BLOB_INLINE_MAX)
+    {
+      mero_blob_chunker_feed (writer->chunker, data, len);
+      g_byte_array_append (writer->small, data, (guint) len);
+      return TRUE;
+    }
+  if (writer->fd < 0 && !writer_open_file (writer, error))
+    return FALSE;
   mero_blob_chunker_feed (writer->chunker, data, len);
   if (!mero_blob_files_write_all (writer->fd, data, len, error))
     return FALSE;
@@ -338,7 +392,7 @@ mero_blob_writer_size (MeroBlobWriter *writer)
 
 /* Hands the file to the committer; @done gets the outcome. */
 static gboolean
-writer_hand_over (MeroBlobWriter *writer, MeroBlobCommitDone done, gpointer data,
+writer_hand_over (MeroBlobWriter *writer, MeroBlobCommitDone done, gpointer done_data,
                   GError **error)
 {
   guint8 id[MERO_BLOB_ID_LEN];
@@ -346,6 +400,16 @@ writer_hand_over (MeroBlobWriter *writer, MeroBlobCommitDone done, gpointer data
   guint64 size = mero_blob_chunker_size (writer->chunker);
   int fd = writer->fd;
 
+  writer->handed_over = TRUE;
+  if (fd < 0)
+    {
+      g_autoptr (GBytes) data = g_byte_array_free_to_bytes (g_steal_pointer (&writer->small));
+
+      leaves = mero_blob_chunker_finish (writer->chunker, id, NULL);
+      mero_blob_manager_commit_add_inline (writer->manager, id, data, leaves, done, done_data);
+      mero_metrics_counter_add (writer->manager->metrics, MERO_BLOB_ADDED_METRIC, NULL, 1, NULL);
+      return TRUE;
+    }
   writer->fd = -1;
   if (close (fd) != 0)
     {
@@ -354,7 +418,8 @@ writer_hand_over (MeroBlobWriter *writer, MeroBlobCommitDone done, gpointer data
       return FALSE;
     }
   leaves = mero_blob_chunker_finish (writer->chunker, id, NULL);
-  mero_blob_manager_commit_add (writer->manager, id, writer->tmp_path, size, leaves, done, data);
+  mero_blob_manager_commit_add (writer->manager, id, writer->tmp_path, size, leaves, done,
+                                done_data);
   /* The committer owns the file now. */
   g_clear_pointer (&writer->tmp_path, g_free);
   mero_metrics_counter_add (writer->manager->metrics, MERO_BLOB_ADDED_METRIC, NULL, 1, NULL);
@@ -403,6 +468,8 @@ mero_blob_writer_free (MeroBlobWriter *writer)
   if (writer->tmp_path != NULL)
     g_unlink (writer->tmp_path);
   g_free (writer->tmp_path);
+  if (writer->small != NULL)
+    g_byte_array_unref (writer->small);
   mero_blob_chunker_free (writer->chunker);
   mero_blob_manager_unref (writer->manager);
   g_free (writer);
@@ -647,9 +714,12 @@ mero_blob_reader_open (MeroBlobManager *self, const guint8 id[MERO_BLOB_ID_LEN],
                    (unsigned long long) reader->meta.size);
       return NULL;
     }
-  reader->fd = open_blob_file (self, id, error);
-  if (reader->fd < 0)
-    return NULL;
+  if (!reader->meta.is_inline)
+    {
+      reader->fd = open_blob_file (self, id, error);
+      if (reader->fd < 0)
+        return NULL;
+    }
   reader->offset = reader->pos = offset;
   reader->end = offset + length;
   mero_blob_manager_commit_touch (self, id, g_get_real_time ());
@@ -673,7 +743,15 @@ read_verified_chunk (MeroBlobManager *self, int fd, const MeroBlobMeta *meta, gu
                      GError **error)
 {
   GError *local = NULL;
-  GBytes *chunk = mero_blob_files_read_chunk (fd, meta, index, &local);
+  GBytes *chunk = NULL;
+
+  /* An inline blob's bytes came with its record; they are checked like a
+   * chunk read from a file. */
+  if (!meta->is_inline)
+    chunk = mero_blob_files_read_chunk (fd, meta, index, &local);
+  else if (mero_blob_files_check_chunk (meta, index, g_bytes_get_data (meta->data, NULL),
+                                        g_bytes_get_size (meta->data), &local))
+    chunk = g_bytes_ref (meta->data);
 
   if (chunk == NULL && g_error_matches (local, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT))
     {
@@ -882,6 +960,8 @@ mero_blob_manager_read_chunk (MeroBlobManager *self, const guint8 id[MERO_BLOB_I
                    (unsigned long long) index, (unsigned long long) meta.n_leaves);
       return NULL;
     }
+  if (meta.is_inline)
+    return read_verified_chunk (self, -1, &meta, index, error);
   fd = open_blob_file (self, id, error);
   if (fd < 0)
     return NULL;

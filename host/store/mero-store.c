@@ -256,6 +256,13 @@ mero_store_is_encrypted (MeroStore *store)
   return store->crypto != NULL;
 }
 
+const char *
+mero_store_get_path (MeroStore *store)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  return store->path;
+}
+
 /* Opens a sealed value from the backend, consuming @raw. */
 static gboolean
 open_value (MeroStore *store, const MeroKey *key, GBytes *raw, GBytes **value, GError **error)

@@ -65,6 +65,8 @@ MeroStore *mero_store_open (const MeroStorageBackendVTable *backend, void *plugi
 void mero_store_close (MeroStore *store);
 gboolean mero_store_flush (MeroStore *store, GError **error);
 gboolean mero_store_is_encrypted (MeroStore *store);
+/* The path the store was opened at (the backend may keep nothing there). */
+const char *mero_store_get_path (MeroStore *store);
 
 /* Point read: TRUE on success, *value (transfer full) NULL if absent.
  * The value stays valid after the store is closed.  A sealed value that

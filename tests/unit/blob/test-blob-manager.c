@@ -1,9 +1,13 @@
 /* test-blob-manager.c: BlobManager over a real RocksDB store and a real
  * directory: adds from streams, ranges, damage on disk caught on read,
  * 1,000 concurrent adds, refcounts across a restart, the size limit,
- * GetBlobBytes through the cache, and a partial blob resumed. */
+ * GetBlobBytes through the cache, and a partial blob resumed; small
+ * blobs kept inline in their records (no file; damage to the record
+ * caught on read; refcounts across a restart; none lost when the adding
+ * process dies right after its acknowledgements). */
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +18,7 @@
 #include "blob/mero-blob-partial.h"
 #include "mero-test-fs.h"
 #include "store-rocksdb-core.h"
+#include "store/mero-store-keys.h"
 
 #define TEST_TIMEOUT_US (60 * G_USEC_PER_SEC)
 
@@ -102,6 +107,30 @@ read_range (Fixture *f, const guint8 *id, guint64 offset, guint64 length, GError
     return NULL;
   g_output_stream_close (out, NULL, NULL);
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* Files under the blob directory outside tmp/ and partial/: one per
+ * file blob. */
+static guint
+count_blob_files (Fixture *f)
+{
+  g_autoptr (GDir) dir = g_dir_open (f->blobs, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *shard = g_build_filename (f->blobs, name, NULL);
+      g_autoptr (GDir) sub = NULL;
+
+      if (g_str_equal (name, "tmp") || g_str_equal (name, "partial"))
+        continue;
+      sub = g_dir_open (shard, 0, NULL);
+      while (sub != NULL && g_dir_read_name (sub) != NULL)
+        n++;
+    }
+  return n;
 }
 
 /* Bytes come back whole and by range (across chunk boundaries); the id is
@@ -261,6 +290,26 @@ test_concurrent_adds (Fixture *f, gconstpointer data)
       total_refs += m->refcount;
     }
   g_assert_cmpuint (total_refs, ==, 1000);
+  g_assert_cmpuint (count_blob_files (f), ==, 0);
+
+  /* Everything acknowledged is still there after a restart. */
+  close_manager (f);
+  open_manager (f, G_MAXUINT64);
+  g_clear_pointer (&list, g_array_unref);
+  list = mero_blob_manager_list (f->manager, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 900);
+  total_refs = 0;
+  for (guint i = 0; i < list->len; i++)
+    {
+      MeroBlobMeta *m = &g_array_index (list, MeroBlobMeta, i);
+      g_autoptr (GBytes) back = read_range (f, m->id, 0, G_MAXUINT64, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (back), ==, m->size);
+      total_refs += m->refcount;
+    }
+  g_assert_cmpuint (total_refs, ==, 1000);
   g_hash_table_unref (c.ids);
 }
 
@@ -270,7 +319,8 @@ test_concurrent_adds (Fixture *f, gconstpointer data)
 static void
 test_refcount_restart (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) bytes = pattern (5000, 3);
+  /* Larger than the inline limit: a file blob. */
+  g_autoptr (GBytes) bytes = pattern (MERO_BLOB_INLINE_MAX + 5000, 3);
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   MeroBlobMeta info;
@@ -432,6 +482,286 @@ test_closed (Fixture *f, gconstpointer data)
   open_manager (f, G_MAXUINT64);
 }
 
+/* The record of @id as the store holds it. */
+static GBytes *
+raw_record (Fixture *f, const guint8 *id)
+{
+  MeroKey key = mero_key_blob (id);
+  g_autoptr (GError) error = NULL;
+  GBytes *value = NULL;
+
+  g_assert_true (mero_store_get (f->store, &key, &value, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (value);
+  return value;
+}
+
+/* Blobs up to MERO_BLOB_INLINE_MAX have no file, one byte more has one;
+ * both read back whole, by range, by chunk, with their leaves, also when
+ * written piece by piece across the limit. */
+static void
+test_inline_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) small = pattern (MERO_BLOB_INLINE_MAX, 7);
+  g_autoptr (GBytes) big = pattern (MERO_BLOB_INLINE_MAX + 1, 8);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *small_path = NULL, *big_path = NULL;
+  MeroBlobMeta si, bi;
+
+  add_bytes (f, small, &si);
+  small_path = mero_blob_files_path (f->blobs, si.id);
+  g_assert_false (g_file_test (small_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_blob_files (f), ==, 0);
+  {
+    g_autoptr (GBytes) whole = read_range (f, si.id, 0, G_MAXUINT64, &error);
+    g_autoptr (GBytes) part = read_range (f, si.id, 100, 1000, &error);
+    g_autoptr (GBytes) want = g_bytes_new_from_bytes (small, 100, 1000);
+    g_autoptr (GBytes) chunk = mero_blob_manager_read_chunk (f->manager, si.id, 0, &error);
+    g_autoptr (GBytes) leaves = mero_blob_manager_get_leaves (f->manager, si.id, &error);
+    g_autoptr (GBytes) cached = mero_blob_manager_get_bytes (f->manager, si.id, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (whole, small));
+    g_assert_true (g_bytes_equal (part, want));
+    g_assert_true (g_bytes_equal (chunk, small));
+    g_assert_true (g_bytes_equal (cached, small));
+    g_assert_cmpuint (g_bytes_get_size (leaves), ==, 32);
+    g_assert_cmpmem (g_bytes_get_data (leaves, NULL), 32, si.id, 32);
+    g_assert_null (mero_blob_manager_read_chunk (f->manager, si.id, 1, &error));
+    g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_RANGE);
+    g_clear_error (&error);
+  }
+
+  /* Written in two pieces that together pass the limit: a file. */
+  {
+    g_autoptr (MeroBlobWriter) writer = mero_blob_writer_new (f->manager, &error);
+    gsize half = MERO_BLOB_INLINE_MAX / 2 + 1;
+    const guint8 *d = g_bytes_get_data (big, NULL);
+
+    g_assert_no_error (error);
+    g_assert_true (mero_blob_writer_write (writer, d, half, &error));
+    g_assert_true (mero_blob_writer_write (writer, d + half, MERO_BLOB_INLINE_MAX + 1 - half,
+                                           &error));
+    g_assert_true (mero_blob_writer_commit (writer, &bi, &error));
+    g_assert_no_error (error);
+  }
+  big_path = mero_blob_files_path (f->blobs, bi.id);
+  g_assert_true (g_file_test (big_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_blob_files (f), ==, 1);
+  {
+    g_autoptr (GBytes) whole = read_range (f, bi.id, 0, G_MAXUINT64, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (whole, big));
+  }
+  {
+    g_autoptr (GArray) list = mero_blob_manager_list (f->manager, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 2);
+  }
+}
+
+/* Returns once every change queued so far is committed (the committer
+ * takes changes in order). */
+static void
+drain_committer (Fixture *f)
+{
+  guint8 absent[32] = { 0xee };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (mero_blob_manager_delete (f->manager, absent, NULL, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND);
+}
+
+/* One byte of an inline blob damaged in its record (written back through
+ * the store): every read path refuses it with CORRUPT and counts it;
+ * its header (info, list) and leaves still read.  A record whose leaf is
+ * damaged is refused as a whole. */
+static void
+test_inline_corrupt (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) bytes = pattern (4096, 9);
+  g_autoptr (GBytes) record = NULL;
+  g_autoptr (GError) error = NULL;
+  MeroKey key;
+  MeroBlobMeta info, again;
+  guint8 *copy;
+  gsize len;
+
+  add_bytes (f, bytes, &info);
+  record = raw_record (f, info.id);
+  g_assert_cmpuint (g_bytes_get_size (record), ==,
+                    MERO_BLOB_META_HEADER_LEN + MERO_BLOB_HASH_LEN + 4096);
+  copy = g_bytes_unref_to_data (g_bytes_ref (record), &len);
+  copy[len - 100] ^= 0x04;
+  key = mero_key_blob (info.id);
+  g_assert_true (mero_store_put (f->store, &key, copy, len, &error));
+  g_assert_no_error (error);
+
+  g_assert_null (read_range (f, info.id, 0, G_MAXUINT64, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "chunk 1 of 1"));
+  g_clear_error (&error);
+  g_assert_null (read_range (f, info.id, 0, 10, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_null (mero_blob_manager_read_chunk (f->manager, info.id, 0, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_null (mero_blob_manager_get_bytes (f->manager, info.id, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_cmpuint (mero_metrics_get_counter (f->metrics, MERO_BLOB_CORRUPT_METRIC,
+                                              "source=\"disk\""), ==, 4);
+  g_assert_true (mero_blob_manager_info (f->manager, info.id, &again, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (again.size, ==, 4096);
+
+  /* The leaf damaged instead: the record no longer adds up to its id.
+   * The reads above queued access-time updates; they are written first,
+   * so they cannot put an older record back over this one. */
+  drain_committer (f);
+  copy[len - 100] ^= 0x04;
+  copy[MERO_BLOB_META_HEADER_LEN + 3] ^= 0x01;
+  g_assert_true (mero_store_put (f->store, &key, copy, len, &error));
+  g_assert_null (mero_blob_manager_get_leaves (f->manager, info.id, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_null (read_range (f, info.id, 0, G_MAXUINT64, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+  g_free (copy);
+}
+
+/* An inline blob added twice has refcount 2 across a restart, never a
+ * file; deletes count down to its removal. */
+static void
+test_inline_refcount_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) bytes = pattern (4096, 10);
+  g_autoptr (GError) error = NULL;
+  MeroBlobMeta info;
+  guint32 left = 99;
+
+  add_bytes (f, bytes, &info);
+  add_bytes (f, bytes, &info);
+  g_assert_cmpuint (info.refcount, ==, 2);
+  close_manager (f);
+  open_manager (f, G_MAXUINT64);
+  g_assert_true (mero_blob_manager_info (f->manager, info.id, &info, &error));
+  g_assert_cmpuint (info.refcount, ==, 2);
+  g_assert_true (mero_blob_manager_delete (f->manager, info.id, &left, &error));
+  g_assert_cmpuint (left, ==, 1);
+  close_manager (f);
+  open_manager (f, G_MAXUINT64);
+  {
+    g_autoptr (GBytes) back = read_range (f, info.id, 0, G_MAXUINT64, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (back, bytes));
+  }
+  g_assert_true (mero_blob_manager_delete (f->manager, info.id, &left, &error));
+  g_assert_cmpuint (left, ==, 0);
+  g_assert_false (mero_blob_manager_info (f->manager, info.id, &info, &error));
+  g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (count_blob_files (f), ==, 0);
+}
+
+/* A small blob received chunk by chunk (a transfer) ends up inline too:
+ * its partial file is gone after the commit and no blob file appears. */
+static void
+test_inline_partial (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) bytes = pattern (3000, 11);
+  g_autoptr (MeroBlobChunker) chunker = mero_blob_chunker_new ();
+  g_autoptr (GBytes) leaves = NULL, back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *partial_dir = g_build_filename (f->blobs, "partial", NULL);
+  g_autoptr (GDir) dir = NULL;
+  MeroBlobPartial *p;
+  MeroBlobMeta info;
+  guint8 id[32];
+
+  mero_blob_chunker_feed (chunker, g_bytes_get_data (bytes, NULL), 3000);
+  leaves = mero_blob_chunker_finish (chunker, id, NULL);
+  p = mero_blob_partial_open (f->manager, id, 3000, leaves, &error);
+  g_assert_no_error (error);
+  g_assert_true (mero_blob_partial_write_chunk (p, 0, g_bytes_get_data (bytes, NULL), 3000,
+                                                &error));
+  g_assert_true (mero_blob_partial_commit (p, &info, &error));
+  g_assert_no_error (error);
+  mero_blob_partial_free (p);
+  g_assert_cmpuint (info.refcount, ==, 1);
+  g_assert_cmpuint (count_blob_files (f), ==, 0);
+  dir = g_dir_open (partial_dir, 0, NULL);
+  g_assert_null (g_dir_read_name (dir));
+  back = read_range (f, id, 0, G_MAXUINT64, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back, bytes));
+}
+
+/* A process that adds small blobs and dies right after the last
+ * acknowledgement (no close, no store flush: _exit) loses none of them:
+ * the reopened store holds every one, readable, with its refcount. */
+static void
+test_inline_crash (Fixture *f, gconstpointer data)
+{
+  const guint n = 300;
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  pid_t pid;
+
+  close_manager (f);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      Concurrent c = { 0 };
+      gint64 deadline = g_get_monotonic_time () + TEST_TIMEOUT_US;
+
+      open_manager (f, G_MAXUINT64);
+      c.ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr (GBytes) bytes = pattern (4096, 1000 + i);
+          g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (bytes);
+
+          c.pending++;
+          mero_blob_manager_add_stream_async (f->manager, in, NULL, on_added, &c);
+        }
+      while (c.pending > 0 && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      _exit (c.pending == 0 && c.failed == 0 && g_hash_table_size (c.ids) == n ? 0 : 1);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  open_manager (f, G_MAXUINT64);
+  list = mero_blob_manager_list (f->manager, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GBytes) bytes = pattern (4096, 1000 + i);
+      g_autoptr (MeroBlobChunker) chunker = mero_blob_chunker_new ();
+      g_autoptr (GBytes) leaves = NULL, back = NULL;
+      MeroBlobMeta info;
+      guint8 id[32];
+
+      mero_blob_chunker_feed (chunker, g_bytes_get_data (bytes, NULL), 4096);
+      leaves = mero_blob_chunker_finish (chunker, id, NULL);
+      g_assert_true (mero_blob_manager_info (f->manager, id, &info, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (info.refcount, ==, 1);
+      back = read_range (f, id, 0, G_MAXUINT64, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (back, bytes));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -447,6 +777,11 @@ main (int argc, char **argv)
   ADD ("get-bytes-cache", test_get_bytes_cache);
   ADD ("partial-resume", test_partial_resume);
   ADD ("closed", test_closed);
+  ADD ("inline-limit", test_inline_limit);
+  ADD ("inline-corrupt", test_inline_corrupt);
+  ADD ("inline-refcount-restart", test_inline_refcount_restart);
+  ADD ("inline-partial", test_inline_partial);
+  ADD ("inline-crash", test_inline_crash);
 #undef ADD
   return g_test_run ();
 }

@@ -143,11 +143,77 @@ test_meta (void)
   }
 }
 
+/* An inline record carries the blob's bytes after its one leaf; a record
+ * cut short, an inline blob over the limit and an unknown flag are
+ * refused. */
+static void
+test_meta_inline (void)
+{
+  gsize size = 3000;
+  g_autofree guint8 *data = case_data (size);
+  g_autoptr (MeroBlobChunker) chunker = mero_blob_chunker_new ();
+  g_auto (MeroBlobMeta) meta = { 0 }, back = { 0 }, head = { 0 }, bad = { 0 };
+  g_autoptr (GBytes) encoded = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  guint8 *copy;
+
+  mero_blob_chunker_feed (chunker, data, size);
+  meta.leaves = mero_blob_chunker_finish (chunker, meta.id, &meta.n_leaves);
+  meta.size = size;
+  meta.refcount = 1;
+  meta.is_inline = TRUE;
+  meta.data = g_bytes_new (data, size);
+  encoded = mero_blob_meta_encode (&meta);
+  g_assert_cmpuint (g_bytes_get_size (encoded), ==,
+                    MERO_BLOB_META_HEADER_LEN + MERO_BLOB_HASH_LEN + size);
+  g_assert_true (mero_blob_meta_decode (meta.id, encoded, TRUE, &back, &error));
+  g_assert_no_error (error);
+  g_assert_true (back.is_inline);
+  g_assert_true (g_bytes_equal (back.data, meta.data));
+  g_assert_true (g_bytes_equal (back.leaves, meta.leaves));
+  g_assert_true (mero_blob_meta_decode (meta.id, encoded, FALSE, &head, &error));
+  g_assert_true (head.is_inline);
+  g_assert_null (head.data);
+  g_assert_cmpuint (head.size, ==, size);
+
+  {
+    g_autoptr (GBytes) cut = g_bytes_new_from_bytes (encoded, 0, g_bytes_get_size (encoded) - 1);
+
+    g_assert_false (mero_blob_meta_decode (meta.id, cut, FALSE, &bad, &error));
+    g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+    g_clear_error (&error);
+  }
+  copy = g_bytes_unref_to_data (g_bytes_ref (encoded), &len);
+  copy[1] = 0x02;
+  {
+    g_autoptr (GBytes) flagged = g_bytes_new (copy, len);
+
+    g_assert_false (mero_blob_meta_decode (meta.id, flagged, TRUE, &bad, &error));
+    g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+    g_clear_error (&error);
+  }
+  /* An inline flag on a size beyond the inline limit. */
+  copy[1] = MERO_BLOB_META_FLAG_INLINE;
+  {
+    guint64 big = GUINT64_TO_LE ((guint64) MERO_BLOB_INLINE_MAX + 1);
+    g_autoptr (GBytes) oversize = NULL;
+
+    memcpy (copy + 6, &big, 8);
+    oversize = g_bytes_new (copy, len);
+    g_assert_false (mero_blob_meta_decode (meta.id, oversize, FALSE, &bad, &error));
+    g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+    g_clear_error (&error);
+  }
+  g_free (copy);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/blob/tree/vectors", test_vectors);
+  g_test_add_func ("/blob/meta/inline", test_meta_inline);
   g_test_add_func ("/blob/tree/chunk-bounds", test_chunk_bounds);
   g_test_add_func ("/blob/meta/codec", test_meta);
   return g_test_run ();
