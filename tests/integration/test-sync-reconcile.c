@@ -32,7 +32,7 @@
 #define RECONCILE_OK "mero_sync_sessions_total{protocol=\"sync-reconcile\",result=\"ok\"}"
 #define RECONCILE_SELECTED "mero_sync_selections_total{protocol=\"sync-reconcile\"}"
 /* The key A removes while diverged (written by the fill). */
-#define REMOVED_KEY "k00123"
+#define REMOVED_KEY "k00012"
 
 typedef struct {
   MeroTestCluster *cluster;
