@@ -524,7 +524,9 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
   if (msg == NULL)
     {
       mero_contexts_count_drop (self, mero_broadcast_error_reason (error));
-      reject (self, from_peer, topic);
+      /* A newer node's variant is no fault of whoever relayed it. */
+      if (!g_error_matches (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_UNKNOWN_VARIANT))
+        reject (self, from_peer, topic);
       return;
     }
   switch (msg->kind)

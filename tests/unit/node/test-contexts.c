@@ -875,6 +875,18 @@ test_bad_input (Fixture *f, gconstpointer data)
     g_assert_cmpuint (a->rejected->len, ==, 1);
     g_assert_cmpstr (g_ptr_array_index (a->rejected, 0), ==, expected);
   }
+  /* A variant of a later version (a field we do not know) is dropped
+   * and counted, but not rejected: its relay did nothing wrong. */
+  {
+    static const guint8 newer[] = { 0xa0, 0x01, 0x01 };
+
+    mero_contexts_handle_message (a->contexts, f->ctx, b->peer_id, b->peer_id, newer,
+                                  sizeof newer);
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_messages_dropped_total",
+                                                "reason=\"unknown_variant\""),
+                      ==, 1);
+    g_assert_cmpuint (a->rejected->len, ==, 1);
+  }
   /* One character changed in the middle of the base58. */
   forged = g_strdup (inv);
   forged[strlen (forged) / 2] = forged[strlen (forged) / 2] == 'A' ? 'B' : 'A';
