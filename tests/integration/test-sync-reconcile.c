@@ -12,7 +12,11 @@
  * (the removed key gone on both, the key written twice holding the later
  * write), and /metrics shows
  * mero_sync_selections_total{protocol="sync-reconcile"} and
- * mero_sync_sessions_total{protocol="sync-reconcile",result="ok"}.
+ * mero_sync_sessions_total{protocol="sync-reconcile",result="ok"}.  With
+ * sync.protocols = "sync-hash;sync-reconcile" the same divergence is
+ * repaired by sync-hash, tried first though it costs more: sync-reconcile
+ * is selected only after a failed sync-hash, sync-levelwise (not listed)
+ * never.
  * Every wait is bounded. */
 #include <gio/gio.h>
 #include <string.h>
@@ -31,6 +35,9 @@
 #define SETTLE_MS 1000
 #define RECONCILE_OK "mero_sync_sessions_total{protocol=\"sync-reconcile\",result=\"ok\"}"
 #define RECONCILE_SELECTED "mero_sync_selections_total{protocol=\"sync-reconcile\"}"
+#define HASH_OK "mero_sync_sessions_total{protocol=\"sync-hash\",result=\"ok\"}"
+#define HASH_FAILED "mero_sync_sessions_total{protocol=\"sync-hash\",result=\"failed\"}"
+#define LEVELWISE_SELECTED "mero_sync_selections_total{protocol=\"sync-levelwise\"}"
 /* The key A removes while diverged (written by the fill). */
 #define REMOVED_KEY "k00012"
 
@@ -40,7 +47,8 @@ typedef struct {
 } Fixture;
 
 /* Nodes log at info level only: a node logging each of the fill's writes
- * at debug level would block on its pipe (see test-sync-snapshot.c). */
+ * at debug level would block on its pipe (see test-sync-snapshot.c).
+ * @data: sync.protocols of both (NULL: unset). */
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -50,6 +58,11 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->b = mero_test_cluster_add_node (f->cluster, "b", LONG_HEARTBEAT_SECS);
   mero_test_node_config_set (f->a, "sync.interval_secs", SYNC_INTERVAL_SECS);
   mero_test_node_config_set (f->b, "sync.interval_secs", SYNC_INTERVAL_SECS);
+  if (data != NULL)
+    {
+      mero_test_node_config_set (f->a, "sync.protocols", data);
+      mero_test_node_config_set (f->b, "sync.protocols", data);
+    }
   mero_test_node_start (f->cluster, f->a);
   mero_test_node_start (f->cluster, f->b);
 }
@@ -144,17 +157,19 @@ kv_remove (Fixture *f, MeroTestNode *node, const char *context_id, const char *k
   g_assert_cmpstr (removed, ==, "true");
 }
 
-static void
-test_diverged_members_reconcile (Fixture *f, gconstpointer data)
+/* Fills a shared context, diverges A and B (a key each, a removed key, a
+ * key both write) and waits until they agree again on roots and entries;
+ * returns the context id. */
+static char *
+diverge_and_converge (Fixture *f)
 {
   MeroTestNode *joiners[] = { f->b, NULL };
   MeroTestNode *all[] = { f->a, f->b, NULL };
-  g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
+  char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
   g_autofree char *last_key = g_strdup_printf ("k%05u", ENTRIES - 1);
   g_autofree char *last_value = g_strdup_printf ("%u", ENTRIES - 1);
   g_autofree char *root = NULL, *entries_a = NULL, *entries_b = NULL, *gone = NULL;
   g_autoptr (GError) error = NULL;
-  guint64 ok_before, selected_before;
 
   /* The shared state: ENTRIES keys written on A, gossiped to B. */
   mero_test_node_kv_fill (f->cluster, f->a, context_id, "k", ENTRIES, FILL_MS);
@@ -167,8 +182,6 @@ test_diverged_members_reconcile (Fixture *f, gconstpointer data)
   /* Diverge: every write below stays on its node. */
   skip_broadcasts (f, f->a, context_id, 3);
   skip_broadcasts (f, f->b, context_id, 2);
-  ok_before = on_both (f, RECONCILE_OK);
-  selected_before = on_both (f, RECONCILE_SELECTED);
   mero_test_node_kv_set (f->cluster, f->a, context_id, "only_a", "1");
   kv_remove (f, f->a, context_id, REMOVED_KEY);
   mero_test_node_kv_set (f->cluster, f->a, context_id, "both", "\"a\"");
@@ -198,10 +211,33 @@ test_diverged_members_reconcile (Fixture *f, gconstpointer data)
   g_assert_null (strstr (entries_a, "\"" REMOVED_KEY "\""));
   g_assert_nonnull (strstr (entries_a, "\"only_a\""));
   g_assert_nonnull (strstr (entries_a, "\"only_b\""));
+  return context_id;
+}
 
+static void
+test_diverged_members_reconcile (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = NULL;
+  guint64 ok_before = on_both (f, RECONCILE_OK);
+  guint64 selected_before = on_both (f, RECONCILE_SELECTED);
+
+  context_id = diverge_and_converge (f);
   /* By sync-reconcile, selected by its cost. */
   g_assert_cmpuint (on_both (f, RECONCILE_SELECTED), >, selected_before);
   g_assert_cmpuint (on_both (f, RECONCILE_OK), >, ok_before);
+}
+
+/* sync.protocols = "sync-hash;sync-reconcile": its order, not the cost. */
+static void
+test_configured_order (Fixture *f, gconstpointer data)
+{
+  g_autofree char *context_id = diverge_and_converge (f);
+
+  g_assert_cmpuint (on_both (f, HASH_OK), >, 0);
+  /* sync-reconcile only ever after a failed sync-hash (none, mostly),
+   * sync-levelwise (not listed) never. */
+  g_assert_cmpuint (on_both (f, RECONCILE_SELECTED), <=, on_both (f, HASH_FAILED));
+  g_assert_cmpuint (on_both (f, LEVELWISE_SELECTED), ==, 0);
 }
 
 int
@@ -211,5 +247,7 @@ main (int argc, char **argv)
 
   g_test_add ("/sync-reconcile/diverged-members-reconcile", Fixture, NULL, fixture_set_up,
               test_diverged_members_reconcile, fixture_tear_down);
+  g_test_add ("/sync-reconcile/configured-order", Fixture, "sync-hash;sync-reconcile",
+              fixture_set_up, test_configured_order, fixture_tear_down);
   return g_test_run ();
 }
