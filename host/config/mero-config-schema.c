@@ -224,6 +224,11 @@ static const MeroConfigKey keys[] = {
     N_("Seconds between the root-hash heartbeats of each context and the heads heartbeats of "
        "each group that peers compare to catch up (1-86400)."),
     FIELD (sync_heartbeat_interval_secs), 1, 86400, NULL, NULL },
+  { "sync", "protocols", MERO_CONFIG_TYPE_LIST, FALSE, "",
+    N_("Sync protocol plugins this node uses, starting and answering sessions, separated by "
+       "“;”, in the order it tries them (each where it applies); empty: every loaded one, "
+       "the cheapest first by its cost estimate."),
+    FIELD (sync_protocols), 0, 0, NULL, check_plugin_name },
 
   { "gc", "interval_secs", MERO_CONFIG_TYPE_UINT, FALSE, "43200",
     N_("Seconds between garbage-collection passes over tombstones."),

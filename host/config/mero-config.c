@@ -44,6 +44,7 @@ mero_config_free (MeroConfig *config)
   g_free (config->server_listen);
   g_free (config->dbus_name);
   g_strfreev (config->plugins_disabled);
+  g_strfreev (config->sync_protocols);
   g_free (config);
 }
 

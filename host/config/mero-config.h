@@ -77,6 +77,7 @@ typedef struct {
 
   guint sync_interval_secs;
   guint sync_heartbeat_interval_secs;
+  char **sync_protocols;       /* allow-list in preference order; empty: all, by cost */
   guint gc_interval_secs;
 
   char *blob_dir;              /* relative to the home unless absolute */

@@ -22,6 +22,8 @@ mero_broadcast_error_reason (const GError *error)
       return "too_large";
     case MERO_BROADCAST_ERROR_BAD_ID:
       return "bad_id";
+    case MERO_BROADCAST_ERROR_UNKNOWN_VARIANT:
+      return "unknown_variant";
     default:
       return "other";
     }
@@ -359,6 +361,9 @@ decode_broadcast (const Mero__Node__BroadcastMessage *bm, MeroBroadcast *msg, GE
       }
     case MERO__NODE__BROADCAST_MESSAGE__PAYLOAD__NOT_SET:
     default:
+      if (bm->base.n_unknown_fields > 0)
+        return fail (error, MERO_BROADCAST_ERROR_UNKNOWN_VARIANT,
+                     "a broadcast message of a variant this version does not know");
       return fail (error, MERO_BROADCAST_ERROR_MALFORMED, "a broadcast message without payload");
     }
 }

@@ -39,6 +39,8 @@ typedef enum {
   MERO_BROADCAST_ERROR_MALFORMED = 1,  /* not the protobuf, or no variant */
   MERO_BROADCAST_ERROR_TOO_LARGE,      /* message or a count over its bound */
   MERO_BROADCAST_ERROR_BAD_ID,         /* an id that is not 32 bytes */
+  MERO_BROADCAST_ERROR_UNKNOWN_VARIANT, /* only fields this version does not know (a newer
+                                         * node's variant): not the sender's fault */
 } MeroBroadcastError;
 
 /* The metric label of an error of this domain ("malformed", …). */

@@ -360,9 +360,12 @@ mero_contexts_replay (MeroContexts *self, Ctx *ctx)
 
 /* ---- gossip ---- */
 
+/* @relay sent us the heartbeat, @author signed it. */
 static void
-on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const char *peer)
+on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const char *relay,
+                   const char *author)
 {
+  const char *peer;
   g_autoptr (GArray) unknown = mero_id_array_new ();
   guint n = 0;
   const guint8 *heads;
@@ -372,12 +375,17 @@ on_hash_heartbeat (MeroContexts *self, Ctx *ctx, const MeroBroadcast *msg, const
   if (ctx->ds == NULL)
     return;
   /* Only a current member's heads are worth a fetch (or a sync): anyone
-   * else could name heads that do not exist, over and over. */
-  if (!mero_contexts_group_has_peer (ctx->group, peer))
+   * else could name heads that do not exist, over and over.  The member
+   * must be the author: any subscriber relays what it hears, a member
+   * a non-member's heartbeat too. */
+  if (author == NULL || !mero_contexts_group_has_peer (ctx->group, author))
     {
       mero_contexts_count_drop (self, "non_member_heartbeat");
       return;
     }
+  /* Asked: the relay when it is a member too (connected, and it had the
+   * heartbeat from the author), else the author. */
+  peer = mero_contexts_group_has_peer (ctx->group, relay) ? relay : author;
   for (guint i = 0; i < msg->heads->len; i++)
     {
       const guint8 *head = mero_id_array_get (msg->heads, i);
@@ -492,9 +500,18 @@ buffer_for_sync (MeroContexts *self, Ctx *ctx, GBytes *envelope)
   mero_delta_buffer_push (ctx->sync_buffer, envelope, &hlc, id);
 }
 
+/* A message no subscriber should have relayed: gossipsub rejects it, so
+ * the relay's score pays (P4) as it would in js-libp2p's validator. */
+static void
+reject (MeroContexts *self, const char *from_peer, const char *topic)
+{
+  if (self->transport->reject_message != NULL)
+    self->transport->reject_message (self->transport_data, from_peer, topic);
+}
+
 void
 mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
-                              const guint8 *data, gsize len)
+                              const char *author, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MeroBroadcast) msg = NULL;
@@ -507,6 +524,9 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
   if (msg == NULL)
     {
       mero_contexts_count_drop (self, mero_broadcast_error_reason (error));
+      /* A newer node's variant is no fault of whoever relayed it. */
+      if (!g_error_matches (error, MERO_BROADCAST_ERROR, MERO_BROADCAST_ERROR_UNKNOWN_VARIANT))
+        reject (self, from_peer, topic);
       return;
     }
   switch (msg->kind)
@@ -529,7 +549,7 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
       else if (msg->kind == MERO_BROADCAST_STATE_DELTA)
         mero_contexts_receive_envelope (self, ctx, msg->payload, from_peer, FALSE);
       else
-        on_hash_heartbeat (self, ctx, msg, from_peer);
+        on_hash_heartbeat (self, ctx, msg, from_peer, author);
       return;
     case MERO_BROADCAST_GROUP_OP:
       {
@@ -585,6 +605,7 @@ mero_contexts_handle_message (MeroContexts *self, const char *topic, const char 
       return;
     default:
       mero_contexts_count_drop (self, "malformed");
+      reject (self, from_peer, topic);
       return;
     }
 }

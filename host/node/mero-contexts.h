@@ -175,9 +175,11 @@ void mero_contexts_set_state_sync (MeroContexts *self, gboolean enabled);
 void mero_contexts_sync_finished (MeroContexts *self, const char *context_id,
                                   const char *peer_id, gboolean changed);
 
-/* Network input. */
+/* Network input: a gossip message on @topic, relayed to us by
+ * @from_peer, published and signed by @author (the libp2p message's
+ * `from`; NULL if it has none). */
 void mero_contexts_handle_message (MeroContexts *self, const char *topic, const char *from_peer,
-                                   const guint8 *data, gsize len);
+                                   const char *author, const guint8 *data, gsize len);
 void mero_contexts_peer_subscribed (MeroContexts *self, const char *peer_id, const char *topic);
 /* TRUE if @peer_id is a current member of any of our groups (what the
  * node client asks before giving an inbound stream a member's slot). */

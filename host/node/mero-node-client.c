@@ -611,7 +611,7 @@ mero_node_client_handle_event (MeroNodeClient *client, const MeroNetEvent *event
     case MERO_NET_EVENT_MESSAGE:
       if (client->contexts != NULL && event->data != NULL)
         mero_contexts_handle_message (client->contexts, event->topic, event->peer_id,
-                                      g_bytes_get_data (event->data, NULL),
+                                      event->author, g_bytes_get_data (event->data, NULL),
                                       g_bytes_get_size (event->data));
       break;
     case MERO_NET_EVENT_SUBSCRIBED:
@@ -676,6 +676,18 @@ transport_publish (gpointer self, const char *topic, GBytes *data)
       count_stream_drop (client, "publish_refused");
       g_warning ("cannot publish on %s: %s", topic, error->message);
     }
+}
+
+static void
+transport_reject_message (gpointer self, const char *peer_id, const char *topic)
+{
+  MeroNodeClient *client = self;
+  g_autoptr (GError) error = NULL;
+
+  /* Counted by the network (mero_gossip_messages_rejected_total). */
+  if (client->network != NULL
+      && !mero_network_reject_message (client->network, peer_id, topic, &error))
+    g_debug ("cannot reject a message on %s: %s", topic, error->message);
 }
 
 static int
@@ -867,6 +879,7 @@ static const MeroNodeTransport client_transport = {
   .sync_requested = transport_sync_requested,
   .sync_requested_by_operator = transport_sync_requested_by_operator,
   .resync_requested = transport_resync_requested,
+  .reject_message = transport_reject_message,
 };
 
 const MeroNodeTransport *

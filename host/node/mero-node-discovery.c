@@ -101,7 +101,9 @@ mero_node_discovery_next_dial (MeroNodeDiscovery *self, const char *peer_id,
   g_free (e->address);
   e->address = g_strdup (addrs[e->next_addr % n]);
   e->next_addr = (e->next_addr + 1) % n;
-  backoff = MERO_NODE_DISCOVERY_BACKOFF_MIN_US << MIN (e->attempts, 16u);
+  /* In 64 bits: G_USEC_PER_SEC is an int, and 10^6 << 12 overflows it
+   * (undefined; UBSan in net-mdns-dial). */
+  backoff = (gint64) MERO_NODE_DISCOVERY_BACKOFF_MIN_US << MIN (e->attempts, 16u);
   e->next_at = now + MIN (backoff, MERO_NODE_DISCOVERY_BACKOFF_MAX_US);
   e->attempts++;
   return e->address;

@@ -46,6 +46,10 @@ typedef struct {
    * manager's next session sets MERO_SYNC_HANDSHAKE_RESYNC.  NULL: not
    * supported. */
   void (*resync_requested) (gpointer self, const char *context_id, const char *peer_id);
+  /* The gossip message @peer_id relayed on @topic is invalid (its payload
+   * is no BroadcastMessage): gossipsub's validation result "reject", which
+   * costs the relaying peer its score (P4).  NULL: not reported. */
+  void (*reject_message) (gpointer self, const char *peer_id, const char *topic);
 } MeroNodeTransport;
 
 G_END_DECLS

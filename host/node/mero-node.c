@@ -350,6 +350,7 @@ start_sync (MeroNode *node)
   config.registry = node->registry;
   config.self_peer_id = peer_id;
   config.interval_secs = node->config->sync_interval_secs;
+  config.protocols = (const char *const *) node->config->sync_protocols;
   config.seed = g_random_int ();
   node->sync = mero_sync_manager_new (&config);
   protocols = mero_sync_manager_protocols (node->sync);

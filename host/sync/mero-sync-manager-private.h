@@ -24,6 +24,8 @@ struct _MeroSyncManager {
   MeroSyncHistory *history;
   MeroSyncMetricsCollector *collector;
   GPtrArray *protocols;      /* const MeroLoadedSyncProtocol * */
+  /* sync.protocols set: @protocols is that list, tried in its order. */
+  gboolean configured_order;
   GHashTable *runs;          /* context b58 → Run (our sessions) */
   GHashTable *links;         /* MeroNetStream * → Link (every sync stream) */
   GHashTable *opening;       /* request id (guint64 *) → Run */

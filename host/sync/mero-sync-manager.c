@@ -425,7 +425,9 @@ on_handshake (Run *run, MeroSyncHello *remote)
                      ? p->vtable->cost (p->plugin_data, &run->local_sdk, &run->remote_sdk)
                      : MERO_SYNC_COST_NOT_APPLICABLE;
     }
-  run->order = mero_sync_select_protocols (costs, mgr->protocols->len);
+  run->order = mgr->configured_order
+                   ? mero_sync_select_protocols_in_order (costs, mgr->protocols->len)
+                   : mero_sync_select_protocols (costs, mgr->protocols->len);
   run->order_i = 0;
   if (run->order->len == 0)
     {
@@ -749,6 +751,33 @@ opening_free (gpointer key)
   g_free (key);
 }
 
+/* sync.protocols: the loaded protocols it names, in its order; a name
+ * that is no loaded sync protocol is warned about (a typo, a disabled or
+ * missing plugin) and skipped. */
+static GPtrArray *
+configured_protocols (GPtrArray *loaded, const char *const *names)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const MeroLoadedSyncProtocol *found = NULL;
+
+      for (guint j = 0; j < loaded->len && found == NULL; j++)
+        {
+          const MeroLoadedSyncProtocol *p = g_ptr_array_index (loaded, j);
+
+          if (g_strcmp0 (p->info->name, names[i]) == 0)
+            found = p;
+        }
+      if (found == NULL)
+        g_warning ("sync.protocols: %s is not a loaded sync protocol, left out", names[i]);
+      else if (!g_ptr_array_find (out, found, NULL))
+        g_ptr_array_add (out, (gpointer) found);
+    }
+  return out;
+}
+
 MeroSyncManager *
 mero_sync_manager_new (const MeroSyncManagerConfig *config)
 {
@@ -776,6 +805,13 @@ mero_sync_manager_new (const MeroSyncManagerConfig *config)
       if (g_strcmp0 (p->vtable->protocol_id, MERO_STREAM_PROTOCOL_KEY) == 0
           || g_str_has_prefix (p->vtable->protocol_id, "/calimero/blob/"))
         g_ptr_array_remove_index (mgr->protocols, i - 1);
+    }
+  if (config->protocols != NULL && config->protocols[0] != NULL)
+    {
+      g_autoptr (GPtrArray) loaded = g_steal_pointer (&mgr->protocols);
+
+      mgr->protocols = configured_protocols (loaded, config->protocols);
+      mgr->configured_order = TRUE;
     }
   mgr->runs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) run_free);
   mgr->links = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,

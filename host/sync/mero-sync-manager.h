@@ -45,6 +45,9 @@ typedef struct {
   MeroMetrics *metrics;            /* NULL: default */
   const char *self_peer_id;
   guint interval_secs;             /* periodic sync; 0: none */
+  /* sync.protocols: plugin names, the only ones used, tried in this
+   * order where applicable; NULL or empty: all, the cheapest first. */
+  const char *const *protocols;
   guint32 seed;                    /* of the jitter */
 } MeroSyncManagerConfig;
 

@@ -343,3 +343,14 @@ mero_sync_select_protocols (const guint64 *costs, guint n)
     }
   return order;
 }
+
+GArray *
+mero_sync_select_protocols_in_order (const guint64 *costs, guint n)
+{
+  GArray *order = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < n; i++)
+    if (costs[i] != MERO_SYNC_COST_NOT_APPLICABLE)
+      g_array_append_val (order, i);
+  return order;
+}

@@ -108,6 +108,9 @@ GStrv mero_sync_select_peers (const char *hint, const char *const *members,
  * index; MERO_SYNC_COST_NOT_APPLICABLE left out.  (transfer full) guint
  * array. */
 GArray *mero_sync_select_protocols (const guint64 *costs, guint n);
+/* The same, but in index order (an operator's sync.protocols order): the
+ * applicable ones only, whatever their costs. */
+GArray *mero_sync_select_protocols_in_order (const guint64 *costs, guint n);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroSyncSched, mero_sync_sched_free)
 

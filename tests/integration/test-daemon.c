@@ -351,6 +351,26 @@ test_plugins_search (Fixture *f, gconstpointer data)
                    ==, 0);
   g_assert_nonnull (strstr (out, "store-rocksdb"));
   g_assert_nonnull (strstr (out, "loaded"));
+  /* Every sync protocol the build makes is listed and loaded, the
+   * SyncManager's choices among them (README "State sync"). */
+  {
+    static const char *const sync_protocols[] = { "sync-hash", "sync-levelwise",
+                                                  "sync-reconcile", "sync-snapshot" };
+    g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+
+    for (guint i = 0; i < G_N_ELEMENTS (sync_protocols); i++)
+      {
+        g_autofree char *prefix = g_strconcat (sync_protocols[i], " ", NULL);
+        const char *line = NULL;
+
+        for (guint j = 0; lines[j] != NULL && line == NULL; j++)
+          if (g_str_has_prefix (lines[j], prefix))
+            line = lines[j];
+        if (line == NULL)
+          g_error ("merod plugins does not list %s:\n%s", sync_protocols[i], out);
+        g_assert_nonnull (strstr (line, "loaded"));
+      }
+  }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (mero_test_run_merod ((const char *[]) { "plugins", NULL },

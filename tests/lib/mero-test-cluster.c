@@ -351,6 +351,77 @@ mero_test_node_kv_set (MeroTestCluster *cluster, MeroTestNode *node, const char 
   g_assert_cmpstr (result, ==, "null");
 }
 
+/* kv sets in flight in mero_test_node_kv_fill. */
+#define FILL_WINDOW 64u
+
+typedef struct {
+  MeroTestCluster *cluster;
+  MeroTestNode *node;
+  const char *context_id, *prefix;
+  guint count, sent, done, failed;
+  GError *first_error;
+} KvFill;
+
+static void kv_fill_send (KvFill *fill);
+
+static void
+on_kv_fill_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KvFill *fill = user_data;
+  GError *error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  fill->done++;
+  if (reply == NULL)
+    {
+      fill->failed++;
+      if (fill->first_error == NULL)
+        fill->first_error = error;
+      else
+        g_error_free (error);
+    }
+  if (fill->sent < fill->count)
+    kv_fill_send (fill);
+}
+
+static void
+kv_fill_send (KvFill *fill)
+{
+  g_autofree char *args = g_strdup_printf ("{\"key\":\"%s%05u\",\"value\":%u}", fill->prefix,
+                                           fill->sent, fill->sent);
+
+  fill->sent++;
+  g_dbus_connection_call (fill->cluster->connection, fill->node->bus_name, NODE_PATH,
+                          NODE_IFACE, "Call",
+                          g_variant_new ("(sss)", fill->context_id, "set", args),
+                          G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                          MERO_TEST_TIMEOUT_MS, NULL, on_kv_fill_done, fill);
+}
+
+static gboolean
+kv_fill_finished (gpointer data)
+{
+  KvFill *fill = data;
+
+  return fill->done == fill->count;
+}
+
+void
+mero_test_node_kv_fill (MeroTestCluster *cluster, MeroTestNode *node, const char *context_id,
+                        const char *prefix, guint count, guint timeout_ms)
+{
+  KvFill fill = { cluster, node, context_id, prefix, count, 0, 0, 0, NULL };
+
+  for (guint i = 0; i < FILL_WINDOW && fill.sent < count; i++)
+    kv_fill_send (&fill);
+  if (!mero_test_wait_until (kv_fill_finished, &fill, timeout_ms))
+    g_error ("node %s: %u of %u writes done within %u ms", node->label, fill.done, count,
+             timeout_ms);
+  g_assert_no_error (fill.first_error);
+  g_assert_cmpuint (fill.failed, ==, 0);
+}
+
 GVariant *
 mero_test_node_info (MeroTestCluster *cluster, MeroTestNode *node, const char *context_id)
 {

@@ -77,6 +77,12 @@ char *mero_test_node_kv (MeroTestCluster *cluster, MeroTestNode *node, const cha
 /* kv set {"key": @key, "value": @value_json}, asserted to succeed. */
 void mero_test_node_kv_set (MeroTestCluster *cluster, MeroTestNode *node,
                             const char *context_id, const char *key, const char *value_json);
+/* @count kv sets {"key": "<@prefix><i, 5 digits>", "value": i} on @node,
+ * a window of them in flight (each its own delta, broadcast as usual);
+ * asserted to all succeed within @timeout_ms. */
+void mero_test_node_kv_fill (MeroTestCluster *cluster, MeroTestNode *node,
+                             const char *context_id, const char *prefix, guint count,
+                             guint timeout_ms);
 /* GetContextInfo, asserted to succeed (a{sv}). */
 GVariant *mero_test_node_info (MeroTestCluster *cluster, MeroTestNode *node,
                                const char *context_id);

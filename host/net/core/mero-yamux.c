@@ -755,7 +755,12 @@ mero_yamux_stream_read (MeroYamuxSession *self,
     return 0;
 
   n = MIN (len, stream->recv_buf->len - stream->recv_off);
-  memcpy (buf, stream->recv_buf->data + stream->recv_off, n);
+  /* A stream that never had data (a zero-length frame opened or closed
+   * it) has a NULL buffer, and memcpy from NULL is undefined even for 0
+   * bytes (UBSan); the rest still runs (an empty read of a finished
+   * stream removes it). */
+  if (n > 0)
+    memcpy (buf, stream->recv_buf->data + stream->recv_off, n);
   stream->recv_off += n;
   if (stream->recv_off == stream->recv_buf->len)
     {

@@ -536,6 +536,46 @@ test_yamux_reset (void)
   }
 }
 
+/* Zero-length DATA frames open, pad and close a stream that never holds
+ * a byte until late: every read of it copies nothing from a buffer never
+ * allocated (memcpy from NULL was UBSan's undefined behaviour, caught by
+ * the sanitizer build: meson setup -Db_sanitize=address,undefined). */
+static void
+test_yamux_zero_length_frames (void)
+{
+  g_autoptr(MeroYamuxSession) s = mero_yamux_session_new (MERO_YAMUX_ROLE_SERVER);
+  g_autoptr(GArray) events = g_array_new (FALSE, FALSE, sizeof (MeroYamuxEvent));
+  g_autoptr(GError) error = NULL;
+  guint8 buf[16];
+
+  {
+    /* SYN as a DATA frame of length 0, then an empty DATA frame. */
+    g_autoptr(GBytes) open = net_test_hex ("00 00 0001 00000001 00000000  00 00 0000 00000001 00000000");
+
+    g_assert_true (mero_yamux_session_recv (s, g_bytes_get_data (open, NULL),
+                                            g_bytes_get_size (open), 0, events, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (count_events (events, MERO_YAMUX_EVENT_STREAM_OPENED, 1), ==, 1);
+  g_assert_cmpuint (mero_yamux_stream_get_readable (s, 1), ==, 0);
+  g_assert_cmpuint (mero_yamux_stream_read (s, 1, buf, sizeof buf), ==, 0);
+  g_assert_cmpuint (mero_yamux_stream_read (s, 1, NULL, 0), ==, 0);
+  g_assert_cmpuint (mero_yamux_session_get_n_streams (s), ==, 1);
+
+  /* Then two bytes, read, and a FIN on an empty frame. */
+  {
+    g_autoptr(GBytes) rest = net_test_hex ("00 00 0000 00000001 00000002 6869  00 00 0004 00000001 00000000");
+
+    g_assert_true (mero_yamux_session_recv (s, g_bytes_get_data (rest, NULL),
+                                            g_bytes_get_size (rest), 0, events, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (mero_yamux_stream_read (s, 1, buf, sizeof buf), ==, 2);
+  g_assert_cmpmem (buf, 2, "hi", 2);
+  g_assert_cmpuint (count_events (events, MERO_YAMUX_EVENT_STREAM_CLOSED, 1), ==, 1);
+  g_assert_cmpuint (mero_yamux_stream_read (s, 1, buf, sizeof buf), ==, 0);
+}
+
 static void
 test_yamux_bad_frames (void)
 {
@@ -664,6 +704,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/yamux/keepalive", test_yamux_keepalive);
   g_test_add_func ("/net/yamux/goaway", test_yamux_goaway);
   g_test_add_func ("/net/yamux/reset", test_yamux_reset);
+  g_test_add_func ("/net/yamux/zero-length-frames", test_yamux_zero_length_frames);
   g_test_add_func ("/net/yamux/bad-frames", test_yamux_bad_frames);
   g_test_add_func ("/net/yamux/control-backlog", test_yamux_control_backlog);
   return g_test_run ();

@@ -153,6 +153,9 @@ test_broadcast_bounds (void)
 {
   g_autoptr (MeroBroadcast) hb = mero_broadcast_new (MERO_BROADCAST_HASH_HEARTBEAT);
   g_autoptr (GBytes) too_many = NULL, garbage = NULL, empty = NULL, short_id = NULL;
+  g_autoptr (GBytes) newer = NULL;
+  /* field 20 (varint 1): a variant a later version may add */
+  static const guint8 newer_variant[] = { 0xa0, 0x01, 0x01 };
   guint8 h[32] = { 1 };
   static const guint8 junk[] = { 0xff, 0xff, 0xff, 0x01, 0x02 };
   /* field 2 (hash_heartbeat), a message whose context_id is 3 bytes */
@@ -169,6 +172,8 @@ test_broadcast_bounds (void)
   expect_error (empty, MERO_BROADCAST_ERROR_MALFORMED, "malformed");
   short_id = g_bytes_new_static (short_ctx, sizeof short_ctx);
   expect_error (short_id, MERO_BROADCAST_ERROR_BAD_ID, "bad_id");
+  newer = g_bytes_new_static (newer_variant, sizeof newer_variant);
+  expect_error (newer, MERO_BROADCAST_ERROR_UNKNOWN_VARIANT, "unknown_variant");
 }
 
 static void

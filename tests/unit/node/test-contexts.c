@@ -8,8 +8,10 @@
  * key before the join; writes reach everyone and roots converge; a delta
  * whose broadcast was skipped is fetched as a missing parent; a removed
  * member's later writes are refused and it cannot read new ones; a
- * forged invitation and undecodable gossip are refused and counted; a
- * non-member's HashHeartbeats start no fetch and are counted, and its
+ * forged invitation and undecodable gossip are refused and counted (and
+ * gossipsub told to reject the latter); a non-member's HashHeartbeats
+ * start no fetch and are counted, relayed by a member too (membership is
+ * the author's), and its
  * subscription to the context topic queues no sync; a failed
  * fetch is retried, after a back-off, against another member that
  * announced the head; a heartbeat naming a head that is pending (its
@@ -55,6 +57,7 @@ typedef struct {
   MeroContexts *contexts;
   GHashTable *topics;     /* subscribed */
   guint syncs;
+  GPtrArray *rejected;    /* "peer topic" of each message it rejected */
   gboolean deaf;          /* gossip to this node is lost */
   char *listen[2];        /* what the node says it listens on */
   GStrv dialled;          /* addresses of the last request that had some */
@@ -85,7 +88,7 @@ deliver (gpointer user_data)
   Delivery *d = user_data;
 
   if (d->to->contexts != NULL && g_hash_table_contains (d->to->topics, d->topic))
-    mero_contexts_handle_message (d->to->contexts, d->topic, d->from,
+    mero_contexts_handle_message (d->to->contexts, d->topic, d->from, d->from,
                                   g_bytes_get_data (d->data, NULL), g_bytes_get_size (d->data));
   d->to->hub->in_flight--;
   g_free (d->topic);
@@ -216,8 +219,15 @@ t_sync (gpointer self, const char *context_id, const char *peer_id)
   ((Node *) self)->syncs++;
 }
 
+static void
+t_reject (gpointer self, const char *peer_id, const char *topic)
+{
+  g_ptr_array_add (((Node *) self)->rejected, g_strdup_printf ("%s %s", peer_id, topic));
+}
+
 static const MeroNodeTransport memory_transport = {
   t_subscribe, t_unsubscribe, t_publish, t_request, t_topic_peers, t_sync, NULL, NULL,
+  t_reject,
 };
 
 static void
@@ -250,6 +260,7 @@ hub_up (Hub *hub)
       g_assert_no_error (error);
       n->metrics = mero_metrics_new ();
       n->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      n->rejected = g_ptr_array_new_with_free_func (g_free);
       n->asked = g_ptr_array_new_with_free_func (g_free);
       n->asked_for = g_ptr_array_new_with_free_func (g_free);
       n->asked_us = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -301,6 +312,7 @@ hub_down (Hub *hub)
       mero_store_close (n->store);
       mero_metrics_unref (n->metrics);
       g_hash_table_unref (n->topics);
+      g_clear_pointer (&n->rejected, g_ptr_array_unref);
       g_ptr_array_unref (n->asked);
       g_ptr_array_unref (n->asked_for);
       g_array_unref (n->asked_us);
@@ -827,7 +839,7 @@ test_root_mismatch (Fixture *f, gconstpointer data)
   {
     GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
 
-    mero_contexts_handle_message (b->contexts, f->ctx, a->peer_id,
+    mero_contexts_handle_message (b->contexts, f->ctx, a->peer_id, a->peer_id,
                                   g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
     g_log_set_always_fatal (fatal);
   }
@@ -835,7 +847,7 @@ test_root_mismatch (Fixture *f, gconstpointer data)
                     ==, 1);
   g_assert_cmpuint (b->syncs, ==, syncs + 1);
   /* On the wrong topic the same message is dropped and counted. */
-  mero_contexts_handle_message (b->contexts, "elsewhere", a->peer_id,
+  mero_contexts_handle_message (b->contexts, "elsewhere", a->peer_id, a->peer_id,
                                 g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
                                               "reason=\"wrong_topic\""),
@@ -855,10 +867,30 @@ test_bad_input (Fixture *f, gconstpointer data)
   g_autoptr (MeroStreamMsg) msg = NULL;
 
   g_assert_no_error (error);
-  mero_contexts_handle_message (a->contexts, f->ctx, b->peer_id, junk, sizeof junk);
+  mero_contexts_handle_message (a->contexts, f->ctx, b->peer_id, b->peer_id, junk, sizeof junk);
   g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_messages_dropped_total",
                                               "reason=\"malformed\""),
                     ==, 1);
+  /* Gossipsub is told to reject it (validation result "reject": the
+   * relay's P4), once, naming the relay and the topic. */
+  {
+    g_autofree char *expected = g_strdup_printf ("%s %s", b->peer_id, f->ctx);
+
+    g_assert_cmpuint (a->rejected->len, ==, 1);
+    g_assert_cmpstr (g_ptr_array_index (a->rejected, 0), ==, expected);
+  }
+  /* A variant of a later version (a field we do not know) is dropped
+   * and counted, but not rejected: its relay did nothing wrong. */
+  {
+    static const guint8 newer[] = { 0xa0, 0x01, 0x01 };
+
+    mero_contexts_handle_message (a->contexts, f->ctx, b->peer_id, b->peer_id, newer,
+                                  sizeof newer);
+    g_assert_cmpuint (mero_metrics_get_counter (a->metrics, "mero_node_messages_dropped_total",
+                                                "reason=\"unknown_variant\""),
+                      ==, 1);
+    g_assert_cmpuint (a->rejected->len, ==, 1);
+  }
   /* One character changed in the middle of the base58. */
   forged = g_strdup (inv);
   forged[strlen (forged) / 2] = forged[strlen (forged) / 2] == 'A' ? 'B' : 'A';
@@ -912,9 +944,11 @@ test_bad_input (Fixture *f, gconstpointer data)
   }
 }
 
-/* A HashHeartbeat naming @head for @ctx, as @from published it. */
+/* A HashHeartbeat naming @head for @ctx, as @author published it and
+ * @from relayed it. */
 static void
-hear_heartbeat (Node *to, const char *ctx, const char *from, const guint8 head[32])
+hear_relayed_heartbeat (Node *to, const char *ctx, const char *from, const char *author,
+                        const guint8 head[32])
 {
   g_autoptr (MeroBroadcast) hb = mero_broadcast_new (MERO_BROADCAST_HASH_HEARTBEAT);
   g_autoptr (GBytes) ctx_id = mero_base58_decode (ctx);
@@ -925,8 +959,15 @@ hear_heartbeat (Node *to, const char *ctx, const char *from, const guint8 head[3
   hb->has_root = TRUE;
   memset (hb->root, 0x42, 32);
   bytes = mero_broadcast_encode (hb);
-  mero_contexts_handle_message (to->contexts, ctx, from, g_bytes_get_data (bytes, NULL),
+  mero_contexts_handle_message (to->contexts, ctx, from, author, g_bytes_get_data (bytes, NULL),
                                 g_bytes_get_size (bytes));
+}
+
+/* … as @from published it. */
+static void
+hear_heartbeat (Node *to, const char *ctx, const char *from, const guint8 head[32])
+{
+  hear_relayed_heartbeat (to, ctx, from, from, head);
 }
 
 static void
@@ -963,6 +1004,44 @@ test_non_member_heartbeat (Fixture *f, gconstpointer data)
   settle (&f->hub);
   g_assert_cmpuint (b->asked->len, ==, asked + 1);
   g_assert_cmpstr (g_ptr_array_index (b->asked, asked), ==, a->peer_id);
+}
+
+/* Membership is the heartbeat's author's (the signed publisher), not the
+ * relay's: gossip relays whatever it hears. */
+static void
+test_relayed_heartbeat (Fixture *f, gconstpointer data)
+{
+  Node *a = &f->hub.nodes[0], *b = &f->hub.nodes[1], *c = &f->hub.nodes[2];
+  guint8 head[32];
+  guint asked;
+
+  join (&f->hub, a, b, f->ctx);
+  asked = b->asked->len;
+  /* C (no member) wrote it, the member A relays it: dropped and counted,
+   * no fetch. */
+  randombytes_buf (head, sizeof head);
+  hear_relayed_heartbeat (b, f->ctx, a->peer_id, c->peer_id, head);
+  settle (&f->hub);
+  g_assert_cmpuint (b->asked->len, ==, asked);
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"non_member_heartbeat\""),
+                    ==, 1);
+  /* Without an author (an unsigned message) it is no member's either. */
+  hear_relayed_heartbeat (b, f->ctx, a->peer_id, NULL, head);
+  settle (&f->hub);
+  g_assert_cmpuint (b->asked->len, ==, asked);
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"non_member_heartbeat\""),
+                    ==, 2);
+  /* The member A wrote it, C relays it: acted on, and B asks A (the
+   * author), not the non-member that relayed it. */
+  hear_relayed_heartbeat (b, f->ctx, c->peer_id, a->peer_id, head);
+  settle (&f->hub);
+  g_assert_cmpuint (b->asked->len, ==, asked + 1);
+  g_assert_cmpstr (g_ptr_array_index (b->asked, asked), ==, a->peer_id);
+  g_assert_cmpuint (mero_metrics_get_counter (b->metrics, "mero_node_messages_dropped_total",
+                                              "reason=\"non_member_heartbeat\""),
+                    ==, 2);
 }
 
 static void
@@ -1536,6 +1615,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/contexts/non-member-heartbeat", Fixture, NULL, fixture_set_up,
               test_non_member_heartbeat, fixture_tear_down);
+  g_test_add ("/contexts/relayed-heartbeat", Fixture, NULL, fixture_set_up,
+              test_relayed_heartbeat, fixture_tear_down);
   g_test_add ("/contexts/fetch-retried", Fixture, NULL, fixture_set_up, test_fetch_retried,
               fixture_tear_down);
   g_test_add ("/contexts/pending-head-named-again", Fixture, NULL, fixture_set_up,

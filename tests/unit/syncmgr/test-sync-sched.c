@@ -201,6 +201,20 @@ test_select_protocols (void)
   g_assert_cmpuint (none->len, ==, 0);
 }
 
+/* sync.protocols: the operator's order, the inapplicable left out. */
+static void
+test_select_protocols_in_order (void)
+{
+  const guint64 costs[] = { 500, MERO_SYNC_COST_NOT_APPLICABLE, 10, 500, 0 };
+  g_autoptr (GArray) order = mero_sync_select_protocols_in_order (costs, G_N_ELEMENTS (costs));
+
+  g_assert_cmpuint (order->len, ==, 4);
+  g_assert_cmpuint (g_array_index (order, guint, 0), ==, 0);
+  g_assert_cmpuint (g_array_index (order, guint, 1), ==, 2);
+  g_assert_cmpuint (g_array_index (order, guint, 2), ==, 3);
+  g_assert_cmpuint (g_array_index (order, guint, 3), ==, 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -212,5 +226,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-sched/watchdog", test_watchdog);
   g_test_add_func ("/sync-sched/select-peers", test_select_peers);
   g_test_add_func ("/sync-sched/select-protocols", test_select_protocols);
+  g_test_add_func ("/sync-sched/select-protocols-in-order", test_select_protocols_in_order);
   return g_test_run ();
 }
