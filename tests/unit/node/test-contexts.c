@@ -1489,7 +1489,7 @@ send_refusal (Node *to, const char *topic, const char *from, MeroTeeRefusal *ref
     refusal->signature[7] ^= 0x01;
   msg->payload = mero_tee_refusal_encode (refusal);
   bytes = mero_broadcast_encode (msg);
-  mero_contexts_handle_message (to->contexts, topic, from, g_bytes_get_data (bytes, NULL),
+  mero_contexts_handle_message (to->contexts, topic, from, from, g_bytes_get_data (bytes, NULL),
                                 g_bytes_get_size (bytes));
 }
 
