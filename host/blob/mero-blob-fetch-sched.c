@@ -33,6 +33,7 @@ mero_blob_sched_limits_default (MeroBlobSchedLimits *limits)
   limits->range_chunks = 16;
   limits->max_inflight_per_peer = 48;
   limits->max_inflight = 96;
+  limits->max_ranges_per_peer = MERO_BLOB_SCHED_MAX_RANGES_PER_PEER;
   limits->max_failures = 2;
   limits->timeout_us = G_GINT64_CONSTANT (30) * 60 * G_USEC_PER_SEC;
 }
@@ -53,6 +54,7 @@ mero_blob_sched_new (guint64 n_chunks, const MeroBlobSchedLimits *limits, gint64
   s->limits.range_chunks = MAX (s->limits.range_chunks, 1);
   s->limits.max_inflight_per_peer = MAX (s->limits.max_inflight_per_peer, 1);
   s->limits.max_inflight = MAX (s->limits.max_inflight, 1);
+  s->limits.max_ranges_per_peer = MAX (s->limits.max_ranges_per_peer, 1);
   s->n_chunks = n_chunks;
   s->state = g_malloc0 ((gsize) n_chunks);
   s->providers = g_ptr_array_new_with_free_func ((GDestroyNotify) provider_free);
@@ -139,7 +141,8 @@ mero_blob_sched_next (MeroBlobSched *s, gint64 now_us, const char **peer, guint6
     {
       Provider *p = g_ptr_array_index (s->providers, (s->turn + k) % s->providers->len);
 
-      if (p->dropped || p->inflight >= s->limits.max_inflight_per_peer)
+      if (p->dropped || p->inflight >= s->limits.max_inflight_per_peer
+          || p->ranges >= s->limits.max_ranges_per_peer)
         continue;
       chosen = p;
       s->turn = (s->turn + k + 1) % s->providers->len;

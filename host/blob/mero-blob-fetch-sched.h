@@ -4,7 +4,8 @@
  * A fetch knows the blob's chunk count and the chunks already verified
  * (a resumed partial).  The missing ones are handed out in ranges of
  * consecutive chunks, up to range_chunks each, spread over the providers
- * in turn, within two bounds: chunks in flight per provider and in all.
+ * in turn, within three bounds: ranges (streams) open to a provider at
+ * once, chunks in flight per provider, and chunks in flight in all.
  * A range that ends leaves its unreceived chunks missing again, so they
  * go to the next provider asked.  How it ended decides the provider's
  * fate: a corrupt chunk, a refusal or "not found" drop it at once (its
@@ -22,6 +23,12 @@ typedef struct {
   guint range_chunks;          /* chunks per request */
   guint max_inflight_per_peer; /* chunks asked of one provider at once */
   guint max_inflight;          /* chunks asked at once in all */
+  /* Ranges open to one provider at once: each is a stream, and a
+   * provider serves a peer at most MERO_NODE_MAX_INBOUND_PER_PEER at once
+   * (it resets the rest as busy).  Chunks count as no longer in flight
+   * as they arrive, so without this bound every range that ends would be
+   * refilled by ever smaller new ranges alongside those still open. */
+  guint max_ranges_per_peer;
   guint max_failures;          /* transient failures before a provider is dropped */
   gint64 timeout_us;           /* the whole fetch */
 } MeroBlobSchedLimits;
@@ -43,8 +50,9 @@ typedef enum {
 typedef struct _MeroBlobSched MeroBlobSched;
 
 /* Defaults: 16-chunk ranges (4 MiB, the plugin's bound per request), 48
- * chunks (three ranges) per provider and 96 (24 MiB) in all, 2 transient
- * failures, 30 minutes. */
+ * chunks and MERO_BLOB_SCHED_MAX_RANGES_PER_PEER (three) ranges per
+ * provider, 96 chunks (24 MiB) in all, 2 transient failures, 30 minutes. */
+#define MERO_BLOB_SCHED_MAX_RANGES_PER_PEER 3u
 void mero_blob_sched_limits_default (MeroBlobSchedLimits *limits);
 
 MeroBlobSched *mero_blob_sched_new (guint64 n_chunks, const MeroBlobSchedLimits *limits,

@@ -391,6 +391,11 @@ note_failure (Fetch *f, FetchSession *fs)
   f->last_failure = g_strdup (fs->failure_message);
 }
 
+/* A provider serves a peer MERO_NODE_MAX_INBOUND_PER_PEER blob streams at
+ * once and resets the rest as busy: one fetch stays well under that,
+ * leaving room for a probe or another blob fetched from it meanwhile. */
+G_STATIC_ASSERT (MERO_BLOB_SCHED_MAX_RANGES_PER_PEER * 2 < MERO_NODE_MAX_INBOUND_PER_PEER);
+
 static void
 start_ranges (Fetch *f, const char *first_provider)
 {

@@ -2,8 +2,12 @@
  * ranges spread over providers within the in-flight bounds, resume from
  * verified chunks, a corrupt or refusing provider dropped and its chunks
  * asked of another, transient failures retried up to the bound, the end
- * states. */
+ * states.  With the default limits and the fetch driver's pattern
+ * (chunks of concurrent ranges arriving interleaved, new ranges asked
+ * for when one ends), a provider never has more ranges (streams) open
+ * than it serves a peer at once, and ranges stay whole. */
 #include "blob/mero-blob-fetch-sched.h"
+#include "node/mero-node-client.h"
 
 static MeroBlobSchedLimits
 limits (guint range, guint per_peer, guint total)
@@ -171,6 +175,74 @@ test_refused_and_timeout (void)
   g_assert_false (mero_blob_sched_next (s, 1100, &peer, &first, &count));
 }
 
+typedef struct {
+  guint64 first, count, next;
+} OpenRange;
+
+/* Asks for ranges as mero-blob-fetch.c's pump does, until none is
+ * handed out; checks each against the provider's serve slots. */
+static void
+pump_ranges (MeroBlobSched *s, GArray *open, guint *max_open, guint64 n_chunks)
+{
+  const char *peer;
+  guint64 first, count;
+
+  while (mero_blob_sched_next (s, 1, &peer, &first, &count))
+    {
+      OpenRange r = { first, count, first };
+
+      /* Whole ranges, but where the blob ends. */
+      if (first + count < n_chunks)
+        g_assert_cmpuint (count, ==, 16);
+      g_array_append_val (open, r);
+      *max_open = MAX (*max_open, open->len);
+      /* More would be reset as "busy" by the provider (mero-blob-net.c). */
+      g_assert_cmpuint (open->len, <=, MERO_NODE_MAX_INBOUND_PER_PEER);
+    }
+}
+
+/* The 1100 MiB fetch that failed part-way: with one provider, each range
+ * end let the scheduler refill the chunks the other ranges had already
+ * delivered with new, ever smaller ranges; up to 13 streams were open to
+ * the provider, which resets those past its 8 slots per peer. */
+static void
+test_streams_per_provider (void)
+{
+  const guint64 n_chunks = 4400;
+  MeroBlobSchedLimits l;
+  g_autoptr (MeroBlobSched) s = NULL;
+  g_autoptr (GArray) open = g_array_new (FALSE, FALSE, sizeof (OpenRange));
+  guint max_open = 0;
+  guint64 rounds = 0;
+
+  mero_blob_sched_limits_default (&l);
+  s = mero_blob_sched_new (n_chunks, &l, 0);
+  mero_blob_sched_add_provider (s, "only");
+  pump_ranges (s, open, &max_open, n_chunks);
+  /* Every open stream delivers its next chunk in turn (they share the
+   * connection); a range ends after its last chunk. */
+  while (open->len > 0)
+    {
+      g_assert_cmpuint (++rounds, <=, n_chunks);
+      for (guint i = 0; i < open->len;)
+        {
+          OpenRange *r = &g_array_index (open, OpenRange, i);
+
+          mero_blob_sched_chunk_done (s, "only", r->next++);
+          if (r->next < r->first + r->count)
+            {
+              i++;
+              continue;
+            }
+          mero_blob_sched_range_ended (s, "only", r->first, r->count, MERO_BLOB_RANGE_OK, 1);
+          g_array_remove_index (open, i);
+          pump_ranges (s, open, &max_open, n_chunks);
+        }
+    }
+  g_assert_cmpint (mero_blob_sched_state (s, 1), ==, MERO_BLOB_SCHED_DONE);
+  g_assert_cmpuint (max_open, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -182,5 +254,6 @@ main (int argc, char **argv)
   g_test_add_func ("/blob/sched/transient-retried-then-dropped",
                    test_transient_retried_then_dropped);
   g_test_add_func ("/blob/sched/refused-and-timeout", test_refused_and_timeout);
+  g_test_add_func ("/blob/sched/streams-per-provider", test_streams_per_provider);
   return g_test_run ();
 }
