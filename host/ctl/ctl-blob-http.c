@@ -2,12 +2,14 @@
  *
  * Uploads stream the file as the request body (PUT /admin-api/blobs) and
  * downloads stream the response into the file, so neither holds the blob
- * in memory; progress comes from the bytes libsoup reports. */
+ * in memory; progress comes from the bytes libsoup reports.  A download
+ * with --context has the node fetch the blob from the context first. */
 #include "ctl-commands.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "ctl-progress.h"
 #include "mero-build-config.h"
@@ -161,6 +163,46 @@ http_upload (Http *h, const CtlOptions *options, const char *path)
   return CTL_EXIT_OK;
 }
 
+/* With --context, the node first fetches the blob from the context's
+ * providers unless it holds it (POST /admin-api/blobs/{id}/fetch, as
+ * FetchBlob over D-Bus); FALSE with the failure printed. */
+static gboolean
+http_fetch (Http *h, const char *context_id, const char *blob_id)
+{
+  /* A large fetch may take minutes (the node bounds it): no socket
+   * timeout while the node answers. */
+  g_autoptr (SoupSession) session = soup_session_new_with_options (
+      "user-agent", "meroctl/" MERO_VERSION, "timeout", 0, NULL);
+  Http fetch = { session, h->url, h->token };
+  g_autofree char *escaped = g_uri_escape_string (blob_id, NULL, FALSE);
+  g_autofree char *resource = g_strconcat ("/admin-api/blobs/", escaped, "/fetch", NULL);
+  g_autoptr (SoupMessage) msg = new_message (&fetch, "POST", resource);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) body = NULL;
+  char *json;
+
+  if (msg == NULL)
+    return FALSE;
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "context_id");
+  json_builder_add_string_value (builder, context_id);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  request = g_bytes_new_take (json, strlen (json));
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  if (body == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+    {
+      print_http_failure (msg, body, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 http_download (Http *h, const CtlOptions *options, const char *blob_id, const char *path)
 {
@@ -176,6 +218,8 @@ http_download (Http *h, const CtlOptions *options, const char *blob_id, const ch
   gboolean ok = TRUE;
 
   if (msg == NULL)
+    return CTL_EXIT_FAILED;
+  if (options->watch_context != NULL && !http_fetch (h, options->watch_context, blob_id))
     return CTL_EXIT_FAILED;
   in = soup_session_send (h->session, msg, NULL, &error);
   if (in == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)

@@ -2,17 +2,17 @@
  * /calimero/blob/1 (the blob-share plugin), on 127.0.0.1.
  *
  * Checked: a member downloads a multi-chunk blob another member uploaded
- * (meroctl blob download --context) and gets identical bytes, every
- * chunk served once; a second download is local (nothing served); a
- * node that is not a member is refused (BlobRefused) and the refusal is
- * counted on the provider; a blob over the fetcher's blob.max_size_mb is
- * refused (BlobTooLarge).  With two providers, one serving a damaged
- * chunk (a byte flipped in its blob file, served unchecked by a test
- * hook), the chunk is refused and counted and the blob still arrives
+ * (meroctl blob download --context, over D-Bus and over --url) and gets
+ * identical bytes, every chunk served once; a second download is local
+ * (nothing served); a node that is not a member is refused (BlobRefused) and
+ * the refusal is counted on the provider; a blob over the fetcher's
+ * blob.max_size_mb is refused (BlobTooLarge).  With two providers, one serving
+ * a damaged chunk (a byte flipped in its blob file, served unchecked by a
+ * test hook), the chunk is refused and counted and the blob still arrives
  * intact from the other.  A transfer cut half-way (a test hook makes the
- * provider fail after some chunks) leaves its verified chunks, and the
- * next fetch asks only for the rest: the provider serves exactly the
- * missing chunks.  Every wait is bounded. */
+ * provider fail after some chunks) leaves its verified chunks, and the next
+ * fetch asks only for the rest: the provider serves exactly the missing
+ * chunks.  Every wait is bounded. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -25,6 +25,7 @@
 #define CHUNK MERO_BLOB_CHUNK_SIZE
 #define SMALL_CHUNKS 12              /* 3 MiB */
 #define BIG_CHUNKS 20                /* 5 MiB: over a 4 MiB blob.max_size_mb */
+#define HTTP_CHUNKS 6                /* fetched by meroctl --url blob download */
 #define SERVE_LIMIT 5
 #define WAIT_MS 10000
 #define SERVED "mero_blob_chunks_served_total"
@@ -300,6 +301,27 @@ test_member_fetch (Fixture *f, gconstpointer data)
   g_assert_cmpuint (http_fetch (f, b, context_id, small_id, &body), ==, 200);
   g_assert_nonnull (strstr (body, small_id));
 
+  /* meroctl --url … blob download --context: b fetches a blob it does not
+   * hold over the network first, as over D-Bus. */
+  {
+    g_autoptr (GVariant) address = property (f, b, "HttpAddress");
+    g_autoptr (GBytes) other = pattern (HTTP_CHUNKS * CHUNK - 9, 4);
+    g_autofree char *other_path = write_file (f, "other", other);
+    g_autofree char *other_id = upload (f, a, context_id, other_path);
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    if (mero_test_node_meroctl (b, (const char *[]) { "--url", g_variant_get_string (address, NULL),
+                                                      "blob", "download", other_id, down,
+                                                      "--context", context_id, NULL },
+                                &out, &err)
+        != 0)
+      g_error ("meroctl --url blob download --context failed: %s", err);
+    assert_file_equals (down, other);
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==,
+                      SMALL_CHUNKS + HTTP_CHUNKS);
+  }
+
   /* c is connected to a but no member of the context: refused, counted. */
   a_addr = listen_address (f, a);
   mero_test_node_config_set (c, "network.bootstrap", a_addr);
@@ -308,7 +330,8 @@ test_member_fetch (Fixture *f, gconstpointer data)
   refusal = fetch (f, c, context_id, small_id, (const char *[]) { a->peer_id, NULL }, NULL);
   g_assert_cmpstr (refusal, ==, "network.calimero.Node1.Error.BlobRefused");
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 1);
-  g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==, SMALL_CHUNKS);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==,
+                    SMALL_CHUNKS + HTTP_CHUNKS);
 }
 
 /* Two providers, one serving a damaged chunk: refused, counted, and the
