@@ -803,6 +803,11 @@ mero_connection_stream_close (MeroConnection *self, guint32 stream_id, GError **
   if (!mero_yamux_stream_close (self->yamux, stream_id, error))
     return FALSE;
   cs->local_closed = TRUE;
+  /* The peer's FIN and every byte were already read: nothing will read
+   * this stream again, so it is forgotten now (as the read would). */
+  if (cs->remote_closed && cs->pending_in->len == 0 &&
+      mero_yamux_stream_get_readable (self->yamux, stream_id) == 0)
+    conn_streams_forget (self, cs);
   return TRUE;
 }
 
@@ -920,6 +925,13 @@ mero_connection_get_close_reason (const MeroConnection *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->close_reason;
+}
+
+guint
+mero_connection_get_n_streams (const MeroConnection *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return g_hash_table_size (self->streams);
 }
 
 const MeroConnectionStats *

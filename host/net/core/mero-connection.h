@@ -210,6 +210,9 @@ const MeroIdentifyInfo *mero_connection_get_remote_identify (const MeroConnectio
 /* (transfer none) (nullable) why the connection closed. */
 const char *mero_connection_get_close_reason (const MeroConnection *self);
 const MeroConnectionStats *mero_connection_get_stats (const MeroConnection *self);
+/* Streams the connection still keeps a record of (built-in and
+ * application ones, open or not yet drained). */
+guint mero_connection_get_n_streams (const MeroConnection *self);
 /* (transfer none) (nullable) the agreed security protocol id
  * (MERO_NOISE_PROTOCOL_ID or MERO_TLS_PROTOCOL_ID). */
 const char *mero_connection_get_security (const MeroConnection *self);

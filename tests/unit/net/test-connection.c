@@ -447,6 +447,50 @@ test_inline_muxer (void)
       }
 }
 
+/* Request/answer streams as a blob fetch or a delta fetch uses them:
+ * the dialer asks and closes only after the listener's whole answer and
+ * FIN were read, the listener closes after answering.  Both sides must
+ * forget every such stream (a record kept per stream made a 1 GiB blob
+ * fetch leave hundreds behind), whichever side closes last. */
+static void
+test_closed_streams_forgotten (void)
+{
+  Pair p;
+  g_autoptr(GError) error = NULL;
+  guint base_d, base_l;
+
+  pair_init (&p, 1 << 20, FALSE);
+  pump (&p);
+  base_d = mero_connection_get_n_streams (p.d.conn);
+  base_l = mero_connection_get_n_streams (p.l.conn);
+  for (guint i = 0; i < 300; i++)
+    {
+      guint8 buf[64];
+      guint32 sid = mero_connection_open_stream (p.d.conn, app_protocols[0], &error);
+
+      g_assert_no_error (error);
+      pump (&p);
+      g_assert_cmpint (mero_connection_stream_write (p.d.conn, sid, (const guint8 *) "ask", 3,
+                                                     &error), ==, 3);
+      pump (&p);
+      g_assert_cmpuint (mero_connection_stream_read (p.l.conn, sid, buf, sizeof buf), ==, 3);
+      g_assert_cmpint (mero_connection_stream_write (p.l.conn, sid, (const guint8 *) "answer", 6,
+                                                     &error), ==, 6);
+      g_assert_true (mero_connection_stream_close (p.l.conn, sid, &error));
+      pump (&p);
+      g_assert_cmpuint (mero_connection_stream_read (p.d.conn, sid, buf, sizeof buf), ==, 6);
+      /* Odd rounds read once more (seeing the end) before closing. */
+      if (i % 2 == 1)
+        g_assert_cmpuint (mero_connection_stream_read (p.d.conn, sid, buf, sizeof buf), ==, 0);
+      g_assert_true (mero_connection_stream_close (p.d.conn, sid, &error));
+      pump (&p);
+      mero_connection_stream_read (p.l.conn, sid, buf, sizeof buf);
+      g_assert_cmpuint (mero_connection_get_n_streams (p.d.conn), ==, base_d);
+      g_assert_cmpuint (mero_connection_get_n_streams (p.l.conn), ==, base_l);
+    }
+  pair_clear (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -458,5 +502,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/connection/garbage-security", test_garbage_security);
   g_test_add_func ("/net/connection/inbound-ping-limit", test_inbound_ping_limit);
   g_test_add_func ("/net/connection/inline-muxer", test_inline_muxer);
+  g_test_add_func ("/net/connection/closed-streams-forgotten", test_closed_streams_forgotten);
   return g_test_run ();
 }
