@@ -28,4 +28,7 @@ complete_words meroctl co | grep -x context >/dev/null
 complete_words meroctl context de | grep -x delete >/dev/null
 complete_words meroctl --url http://x context "" | grep -x invite >/dev/null
 complete_words meroctl call --a | grep -x -- --args-file >/dev/null
+complete_words meroctl blob pro | grep -x providers >/dev/null
+complete_words meroctl blob download ID --c | grep -x -- --context >/dev/null
+complete_words meroctl tee fl | grep -x fleet-join >/dev/null
 echo "completions ok"
