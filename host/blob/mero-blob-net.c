@@ -435,7 +435,10 @@ access_read_chunk (MeroBlobHandle *blobs, const uint8_t blob_id[32], uint64_t in
     }
   if (net->config.debug_serve_unverified)
     chunk = read_unverified (net, blob_id, index, &local);
+  /* A blob of at most MERO_BLOB_INLINE_MAX bytes has no file: its bytes
+   * are in its record, which the manager reads (and checks). */
   else if (h->kind == HANDLE_SERVE && ((Serve *) h)->meta.leaves != NULL
+           && !((Serve *) h)->meta.is_inline
            && memcmp (((Serve *) h)->meta.id, blob_id, 32) == 0)
     chunk = serve_read_chunk ((Serve *) h, index, &local);
   else

@@ -322,6 +322,25 @@ test_member_fetch (Fixture *f, gconstpointer data)
                       SMALL_CHUNKS + HTTP_CHUNKS);
   }
 
+  /* A blob small enough to live inline in its record (no file) is served
+   * from the record. */
+  {
+    g_autoptr (GBytes) tiny = pattern (3000, 5);
+    g_autofree char *tiny_path = write_file (f, "tiny", tiny);
+    g_autofree char *tiny_id = upload (f, a, context_id, tiny_path);
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    if (mero_test_node_meroctl (b, (const char *[]) { "blob", "download", tiny_id, down,
+                                                      "--context", context_id, NULL },
+                                &out, &err)
+        != 0)
+      g_error ("download of an inline blob failed: %s", err);
+    assert_file_equals (down, tiny);
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==,
+                      SMALL_CHUNKS + HTTP_CHUNKS + 1);
+  }
+
   /* c is connected to a but no member of the context: refused, counted. */
   a_addr = listen_address (f, a);
   mero_test_node_config_set (c, "network.bootstrap", a_addr);
@@ -331,7 +350,7 @@ test_member_fetch (Fixture *f, gconstpointer data)
   g_assert_cmpstr (refusal, ==, "network.calimero.Node1.Error.BlobRefused");
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 1);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==,
-                    SMALL_CHUNKS + HTTP_CHUNKS);
+                    SMALL_CHUNKS + HTTP_CHUNKS + 1);
 }
 
 /* Two providers, one serving a damaged chunk: refused, counted, and the
