@@ -36,11 +36,41 @@ static void probe_next (Fetch *f);
 
 /* ---- sessions ---- */
 
+/* Open or opening streams to @peer over every fetch. */
+static guint
+peer_streams (MeroBlobNet *net, const char *peer)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (net->peer_streams, peer));
+}
+
+static void
+peer_streams_add (MeroBlobNet *net, const char *peer, gint delta)
+{
+  guint n = peer_streams (net, peer) + (guint) delta;
+
+  if (n == 0)
+    g_hash_table_remove (net->peer_streams, peer);
+  else
+    g_hash_table_insert (net->peer_streams, g_strdup (peer), GUINT_TO_POINTER (n));
+}
+
+static gboolean start_waiting (gpointer user_data);
+
 static void
 session_free (FetchSession *fs)
 {
   MeroBlobNet *net = fs->base.net;
 
+  if (fs->queued)
+    g_queue_remove (&net->waiting, fs);
+  if (fs->counted)
+    {
+      peer_streams_add (net, fs->peer, -1);
+      /* A slot is free: waiting sessions start from the main loop, never
+       * from inside this free (it may run while a fetch is being ended). */
+      if (net->waiting.length > 0 && net->wake_id == 0)
+        net->wake_id = g_idle_add (start_waiting, net);
+    }
   if (fs->request_id != 0)
     g_hash_table_remove (net->opening, &fs->request_id);
   if (fs->stream != NULL)
@@ -56,12 +86,30 @@ session_free (FetchSession *fs)
 
 static void session_done (FetchSession *fs, gboolean ok);
 
+/* Asks the network for @fs's stream and takes a slot to its peer. */
+static gboolean
+session_open (FetchSession *fs)
+{
+  MeroBlobNet *net = fs->base.net;
+  guint64 *key;
+
+  fs->request_id = mero_node_client_open_stream (net->config.client, fs->peer,
+                                                 MERO_BLOB_NET_PROTOCOL);
+  if (fs->request_id == 0)
+    return FALSE;
+  key = g_new (guint64, 1);
+  *key = fs->request_id;
+  g_hash_table_insert (net->opening, key, fs);
+  fs->counted = TRUE;
+  peer_streams_add (net, fs->peer, 1);
+  return TRUE;
+}
+
 static FetchSession *
 session_start (Fetch *f, const char *peer, gboolean probe, guint64 first, guint64 count)
 {
   MeroBlobNet *net = f->net;
   FetchSession *fs;
-  guint64 *key;
 
   if (!mero_node_client_is_connected (net->config.client, peer))
     return NULL;
@@ -73,18 +121,48 @@ session_start (Fetch *f, const char *peer, gboolean probe, guint64 first, guint6
   fs->probe = probe;
   fs->first = first;
   fs->count = count;
-  fs->request_id = mero_node_client_open_stream (net->config.client, peer,
-                                                 MERO_BLOB_NET_PROTOCOL);
-  if (fs->request_id == 0)
+  if (peer_streams (net, peer) >= MERO_BLOB_NET_STREAMS_PER_PEER)
+    {
+      fs->queued = TRUE;
+      g_queue_push_tail (&net->waiting, fs);
+      g_ptr_array_add (f->sessions, fs);
+      return fs;
+    }
+  if (!session_open (fs))
     {
       session_free (fs);
       return NULL;
     }
-  key = g_new (guint64, 1);
-  *key = fs->request_id;
-  g_hash_table_insert (net->opening, key, fs);
   g_ptr_array_add (f->sessions, fs);
   return fs;
+}
+
+/* Starts sessions that waited for a stream slot to their provider, in
+ * order; one whose stream cannot be opened fails as an open failure. */
+static gboolean
+start_waiting (gpointer user_data)
+{
+  MeroBlobNet *net = user_data;
+
+  net->wake_id = 0;
+  for (;;)
+    {
+      FetchSession *fs = NULL;
+
+      for (GList *l = net->waiting.head; l != NULL; l = l->next)
+        if (peer_streams (net, ((FetchSession *) l->data)->peer) < MERO_BLOB_NET_STREAMS_PER_PEER)
+          {
+            fs = l->data;
+            break;
+          }
+      if (fs == NULL)
+        break;
+      g_queue_remove (&net->waiting, fs);
+      fs->queued = FALSE;
+      if (!session_open (fs))
+        mero_blob_fetch_session_open_failed (fs, "the network is not running");
+    }
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -395,6 +473,8 @@ note_failure (Fetch *f, FetchSession *fs)
  * once and resets the rest as busy: one fetch stays well under that,
  * leaving room for a probe or another blob fetched from it meanwhile. */
 G_STATIC_ASSERT (MERO_BLOB_SCHED_MAX_RANGES_PER_PEER * 2 < MERO_NODE_MAX_INBOUND_PER_PEER);
+/* Over every fetch, too: concurrent fetches from one provider queue. */
+G_STATIC_ASSERT (MERO_BLOB_NET_STREAMS_PER_PEER < MERO_NODE_MAX_INBOUND_PER_PEER);
 
 static void
 start_ranges (Fetch *f, const char *first_provider)

@@ -34,6 +34,8 @@ typedef struct {
   MeroSyncDriver *driver;
   MeroBlobFailure failure;     /* what the plugin noted */
   char *failure_message;
+  gboolean queued;             /* waiting in net->waiting for a stream slot */
+  gboolean counted;            /* holds one of net->peer_streams[peer] */
 } FetchSession;
 
 struct _MeroBlobNet {
@@ -44,6 +46,12 @@ struct _MeroBlobNet {
   GHashTable *streams;         /* MeroNetStream * → FetchSession (borrowed) */
   GHashTable *opening;         /* request id (guint64 *) → FetchSession (borrowed) */
   GHashTable *fetches;         /* blob id (base58) → Fetch */
+  /* Streams open or opening to each provider over every fetch, so that
+   * concurrent fetches stay within the slots a provider serves a peer;
+   * sessions beyond MERO_BLOB_NET_STREAMS_PER_PEER wait in order. */
+  GHashTable *peer_streams;    /* PeerId → count (GUINT_TO_POINTER) */
+  GQueue waiting;              /* FetchSession * (borrowed) */
+  guint wake_id;               /* idle source starting waiting sessions */
   MeroBlobProviderLookup lookup;
   gpointer lookup_data;
   MeroBlobFetchProgressFunc progress;

@@ -558,6 +558,8 @@ mero_blob_net_new (const MeroBlobNetConfig *config)
   net->streams = g_hash_table_new (g_direct_hash, g_direct_equal);
   net->opening = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   net->fetches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  net->peer_streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&net->waiting);
   mero_node_client_set_blob_handler (config->client, &blob_stream_handler, net);
   return net;
 }
@@ -573,6 +575,8 @@ mero_blob_net_free (MeroBlobNet *net)
   while (net->commits > 0)
     g_main_context_iteration (NULL, TRUE);
   mero_blob_fetch_fail_all (net);
+  g_clear_handle_id (&net->wake_id, g_source_remove);
+  g_hash_table_unref (net->peer_streams);
   g_hash_table_unref (net->serves);
   g_hash_table_unref (net->streams);
   g_hash_table_unref (net->opening);

@@ -37,6 +37,10 @@ G_BEGIN_DECLS
 
 #define MERO_BLOB_NET_PREFIX "/calimero/blob/"
 #define MERO_BLOB_NET_PROTOCOL "/calimero/blob/1"
+/* Streams open to one provider over all fetches at once: a provider
+ * serves a peer MERO_NODE_MAX_INBOUND_PER_PEER (8) and resets more as
+ * busy, so further sessions wait here instead. */
+#define MERO_BLOB_NET_STREAMS_PER_PEER 6
 /* A request signed further than this from our clock is refused. */
 #define MERO_BLOB_NET_REQUEST_WINDOW_US (G_GINT64_CONSTANT (300) * G_USEC_PER_SEC)
 /* Watchdog of one served stream, whatever the plugin's deadlines. */
