@@ -17,13 +17,30 @@ mero_sync_hello_new (const guint8 context_id[32])
   return hello;
 }
 
+/* A refusal as valid UTF-8 shorter than MERO_SYNC_HANDSHAKE_MAX_REFUSAL
+ * bytes. g_utf8_make_valid() replaces each invalid byte with U+FFFD (three
+ * bytes), so a bounded input can come out up to three times longer: cut
+ * after repairing, at a character boundary. */
+static char *
+bounded_refusal (const char *reason)
+{
+  char *valid = g_utf8_make_valid (reason, -1);
+  gsize cut = MERO_SYNC_HANDSHAKE_MAX_REFUSAL - 1;
+
+  if (strlen (valid) <= cut)
+    return valid;
+  while (cut > 0 && ((guchar) valid[cut] & 0xC0) == 0x80)
+    cut--;
+  valid[cut] = '\0';
+  return valid;
+}
+
 MeroSyncHello *
 mero_sync_hello_new_refusal (const guint8 context_id[32], const char *reason)
 {
   MeroSyncHello *hello = mero_sync_hello_new (context_id);
 
-  hello->refusal = g_utf8_make_valid (reason, MIN (strlen (reason),
-                                                   MERO_SYNC_HANDSHAKE_MAX_REFUSAL - 1));
+  hello->refusal = bounded_refusal (reason);
   return hello;
 }
 
@@ -114,7 +131,7 @@ mero_sync_hello_decode (const guint8 *data, gsize len, GError **error)
       hello->entity_count = m->entity_count;
       hello->max_depth = m->max_depth;
       if (m->refusal != NULL && m->refusal[0] != '\0')
-        hello->refusal = g_utf8_make_valid (m->refusal, -1);
+        hello->refusal = bounded_refusal (m->refusal);
     }
   mero__sync__sync_handshake__free_unpacked (m, NULL);
   return g_steal_pointer (&hello);

@@ -78,6 +78,41 @@ test_refusal (void)
   write_seed ("refusal", bytes);
 }
 
+/* A peer's refusal of invalid UTF-8 just under the byte bound: repairing it
+ * turns each bad byte into U+FFFD (three bytes), and what comes out must
+ * still be valid, under the bound, and survive its own encoding (the fuzz
+ * target found the repaired string three times over the bound). */
+static void
+test_refusal_repaired_within_bound (void)
+{
+  g_autoptr (MeroSyncHello) h = mero_sync_hello_new (ctx);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) again = NULL;
+  g_autoptr (MeroSyncHello) back = NULL;
+  g_autoptr (MeroSyncHello) back2 = NULL;
+  g_autoptr (MeroSyncHello) local = NULL;
+
+  h->refusal = g_malloc (MERO_SYNC_HANDSHAKE_MAX_REFUSAL);
+  memset (h->refusal, 0xa9, MERO_SYNC_HANDSHAKE_MAX_REFUSAL - 1);
+  h->refusal[MERO_SYNC_HANDSHAKE_MAX_REFUSAL - 1] = '\0';
+  bytes = mero_sync_hello_encode (h);
+  back = mero_sync_hello_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL);
+  g_assert_nonnull (back);
+  g_assert_true (g_utf8_validate (back->refusal, -1, NULL));
+  g_assert_cmpuint (strlen (back->refusal), <, MERO_SYNC_HANDSHAKE_MAX_REFUSAL);
+  g_assert_cmpuint (strlen (back->refusal), >=, MERO_SYNC_HANDSHAKE_MAX_REFUSAL - 3);
+  again = mero_sync_hello_encode (back);
+  back2 = mero_sync_hello_decode (g_bytes_get_data (again, NULL), g_bytes_get_size (again), NULL);
+  g_assert_nonnull (back2);
+  g_assert_cmpstr (back2->refusal, ==, back->refusal);
+  write_seed ("refusal-invalid-utf8", bytes);
+
+  /* Our own refusals are bounded the same way. */
+  local = mero_sync_hello_new_refusal (ctx, h->refusal);
+  g_assert_true (g_utf8_validate (local->refusal, -1, NULL));
+  g_assert_cmpuint (strlen (local->refusal), <, MERO_SYNC_HANDSHAKE_MAX_REFUSAL);
+}
+
 static void
 test_bounds (void)
 {
@@ -233,6 +268,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync-handshake/round-trip", test_round_trip);
   g_test_add_func ("/sync-handshake/refusal", test_refusal);
+  g_test_add_func ("/sync-handshake/refusal-repaired-within-bound",
+                   test_refusal_repaired_within_bound);
   g_test_add_func ("/sync-handshake/bounds", test_bounds);
   g_test_add_func ("/sync-history/records", test_history);
   g_test_add_func ("/sync-metrics/prometheus", test_prometheus);
