@@ -601,17 +601,26 @@ add_candidate (Fetch *f, const char *peer)
   g_ptr_array_add (f->candidates, g_strdup (peer));
 }
 
-typedef struct {
-  MeroBlobNet *net;
+/* A provider lookup in flight. The lookup may answer after the service
+ * is gone (the providers close after it and answer what is still
+ * running): the service then clears ->net and the answer is dropped. */
+struct _LookupData {
+  MeroBlobNet *net;            /* NULL once the service is gone */
   char *blob_b58;
-} LookupData;
+};
 
 static void
 on_providers_found (GPtrArray *peers, gpointer found_data)
 {
   LookupData *ld = found_data;
-  Fetch *f = g_hash_table_lookup (ld->net->fetches, ld->blob_b58);
+  MeroBlobNet *net = ld->net;
+  Fetch *f = NULL;
 
+  if (net != NULL)
+    {
+      g_ptr_array_remove_fast (net->lookups, ld);
+      f = g_hash_table_lookup (net->fetches, ld->blob_b58);
+    }
   g_free (ld->blob_b58);
   g_free (ld);
   if (f == NULL)
@@ -714,6 +723,7 @@ mero_blob_net_fetch_async (MeroBlobNet *net, const char *context_id, const char 
   ld = g_new0 (LookupData, 1);
   ld->net = net;
   ld->blob_b58 = g_strdup (blob_id);
+  g_ptr_array_add (net->lookups, ld);
   if (net->lookup != NULL)
     net->lookup (net->lookup_data, f->ctx, f->blob, on_providers_found, ld);
   else
@@ -731,6 +741,14 @@ mero_blob_net_fetch_finish (MeroBlobNet *net, GAsyncResult *result, guint64 *siz
   if (size != NULL)
     *size = *out;
   return TRUE;
+}
+
+void
+mero_blob_fetch_forget_lookups (MeroBlobNet *net)
+{
+  for (guint i = 0; i < net->lookups->len; i++)
+    ((LookupData *) g_ptr_array_index (net->lookups, i))->net = NULL;
+  g_ptr_array_set_size (net->lookups, 0);
 }
 
 void

@@ -38,6 +38,8 @@ typedef struct {
   gboolean counted;            /* holds one of net->peer_streams[peer] */
 } FetchSession;
 
+typedef struct _LookupData LookupData;
+
 struct _MeroBlobNet {
   MeroBlobNetConfig config;
   MeroMetrics *metrics;
@@ -60,6 +62,7 @@ struct _MeroBlobNet {
   gpointer fetched_data;
   guint64 served_chunks;       /* for the debug serve limit */
   guint commits;               /* fetch commits running on workers */
+  GPtrArray *lookups;          /* LookupData in flight (borrowed: the lookup frees it) */
 };
 
 /* mero-blob-fetch.c: the fetch side of the access table and the stream
@@ -76,5 +79,7 @@ void mero_blob_fetch_session_data (FetchSession *fs, GBytes *bytes);
 void mero_blob_fetch_session_ended (FetchSession *fs, gboolean reset);
 /* Fails every fetch (the service is going away). */
 void mero_blob_fetch_fail_all (MeroBlobNet *net);
+/* Detaches the lookups in flight: their answers, if they come, are dropped. */
+void mero_blob_fetch_forget_lookups (MeroBlobNet *net);
 
 G_END_DECLS

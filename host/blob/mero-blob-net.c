@@ -560,6 +560,7 @@ mero_blob_net_new (const MeroBlobNetConfig *config)
   net->fetches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   net->peer_streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&net->waiting);
+  net->lookups = g_ptr_array_new ();
   mero_node_client_set_blob_handler (config->client, &blob_stream_handler, net);
   return net;
 }
@@ -575,6 +576,8 @@ mero_blob_net_free (MeroBlobNet *net)
   while (net->commits > 0)
     g_main_context_iteration (NULL, TRUE);
   mero_blob_fetch_fail_all (net);
+  mero_blob_fetch_forget_lookups (net);
+  g_ptr_array_unref (net->lookups);
   g_clear_handle_id (&net->wake_id, g_source_remove);
   g_hash_table_unref (net->peer_streams);
   g_hash_table_unref (net->serves);

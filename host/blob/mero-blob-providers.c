@@ -38,7 +38,18 @@ struct _MeroBlobProviders {
   GSource *flush_timer;
   GSource *expire_timer;
   GPtrArray *lookups;        /* Lookup, in flight (ref held) */
+  GQueue waiting;            /* Waiting, for a free lookup slot, oldest first */
 };
+
+/* A lookup that found no record while every slot was asking: it waits
+ * rather than answering "nobody", since a provider record or an earlier
+ * answer may well name a provider by the time a slot frees. */
+typedef struct {
+  guint8 ctx[32];
+  guint8 blob[32];
+  MeroBlobProvidersFound found;
+  gpointer found_data;
+} Waiting;
 
 struct _Lookup {
   gint refs;                 /* the providers' list + each request in flight */
@@ -321,6 +332,21 @@ lookup_unref (Lookup *l)
   g_free (l);
 }
 
+/* Runs the waiting lookups while slots are free: each answers from the
+ * table now or takes a slot. */
+static void
+start_waiting (MeroBlobProviders *self)
+{
+  while (self->lookups->len < MERO_BLOB_PROVIDERS_MAX_LOOKUPS
+         && !g_queue_is_empty (&self->waiting))
+    {
+      Waiting *w = g_queue_pop_head (&self->waiting);
+
+      mero_blob_providers_lookup (self, w->ctx, w->blob, w->found, w->found_data);
+      g_free (w);
+    }
+}
+
 /* Answers once; the lookup stays alive while requests are in flight. */
 static void
 lookup_finish (Lookup *l)
@@ -335,6 +361,7 @@ lookup_finish (Lookup *l)
   l->found (l->yes, l->found_data);
   if (g_ptr_array_remove (self->lookups, l))
     lookup_unref (l);
+  start_waiting (self);
 }
 
 static gboolean
@@ -437,6 +464,19 @@ mero_blob_providers_lookup (gpointer lookup_data, const guint8 context_id[32],
     }
   for (guint i = 0; i < later->len; i++)
     g_ptr_array_add (out, g_strdup (g_ptr_array_index (later, i)));
+  if (out->len == 0 && self->lookups->len >= MERO_BLOB_PROVIDERS_MAX_LOOKUPS
+      && self->waiting.length < MERO_BLOB_PROVIDERS_MAX_WAITING)
+    {
+      Waiting *w = g_new0 (Waiting, 1);
+
+      memcpy (w->ctx, context_id, ID_LEN);
+      memcpy (w->blob, blob_id, ID_LEN);
+      w->found = found;
+      w->found_data = found_data;
+      g_queue_push_tail (&self->waiting, w);
+      count (self, LOOKUPS_METRIC, "result", "waited");
+      return;
+    }
   if (out->len > 0 || self->lookups->len >= MERO_BLOB_PROVIDERS_MAX_LOOKUPS)
     {
       count (self, LOOKUPS_METRIC, "result", out->len > 0 ? "known" : "busy");
@@ -517,6 +557,7 @@ mero_blob_providers_new (const MeroBlobProvidersConfig *config)
   self->table = mero_blob_provider_table_new (config->limits);
   self->queue = mero_blob_announce_queue_new (config->announce_limits);
   self->lookups = g_ptr_array_new ();
+  g_queue_init (&self->waiting);
   self->expire_timer = g_timeout_source_new_seconds (MERO_BLOB_PROVIDERS_EXPIRE_INTERVAL_S);
   g_source_set_callback (self->expire_timer, on_expire, self, NULL);
   g_source_attach (self->expire_timer, NULL);
@@ -528,6 +569,15 @@ mero_blob_providers_free (MeroBlobProviders *self)
 {
   if (self == NULL)
     return;
+  /* Waiting lookups are answered "nobody" first, so that finishing the
+   * running ones cannot start them. */
+  while (!g_queue_is_empty (&self->waiting))
+    {
+      g_autofree Waiting *w = g_queue_pop_head (&self->waiting);
+      g_autoptr (GPtrArray) none = g_ptr_array_new ();
+
+      w->found (none, w->found_data);
+    }
   while (self->lookups->len > 0)
     lookup_finish (g_ptr_array_index (self->lookups, 0));
   g_ptr_array_unref (self->lookups);

@@ -41,8 +41,10 @@ G_BEGIN_DECLS
  * answers after this long whoever has not answered. */
 #define MERO_BLOB_PROVIDERS_QUERY_PEERS 8u
 #define MERO_BLOB_PROVIDERS_QUERY_TIMEOUT_MS 5000u
-/* Lookups asking the network at once; more answer from the table only. */
+/* Lookups asking the network at once; more wait in order (up to
+ * MAX_WAITING, then answer from the table only, counted as "busy"). */
 #define MERO_BLOB_PROVIDERS_MAX_LOOKUPS 64u
+#define MERO_BLOB_PROVIDERS_MAX_WAITING 4096u
 /* Expired table entries are swept this often. */
 #define MERO_BLOB_PROVIDERS_EXPIRE_INTERVAL_S 60u
 

@@ -9,6 +9,7 @@
 
 #define STREAMS_METRIC "mero_node_streams_dropped_total"
 #define PEERS_METRIC "mero_node_connected_peers"
+#define QUEUED_METRIC "mero_node_requests_queued_total"
 
 typedef struct {
   MeroNodeClient *client;
@@ -24,6 +25,7 @@ typedef struct {
   guint timeout;
   gboolean waiting_connect;
   guint dials_left;          /* while waiting_connect: dials not failed yet */
+  gboolean queued;           /* waits for one of the peer's request slots */
 } Request;
 
 typedef struct {
@@ -63,6 +65,7 @@ struct _MeroNodeClient {
   gpointer blob_handler_data;
   void (*sync_notify) (gpointer data);
   gpointer sync_notify_data;
+  gboolean stopping;         /* queued requests are not started any more */
 };
 
 static void
@@ -120,6 +123,7 @@ mero_node_client_free (MeroNodeClient *client)
   if (client == NULL)
     return;
   client->contexts = NULL;
+  client->stopping = TRUE;
   while (client->requests->len > 0)
     request_finish (g_ptr_array_index (client->requests, 0), NULL,
                     g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -140,6 +144,45 @@ mero_node_client_set_contexts (MeroNodeClient *client, MeroContexts *contexts)
 }
 
 /* ---- requests ---- */
+
+static void request_start (Request *req);
+
+/* Requests to @peer that hold one of its slots (dialling, opening or
+ * open). */
+static guint
+requests_active_to (MeroNodeClient *client, const char *peer)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (!req->queued && g_str_equal (req->peer, peer))
+        n++;
+    }
+  return n;
+}
+
+/* Starts the oldest request queued for @peer, if a slot is free. */
+static void
+start_queued_to (MeroNodeClient *client, const char *peer)
+{
+  if (client->network == NULL || client->stopping
+      || requests_active_to (client, peer) >= MERO_NODE_MAX_REQUESTS_PER_PEER)
+    return;
+  for (guint i = 0; i < client->requests->len; i++)
+    {
+      Request *req = g_ptr_array_index (client->requests, i);
+
+      if (req->queued && g_str_equal (req->peer, peer))
+        {
+          req->queued = FALSE;
+          request_start (req);
+          return;
+        }
+    }
+}
 
 static void
 request_free (Request *req)
@@ -164,6 +207,8 @@ request_finish (Request *req, GBytes *response, GError *error)
   MeroNodeClient *client = req->client;
   MeroNodeResponseFunc done = req->done;
   gpointer data = req->done_data;
+  g_autofree char *peer = g_strdup (req->peer);
+  gboolean held_slot = !req->queued;
 
   g_ptr_array_remove (client->requests, req);
   if (req->stream != NULL && client->network != NULL)
@@ -174,6 +219,8 @@ request_finish (Request *req, GBytes *response, GError *error)
         mero_network_stream_reset (client->network, req->stream);
     }
   request_free (req);
+  if (held_slot)
+    start_queued_to (client, peer);
   done (response, error, data);
   if (error != NULL)
     g_error_free (error);
@@ -233,7 +280,25 @@ transport_request (gpointer self, const char *peer_id, const char *const *addres
       g_idle_add (fail_later, req);
       return;
     }
+  /* The timeout runs from here: a queued request waits within it. */
   req->timeout = g_timeout_add (MERO_NODE_REQUEST_TIMEOUT_MS, on_request_timeout, req);
+  if (requests_active_to (client, peer_id) > MERO_NODE_MAX_REQUESTS_PER_PEER)
+    {
+      req->queued = TRUE;
+      mero_metrics_counter_add (client->metrics, QUEUED_METRIC, NULL, 1, NULL);
+      return;
+    }
+  request_start (req);
+}
+
+/* Dials the peer if needed, then opens the request's stream. */
+static void
+request_start (Request *req)
+{
+  MeroNodeClient *client = req->client;
+  const char *peer_id = req->peer;
+  const char *const *addresses = (const char *const *) req->addresses;
+
   if (!g_hash_table_contains (client->connected, peer_id) && addresses != NULL
       && addresses[0] != NULL)
     {

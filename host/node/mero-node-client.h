@@ -43,6 +43,11 @@ G_BEGIN_DECLS
 #define MERO_NODE_MAX_REQUEST_BYTES (1024u * 1024u)
 /* Outbound requests in flight; more fail at once. */
 #define MERO_NODE_MAX_REQUESTS 256u
+/* Requests open to one peer at once; more wait in order (within their
+ * timeout). A peer serves us MERO_NODE_MAX_INBOUND_PER_PEER requests at
+ * once and resets the rest as busy: we stay under that, leaving room for
+ * the peer's other uses of our slots. */
+#define MERO_NODE_MAX_REQUESTS_PER_PEER (MERO_NODE_MAX_INBOUND_PER_PEER / 2)
 /* Sync triggers waiting (deduplicated by context); more are dropped. */
 #define MERO_NODE_SYNC_QUEUE_MAX 256u
 

@@ -10,6 +10,14 @@
  * - query path: a blob A holds but never announced (no --context): B's
  *   lookup asks A over /calimero/stream/blob-have/1 and finds it; a blob
  *   nobody holds gives an empty answer.
+ * - concurrent questions: 80 lookups of unannounced blobs at once all
+ *   find A. B asks the network for MERO_BLOB_PROVIDERS_MAX_LOOKUPS (64)
+ *   at once and the rest wait for a slot (result "waited"), and keeps at
+ *   most MERO_NODE_MAX_REQUESTS_PER_PEER questions open to A, queueing the
+ *   rest (mero_node_requests_queued_total), so A, which serves a peer 8
+ *   requests at once, resets none as busy. (Before, lookups over 64
+ *   answered "nobody" and questions over 8 were reset: a fetch of a blob
+ *   A held failed with "no reachable provider".)
  * - burst: 300 uploads with ?context= in a row become a few records
  *   (bounded by the context's announce bucket), every blob of them known
  *   to B without a question; a malformed ?context= is refused (400).
@@ -543,12 +551,84 @@ check_burst (Fixture *f)
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->a, QUERIES ("served")), ==, served);
 }
 
+#define CONCURRENT 80
+
+typedef struct {
+  guint pending;
+  guint found_a;
+  const char *a_peer;
+} Concurrent;
+
+static void
+on_found (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Concurrent *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                              &error);
+  g_auto (GStrv) peers = NULL;
+
+  c->pending--;
+  g_assert_no_error (error);
+  g_variant_get (reply, "(^as)", &peers);
+  if (g_strv_length (peers) == 1 && g_str_equal (peers[0], c->a_peer))
+    c->found_a++;
+}
+
+static gboolean
+all_answered (gpointer data)
+{
+  return ((Concurrent *) data)->pending == 0;
+}
+
+static void
+check_concurrent_queries (Fixture *f)
+{
+  const char *busy = "mero_node_streams_dropped_total{reason=\"busy\"}";
+  const char *queued = "mero_node_requests_queued_total";
+  const char *waited = "mero_blob_provider_lookups_total{result=\"waited\"}";
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  Concurrent c = { .a_peer = f->a->peer_id };
+  guint64 busy_before = mero_test_node_metric (f->cluster, f->a, busy);
+  guint64 queued_before = mero_test_node_metric (f->cluster, f->b, queued);
+  guint64 waited_before = mero_test_node_metric (f->cluster, f->b, waited);
+
+  for (guint i = 0; i < CONCURRENT; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("many-%u.bin", i);
+      g_autofree char *path = make_file (f, name, 1000 + i, 300);
+
+      g_ptr_array_add (ids, upload (f, f->a, path, NULL, NULL));   /* not announced */
+    }
+  for (guint i = 0; i < CONCURRENT; i++)
+    {
+      c.pending++;
+      g_dbus_connection_call (mero_test_cluster_get_connection (f->cluster), f->b->bus_name,
+                              "/network/calimero/Node1", "network.calimero.Node1",
+                              "FindBlobProviders",
+                              g_variant_new ("(ss)", f->context_id,
+                                             (const char *) g_ptr_array_index (ids, i)),
+                              G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE,
+                              MERO_TEST_TIMEOUT_MS, NULL, on_found, &c);
+    }
+  if (!mero_test_wait_until (all_answered, &c, WAIT_MS))
+    {
+      mero_test_cluster_dump_logs (f->cluster);
+      g_error ("%u of %u concurrent lookups unanswered", c.pending, CONCURRENT);
+    }
+  g_assert_cmpuint (c.found_a, ==, CONCURRENT);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->a, busy), ==, busy_before);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, queued), >, queued_before);
+  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, waited), >, waited_before);
+}
+
 /* One cluster for all parts: each node start costs seconds. */
 static void
 test_providers (Fixture *f, gconstpointer data)
 {
   test_record_path (f, data);
   test_query_path (f, data);
+  check_concurrent_queries (f);
   check_burst (f);
   check_outsider (f);
 }
