@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "blob/mero-blob-manager-private.h"
 #include "blob/mero-blob-net-private.h"
 #include "net/mero-base58.h"
 
@@ -211,7 +212,8 @@ mero_blob_fetch_session_opened (FetchSession *fs, MeroNetStream *stream)
   memcpy (params.blob_id, f->blob, 32);
   params.chunk_first = fs->first;
   params.chunk_count = fs->count;
-  params.blob_flags = fs->probe ? MERO_BLOB_SESSION_WANT_LEAVES : 0;
+  params.blob_flags = fs->probe ? MERO_BLOB_SESSION_WANT_LEAVES | MERO_BLOB_SESSION_WHOLE_IF_FITS
+                                : 0;
   fs->driver = mero_sync_driver_new (fs->base.net->config.protocol, &params, session_write,
                                      session_end, fs, &error);
   if (fs->driver == NULL)
@@ -348,23 +350,6 @@ commit_free (Commit *c)
   g_free (c);
 }
 
-/* Worker: syncs, renames into place and records the blob. */
-static void
-commit_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  Commit *c = task_data;
-  GError *error = NULL;
-  MeroBlobMeta meta = { 0 };
-
-  if (mero_blob_partial_commit (c->partial, &meta, &error))
-    {
-      mero_blob_meta_clear (&meta);
-      g_task_return_boolean (task, TRUE);
-    }
-  else
-    g_task_return_error (task, error);
-}
-
 static void
 on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -373,10 +358,13 @@ on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
   Fetch *f = g_hash_table_lookup (net->fetches, c->blob_b58);
   GError *error = NULL;
 
+  g_autofree MeroBlobMeta *meta = NULL;
+
   net->commits--;
   if (f == NULL)
     return;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  meta = g_task_propagate_pointer (G_TASK (result), &error);
+  if (meta == NULL)
     {
       fetch_finish (f, 0, error);
       return;
@@ -388,13 +376,16 @@ on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
   fetch_finish (f, f->size, NULL);
 }
 
-/* Every chunk is verified: the commit (an fsync of the whole file)
- * runs on a worker, not on the main loop. */
+/* Every chunk is verified: the committer makes the file durable (one
+ * syncfs per batch of commits) on its own thread; nothing waits for it
+ * here, nor does a worker thread sit blocked on it, so commits of many
+ * small fetches share a batch. */
 static void
 fetch_complete (Fetch *f)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, on_committed, NULL);
+  GTask *task = g_task_new (NULL, NULL, on_committed, NULL);
   Commit *c = g_new0 (Commit, 1);
+  GError *error = NULL;
 
   report_progress (f, TRUE);
   f->committing = TRUE;
@@ -403,7 +394,12 @@ fetch_complete (Fetch *f)
   c->partial = g_steal_pointer (&f->partial);
   f->net->commits++;
   g_task_set_task_data (task, c, (GDestroyNotify) commit_free);
-  g_task_run_in_thread (task, commit_thread);
+  /* The committer's done callback returns the task and drops its ref. */
+  if (!mero_blob_partial_commit_start (c->partial, mero_blob_manager_task_done, task, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+    }
 }
 
 /* The error when no provider is left: the most telling failure. */
@@ -575,15 +571,23 @@ pump (Fetch *f)
     }
 }
 
-/* Asks the next candidate for the size and leaves. */
+/* Asks the next candidate for the size and leaves, and with them the
+ * whole blob if it is at most MERO_BLOB_NET_PROBE_CHUNKS chunks, unless an
+ * earlier transfer left some to resume from (those are never asked for
+ * again): a small blob then takes one stream, not two, and a large one
+ * (perhaps over blob.max_size) costs no chunk it did not ask for. */
 static void
 probe_next (Fetch *f)
 {
   while (f->probe_next < f->candidates->len)
     {
       const char *peer = g_ptr_array_index (f->candidates, f->probe_next++);
+      guint64 count = f->partial == NULL
+                              && !mero_blob_partial_exists (f->net->config.blobs, f->blob)
+                          ? MERO_BLOB_NET_PROBE_CHUNKS
+                          : 0;
 
-      if (session_start (f, peer, TRUE, 0, 0) != NULL)
+      if (session_start (f, peer, TRUE, 0, count) != NULL)
         return;
       f->unreachable++;
     }
@@ -809,7 +813,9 @@ mero_blob_fetch_write_chunk (FetchSession *fs, guint64 index, const guint8 *data
   Fetch *f = fs->fetch;
   g_autoptr (GError) local = NULL;
 
-  if (f->partial == NULL || f->sched == NULL)
+  /* A probe may carry the first chunks: there is no schedule yet, and
+   * the one made after the probe starts from what the partial holds. */
+  if (f->partial == NULL || (f->sched == NULL && !fs->probe))
     {
       g_set_error_literal (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL,
                            "a chunk before the blob's header");
@@ -824,7 +830,8 @@ mero_blob_fetch_write_chunk (FetchSession *fs, guint64 index, const guint8 *data
                            local->message);
       return FALSE;
     }
-  mero_blob_sched_chunk_done (f->sched, fs->peer, index);
+  if (f->sched != NULL)
+    mero_blob_sched_chunk_done (f->sched, fs->peer, index);
   report_progress (f, FALSE);
   return TRUE;
 }

@@ -41,6 +41,10 @@ G_BEGIN_DECLS
  * serves a peer MERO_NODE_MAX_INBOUND_PER_PEER (8) and resets more as
  * busy, so further sessions wait here instead. */
 #define MERO_BLOB_NET_STREAMS_PER_PEER 6
+/* A fetch's first request (the probe for size and chunk hashes) asks for
+ * the blob along with them when it is at most this many chunks and
+ * nothing is there to resume from. */
+#define MERO_BLOB_NET_PROBE_CHUNKS 1
 /* A request signed further than this from our clock is refused. */
 #define MERO_BLOB_NET_REQUEST_WINDOW_US (G_GINT64_CONSTANT (300) * G_USEC_PER_SEC)
 /* Watchdog of one served stream, whatever the plugin's deadlines. */

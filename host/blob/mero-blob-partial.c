@@ -18,6 +18,10 @@ struct _MeroBlobPartial {
   MeroBlobMeta meta;        /* size and leaves, for chunk checks */
   char *data_path, *have_path;
   int data_fd, have_fd;
+  /* A blob of at most MERO_BLOB_INLINE_MAX bytes (one chunk) is received
+   * in memory and committed into its record: no files, nothing to resume
+   * (a broken transfer of so little just starts again). */
+  GByteArray *inline_data;
   GMutex lock;
   guint8 *have;             /* bitmap, one bit per chunk */
 };
@@ -103,6 +107,12 @@ mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_L
   p->meta.n_leaves = p->n_chunks;
   p->meta.leaves = g_bytes_ref (leaves);
   p->have = g_malloc0 ((gsize) ((p->n_chunks + 7) / 8));
+  if (size <= MERO_BLOB_INLINE_MAX)
+    {
+      p->inline_data = g_byte_array_sized_new ((guint) size);
+      p->missing = p->n_chunks;
+      return g_steal_pointer (&p);
+    }
   base = mero_blob_files_path (manager->dir, id);
   hex = g_path_get_basename (base);
   p->data_path = g_strdup_printf ("%s/partial/%s.data", manager->dir, hex);
@@ -154,6 +164,18 @@ mero_blob_partial_write_chunk (MeroBlobPartial *p, guint64 index, const void *da
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT,
                    "chunk %" G_GUINT64_FORMAT " does not match its hash", index);
       return FALSE;
+    }
+  if (p->inline_data != NULL)
+    {
+      g_mutex_lock (&p->lock);
+      if (p->missing > 0)
+        {
+          g_byte_array_append (p->inline_data, bytes, (guint) len);
+          p->have[0] = 1;
+          p->missing = 0;
+        }
+      g_mutex_unlock (&p->lock);
+      return TRUE;
     }
   while (done < len)
     {
@@ -211,10 +233,9 @@ mero_blob_partial_missing_count (MeroBlobPartial *p)
 }
 
 gboolean
-mero_blob_partial_commit (MeroBlobPartial *p, MeroBlobMeta *info, GError **error)
+mero_blob_partial_commit_start (MeroBlobPartial *p, MeroBlobCommitDone done, gpointer user_data,
+                                GError **error)
 {
-  MeroBlobWaiter w = { 0 };
-
   if (mero_blob_partial_missing_count (p) > 0)
     {
       g_set_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
@@ -222,18 +243,50 @@ mero_blob_partial_commit (MeroBlobPartial *p, MeroBlobMeta *info, GError **error
                    mero_blob_partial_missing_count (p));
       return FALSE;
     }
+  if (p->inline_data != NULL)
+    {
+      g_autoptr (GBytes) data = g_byte_array_free_to_bytes (g_steal_pointer (&p->inline_data));
+
+      mero_blob_manager_commit_add_inline (p->manager, p->id, data, p->meta.leaves, done,
+                                           user_data);
+      return TRUE;
+    }
   close (p->data_fd);
   close (p->have_fd);
   p->data_fd = p->have_fd = -1;
   g_unlink (p->have_path);
-  g_mutex_init (&w.lock);
-  g_cond_init (&w.cond);
   /* The committer syncs the file, renames it into place, or drops it if
    * the blob is already there. */
-  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves,
-                                mero_blob_waiter_done, &w);
+  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves, done,
+                                user_data);
   g_clear_pointer (&p->data_path, g_free);
+  return TRUE;
+}
+
+gboolean
+mero_blob_partial_commit (MeroBlobPartial *p, MeroBlobMeta *info, GError **error)
+{
+  MeroBlobWaiter w = { 0 };
+
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  if (!mero_blob_partial_commit_start (p, mero_blob_waiter_done, &w, error))
+    {
+      g_mutex_clear (&w.lock);
+      g_cond_clear (&w.cond);
+      return FALSE;
+    }
   return mero_blob_waiter_wait (&w, info, error);
+}
+
+gboolean
+mero_blob_partial_exists (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_LEN])
+{
+  g_autofree char *base = mero_blob_files_path (manager->dir, id);
+  g_autofree char *hex = g_path_get_basename (base);
+  g_autofree char *have_path = g_strdup_printf ("%s/partial/%s.have", manager->dir, hex);
+
+  return g_file_test (have_path, G_FILE_TEST_EXISTS);
 }
 
 void
@@ -255,6 +308,8 @@ mero_blob_partial_free (MeroBlobPartial *p)
   if (p->have_fd >= 0)
     close (p->have_fd);
   mero_blob_meta_clear (&p->meta);
+  if (p->inline_data != NULL)
+    g_byte_array_unref (p->inline_data);
   g_free (p->data_path);
   g_free (p->have_path);
   g_free (p->have);

@@ -10,6 +10,7 @@
  * the chunks still missing.  All functions block. */
 #pragma once
 
+#include "blob/mero-blob-commit.h"
 #include "blob/mero-blob-manager.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,13 @@ guint64 mero_blob_partial_missing_count (MeroBlobPartial *partial);
 /* Adds the complete blob (one reference) and removes the partial files;
  * @partial is spent afterwards (free it). */
 gboolean mero_blob_partial_commit (MeroBlobPartial *partial, MeroBlobMeta *info, GError **error);
+/* The same without waiting (call it from any thread): hands the file to
+ * the committer, which calls @done on its thread once the blob is durable
+ * (or failed). FALSE (and @done is not called) if chunks are missing. */
+gboolean mero_blob_partial_commit_start (MeroBlobPartial *partial, MeroBlobCommitDone done,
+                                         gpointer user_data, GError **error);
+/* Whether an earlier transfer of blob @id left chunks to resume from. */
+gboolean mero_blob_partial_exists (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_LEN]);
 /* Removes the partial files (a transfer given up). */
 void mero_blob_partial_discard (MeroBlobPartial *partial);
 /* Closes; the files stay for a later resume.  NULL-safe. */

@@ -48,6 +48,16 @@ chunk_count (uint64_t size)
   return size == 0 ? 1 : (size + MERO_BLOB_XFER_CHUNK_LEN - 1) / MERO_BLOB_XFER_CHUNK_LEN;
 }
 
+/* The end of the chunks [first, first + count) served, the same on both
+ * sides: with WHOLE_IF_FITS, none unless they are the whole blob. */
+static uint64_t
+range_end (uint64_t first, uint64_t count, uint64_t n_chunks, gboolean whole_if_fits)
+{
+  if (count == 0 || (whole_if_fits && (first != 0 || count < n_chunks)))
+    return first;
+  return MIN (first + count, n_chunks);
+}
+
 static uint64_t
 chunk_len (uint64_t size, uint64_t index)
 {
@@ -128,7 +138,8 @@ blob_share_session_new (const BlobShareConfig *config, const MeroSyncSessionPara
       memcpy (m.blob_id, s->blob_id, 32);
       m.first = s->first;
       m.count = (uint32_t) s->count;
-      m.flags = (s->flags & MERO_BLOB_SESSION_WANT_LEAVES) ? BLOB_REQ_WANT_LEAVES : 0;
+      m.flags = ((s->flags & MERO_BLOB_SESSION_WANT_LEAVES) ? BLOB_REQ_WANT_LEAVES : 0)
+                | ((s->flags & MERO_BLOB_SESSION_WHOLE_IF_FITS) ? BLOB_REQ_WHOLE_IF_FITS : 0);
       m.timestamp_us = host->now_real_us (host);
       if (!s->ba->sign_request (s->blobs, m.context_id, m.blob_id, m.timestamp_us, m.signer,
                                 m.signature, &local))
@@ -218,7 +229,7 @@ on_request (BlobShareSession *s, BlobMsg *m, GError **error)
       return TRUE;
     }
   s->next = m->first;
-  s->end = m->count == 0 ? m->first : MIN (m->first + m->count, s->n_chunks);
+  s->end = range_end (m->first, m->count, s->n_chunks, (m->flags & BLOB_REQ_WHOLE_IF_FITS) != 0);
   h.size = s->size;
   if (m->flags & BLOB_REQ_WANT_LEAVES)
     {
@@ -274,7 +285,8 @@ on_header (BlobShareSession *s, BlobMsg *m, GError **error)
     return session_fail (s, MERO_BLOB_FAILURE_PROTOCOL, "malformed", error,
                          "range outside the blob the peer describes");
   s->next = s->first;
-  s->end = s->count == 0 ? s->first : MIN (s->first + s->count, s->n_chunks);
+  s->end = range_end (s->first, s->count, s->n_chunks,
+                      (s->flags & MERO_BLOB_SESSION_WHOLE_IF_FITS) != 0);
   s->stage = s->next < s->end ? STAGE_STREAM : STAGE_END;
   return TRUE;
 }

@@ -46,6 +46,9 @@ typedef enum {
 } BlobErrCode;
 
 #define BLOB_REQ_WANT_LEAVES 0x01
+/* The range is served only if it is the whole blob (from chunk 0), else
+ * the header alone (MERO_BLOB_SESSION_WHOLE_IF_FITS). */
+#define BLOB_REQ_WHOLE_IF_FITS 0x02
 
 typedef struct {
   BlobMsgType type;

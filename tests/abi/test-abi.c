@@ -293,6 +293,7 @@ test_blob_values (void)
   g_assert_cmpint (MERO_BLOB_XFER_SIGNER_LEN, ==, 32);
   g_assert_cmpint (MERO_BLOB_XFER_SIGNATURE_LEN, ==, 64);
   g_assert_cmpint (MERO_BLOB_SESSION_WANT_LEAVES, ==, 1);
+  g_assert_cmpint (MERO_BLOB_SESSION_WHOLE_IF_FITS, ==, 2);
   g_assert_cmpint (MERO_BLOB_FAILURE_NONE, ==, 0);
   g_assert_cmpint (MERO_BLOB_FAILURE_PROTOCOL, ==, 1);
   g_assert_cmpint (MERO_BLOB_FAILURE_TIMEOUT, ==, 2);

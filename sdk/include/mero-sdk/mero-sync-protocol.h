@@ -95,6 +95,10 @@ typedef struct {
 /* ABI 1.2: flags of a blob session. */
 typedef enum {
   MERO_BLOB_SESSION_WANT_LEAVES = 1 << 0,
+  /* With a chunk_count > 0 from chunk 0: the chunks come only if they are
+   * the whole blob, else the header alone. A fetch's first request asks
+   * for a small blob whole without the cost of a chunk it may refuse. */
+  MERO_BLOB_SESSION_WHOLE_IF_FITS = 1 << 1,
 } MeroBlobSessionFlags;
 
 #define MERO_SYNC_SESSION_PARAMS_HAS(p, member) \

@@ -669,7 +669,8 @@ test_inline_refcount_restart (Fixture *f, gconstpointer data)
 }
 
 /* A small blob received chunk by chunk (a transfer) ends up inline too:
- * its partial file is gone after the commit and no blob file appears. */
+ * it is received in memory (no partial file at any time, nothing to
+ * resume), a corrupt chunk is still refused, and no blob file appears. */
 static void
 test_inline_partial (Fixture *f, gconstpointer data)
 {
@@ -687,8 +688,22 @@ test_inline_partial (Fixture *f, gconstpointer data)
   leaves = mero_blob_chunker_finish (chunker, id, NULL);
   p = mero_blob_partial_open (f->manager, id, 3000, leaves, &error);
   g_assert_no_error (error);
+  dir = g_dir_open (partial_dir, 0, NULL);
+  g_assert_null (g_dir_read_name (dir));
+  g_clear_pointer (&dir, g_dir_close);
+  g_assert_false (mero_blob_partial_exists (f->manager, id));
+  {
+    g_autofree guint8 *bad = g_memdup2 (g_bytes_get_data (bytes, NULL), 3000);
+
+    bad[100] ^= 1;
+    g_assert_false (mero_blob_partial_write_chunk (p, 0, bad, 3000, &error));
+    g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_CORRUPT);
+    g_clear_error (&error);
+    g_assert_cmpuint (mero_blob_partial_missing_count (p), ==, 1);
+  }
   g_assert_true (mero_blob_partial_write_chunk (p, 0, g_bytes_get_data (bytes, NULL), 3000,
                                                 &error));
+  g_assert_true (mero_blob_partial_has_chunk (p, 0));
   g_assert_true (mero_blob_partial_commit (p, &info, &error));
   g_assert_no_error (error);
   mero_blob_partial_free (p);

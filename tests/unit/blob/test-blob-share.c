@@ -58,10 +58,11 @@ fixture_tear_down (Fixture *f, gconstpointer user_data)
   g_free (f->data);
 }
 
-/* Runs one request from @peer for [first, first + count) to its end;
+/* Runs one request from @peer for [first, first + count) with @flags
+ * (MeroBlobSessionFlags) to its end;
  * the statuses of both sides come back. */
 static void
-exchange (Fixture *f, const char *peer, guint64 first, guint64 count, gboolean leaves,
+exchange (Fixture *f, const char *peer, guint64 first, guint64 count, guint32 flags,
           MeroSyncStatus *initiator_status, MeroSyncStatus *responder_status)
 {
   const MeroSyncProtocolVTable *vt = mero_plugin_blob_share_get_descriptor ()->vtable;
@@ -78,7 +79,7 @@ exchange (Fixture *f, const char *peer, guint64 first, guint64 count, gboolean l
   memcpy (ip.blob_id, f->fetcher->blob_id, 32);
   ip.chunk_first = first;
   ip.chunk_count = count;
-  ip.blob_flags = leaves ? MERO_BLOB_SESSION_WANT_LEAVES : 0;
+  ip.blob_flags = flags;   /* TRUE is MERO_BLOB_SESSION_WANT_LEAVES */
   rp.role = MERO_SYNC_ROLE_RESPONDER;
   rp.peer_id = peer;
   rp.now_us = now;
@@ -146,6 +147,47 @@ test_transfer (Fixture *f, gconstpointer user_data)
                     4);
   g_assert_cmpuint (
       fake_blob_host_counter (f->provider, "mero_blob_requests_total{result=\"served\"}"), ==, 3);
+}
+
+/* WHOLE_IF_FITS: a first request asks for chunk 0 with the header; a blob
+ * of more chunks gets the header alone (nothing sent it did not need),
+ * a blob of one chunk arrives whole in that one exchange. */
+static void
+test_whole_if_fits (Fixture *f, gconstpointer user_data)
+{
+  const MeroPluginDescriptor *d = mero_plugin_blob_share_get_descriptor ();
+  const guint32 probe = MERO_BLOB_SESSION_WANT_LEAVES | MERO_BLOB_SESSION_WHOLE_IF_FITS;
+  MeroSyncStatus i, r;
+
+  exchange (f, "member", 0, 1, probe, &i, &r);
+  g_assert_cmpint (i, ==, MERO_SYNC_STATUS_DONE);
+  g_assert_cmpint (r, ==, MERO_SYNC_STATUS_DONE);
+  g_assert_true (f->fetcher->open);
+  g_assert_cmpuint (f->fetcher->written, ==, 0);
+  g_assert_cmpuint (fake_blob_host_counter (f->provider, "mero_blob_chunks_served_total{}"), ==,
+                    0);
+
+  /* The same request for a blob of one chunk: header and chunk. */
+  d->finalize (f->provider_data);
+  d->finalize (f->fetcher_data);
+  g_free (f->provider_services);
+  g_free (f->fetcher_services);
+  fake_blob_host_free (f->provider);
+  fake_blob_host_free (f->fetcher);
+  f->len = 1000;
+  f->provider = fake_blob_host_new (f->data, f->len, G_MAXUINT64);
+  f->fetcher = fake_blob_host_new (NULL, 0, G_MAXUINT64);
+  memcpy (f->fetcher->blob_id, f->provider->blob_id, 32);
+  memcpy (f->provider->member_pk, f->fetcher->pk, 32);
+  f->provider_services = fake_blob_host_services (f->provider);
+  f->fetcher_services = fake_blob_host_services (f->fetcher);
+  g_assert_true (d->init (f->provider_services, &f->provider_data, NULL));
+  g_assert_true (d->init (f->fetcher_services, &f->fetcher_data, NULL));
+  exchange (f, "member", 0, 1, probe, &i, &r);
+  g_assert_cmpint (i, ==, MERO_SYNC_STATUS_DONE);
+  g_assert_cmpint (r, ==, MERO_SYNC_STATUS_DONE);
+  g_assert_cmpuint (f->fetcher->written, ==, 1);
+  g_assert_cmpmem (f->fetcher->received, f->len, f->data, f->len);
 }
 
 static void
@@ -314,6 +356,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/blob-share/transfer", test_transfer);
+  ADD ("/blob-share/whole-if-fits", test_whole_if_fits);
   ADD ("/blob-share/non-member-refused", test_non_member_refused);
   ADD ("/blob-share/corrupt-chunk-refused", test_corrupt_chunk_refused);
   ADD ("/blob-share/too-large-refused", test_too_large_refused);
