@@ -564,7 +564,7 @@ mero_blob_committer_new (MeroStore *store, const char *dir, gboolean fsync)
   g_cond_init (&self->sync_room);
   g_queue_init (&self->synced);
   self->syncer = g_thread_new ("mero-blob-sync", syncer_thread, self);
-  self->thread = g_thread_new ("mero-blob-commit", committer_thread, self);
+  self->thread = g_thread_new ("mero-blob-cmt", committer_thread, self);
   return self;
 }
 
