@@ -329,6 +329,11 @@ report_progress (Fetch *f, gboolean force)
   MeroBlobNet *net = f->net;
   gint64 now = g_get_monotonic_time ();
 
+  /* A blob of one chunk arrives all at once: no progress to tell, and a
+   * signal per small fetch would cost more than the fetch (the reply to
+   * FetchBlob carries the size). */
+  if (f->n_chunks <= 1)
+    return;
   if (net->progress == NULL || (!force && now - f->last_progress_us < PROGRESS_INTERVAL_US))
     return;
   f->last_progress_us = now;

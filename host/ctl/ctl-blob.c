@@ -183,6 +183,10 @@ blob_fetch (MeroDBusNode1 *node, const CtlOptions *options, const char *blob_id,
   g_signal_handler_disconnect (node, handler);
   ok = mero_dbus_node1_call_fetch_blob_finish (node, &size, f.result, error);
   g_object_unref (f.result);
+  /* A blob of one chunk comes without progress signals: the summary
+   * still says what was fetched. */
+  if (f.progress == NULL && ok)
+    f.progress = ctl_progress_new (_("fetched"), size);
   if (f.progress != NULL)
     ctl_progress_finish (f.progress, ok ? size : 0, ok);
   return ok;
