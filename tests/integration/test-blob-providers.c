@@ -11,13 +11,13 @@
  *   lookup asks A over /calimero/stream/blob-have/1 and finds it; a blob
  *   nobody holds gives an empty answer.
  * - concurrent questions: 80 lookups of unannounced blobs at once all
- *   find A. B asks the network for MERO_BLOB_PROVIDERS_MAX_LOOKUPS (64)
- *   at once and the rest wait for a slot (result "waited"), and keeps at
- *   most MERO_NODE_MAX_REQUESTS_PER_PEER questions open to A, queueing the
- *   rest (mero_node_requests_queued_total), so A, which serves a peer 8
- *   requests at once, resets none as busy. (Before, lookups over 64
- *   answered "nobody" and questions over 8 were reset: a fetch of a blob
- *   A held failed with "no reachable provider".)
+ *   find A. B keeps at most MERO_NODE_MAX_REQUESTS_PER_PEER questions
+ *   open to A, queueing the rest (mero_node_requests_queued_total), so A,
+ *   which serves a peer 8 requests at once, resets none as busy. (Before,
+ *   questions over 8 were reset: a fetch of a blob A held failed with "no
+ *   reachable provider".) Lookups over MERO_BLOB_PROVIDERS_MAX_LOOKUPS (64)
+ *   wait for a slot too, but whether 64 are ever in flight at once depends
+ *   on how the calls arrive, so that is not asserted here.
  * - burst: 300 uploads with ?context= in a row become a few records
  *   (bounded by the context's announce bucket), every blob of them known
  *   to B without a question; a malformed ?context= is refused (400).
@@ -586,12 +586,10 @@ check_concurrent_queries (Fixture *f)
 {
   const char *busy = "mero_node_streams_dropped_total{reason=\"busy\"}";
   const char *queued = "mero_node_requests_queued_total";
-  const char *waited = "mero_blob_provider_lookups_total{result=\"waited\"}";
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   Concurrent c = { .a_peer = f->a->peer_id };
   guint64 busy_before = mero_test_node_metric (f->cluster, f->a, busy);
   guint64 queued_before = mero_test_node_metric (f->cluster, f->b, queued);
-  guint64 waited_before = mero_test_node_metric (f->cluster, f->b, waited);
 
   for (guint i = 0; i < CONCURRENT; i++)
     {
@@ -619,7 +617,6 @@ check_concurrent_queries (Fixture *f)
   g_assert_cmpuint (c.found_a, ==, CONCURRENT);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->a, busy), ==, busy_before);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, queued), >, queued_before);
-  g_assert_cmpuint (mero_test_node_metric (f->cluster, f->b, waited), >, waited_before);
 }
 
 /* One cluster for all parts: each node start costs seconds. */
