@@ -165,6 +165,30 @@ void mero_blob_manager_delete_async (MeroBlobManager *manager,
 gboolean mero_blob_manager_delete_finish (MeroBlobManager *manager, GAsyncResult *result,
                                           guint32 *refcount, GError **error);
 
+/* ---- public to a context ---- */
+
+/* A blob public to a context is served to any peer that names that
+ * context in a signed request, member of it or not (mero-blob-net.h);
+ * other blobs only to the context's current members.  Marks are records
+ * of their own (GENERIC column: context || "blob-public/" || id, see
+ * mero-store-keys.h), not part of the blob's record: marking needs no
+ * blob, and deleting a blob's last reference leaves its marks, which is
+ * harmless (nothing is served without the blob) but means that adding
+ * the same bytes again makes them public again.  A small synchronous
+ * store operation each, fine on the main thread; CLOSED once the manager
+ * is freed. */
+gboolean mero_blob_manager_set_public (MeroBlobManager *manager,
+                                       const guint8 context[MERO_KEY_ID_LEN],
+                                       const guint8 id[MERO_BLOB_ID_LEN], GError **error);
+gboolean mero_blob_manager_clear_public (MeroBlobManager *manager,
+                                         const guint8 context[MERO_KEY_ID_LEN],
+                                         const guint8 id[MERO_BLOB_ID_LEN], GError **error);
+/* *is_public: whether @id is public to @context; FALSE only on a store error. */
+gboolean mero_blob_manager_is_public (MeroBlobManager *manager,
+                                      const guint8 context[MERO_KEY_ID_LEN],
+                                      const guint8 id[MERO_BLOB_ID_LEN], gboolean *is_public,
+                                      GError **error);
+
 /* For the node's housekeeping and tests: the GetBlobBytes cache. */
 struct _MeroBlobCache *mero_blob_manager_get_cache (MeroBlobManager *manager);
 

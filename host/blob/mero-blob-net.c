@@ -281,6 +281,27 @@ refused (MeroBlobNet *net, GError **error, const char *reason, const char *messa
   return FALSE;
 }
 
+/* A non-member (whose signature, signer and timestamp were already
+ * checked) gets in only when the blob is public to the context it named:
+ * the mark is per context, so naming another context does not help. */
+static gboolean
+authorize_public (MeroBlobNet *net, const uint8_t context_id[32], const uint8_t blob_id[32],
+                  GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gboolean is_public = FALSE;
+
+  if (!mero_blob_manager_is_public (net->config.blobs, context_id, blob_id, &is_public, &local))
+    {
+      g_warning ("blob request refused: cannot read its public mark: %s", local->message);
+      return refused (net, error, "store", "cannot check the blob's access");
+    }
+  if (!is_public)
+    return refused (net, error, "not_member", "not a member of the context");
+  mero_metrics_counter_add (net->metrics, MERO_BLOB_NET_PUBLIC_METRIC, NULL, 1, NULL);
+  return TRUE;
+}
+
 static gboolean
 access_authorize (MeroBlobHandle *blobs, const char *peer_id, const uint8_t context_id[32],
                   const uint8_t blob_id[32], int64_t timestamp_us, const uint8_t signer[32],
@@ -303,10 +324,9 @@ access_authorize (MeroBlobHandle *blobs, const char *peer_id, const uint8_t cont
     return refused (net, error, "bad_signature", "bad request signature");
   if (skew > MERO_BLOB_NET_REQUEST_WINDOW_US || skew < -MERO_BLOB_NET_REQUEST_WINDOW_US)
     return refused (net, error, "expired", "request timestamp outside the window");
-  /* No blob is public to a context yet: membership is the only way in. */
-  if (!mero_contexts_context_has_member (net->config.contexts, ctx_b58, peer_id))
-    return refused (net, error, "not_member", "not a member of the context");
-  return TRUE;
+  if (mero_contexts_context_has_member (net->config.contexts, ctx_b58, peer_id))
+    return TRUE;
+  return authorize_public (net, context_id, blob_id, error);
 }
 
 static gboolean

@@ -7,8 +7,10 @@
  * session of the plugin, whose requests the host authorises here:
  * Ed25519 signature of the requester's own identity over (blob id,
  * context id, timestamp), timestamp within MERO_BLOB_NET_REQUEST_WINDOW_US
- * of our clock, requester a current member of the context.  Refusals are
- * counted in mero_blob_serve_refused_total{reason}.
+ * of our clock, requester a current member of the context or the blob
+ * public to that context (mero_blob_manager_set_public; such requests
+ * from non-members are counted in mero_blob_serve_public_total).
+ * Refusals are counted in mero_blob_serve_refused_total{reason}.
  *
  * Fetching (mero-blob-fetch.h): a blob not held here is fetched from
  * providers (those the caller names first, then what the provider lookup
@@ -50,6 +52,8 @@ G_BEGIN_DECLS
 /* Watchdog of one served stream, whatever the plugin's deadlines. */
 #define MERO_BLOB_NET_SERVE_DEADLINE_MS 180000u
 #define MERO_BLOB_NET_REFUSED_METRIC "mero_blob_serve_refused_total"
+/* Requests of non-members let in because the blob is public to the context. */
+#define MERO_BLOB_NET_PUBLIC_METRIC "mero_blob_serve_public_total"
 
 typedef struct _MeroBlobNet MeroBlobNet;
 

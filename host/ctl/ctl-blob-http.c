@@ -121,6 +121,8 @@ http_upload (Http *h, const CtlOptions *options, const char *path)
   CtlProgress *progress;
   JsonObject *reply;
 
+  if (options->blob_public && options->watch_context == NULL)
+    return ctl_usage_error (_("--public needs --context: a blob is public to a context"));
   if (in == NULL
       || (info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL,
                                                  &error)) == NULL)
@@ -133,7 +135,9 @@ http_upload (Http *h, const CtlOptions *options, const char *path)
     {
       /* Shared in a context: the node announces it there. */
       g_autofree char *escaped = g_uri_escape_string (options->watch_context, NULL, FALSE);
-      g_autofree char *resource = g_strconcat ("/admin-api/blobs?context=", escaped, NULL);
+      g_autofree char *resource = g_strconcat ("/admin-api/blobs?context=", escaped,
+                                               options->blob_public ? "&public=true" : "",
+                                               NULL);
 
       msg = new_message (h, "PUT", resource);
     }
@@ -388,7 +392,7 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
         g_print ("%s\n", json_array_get_string_element (peers, i));
       return CTL_EXIT_OK;
     }
-  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE [--context CONTEXT] | list | info ID | delete ID | "
-                            "providers ID --context CONTEXT"));
+  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT [--public]] | "
+                            "download ID FILE [--context CONTEXT] | list | info ID | delete ID "
+                            "| providers ID --context CONTEXT"));
 }

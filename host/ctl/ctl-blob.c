@@ -82,6 +82,8 @@ blob_upload (MeroDBusNode1 *node, const CtlOptions *options, const char *path)
   guint64 size = 0;
   gboolean ok;
 
+  if (options->blob_public && options->watch_context == NULL)
+    return ctl_usage_error (_("--public needs --context: a blob is public to a context"));
   t.fd = open (path, O_RDONLY | O_CLOEXEC);
   if (t.fd < 0 || fstat (t.fd, &st) != 0)
     {
@@ -99,6 +101,8 @@ blob_upload (MeroDBusNode1 *node, const CtlOptions *options, const char *path)
   g_variant_dict_init (&dict, NULL);
   if (options->watch_context != NULL)
     g_variant_dict_insert (&dict, "context", "s", options->watch_context);
+  if (options->blob_public)
+    g_variant_dict_insert (&dict, "public", "b", TRUE);
   t.progress = ctl_progress_new (_("uploaded"), S_ISREG (st.st_mode) ? (guint64) st.st_size : 0);
   mero_dbus_node1_call_add_blob (node, handle, g_variant_dict_end (&dict), list, NULL,
                                  on_call_done, &t);
@@ -393,7 +397,7 @@ ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
                        (const char *const *) peers);
       return CTL_EXIT_OK;
     }
-  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT] | download ID "
-                            "FILE [--context CONTEXT] | list | info ID | delete ID | "
-                            "providers ID --context CONTEXT"));
+  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT [--public]] | "
+                            "download ID FILE [--context CONTEXT] | list | info ID | delete ID "
+                            "| providers ID --context CONTEXT"));
 }

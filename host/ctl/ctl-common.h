@@ -33,6 +33,7 @@ typedef struct {
   char *watch_context;    /* watch --context */
   char *args_file;        /* call --args-file (a path, or "-": stdin) */
   gboolean resync;        /* context sync --resync */
+  gboolean blob_public;   /* blob upload --public (with --context) */
 } CtlOptions;
 
 /* Prints "meroctl: <message>" (a node's D-Bus error without its

@@ -19,7 +19,9 @@
  *                                           len, clear)
  *     group list                            groups this node belongs to
  *     watch [--context CONTEXT] [--count N] StateChanged signals, one a line
- *     blob upload FILE [--context CONTEXT]  store a file; prints its blob id
+ *     blob upload FILE [--context CONTEXT [--public]]  store a file; prints
+ *                                           its blob id (--public: anyone
+ *                                           naming CONTEXT may fetch it)
  *     blob download ID FILE                 write a blob into FILE
  *     blob list | info ID | delete ID       the node's blobs
  *     blob providers ID --context CONTEXT   members known to hold it (or that say so)
@@ -117,6 +119,10 @@ main (int argc, char **argv)
       N_("watch: only this context's changes; blob upload: the context the blob is shared in; "
          "blob providers: the context asked"),
       N_("CONTEXT") },
+    { "public", 0, 0, G_OPTION_ARG_NONE, &options.blob_public,
+      N_("blob upload: make the blob public to the --context (served to non-members that "
+         "name it)"),
+      NULL },
     { "resync", 0, 0, G_OPTION_ARG_NONE, &options.resync,
       N_("context sync: replace this node's state by a member's (a snapshot) instead of "
          "merging"),
@@ -176,7 +182,8 @@ main (int argc, char **argv)
         "  call CONTEXT METHOD --args-file FILE|- the arguments from a file or stdin\n"
         "  group list                             groups this node belongs to\n"
         "  watch [--context CONTEXT] [--count N]  print state changes as they happen\n"
-        "  blob upload FILE [--context CONTEXT]   store a file, print its blob id\n"
+        "  blob upload FILE [--context CONTEXT [--public]]\n"
+        "                                         store a file, print its blob id\n"
         "  blob download ID FILE                  write a blob into FILE\n"
         "  blob list | info ID | delete ID        the node's blobs\n"
         "  tee info | attest | fleet-join | policy  TEE attestation and admission (D-Bus)\n"

@@ -143,14 +143,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
 typedef struct {
   Pending *pending;
+  MeroBlobManager *manager;  /* ref: writes the public mark */
   gboolean has_context;
+  gboolean is_public;        /* "public": marked public to the context once added */
   guint8 context[32];
 } Add;
 
 static void
+add_free (Add *add)
+{
+  mero_blob_manager_unref (add->manager);
+  g_free (add);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Add, add_free)
+
+static void
 on_added (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Add *add = user_data;
+  g_autoptr (Add) add = user_data;
   g_autoptr (Pending) p = add->pending;
   GError *error = NULL;
   MeroBlobMeta info;
@@ -159,24 +170,49 @@ on_added (GObject *source, GAsyncResult *result, gpointer user_data)
    * now, and stopping sets this to NULL first. */
   MeroBlobProviders *providers = g_object_get_data (G_OBJECT (p->skeleton),
                                                     MERO_DBUS_PROVIDERS_KEY);
-  gboolean has_context = add->has_context;
-  guint8 context[32];
 
-  memcpy (context, add->context, sizeof context);
-  g_free (add);
   if (!mero_blob_manager_add_finish (NULL, result, &info, &error))
     {
       return_error (p->invocation, error);
       return;
     }
+  /* Before the reply, so that a caller told the id can hand it out and
+   * have it served.  On failure the blob stays added (the caller may
+   * retry, which only adds a reference) but the call fails. */
+  if (add->is_public && !mero_blob_manager_set_public (add->manager, add->context, info.id, &error))
+    {
+      g_prefix_error (&error, _("The blob was added but not made public: "));
+      return_error (p->invocation, error);
+      return;
+    }
   /* Shared in a context: its members learn that we hold it. */
-  if (has_context && providers != NULL)
-    mero_blob_providers_announce (providers, context, info.id, info.size);
+  if (add->has_context && providers != NULL)
+    mero_blob_providers_announce (providers, add->context, info.id, info.size);
   id = mero_blob_id_to_string (info.id);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MERO_EVENT", "blob-added", "MERO_BLOB", id,
                     "MESSAGE", "blob %s added (%" G_GUINT64_FORMAT " bytes, %u references)", id,
                     info.size, info.refcount);
   mero_dbus_node1_complete_add_blob (p->skeleton, p->invocation, NULL, id, info.size);
+}
+
+/* AddBlob's "public" (b), absent = FALSE; any other type is refused. */
+static gboolean
+lookup_public (GDBusMethodInvocation *invocation, GVariant *options, gboolean *is_public)
+{
+  g_autoptr (GVariant) value = g_variant_lookup_value (options, "public", NULL);
+
+  *is_public = FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    {
+      return_error (invocation,
+                    g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                         _("The option “public” must be a boolean")));
+      return FALSE;
+    }
+  *is_public = g_variant_get_boolean (value);
+  return TRUE;
 }
 
 static gboolean
@@ -185,11 +221,15 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
 {
   MeroBlobManager *manager = manager_or_error (user_data, invocation);
   const char *context = NULL;
+  gboolean is_public = FALSE;
   int fd;
   Add *add;
   guint8 context_id[32];
 
   if (manager == NULL)
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  /* Checked before the fd is read: nothing is stored for a bad call. */
+  if (!lookup_public (invocation, options, &is_public))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   /* The context the blob is shared in: checked now, announced there
    * once the blob is on disk. */
@@ -204,11 +244,19 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
                                           _("“%s” is not a context id"), context));
       memcpy (context_id, g_bytes_get_data (raw, NULL), sizeof context_id);
     }
+  /* Public is always to one context: the one a fetcher names. */
+  if (is_public && context == NULL)
+    return return_error (invocation,
+                         g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                              _("The option “public” needs “context”: a blob "
+                                                "is public to a context")));
   fd = take_fd (invocation, fd_list, handle);
   if (fd < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   add = g_new0 (Add, 1);
   add->pending = pending_new (skeleton, invocation);
+  add->manager = mero_blob_manager_ref (manager);
+  add->is_public = is_public;
   add->has_context = context != NULL;
   if (context != NULL)
     memcpy (add->context, context_id, sizeof context_id);

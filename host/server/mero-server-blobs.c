@@ -1,6 +1,8 @@
 /* mero-server-blobs.c: the blob endpoints of the admin API.
  *
  *   PUT    /admin-api/blobs        body = the blob; 201 {"blob_id","size","refcount"}
+ *          ?context=CTX            announced to CTX's members once committed
+ *          &public=true            and public to CTX (400 without context)
  *   GET    /admin-api/blobs        [{"blob_id","size","refcount","chunks","created","accessed"}]
  *   GET    /admin-api/blobs/{id}   the bytes (Range: bytes=… gives 206, one range)
  *   HEAD   /admin-api/blobs/{id}   the headers of GET
@@ -103,6 +105,7 @@ typedef struct {
   gboolean body_done;           /* the handler ran: the whole body is in */
   gboolean finished;            /* the exchange ended (answered or dropped) */
   gboolean has_context;         /* ?context=: announced there once committed */
+  gboolean is_public;           /* &public=true: public to the context once committed */
   guint8 context[32];
   GError *error;                /* first write error; later pieces are dropped */
 } Upload;
@@ -143,6 +146,12 @@ on_committed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!mero_blob_manager_add_finish (u->manager, result, &info, &error))
     reply_blob_error (u->msg, error);
+  /* Before the answer, as over D-Bus; on failure the blob stays added. */
+  else if (u->is_public && !mero_blob_manager_set_public (u->manager, u->context, info.id, &error))
+    {
+      g_prefix_error (&error, _("The blob was added but not made public: "));
+      reply_blob_error (u->msg, error);
+    }
   else
     {
       /* Shared in a context: its members learn that we hold it. */
@@ -282,6 +291,49 @@ mero_server_blobs_is_upload (SoupServerMessage *msg)
          && g_strcmp0 (g_uri_get_path (uri), BLOBS_PATH) == 0;
 }
 
+/* ?public=true|1|false|0, absent = FALSE; FALSE for any other value. */
+static gboolean
+query_public (SoupServerMessage *msg, gboolean *is_public)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query = uri != NULL ? g_uri_get_query (uri) : NULL;
+  g_autoptr (GHashTable) params = NULL;
+  const char *value;
+
+  *is_public = FALSE;
+  if (query != NULL)
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  value = params != NULL ? g_hash_table_lookup (params, "public") : NULL;
+  if (value == NULL || g_str_equal (value, "false") || g_str_equal (value, "0"))
+    return TRUE;
+  *is_public = g_str_equal (value, "true") || g_str_equal (value, "1");
+  return *is_public;
+}
+
+/* The query of a PUT: ?context= and &public=; on a bad one, what to answer. */
+static gboolean
+upload_query (Upload *u, SoupServerMessage *msg, char **message)
+{
+  if (!mero_server_blobs_query_context (msg, &u->has_context, u->context))
+    {
+      *message = g_strdup (_("The context given is not a context id"));
+      return FALSE;
+    }
+  if (!query_public (msg, &u->is_public))
+    {
+      *message = g_strdup (_("“public” must be true or false"));
+      return FALSE;
+    }
+  /* Public is always to one context: the one a fetcher names. */
+  if (u->is_public && !u->has_context)
+    {
+      *message = g_strdup (_("public=true needs context=CONTEXT: a blob is public to a "
+                             "context"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg, guint *status,
                                 const char **code, char **message)
@@ -309,12 +361,11 @@ mero_server_blobs_begin_upload (MeroServer *server, SoupServerMessage *msg, guin
       return FALSE;
     }
   u = g_atomic_rc_box_new0 (Upload);
-  if (!mero_server_blobs_query_context (msg, &u->has_context, u->context))
+  if (!upload_query (u, msg, message))
     {
       g_atomic_rc_box_release (u);
       *status = SOUP_STATUS_BAD_REQUEST;
       *code = "invalid-argument";
-      *message = g_strdup (_("The context given is not a context id"));
       return FALSE;
     }
   u->server = server;

@@ -24,6 +24,11 @@
  *   state child(ctx, p, c) STATE:       ctx[32] || parent[32] || child[32]
  *   peer(multihash)        META:        0x05 || PeerId multihash (node/mero-peer-store.h)
  *
+ * Records of the GENERIC column by fragment (each owner's own prefix):
+ *   blob public(ctx, blob) GENERIC:     ctx[32] || "blob-public/" || blob[32]
+ *                          (value: one byte; present = the blob is public
+ *                          to the context, host/blob/mero-blob-public.c)
+ *
  * A state child record and an entity record share the prefix
  * ctx || parent, so a scan of prefix_state_children(ctx, p) also meets the
  * entity record of p itself (its key is exactly the prefix, and sorts

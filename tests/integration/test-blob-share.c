@@ -5,7 +5,8 @@
  * (meroctl blob download --context, over D-Bus and over --url) and gets
  * identical bytes, every chunk served once; a second download is local
  * (nothing served); a node that is not a member is refused (BlobRefused) and
- * the refusal is counted on the provider; a blob over the fetcher's
+ * the refusal is counted on the provider, but fetches a blob uploaded with
+ * --public (counted as such), though not under another context; a blob over the fetcher's
  * blob.max_size_mb is refused (BlobTooLarge).  With two providers, one serving
  * a damaged chunk (a byte flipped in its blob file, served unchecked by a
  * test hook), the chunk is refused and counted and the blob still arrives
@@ -20,6 +21,7 @@
 
 #include "blob/mero-blob-tree.h"
 #include "mero-test-cluster.h"
+#include "net/mero-base58.h"
 #include "mero-test-fs.h"
 
 #define CHUNK MERO_BLOB_CHUNK_SIZE
@@ -32,6 +34,7 @@
 #define CORRUPT_REFUSED "mero_blob_fetch_refused_total{reason=\"corrupt\"}"
 #define CORRUPT_RECEIVED "mero_blob_corrupt_chunks_total{source=\"received\"}"
 #define NOT_MEMBER "mero_blob_serve_refused_total{reason=\"not_member\"}"
+#define PUBLIC "mero_blob_serve_public_total"
 
 typedef struct {
   MeroTestCluster *cluster;
@@ -351,6 +354,66 @@ test_member_fetch (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 1);
   g_assert_cmpuint (mero_test_node_metric (f->cluster, a, SERVED), ==,
                     SMALL_CHUNKS + HTTP_CHUNKS + 1);
+
+  /* A blob public to the context: c, still no member, fetches it by
+   * naming the context and a provider (it knows no members); naming
+   * another context does not let it in. */
+  {
+    g_autoptr (GBytes) open = pattern (5000, 6);
+    g_autofree char *open_path = write_file (f, "open", open);
+    g_autofree char *open_id = NULL, *error_name = NULL, *other_ctx = NULL;
+    guint8 raw[32];
+    guint64 size = 0;
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    if (mero_test_node_meroctl (a, (const char *[]) { "blob", "upload", open_path, "--context",
+                                                      context_id, "--public", NULL },
+                                &out, &err)
+        != 0)
+      g_error ("blob upload --public failed: %s", err);
+    open_id = g_strstrip (g_steal_pointer (&out));
+    /* Public to context_id only: under another context it is refused
+     * (asked first: once c holds the blob, FetchBlob answers locally). */
+    memset (raw, 0x5a, sizeof raw);
+    other_ctx = mero_base58_encode (raw, sizeof raw);
+    error_name = fetch (f, c, other_ctx, open_id, (const char *[]) { a->peer_id, NULL }, NULL);
+    g_assert_cmpstr (error_name, ==, "network.calimero.Node1.Error.BlobRefused");
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 2);
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, PUBLIC), ==, 0);
+    g_clear_pointer (&error_name, g_free);
+    /* Under its context: served, counted as public, no new refusal. */
+    error_name = fetch (f, c, context_id, open_id, (const char *[]) { a->peer_id, NULL }, &size);
+    g_assert_null (error_name);
+    g_assert_cmpuint (size, ==, g_bytes_get_size (open));
+    assert_blob (f, c, open_id, open);
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 2);
+    g_assert_cmpuint (mero_test_node_metric (f->cluster, a, PUBLIC), ==, 1);
+
+    /* The same made public over HTTP (meroctl --url: PUT ?context=&public=true). */
+    {
+      g_autoptr (GVariant) address = property (f, a, "HttpAddress");
+      g_autoptr (GBytes) open2 = pattern (6000, 7);
+      g_autofree char *open2_path = write_file (f, "open2", open2);
+      g_autofree char *open2_id = NULL, *error2 = NULL;
+
+      g_clear_pointer (&err, g_free);
+      if (mero_test_node_meroctl (a, (const char *[]) { "--url",
+                                                        g_variant_get_string (address, NULL),
+                                                        "blob", "upload", open2_path,
+                                                        "--context", context_id, "--public",
+                                                        NULL },
+                                  &out, &err)
+          != 0)
+        g_error ("meroctl --url blob upload --public failed: %s", err);
+      open2_id = g_strstrip (g_steal_pointer (&out));
+      error2 = fetch (f, c, context_id, open2_id, (const char *[]) { a->peer_id, NULL }, NULL);
+      g_assert_null (error2);
+      assert_blob (f, c, open2_id, open2);
+      g_assert_cmpuint (mero_test_node_metric (f->cluster, a, PUBLIC), ==, 2);
+      g_assert_cmpuint (mero_test_node_metric (f->cluster, a, NOT_MEMBER), ==, 2);
+    }
+  }
 }
 
 /* Two providers, one serving a damaged chunk: refused, counted, and the

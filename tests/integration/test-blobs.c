@@ -7,7 +7,7 @@
  * 1 MiB body limit of the other routes, streamed to disk (merod's peak
  * RSS grows by far less than the upload), GET with Range, HEAD, DELETE,
  * 404.  meroctl blob upload|list|info|download|delete over D-Bus and
- * --url.  Blob ids are checked against the tree computed here with the
+ * --url.  "public" without a context is refused on every surface.  Blob ids are checked against the tree computed here with the
  * same code path as a receiver would (host/blob/mero-blob-tree.c). */
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -250,6 +250,26 @@ test_dbus (Fixture *f, gconstpointer data)
     g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
                      "network.calimero.Node1.Error.BlobInvalid");
   }
+  g_clear_error (&error);
+  /* "public" is to a context: without one, refused before anything is stored. */
+  {
+    GVariantDict opts;
+    int fd = open (path, O_RDONLY);
+
+    g_variant_dict_init (&opts, NULL);
+    g_variant_dict_insert (&opts, "public", "b", TRUE);
+    reply = call_with_fd (f, "AddBlob", g_variant_new ("(h@a{sv})", 0, g_variant_dict_end (&opts)),
+                          fd, "(st)", &error);
+    close (fd);
+    g_assert_null (reply);
+    g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
+                     "network.calimero.Node1.Error.BlobInvalid");
+    g_assert_nonnull (strstr (error->message, "context"));
+    g_clear_error (&error);
+    reply = call (f, "GetBlobInfo", g_variant_new ("(s)", id), "(a{sv})", &error);
+    g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
+                     "network.calimero.Node1.Error.BlobNotFound");
+  }
 }
 
 static guint64
@@ -341,6 +361,25 @@ test_http (Fixture *f, gconstpointer data)
   missing = http_message (f, "GET", resource);
   gone = http_send (f, missing);
   g_assert_cmpuint (soup_message_get_status (missing), ==, 404);
+
+  /* public=true is to a context: refused without one, and a value that
+   * is not a boolean is refused too (both before the body is read). */
+  for (guint i = 0; i < 2; i++)
+    {
+      static const char *const paths[] = {
+        "/admin-api/blobs?public=true",
+        "/admin-api/blobs?context=5TeWSsjg2gbxCyWVniXeCmwM7UtHTCK7svzJr5xYJzHf&public=maybe",
+      };
+      g_autoptr (SoupMessage) bad = http_message (f, "PUT", paths[i]);
+      g_autoptr (GBytes) small = g_bytes_new_static ("x", 1);
+      g_autoptr (GBytes) answer = NULL;
+
+      soup_message_set_request_body_from_bytes (bad, "application/octet-stream", small);
+      answer = http_send (f, bad);
+      g_assert_cmpuint (soup_message_get_status (bad), ==, 400);
+      g_assert_nonnull (g_strstr_len (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                      "public"));
+    }
 }
 
 static char *
@@ -400,6 +439,12 @@ test_meroctl (Fixture *f, gconstpointer data)
   out = run_meroctl ((const char *[]) { ctl, "--url", f->url, "blob", "delete", want, NULL }, 0);
   g_free (out);
   out = run_meroctl ((const char *[]) { ctl, "blob", "info", want, NULL }, 1);
+  g_free (out);
+  /* --public needs --context: a usage error on both transports. */
+  out = run_meroctl ((const char *[]) { ctl, "blob", "upload", path, "--public", NULL }, 2);
+  g_free (out);
+  out = run_meroctl ((const char *[]) { ctl, "--url", f->url, "blob", "upload", path, "--public",
+                                        NULL }, 2);
 }
 
 int

@@ -30,5 +30,10 @@ complete_words meroctl --url http://x context "" | grep -x invite >/dev/null
 complete_words meroctl call --a | grep -x -- --args-file >/dev/null
 complete_words meroctl blob pro | grep -x providers >/dev/null
 complete_words meroctl blob download ID --c | grep -x -- --context >/dev/null
+complete_words meroctl blob upload FILE --context CTX --p | grep -x -- --public >/dev/null
+# --public is upload's alone ("!" would not trip set -e: an if does fail).
+if complete_words meroctl blob download ID --p | grep -x -- --public >/dev/null; then
+  echo "--public offered for blob download" >&2; exit 1
+fi
 complete_words meroctl tee fl | grep -x fleet-join >/dev/null
 echo "completions ok"

@@ -4,7 +4,8 @@
  * GetBlobBytes through the cache, and a partial blob resumed; small
  * blobs kept inline in their records (no file; damage to the record
  * caught on read; refcounts across a restart; none lost when the adding
- * process dies right after its acknowledgements). */
+ * process dies right after its acknowledgements); public marks per
+ * context, across a restart. */
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <sys/wait.h>
@@ -350,6 +351,39 @@ test_refcount_restart (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   g_assert_false (mero_blob_manager_delete (f->manager, info.id, &left, &error));
   g_assert_error (error, MERO_BLOB_ERROR, MERO_BLOB_ERROR_NOT_FOUND);
+}
+
+/* A public mark is per (context, blob), persists, and clears. */
+static void
+test_public_mark (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 ctx[MERO_KEY_ID_LEN], other[MERO_KEY_ID_LEN], id[MERO_BLOB_ID_LEN];
+  gboolean is_public = TRUE;
+
+  memset (ctx, 0x11, sizeof ctx);
+  memset (other, 0x22, sizeof other);
+  memset (id, 0x33, sizeof id);
+  g_assert_true (mero_blob_manager_is_public (f->manager, ctx, id, &is_public, &error));
+  g_assert_no_error (error);
+  g_assert_false (is_public);
+  /* No blob needed: the mark is a record of its own. */
+  g_assert_true (mero_blob_manager_set_public (f->manager, ctx, id, &error));
+  g_assert_no_error (error);
+  close_manager (f);
+  open_manager (f, G_MAXUINT64);
+  g_assert_true (mero_blob_manager_is_public (f->manager, ctx, id, &is_public, &error));
+  g_assert_true (is_public);
+  /* Public to one context only. */
+  g_assert_true (mero_blob_manager_is_public (f->manager, other, id, &is_public, &error));
+  g_assert_false (is_public);
+  g_assert_true (mero_blob_manager_clear_public (f->manager, ctx, id, &error));
+  g_assert_no_error (error);
+  close_manager (f);
+  open_manager (f, G_MAXUINT64);
+  g_assert_true (mero_blob_manager_is_public (f->manager, ctx, id, &is_public, &error));
+  g_assert_no_error (error);
+  g_assert_false (is_public);
 }
 
 /* Over max_size: refused, counted, nothing left in tmp/ or the store. */
@@ -788,6 +822,7 @@ main (int argc, char **argv)
   ADD ("corrupt-byte", test_corrupt_byte);
   ADD ("concurrent-adds", test_concurrent_adds);
   ADD ("refcount-restart", test_refcount_restart);
+  ADD ("public-mark", test_public_mark);
   ADD ("too-large", test_too_large);
   ADD ("get-bytes-cache", test_get_bytes_cache);
   ADD ("partial-resume", test_partial_resume);
