@@ -106,8 +106,10 @@ on_wrote_body_data (SoupMessage *msg, guint chunk_size, gpointer user_data)
   ctl_progress_update (user_data, *done);
 }
 
+/* @several: one of several files, so the line names the file too
+ * ("ID  FILE"; JSON gains "file"), as over D-Bus. */
 static int
-http_upload (Http *h, const CtlOptions *options, const char *path)
+http_upload (Http *h, const CtlOptions *options, const char *path, gboolean several)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) error = NULL;
@@ -160,8 +162,12 @@ http_upload (Http *h, const CtlOptions *options, const char *path)
     }
   ctl_progress_finish (progress, (guint64) size, TRUE);
   reply = json_node_get_object (json_parser_get_root (parser));
+  if (several)
+    json_object_set_string_member (reply, "file", path);
   if (options->json)
     ctl_print_json_node (json_parser_get_root (parser));
+  else if (several)
+    g_print ("%s  %s\n", json_object_get_string_member_with_default (reply, "blob_id", ""), path);
   else
     g_print ("%s\n", json_object_get_string_member_with_default (reply, "blob_id", ""));
   return CTL_EXIT_OK;
@@ -302,7 +308,17 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
   g_autoptr (JsonNode) root = NULL;
 
   if (g_strcmp0 (sub, "upload") == 0 && n == 2)
-    return http_upload (&h, options, args[1]);
+    return http_upload (&h, options, args[1], FALSE);
+  if (g_strcmp0 (sub, "upload") == 0 && n > 2)
+    {
+      /* One PUT per file: each is streamed, never held whole. */
+      int status = CTL_EXIT_OK;
+
+      for (guint i = 1; i < n; i++)
+        if (http_upload (&h, options, args[i], TRUE) != CTL_EXIT_OK)
+          status = CTL_EXIT_FAILED;
+      return status;
+    }
   if (g_strcmp0 (sub, "download") == 0 && n == 3)
     return http_download (&h, options, args[1], args[2]);
   if (g_strcmp0 (sub, "list") == 0 && n == 1)
@@ -392,7 +408,7 @@ ctl_blob_http (const CtlOptions *options, const char *url, const char *token, ch
         g_print ("%s\n", json_array_get_string_element (peers, i));
       return CTL_EXIT_OK;
     }
-  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT [--public]] | "
+  return ctl_usage_error (_("usage: meroctl blob upload FILE... [--context CONTEXT [--public]] | "
                             "download ID FILE [--context CONTEXT] | list | info ID | delete ID "
                             "| providers ID --context CONTEXT"));
 }

@@ -343,6 +343,104 @@ blob_list (MeroDBusNode1 *node, const CtlOptions *options)
   return CTL_EXIT_OK;
 }
 
+/* Several files: AddBlobs, up to MERO_DBUS_ADD_BLOBS_MAX per call, one
+ * round trip each.  Prints "ID  FILE" per file added (JSON: blob_id, size,
+ * file), each failure on stderr; fails if any failed. */
+#define UPLOAD_BATCH 16
+
+static void
+print_added (const CtlOptions *options, const char *blob_id, guint64 size, const char *path)
+{
+  if (options->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "blob_id");
+      json_builder_add_string_value (b, blob_id);
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, (gint64) size);
+      json_builder_set_member_name (b, "file");
+      json_builder_add_string_value (b, path);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      ctl_print_json_node (root);
+    }
+  else
+    g_print ("%s  %s\n", blob_id, path);
+}
+
+static int
+blob_upload_many (MeroDBusNode1 *node, const CtlOptions *options, char **paths, guint n)
+{
+  int status = CTL_EXIT_OK;
+
+  if (options->blob_public && options->watch_context == NULL)
+    return ctl_usage_error (_("--public needs --context: a blob is public to a context"));
+  for (guint start = 0; start < n; start += UPLOAD_BATCH)
+    {
+      g_autoptr (GUnixFDList) list = g_unix_fd_list_new ();
+      g_autoptr (GVariant) results = NULL;
+      g_autoptr (GError) error = NULL;
+      guint count = MIN (UPLOAD_BATCH, n - start);
+      const char *sent[UPLOAD_BATCH];
+      guint n_sent = 0;
+      GVariantBuilder handles;
+      GVariantDict dict;
+
+      g_variant_builder_init (&handles, G_VARIANT_TYPE ("ah"));
+      for (guint i = 0; i < count; i++)
+        {
+          const char *path = paths[start + i];
+          int fd = open (path, O_RDONLY | O_CLOEXEC);
+          int index;
+
+          if (fd < 0)
+            {
+              g_printerr (_("meroctl: cannot read %s: %s\n"), path, g_strerror (errno));
+              status = CTL_EXIT_FAILED;
+              continue;
+            }
+          index = g_unix_fd_list_append (list, fd, &error);
+          close (fd);
+          if (index < 0)
+            return ctl_print_error (error);
+          g_variant_builder_add (&handles, "h", index);
+          sent[n_sent++] = path;
+        }
+      if (n_sent == 0)
+        {
+          g_variant_builder_clear (&handles);
+          continue;
+        }
+      g_variant_dict_init (&dict, NULL);
+      if (options->watch_context != NULL)
+        g_variant_dict_insert (&dict, "context", "s", options->watch_context);
+      if (options->blob_public)
+        g_variant_dict_insert (&dict, "public", "b", TRUE);
+      if (!mero_dbus_node1_call_add_blobs_sync (node, g_variant_builder_end (&handles),
+                                                g_variant_dict_end (&dict), list, &results,
+                                                NULL, NULL, &error))
+        return ctl_print_error (error);
+      for (guint i = 0; i < n_sent && i < g_variant_n_children (results); i++)
+        {
+          const char *blob_id, *message;
+          guint64 size;
+
+          g_variant_get_child (results, i, "(&st&s)", &blob_id, &size, &message);
+          if (*message != '\0')
+            {
+              g_printerr ("meroctl: %s: %s\n", sent[i], message);
+              status = CTL_EXIT_FAILED;
+            }
+          else
+            print_added (options, blob_id, size, sent[i]);
+        }
+    }
+  return status;
+}
+
 int
 ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
 {
@@ -354,6 +452,8 @@ ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (node), G_MAXINT);
   if (g_strcmp0 (sub, "upload") == 0 && n == 2)
     return blob_upload (node, options, args[1]);
+  if (g_strcmp0 (sub, "upload") == 0 && n > 2)
+    return blob_upload_many (node, options, args + 1, n - 1);
   if (g_strcmp0 (sub, "download") == 0 && n == 3)
     return blob_download (node, options, args[1], args[2]);
   if (g_strcmp0 (sub, "list") == 0 && n == 1)
@@ -397,7 +497,7 @@ ctl_blob (MeroDBusNode1 *node, const CtlOptions *options, char **args)
                        (const char *const *) peers);
       return CTL_EXIT_OK;
     }
-  return ctl_usage_error (_("usage: meroctl blob upload FILE [--context CONTEXT [--public]] | "
+  return ctl_usage_error (_("usage: meroctl blob upload FILE... [--context CONTEXT [--public]] | "
                             "download ID FILE [--context CONTEXT] | list | info ID | delete ID "
                             "| providers ID --context CONTEXT"));
 }

@@ -19,9 +19,11 @@
  *                                           len, clear)
  *     group list                            groups this node belongs to
  *     watch [--context CONTEXT] [--count N] StateChanged signals, one a line
- *     blob upload FILE [--context CONTEXT [--public]]  store a file; prints
- *                                           its blob id (--public: anyone
- *                                           naming CONTEXT may fetch it)
+ *     blob upload FILE... [--context CONTEXT [--public]]  store files; prints
+ *                                           the blob id (several files: "ID  FILE"
+ *                                           each, up to 16 per D-Bus call;
+ *                                           --public: anyone naming CONTEXT may
+ *                                           fetch it)
  *     blob download ID FILE                 write a blob into FILE
  *     blob list | info ID | delete ID       the node's blobs
  *     blob providers ID --context CONTEXT   members known to hold it (or that say so)
@@ -182,8 +184,8 @@ main (int argc, char **argv)
         "  call CONTEXT METHOD --args-file FILE|- the arguments from a file or stdin\n"
         "  group list                             groups this node belongs to\n"
         "  watch [--context CONTEXT] [--count N]  print state changes as they happen\n"
-        "  blob upload FILE [--context CONTEXT [--public]]\n"
-        "                                         store a file, print its blob id\n"
+        "  blob upload FILE... [--context CONTEXT [--public]]\n"
+        "                                         store files, print their blob ids\n"
         "  blob download ID FILE                  write a blob into FILE\n"
         "  blob list | info ID | delete ID        the node's blobs\n"
         "  tee info | attest | fleet-join | policy  TEE attestation and admission (D-Bus)\n"

@@ -13,6 +13,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blob/mero-blob-fetch.h"
 #include "blob/mero-blob-manager.h"
@@ -215,22 +216,22 @@ lookup_public (GDBusMethodInvocation *invocation, GVariant *options, gboolean *i
   return TRUE;
 }
 
-static gboolean
-on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
-        GVariant *handle, GVariant *options, gpointer user_data)
-{
-  MeroBlobManager *manager = manager_or_error (user_data, invocation);
-  const char *context = NULL;
-  gboolean is_public = FALSE;
-  int fd;
-  Add *add;
-  guint8 context_id[32];
+/* AddBlob's and AddBlobs' options, checked before any fd is read so that
+ * nothing is stored for a bad call; FALSE once the error is returned. */
+typedef struct {
+  gboolean has_context;
+  gboolean is_public;
+  guint8 context[32];
+} AddOptions;
 
-  if (manager == NULL)
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  /* Checked before the fd is read: nothing is stored for a bad call. */
-  if (!lookup_public (invocation, options, &is_public))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+static gboolean
+parse_add_options (GDBusMethodInvocation *invocation, GVariant *options, AddOptions *out)
+{
+  const char *context = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (!lookup_public (invocation, options, &out->is_public))
+    return FALSE;
   /* The context the blob is shared in: checked now, announced there
    * once the blob is on disk. */
   if (g_variant_lookup (options, "context", "&s", &context)
@@ -239,28 +240,178 @@ on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList 
       g_autoptr (GBytes) raw = mero_base58_decode (context);
 
       if (raw == NULL || g_bytes_get_size (raw) != 32)
-        return return_error (invocation,
-                             g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
-                                          _("“%s” is not a context id"), context));
-      memcpy (context_id, g_bytes_get_data (raw, NULL), sizeof context_id);
+        {
+          return_error (invocation, g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                                 _("“%s” is not a context id"), context));
+          return FALSE;
+        }
+      memcpy (out->context, g_bytes_get_data (raw, NULL), sizeof out->context);
+      out->has_context = TRUE;
     }
   /* Public is always to one context: the one a fetcher names. */
-  if (is_public && context == NULL)
-    return return_error (invocation,
-                         g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
-                                              _("The option “public” needs “context”: a blob "
-                                                "is public to a context")));
+  if (out->is_public && !out->has_context)
+    {
+      return_error (invocation,
+                    g_error_new_literal (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                         _("The option “public” needs “context”: a blob "
+                                           "is public to a context")));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+on_add (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+        GVariant *handle, GVariant *options, gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  AddOptions opts;
+  int fd;
+  Add *add;
+
+  if (manager == NULL || !parse_add_options (invocation, options, &opts))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   fd = take_fd (invocation, fd_list, handle);
   if (fd < 0)
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   add = g_new0 (Add, 1);
   add->pending = pending_new (skeleton, invocation);
   add->manager = mero_blob_manager_ref (manager);
-  add->is_public = is_public;
-  add->has_context = context != NULL;
-  if (context != NULL)
-    memcpy (add->context, context_id, sizeof context_id);
+  add->is_public = opts.is_public;
+  add->has_context = opts.has_context;
+  memcpy (add->context, opts.context, sizeof add->context);
   mero_blob_manager_add_fd_async (manager, fd, NULL, on_added, add);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- AddBlobs: several fds in one call ---- */
+
+typedef struct {
+  char *id;                  /* NULL if this one failed */
+  guint64 size;
+  char *error;               /* NULL if it was added */
+} AddResult;
+
+typedef struct {
+  Pending *pending;
+  MeroBlobManager *manager;
+  AddOptions opts;
+  guint n, left;
+  AddResult *results;        /* n, in the order of the fds */
+} AddMany;
+
+typedef struct {
+  AddMany *many;
+  guint index;
+} AddItem;
+
+static void
+add_many_free (AddMany *m)
+{
+  for (guint i = 0; i < m->n; i++)
+    {
+      g_free (m->results[i].id);
+      g_free (m->results[i].error);
+    }
+  g_free (m->results);
+  mero_blob_manager_unref (m->manager);
+  pending_free (m->pending);
+  g_free (m);
+}
+
+static void
+add_many_reply (AddMany *m)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sts)"));
+  for (guint i = 0; i < m->n; i++)
+    g_variant_builder_add (&builder, "(sts)", m->results[i].id != NULL ? m->results[i].id : "",
+                           m->results[i].size,
+                           m->results[i].error != NULL ? m->results[i].error : "");
+  mero_dbus_node1_complete_add_blobs (m->pending->skeleton, m->pending->invocation, NULL,
+                                      g_variant_builder_end (&builder));
+  add_many_free (m);
+}
+
+static void
+on_many_added (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AddItem *item = user_data;
+  AddMany *m = item->many;
+  AddResult *r = &m->results[item->index];
+  g_autoptr (GError) error = NULL;
+  MeroBlobProviders *providers = g_object_get_data (G_OBJECT (m->pending->skeleton),
+                                                    MERO_DBUS_PROVIDERS_KEY);
+  MeroBlobMeta info;
+
+  g_free (item);
+  if (!mero_blob_manager_add_finish (NULL, result, &info, &error))
+    r->error = g_strdup (error->message);
+  else if (m->opts.is_public
+           && !mero_blob_manager_set_public (m->manager, m->opts.context, info.id, &error))
+    r->error = g_strdup_printf (_("The blob was added but not made public: %s"),
+                                error->message);
+  else
+    {
+      if (m->opts.has_context && providers != NULL)
+        mero_blob_providers_announce (providers, m->opts.context, info.id, info.size);
+      r->id = mero_blob_id_to_string (info.id);
+      r->size = info.size;
+    }
+  if (--m->left == 0)
+    add_many_reply (m);
+}
+
+/* One call, one round trip through the bus for up to
+ * MERO_DBUS_ADD_BLOBS_MAX files: the bus costs more than adding a small
+ * blob, so a bulk import of small files goes several times faster. */
+static gboolean
+on_add_many (MeroDBusNode1 *skeleton, GDBusMethodInvocation *invocation, GUnixFDList *fd_list,
+             GVariant *handles, GVariant *options, gpointer user_data)
+{
+  MeroBlobManager *manager = manager_or_error (user_data, invocation);
+  gsize n = g_variant_n_children (handles);
+  g_autofree int *fds = NULL;
+  AddOptions opts;
+  AddMany *m;
+
+  if (manager == NULL || !parse_add_options (invocation, options, &opts))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (n == 0 || n > MERO_DBUS_ADD_BLOBS_MAX)
+    return return_error (invocation,
+                         g_error_new (MERO_BLOB_ERROR, MERO_BLOB_ERROR_INVALID,
+                                      _("AddBlobs takes 1 to %u file descriptors, not %zu"),
+                                      MERO_DBUS_ADD_BLOBS_MAX, n));
+  /* Every fd is taken before any is read: a bad handle fails the call
+   * with nothing stored. */
+  fds = g_new (int, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) handle = g_variant_get_child_value (handles, i);
+
+      fds[i] = take_fd (invocation, fd_list, handle);
+      if (fds[i] < 0)
+        {
+          for (gsize j = 0; j < i; j++)
+            close (fds[j]);
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
+  m = g_new0 (AddMany, 1);
+  m->pending = pending_new (skeleton, invocation);
+  m->manager = mero_blob_manager_ref (manager);
+  m->opts = opts;
+  m->n = m->left = (guint) n;
+  m->results = g_new0 (AddResult, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      AddItem *item = g_new (AddItem, 1);
+
+      item->many = m;
+      item->index = (guint) i;
+      mero_blob_manager_add_fd_async (manager, fds[i], NULL, on_many_added, item);
+    }
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -409,6 +560,7 @@ mero_dbus_blobs_connect (MeroDBusService *service, MeroDBusNode1 *skeleton)
 {
   register_errors ();
   g_signal_connect (skeleton, "handle-add-blob", G_CALLBACK (on_add), service);
+  g_signal_connect (skeleton, "handle-add-blobs", G_CALLBACK (on_add_many), service);
   g_signal_connect (skeleton, "handle-get-blob", G_CALLBACK (on_get), service);
   g_signal_connect (skeleton, "handle-delete-blob", G_CALLBACK (on_delete), service);
   g_signal_connect (skeleton, "handle-list-blobs", G_CALLBACK (on_list), service);

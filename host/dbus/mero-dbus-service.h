@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 
 #define MERO_DBUS_NAME "network.calimero.Node1"
 #define MERO_DBUS_PATH "/network/calimero/Node1"
+/* AddBlobs: file descriptors per call (dbus-daemon's default
+ * max_message_unix_fds). */
+#define MERO_DBUS_ADD_BLOBS_MAX 16u
 
 #define MERO_DBUS_SERVICE_ERROR (mero_dbus_service_error_quark ())
 GQuark mero_dbus_service_error_quark (void);
