@@ -78,8 +78,9 @@ G_BEGIN_DECLS
 /* Differences cost() assumes: the same as the tree protocols' cost
  * (sync-hash assumes 256 differing paths), so the comparison is fair. */
 #define RECONCILE_COST_DIFFERENCES 256u
-/* Bytes of one coded symbol on the wire (sum, checksum, 1-3 byte count). */
-#define RECONCILE_SYMBOL_WIRE_BYTES 34u
+/* Bytes of one coded symbol on the wire (sum, low 32 bits of the
+ * checksum, low byte of the count: reconcile-wire.h). */
+#define RECONCILE_SYMBOL_WIRE_BYTES 29u
 
 typedef struct {
   const MeroHostServices *host;

@@ -118,14 +118,25 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
   for (guint i = 0; i < m->symbols->len && st == RIBLT_DECODE_MORE; i++)
     {
       size_t at = riblt_decoder_len (s->decoder);
+      RibltSymbol *remote = &g_array_index (m->symbols, RibltSymbol, i);
 
       if (at >= RECONCILE_MAX_SYMBOLS_PER_SESSION)
         {
           st = RIBLT_DECODE_OVER_BOUND;
           break;
         }
-      st = riblt_decoder_add_local (s->decoder, &g_array_index (m->symbols, RibltSymbol, i),
-                                    &local[at]);
+      /* A batch's first count comes whole; the others as their low byte,
+       * the whole one being the nearest to ours plus the imbalance's share
+       * of the cell (riblt.h: the decoder's purity test needs only the
+       * byte, the estimate the whole count, exact while the cell's
+       * difference strays less than 128 from that share). */
+      if (at == 0)
+        s->imbalance = (int64_t) ((uint64_t) remote->count - (uint64_t) local[0].count);
+      else if (i > 0)
+        remote->count = riblt_count_unwrap ((uint8_t) remote->count,
+                                            (double) local[at].count
+                                              + (double) s->imbalance * riblt_density (at));
+      st = riblt_decoder_add_local (s->decoder, remote, &local[at]);
     }
   s->symbols += m->symbols->len;
   if (st == RIBLT_DECODE_OVER_BOUND)
