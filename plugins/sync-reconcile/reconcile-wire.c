@@ -350,7 +350,6 @@ get_columns (const uint8_t *raw, size_t raw_len, const uint8_t *ids, uint32_t n,
   for (uint32_t i = 0; i < n; i++)
     {
       MeroStateEntity e = { 0 };
-      Reader t = { raw + 33 * (size_t) n + 8 * (size_t) i, 8 };
       uint64_t *times[6] = { &e.updated_at, &e.updated_node, &e.deleted_at,
                              &e.deleted_node, &e.cleared_at, &e.cleared_node };
 
@@ -359,8 +358,9 @@ get_columns (const uint8_t *raw, size_t raw_len, const uint8_t *ids, uint32_t n,
       e.crdt_type = raw[32 * (size_t) n + i];
       for (guint k = 0; k < 6; k++)
         {
-          /* Column k, row i (within raw_len: checked against fixed). */
-          t = (Reader){ raw + 33 * (size_t) n + 8 * ((size_t) k * n + i), 8 };
+          /* Column k, row i: within the fixed part checked above. */
+          Reader t = { raw + 33 * (size_t) n + 8 * ((size_t) k * n + i), 8 };
+
           get_u64 (&t, times[k]);
         }
       g_ptr_array_add (out, entity_take (&e, g_bytes_new (r.p, lens[i])));

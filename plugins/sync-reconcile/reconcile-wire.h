@@ -92,8 +92,8 @@ void reconcile_entity_free (ReconcileEntity *entity);
 /* Uncompressed size of one entity (the frame budget's measure). */
 size_t reconcile_entity_wire_size (const MeroStateEntity *e);
 
-/* Bytes of @msg's frame that are not its entities (headers and wants):
- * for the benchmark's split of the bytes. */
+/* Bytes of the frame of @msg (RESULT, ENTITIES or FIN) that are not its
+ * entities (headers and wants): for the benchmark's split of the bytes. */
 size_t reconcile_msg_overhead (const ReconcileMsg *msg);
 /* Appends one whole frame (length prefix included) to @out. */
 void reconcile_msg_encode (const ReconcileMsg *msg, GByteArray *out);

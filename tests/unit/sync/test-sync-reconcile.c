@@ -349,6 +349,62 @@ pump_frames (SyncSimProtocol *p, MeroSyncSession *from, MeroSyncSession *to, gui
     }
 }
 
+/* One session between two fresh replicas, every frame through
+ * pump_frames; the symbols the initiator sent and the responder's
+ * decoder needed into @sent and @used. */
+static void
+pumped_session (SyncSimProtocol *p, guint n_common, guint diverge, guint32 seed, guint *seen,
+                guint *n_seed, guint64 *sent, guint64 *used)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (SyncSimReplica) a = sync_sim_replica_new (0xa);
+  g_autoptr (SyncSimReplica) b = sync_sim_replica_new (0xb);
+  SyncSimShape shape = { .n_common = n_common, .n_diverge = diverge, .max_depth = 2,
+                         .n_collections = 2, .pct_delete = 20, .pct_update = 40 };
+  MeroSyncHandshake ha = { .struct_size = sizeof ha, .entity_count = 1000 };
+  MeroSyncHandshake hb = { .struct_size = sizeof hb, .entity_count = 1000 };
+  MeroSyncSessionParams pa = { .struct_size = sizeof pa }, pb = { .struct_size = sizeof pb };
+  MeroSyncSession *si, *sr;
+  g_autoptr (GError) error = NULL;
+  guint64 eb;
+
+  sync_sim_replica_attach_index (a, p);
+  sync_sim_replica_attach_index (b, p);
+  sync_sim_populate (a, b, &shape, rand);
+  sync_sim_replica_root (a, ha.root_hash);
+  sync_sim_replica_root (b, hb.root_hash);
+  pa.role = MERO_SYNC_ROLE_INITIATOR;
+  pb.role = MERO_SYNC_ROLE_RESPONDER;
+  memcpy (pa.context_id, sync_sim_context_id, 32);
+  memcpy (pb.context_id, sync_sim_context_id, 32);
+  pa.peer_id = "b";
+  pb.peer_id = "a";
+  pa.local = pb.remote = &ha;
+  pa.remote = pb.local = &hb;
+  pa.state = sync_sim_replica_handle (a);
+  pb.state = sync_sim_replica_handle (b);
+  pa.now_us = pb.now_us = 1;
+  si = p->vtable->session_new (p->plugin_data, &pa, &error);
+  g_assert_no_error (error);
+  sr = p->vtable->session_new (p->plugin_data, &pb, &error);
+  g_assert_no_error (error);
+  for (guint step = 0; step < 16 && (p->vtable->status (si) == MERO_SYNC_STATUS_RUNNING
+                                     || p->vtable->status (sr) == MERO_SYNC_STATUS_RUNNING);
+       step++)
+    {
+      pump_frames (p, si, sr, seen, n_seed);
+      pump_frames (p, sr, si, seen, n_seed);
+    }
+  g_assert_cmpint (p->vtable->status (si), ==, MERO_SYNC_STATUS_DONE);
+  g_assert_cmpint (p->vtable->status (sr), ==, MERO_SYNC_STATUS_DONE);
+  reconcile_session_get_symbols ((ReconcileSession *) sr, sent, used, &eb);
+  g_test_message ("diverge %u, seed %u: %" G_GUINT64_FORMAT " symbols sent, %" G_GUINT64_FORMAT
+                  " needed", diverge, seed, *sent, *used);
+  p->vtable->session_free (si);
+  p->vtable->session_free (sr);
+  assert_equal (a, b);
+}
+
 static void
 test_wire (void)
 {
@@ -362,52 +418,40 @@ test_wire (void)
 
   for (guint c = 0; c < G_N_ELEMENTS (diverge); c++)
     {
-      g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (30 + c));
-      g_autoptr (SyncSimReplica) a = sync_sim_replica_new (0xa);
-      g_autoptr (SyncSimReplica) b = sync_sim_replica_new (0xb);
-      SyncSimShape shape = { .n_common = 40, .n_diverge = diverge[c], .max_depth = 2,
-                             .n_collections = 2, .pct_delete = 20, .pct_update = 40 };
-      MeroSyncHandshake ha = { .struct_size = sizeof ha, .entity_count = 1000 };
-      MeroSyncHandshake hb = { .struct_size = sizeof hb, .entity_count = 1000 };
-      MeroSyncSessionParams pa = { .struct_size = sizeof pa }, pb = { .struct_size = sizeof pb };
-      MeroSyncSession *si, *sr;
-      g_autoptr (GError) error = NULL;
+      guint64 sent, used;
 
-      sync_sim_replica_attach_index (a, p);
-      sync_sim_replica_attach_index (b, p);
-      sync_sim_populate (a, b, &shape, rand);
-      sync_sim_replica_root (a, ha.root_hash);
-      sync_sim_replica_root (b, hb.root_hash);
-      pa.role = MERO_SYNC_ROLE_INITIATOR;
-      pb.role = MERO_SYNC_ROLE_RESPONDER;
-      memcpy (pa.context_id, sync_sim_context_id, 32);
-      memcpy (pb.context_id, sync_sim_context_id, 32);
-      pa.peer_id = "b";
-      pb.peer_id = "a";
-      pa.local = pb.remote = &ha;
-      pa.remote = pb.local = &hb;
-      pa.state = sync_sim_replica_handle (a);
-      pb.state = sync_sim_replica_handle (b);
-      pa.now_us = pb.now_us = 1;
-      si = p->vtable->session_new (p->plugin_data, &pa, &error);
-      g_assert_no_error (error);
-      sr = p->vtable->session_new (p->plugin_data, &pb, &error);
-      g_assert_no_error (error);
-      for (guint step = 0; step < 16 && (p->vtable->status (si) == MERO_SYNC_STATUS_RUNNING
-                                         || p->vtable->status (sr) == MERO_SYNC_STATUS_RUNNING);
-           step++)
-        {
-          pump_frames (p, si, sr, seen, &n_seed);
-          pump_frames (p, sr, si, seen, &n_seed);
-        }
-      g_assert_cmpint (p->vtable->status (si), ==, MERO_SYNC_STATUS_DONE);
-      g_assert_cmpint (p->vtable->status (sr), ==, MERO_SYNC_STATUS_DONE);
-      p->vtable->session_free (si);
-      p->vtable->session_free (sr);
-      assert_equal (a, b);
+      pumped_session (p, 40, diverge[c], sync_sim_seed (30 + c), seen, &n_seed, &sent, &used);
     }
   for (guint t = RECONCILE_MSG_SYMBOLS; t <= RECONCILE_MSG_FIN; t++)
     g_assert_cmpuint (seen[t], >, 0);
+}
+
+/* A difference just past the first batch (the decoder needs up to a
+ * sixth more symbols) costs one follow-up of a fraction of the batch,
+ * not half of it: the bytes of a difference near the batch's edge do not
+ * jump with which side of the edge it falls. */
+static void
+test_more_just_past (void)
+{
+  g_autoptr (SyncSimProtocol) p =
+    sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), NULL);
+  guint past = 0;
+
+  for (guint32 seed = 40; seed < 56; seed++)
+    {
+      guint seen[RECONCILE_MSG_FIN + 1] = { 0 };
+      guint n_seed = 0;
+      guint64 sent, used;
+
+      pumped_session (p, 200, 66, seed, seen, &n_seed, &sent, &used);
+      if (used <= RECONCILE_FIRST_BATCH || used > RECONCILE_FIRST_BATCH * 7 / 6)
+        continue;
+      past++;
+      g_assert_cmpuint (seen[RECONCILE_MSG_MORE], ==, 1);
+      g_assert_cmpuint (sent - RECONCILE_FIRST_BATCH, <=, RECONCILE_FIRST_BATCH * 2 / 5);
+    }
+  /* Not vacuous: some of the seeds fell there. */
+  g_assert_cmpuint (past, >=, 2);
 }
 
 /* A batch's first count is sent whole and as its symbol's low byte: the
@@ -592,6 +636,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/reconcile/refusals", test_refusals);
   g_test_add_func ("/sync/reconcile/cost", test_cost);
   g_test_add_func ("/sync/reconcile/wire", test_wire);
+  g_test_add_func ("/sync/reconcile/more-just-past", test_more_just_past);
   g_test_add_func ("/sync/reconcile/first-count", test_first_count);
   g_test_add_func ("/sync/reconcile/bad-columns", test_bad_columns);
   return g_test_run ();
