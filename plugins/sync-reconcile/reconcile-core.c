@@ -55,6 +55,8 @@ reconcile_state_failed (ReconcileSession *s, GError **error, GError *cause)
                          cause != NULL ? cause->message : "failed");
 }
 
+G_STATIC_ASSERT (RECONCILE_SYMBOL_WIRE_BYTES == RECONCILE_WIRE_SYMBOL_BYTES);
+
 uint32_t
 reconcile_first_batch (uint64_t n_local, uint64_t n_remote)
 {
@@ -211,11 +213,9 @@ reconcile_queue_entities (ReconcileSession *s, uint8_t type, uint32_t symbols_us
       m->more = i < entities->len;
       sent = s->stats.bytes_sent;
       reconcile_queue_msg (s, m);
-      /* What the (compressed) entities took of the frame: all but its
-       * length, type, flag and the RESULT's fields and keys. */
+      /* What the (compressed) entities took of the frame. */
       if (m->entities->len > 0)
-        s->entity_bytes += s->stats.bytes_sent - sent - 6
-                           - (type == RECONCILE_MSG_RESULT ? 8 + 8 * m->wants->len : 0);
+        s->entity_bytes += s->stats.bytes_sent - sent - reconcile_msg_overhead (m);
     }
   while (i < entities->len);
 }

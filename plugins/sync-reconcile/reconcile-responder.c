@@ -4,6 +4,7 @@
  * wants, merges what comes back and returns its merge-backs. */
 #include "reconcile-session.h"
 
+#include <math.h>
 #include <string.h>
 
 static guint
@@ -101,6 +102,7 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
   g_autoptr (GError) local_error = NULL;
   const RibltSymbol *local;
   uint64_t want;
+  size_t est, rest;
 
   if (s->decoder == NULL)
     s->decoder = riblt_decoder_new (NULL, s->key, RECONCILE_MAX_SYMBOLS_PER_SESSION,
@@ -118,14 +120,25 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
   for (guint i = 0; i < m->symbols->len && st == RIBLT_DECODE_MORE; i++)
     {
       size_t at = riblt_decoder_len (s->decoder);
+      RibltSymbol *remote = &g_array_index (m->symbols, RibltSymbol, i);
 
       if (at >= RECONCILE_MAX_SYMBOLS_PER_SESSION)
         {
           st = RIBLT_DECODE_OVER_BOUND;
           break;
         }
-      st = riblt_decoder_add_local (s->decoder, &g_array_index (m->symbols, RibltSymbol, i),
-                                    &local[at]);
+      /* A batch's first count comes whole; the others as their low byte,
+       * the whole one being the nearest to ours plus the imbalance's share
+       * of the cell (riblt.h: the decoder's purity test needs only the
+       * byte, the estimate the whole count, exact while the cell's
+       * difference strays less than 128 from that share). */
+      if (at == 0)
+        s->imbalance = (int64_t) ((uint64_t) remote->count - (uint64_t) local[0].count);
+      else if (i > 0)
+        remote->count = riblt_count_unwrap ((uint8_t) remote->count,
+                                            (double) local[at].count
+                                              + (double) s->imbalance * riblt_density (at));
+      st = riblt_decoder_add_local (s->decoder, remote, &local[at]);
     }
   s->symbols += m->symbols->len;
   if (st == RIBLT_DECODE_OVER_BOUND)
@@ -133,14 +146,15 @@ handle_symbols (ReconcileSession *s, ReconcileMsg *m, GError **error)
                              "symbols did not decode within RECONCILE_MAX_SYMBOLS_PER_SESSION");
   if (st == RIBLT_DECODE_DONE)
     return send_result (s, error);
-  /* Not yet: enough for the difference the undecoded symbols suggest
-   * (RECONCILE_MORE_MARGIN x the estimate), and at least half again what
-   * we have, so a low estimate still converges geometrically; within the
-   * session bound. */
-  want = (uint64_t) ((double) riblt_decoder_estimate_difference (s->decoder)
-                     * RECONCILE_MORE_MARGIN);
+  /* Not yet: the most of enough for the difference the undecoded symbols
+   * suggest, a share of the part of it not yet peeled, and a fraction of
+   * what we have (reconcile-core.h); within the session bound. */
+  est = riblt_decoder_estimate_difference (s->decoder);
+  rest = est - MIN (est, riblt_decoder_n_recovered (s->decoder));
+  want = (uint64_t) ((double) est * RECONCILE_MORE_MARGIN);
   want = want > s->symbols ? want - s->symbols : 0;
-  want = MAX (want, s->symbols / 2);
+  want = MAX (want, (uint64_t) ceil ((double) rest * RECONCILE_MORE_RESIDUAL));
+  want = MAX (want, s->symbols / RECONCILE_MORE_MIN_GROWTH);
   more = reconcile_msg_new (RECONCILE_MSG_MORE);
   more->n_more = (uint32_t) MIN (MIN (want, (uint64_t) RECONCILE_MAX_SYMBOLS_PER_MESSAGE),
                                  RECONCILE_MAX_SYMBOLS_PER_SESSION - s->symbols);

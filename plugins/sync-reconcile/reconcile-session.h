@@ -43,6 +43,8 @@ struct _ReconcileSession {
   RibltEncoder *encoder;      /* of set.items */
   RibltDecoder *decoder;      /* responder */
   uint64_t symbols;           /* sent (initiator) or received (responder) */
+  int64_t imbalance;          /* responder: the peer's set size minus ours
+                               * (symbol 0's counts), to unwrap the counts */
   uint64_t entity_bytes;      /* wire bytes of the entities sent */
   uint8_t phase;              /* the message type expected next */
   /* Entities received in this phase (for the merge-backs). */

@@ -61,7 +61,7 @@ reconcile_entity_free (ReconcileEntity *we)
 size_t
 reconcile_entity_wire_size (const MeroStateEntity *e)
 {
-  return 32 + 32 + 1 + 3 * 16 + 4 + e->data_len;
+  return 32 + 32 + 1 + 6 * 8 + 5 + e->data_len;
 }
 
 /* ---- encode ------------------------------------------------------------- */
@@ -98,35 +98,21 @@ put_varint (GByteArray *o, uint64_t v)
   put_u8 (o, (uint8_t) v);
 }
 
-static void
-put_entity (GByteArray *o, const MeroStateEntity *e)
+static uint64_t
+zigzag (int64_t v)
 {
-  g_byte_array_append (o, e->id, 32);
-  g_byte_array_append (o, e->parent_id, 32);
-  put_u8 (o, (uint8_t) e->crdt_type);
-  /* No created_at: a merge never reads it (the receiver's is the
-   * sender's updated_at, mero-state-access.h). */
-  put_u64 (o, e->updated_at);
-  put_u64 (o, e->updated_node);
-  put_u64 (o, e->deleted_at);
-  put_u64 (o, e->deleted_node);
-  put_u64 (o, e->cleared_at);
-  put_u64 (o, e->cleared_node);
-  put_u32 (o, (uint32_t) e->data_len);
-  if (e->data_len > 0)
-    g_byte_array_append (o, e->data, (guint) e->data_len);
+  return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
 }
 
-/* u32 raw_len || zstd(raw) to the end of the body, raw = u32 n ||
- * n x entity.  The level is fixed so the compressed bytes are a function
- * of raw: the decoder compresses again and refuses anything else (one
- * encoding per message, which the fuzz target checks). */
+/* zstd(raw) to the end of the body.  The level is fixed so
+ * the compressed bytes are a function of raw: the decoder compresses
+ * again and refuses anything else (one encoding per message, which the
+ * fuzz target checks). */
 static void
 compress_into (GByteArray *o, const GByteArray *raw)
 {
   size_t bound = ZSTD_compressBound (raw->len), written;
 
-  put_u32 (o, raw->len);
   g_byte_array_set_size (o, (guint) (o->len + bound));
   written = ZSTD_compress (o->data + o->len - bound, bound, raw->data, raw->len,
                            RECONCILE_ZSTD_LEVEL);
@@ -135,15 +121,90 @@ compress_into (GByteArray *o, const GByteArray *raw)
   g_byte_array_set_size (o, (guint) (o->len - bound + written));
 }
 
+#define ENTITY(entities, i) (&((ReconcileEntity *) (entities)->pdata[i])->e)
+
+/* Columns, not rows: the ids are random (zstd cannot shrink them, and
+ * mixed into the rest they cost it ~4 bytes an entity in its literal
+ * tables), the rest is parents mostly shared, small types, times that
+ * differ in their low bytes and text-like data, each column compressing
+ * best next to its kind (measured: 64 -> 59 bytes an entity in the
+ * benchmark's sessions).  No created_at: a merge never reads it (the
+ * receiver's is the sender's updated_at, mero-state-access.h). */
 static void
 put_entities (GByteArray *o, GPtrArray *entities)
 {
-  g_autoptr (GByteArray) raw = g_byte_array_new ();
+  g_autoptr (GByteArray) raw = NULL;
+  guint n = entities->len;
 
-  put_u32 (raw, entities->len);
-  for (guint i = 0; i < entities->len; i++)
-    put_entity (raw, &((ReconcileEntity *) entities->pdata[i])->e);
+  put_varint (o, n);
+  if (n == 0)
+    return;
+  for (guint i = 0; i < n; i++)
+    g_byte_array_append (o, ENTITY (entities, i)->id, 32);
+  raw = g_byte_array_new ();
+  for (guint i = 0; i < n; i++)
+    g_byte_array_append (raw, ENTITY (entities, i)->parent_id, 32);
+  for (guint i = 0; i < n; i++)
+    put_u8 (raw, (uint8_t) ENTITY (entities, i)->crdt_type);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->updated_at);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->updated_node);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->deleted_at);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->deleted_node);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->cleared_at);
+  for (guint i = 0; i < n; i++)
+    put_u64 (raw, ENTITY (entities, i)->cleared_node);
+  for (guint i = 0; i < n; i++)
+    put_varint (raw, ENTITY (entities, i)->data_len);
+  for (guint i = 0; i < n; i++)
+    if (ENTITY (entities, i)->data_len > 0)
+      g_byte_array_append (raw, ENTITY (entities, i)->data,
+                           (guint) ENTITY (entities, i)->data_len);
   compress_into (o, raw);
+}
+
+/* Symbols carry what the decoder reads (riblt.h): the sum, the low 32
+ * bits of the checksum and the low 8 bits of the count; the batch's first
+ * count goes in full (the receiver unwraps the others around what it
+ * expects from it, reconcile-responder.c). */
+static void
+put_symbols (GByteArray *o, const ReconcileMsg *m)
+{
+  put_varint (o, m->first_index);
+  put_varint (o, m->symbols->len);
+  if (m->symbols->len == 0)
+    return;
+  put_varint (o, zigzag (g_array_index (m->symbols, RibltSymbol, 0).count));
+  for (guint i = 0; i < m->symbols->len; i++)
+    {
+      const RibltSymbol *s = &g_array_index (m->symbols, RibltSymbol, i);
+
+      g_byte_array_append (o, s->sum, RIBLT_ITEM_SIZE);
+      put_u32 (o, (uint32_t) (s->checksum & RIBLT_CHECKSUM_MASK));
+      put_u8 (o, (uint8_t) ((uint64_t) s->count & RIBLT_COUNT_MASK));
+    }
+}
+
+size_t
+reconcile_msg_overhead (const ReconcileMsg *m)
+{
+  g_autoptr (GByteArray) o = g_byte_array_new ();
+
+  /* The frame without its entities: their columns are all that
+   * follows the fields below. */
+  put_u32 (o, 0);
+  put_u8 (o, m->type);
+  put_u8 (o, m->more);
+  if (m->type == RECONCILE_MSG_RESULT)
+    {
+      put_varint (o, m->symbols_used);
+      put_varint (o, m->wants->len);
+    }
+  return o->len + 8 * (size_t) m->wants->len;
 }
 
 void
@@ -157,26 +218,15 @@ reconcile_msg_encode (const ReconcileMsg *m, GByteArray *out)
   switch (m->type)
     {
     case RECONCILE_MSG_SYMBOLS:
-      put_u32 (out, m->first_index);
-      put_u32 (out, m->symbols->len);
-      for (guint i = 0; i < m->symbols->len; i++)
-        {
-          const RibltSymbol *s = &g_array_index (m->symbols, RibltSymbol, i);
-
-          g_byte_array_append (out, s->sum, RIBLT_ITEM_SIZE);
-          put_u64 (out, s->checksum);
-          /* Zigzag: counts near zero (most symbols past the first few)
-           * take one byte whatever their sign. */
-          put_varint (out, ((uint64_t) s->count << 1) ^ (uint64_t) (s->count >> 63));
-        }
+      put_symbols (out, m);
       break;
     case RECONCILE_MSG_MORE:
-      put_u32 (out, m->n_more);
+      put_varint (out, m->n_more);
       break;
     case RECONCILE_MSG_RESULT:
       put_u8 (out, m->more);
-      put_u32 (out, m->symbols_used);
-      put_u32 (out, m->wants->len);
+      put_varint (out, m->symbols_used);
+      put_varint (out, m->wants->len);
       for (guint i = 0; i < m->wants->len; i++)
         put_u64 (out, g_array_index (m->wants, uint64_t, i));
       put_entities (out, m->entities);
@@ -263,81 +313,144 @@ get_varint (Reader *r, uint64_t *v)
 }
 
 static gboolean
-get_entity (Reader *r, GPtrArray *out, GError **error)
+get_varint32 (Reader *r, uint32_t *v)
 {
-  MeroStateEntity e = { 0 };
-  uint8_t type;
-  uint32_t len;
+  uint64_t w;
 
-  if (!get_bytes (r, e.id, 32) || !get_bytes (r, e.parent_id, 32) || !get_bytes (r, &type, 1)
-      || !get_u64 (r, &e.updated_at) || !get_u64 (r, &e.updated_node)
-      || !get_u64 (r, &e.deleted_at) || !get_u64 (r, &e.deleted_node)
-      || !get_u64 (r, &e.cleared_at) || !get_u64 (r, &e.cleared_node) || !get_u32 (r, &len))
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entity");
-  if (len > RECONCILE_MAX_DATA)
-    return fail (error, MERO_SYNC_ERROR_LIMIT, "entity data over RECONCILE_MAX_DATA");
-  if (r->left < len)
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entity data");
-  e.crdt_type = type;
-  g_ptr_array_add (out, entity_take (&e, g_bytes_new (r->p, len)));
-  r->p += len;
-  r->left -= len;
+  if (!get_varint (r, &w) || w > G_MAXUINT32)
+    return FALSE;
+  *v = (uint32_t) w;
   return TRUE;
 }
 
+/* The columns after the ids (see put_entities), all of @raw. */
 static gboolean
-get_entities_raw (Reader *r, GPtrArray *out, GError **error)
+get_columns (const uint8_t *raw, size_t raw_len, const uint8_t *ids, uint32_t n,
+             GPtrArray *out, GError **error)
 {
-  uint32_t n;
+  /* parents, types and the six time columns: fixed widths. */
+  size_t fixed = (size_t) n * (32 + 1 + 6 * 8);
+  g_autofree uint32_t *lens = g_new (uint32_t, n);
+  Reader r;
+  uint64_t total = 0;
 
-  if (!get_u32 (r, &n))
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entity count");
-  if (n > RECONCILE_MAX_ENTITIES_PER_MESSAGE)
-    return fail (error, MERO_SYNC_ERROR_LIMIT, "over RECONCILE_MAX_ENTITIES_PER_MESSAGE");
-  /* Each entity takes at least its fixed part: a count the bytes cannot
-   * hold is refused before anything is allocated. */
-  if ((uint64_t) n * reconcile_entity_wire_size (&(MeroStateEntity){ 0 }) > r->left)
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entity count over the message");
+  if (raw_len < fixed)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entities");
+  r = (Reader){ raw + fixed, raw_len - fixed };
   for (uint32_t i = 0; i < n; i++)
-    if (!get_entity (r, out, error))
-      return FALSE;
+    {
+      if (!get_varint32 (&r, &lens[i]))
+        return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entity length");
+      if (lens[i] > RECONCILE_MAX_DATA)
+        return fail (error, MERO_SYNC_ERROR_LIMIT, "entity data over RECONCILE_MAX_DATA");
+      total += lens[i];
+    }
+  if (total != r.left)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entity data does not fill the message");
+  for (uint32_t i = 0; i < n; i++)
+    {
+      MeroStateEntity e = { 0 };
+      uint64_t *times[6] = { &e.updated_at, &e.updated_node, &e.deleted_at,
+                             &e.deleted_node, &e.cleared_at, &e.cleared_node };
+
+      memcpy (e.id, ids + 32 * (size_t) i, 32);
+      memcpy (e.parent_id, raw + 32 * (size_t) i, 32);
+      e.crdt_type = raw[32 * (size_t) n + i];
+      for (guint k = 0; k < 6; k++)
+        {
+          /* Column k, row i: within the fixed part checked above. */
+          Reader t = { raw + 33 * (size_t) n + 8 * ((size_t) k * n + i), 8 };
+
+          get_u64 (&t, times[k]);
+        }
+      g_ptr_array_add (out, entity_take (&e, g_bytes_new (r.p, lens[i])));
+      r.p += lens[i];
+      r.left -= lens[i];
+    }
   return TRUE;
 }
 
-/* The compressed entities: the rest of the body. */
+/* The entities: the rest of the body. */
 static gboolean
 get_entities (Reader *r, GPtrArray *out, GError **error)
 {
-  uint32_t raw_len;
+  uint32_t n;
+  const uint8_t *ids;
   unsigned long long declared;
   g_autofree uint8_t *raw = NULL;
   g_autoptr (GByteArray) again = NULL;
-  Reader rr;
   size_t got;
 
-  if (!get_u32 (r, &raw_len))
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entities");
-  /* Bounded before anything is allocated: a frame's worth at most. */
-  if (raw_len > RECONCILE_MAX_FRAME)
-    return fail (error, MERO_SYNC_ERROR_LIMIT, "entities over RECONCILE_MAX_FRAME");
+  if (!get_varint32 (r, &n))
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated entity count");
+  if (n > RECONCILE_MAX_ENTITIES_PER_MESSAGE)
+    return fail (error, MERO_SYNC_ERROR_LIMIT, "over RECONCILE_MAX_ENTITIES_PER_MESSAGE");
+  if (n == 0)
+    return TRUE;
+  if ((uint64_t) n * 32 > r->left)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entity count over the message");
+  ids = r->p;
+  r->p += 32 * (size_t) n;
+  r->left -= 32 * (size_t) n;
   declared = ZSTD_getFrameContentSize (r->p, r->left);
-  if (declared != raw_len)
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "compressed size does not match");
-  raw = g_malloc (MAX (raw_len, 1u));
-  got = ZSTD_decompress (raw, raw_len, r->p, r->left);
-  if (ZSTD_isError (got) || got != raw_len)
+  if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entities do not decompress");
+  /* Bounded before anything is allocated: a frame's worth at most, and
+   * at least the fixed columns of n entities. */
+  if (declared > RECONCILE_MAX_FRAME)
+    return fail (error, MERO_SYNC_ERROR_LIMIT, "entities over RECONCILE_MAX_FRAME");
+  if (declared < (uint64_t) n * (32 + 1 + 6 * 8 + 1))
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entity count over the message");
+  raw = g_malloc ((size_t) declared);
+  got = ZSTD_decompress (raw, (size_t) declared, r->p, r->left);
+  if (ZSTD_isError (got) || got != declared)
     return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entities do not decompress");
   again = g_byte_array_new ();
-  compress_into (again, &(GByteArray){ .data = raw, .len = raw_len });
-  if (again->len - 4 != r->left || memcmp (again->data + 4, r->p, r->left) != 0)
+  compress_into (again, &(GByteArray){ .data = raw, .len = (guint) declared });
+  if (again->len != r->left || memcmp (again->data, r->p, r->left) != 0)
     return fail (error, MERO_SYNC_ERROR_PROTOCOL, "entities not in their canonical compression");
   r->p += r->left;
   r->left = 0;
-  rr = (Reader){ raw, raw_len };
-  if (!get_entities_raw (&rr, out, error))
-    return FALSE;
-  if (rr.left != 0)
-    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "trailing entity bytes");
+  return get_columns (raw, (size_t) declared, ids, n, out, error);
+}
+
+static gboolean
+get_symbols (Reader *r, ReconcileMsg *m, GError **error)
+{
+  uint32_t n;
+  uint64_t first = 0;
+
+  if (!get_varint32 (r, &m->first_index) || !get_varint32 (r, &n))
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated symbols");
+  if (n > RECONCILE_MAX_SYMBOLS_PER_MESSAGE)
+    return fail (error, MERO_SYNC_ERROR_LIMIT, "over RECONCILE_MAX_SYMBOLS_PER_MESSAGE");
+  if (n > 0 && !get_varint (r, &first))
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated symbols");
+  if ((uint64_t) n * RECONCILE_WIRE_SYMBOL_BYTES > r->left)
+    return fail (error, MERO_SYNC_ERROR_PROTOCOL, "symbol count over the message");
+  g_array_set_size (m->symbols, n);
+  for (uint32_t i = 0; i < n; i++)
+    {
+      RibltSymbol *s = &g_array_index (m->symbols, RibltSymbol, i);
+      uint32_t checksum;
+      uint8_t low;
+
+      if (!get_bytes (r, s->sum, RIBLT_ITEM_SIZE) || !get_u32 (r, &checksum)
+          || !get_bytes (r, &low, 1))
+        return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated symbol");
+      s->checksum = checksum;
+      s->count = low;
+    }
+  if (n > 0)
+    {
+      RibltSymbol *s0 = &g_array_index (m->symbols, RibltSymbol, 0);
+      int64_t count = (int64_t) (first >> 1) ^ -(int64_t) (first & 1);
+
+      /* One value, one encoding: the full count and its low byte agree. */
+      if (((uint64_t) count & RIBLT_COUNT_MASK) != (uint64_t) s0->count)
+        return fail (error, MERO_SYNC_ERROR_PROTOCOL, "first count does not match its symbol");
+      s0->count = count;
+    }
   return TRUE;
 }
 
@@ -355,32 +468,16 @@ reconcile_msg_decode (const uint8_t *body, size_t len, GError **error)
   switch (type)
     {
     case RECONCILE_MSG_SYMBOLS:
-      if (!get_u32 (&r, &m->first_index) || !get_u32 (&r, &n))
-        return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated symbols"), NULL;
-      if (n > RECONCILE_MAX_SYMBOLS_PER_MESSAGE)
-        return fail (error, MERO_SYNC_ERROR_LIMIT, "over RECONCILE_MAX_SYMBOLS_PER_MESSAGE"),
-               NULL;
-      if ((uint64_t) n * (RIBLT_ITEM_SIZE + 9) > r.left)
-        return fail (error, MERO_SYNC_ERROR_PROTOCOL, "symbol count over the message"), NULL;
-      g_array_set_size (m->symbols, n);
-      for (uint32_t i = 0; i < n; i++)
-        {
-          RibltSymbol *s = &g_array_index (m->symbols, RibltSymbol, i);
-          uint64_t z;
-
-          if (!get_bytes (&r, s->sum, RIBLT_ITEM_SIZE) || !get_u64 (&r, &s->checksum)
-              || !get_varint (&r, &z))
-            return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated symbol"), NULL;
-          s->count = (int64_t) (z >> 1) ^ -(int64_t) (z & 1);
-        }
+      if (!get_symbols (&r, m, error))
+        return NULL;
       break;
     case RECONCILE_MSG_MORE:
-      if (!get_u32 (&r, &m->n_more))
+      if (!get_varint32 (&r, &m->n_more))
         return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated more"), NULL;
       break;
     case RECONCILE_MSG_RESULT:
-      if (!get_bytes (&r, &m->more, 1) || m->more > 1 || !get_u32 (&r, &m->symbols_used)
-          || !get_u32 (&r, &n))
+      if (!get_bytes (&r, &m->more, 1) || m->more > 1 || !get_varint32 (&r, &m->symbols_used)
+          || !get_varint32 (&r, &n))
         return fail (error, MERO_SYNC_ERROR_PROTOCOL, "truncated result"), NULL;
       if (n > RECONCILE_MAX_WANTS_PER_MESSAGE)
         return fail (error, MERO_SYNC_ERROR_LIMIT, "over RECONCILE_MAX_WANTS_PER_MESSAGE"), NULL;

@@ -124,6 +124,24 @@ riblt_symbol_is_zero (const RibltSymbol *sym)
   return sym->count == 0 && sym->checksum == 0 && memcmp (sym->sum, zero, RIBLT_ITEM_SIZE) == 0;
 }
 
+double
+riblt_density (uint64_t index)
+{
+  return 1.0 / (1.0 + (double) index / 2.0);
+}
+
+int64_t
+riblt_count_unwrap (uint8_t low, double near)
+{
+  /* Counts are set sizes (a peer's may be anything): far out of range,
+   * any congruent value will do, and the conversion must stay defined. */
+  int64_t base = near > -4.0e18 && near < 4.0e18 ? (int64_t) floor (near + 0.5) : 0;
+  /* low - base modulo 2^8, taken into [-128, 127] around base. */
+  int64_t diff = (int64_t) (int8_t) (uint8_t) ((uint64_t) low - (uint64_t) base);
+
+  return base + diff;
+}
+
 /* ---- encoder ------------------------------------------------------------ */
 
 typedef struct {
@@ -365,10 +383,30 @@ heap_sift_down (RibltDecoder *dec)
     }
 }
 
+/* Pure: its count is +-1 and its checksum the hash of its sum, read to
+ * the bits a wire carries (riblt.h).  The item's whole hash and sign into
+ * @hash and @sign. */
 static gboolean
-cell_is_pure (const RibltDecoder *dec, const RibltSymbol *c)
+cell_is_pure (const RibltDecoder *dec, const RibltSymbol *c, uint64_t *hash, int *sign)
 {
-  return (c->count == 1 || c->count == -1) && riblt_item_hash (dec->key, c->sum) == c->checksum;
+  uint64_t low = (uint64_t) c->count & RIBLT_COUNT_MASK;
+
+  if (low != 1 && low != RIBLT_COUNT_MASK)
+    return FALSE;
+  *hash = riblt_item_hash (dec->key, c->sum);
+  *sign = low == 1 ? 1 : -1;
+  return ((*hash ^ c->checksum) & RIBLT_CHECKSUM_MASK) == 0;
+}
+
+/* Cell 0 holds every item not yet peeled: the difference is complete
+ * when it is empty (its count is the whole one: the caller gives it). */
+static gboolean
+cell_is_empty (const RibltSymbol *c)
+{
+  static const uint8_t zero[RIBLT_ITEM_SIZE];
+
+  return c->count == 0 && (c->checksum & RIBLT_CHECKSUM_MASK) == 0
+         && memcmp (c->sum, zero, RIBLT_ITEM_SIZE) == 0;
 }
 
 static void
@@ -381,7 +419,7 @@ peel (RibltDecoder *dec)
       DecItem it;
 
       g_array_set_size (dec->pending, dec->pending->len - 1);
-      if (!cell_is_pure (dec, c))
+      if (!cell_is_pure (dec, c, &it.hash, &it.sign))
         continue;
       if (dec->recovered->len >= dec->max_items)
         {
@@ -389,8 +427,6 @@ peel (RibltDecoder *dec)
           return;
         }
       memcpy (it.item, c->sum, RIBLT_ITEM_SIZE);
-      it.hash = c->checksum;
-      it.sign = (int) c->count;
       riblt_mapping_init (&it.next, it.hash);
       /* Take the item out of every cell it is in, so far: each one may
        * turn pure. */
@@ -456,7 +492,7 @@ riblt_decoder_add_local (RibltDecoder *dec, const RibltSymbol *remote, const Rib
   g_array_append_val (dec->pending, i);
   peel (dec);
   if (dec->status == RIBLT_DECODE_MORE
-      && riblt_symbol_is_zero (&g_array_index (dec->cells, RibltSymbol, 0)))
+      && cell_is_empty (&g_array_index (dec->cells, RibltSymbol, 0)))
     {
       dec->status = RIBLT_DECODE_DONE;
       dec->used = dec->cells->len;
@@ -496,7 +532,7 @@ riblt_decoder_estimate_difference (const RibltDecoder *dec)
   for (guint i = 1; i < dec->cells->len; i++)
     {
       double c = (double) g_array_index (dec->cells, RibltSymbol, i).count;
-      double p = 1.0 / (1.0 + (double) i / 2.0);
+      double p = riblt_density (i);
 
       /* Centred on its mean k p: the same expectation as c^2 - k^2 p^2,
        * without its variance when the difference is one-sided. */

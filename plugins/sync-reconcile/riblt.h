@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 
 /* Bytes of an item (a multiple of 8: the SipHash below reads words).  24:
  * sync-reconcile's version items (reconcile-index.h); a coded symbol on
- * the wire is the item size plus 9 or 10 bytes. */
+ * the wire is the item size plus 5 bytes (RIBLT_CHECKSUM_BITS and
+ * RIBLT_COUNT_BITS below). */
 #define RIBLT_ITEM_SIZE 24u
 
 typedef struct {
@@ -28,6 +29,31 @@ typedef struct {
   uint64_t checksum;
   int64_t count;
 } RibltSymbol;
+
+/* What the decoder reads of a cell to find a pure one (count +-1 and the
+ * item's hash equal to the checksum) and to see the difference is empty:
+ * the low RIBLT_CHECKSUM_BITS of the checksum and the low RIBLT_COUNT_BITS
+ * of the count, so a wire format need carry no more of a symbol than
+ * that (sync-reconcile sends 24 + 4 + 1 bytes).  An impure cell passes the
+ * check with probability 2^-32 per look (a few times per symbol): a
+ * session of d differences is undecodable by chance about once in
+ * 2^32 / (10 d) (the caller ends it with a counted failure and a retry
+ * converges, nothing wrong is kept: the keyed items then do not match a
+ * version either side holds).  The item, not the checksum, is what a
+ * decoded difference names, so a 32-bit checksum loses no identity.  The
+ * whole count stays in the cell where the caller knows it (the estimate
+ * reads it: riblt_count_unwrap). */
+#define RIBLT_CHECKSUM_BITS 32u
+#define RIBLT_CHECKSUM_MASK G_GUINT64_CONSTANT (0xffffffff)
+#define RIBLT_COUNT_BITS 8u
+#define RIBLT_COUNT_MASK 0xffu
+
+/* The expected share of the items in the coded symbol @index. */
+double riblt_density (uint64_t index);
+/* The integer congruent to @low modulo 2^RIBLT_COUNT_BITS nearest to
+ * @near (ties to the larger): a count sent as its low bits, given what
+ * the receiver expects it to be. */
+int64_t riblt_count_unwrap (uint8_t low, double near);
 
 /* Keyed 64-bit hash of an item (SipHash-2-4): the symbol checksum and the
  * seed of the item's index walk. */
@@ -101,7 +127,9 @@ size_t riblt_decoder_symbols_used (const RibltDecoder *dec);
  * plus, for the cells not yet peeled, sum(count^2) / sum(density), since a
  * cell's count is a sum of about d x density(i) signed items (density(i)
  * = 1/(1 + i/2)).  Rough (a factor ~1.5), and high when the difference is
- * one-sided, which errs on the side of fewer round trips. */
+ * one-sided, which errs on the side of fewer round trips.  Reads the whole
+ * counts: remote counts sent as their low bits must be unwrapped first
+ * (riblt_count_unwrap; cell 0's in full). */
 size_t riblt_decoder_estimate_difference (const RibltDecoder *dec);
 
 /* Items only the remote side has (@sign +1) or only the local side (-1):

@@ -1,7 +1,8 @@
 /* test-riblt.c: property tests of the RIBLT core (plugins/sync-reconcile/
  * riblt.c): round trips for random sets and differences, the symbols per
  * difference the paper promises, the incremental encoder equal to a fresh
- * one, and symbols that never decode ending at the bound. */
+ * one, symbols that never decode ending at the bound, and symbols cut to
+ * the bits a wire carries decoding as whole ones. */
 #include <string.h>
 
 #include "riblt.h"
@@ -233,6 +234,98 @@ test_garbage_ends_at_bound (void)
   g_assert_cmpuint (fed, ==, 64);
 }
 
+/* The low 32 bits of a checksum and the low byte of a count are all the
+ * decoder reads (riblt.h): symbols cut to them, the counts unwrapped
+ * around the local count plus the imbalance's share (as sync-reconcile's
+ * responder does), decode the same difference from the same number of
+ * symbols as whole ones, and give the same estimate while undecoded,
+ * whether the difference is balanced or all on one side (counts far past
+ * a byte in the first cells). */
+static void
+test_wire_bits (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (sync_sim_seed (18));
+  static const struct {
+    guint only_a, only_b;
+  } cases[] = { { 80, 80 }, { 700, 0 }, { 0, 300 }, { 1500, 500 } };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (GArray) common = random_items (rand, 3000);
+      g_autoptr (GArray) only_a = random_items (rand, cases[c].only_a);
+      g_autoptr (GArray) only_b = random_items (rand, cases[c].only_b);
+      g_autoptr (RibltEncoder) a = riblt_encoder_new (key);
+      g_autoptr (RibltEncoder) b = riblt_encoder_new (key);
+      g_autoptr (RibltDecoder) whole = NULL;
+      g_autoptr (RibltDecoder) cut = NULL;
+      int64_t imbalance = 0;
+      size_t d = cases[c].only_a + cases[c].only_b;
+
+      for (guint i = 0; i < 3000; i++)
+        {
+          riblt_encoder_apply (a, (const uint8_t *) common->data + i * RIBLT_ITEM_SIZE, 1);
+          riblt_encoder_apply (b, (const uint8_t *) common->data + i * RIBLT_ITEM_SIZE, 1);
+        }
+      for (guint i = 0; i < cases[c].only_a; i++)
+        riblt_encoder_apply (a, (const uint8_t *) only_a->data + i * RIBLT_ITEM_SIZE, 1);
+      for (guint i = 0; i < cases[c].only_b; i++)
+        riblt_encoder_apply (b, (const uint8_t *) only_b->data + i * RIBLT_ITEM_SIZE, 1);
+      riblt_encoder_extend (a, 4 * d);
+      riblt_encoder_extend (b, 4 * d);
+      whole = riblt_decoder_new (NULL, key, 4 * d, d + 1);
+      cut = riblt_decoder_new (NULL, key, 4 * d, d + 1);
+      for (size_t i = 0; riblt_decoder_status (whole) == RIBLT_DECODE_MORE; i++)
+        {
+          const RibltSymbol *remote = &riblt_encoder_symbols (a)[i];
+          const RibltSymbol *local = &riblt_encoder_symbols (b)[i];
+          RibltSymbol sent = *remote;
+
+          sent.checksum &= RIBLT_CHECKSUM_MASK;
+          if (i == 0)
+            imbalance = remote->count - local->count;
+          else
+            sent.count = riblt_count_unwrap ((uint8_t) (remote->count & RIBLT_COUNT_MASK),
+                                             (double) local->count
+                                               + (double) imbalance * riblt_density (i));
+          riblt_decoder_add_local (whole, remote, local);
+          riblt_decoder_add_local (cut, &sent, local);
+          if (i == d / 2 && riblt_decoder_status (whole) == RIBLT_DECODE_MORE)
+            g_assert_cmpuint (riblt_decoder_estimate_difference (cut), ==,
+                              riblt_decoder_estimate_difference (whole));
+        }
+      g_assert_cmpint (riblt_decoder_status (whole), ==, RIBLT_DECODE_DONE);
+      g_assert_cmpint (riblt_decoder_status (cut), ==, RIBLT_DECODE_DONE);
+      g_assert_cmpuint (riblt_decoder_symbols_used (cut), ==,
+                        riblt_decoder_symbols_used (whole));
+      g_assert_cmpuint (riblt_decoder_n_recovered (cut), ==, d);
+      for (size_t i = 0; i < d; i++)
+        {
+          int sw = 0, sc = 0;
+          const uint8_t *w = riblt_decoder_recovered (whole, i, &sw);
+          const uint8_t *k = riblt_decoder_recovered (cut, i, &sc);
+
+          g_assert_cmpmem (w, RIBLT_ITEM_SIZE, k, RIBLT_ITEM_SIZE);
+          g_assert_cmpint (sw, ==, sc);
+        }
+    }
+}
+
+/* A count is the value of its low byte nearest to what is expected. */
+static void
+test_count_unwrap (void)
+{
+  g_assert_cmpint (riblt_count_unwrap (5, 5.0), ==, 5);
+  g_assert_cmpint (riblt_count_unwrap (0xff, 0.0), ==, -1);
+  g_assert_cmpint (riblt_count_unwrap (0x01, 300.0), ==, 257);
+  g_assert_cmpint (riblt_count_unwrap (0x80, 0.0), ==, -128);
+  g_assert_cmpint (riblt_count_unwrap (0x7f, 0.0), ==, 127);
+  g_assert_cmpint (riblt_count_unwrap ((uint8_t) (100000 & 0xff), 100000.0 - 120.4), ==, 100000);
+  g_assert_cmpint (riblt_count_unwrap ((uint8_t) (-70000 & 0xff), -70000.0 + 127.0), ==, -70000);
+  /* Out of range (a peer's count may be anything): some congruent value. */
+  g_assert_cmpint (riblt_count_unwrap (7, 1e300) & 0xff, ==, 7);
+  g_assert_cmpint (riblt_count_unwrap (7, -1e300) & 0xff, ==, 7);
+}
+
 /* Identical sets decode from the first symbol. */
 static void
 test_equal_sets (void)
@@ -254,5 +347,7 @@ main (int argc, char **argv)
   g_test_add_func ("/riblt/estimate", test_estimate);
   g_test_add_func ("/riblt/garbage-ends-at-bound", test_garbage_ends_at_bound);
   g_test_add_func ("/riblt/equal-sets", test_equal_sets);
+  g_test_add_func ("/riblt/wire-bits", test_wire_bits);
+  g_test_add_func ("/riblt/count-unwrap", test_count_unwrap);
   return g_test_run ();
 }

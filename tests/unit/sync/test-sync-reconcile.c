@@ -8,6 +8,7 @@
  * a counted failure.  The 100k case runs with -m slow (MERO_TEST_SLOW=1);
  * MERO_TEST_SEED=<n> replays one seed. */
 #include <string.h>
+#include <zstd.h>
 
 #include "reconcile-core.h"
 #include "reconcile-wire.h"
@@ -77,7 +78,7 @@ run_converges (gconstpointer data)
   g_test_message ("reconcile: %u live, %" G_GUINT64_FORMAT " round trips, %" G_GUINT64_FORMAT
                   " + %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " entities", n_live,
                   res.round_trips, res.bytes_to_responder, res.bytes_to_initiator, res.entities);
-  /* The bytes follow the difference: about 1.4 coded symbols (34 bytes)
+  /* The bytes follow the difference: about 1.4 coded symbols (29 bytes)
    * per differing version, about 1.7 after an estimated MORE, plus the
    * entities themselves; never the state.  Each edit on one side changes
    * at most a few versions (an add also touches no parent's version). */
@@ -255,9 +256,10 @@ test_refusals (void)
     sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), metrics);
   g_autoptr (SyncSimReplica) r = sync_sim_replica_new (0xa);
   static const guint8 too_big[] = { 0x7f, 0xff, 0xff, 0xff, 1 };
-  static const guint8 out_of_order[] = { 0, 0, 0, 6, RECONCILE_MSG_ENTITIES, 0, 0, 0, 0, 0 };
-  static const guint8 over_bound[] = { 0, 0, 0, 9, RECONCILE_MSG_SYMBOLS, 0, 0, 0, 0,
-                                       0x7f, 0xff, 0xff, 0xff };
+  /* ENTITIES, last frame, no entities: well formed, but first. */
+  static const guint8 out_of_order[] = { 0, 0, 0, 3, RECONCILE_MSG_ENTITIES, 0, 0 };
+  /* SYMBOLS from 0, 131072 (varint 80 80 08) of them: over the bound. */
+  static const guint8 over_bound[] = { 0, 0, 0, 5, RECONCILE_MSG_SYMBOLS, 0, 0x80, 0x80, 0x08 };
   const struct {
     const guint8 *bytes;
     gsize len;
@@ -292,6 +294,257 @@ test_refusals (void)
       g_assert_cmpuint (mero_metrics_get_counter (metrics, "mero_sync_failures_total", labels),
                         ==, 1);
       p->vtable->session_free (s);
+    }
+}
+
+/* Each message a session sends decodes and encodes back to the same
+ * bytes (one encoding per message), symbols take 29 bytes each and an
+ * empty entity list one; MERO_WRITE_SEEDS=<dir> writes every frame body
+ * there, the fuzz corpus of tests/fuzz/fuzz-sync-reconcile.c. */
+static void
+pump_frames (SyncSimProtocol *p, MeroSyncSession *from, MeroSyncSession *to, guint *seen,
+             guint *n_seed)
+{
+  static const char *names[] = { NULL, "symbols", "more", "result", "entities", "fin" };
+  GBytes *frame;
+
+  while ((frame = p->vtable->pull_send (from)) != NULL)
+    {
+      gsize len = 0;
+      const guint8 *data = g_bytes_get_data (frame, &len);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (ReconcileMsg) m = NULL;
+      g_autoptr (GByteArray) again = g_byte_array_new ();
+      const char *dir = g_getenv ("MERO_WRITE_SEEDS");
+
+      g_assert_cmpuint (len, >=, 5);
+      g_assert_cmpuint (GUINT32_FROM_BE (*(const guint32 *) data), ==, len - 4);
+      m = reconcile_msg_decode (data + 4, len - 4, &error);
+      g_assert_no_error (error);
+      reconcile_msg_encode (m, again);
+      g_assert_cmpmem (again->data, again->len, data, len);
+      g_assert_cmpuint (m->type, >=, RECONCILE_MSG_SYMBOLS);
+      g_assert_cmpuint (m->type, <=, RECONCILE_MSG_FIN);
+      seen[m->type]++;
+      if (m->type == RECONCILE_MSG_SYMBOLS)
+        {
+          /* Type, two or three varints of a few bytes, then the symbols. */
+          g_assert_cmpuint (len - 4, >=, 1 + 3 + m->symbols->len * RECONCILE_SYMBOL_WIRE_BYTES);
+          g_assert_cmpuint (len - 4, <=, 1 + 3 + 3 + 10 + m->symbols->len * RECONCILE_SYMBOL_WIRE_BYTES);
+        }
+      if ((m->type == RECONCILE_MSG_FIN || m->type == RECONCILE_MSG_ENTITIES)
+          && m->entities->len == 0)
+        g_assert_cmpuint (len - 4, ==, 3);
+      if (dir != NULL)
+        {
+          g_autofree char *name = g_strdup_printf ("%s-%04u", names[m->type], (*n_seed)++);
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+
+          g_assert_true (g_file_set_contents (path, (const char *) data + 4, (gssize) len - 4,
+                                              NULL));
+        }
+      g_assert_true (p->vtable->recv (to, data, len, 2, &error));
+      g_assert_no_error (error);
+      g_bytes_unref (frame);
+    }
+}
+
+/* One session between two fresh replicas, every frame through
+ * pump_frames; the symbols the initiator sent and the responder's
+ * decoder needed into @sent and @used. */
+static void
+pumped_session (SyncSimProtocol *p, guint n_common, guint diverge, guint32 seed, guint *seen,
+                guint *n_seed, guint64 *sent, guint64 *used)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (SyncSimReplica) a = sync_sim_replica_new (0xa);
+  g_autoptr (SyncSimReplica) b = sync_sim_replica_new (0xb);
+  SyncSimShape shape = { .n_common = n_common, .n_diverge = diverge, .max_depth = 2,
+                         .n_collections = 2, .pct_delete = 20, .pct_update = 40 };
+  MeroSyncHandshake ha = { .struct_size = sizeof ha, .entity_count = 1000 };
+  MeroSyncHandshake hb = { .struct_size = sizeof hb, .entity_count = 1000 };
+  MeroSyncSessionParams pa = { .struct_size = sizeof pa }, pb = { .struct_size = sizeof pb };
+  MeroSyncSession *si, *sr;
+  g_autoptr (GError) error = NULL;
+  guint64 eb;
+
+  sync_sim_replica_attach_index (a, p);
+  sync_sim_replica_attach_index (b, p);
+  sync_sim_populate (a, b, &shape, rand);
+  sync_sim_replica_root (a, ha.root_hash);
+  sync_sim_replica_root (b, hb.root_hash);
+  pa.role = MERO_SYNC_ROLE_INITIATOR;
+  pb.role = MERO_SYNC_ROLE_RESPONDER;
+  memcpy (pa.context_id, sync_sim_context_id, 32);
+  memcpy (pb.context_id, sync_sim_context_id, 32);
+  pa.peer_id = "b";
+  pb.peer_id = "a";
+  pa.local = pb.remote = &ha;
+  pa.remote = pb.local = &hb;
+  pa.state = sync_sim_replica_handle (a);
+  pb.state = sync_sim_replica_handle (b);
+  pa.now_us = pb.now_us = 1;
+  si = p->vtable->session_new (p->plugin_data, &pa, &error);
+  g_assert_no_error (error);
+  sr = p->vtable->session_new (p->plugin_data, &pb, &error);
+  g_assert_no_error (error);
+  for (guint step = 0; step < 16 && (p->vtable->status (si) == MERO_SYNC_STATUS_RUNNING
+                                     || p->vtable->status (sr) == MERO_SYNC_STATUS_RUNNING);
+       step++)
+    {
+      pump_frames (p, si, sr, seen, n_seed);
+      pump_frames (p, sr, si, seen, n_seed);
+    }
+  g_assert_cmpint (p->vtable->status (si), ==, MERO_SYNC_STATUS_DONE);
+  g_assert_cmpint (p->vtable->status (sr), ==, MERO_SYNC_STATUS_DONE);
+  reconcile_session_get_symbols ((ReconcileSession *) sr, sent, used, &eb);
+  g_test_message ("diverge %u, seed %u: %" G_GUINT64_FORMAT " symbols sent, %" G_GUINT64_FORMAT
+                  " needed", diverge, seed, *sent, *used);
+  p->vtable->session_free (si);
+  p->vtable->session_free (sr);
+  assert_equal (a, b);
+}
+
+static void
+test_wire (void)
+{
+  /* A small difference (decoded from the first batch) and one past it
+   * (MORE), so every message type is seen. */
+  static const guint diverge[] = { 6, 130 };
+  g_autoptr (SyncSimProtocol) p =
+    sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), NULL);
+  guint seen[RECONCILE_MSG_FIN + 1] = { 0 };
+  guint n_seed = 0;
+
+  for (guint c = 0; c < G_N_ELEMENTS (diverge); c++)
+    {
+      guint64 sent, used;
+
+      pumped_session (p, 40, diverge[c], sync_sim_seed (30 + c), seen, &n_seed, &sent, &used);
+    }
+  for (guint t = RECONCILE_MSG_SYMBOLS; t <= RECONCILE_MSG_FIN; t++)
+    g_assert_cmpuint (seen[t], >, 0);
+}
+
+/* A difference just past the first batch (the decoder needs up to a
+ * sixth more symbols) costs one follow-up of a fraction of the batch,
+ * not half of it: the bytes of a difference near the batch's edge do not
+ * jump with which side of the edge it falls. */
+static void
+test_more_just_past (void)
+{
+  g_autoptr (SyncSimProtocol) p =
+    sync_sim_protocol_new (mero_plugin_sync_reconcile_get_descriptor (), NULL);
+  guint past = 0;
+
+  for (guint32 seed = 40; seed < 56; seed++)
+    {
+      guint seen[RECONCILE_MSG_FIN + 1] = { 0 };
+      guint n_seed = 0;
+      guint64 sent, used;
+
+      pumped_session (p, 200, 66, seed, seen, &n_seed, &sent, &used);
+      if (used <= RECONCILE_FIRST_BATCH || used > RECONCILE_FIRST_BATCH * 7 / 6)
+        continue;
+      past++;
+      g_assert_cmpuint (seen[RECONCILE_MSG_MORE], ==, 1);
+      g_assert_cmpuint (sent - RECONCILE_FIRST_BATCH, <=, RECONCILE_FIRST_BATCH * 2 / 5);
+    }
+  /* Not vacuous: some of the seeds fell there. */
+  g_assert_cmpuint (past, >=, 2);
+}
+
+/* A batch's first count is sent whole and as its symbol's low byte: the
+ * two must agree (one encoding), and a mismatch fails the session. */
+static void
+test_first_count (void)
+{
+  g_autoptr (ReconcileMsg) m = reconcile_msg_new (RECONCILE_MSG_SYMBOLS);
+  g_autoptr (ReconcileMsg) back = NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_array_set_size (m->symbols, 2);
+  g_array_index (m->symbols, RibltSymbol, 0).count = 100000;
+  g_array_index (m->symbols, RibltSymbol, 0).checksum = G_GUINT64_CONSTANT (0x1122334455667788);
+  g_array_index (m->symbols, RibltSymbol, 1).count = 300;
+  reconcile_msg_encode (m, out);
+  back = reconcile_msg_decode (out->data + 4, out->len - 4, &error);
+  g_assert_no_error (error);
+  /* Whole first count, the low 32 bits of checksums, low bytes after. */
+  g_assert_cmpint (g_array_index (back->symbols, RibltSymbol, 0).count, ==, 100000);
+  g_assert_cmpuint (g_array_index (back->symbols, RibltSymbol, 0).checksum, ==, 0x55667788);
+  g_assert_cmpint (g_array_index (back->symbols, RibltSymbol, 1).count, ==, 300 & 0xff);
+  g_clear_pointer (&back, reconcile_msg_free);
+  /* The first symbol's count byte is the last byte of its 29. */
+  out->data[4 + 1 + 1 + 1 + 3 + RECONCILE_SYMBOL_WIRE_BYTES - 1] ^= 1;
+  back = reconcile_msg_decode (out->data + 4, out->len - 4, &error);
+  g_assert_null (back);
+  g_assert_error (error, MERO_SYNC_ERROR, MERO_SYNC_ERROR_PROTOCOL);
+}
+
+/* Entity columns that decompress but do not describe n entities are
+ * refused: too short for their fixed columns, data lengths that do not
+ * fill the rest exactly, a length over RECONCILE_MAX_DATA. */
+static GByteArray *
+entities_frame (guint n, const guint8 *raw, gsize raw_len)
+{
+  GByteArray *body = g_byte_array_new ();
+  guint8 head[3] = { RECONCILE_MSG_FIN, 0, (guint8) n };
+  gsize bound = ZSTD_compressBound (raw_len), written;
+
+  g_byte_array_append (body, head, 3);
+  for (guint i = 0; i < n * 32; i++)
+    g_byte_array_append (body, (const guint8 *) "\x42", 1);
+  g_byte_array_set_size (body, body->len + (guint) bound);
+  written = ZSTD_compress (body->data + body->len - bound, bound, raw, raw_len,
+                           RECONCILE_ZSTD_LEVEL);
+  g_assert_false (ZSTD_isError (written));
+  g_byte_array_set_size (body, body->len - (guint) bound + (guint) written);
+  return body;
+}
+
+static void
+test_bad_columns (void)
+{
+  /* Two entities: 2 x (32 + 1 + 48) fixed bytes, then lengths and data. */
+  guint8 raw[2 * 81 + 16] = { 0 };
+  const struct {
+    gsize len;
+    guint8 tail[8];
+    gsize tail_len;
+    int code;
+  } cases[] = {
+    { 2 * 81 - 1, { 0 }, 0, MERO_SYNC_ERROR_PROTOCOL },           /* fixed columns cut */
+    { 2 * 81 + 2, { 1, 0 }, 2, MERO_SYNC_ERROR_PROTOCOL },        /* 1 byte of data missing */
+    { 2 * 81 + 4, { 1, 0, 'x', 'y' }, 4, MERO_SYNC_ERROR_PROTOCOL }, /* 1 byte over */
+    { 2 * 81 + 4, { 0x80, 0x80, 0x41, 0 }, 4, MERO_SYNC_ERROR_LIMIT }, /* over MAX_DATA */
+    { 2 * 81 + 3, { 0x80, 0x00, 0 }, 3, MERO_SYNC_ERROR_PROTOCOL }, /* not minimal */
+    { 2 * 81 + 3, { 1, 0, 'x' }, 3, 0 },                          /* well formed */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GByteArray) body = NULL;
+      g_autoptr (ReconcileMsg) m = NULL;
+      g_autoptr (GError) error = NULL;
+
+      memset (raw, 0, sizeof raw);
+      memcpy (raw + 2 * 81, cases[i].tail, cases[i].tail_len);
+      body = entities_frame (2, raw, cases[i].len);
+      m = reconcile_msg_decode (body->data, body->len, &error);
+      if (cases[i].code == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (m->entities->len, ==, 2);
+          g_assert_cmpuint (((ReconcileEntity *) m->entities->pdata[0])->e.data_len, ==, 1);
+          g_assert_cmpuint (((ReconcileEntity *) m->entities->pdata[1])->e.data_len, ==, 0);
+        }
+      else
+        {
+          g_assert_null (m);
+          g_assert_error (error, MERO_SYNC_ERROR, cases[i].code);
+        }
     }
 }
 
@@ -382,5 +635,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/reconcile/garbage-symbols", test_garbage_symbols);
   g_test_add_func ("/sync/reconcile/refusals", test_refusals);
   g_test_add_func ("/sync/reconcile/cost", test_cost);
+  g_test_add_func ("/sync/reconcile/wire", test_wire);
+  g_test_add_func ("/sync/reconcile/more-just-past", test_more_just_past);
+  g_test_add_func ("/sync/reconcile/first-count", test_first_count);
+  g_test_add_func ("/sync/reconcile/bad-columns", test_bad_columns);
   return g_test_run ();
 }
