@@ -104,7 +104,10 @@ riblt_symbol_apply (RibltSymbol *sym, const uint8_t item[RIBLT_ITEM_SIZE], uint6
   for (size_t i = 0; i < RIBLT_ITEM_SIZE; i++)
     sym->sum[i] ^= item[i];
   sym->checksum ^= hash;
-  sym->count += sign;
+  /* Wrapping: a peer's count may be anything (near INT64_MIN too), and
+   * signed overflow is undefined; a wrapped count is as wrong as the
+   * peer's input was, and such a session ends at its bound. */
+  sym->count = (int64_t) ((uint64_t) sym->count + (uint64_t) (int64_t) sign);
 }
 
 void
@@ -113,7 +116,7 @@ riblt_symbol_subtract (RibltSymbol *a, const RibltSymbol *b)
   for (size_t i = 0; i < RIBLT_ITEM_SIZE; i++)
     a->sum[i] ^= b->sum[i];
   a->checksum ^= b->checksum;
-  a->count -= b->count;
+  a->count = (int64_t) ((uint64_t) a->count - (uint64_t) b->count);   /* wrapping, see above */
 }
 
 gboolean
