@@ -86,7 +86,9 @@ typedef enum {
 /* Decodes the frame at the start of @data.  OK: *used bytes made @out
  * (clear it).  NEED_MORE: no whole frame yet (nothing over the bound is
  * waited for).  ERROR: *reason is a metric label ("too_large",
- * "malformed", "unknown_type"), @error says what. */
+ * "malformed", "unknown_type"), @error says what.  A CHUNK's data points
+ * into @data (no copy of every chunk received): it is valid only while
+ * @data is, so use it before @data changes and never keep a reference. */
 BlobDecode blob_wire_decode (const uint8_t *data, size_t len, size_t *used, BlobMsg *out,
                              const char **reason, GError **error);
 
