@@ -125,6 +125,19 @@ blob_wire_encode (const BlobMsg *m)
   return g_byte_array_free_to_bytes (out);
 }
 
+GBytes *
+blob_wire_encode_chunk_header (uint64_t index, size_t len)
+{
+  GByteArray *out = g_byte_array_sized_new (BLOB_WIRE_CHUNK_HEADER_LEN);
+  uint8_t type = BLOB_MSG_CHUNK;
+
+  g_return_val_if_fail (len <= BLOB_WIRE_CHUNK_MAX, NULL);
+  put_u32 (out, (uint32_t) (1 + 8 + len));
+  g_byte_array_append (out, &type, 1);
+  put_u64 (out, index);
+  return g_byte_array_free_to_bytes (out);
+}
+
 static BlobDecode
 fail (const char **reason, const char *label, GError **error, const char *message)
 {
