@@ -38,10 +38,31 @@ get_u64 (const uint8_t *p)
   return (uint64_t) get_u32 (p) << 32 | get_u32 (p + 4);
 }
 
+/* The frame's length, so its buffer is allocated once at its size: a
+ * chunk appended to a growing array went through a 512 KiB allocation
+ * (the next power of two) for each 256 KiB chunk. */
+static gsize
+frame_len (const BlobMsg *m)
+{
+  switch (m->type)
+    {
+    case BLOB_MSG_REQUEST:
+      return 5 + BLOB_WIRE_REQUEST_LEN;
+    case BLOB_MSG_HEADER:
+      return 5 + 12 + (m->leaves != NULL ? g_bytes_get_size (m->leaves) : 0);
+    case BLOB_MSG_CHUNK:
+      return 5 + 8 + (m->data != NULL ? g_bytes_get_size (m->data) : 0);
+    case BLOB_MSG_ERROR:
+      return 5 + 1 + (m->reason != NULL ? MIN (strlen (m->reason), BLOB_WIRE_REASON_MAX) : 0);
+    default:
+      return 5;
+    }
+}
+
 GBytes *
 blob_wire_encode (const BlobMsg *m)
 {
-  GByteArray *out = g_byte_array_new ();
+  GByteArray *out = g_byte_array_sized_new ((guint) frame_len (m));
   uint8_t type = (uint8_t) m->type;
 
   put_u32 (out, 0);   /* patched below */
@@ -101,6 +122,19 @@ blob_wire_encode (const BlobMsg *m)
     out->data[2] = (uint8_t) (len >> 8);
     out->data[3] = (uint8_t) len;
   }
+  return g_byte_array_free_to_bytes (out);
+}
+
+GBytes *
+blob_wire_encode_chunk_header (uint64_t index, size_t len)
+{
+  GByteArray *out = g_byte_array_sized_new (BLOB_WIRE_CHUNK_HEADER_LEN);
+  uint8_t type = BLOB_MSG_CHUNK;
+
+  g_return_val_if_fail (len <= BLOB_WIRE_CHUNK_MAX, NULL);
+  put_u32 (out, (uint32_t) (1 + 8 + len));
+  g_byte_array_append (out, &type, 1);
+  put_u64 (out, index);
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -172,7 +206,8 @@ blob_wire_decode (const uint8_t *data, size_t len, size_t *used, BlobMsg *out,
       if (n - 8 > BLOB_WIRE_CHUNK_MAX)
         return fail (reason, "too_large", error, "chunk over the chunk size");
       out->index = get_u64 (p);
-      out->data = g_bytes_new (p + 8, n - 8);
+      /* Borrowed, not copied: see blob_wire_decode(). */
+      out->data = g_bytes_new_static (p + 8, n - 8);
       break;
     case BLOB_MSG_END:
       if (n != 0)

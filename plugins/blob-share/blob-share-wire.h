@@ -77,6 +77,13 @@ void blob_msg_clear (BlobMsg *m);
 /* Whole frames (transfer full). */
 GBytes *blob_wire_encode (const BlobMsg *m);
 
+/* A CHUNK frame's first BLOB_WIRE_CHUNK_HEADER_LEN bytes, for a chunk of
+ * @len bytes that follows them on the stream as it is (transfer full):
+ * sending the chunk's own bytes after this saves copying each served
+ * chunk into a frame.  The bytes are those blob_wire_encode() makes. */
+#define BLOB_WIRE_CHUNK_HEADER_LEN 13u
+GBytes *blob_wire_encode_chunk_header (uint64_t index, size_t len);
+
 typedef enum {
   BLOB_DECODE_OK = 0,
   BLOB_DECODE_NEED_MORE = 1,
@@ -86,7 +93,9 @@ typedef enum {
 /* Decodes the frame at the start of @data.  OK: *used bytes made @out
  * (clear it).  NEED_MORE: no whole frame yet (nothing over the bound is
  * waited for).  ERROR: *reason is a metric label ("too_large",
- * "malformed", "unknown_type"), @error says what. */
+ * "malformed", "unknown_type"), @error says what.  A CHUNK's data points
+ * into @data (no copy of every chunk received): it is valid only while
+ * @data is, so use it before @data changes and never keep a reference. */
 BlobDecode blob_wire_decode (const uint8_t *data, size_t len, size_t *used, BlobMsg *out,
                              const char **reason, GError **error);
 

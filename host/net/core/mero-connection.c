@@ -543,10 +543,11 @@ mero_connection_recv (MeroConnection *self,
 }
 
 /* Moves yamux frames into raw_tx, one Noise frame's worth at a time, so
- * raw_tx stays small however much the streams have queued.  With Noise
- * and nothing else queued the frame is encrypted straight into @direct
- * (the caller's socket buffer) when it has @room: no copy of each byte
- * through raw_tx.  Returns the bytes put into @direct, via @direct_len. */
+ * raw_tx stays small however much the streams have queued.  With nothing
+ * else queued the frame is encrypted (Noise or TLS) straight into
+ * @direct (the caller's socket buffer) when it has @room: no copy of each
+ * byte through raw_tx (for TLS, through its queue as well).  Returns the
+ * bytes put into @direct, via @direct_len. */
 static gboolean
 refill_from_yamux (MeroConnection *self, GByteArray *direct, gsize room, gsize *direct_len)
 {
@@ -570,6 +571,17 @@ refill_from_yamux (MeroConnection *self, GByteArray *direct, gsize room, gsize *
       guint before = direct->len;
 
       ok = mero_noise_write_into (self->noise, chunk->data, chunk->len, direct, NULL);
+      *direct_len = direct->len - before;
+      return ok;
+    }
+  if (self->tls != NULL && direct != NULL && self->raw_tx->len == 0 &&
+      !mero_tls_wants_send (self->tls) &&
+      room >= (gsize) chunk->len + ((gsize) chunk->len / MERO_TLS_MAX_RECORD_PLAINTEXT + 1) *
+                                        MERO_TLS_RECORD_OVERHEAD)
+    {
+      guint before = direct->len;
+
+      ok = mero_tls_write_into (self->tls, chunk->data, chunk->len, direct, NULL);
       *direct_len = direct->len - before;
       return ok;
     }

@@ -25,6 +25,10 @@ struct _MeroTls
   gint64 now_unix;
   GByteArray *in;        /* received, not yet read by GnuTLS */
   gsize in_pos;
+  /* During mero_tls_recv() with nothing left in @in: the caller's bytes,
+   * read by GnuTLS where they are (what it leaves goes to @in). */
+  const guint8 *ext;
+  gsize ext_len, ext_pos;
   GByteArray *out;       /* written by GnuTLS, for the socket */
   MeroPeerId *remote_peer;
   GError *verify_error;  /* why the verify callback refused the peer */
@@ -133,6 +137,13 @@ pull_func (gnutls_transport_ptr_t ptr, void *data, size_t len)
   MeroTls *self = ptr;
   gsize avail = self->in->len - self->in_pos;
 
+  if (avail == 0 && self->ext_pos < self->ext_len)
+    {
+      len = MIN (len, self->ext_len - self->ext_pos);
+      memcpy (data, self->ext + self->ext_pos, len);
+      self->ext_pos += len;
+      return (ssize_t) len;
+    }
   if (avail == 0)
     {
       gnutls_transport_set_errno (self->session, EAGAIN);
@@ -144,12 +155,19 @@ pull_func (gnutls_transport_ptr_t ptr, void *data, size_t len)
   return (ssize_t) len;
 }
 
+/* TRUE while some received bytes are still unread by GnuTLS. */
+static gboolean
+input_left (const MeroTls *self)
+{
+  return self->in_pos < self->in->len || self->ext_pos < self->ext_len;
+}
+
 static int
 pull_timeout_func (gnutls_transport_ptr_t ptr, unsigned int ms)
 {
   MeroTls *self = ptr;
 
-  return self->in->len > self->in_pos ? 1 : 0;
+  return self->in->len > self->in_pos || self->ext_len > self->ext_pos ? 1 : 0;
 }
 
 /* --- verification --- */
@@ -320,7 +338,6 @@ mero_tls_recv (MeroTls      *self,
                GByteArray   *plaintext,
                GError      **error)
 {
-  guint8 buf[MERO_TLS_MAX_RECORD_PLAINTEXT];
   gboolean ok = TRUE;
   /* Non-fatal results that consume no input (warning alerts, ignored
    * post-handshake messages) may repeat; a peer gets this many per call. */
@@ -331,7 +348,18 @@ mero_tls_recv (MeroTls      *self,
 
   if (self->state == MERO_TLS_STATE_FAILED)
     return report_failed (self, error);
-  g_byte_array_append (self->in, data, (guint) len);
+  /* Nothing held back from before: GnuTLS reads @data in place, and only
+   * what it leaves (a record's start) is copied, below. */
+  if (self->in_pos == self->in->len)
+    {
+      g_byte_array_set_size (self->in, 0);
+      self->in_pos = 0;
+      self->ext = data;
+      self->ext_len = len;
+      self->ext_pos = 0;
+    }
+  else
+    g_byte_array_append (self->in, data, (guint) len);
 
   /* Bounded: every round consumes input, ends the loop or counts. */
   while (ok && self->state == MERO_TLS_STATE_HANDSHAKING)
@@ -344,15 +372,21 @@ mero_tls_recv (MeroTls      *self,
         break;
       else if (gnutls_error_is_fatal (ret))
         ok = fail (self, error, ret, "TLS handshake failed");
-      else if (self->in_pos == self->in->len || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
+      else if (!input_left (self) || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
         break; /* a warning alert; continue when more arrives */
     }
   while (ok && self->state == MERO_TLS_STATE_ESTABLISHED)
     {
-      ssize_t n = gnutls_record_recv (self->session, buf, sizeof buf);
+      /* Decrypted straight into @plaintext, not through a buffer here. */
+      guint before = plaintext->len;
+      ssize_t n;
 
+      g_byte_array_set_size (plaintext, before + MERO_TLS_MAX_RECORD_PLAINTEXT);
+      n = gnutls_record_recv (self->session, plaintext->data + before,
+                              MERO_TLS_MAX_RECORD_PLAINTEXT);
+      g_byte_array_set_size (plaintext, before + (guint) MAX (n, 0));
       if (n > 0)
-        g_byte_array_append (plaintext, buf, (guint) n);
+        continue;
       else if (n == 0)
         {
           self->error = g_error_new (MERO_TLS_ERROR, MERO_TLS_ERROR_CLOSED,
@@ -364,11 +398,15 @@ mero_tls_recv (MeroTls      *self,
         break;
       else if (gnutls_error_is_fatal ((int) n))
         ok = fail (self, error, (int) n, "TLS record");
-      else if (self->in_pos == self->in->len || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
+      else if (!input_left (self) || ++non_fatal > MERO_TLS_MAX_NON_FATAL)
         break;
     }
   g_byte_array_remove_range (self->in, 0, (guint) self->in_pos);
   self->in_pos = 0;
+  if (self->ext_pos < self->ext_len)
+    g_byte_array_append (self->in, self->ext + self->ext_pos, (guint) (self->ext_len - self->ext_pos));
+  self->ext = NULL;
+  self->ext_len = self->ext_pos = 0;
   return ok;
 }
 
@@ -420,6 +458,23 @@ mero_tls_write (MeroTls *self, const guint8 *data, gsize len, GError **error)
       off += (gsize) n;
     }
   return TRUE;
+}
+
+gboolean
+mero_tls_write_into (MeroTls *self, const guint8 *data, gsize len, GByteArray *out,
+                     GError **error)
+{
+  GByteArray *queue;
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL && out != NULL, FALSE);
+
+  /* push_func appends wherever self->out points: here, @out. */
+  queue = self->out;
+  self->out = out;
+  ok = mero_tls_write (self, data, len, error);
+  self->out = queue;
+  return ok;
 }
 
 MeroTlsState

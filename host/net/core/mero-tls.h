@@ -109,6 +109,18 @@ gboolean mero_tls_wants_send (const MeroTls *self);
 /* Encrypts @data (any length) into records; only once ESTABLISHED. */
 gboolean mero_tls_write (MeroTls *self, const guint8 *data, gsize len, GError **error);
 
+/* Like mero_tls_write(), but the records are appended to @out (the
+ * caller's socket buffer) instead of queued for mero_tls_pull_send():
+ * no copy of each byte through the session's queue.  Only while
+ * mero_tls_wants_send() is FALSE, or the bytes would leave out of order.
+ * Each record adds at most MERO_TLS_RECORD_OVERHEAD bytes. */
+#define MERO_TLS_RECORD_OVERHEAD 32u
+gboolean mero_tls_write_into (MeroTls      *self,
+                              const guint8 *data,
+                              gsize         len,
+                              GByteArray   *out,
+                              GError      **error);
+
 MeroTlsState mero_tls_get_state (const MeroTls *self);
 /* (transfer none) (nullable) the verified peer, once ESTABLISHED. */
 const MeroPeerId *mero_tls_get_remote_peer (const MeroTls *self);

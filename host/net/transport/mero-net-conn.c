@@ -10,15 +10,16 @@
 #include <sodium.h>
 
 #include "net/core/mero-lp-frame.h"
+#include "net/transport/mero-byte-queue.h"
 #include "net/transport/mero-network-pubsub.h"
 
 typedef struct
 {
   MeroNetStream *handle;
   guint64 request_id;     /* outbound: the node's request, until opened */
-  GByteArray *pending;    /* node writes yamux has not taken yet, */
-  gsize pending_off;      /* from here: compacted lazily, so taking a
-                           * window's worth does not move megabytes */
+  /* Node writes yamux has not taken yet, held as the node's own GBytes:
+   * a blob's megabytes wait here without being copied or regrown. */
+  MeroByteQueue pending;
   gboolean close_pending; /* close once pending is written */
   gboolean local_closed;  /* our FIN went to the core */
   gboolean remote_closed; /* emit STREAM_CLOSED once drained */
@@ -68,18 +69,25 @@ static void conn_close (NetConn *conn, const char *reason);
 static gsize
 pending_len (const NetStream *s)
 {
-  return s->pending->len - s->pending_off;
+  return mero_byte_queue_get_length (&s->pending);
 }
 
-static void
-pending_append (NetStream *s, const guint8 *bytes, gsize len)
+/* What queuing @len more bytes would hold, compared with
+ * MERO_NET_STREAM_MAX_PENDING_WRITE: the bytes and each write's
+ * overhead, so many tiny writes are bounded too. */
+static gsize
+pending_cost_with (const NetStream *s, gsize len)
 {
-  if (s->pending_off > 0 && s->pending_off >= s->pending->len / 2)
-    {
-      g_byte_array_remove_range (s->pending, 0, (guint) s->pending_off);
-      s->pending_off = 0;
-    }
-  g_byte_array_append (s->pending, bytes, (guint) len);
+  return mero_byte_queue_get_cost (&s->pending) + len + MERO_BYTE_QUEUE_RUN_COST;
+}
+
+static NetStream *
+net_stream_new (void)
+{
+  NetStream *s = g_new0 (NetStream, 1);
+
+  mero_byte_queue_init (&s->pending);
+  return s;
 }
 
 static void
@@ -88,7 +96,7 @@ net_stream_free (gpointer data)
   NetStream *s = data;
 
   g_clear_pointer (&s->handle, mero_net_stream_unref);
-  g_clear_pointer (&s->pending, g_byte_array_unref);
+  mero_byte_queue_clear (&s->pending);
   g_clear_pointer (&s->decoder, mero_lp_decoder_free);
   g_free (s);
 }
@@ -344,8 +352,7 @@ handle_core_events (NetConn *conn, GArray *events)
         case MERO_CONNECTION_EVENT_STREAM_OPENED:
           if (ev->inbound)
             {
-              s = g_new0 (NetStream, 1);
-              s->pending = g_byte_array_new ();
+              s = net_stream_new ();
               if (g_strcmp0 (ev->protocol, MERO_GOSSIPSUB_PROTOCOL_ID) == 0)
                 {
                   s->gossip = TRUE;
@@ -437,18 +444,17 @@ flush_stream_writes (NetConn *conn)
 
       if (s->handle == NULL || (pending_len (s) == 0 && !s->close_pending))
         continue;
-      if (pending_len (s) > 0)
+      /* Run by run, until yamux takes less than it was offered. */
+      while (pending_len (s) > 0)
         {
-          n = mero_connection_stream_write (conn->core, s->handle->stream_id,
-                                            s->pending->data + s->pending_off, pending_len (s),
-                                            NULL);
+          gsize len;
+          const guint8 *data = mero_byte_queue_peek (&s->pending, &len);
+
+          n = mero_connection_stream_write (conn->core, s->handle->stream_id, data, len, NULL);
           if (n > 0)
-            s->pending_off += (gsize) n;
-          if (s->pending_off == s->pending->len)
-            {
-              g_byte_array_set_size (s->pending, 0);
-              s->pending_off = 0;
-            }
+            mero_byte_queue_consume (&s->pending, (gsize) n);
+          if (n < 0 || (gsize) n < len)
+            break;
         }
       if (pending_len (s) == 0 && s->close_pending)
         {
@@ -932,9 +938,8 @@ net_conn_open_stream (NetConn *conn, const char *protocol, guint64 request_id)
       net_emit (conn->net, ev);
       return;
     }
-  s = g_new0 (NetStream, 1);
+  s = net_stream_new ();
   s->request_id = request_id;
-  s->pending = g_byte_array_new ();
   g_hash_table_insert (conn->streams, GUINT_TO_POINTER (id), s);
   conn_drive (conn);
 }
@@ -943,12 +948,12 @@ void
 net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data)
 {
   NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id));
-  gsize len;
+  gsize len, taken = 0;
   const guint8 *bytes = g_bytes_get_data (data, &len);
 
   if (s == NULL || s->handle == NULL)
     return;
-  if (pending_len (s) + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+  if (pending_cost_with (s, len) > MERO_NET_STREAM_MAX_PENDING_WRITE)
     {
       mero_metrics_counter_add (conn->net->metrics, "mero_net_stream_writes_dropped_total", NULL,
                                 1, NULL);
@@ -961,19 +966,15 @@ net_conn_stream_write (NetConn *conn, guint32 stream_id, GBytes *data)
       return;
     }
   /* Nothing queued before it: yamux takes what fits straight from the
-   * node's bytes, and only the rest is copied into pending. */
+   * node's bytes, and pending keeps a reference to the rest. */
   if (pending_len (s) == 0 && !s->close_pending)
     {
       gssize n = mero_connection_stream_write (conn->core, stream_id, bytes, len, NULL);
 
       if (n > 0)
-        {
-          bytes += n;
-          len -= (gsize) n;
-        }
+        taken = (gsize) n;
     }
-  if (len > 0)
-    pending_append (s, bytes, len);
+  mero_byte_queue_push (&s->pending, data, taken);
   conn_drive (conn);
 }
 
@@ -1061,8 +1062,7 @@ net_conn_open_gossip_stream (NetConn *conn)
       g_debug ("meshsub stream to %s: %s", conn->peer_id, error->message);
       return 0;
     }
-  s = g_new0 (NetStream, 1);
-  s->pending = g_byte_array_new ();
+  s = net_stream_new ();
   s->gossip = TRUE;
   s->decoder = mero_lp_decoder_new (MERO_GOSSIPSUB_MAX_RPC_SIZE);
   g_hash_table_insert (conn->streams, GUINT_TO_POINTER (id), s);
@@ -1074,16 +1074,15 @@ gboolean
 net_conn_gossip_write (NetConn *conn, guint32 stream_id, GBytes *frame)
 {
   NetStream *s = g_hash_table_lookup (conn->streams, GUINT_TO_POINTER (stream_id));
-  gsize len;
-  const guint8 *bytes = g_bytes_get_data (frame, &len);
+  gsize len = g_bytes_get_size (frame);
 
   if (conn->dead || s == NULL || !s->gossip || s->handle == NULL)
     return FALSE;
   /* Whole frames only, so the stream keeps its framing: a frame that
    * does not fit is left out and the stream (and peer) stay. */
-  if (pending_len (s) + len > MERO_NET_STREAM_MAX_PENDING_WRITE)
+  if (pending_cost_with (s, len) > MERO_NET_STREAM_MAX_PENDING_WRITE)
     return FALSE;
-  pending_append (s, bytes, len);
+  mero_byte_queue_push (&s->pending, frame, 0);
   conn_drive (conn);
   return TRUE;
 }

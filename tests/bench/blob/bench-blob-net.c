@@ -17,7 +17,10 @@
  *    back (GetBlob into a file) and its SHA-256 compared.  Figures: MB/s
  *    of the FetchBlob call, and each node's peak RSS during it above its
  *    RSS just before (target <= 64 MiB).  Without FetchBlob on the bus
- *    (the method is not there yet) the line reads "unavailable".
+ *    (the method is not there yet) the line reads "unavailable".  Also
+ *    each node's CPU seconds per GiB moved, in total and by thread (robust
+ *    where MB/s is not: the machine may be shared); MERO_BENCH_PERF=PREFIX
+ *    records both nodes with `perf record -g` during the transfer.
  * 3. SMALL distinct 4 KiB blobs: added on A over D-Bus (AddBlob, each
  *    from its own memfd, WINDOW calls in flight): blobs/s; then fetched
  *    by B with WINDOW FetchBlob calls in flight: blobs/s; then SMALL more
@@ -441,6 +444,94 @@ sample_rss (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Adds the utime + stime of the /proc stat file @path to @ticks under
+ * @name, or under the thread's comm if @name is NULL. */
+static void
+add_ticks (GHashTable *ticks, const char *path, const char *name)
+{
+  g_autofree char *text = NULL;
+  const char *open, *close;
+  g_autofree char *comm = NULL;
+  unsigned long utime = 0, stime = 0;
+  gpointer old;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return;
+  open = strchr (text, '(');
+  close = strrchr (text, ')');
+  if (open == NULL || close == NULL || close < open)
+    return;
+  comm = name != NULL ? g_strdup (name) : g_strndup (open + 1, close - open - 1);
+  /* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt
+   * majflt cmajflt utime stime (fields 3..15 of proc(5)). */
+  if (sscanf (close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
+      != 2)
+    return;
+  old = g_hash_table_lookup (ticks, comm);
+  g_hash_table_replace (ticks, g_steal_pointer (&comm),
+                        GSIZE_TO_POINTER (GPOINTER_TO_SIZE (old) + utime + stime));
+}
+
+/* CPU time of one node by thread name (comm), in clock ticks, summed over
+ * /proc/PID/task: wall-clock MB/s is noisy on a shared machine, CPU
+ * seconds per GiB is not, and the split shows which thread pays. */
+static GHashTable *
+cpu_by_thread (GPid pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  GHashTable *ticks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *whole = g_strdup_printf ("/proc/%d/stat", pid);
+  const char *tid;
+
+  /* The process as a whole, threads that have exited included, under a
+   * name no thread has. */
+  add_ticks (ticks, whole, "(total)");
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, tid, "stat", NULL);
+
+      add_ticks (ticks, path, NULL);
+    }
+  return ticks;
+}
+
+/* Prints CPU seconds per GiB moved for one node, in total and by thread
+ * (threads that exited during the run are not counted). */
+static double
+print_cpu (const char *who, GHashTable *before, GHashTable *after, guint64 bytes)
+{
+  double hz = (double) sysconf (_SC_CLK_TCK), per_gib = (double) (1u << 30) / bytes;
+  double total = 0, threads = 0;
+  GString *split = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gsize then = GPOINTER_TO_SIZE (g_hash_table_lookup (before, key));
+      gsize now = GPOINTER_TO_SIZE (value);
+      double secs = (now > then ? now - then : 0) / hz * per_gib;
+
+      if (g_strcmp0 (key, "(total)") == 0)
+        {
+          total = secs;
+          continue;
+        }
+      threads += secs;
+      if (secs >= 0.05)
+        g_string_append_printf (split, " %s %.2f", (const char *) key, secs);
+    }
+  /* Threads that started and ended within the transfer. */
+  if (total - threads >= 0.05)
+    g_string_append_printf (split, " exited %.2f", total - threads);
+  printf ("  CPU %s: %.2f s per GiB (by thread:%s)\n", who, total, split->str);
+  g_string_free (split, TRUE);
+  return total;
+}
+
 typedef struct {
   gboolean done;
   GVariant *reply;
@@ -535,6 +626,38 @@ pair_down (Pair *p)
   g_free (p->context_id);
 }
 
+/* With MERO_BENCH_PERF=PREFIX, `perf record -g` of both nodes during the
+ * transfer into PREFIX-SECURITY.data (0: not asked for or not started). */
+static GPid
+perf_start (const Pair *p, const char *security)
+{
+  const char *prefix = g_getenv ("MERO_BENCH_PERF");
+  g_autofree char *out = NULL, *pids = NULL;
+  GPid pid = 0;
+
+  if (prefix == NULL || *prefix == '\0')
+    return 0;
+  out = g_strdup_printf ("%s-%s.data", prefix, security);
+  pids = g_strdup_printf ("%d,%d", p->a->pid, p->b->pid);
+  if (!g_spawn_async (NULL, (char *[]) { "perf", "record", "-q", "-g", "-F", "1999", "-o", out,
+                                         "-p", pids, NULL },
+                      NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                      NULL))
+    return 0;
+  g_usleep (300 * 1000); /* perf attaches before the transfer starts */
+  return pid;
+}
+
+static void
+perf_stop (GPid pid)
+{
+  if (pid == 0)
+    return;
+  kill (pid, SIGINT);
+  waitpid (pid, NULL, 0);
+  g_spawn_close_pid (pid);
+}
+
 /* 1 GiB (MIB) A -> B: MB/s, 0 if FetchBlob is missing or failed. */
 static double
 bench_merod_transfer (Pair *p, const char *security, const char *tmp, const char *file,
@@ -546,6 +669,8 @@ bench_merod_transfer (Pair *p, const char *security, const char *tmp, const char
   guint64 idle[2];
   Call c = { 0 };
   double start, secs, mbps, above[2];
+  GHashTable *cpu_before[2] = { NULL, NULL }, *cpu_after[2] = { NULL, NULL };
+  GPid perf;
   guint source;
   int fd;
 
@@ -557,12 +682,18 @@ bench_merod_transfer (Pair *p, const char *security, const char *tmp, const char
 
   for (guint i = 0; i < 2; i++)
     idle[i] = s.peak_kib[i] = rss_kib (s.pid[i], "VmRSS:");
+  perf = perf_start (p, security);
   source = g_timeout_add (RSS_SAMPLE_MS, sample_rss, &s);
+  for (guint i = 0; i < 2; i++)
+    cpu_before[i] = cpu_by_thread (s.pid[i]);
   start = now_s ();
   fetch_async (p->cluster, p->b, p->context_id, id, on_call_done, &c);
   while (!c.done)
     g_main_context_iteration (NULL, TRUE);
   secs = now_s () - start;
+  for (guint i = 0; i < 2; i++)
+    cpu_after[i] = cpu_by_thread (s.pid[i]);
+  perf_stop (perf);
   g_source_remove (source);
   sample_rss (&s);
   if (c.error != NULL)
@@ -572,6 +703,11 @@ bench_merod_transfer (Pair *p, const char *security, const char *tmp, const char
       else
         printf ("merod transfer (%s): failed: %s\n", security, c.error->message);
       g_error_free (c.error);
+      for (guint i = 0; i < 2; i++)
+        {
+          g_hash_table_unref (cpu_before[i]);
+          g_hash_table_unref (cpu_after[i]);
+        }
       return 0;
     }
   g_variant_unref (c.reply);
@@ -599,6 +735,14 @@ bench_merod_transfer (Pair *p, const char *security, const char *tmp, const char
           above[0], above[1], idle[0] / 1024.0, idle[1] / 1024.0,
           rss_kib (s.pid[0], "VmHWM:") / 1024.0, rss_kib (s.pid[1], "VmHWM:") / 1024.0,
           TARGET_RSS_MIB, yes_no (MAX (above[0], above[1]) <= TARGET_RSS_MIB));
+  printf ("  CPU A+B: %.2f s per GiB\n",
+          print_cpu ("A (provider)", cpu_before[0], cpu_after[0], bytes)
+              + print_cpu ("B (fetcher)", cpu_before[1], cpu_after[1], bytes));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_hash_table_unref (cpu_before[i]);
+      g_hash_table_unref (cpu_after[i]);
+    }
   return g_strcmp0 (got_sha, want_sha) == 0 ? mbps : 0;
 }
 

@@ -308,6 +308,40 @@ test_timeouts (Fixture *f, gconstpointer user_data)
   vt->session_free (res);
 }
 
+/* A served chunk goes out as its header, then its own bytes: together
+ * they are exactly the frame blob_wire_encode() makes, and a decoded
+ * chunk reads its bytes in place. */
+static void
+test_wire_chunk_split (void)
+{
+  guint8 data[1000];
+  g_autoptr (GBytes) chunk = NULL, frame = NULL, header = NULL;
+  g_autoptr (GByteArray) split = g_byte_array_new ();
+  BlobMsg m = { .type = BLOB_MSG_CHUNK, .index = 0x0102030405060708ull }, out = { 0 };
+  const char *reason = NULL;
+  size_t used = 0;
+
+  for (guint i = 0; i < sizeof data; i++)
+    data[i] = (guint8) (i * 13);
+  chunk = g_bytes_new (data, sizeof data);
+  m.data = chunk;
+  frame = blob_wire_encode (&m);
+  header = blob_wire_encode_chunk_header (m.index, sizeof data);
+  g_assert_cmpuint (g_bytes_get_size (header), ==, BLOB_WIRE_CHUNK_HEADER_LEN);
+  g_byte_array_append (split, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  g_byte_array_append (split, data, sizeof data);
+  g_assert_cmpmem (split->data, split->len, g_bytes_get_data (frame, NULL),
+                   g_bytes_get_size (frame));
+  g_assert_cmpint (blob_wire_decode (split->data, split->len, &used, &out, &reason, NULL), ==,
+                   BLOB_DECODE_OK);
+  g_assert_cmpuint (used, ==, split->len);
+  g_assert_cmpuint (out.index, ==, m.index);
+  g_assert_true (g_bytes_get_data (out.data, NULL) == split->data + BLOB_WIRE_CHUNK_HEADER_LEN);
+  g_assert_cmpmem (g_bytes_get_data (out.data, NULL), g_bytes_get_size (out.data), data,
+                   sizeof data);
+  blob_msg_clear (&out);
+}
+
 static void
 test_wire (void)
 {
@@ -364,5 +398,6 @@ main (int argc, char **argv)
   ADD ("/blob-share/range-bound", test_range_bound);
   ADD ("/blob-share/timeouts", test_timeouts);
   g_test_add_func ("/blob-share/wire", test_wire);
+  g_test_add_func ("/blob-share/wire-chunk-split", test_wire_chunk_split);
   return g_test_run ();
 }
