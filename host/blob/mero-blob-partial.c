@@ -1,4 +1,15 @@
-/* mero-blob-partial.c: chunk-by-chunk receiving with resume. */
+/* mero-blob-partial.c: chunk-by-chunk receiving with resume.
+ *
+ * A chunk is verified (SHA-256 against its leaf) by the caller's thread,
+ * then written by the partial's own writer thread: the main loop never
+ * waits on the disk (DESIGN §5), and the hash is what tells a corrupt
+ * chunk from a good one, so refusing and counting stay synchronous.  The
+ * writer writes the chunks in order, marks each in the on-disk bitmap only
+ * once its bytes are written (a resume never trusts an unwritten chunk),
+ * and runs the commit after the last write.  A write that fails is
+ * reported by the next write_chunk and by the commit.  At most
+ * WRITER_MAX_QUEUED bytes wait for it; past that, write_chunk waits (the
+ * disk is then the bottleneck, and memory stays bounded). */
 #include "blob/mero-blob-partial.h"
 
 #include <errno.h>
@@ -10,6 +21,8 @@
 
 #include "blob/mero-blob-files.h"
 #include "blob/mero-blob-manager-private.h"
+
+#define WRITER_MAX_QUEUED ((gsize) 16 * 1024 * 1024)
 
 struct _MeroBlobPartial {
   MeroBlobManager *manager;
@@ -23,8 +36,23 @@ struct _MeroBlobPartial {
    * (a broken transfer of so little just starts again). */
   GByteArray *inline_data;
   GMutex lock;
-  guint8 *have;             /* bitmap, one bit per chunk */
+  guint8 *have;             /* bitmap, one bit per chunk: verified */
+  /* File partials: the writer and what it has made durable-ish. */
+  GThreadPool *writer;      /* one thread, jobs in order */
+  guint8 *disk_have;        /* writer only: the bitmap as on disk */
+  GCond changed;            /* under lock: queued or jobs went down */
+  gsize queued;             /* under lock: chunk bytes waiting */
+  guint jobs;               /* under lock: jobs not finished */
+  GError *write_error;      /* under lock: the first failed write */
+  gboolean committed;       /* the files are the committer's now */
 };
+
+typedef struct {
+  guint64 index;            /* a chunk write, or */
+  GBytes *data;
+  MeroBlobCommitDone done;  /* the commit (data NULL) */
+  gpointer user_data;
+} WriterJob;
 
 static gboolean
 io_error (GError **error, const char *what, const char *path)
@@ -67,6 +95,123 @@ recheck (MeroBlobPartial *p, GError **error)
   return TRUE;
 }
 
+static void
+writer_fail (MeroBlobPartial *p, GError *error)
+{
+  g_mutex_lock (&p->lock);
+  if (p->write_error == NULL)
+    p->write_error = error;
+  else
+    g_error_free (error);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+writer_write (MeroBlobPartial *p, WriterJob *job)
+{
+  const guint8 *bytes = g_bytes_get_data (job->data, NULL);
+  gsize len = g_bytes_get_size (job->data), done = 0;
+  guint64 index = job->index;
+  GError *error = NULL;
+  guint8 map_byte;
+
+  while (done < len)
+    {
+      ssize_t n = pwrite (p->data_fd, bytes + done, len - done,
+                          (off_t) (index * MERO_BLOB_CHUNK_SIZE + done));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          io_error (&error, "Cannot write", p->data_path);
+          writer_fail (p, error);
+          return;
+        }
+      done += (gsize) n;
+    }
+  /* Only the writer touches disk_have: no lock for it. */
+  p->disk_have[index / 8] |= (guint8) (1u << (index % 8));
+  map_byte = p->disk_have[index / 8];
+  if (pwrite (p->have_fd, &map_byte, 1, (off_t) (index / 8)) != 1)
+    {
+      io_error (&error, "Cannot write", p->have_path);
+      writer_fail (p, error);
+    }
+}
+
+static void
+writer_commit (MeroBlobPartial *p, WriterJob *job)
+{
+  static const MeroBlobMeta none;
+  g_autoptr (GError) failed = NULL;
+
+  g_mutex_lock (&p->lock);
+  if (p->write_error != NULL)
+    failed = g_error_copy (p->write_error);
+  g_mutex_unlock (&p->lock);
+  if (failed != NULL)
+    {
+      job->done (&none, failed, job->user_data);
+      return;
+    }
+  close (p->data_fd);
+  close (p->have_fd);
+  p->data_fd = p->have_fd = -1;
+  g_unlink (p->have_path);
+  /* The committer syncs the file, renames it into place, or drops it if
+   * the blob is already there. */
+  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves,
+                                job->done, job->user_data);
+}
+
+static void
+writer_run (gpointer data, gpointer user_data)
+{
+  WriterJob *job = data;
+  MeroBlobPartial *p = user_data;
+  gsize len = job->data != NULL ? g_bytes_get_size (job->data) : 0;
+
+  if (job->data != NULL)
+    writer_write (p, job);
+  else
+    writer_commit (p, job);
+  g_clear_pointer (&job->data, g_bytes_unref);
+  g_free (job);
+  g_mutex_lock (&p->lock);
+  p->queued -= len;
+  p->jobs--;
+  g_cond_broadcast (&p->changed);
+  g_mutex_unlock (&p->lock);
+}
+
+/* Waits until the writer has run every job (never long: the queue is
+ * bounded). */
+static void
+writer_drain (MeroBlobPartial *p)
+{
+  if (p->writer == NULL)
+    return;
+  g_mutex_lock (&p->lock);
+  while (p->jobs > 0)
+    g_cond_wait (&p->changed, &p->lock);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+writer_push (MeroBlobPartial *p, WriterJob *job)
+{
+  gsize len = job->data != NULL ? g_bytes_get_size (job->data) : 0;
+
+  g_mutex_lock (&p->lock);
+  while (len > 0 && p->queued > 0 && p->queued + len > WRITER_MAX_QUEUED)
+    g_cond_wait (&p->changed, &p->lock);
+  p->queued += len;
+  p->jobs++;
+  g_mutex_unlock (&p->lock);
+  g_thread_pool_push (p->writer, job, NULL);
+}
+
 MeroBlobPartial *
 mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_LEN],
                         guint64 size, GBytes *leaves, GError **error)
@@ -97,6 +242,7 @@ mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_L
     }
   p = g_new0 (MeroBlobPartial, 1);
   g_mutex_init (&p->lock);
+  g_cond_init (&p->changed);
   p->manager = mero_blob_manager_ref (manager);
   p->data_fd = p->have_fd = -1;
   memcpy (p->id, id, MERO_BLOB_ID_LEN);
@@ -136,6 +282,10 @@ mero_blob_partial_open (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID_L
     }
   if (!recheck (p, error))
     return NULL;
+  p->disk_have = g_memdup2 (p->have, (gsize) ((p->n_chunks + 7) / 8));
+  p->writer = g_thread_pool_new (writer_run, p, 1, TRUE, error);
+  if (p->writer == NULL)
+    return NULL;
   return g_steal_pointer (&p);
 }
 
@@ -145,8 +295,6 @@ mero_blob_partial_write_chunk (MeroBlobPartial *p, guint64 index, const void *da
 {
   guint8 leaf[MERO_BLOB_HASH_LEN];
   const guint8 *bytes = data;
-  gsize done = 0;
-  guint8 map_byte;
 
   if (index >= p->n_chunks)
     {
@@ -177,31 +325,30 @@ mero_blob_partial_write_chunk (MeroBlobPartial *p, guint64 index, const void *da
       g_mutex_unlock (&p->lock);
       return TRUE;
     }
-  while (done < len)
-    {
-      ssize_t n = pwrite (p->data_fd, bytes + done, len - done,
-                          (off_t) (index * MERO_BLOB_CHUNK_SIZE + done));
+  {
+    WriterJob *job;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return io_error (error, "Cannot write", p->data_path);
-      done += (gsize) n;
-    }
-  g_mutex_lock (&p->lock);
-  if (!bit (p->have, index))
-    {
-      p->have[index / 8] |= (guint8) (1u << (index % 8));
-      p->missing--;
-    }
-  map_byte = p->have[index / 8];
-  /* Under the lock: two chunks sharing a bitmap byte must not race. */
-  if (pwrite (p->have_fd, &map_byte, 1, (off_t) (index / 8)) != 1)
-    {
-      g_mutex_unlock (&p->lock);
-      return io_error (error, "Cannot write", p->have_path);
-    }
-  g_mutex_unlock (&p->lock);
+    g_mutex_lock (&p->lock);
+    if (p->write_error != NULL)
+      {
+        g_propagate_error (error, g_error_copy (p->write_error));
+        g_mutex_unlock (&p->lock);
+        return FALSE;
+      }
+    if (bit (p->have, index))
+      {
+        g_mutex_unlock (&p->lock);   /* already in: nothing to write again */
+        return TRUE;
+      }
+    p->have[index / 8] |= (guint8) (1u << (index % 8));
+    p->missing--;
+    g_mutex_unlock (&p->lock);
+    /* Copied: the caller's bytes may live in its input buffer. */
+    job = g_new0 (WriterJob, 1);
+    job->index = index;
+    job->data = g_bytes_new (bytes, len);
+    writer_push (p, job);
+  }
   return TRUE;
 }
 
@@ -251,15 +398,15 @@ mero_blob_partial_commit_start (MeroBlobPartial *p, MeroBlobCommitDone done, gpo
                                            user_data);
       return TRUE;
     }
-  close (p->data_fd);
-  close (p->have_fd);
-  p->data_fd = p->have_fd = -1;
-  g_unlink (p->have_path);
-  /* The committer syncs the file, renames it into place, or drops it if
-   * the blob is already there. */
-  mero_blob_manager_commit_add (p->manager, p->id, p->data_path, p->size, p->meta.leaves, done,
-                                user_data);
-  g_clear_pointer (&p->data_path, g_free);
+  {
+    /* After the last write, on the writer. */
+    WriterJob *job = g_new0 (WriterJob, 1);
+
+    job->done = done;
+    job->user_data = user_data;
+    p->committed = TRUE;
+    writer_push (p, job);
+  }
   return TRUE;
 }
 
@@ -292,6 +439,9 @@ mero_blob_partial_exists (MeroBlobManager *manager, const guint8 id[MERO_BLOB_ID
 void
 mero_blob_partial_discard (MeroBlobPartial *p)
 {
+  writer_drain (p);
+  if (p->committed)
+    return;
   if (p->data_path != NULL)
     g_unlink (p->data_path);
   if (p->have_path != NULL)
@@ -303,6 +453,9 @@ mero_blob_partial_free (MeroBlobPartial *p)
 {
   if (p == NULL)
     return;
+  /* Whatever was verified is written first: a resume keeps it. */
+  if (p->writer != NULL)
+    g_thread_pool_free (p->writer, FALSE, TRUE);
   if (p->data_fd >= 0)
     close (p->data_fd);
   if (p->have_fd >= 0)
@@ -313,7 +466,10 @@ mero_blob_partial_free (MeroBlobPartial *p)
   g_free (p->data_path);
   g_free (p->have_path);
   g_free (p->have);
+  g_free (p->disk_have);
+  g_clear_error (&p->write_error);
   mero_blob_manager_unref (p->manager);
+  g_cond_clear (&p->changed);
   g_mutex_clear (&p->lock);
   g_free (p);
 }
