@@ -19,10 +19,10 @@
  * verified.
  *
  * Known limit: the plugin's blob access is synchronous, so reading a
- * served chunk (at most BLOB_SHARE_MAX_RANGE per pump), checking and
- * writing a received one, and the recheck of a resumed partial run on
- * the main thread; only a fetch's final commit (the file's sync) runs on
- * a worker. */
+ * served chunk (at most BLOB_SHARE_MAX_RANGE per pump), hashing a
+ * received one, and the recheck of a resumed partial run on the main
+ * thread; the received chunk's write runs on the partial's writer thread
+ * (mero-blob-partial.c) and the final commit on the committer's. */
 #pragma once
 
 #include <gio/gio.h>
