@@ -68,6 +68,36 @@ fd_list_for (int fd, GVariant **handle, GError **error)
   return g_steal_pointer (&list);
 }
 
+/* One added blob: its id (and, for one of several files, the file:
+ * "ID  FILE"; JSON: blob_id, size and file). */
+static void
+print_added (const CtlOptions *options, const char *blob_id, guint64 size, const char *path)
+{
+  if (options->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "blob_id");
+      json_builder_add_string_value (b, blob_id);
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, (gint64) size);
+      if (path != NULL)
+        {
+          json_builder_set_member_name (b, "file");
+          json_builder_add_string_value (b, path);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      ctl_print_json_node (root);
+    }
+  else if (path != NULL)
+    g_print ("%s  %s\n", blob_id, path);
+  else
+    g_print ("%s\n", blob_id);
+}
+
 static int
 blob_upload (MeroDBusNode1 *node, const CtlOptions *options, const char *path)
 {
@@ -113,22 +143,7 @@ blob_upload (MeroDBusNode1 *node, const CtlOptions *options, const char *path)
   ctl_progress_finish (t.progress, size, ok);
   if (!ok)
     return ctl_print_error (error);
-  if (options->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "blob_id");
-      json_builder_add_string_value (b, blob_id);
-      json_builder_set_member_name (b, "size");
-      json_builder_add_int_value (b, (gint64) size);
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      ctl_print_json_node (root);
-    }
-  else
-    g_print ("%s\n", blob_id);
+  print_added (options, blob_id, size, NULL);
   return CTL_EXIT_OK;
 }
 
@@ -347,29 +362,6 @@ blob_list (MeroDBusNode1 *node, const CtlOptions *options)
  * round trip each.  Prints "ID  FILE" per file added (JSON: blob_id, size,
  * file), each failure on stderr; fails if any failed. */
 #define UPLOAD_BATCH 16
-
-static void
-print_added (const CtlOptions *options, const char *blob_id, guint64 size, const char *path)
-{
-  if (options->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "blob_id");
-      json_builder_add_string_value (b, blob_id);
-      json_builder_set_member_name (b, "size");
-      json_builder_add_int_value (b, (gint64) size);
-      json_builder_set_member_name (b, "file");
-      json_builder_add_string_value (b, path);
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      ctl_print_json_node (root);
-    }
-  else
-    g_print ("%s  %s\n", blob_id, path);
-}
 
 static int
 blob_upload_many (MeroDBusNode1 *node, const CtlOptions *options, char **paths, guint n)

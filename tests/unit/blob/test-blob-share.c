@@ -25,15 +25,14 @@ typedef struct {
   gsize len;
 } Fixture;
 
+/* A provider holding the first @len bytes of f->data, a fetcher for it
+ * (a member), and the plugin initialised on both. */
 static void
-fixture_set_up (Fixture *f, gconstpointer user_data)
+hosts_new (Fixture *f, gsize len)
 {
   const MeroPluginDescriptor *d = mero_plugin_blob_share_get_descriptor ();
 
-  f->len = 3 * CHUNK + 1000;   /* four chunks, the last short */
-  f->data = g_malloc (f->len);
-  for (gsize i = 0; i < f->len; i++)
-    f->data[i] = (guint8) (i * 7 + i / 251);
+  f->len = len;
   f->provider = fake_blob_host_new (f->data, f->len, G_MAXUINT64);
   f->fetcher = fake_blob_host_new (NULL, 0, G_MAXUINT64);
   memcpy (f->fetcher->blob_id, f->provider->blob_id, 32);
@@ -45,7 +44,7 @@ fixture_set_up (Fixture *f, gconstpointer user_data)
 }
 
 static void
-fixture_tear_down (Fixture *f, gconstpointer user_data)
+hosts_free (Fixture *f)
 {
   const MeroPluginDescriptor *d = mero_plugin_blob_share_get_descriptor ();
 
@@ -55,6 +54,23 @@ fixture_tear_down (Fixture *f, gconstpointer user_data)
   g_free (f->fetcher_services);
   fake_blob_host_free (f->provider);
   fake_blob_host_free (f->fetcher);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer user_data)
+{
+  gsize len = 3 * CHUNK + 1000;   /* four chunks, the last short */
+
+  f->data = g_malloc (len);
+  for (gsize i = 0; i < len; i++)
+    f->data[i] = (guint8) (i * 7 + i / 251);
+  hosts_new (f, len);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer user_data)
+{
+  hosts_free (f);
   g_free (f->data);
 }
 
@@ -155,7 +171,6 @@ test_transfer (Fixture *f, gconstpointer user_data)
 static void
 test_whole_if_fits (Fixture *f, gconstpointer user_data)
 {
-  const MeroPluginDescriptor *d = mero_plugin_blob_share_get_descriptor ();
   const guint32 probe = MERO_BLOB_SESSION_WANT_LEAVES | MERO_BLOB_SESSION_WHOLE_IF_FITS;
   MeroSyncStatus i, r;
 
@@ -168,21 +183,8 @@ test_whole_if_fits (Fixture *f, gconstpointer user_data)
                     0);
 
   /* The same request for a blob of one chunk: header and chunk. */
-  d->finalize (f->provider_data);
-  d->finalize (f->fetcher_data);
-  g_free (f->provider_services);
-  g_free (f->fetcher_services);
-  fake_blob_host_free (f->provider);
-  fake_blob_host_free (f->fetcher);
-  f->len = 1000;
-  f->provider = fake_blob_host_new (f->data, f->len, G_MAXUINT64);
-  f->fetcher = fake_blob_host_new (NULL, 0, G_MAXUINT64);
-  memcpy (f->fetcher->blob_id, f->provider->blob_id, 32);
-  memcpy (f->provider->member_pk, f->fetcher->pk, 32);
-  f->provider_services = fake_blob_host_services (f->provider);
-  f->fetcher_services = fake_blob_host_services (f->fetcher);
-  g_assert_true (d->init (f->provider_services, &f->provider_data, NULL));
-  g_assert_true (d->init (f->fetcher_services, &f->fetcher_data, NULL));
+  hosts_free (f);
+  hosts_new (f, 1000);
   exchange (f, "member", 0, 1, probe, &i, &r);
   g_assert_cmpint (i, ==, MERO_SYNC_STATUS_DONE);
   g_assert_cmpint (r, ==, MERO_SYNC_STATUS_DONE);
