@@ -10,6 +10,7 @@
  * reported by the next write_chunk and by the commit.  At most
  * WRITER_MAX_QUEUED bytes wait for it; past that, write_chunk waits (the
  * disk is then the bottleneck, and memory stays bounded). */
+#define _GNU_SOURCE
 #include "blob/mero-blob-partial.h"
 
 #include <errno.h>
@@ -23,6 +24,10 @@
 #include "blob/mero-blob-manager-private.h"
 
 #define WRITER_MAX_QUEUED ((gsize) 16 * 1024 * 1024)
+/* The writer starts the kernel's writeback of the file every this many
+ * bytes written, so the commit's sync at the end (before the fetch is
+ * acknowledged) finds little left to write. */
+#define WRITER_WRITEBACK_EVERY ((gsize) 8 * 1024 * 1024)
 
 struct _MeroBlobPartial {
   MeroBlobManager *manager;
@@ -40,6 +45,7 @@ struct _MeroBlobPartial {
   /* File partials: the writer and what it has made durable-ish. */
   GThreadPool *writer;      /* one thread, jobs in order */
   guint8 *disk_have;        /* writer only: the bitmap as on disk */
+  gsize unsynced;           /* writer only: bytes written since the last writeback start */
   GCond changed;            /* under lock: queued or jobs went down */
   gsize queued;             /* under lock: chunk bytes waiting */
   guint jobs;               /* under lock: jobs not finished */
@@ -129,6 +135,14 @@ writer_write (MeroBlobPartial *p, WriterJob *job)
           return;
         }
       done += (gsize) n;
+    }
+  p->unsynced += len;
+  if (p->unsynced >= WRITER_WRITEBACK_EVERY)
+    {
+      /* Starts writeback without waiting for it (a hint: errors show at
+       * the commit's sync, which is what makes the blob durable). */
+      (void) sync_file_range (p->data_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      p->unsynced = 0;
     }
   /* Only the writer touches disk_have: no lock for it. */
   p->disk_have[index / 8] |= (guint8) (1u << (index % 8));
