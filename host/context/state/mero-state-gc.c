@@ -106,6 +106,8 @@ mero_state_gc (MeroState *state, guint64 now_ms, guint64 retention_ms, guint max
       mero_hlc_encode (&newest, enc);
       mero_store_batch_put (batch, &fkey, enc, sizeof enc);
     }
+  /* The indexes' writes join the batch before it commits. */
+  mero_state_index_commit_finish (ixc);
   if (mero_store_batch_count (batch) > 0 && !mero_store_batch_commit (batch, error))
     return FALSE;
   state->frontier = newest;

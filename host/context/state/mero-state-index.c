@@ -24,8 +24,12 @@ struct _MeroIndexBatch {
   MeroState *state;
   MeroStateIndex *index;
   MeroStoreBatch *batch;
-  /* Plugin key (GBytes) -> value (GBytes, empty = deleted): read your
-   * writes within one commit. */
+  /* Plugin key (GBytes) -> value (GBytes; &deleted_marker = deleted):
+   * read your writes within one commit, and the writes themselves, put
+   * into the store batch once per key by index_batch_flush.  A plugin
+   * that updates one record many times in a commit (sync-reconcile's
+   * first symbols are touched by every item) costs one put per record,
+   * not one per update. */
   GHashTable *overlay;
 };
 
@@ -140,6 +144,32 @@ index_batch_new (MeroState *state, MeroStateIndex *idx, MeroStoreBatch *batch)
   return b;
 }
 
+/* The commit's index writes into the store batch, once per key. */
+static void
+index_batch_flush (MeroIndexBatch *b)
+{
+  GHashTableIter it;
+  gpointer k, v;
+
+  g_hash_table_iter_init (&it, b->overlay);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      gsize klen, vlen;
+      const guint8 *key = g_bytes_get_data (k, &klen);
+      const guint8 *value = g_bytes_get_data (v, &vlen);
+      MeroKey sk;
+
+      /* Checked when the plugin wrote it. */
+      if (!index_key (b->state, b->index->tag, 'r', key, klen, &sk))
+        continue;
+      if (value == &deleted_marker)
+        mero_store_batch_delete (b->batch, &sk);
+      else
+        mero_store_batch_put (b->batch, &sk, value, vlen);
+    }
+  g_hash_table_remove_all (b->overlay);
+}
+
 static void
 index_batch_free (MeroIndexBatch *b)
 {
@@ -167,6 +197,8 @@ rebuild (MeroState *state, MeroStateIndex *idx, GError **error)
     return FALSE;
   b = index_batch_new (state, idx, batch);
   ok = idx->vtable->index_rebuild (idx->plugin_data, state->ctx, handle, b, error);
+  if (ok)
+    index_batch_flush (b);
   index_batch_free (b);
   if (!ok)
     return FALSE;
@@ -337,6 +369,13 @@ mero_state_index_commit_record (MeroStateIndexCommit *c, const MeroEntity *old_e
 }
 
 void
+mero_state_index_commit_finish (MeroStateIndexCommit *c)
+{
+  for (guint i = 0; c != NULL && i < c->batches->len; i++)
+    index_batch_flush (c->batches->pdata[i]);
+}
+
+void
 mero_state_index_commit_free (MeroStateIndexCommit *c)
 {
   if (c == NULL)
@@ -379,7 +418,6 @@ mero_index_batch_put (MeroIndexBatch *batch, const uint8_t *key, size_t key_len,
       g_critical ("index %s: key longer than MERO_INDEX_KEY_MAX", batch->index->name);
       return;
     }
-  mero_store_batch_put (batch->batch, &sk, value, value_len);
   g_hash_table_replace (batch->overlay, g_bytes_new (key, key_len),
                         g_bytes_new (value, value_len));
 }
@@ -394,7 +432,6 @@ mero_index_batch_delete (MeroIndexBatch *batch, const uint8_t *key, size_t key_l
       g_critical ("index %s: key longer than MERO_INDEX_KEY_MAX", batch->index->name);
       return;
     }
-  mero_store_batch_delete (batch->batch, &sk);
   g_hash_table_replace (batch->overlay, g_bytes_new (key, key_len),
                         g_bytes_new_static (&deleted_marker, 1));
 }

@@ -56,6 +56,10 @@ typedef struct _MeroStateIndexCommit MeroStateIndexCommit;
 MeroStateIndexCommit *mero_state_index_commit_new (MeroState *state, MeroStoreBatch *batch);
 gboolean mero_state_index_commit_record (MeroStateIndexCommit *c, const MeroEntity *old_e,
                                          const MeroEntity *new_e, GError **error);
+/* Puts the indexes' writes into the batch (once per record, however
+ * often a plugin updated it): call after the last record and before the
+ * batch commits.  NULL-safe. */
+void mero_state_index_commit_finish (MeroStateIndexCommit *c);
 void mero_state_index_commit_free (MeroStateIndexCommit *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MeroStateIndexCommit, mero_state_index_commit_free)
 

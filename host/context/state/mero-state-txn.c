@@ -694,6 +694,7 @@ mero_state_txn_finish (MeroStateTxn *txn, MeroStoreBatch *batch, guint8 root[MER
             }
         }
     }
+  mero_state_index_commit_finish (ixc);
   mero_state_index_commit_free (ixc);
   for (guint t = 0; t < 2; t++)
     {

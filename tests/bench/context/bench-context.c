@@ -13,7 +13,9 @@
  *    floor, raw RocksDB write batches of as many puts as one such delta
  *    commits; and the engine alone (state txn, hashing, one batch commit,
  *    no crypto, no DAG records) against raw batches of its size, the fair
- *    measure of the engine.
+ *    measure of the engine; and the engine again with sync-reconcile's
+ *    state index attached (its stored symbol prefix kept in the same
+ *    batches), the write-path price of that index.
  * 2. Cost of updating one entity of a map holding 1k, 100k and 1M
  *    entities (population through large transactions, then timed
  *    single-update commits): one child index read per level, so it must
@@ -27,8 +29,13 @@
 #include <sodium.h>
 
 #include "context-test-util.h"
+#include "context/state/mero-state-access.h"
+#include "context/state/mero-state-index.h"
+#include "plugin/mero-host-services.h"
 #include "context/state/mero-collections.h"
 #include "store-rocksdb-core.h"
+
+const MeroPluginDescriptor *mero_plugin_sync_reconcile_get_descriptor (void);
 
 /* MERO_BENCH_CPU_TIME=1: every figure (baselines included) in process
  * CPU time (all threads, RocksDB's background ones too) rather than wall
@@ -161,18 +168,35 @@ produce (TestClock *clock, guint n, guint per)
  * (the actions a received delta carries), each hashed and committed in
  * one batch as apply_delta does, minus the DAG records.  *puts gets the
  * mean batch size, for the raw-batch baseline of the same size. */
+/* With @index, sync-reconcile's state index (its stored prefix of coded
+ * symbols, SDK 1.2 plugin state index) is attached, so every commit also
+ * updates it in the same batch: the write-path price of a session that
+ * costs the difference rather than the state. */
 static double
-engine_per_s (guint n, guint per, double *puts)
+engine_per_s (guint n, guint per, gboolean index, double *puts)
 {
   g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
   g_autoptr (GError) error = NULL;
   MeroStore *store = mero_store_open (&mero_store_rocksdb_vtable, NULL, dir, NULL, &error);
   g_autoptr (MeroState) state = mero_state_new (store, test_context_id);
+  const MeroPluginDescriptor *reconcile = mero_plugin_sync_reconcile_get_descriptor ();
+  MeroHostServices *host = NULL;
+  void *plugin_data = NULL;
   guint8 map[32];
   guint64 total = 0;
   double t0, dt;
 
   g_assert_no_error (error);
+  if (index)
+    {
+      host = mero_host_services_new (reconcile->name, reconcile->kind, NULL,
+                                     mero_state_access_get ());
+      g_assert_true (reconcile->init (host, &plugin_data, &error));
+      g_assert_no_error (error);
+      g_assert_true (mero_state_index_attach (state, reconcile->name, reconcile->vtable,
+                                              plugin_data, &error));
+      g_assert_no_error (error);
+    }
   mero_kv_map_id (test_context_id, map);
   t0 = now_s ();
   for (guint i = 0; i < n; i++)
@@ -216,6 +240,11 @@ engine_per_s (guint n, guint per, double *puts)
   dt = now_s () - t0;
   *puts = (double) total / n;
   g_clear_pointer (&state, mero_state_free);
+  if (index)
+    {
+      reconcile->finalize (plugin_data);
+      mero_host_services_free (host);
+    }
   mero_store_close (store);
   mero_test_remove_tree (dir);
   return n / dt;
@@ -241,8 +270,10 @@ throughput (guint n)
       g_autoptr (GPtrArray) envs = produce (&clock, n, per);
       g_autofree char *dir = mero_test_make_tmpdir ("mero-context-test");
       g_autoptr (TestReplica) dst = test_replica_new (7, &clock, dir);
-      double t0, dt, crypto, engine, puts = 0, floor, floor_delta, many = 0;
+      double t0, dt, crypto, engine, indexed, puts = 0, index_puts = 0, floor, floor_delta,
+          many = 0;
       g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL, *l5 = NULL, *l6 = NULL;
+      g_autofree char *l7 = NULL;
 
       t0 = now_s ();
       for (guint i = 0; i < envs->len; i++)
@@ -285,7 +316,8 @@ throughput (guint n)
         mero_test_remove_tree (dir2);
       }
 
-      engine = engine_per_s (n, per, &puts);
+      engine = engine_per_s (n, per, FALSE, &puts);
+      indexed = engine_per_s (n, per, TRUE, &index_puts);
       floor = raw_batches_per_s (n, (guint) (puts + 0.5));
       /* A received delta's batch also carries its record, the pending
        * marker delete and the DAG record. */
@@ -303,6 +335,9 @@ throughput (guint n)
       printf ("%-44s %10.0f %10.2f %10s\n", l6, n / many, (n / many) / raw, "");
       printf ("%-44s %10.0f %10.2f %10.2f\n", l4, floor, floor / raw, 1.0);
       printf ("%-44s %10.0f %10.2f %10.2f\n", l5, engine, engine / raw, engine / floor);
+      l7 = g_strdup_printf ("  same + sync-reconcile index (%.0f puts)", index_puts);
+      printf ("%-44s %10.0f %10.2f %10.2f   (%.2fx the engine alone)\n", l7, indexed,
+              indexed / raw, indexed / floor, indexed / engine);
     }
   printf ("ceiling for received deltas: envelope open alone / raw puts (above)\n");
 }
