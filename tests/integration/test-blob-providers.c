@@ -372,25 +372,6 @@ outsider_answered (gpointer data)
   return ((Outsider *) data)->ended;
 }
 
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 /* A record the outsider signs with its own (valid, non-member) key. */
 static GBytes *
 outsider_record (Outsider *o)
@@ -417,7 +398,7 @@ check_outsider (Fixture *f)
 {
   Outsider o = { 0 };
   g_autoptr (GBytes) ctx = mero_base58_decode (f->context_id);
-  g_autofree char *address = listen_address (f, f->b);
+  g_autofree char *address = mero_test_node_listen_address (f->cluster, f->b);
   g_autofree char *blob_text = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) message = NULL;

@@ -178,25 +178,6 @@ http_fetch (Fixture *f, MeroTestNode *node, const char *context_id, const char *
   return soup_message_get_status (msg);
 }
 
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 typedef struct {
   Fixture *f;
   MeroTestNode *node;
@@ -345,7 +326,7 @@ test_member_fetch (Fixture *f, gconstpointer data)
   }
 
   /* c is connected to a but no member of the context: refused, counted. */
-  a_addr = listen_address (f, a);
+  a_addr = mero_test_node_listen_address (f->cluster, a);
   mero_test_node_config_set (c, "network.bootstrap", a_addr);
   mero_test_node_start (f->cluster, c);
   wait_metric (f, c, "mero_node_connected_peers", 1);
@@ -437,7 +418,7 @@ test_corrupt_provider (Fixture *f, gconstpointer data)
   mero_test_node_start (f->cluster, b);
   /* The fetch asks providers it is connected to: c dials b at start, and
    * a (the inviter) when it joins. */
-  b_addr = listen_address (f, b);
+  b_addr = mero_test_node_listen_address (f->cluster, b);
   mero_test_node_config_set (c, "network.bootstrap", b_addr);
   mero_test_node_start (f->cluster, c);
   context_id = mero_test_cluster_share_context (f->cluster, a, (MeroTestNode *[]) { b, c, NULL });

@@ -169,26 +169,6 @@ write_keys (Fixture *f, MeroTestNode *const *writers, const char *context_id,
     }
 }
 
-/* @node's first listen multiaddr (ends in /p2p/<PeerId>). */
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 static void
 test_late_joiner_and_restart (Fixture *f, gconstpointer data)
 {
@@ -235,7 +215,7 @@ test_late_joiner_and_restart (Fixture *f, gconstpointer data)
   write_keys (f, all, context_id, "mid", 0, 6);
   mero_test_node_stop (f->cluster, f->c);
   write_keys (f, ab, context_id, "mid", 6, 10);
-  addr_a = listen_address (f, f->a);
+  addr_a = mero_test_node_listen_address (f->cluster, f->a);
   bootstrap = g_strconcat (addr_a, ";", NULL);
   mero_test_node_config_set (f->c, "network.bootstrap", bootstrap);
   mero_test_node_start (f->cluster, f->c);

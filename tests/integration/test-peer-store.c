@@ -91,25 +91,6 @@ wait_connected (Fixture *f, const char *when)
     }
 }
 
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 typedef struct {
   Fixture *f;
   MeroTestNode *node;
@@ -155,7 +136,7 @@ write_and_see (Fixture *f, MeroTestNode *writer, MeroTestNode *reader, const cha
 static void
 restart_and_check (Fixture *f, MeroTestNode *node, MeroTestNode *other, const char *context_id)
 {
-  g_autofree char *before = listen_address (f, node);
+  g_autofree char *before = mero_test_node_listen_address (f->cluster, node);
   g_autofree char *after = NULL;
   g_autofree char *key_1 = g_strdup_printf ("after-%s-restart-by-%s", node->label, node->label);
   g_autofree char *key_2 = g_strdup_printf ("after-%s-restart-by-%s", node->label,
@@ -163,7 +144,7 @@ restart_and_check (Fixture *f, MeroTestNode *node, MeroTestNode *other, const ch
 
   mero_test_node_stop (f->cluster, node);
   mero_test_node_start (f->cluster, node);
-  after = listen_address (f, node);
+  after = mero_test_node_listen_address (f->cluster, node);
   /* Port 0 again: the old address is gone, the other cannot know the new. */
   g_assert_cmpstr (before, !=, after);
   wait_connected (f, node->label);
@@ -188,7 +169,7 @@ test_sync_without_members (Fixture *f, gconstpointer data)
 {
   MeroTestNode *joiners[] = { f->b, NULL };
   g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
-  g_autofree char *b_address = listen_address (f, f->b);
+  g_autofree char *b_address = mero_test_node_listen_address (f->cluster, f->b);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   PeersWait w = { f, FALSE };

@@ -129,26 +129,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->cluster, mero_test_cluster_free);
 }
 
-/* @node's first listen multiaddr (ends in /p2p/<PeerId>). */
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 typedef struct {
   Fixture *f;
   guint n;
@@ -256,7 +236,7 @@ test_member_served_past_outsiders (Fixture *f, gconstpointer data)
 {
   MeroTestNode *joiners[] = { f->b, NULL };
   g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
-  g_autofree char *address = listen_address (f, f->a);
+  g_autofree char *address = mero_test_node_listen_address (f->cluster, f->a);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) skipped = NULL;
   OutsidersWait ow = { f, N_OUTSIDERS, STREAMS_EACH };
@@ -312,7 +292,7 @@ answered (gpointer data)
 static void
 test_truncated_request (Fixture *f, gconstpointer data)
 {
-  g_autofree char *address = listen_address (f, f->a);
+  g_autofree char *address = mero_test_node_listen_address (f->cluster, f->a);
   Outsider *o = &f->outsiders[0];
   OutsidersWait ow = { f, 1, 0 };
   /* A frame announcing 100 bytes, and 10 of them. */

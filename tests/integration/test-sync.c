@@ -379,31 +379,12 @@ outsider_all_ended (gpointer data)
   return o->reset + o->failed + o->closed >= 3;
 }
 
-static char *
-listen_address (Fixture *f, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (f->cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 static void
 test_non_member_refused (Fixture *f, gconstpointer data)
 {
   MeroTestNode *joiners[] = { f->b, NULL };
   g_autofree char *context_id = mero_test_cluster_share_context (f->cluster, f->a, joiners);
-  g_autofree char *address = listen_address (f, f->a);
+  g_autofree char *address = mero_test_node_listen_address (f->cluster, f->a);
   g_autoptr (GError) error = NULL;
   static const char *const protocols[] = { "/calimero/stream/sync/1",
                                            "/calimero/stream/hash/1",

@@ -126,25 +126,6 @@ test_policy_between_nodes (void)
   mero_test_cluster_free (cluster);
 }
 
-static char *
-listen_address (MeroTestCluster *cluster, MeroTestNode *node)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-      mero_test_cluster_get_connection (cluster), node->bus_name, "/network/calimero/Node1",
-      "org.freedesktop.DBus.Properties", "Get",
-      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
-      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
-  g_autoptr (GVariant) value = NULL;
-  g_autofree const char **addrs = NULL;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  addrs = g_variant_get_strv (value, NULL);
-  g_assert_nonnull (addrs[0]);
-  return g_strdup (addrs[0]);
-}
-
 typedef struct {
   MeroTestCluster *cluster;
   MeroTestNode *node;
@@ -204,7 +185,7 @@ test_fleet_join (void)
                                                                  NULL },
                                            &out, &err),
                    ==, 0);
-  address = listen_address (cluster, a);
+  address = mero_test_node_listen_address (cluster, a);
   g_assert_cmpint (mero_test_node_meroctl (b, (const char *[]) { "tee", "fleet-join", context_id,
                                                                  group_id, "kv", address, NULL },
                                            &out2, &err2),
@@ -266,7 +247,7 @@ test_mock_refused_without_accept_mock (void)
                                                                  NULL },
                                            &out, &err),
                    ==, 0);
-  address = listen_address (cluster, a);
+  address = mero_test_node_listen_address (cluster, a);
   g_assert_cmpint (mero_test_node_meroctl (b, (const char *[]) { "tee", "fleet-join", context_id,
                                                                  group_id, "kv", address, NULL },
                                            &out2, &err2),
@@ -540,7 +521,7 @@ test_refusals (void)
   g_variant_get (created, "(&s&s)", &context_id, &group_id);
   w.context_id = context_id;
   mero_test_node_kv_set (cluster, a, context_id, "k", "1");
-  address = listen_address (cluster, a);
+  address = mero_test_node_listen_address (cluster, a);
   q1 = attest_to_file (b, n1, "q1.hex");
   q2 = attest_to_file (b, n2, "q2.hex");
 

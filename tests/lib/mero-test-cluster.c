@@ -472,6 +472,25 @@ http_address (MeroTestCluster *cluster, MeroTestNode *node)
   return g_variant_dup_string (value, NULL);
 }
 
+char *
+mero_test_node_listen_address (MeroTestCluster *cluster, MeroTestNode *node)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      mero_test_cluster_get_connection (cluster), node->bus_name, "/network/calimero/Node1",
+      "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", "network.calimero.Node1", "ListenAddresses"),
+      G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, MERO_TEST_TIMEOUT_MS, NULL, &error);
+  g_autoptr (GVariant) value = NULL;
+  g_autofree const char **addrs = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  addrs = g_variant_get_strv (value, NULL);
+  g_assert_nonnull (addrs[0]);
+  return g_strdup (addrs[0]);
+}
+
 guint64
 mero_test_node_metric (MeroTestCluster *cluster, MeroTestNode *node, const char *series)
 {

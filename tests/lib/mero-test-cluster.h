@@ -101,6 +101,10 @@ const char *mero_test_node_last_root (MeroTestCluster *cluster, MeroTestNode *no
 guint64 mero_test_node_metric (MeroTestCluster *cluster, MeroTestNode *node,
                                const char *series);
 
+/* (transfer full) @node's first listen multiaddr (ends in /p2p/<PeerId>),
+ * read from its ListenAddresses property. */
+char *mero_test_node_listen_address (MeroTestCluster *cluster, MeroTestNode *node);
+
 /* Runs meroctl --name <node's name> @args… within the timeout and
  * returns its exit status. */
 int mero_test_node_meroctl (MeroTestNode *node, const char *const *args, char **out,
